@@ -1,0 +1,273 @@
+"""Static values of expressions: literals, arithmetic, module constants,
+argparse defaults, config dicts, and the few math functions that spell bounds.
+
+`ConstantEvaluator.value(expr)` returns a Python value or `UNKNOWN`. It never
+executes user code: it folds a small, explicit set of operations.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any, Dict, List, Optional
+
+import libcst as cst
+
+
+class _Unknown:
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:  # guard against `if value:` on an unknown
+        raise TypeError("UNKNOWN has no truth value; compare with `is UNKNOWN`")
+
+
+UNKNOWN: Any = _Unknown()
+
+_BINARY = {
+    cst.Add: operator.add,
+    cst.Subtract: operator.sub,
+    cst.Multiply: operator.mul,
+    cst.Divide: operator.truediv,
+    cst.FloorDivide: operator.floordiv,
+    cst.Modulo: operator.mod,
+    cst.Power: operator.pow,
+}
+_MATH = {
+    "math.log": math.log, "numpy.log": math.log, "torch.log": math.log,
+    "math.log10": math.log10, "numpy.log10": math.log10,
+    "math.log2": math.log2, "numpy.log2": math.log2,
+    "math.exp": math.exp, "numpy.exp": math.exp,
+    "math.sqrt": math.sqrt, "numpy.sqrt": math.sqrt,
+    "math.pow": math.pow, "numpy.power": math.pow,
+    "builtins.float": float, "builtins.int": int, "builtins.abs": abs,
+    "builtins.min": min, "builtins.max": max, "builtins.round": round,
+}
+_MATH_CONSTANTS = {"math.pi": math.pi, "math.e": math.e, "numpy.pi": math.pi, "numpy.e": math.e}
+_BUILTIN_FUNCS = {"float", "int", "abs", "min", "max", "round", "pow"}
+_MAX_DEPTH = 12
+
+
+def _string_value(node: cst.BaseExpression) -> Optional[str]:
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+class ConstantEvaluator:
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self._argparse: Optional[Dict[str, cst.BaseExpression]] = None
+
+    # -- argparse --------------------------------------------------------
+    def argparse_defaults(self) -> Dict[str, cst.BaseExpression]:
+        """dest -> default expression, for every `add_argument` in the file."""
+        if self._argparse is None:
+            found: Dict[str, cst.BaseExpression] = {}
+            for site in self.ctx.calls:
+                func = site.node.func
+                if not isinstance(func, cst.Attribute):
+                    continue
+                if func.attr.value == "add_argument":
+                    dest, default = None, None
+                    for arg in site.node.args:
+                        if arg.keyword is None:
+                            text = _string_value(arg.value)
+                            if text and (dest is None or text.startswith("--")):
+                                if text.startswith("--") or dest is None:
+                                    dest = text.lstrip("-").replace("-", "_")
+                        elif arg.keyword.value == "dest":
+                            text = _string_value(arg.value)
+                            if text:
+                                dest = text
+                        elif arg.keyword.value == "default":
+                            default = arg.value
+                    if dest and default is not None:
+                        found[dest] = default
+                elif func.attr.value == "set_defaults":
+                    for arg in site.node.args:
+                        if arg.keyword is not None:
+                            found[arg.keyword.value] = arg.value
+            self._argparse = found
+        return self._argparse
+
+    # -- evaluation ---------------------------------------------------------
+    def value(self, node: Optional[cst.BaseExpression], env: Optional[Dict[str, Any]] = None, depth: int = 0) -> Any:
+        if node is None or depth > _MAX_DEPTH:
+            return UNKNOWN
+        try:
+            return self._value(node, env or {}, depth)
+        except (ArithmeticError, ValueError, TypeError, OverflowError, RecursionError):
+            return UNKNOWN
+
+    def _value(self, node: cst.BaseExpression, env: Dict[str, Any], depth: int) -> Any:
+        kind = type(node)
+        if kind is cst.Integer or kind is cst.Float:
+            return node.evaluated_value
+        if kind is cst.SimpleString or kind is cst.ConcatenatedString:
+            value = node.evaluated_value
+            return value if value is not None else UNKNOWN
+        if kind is cst.Name:
+            return self._name(node.value, env, depth)
+        if kind is cst.UnaryOperation:
+            inner = self.value(node.expression, env, depth + 1)
+            if inner is UNKNOWN:
+                return UNKNOWN
+            if isinstance(node.operator, cst.Minus):
+                return -inner
+            if isinstance(node.operator, cst.Plus):
+                return +inner
+            if isinstance(node.operator, cst.Not):
+                return not inner
+            return UNKNOWN
+        if kind is cst.BinaryOperation:
+            fn = _BINARY.get(type(node.operator))
+            if fn is None:
+                return UNKNOWN
+            left = self.value(node.left, env, depth + 1)
+            right = self.value(node.right, env, depth + 1)
+            if left is UNKNOWN or right is UNKNOWN:
+                return UNKNOWN
+            if fn is operator.pow and isinstance(right, (int, float)) and abs(right) > 400:
+                return UNKNOWN
+            return fn(left, right)
+        if kind is cst.BooleanOperation:
+            left = self.value(node.left, env, depth + 1)
+            right = self.value(node.right, env, depth + 1)
+            if left is UNKNOWN or right is UNKNOWN:
+                return UNKNOWN
+            if isinstance(node.operator, cst.And):
+                return left and right
+            return left or right
+        if kind is cst.Tuple or kind is cst.List:
+            items = []
+            for element in node.elements:
+                if isinstance(element, cst.StarredElement):
+                    return UNKNOWN
+                item = self.value(element.value, env, depth + 1)
+                if item is UNKNOWN:
+                    return UNKNOWN
+                items.append(item)
+            return tuple(items) if kind is cst.Tuple else items
+        if kind is cst.Attribute:
+            return self._attribute(node, env, depth)
+        if kind is cst.Subscript:
+            return self._subscript(node, env, depth)
+        if kind is cst.Call:
+            return self._call(node, env, depth)
+        if kind is cst.IfExp:
+            test = self.value(node.test, env, depth + 1)
+            if test is UNKNOWN:
+                return UNKNOWN
+            return self.value(node.body if test else node.orelse, env, depth + 1)
+        if kind is cst.Dict:
+            result = {}
+            for element in node.elements:
+                if not isinstance(element, cst.DictElement):
+                    return UNKNOWN
+                key = self.value(element.key, env, depth + 1)
+                if key is UNKNOWN:
+                    return UNKNOWN
+                result[key] = element.value  # values stay lazy: configs mix knowns and unknowns
+            return result
+        return UNKNOWN
+
+    def _name(self, name: str, env: Dict[str, Any], depth: int) -> Any:
+        if name in env:
+            return env[name]
+        if name == "True":
+            return True
+        if name == "False":
+            return False
+        if name == "None":
+            return None
+        assigned = self.ctx.module_assignments.get(name)
+        if assigned and len(assigned) == 1:
+            return self.value(assigned[0], None, depth + 1)
+        qualname = self.ctx.imports.resolve_name(name)
+        if qualname and self.ctx.project is not None and qualname != f"{self.ctx.module_name}.{name}":
+            other, symbol = self.ctx.project.resolve_symbol(qualname, self.ctx.module_name)
+            if other is not None and other is not self.ctx and "." not in symbol:
+                return other.constants.value(cst.Name(symbol), None, depth + 1)
+        return UNKNOWN
+
+    def _attribute(self, node: cst.Attribute, env: Dict[str, Any], depth: int) -> Any:
+        qualname = self.ctx.qualified_name(node)
+        if qualname in _MATH_CONSTANTS:
+            return _MATH_CONSTANTS[qualname]
+        if isinstance(node.value, cst.Name) and node.value.value not in ("self", "cls"):
+            base = node.value.value
+            attr = node.attr.value
+            # `args.lr` with `parser.add_argument("--lr", default=...)`
+            if base not in env and qualname is None:
+                default = self.argparse_defaults().get(attr)
+                if default is not None:
+                    return self.value(default, None, depth + 1)
+                # `config.lr` where config is a module-level dict or a dataclass instance
+                container = self._name(base, env, depth + 1)
+                if isinstance(container, dict) and attr in container:
+                    return self.value(container[attr], None, depth + 1)
+            if qualname is not None and self.ctx.project is not None:
+                # `config.LR` where `import config` is a project module
+                other, symbol = self.ctx.project.resolve_symbol(qualname, self.ctx.module_name)
+                if other is not None and other is not self.ctx and symbol and "." not in symbol:
+                    return other.constants.value(cst.Name(symbol), None, depth + 1)
+        return UNKNOWN
+
+    def _subscript(self, node: cst.Subscript, env: Dict[str, Any], depth: int) -> Any:
+        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return UNKNOWN
+        key = self.value(node.slice[0].slice.value, env, depth + 1)
+        if key is UNKNOWN:
+            return UNKNOWN
+        container = self.value(node.value, env, depth + 1)
+        if isinstance(container, dict):
+            item = container.get(key, UNKNOWN)
+            return self.value(item, None, depth + 1) if isinstance(item, cst.CSTNode) else item
+        if isinstance(container, (list, tuple)) and isinstance(key, int):
+            return container[key]
+        return UNKNOWN
+
+    def _call(self, node: cst.Call, env: Dict[str, Any], depth: int) -> Any:
+        qualname = self.ctx.qualified_name(node.func)
+        if qualname is None and isinstance(node.func, cst.Name) and node.func.value in _BUILTIN_FUNCS:
+            qualname = f"builtins.{node.func.value}"
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "get" and len(node.args) >= 1:
+            container = self.value(node.func.value, env, depth + 1)
+            if isinstance(container, dict):
+                key = self.value(node.args[0].value, env, depth + 1)
+                if key in container:
+                    item = container[key]
+                    return self.value(item, None, depth + 1) if isinstance(item, cst.CSTNode) else item
+                if len(node.args) >= 2:
+                    return self.value(node.args[1].value, env, depth + 1)
+            return UNKNOWN
+        if qualname in ("builtins.dict", "dict") or (qualname is None and isinstance(node.func, cst.Name) and node.func.value == "dict"):
+            return {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
+        fn = _MATH.get(qualname or "")
+        if fn is None:
+            return UNKNOWN
+        args: List[Any] = []
+        for arg in node.args:
+            if arg.keyword is not None or arg.star:
+                return UNKNOWN
+            value = self.value(arg.value, env, depth + 1)
+            if value is UNKNOWN or isinstance(value, (str, dict)):
+                return UNKNOWN
+            args.append(value)
+        return fn(*args)
+
+    def number(self, node: Optional[cst.BaseExpression], env: Optional[Dict[str, Any]] = None) -> Optional[float]:
+        """The value as a float when it is a real number (not bool), else None."""
+        value = self.value(node, env)
+        if value is UNKNOWN or isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        return value

@@ -1,0 +1,142 @@
+"""The project index: the other files of the project, read on demand.
+
+Cross-file facts (a model class defined in `models.py`, a block helper imported
+from `layers.py`, a constant from `config.py`) come from parsing those files —
+never importing them. The index maps dotted module names to files under the
+project's roots, parses each at most once per run (or once per content change,
+for the editor server), and hands out their `ModuleContext`s.
+
+Roots: for every analysed file, the directory above its top-most package
+(the folder that holds `pkg/__init__.py`), plus any configured roots. A
+single-file run therefore still resolves `from models import Net` or
+`from .blocks import conv_bn` against sibling files on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
+
+from .module import ModuleContext
+from .source import SourceError, decode_source, parse_source
+
+
+def module_name_for(path: Path) -> Tuple[str, bool, Path]:
+    """(dotted module name, is_package, root directory) for a file on disk."""
+    path = Path(os.path.abspath(path))
+    is_package = path.name == "__init__.py"
+    parts: List[str] = [] if is_package else [path.stem]
+    directory = path.parent
+    while (directory / "__init__.py").exists() and directory.parent != directory:
+        parts.append(directory.name)
+        directory = directory.parent
+    return ".".join(reversed(parts)), is_package, directory
+
+
+class ProjectIndex:
+    """Parses project modules on demand and caches them by path and content."""
+
+    def __init__(self, roots: Iterable[Path] = (), config=None) -> None:
+        self.roots: List[Path] = []
+        self.config = config
+        self._by_path: Dict[Path, Tuple[object, Optional[ModuleContext]]] = {}
+        self._overlays: Dict[Path, str] = {}  # unsaved editor buffers
+        self._lock = threading.RLock()
+        # module -> the modules whose analysis read it (for editor invalidation)
+        self.dependents: Dict[str, Set[str]] = {}
+        for root in roots:
+            self.add_root(root)
+
+    def add_root(self, root: Path) -> None:
+        root = Path(os.path.abspath(root))
+        if root not in self.roots:
+            self.roots.append(root)
+
+    def add_file(self, path: Path) -> Tuple[str, bool]:
+        name, is_package, root = module_name_for(path)
+        self.add_root(root)
+        return name, is_package
+
+    # -- editor support ---------------------------------------------------
+    def set_overlay(self, path: Path, text: Optional[str]) -> None:
+        """Use `text` instead of the file on disk (an open, unsaved document)."""
+        path = Path(os.path.abspath(path))
+        with self._lock:
+            if text is None:
+                self._overlays.pop(path, None)
+            else:
+                self._overlays[path] = text
+            self._by_path.pop(path, None)
+
+    def invalidate(self, path: Path) -> None:
+        with self._lock:
+            self._by_path.pop(Path(os.path.abspath(path)), None)
+
+    # -- lookup ------------------------------------------------------------
+    def find_module_file(self, module: str) -> Optional[Path]:
+        rel = Path(*module.split("."))
+        for root in self.roots:
+            for candidate in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
+                if candidate.is_file():
+                    return candidate
+        return None
+
+    def context_for_module(self, module: str, requester: Optional[str] = None) -> Optional[ModuleContext]:
+        if requester:
+            self.dependents.setdefault(module, set()).add(requester)
+        path = self.find_module_file(module)
+        return self.context_for_path(path) if path is not None else None
+
+    def context_for_path(self, path: Path) -> Optional[ModuleContext]:
+        path = Path(os.path.abspath(path))
+        with self._lock:
+            key = self._cache_key(path)
+            cached = self._by_path.get(path)
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            ctx = self._load(path)
+            self._by_path[path] = (key, ctx)
+            return ctx
+
+    def _cache_key(self, path: Path):
+        if path in self._overlays:
+            return ("overlay", hash(self._overlays[path]))
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def _load(self, path: Path) -> Optional[ModuleContext]:
+        text = self._overlays.get(path)
+        if text is None:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                return None
+            text = decode_source(data)
+            if isinstance(text, SourceError):
+                return None
+        tree = parse_source(text)
+        if isinstance(tree, SourceError):
+            return None
+        name, is_package = self.add_file(path)
+        return ModuleContext(path, text, tree, name, is_package, project=self, config=self.config)
+
+    def register(self, ctx: ModuleContext) -> None:
+        """Make an already-parsed file available to cross-file lookups."""
+        with self._lock:
+            self._by_path[Path(os.path.abspath(ctx.path))] = (self._cache_key(Path(ctx.path)), ctx)
+
+    def resolve_symbol(self, qualname: str, requester: Optional[str] = None):
+        """`pkg.models.Net` -> (ModuleContext of pkg.models, "Net"), trying
+        the longest module prefix that is a project file."""
+        parts = qualname.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = ".".join(parts[:cut])
+            ctx = self.context_for_module(module, requester)
+            if ctx is not None:
+                return ctx, ".".join(parts[cut:])
+        return None, None

@@ -1,0 +1,54 @@
+"""Turning bytes into a libcst module, or into a precise reason why not."""
+
+from __future__ import annotations
+
+import io
+import tokenize
+from dataclasses import dataclass
+from typing import Optional, Union
+
+import libcst as cst
+
+
+@dataclass(frozen=True)
+class SourceError:
+    """Why a file could not be analysed, and where (1-based)."""
+
+    message: str
+    line: int = 1
+    col: int = 1
+
+
+def decode_source(data: bytes) -> Union[str, SourceError]:
+    """Decode like the interpreter does: a BOM or PEP 263 coding line, else UTF-8."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        return SourceError(f"cannot decode file: {exc}")
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        if isinstance(exc, UnicodeDecodeError):
+            line = data.count(b"\n", 0, exc.start) + 1
+            col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+            return SourceError(
+                f"cannot decode file as {encoding}: byte 0x{data[exc.start]:02x} is not valid ({exc.reason})",
+                line,
+                col,
+            )
+        return SourceError(f"cannot decode file: unknown encoding {encoding!r}")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
+def parse_source(text: str) -> Union[cst.Module, SourceError]:
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        reason = str(exc.message).strip().splitlines()[0] if exc.message else "invalid syntax"
+        return SourceError(f"syntax error: {reason}", max(exc.raw_line, 1), exc.raw_column + 1)
+    except RecursionError:
+        return SourceError("file is nested too deeply to analyse")
+    except Exception as exc:  # libcst raises a few non-ParserSyntaxError errors on odd input
+        return SourceError(f"cannot parse file: {type(exc).__name__}: {exc}")

@@ -1,0 +1,177 @@
+"""Command line: `hplint check`, `hplint rule`, `hplint rules`, `hplint server`, `hplint probe`.
+
+Exit codes: 0 nothing at or above `--fail-on`; 1 findings; 2 usage, config or
+internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+from . import __version__
+from .catalogue import load_catalogue, rule_doc
+from .config import Config, ConfigError, load_config
+from .findings import FileResult, Severity
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _add_selection(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--select", action="append", metavar="CODES",
+                   help="only these rules (codes, prefixes or names; comma-separated); replaces the config's select")
+    p.add_argument("--ignore", action="append", metavar="CODES", help="skip these rules (added to the config's ignore)")
+    p.add_argument("--extend-select", action="append", metavar="CODES", help="enable these rules in addition")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="read settings from FILE (pyproject.toml [tool.hplint] or an hplint.toml)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hplint", description="A static linter for PyTorch training code.")
+    parser.add_argument("--version", action="version", version=f"hplint {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="lint files and directories",
+                           description="Lint Python files (directories are searched recursively).")
+    check.add_argument("paths", nargs="*", type=Path, default=None, metavar="PATH",
+                       help="files or directories (default: .); '-' reads the source from stdin")
+    check.add_argument("--output-format", choices=("text", "json", "sarif", "github"), default="text")
+    check.add_argument("--stdin-filename", metavar="PATH", help="the path of the file read from stdin")
+    check.add_argument("--fail-on", choices=("error", "warning", "info"), default="warning",
+                       help="lowest severity that makes the exit code 1 (default: warning)")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are reported")
+    check.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    check.add_argument("-o", "--output-file", type=Path, help="write the report to this file instead of stdout")
+    _add_selection(check)
+
+    rule = sub.add_parser("rule", help="explain a rule (its catalogue document)")
+    rule.add_argument("code", help="a rule code (HPL001) or name (dropout-before-batchnorm)")
+    sub.add_parser("rules", help="list all rules")
+
+    server = sub.add_parser("server", help="run the language server (stdio by default)")
+    server.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (debugging)")
+    server.add_argument("--log-level", default="WARNING")
+
+    probe = sub.add_parser("probe", help="run a training script briefly with instrumentation to confirm findings")
+    probe.add_argument("script", type=Path)
+    probe.add_argument("script_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "probe":
+        from .probe.cli import run_probe_command
+
+        return run_probe_command(list(argv if argv is not None else sys.argv[1:]))
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "check":
+        return cmd_check(args)
+    if args.command == "rule":
+        return cmd_rule(args)
+    if args.command == "rules":
+        return cmd_rules()
+    if args.command == "server":
+        from .server import main as server_main
+
+        return server_main(args)
+    parser.print_help()
+    return EXIT_ERROR
+
+
+def _error(message: str) -> int:
+    print(f"hplint: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def resolve_config(args, start: Optional[Path]) -> Config:
+    config = load_config(explicit=args.config, start=start)
+    return config.with_overrides(select=args.select, ignore=args.ignore, extend_select=args.extend_select)
+
+
+def cmd_check(args) -> int:
+    from .discovery import discover
+    from .engine import Linter
+    from .report import render
+
+    paths: List[Path] = args.paths or [Path(".")]
+    reading_stdin = len(paths) == 1 and str(paths[0]) == "-"
+    start = Path(args.stdin_filename) if reading_stdin and args.stdin_filename else (
+        None if reading_stdin else paths[0])
+    try:
+        config = resolve_config(args, start)
+    except ConfigError as exc:
+        return _error(str(exc))
+    linter = Linter(config)
+    if reading_stdin:
+        from .analysis.source import SourceError, decode_source
+
+        shown = args.stdin_filename or "<stdin>"
+        text = decode_source(sys.stdin.buffer.read())
+        if isinstance(text, SourceError):
+            results = [linter._source_error(shown, text, None)]
+        else:
+            results = [linter.lint_text(text, Path(args.stdin_filename or "stdin.py"), shown)]
+    else:
+        files, missing = discover(paths, config)
+        if missing:
+            return _error("no such file or directory: " + ", ".join(missing))
+        results = linter.lint_paths(files, jobs=args.jobs)
+    return _finish(args, config, results)
+
+
+def _finish(args, config: Config, results: List[FileResult]) -> int:
+    from .report import render
+
+    color = args.color == "always" or (args.color == "auto" and args.output_file is None
+                                      and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    output = render(args.output_format, results, catalogue=config.catalogue, root=config.root,
+                    color=color, tool_version=__version__)
+    if args.output_file:
+        args.output_file.write_text(output, encoding="utf-8")
+    elif output:
+        sys.stdout.buffer.write(output.encode("utf-8"))
+        sys.stdout.flush()
+    errors = [e for r in results for e in r.errors]
+    for message in errors:
+        print(f"hplint: {message}", file=sys.stderr)
+    if errors:
+        return EXIT_ERROR
+    if args.exit_zero:
+        return EXIT_OK
+    threshold = Severity.parse(args.fail_on)
+    failing = any(f.severity >= threshold for r in results for f in r.findings)
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def cmd_rule(args) -> int:
+    doc = rule_doc(args.code)
+    if doc is None:
+        known = ", ".join(sorted(load_catalogue()))
+        return _error(f"unknown rule {args.code!r} (known: {known})")
+    header = f"# {doc.code} {doc.name}\n\nDefault severity: {doc.severity}. Fix: {doc.fix}.\n"
+    body = doc.body
+    if body.lstrip().startswith(f"# {doc.code}"):
+        body = body.lstrip().split("\n", 1)[1] if "\n" in body.lstrip() else ""
+    sys.stdout.write(header + body.rstrip() + "\n")
+    return EXIT_OK
+
+
+def cmd_rules() -> int:
+    docs = load_catalogue()
+    width = max(len(d.name) for d in docs.values())
+    for code in sorted(docs):
+        doc = docs[code]
+        print(f"{doc.code}  {doc.name:<{width}}  {str(doc.severity):<7}  {doc.summary}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

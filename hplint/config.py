@@ -1,0 +1,638 @@
+"""Project configuration: which rules run, where, how loud, and with which options.
+
+hplint reads one configuration file per project. The settings live in the
+`[tool.hplint]` table of `pyproject.toml`, or at the top level of a standalone
+`hplint.toml` / `.hplint.toml`:
+
+```toml
+[tool.hplint]
+select = ["ALL"]            # or codes / prefixes / names
+ignore = ["HPL007"]
+extend-select = []
+exclude = ["legacy/", "*_pb2.py"]
+[tool.hplint.per-file-ignores]
+"tests/*" = ["HPL006"]
+[tool.hplint.severity]
+HPL007 = "warning"
+[tool.hplint.rules.HPL006]            # per-rule options; code or rule name
+max-batch-size = 2048
+[tool.hplint.rules.adam-non-default-hyperparameters]
+accepted-betas = [[0.5, 0.999]]
+```
+
+Selectors (in `select`, `ignore`, `extend-select`, `per-file-ignores` and on
+the command line) are a full code (`HPL001`), a code prefix (`HPL00`, `HPL`),
+a rule name (`dropout-before-batchnorm`) or `ALL`; codes and `ALL` are
+case-insensitive. A selector that matches no rule is an error, so typos never
+silently disable nothing. The enabled set is plain set algebra:
+`(select ∪ extend-select) − ignore` — a more specific selector does not win
+over a broader one. `HPL000` (the file could not be parsed) is always enabled:
+a file hplint cannot read must never pass silently.
+
+Path patterns (`exclude`, `per-file-ignores` keys) are matched against the
+path relative to the directory holding the configuration file, with `/` as
+separator, using `fnmatch` (case-sensitive; `*` also crosses `/`):
+
+- a pattern without `/` matches any single path component: `*_pb2.py` matches
+  `a/b/x_pb2.py`, `legacy` matches everything under any `legacy` directory;
+- a trailing `/` restricts the pattern to directories: `legacy/` matches
+  `legacy/a.py` and `src/legacy/b.py` but not a file named `legacy`;
+- a pattern containing `/` is anchored at the configuration directory and
+  matches the path or any of its parent directories: `tests/*` matches
+  `tests/a.py` and `tests/unit/b.py`, `src/gen` matches `src/gen/x.py`; a
+  leading `./` is ignored and a leading `**/` also matches at the top.
+
+Paths outside the configuration directory are matched by component patterns
+only.
+
+Per-rule option names and types are checked against the defaults in the rule
+documents (`rules/HPL*.md`): a bool option takes a bool, an int option an int,
+a float option an int or float, a string option a string, a list option a list.
+Every error message names the file and the dotted key.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple, Union
+
+from ._toml import tomllib
+from .catalogue import RuleDoc, load_catalogue
+from .findings import Severity
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+#: Codes that no selection can turn off.
+ALWAYS_ENABLED: FrozenSet[str] = frozenset({"HPL000"})
+
+#: Standalone configuration files, in precedence order, then pyproject.toml.
+STANDALONE_NAMES: Tuple[str, ...] = ("hplint.toml", ".hplint.toml")
+PYPROJECT = "pyproject.toml"
+
+_KNOWN_KEYS: Tuple[str, ...] = (
+    "exclude",
+    "extend-select",
+    "ignore",
+    "per-file-ignores",
+    "rules",
+    "select",
+    "severity",
+)
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+_TOML_LINE = re.compile(r"\s*\(at line (\d+)")
+
+
+class ConfigError(Exception):
+    """A configuration problem, always naming the file and the dotted key.
+
+    `str(err)` reads `FILE: key 'DOTTED.KEY' REASON`, e.g.
+    `pyproject.toml: key 'tool.hplint.selekt' is not a known setting (known: ...)`;
+    for TOML syntax errors (no key) `FILE: invalid TOML at line L, column C: REASON`.
+    """
+
+    def __init__(self, file: str, key: Optional[str], reason: str, line: Optional[int] = None):
+        self.file = file
+        self.key = key
+        self.reason = reason
+        self.line = line
+        if key is None:
+            text = f"{file}: {reason}"
+        elif key.startswith("-"):  # a command-line option
+            text = f"{file}: {key} {reason}"
+        else:
+            text = f"{file}: key '{key}' {reason}"
+        super().__init__(text)
+
+
+def _dotted(prefix: str, *keys: str) -> str:
+    parts = [prefix] if prefix else []
+    for k in keys:
+        parts.append(k if _BARE_KEY.match(k) else '"' + k.replace('"', '\\"') + '"')
+    return ".".join(parts)
+
+
+# --------------------------------------------------------------------------- selectors
+
+
+def _find_rule(token: str, catalogue: Mapping[str, RuleDoc]) -> Optional[str]:
+    """The code a full code or rule name stands for, else None."""
+    token = token.strip()
+    if token.upper() in catalogue:
+        return token.upper()
+    low = token.lower()
+    for doc in catalogue.values():
+        if doc.name == low:
+            return doc.code
+    return None
+
+
+def resolve_selector(selector: str, catalogue: Mapping[str, RuleDoc]) -> FrozenSet[str]:
+    """The codes a selector stands for; empty when it matches nothing."""
+    sel = selector.strip()
+    if not sel:
+        return frozenset()
+    if sel.upper() == "ALL":
+        return frozenset(catalogue)
+    code = _find_rule(sel, catalogue)
+    if code is not None:
+        return frozenset({code})
+    prefix = sel.upper()
+    return frozenset(c for c in catalogue if c.startswith(prefix))
+
+
+def _check_selectors(
+    value: Any, file: str, key: str, catalogue: Mapping[str, RuleDoc]
+) -> Tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(file, key, f"must be an array of strings, got {_describe(value)}")
+    for sel in value:
+        if not resolve_selector(sel, catalogue):
+            raise ConfigError(
+                file,
+                key,
+                f"has selector {sel!r} that matches no rule "
+                "(expected a code such as HPL001, a code prefix, a rule name, or ALL)",
+            )
+    return tuple(value)
+
+
+def _select_codes(selectors: Iterable[str], catalogue: Mapping[str, RuleDoc]) -> FrozenSet[str]:
+    out: set = set()
+    for sel in selectors:
+        out |= resolve_selector(sel, catalogue)
+    return frozenset(out)
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def _abs(path: PathLike) -> str:
+    return os.path.abspath(os.fspath(path))
+
+
+def _relative_parts(path: PathLike, root: Path) -> Tuple[Tuple[str, ...], bool]:
+    """Path components relative to root, and whether the path is under root."""
+    p = _abs(path)
+    r = _abs(root)
+    for cand_p, cand_r in ((p, r), (os.path.realpath(p), os.path.realpath(r))):
+        try:
+            rel = os.path.relpath(cand_p, cand_r)
+        except ValueError:  # different drives on Windows
+            continue
+        if rel == os.curdir:
+            return (), True
+        if not rel.startswith(os.pardir + os.sep) and rel != os.pardir:
+            return tuple(PurePosixPath(rel.replace(os.sep, "/")).parts), True
+    return tuple(part for part in Path(p).parts if part not in ("/", "\\")), False
+
+
+def path_matches(pattern: str, path: PathLike, root: Path) -> bool:
+    """Whether a config path pattern matches `path` (see the module docstring)."""
+    parts, inside = _relative_parts(path, root)
+    if not parts:
+        return False
+    pat = pattern.strip().replace("\\", "/")
+    while pat.startswith("./"):
+        pat = pat[2:]
+    dir_only = pat.endswith("/")
+    pat = pat.rstrip("/")
+    if not pat:
+        return False
+    if dir_only:
+        last_is_dir = os.path.isdir(_abs(path))
+        candidates = parts if last_is_dir else parts[:-1]
+    else:
+        candidates = parts
+    if "/" not in pat:
+        return any(fnmatch.fnmatchcase(part, pat) for part in candidates)
+    if not inside:
+        return False
+    anchored = [pat]
+    if pat.startswith("**/"):
+        anchored.append(pat[3:])
+    # The path itself (if allowed) or any of its parent directories.
+    prefixes = ["/".join(parts[:i]) for i in range(1, len(candidates) + 1)]
+    return any(fnmatch.fnmatchcase(prefix, a) for prefix in prefixes for a in anchored)
+
+
+# --------------------------------------------------------------------------- Config
+
+
+def _default_catalogue() -> Dict[str, RuleDoc]:
+    return load_catalogue()
+
+
+@dataclass
+class Config:
+    """The effective settings for one project (one configuration file)."""
+
+    select: Tuple[str, ...] = ("ALL",)
+    ignore: Tuple[str, ...] = ()
+    extend_select: Tuple[str, ...] = ()
+    exclude: Tuple[str, ...] = ()
+    per_file_ignores: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    severity: Dict[str, Severity] = field(default_factory=dict)
+    options: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    root: Path = field(default_factory=Path.cwd)
+    source: Optional[Path] = None
+    catalogue: Dict[str, RuleDoc] = field(
+        default_factory=_default_catalogue, repr=False, compare=False
+    )
+
+    def enabled_codes(self) -> FrozenSet[str]:
+        """`(select ∪ extend-select) − ignore` over the catalogue, plus HPL000."""
+        on = _select_codes(self.select, self.catalogue) | _select_codes(
+            self.extend_select, self.catalogue
+        )
+        off = _select_codes(self.ignore, self.catalogue)
+        return frozenset(on - off) | ALWAYS_ENABLED
+
+    def ignored_for(self, path: PathLike) -> FrozenSet[str]:
+        """Codes switched off for `path` by per-file-ignores."""
+        out: set = set()
+        for pattern, selectors in self.per_file_ignores.items():
+            if path_matches(pattern, path, self.root):
+                out |= _select_codes(selectors, self.catalogue)
+        return frozenset(out - ALWAYS_ENABLED)
+
+    def enabled_codes_for(self, path: PathLike) -> FrozenSet[str]:
+        """Enabled codes after per-file-ignores: what may be reported in `path`."""
+        return self.enabled_codes() - self.ignored_for(path)
+
+    def is_enabled(self, code: str, path: PathLike) -> bool:
+        code = code.upper()
+        if code in ALWAYS_ENABLED:
+            return True
+        return code in self.enabled_codes() and code not in self.ignored_for(path)
+
+    def severity_for(self, code: str, default: Severity) -> Severity:
+        return self.severity.get(code.upper(), default)
+
+    def option(self, code: str, name: str) -> Any:
+        """The configured value of a rule option, else the rule document's default."""
+        code = code.upper()
+        configured = self.options.get(code, {})
+        if name in configured:
+            return configured[name]
+        doc = self.catalogue.get(code)
+        if doc is not None:
+            for opt in doc.options:
+                if opt.name == name:
+                    return opt.default
+        raise KeyError(f"rule {code} has no option {name!r}")
+
+    def is_excluded(self, path: PathLike) -> bool:
+        return any(path_matches(p, path, self.root) for p in self.exclude)
+
+    def with_overrides(
+        self,
+        select: Optional[Iterable[str]] = None,
+        ignore: Optional[Iterable[str]] = None,
+        extend_select: Optional[Iterable[str]] = None,
+    ) -> "Config":
+        """Apply command-line options: `--select` replaces, `--ignore` and
+        `--extend-select` add. Raises ConfigError naming the option."""
+        changes: Dict[str, Any] = {}
+        for opt, value, attr in (
+            ("--select", select, "select"),
+            ("--ignore", ignore, "ignore"),
+            ("--extend-select", extend_select, "extend_select"),
+        ):
+            if value is None:
+                continue
+            sels = _split_cli(value)
+            for sel in sels:
+                if not resolve_selector(sel, self.catalogue):
+                    raise ConfigError(
+                        "command line", opt, f"selector {sel!r} matches no rule"
+                    )
+            changes[attr] = sels if attr == "select" else getattr(self, attr) + sels
+        return replace(self, **changes)
+
+
+def _split_cli(values: Iterable[str]) -> Tuple[str, ...]:
+    """Accept `["HPL001,HPL002", "HPL003"]` as argparse delivers repeated/comma lists."""
+    if isinstance(values, str):
+        values = [values]
+    out: List[str] = []
+    for v in values:
+        out.extend(s.strip() for s in v.split(",") if s.strip())
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int):
+        return f"integer {value}"
+    if isinstance(value, float):
+        return f"number {value}"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def _check_option(value: Any, default: Any, file: str, key: str) -> Any:
+    expected: Optional[str] = None
+    if default is None:
+        return value
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            expected = "a boolean"
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            expected = "an integer"
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            expected = "a number"
+        else:
+            value = float(value)
+    elif isinstance(default, str):
+        if not isinstance(value, str):
+            expected = "a string"
+    elif isinstance(default, list):
+        if not isinstance(value, list):
+            expected = "an array"
+    elif isinstance(default, dict):
+        if not isinstance(value, dict):
+            expected = "a table"
+    if expected:
+        raise ConfigError(file, key, f"must be {expected}, got {_describe(value)}")
+    return value
+
+
+def config_from_table(
+    table: Mapping[str, Any],
+    *,
+    file: str,
+    prefix: str,
+    root: Path,
+    source: Optional[Path],
+    catalogue: Dict[str, RuleDoc],
+) -> Config:
+    """Validate a `[tool.hplint]`-shaped table; `prefix` is its dotted name for messages."""
+    for key in table:
+        if key not in _KNOWN_KEYS:
+            raise ConfigError(
+                file,
+                _dotted(prefix, key),
+                f"is not a known setting (known: {', '.join(_KNOWN_KEYS)})",
+            )
+    kw: Dict[str, Any] = {}
+    for key, attr in (("select", "select"), ("ignore", "ignore"), ("extend-select", "extend_select")):
+        if key in table:
+            kw[attr] = _check_selectors(table[key], file, _dotted(prefix, key), catalogue)
+
+    if "exclude" in table:
+        value = table["exclude"]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(
+                file, _dotted(prefix, "exclude"), f"must be an array of strings, got {_describe(value)}"
+            )
+        kw["exclude"] = tuple(value)
+
+    if "per-file-ignores" in table:
+        pfi = _table(table["per-file-ignores"], file, _dotted(prefix, "per-file-ignores"))
+        kw["per_file_ignores"] = {
+            pattern: _check_selectors(
+                sels, file, _dotted(prefix, "per-file-ignores", pattern), catalogue
+            )
+            for pattern, sels in pfi.items()
+        }
+
+    if "severity" in table:
+        sev_table = _table(table["severity"], file, _dotted(prefix, "severity"))
+        severities: Dict[str, Severity] = {}
+        for rule, level in sev_table.items():
+            key = _dotted(prefix, "severity", rule)
+            code = _find_rule(rule, catalogue)
+            if code is None:
+                raise ConfigError(file, key, "names no rule (expected a rule code or name)")
+            if not isinstance(level, str):
+                raise ConfigError(
+                    file, key, f"must be one of \"error\", \"warning\", \"info\", got {_describe(level)}"
+                )
+            try:
+                severities[code] = Severity.parse(level)
+            except ValueError:
+                raise ConfigError(
+                    file, key, f"must be one of \"error\", \"warning\", \"info\", got {level!r}"
+                ) from None
+        kw["severity"] = severities
+
+    if "rules" in table:
+        rules_table = _table(table["rules"], file, _dotted(prefix, "rules"))
+        options: Dict[str, Dict[str, Any]] = {}
+        for rule, opts in rules_table.items():
+            key = _dotted(prefix, "rules", rule)
+            code = _find_rule(rule, catalogue)
+            if code is None:
+                raise ConfigError(file, key, "names no rule (expected a rule code or name)")
+            opts = _table(opts, file, key)
+            doc = catalogue[code]
+            defaults = {o.name: o.default for o in doc.options}
+            merged = options.setdefault(code, {})
+            for name, value in opts.items():
+                okey = _dotted(prefix, "rules", rule, name)
+                if name not in defaults:
+                    known = ", ".join(sorted(defaults)) or "none"
+                    raise ConfigError(
+                        file, okey, f"is not an option of {code} {doc.name} (options: {known})"
+                    )
+                if name in merged:
+                    raise ConfigError(
+                        file, okey, f"is set twice for {code} (by code and by rule name)"
+                    )
+                merged[name] = _check_option(value, defaults[name], file, okey)
+        kw["options"] = options
+
+    return Config(root=root, source=source, catalogue=catalogue, **kw)
+
+
+def _table(value: Any, file: str, key: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(file, key, f"must be a table, got {_describe(value)}")
+    return value
+
+
+def _read_toml(path: Path) -> Dict[str, Any]:
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(file, None, "configuration file not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(file, None, f"cannot decode as UTF-8: {exc.reason}") from None
+    except OSError as exc:
+        raise ConfigError(file, None, f"cannot read configuration file: {exc.strerror or exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raw = str(exc)
+        m = _TOML_POSITION.search(raw)
+        if m:
+            line = int(m.group(1))
+            reason = raw[: m.start()]
+            raise ConfigError(
+                file, None, f"invalid TOML at line {line}, column {m.group(2)}: {reason}", line=line
+            ) from None
+        if raw.endswith("(at end of document)"):
+            line = len(text.splitlines()) or 1
+            reason = raw[: -len("(at end of document)")].rstrip()
+            raise ConfigError(
+                file, None, f"invalid TOML at line {line} (end of file): {reason}", line=line
+            ) from None
+        m = _TOML_LINE.search(raw)
+        line = int(m.group(1)) if m else None
+        where = f" at line {line}" if line else ""
+        raise ConfigError(file, None, f"invalid TOML{where}: {raw}", line=line) from None
+
+
+def _is_pyproject(path: Path) -> bool:
+    return path.name == PYPROJECT
+
+
+def _hplint_table(data: Mapping[str, Any], file: str) -> Optional[Mapping[str, Any]]:
+    tool = data.get("tool")
+    if not isinstance(tool, dict) or "hplint" not in tool:
+        return None
+    return _table(tool["hplint"], file, "tool.hplint")
+
+
+def _pyproject_has_hplint(path: Path) -> bool:
+    """Cheap text gate, then a parse. A pyproject that mentions tool.hplint but
+    does not parse counts as a hit, so loading it reports the syntax error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if "tool.hplint" not in text and not re.search(r"\bhplint\b", text):
+        return False
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return "tool.hplint" in text
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "hplint" in tool
+
+
+def find_config_file(start: PathLike) -> Optional[Path]:
+    """The nearest configuration file from `start` (a file or a directory) upwards.
+
+    In each directory: `hplint.toml`, then `.hplint.toml`, then a `pyproject.toml`
+    that has a `[tool.hplint]` table. Stops after the filesystem root.
+    """
+    here = Path(_abs(start))
+    if not here.is_dir():
+        here = here.parent
+    for directory in (here, *here.parents):
+        for name in STANDALONE_NAMES:
+            candidate = directory / name
+            if candidate.is_file():
+                return candidate
+        candidate = directory / PYPROJECT
+        if candidate.is_file() and _pyproject_has_hplint(candidate):
+            return candidate
+    return None
+
+
+def load_config_file(path: PathLike, catalogue: Optional[Dict[str, RuleDoc]] = None) -> Config:
+    """Read one configuration file: `pyproject.toml` → its `[tool.hplint]`
+    (defaults if absent); any other file → top-level keys."""
+    catalogue = _default_catalogue() if catalogue is None else catalogue
+    path = Path(path)
+    file = str(path)
+    if not path.is_file():
+        raise ConfigError(file, None, "configuration file not found")
+    data = _read_toml(path)
+    root = Path(_abs(path.parent))
+    source = Path(_abs(path))
+    if _is_pyproject(path):
+        table = _hplint_table(data, file)
+        if table is None:
+            return Config(root=root, source=source, catalogue=catalogue)
+        return config_from_table(
+            table, file=file, prefix="tool.hplint", root=root, source=source, catalogue=catalogue
+        )
+    return config_from_table(
+        data, file=file, prefix="", root=root, source=source, catalogue=catalogue
+    )
+
+
+def load_config(
+    explicit: Optional[PathLike] = None,
+    start: Optional[PathLike] = None,
+    catalogue: Optional[Dict[str, RuleDoc]] = None,
+) -> Config:
+    """The configuration to use: `explicit` if given, else the nearest file
+    found from `start` (default: the current directory), else defaults with
+    root = the current directory."""
+    catalogue = _default_catalogue() if catalogue is None else catalogue
+    if explicit is not None:
+        return load_config_file(explicit, catalogue)
+    found = find_config_file(start if start is not None else Path.cwd())
+    if found is None:
+        return Config(root=Path.cwd(), source=None, catalogue=catalogue)
+    return load_config_file(found, catalogue)
+
+
+# --------------------------------------------------------------------------- per-document cache
+
+_CACHE_SIZE = 64
+# directory -> (config, its source's mtime or None)
+_cache: Dict[str, Tuple[Config, Optional[float]]] = {}
+
+
+def _mtime(path: Optional[Path]) -> Optional[float]:
+    if path is None:
+        return None
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return -1.0
+
+
+def load_config_for(
+    path: PathLike, catalogue: Optional[Dict[str, RuleDoc]] = None
+) -> Config:
+    """The configuration governing one document, cached per directory.
+
+    For the language server, which asks for every document. A cached entry is
+    reused while its configuration file's mtime is unchanged; call
+    `clear_config_cache()` when configuration files appear or disappear.
+    Errors are raised (and not cached).
+    """
+    directory = Path(_abs(path))
+    if not directory.is_dir():
+        directory = directory.parent
+    catalogue = _default_catalogue() if catalogue is None else catalogue
+    key = str(directory)
+    hit = _cache.get(key)
+    if hit is not None and hit[0].catalogue is catalogue and _mtime(hit[0].source) == hit[1]:
+        return hit[0]
+    found = find_config_file(directory)
+    if found is None:
+        config = Config(root=Path.cwd(), source=None, catalogue=catalogue)
+    else:
+        config = load_config_file(found, catalogue)
+    if len(_cache) >= _CACHE_SIZE:
+        _cache.pop(next(iter(_cache)))
+    _cache[key] = (config, _mtime(config.source))
+    return config
+
+
+def clear_config_cache() -> None:
+    _cache.clear()

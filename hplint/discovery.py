@@ -1,0 +1,53 @@
+"""Which files a run lints.
+
+Directories are walked without following symlinks (no loops); explicitly named
+files are always taken, including symlinks to files. `exclude` globs from the
+config apply to both, so pre-commit (which passes file names) honours them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, List, Tuple
+
+SKIPPED_DIRS = frozenset({
+    ".git", ".hg", ".svn", ".venv", "venv", "build", "dist", "node_modules", "__pycache__",
+    ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs", ".hplint",
+})
+
+
+def discover(paths: Iterable[Path], config) -> Tuple[List[Path], List[str]]:
+    """(files to lint, paths that do not exist)."""
+    files: List[Path] = []
+    missing: List[str] = []
+    seen = set()
+
+    def add(path: Path) -> None:
+        key = os.path.abspath(path)
+        if key not in seen:
+            seen.add(key)
+            files.append(path)
+
+    for root in paths:
+        root = Path(root)
+        if not os.path.lexists(root):
+            missing.append(str(root))
+            continue
+        if not root.is_dir():
+            if not config.is_excluded(root):
+                add(root)
+            continue
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            base = Path(dirpath)
+            dirnames[:] = sorted(
+                d for d in dirnames
+                if d not in SKIPPED_DIRS and not d.endswith(".egg-info")
+                and not config.is_excluded(base / d)
+            )
+            for name in sorted(filenames):
+                if name.endswith(".py"):
+                    path = base / name
+                    if not config.is_excluded(path):
+                        add(path)
+    return files, missing

@@ -1,0 +1,243 @@
+"""The linting pipeline: files -> analysis facts -> rules -> findings ->
+config and suppressions. The CLI, the language server, the probe and the
+review tools all call `Linter`; none of them run rules on their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import sys
+import traceback
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Sequence
+
+import libcst as cst
+
+from .analysis.module import ModuleContext
+from .analysis.project import ProjectIndex, module_name_for
+from .analysis.source import SourceError, decode_source, parse_source
+from .catalogue import RuleDoc, load_catalogue
+from .config import Config
+from .findings import FileResult, Finding, Fix, RelatedLocation, Severity, Span, TextEdit
+from .rules import all_rules
+from .rules.base import FixSpec, Report
+from .suppression import apply_suppressions, parse_suppressions
+
+log = logging.getLogger("hplint")
+
+# Deeper expressions than this are refused before parsing: libcst's recursive
+# parser spends minutes (or overflows the C stack) on machine-generated nesting.
+MAX_NESTING = 200
+_SUSPICIOUS_LINE = 2000
+
+
+def display_path(path: Path) -> str:
+    """Paths as users typed them: relative to the working directory when inside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def _nesting_problem(text: str) -> Optional[SourceError]:
+    """Cheap guard: only files with very long lines are checked with `ast`."""
+    if not text or max(map(len, text.splitlines()), default=0) < _SUSPICIOUS_LINE:
+        return None
+    import ast
+
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        return SourceError(f"syntax error: {exc.msg}", exc.lineno or 1, (exc.offset or 1))
+    except (RecursionError, MemoryError, ValueError) as exc:
+        return SourceError(f"file is nested too deeply to analyse ({type(exc).__name__})")
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            line = getattr(node, "lineno", 1)
+            return SourceError(
+                f"expression nested more than {MAX_NESTING} levels deep; hplint does not analyse such files",
+                line, getattr(node, "col_offset", 0) + 1,
+            )
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return None
+
+
+class Linter:
+    """Lints files and texts with one configuration. Reusable and cheap to keep:
+    the project index caches parsed dependency modules between calls."""
+
+    def __init__(self, config: Optional[Config] = None, project: Optional[ProjectIndex] = None) -> None:
+        self.config = config or Config()
+        self.catalogue: Dict[str, RuleDoc] = self.config.catalogue or load_catalogue()
+        self.rules = all_rules()
+        self.project = project or ProjectIndex(config=self.config)
+
+    # -- one file ----------------------------------------------------------
+    def lint_file(self, path: Path, shown_as: Optional[str] = None) -> FileResult:
+        shown = shown_as or display_path(path)
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            return self._source_error(shown, SourceError(f"cannot read file: {exc.strerror or exc}"), None)
+        text = decode_source(data)
+        if isinstance(text, SourceError):
+            return self._source_error(shown, text, None)
+        return self.lint_text(text, Path(path), shown)
+
+    def lint_text(self, text: str, path: Path, shown_as: Optional[str] = None) -> FileResult:
+        """Lint `text` as the contents of `path` (which need not exist on disk)."""
+        shown = shown_as or display_path(path)
+        problem = _nesting_problem(text)
+        tree = problem or parse_source(text)
+        if isinstance(tree, SourceError):
+            return self._source_error(shown, tree, text)
+        ctx = self.context(text, tree, Path(path))
+        return self.lint_context(ctx, shown)
+
+    def context(self, text: str, tree: cst.Module, path: Path) -> ModuleContext:
+        module_name, is_package = self.project.add_file(path) if path else ("", False)
+        ctx = ModuleContext(Path(path), text, tree, module_name, is_package, self.project, self.config)
+        self.project.register(ctx)
+        return ctx
+
+    def lint_context(self, ctx: ModuleContext, shown: str) -> FileResult:
+        result = FileResult(shown, [], ctx.text)
+        enabled = self.config.enabled_codes_for(ctx.path)
+        for code, rule in self.rules.items():
+            if code not in enabled:
+                continue
+            doc = self.catalogue.get(code)
+            if doc is None:
+                continue
+            try:
+                reports = list(rule.check(ctx))
+                findings = [self._finding(report, doc, ctx, shown) for report in reports]
+            except Exception as exc:  # one broken rule must not take the others down
+                message = f"internal error in {code} on {shown}: {type(exc).__name__}: {exc}"
+                log.error("%s\n%s", message, traceback.format_exc())
+                result.errors.append(message)
+                continue
+            result.findings.extend(f for f in findings if f is not None)
+        _number_duplicate_anchors(result.findings)
+        suppressions = parse_suppressions(ctx.text)
+        findings = apply_suppressions(result.findings, suppressions, shown, self.catalogue, enabled_codes=enabled)
+        result.findings = sorted(
+            (f.with_severity(self.config.severity_for(f.code, f.severity)) for f in findings),
+            key=lambda f: (f.span.start_line, f.span.start_col, f.code),
+        )
+        return result
+
+    def _source_error(self, shown: str, error: SourceError, text: Optional[str]) -> FileResult:
+        doc = self.catalogue.get("HPL000")
+        finding = Finding(
+            code="HPL000",
+            name=doc.name if doc else "unreadable-file",
+            severity=self.config.severity_for("HPL000", doc.severity if doc else Severity.ERROR),
+            message=error.message,
+            path=shown,
+            span=Span(error.line, error.col, error.line, error.col),
+            anchor=error.message,
+        )
+        return FileResult(shown, [finding], text)
+
+    # -- report -> finding -------------------------------------------------
+    def _finding(self, report: Report, doc: RuleDoc, ctx: ModuleContext, shown: str) -> Optional[Finding]:
+        node_ctx = report.ctx or ctx
+        if node_ctx is not ctx:
+            return None  # each file reports only on its own lines
+        related = tuple(
+            RelatedLocation(shown if rctx is ctx else display_path(rctx.path), rctx.span(rnode), message)
+            for rctx, rnode, message in report.related
+        )
+        return Finding(
+            code=doc.code,
+            name=doc.name,
+            severity=report.severity or doc.severity,
+            message=doc.format_message(**report.fields),
+            path=shown,
+            span=ctx.span(report.node),
+            fix=self._fix(report.fix, ctx) if report.fix else None,
+            related=related,
+            anchor=ctx.anchor(report.node, report.scope),
+        )
+
+    def _fix(self, spec: FixSpec, ctx: ModuleContext) -> Fix:
+        span = ctx.span(spec.node)
+        edits: List[TextEdit] = []
+        if spec.replacement is not None:
+            edits.append(TextEdit(span, ctx.tree.code_for_node(spec.replacement)))
+        line_text = ctx.text.splitlines()[span.start_line - 1] if ctx.text else ""
+        indent = line_text[: len(line_text) - len(line_text.lstrip())]
+        if spec.insert_before_line is not None:
+            edits.append(TextEdit(Span.point(span.start_line, 1), f"{indent}{spec.insert_before_line}\n"))
+        if spec.insert_after_line is not None:
+            edits.append(TextEdit(Span.point(span.end_line + 1, 1), f"{indent}{spec.insert_after_line}\n"))
+        return Fix(spec.description, tuple(edits), spec.safety)
+
+    # -- many files ------------------------------------------------------------
+    def lint_paths(self, files: Sequence[Path], jobs: Optional[int] = None) -> List[FileResult]:
+        jobs = jobs or os.cpu_count() or 1
+        files = list(files)
+        if jobs <= 1 or len(files) < 2 * jobs:
+            results = [self.lint_file(f) for f in files]
+        else:
+            results = _lint_parallel(self.config, files, jobs)
+        return sorted(results, key=lambda r: r.path)
+
+
+def _number_duplicate_anchors(findings: List[Finding]) -> None:
+    """Two identical flagged snippets in one scope get distinct fingerprints."""
+    seen: Counter = Counter()
+    for i, finding in enumerate(findings):
+        key = (finding.code, finding.anchor)
+        seen[key] += 1
+        if seen[key] > 1:
+            findings[i] = Finding(**{**finding.__dict__, "anchor": f"{finding.anchor}#{seen[key]}"})
+
+
+# -- process pool -----------------------------------------------------------------
+_worker_linter: Optional[Linter] = None
+
+
+def _init_worker(config: Config) -> None:
+    global _worker_linter
+    _worker_linter = Linter(config)
+
+
+def _lint_chunk(paths: List[str]) -> List[FileResult]:
+    assert _worker_linter is not None
+    out = []
+    for p in paths:
+        result = _worker_linter.lint_file(Path(p))
+        result.source = None  # do not ship file texts back through the pipe
+        out.append(result)
+    return out
+
+
+def _lint_parallel(config: Config, files: List[Path], jobs: int) -> List[FileResult]:
+    # Chunks sorted by size, dealt round-robin, keep the workers evenly loaded.
+    sized = sorted(files, key=lambda f: _size(f), reverse=True)
+    chunks: List[List[str]] = [[] for _ in range(jobs * 4)]
+    for i, f in enumerate(sized):
+        chunks[i % len(chunks)].append(str(f))
+    method = "fork" if sys.platform.startswith("linux") else None
+    context = multiprocessing.get_context(method)
+    results: List[FileResult] = []
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(config,)) as pool:
+        for chunk_result in pool.map(_lint_chunk, [c for c in chunks if c]):
+            results.extend(chunk_result)
+    return results
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -1,0 +1,93 @@
+"""Rendering lint results for people (text), programs (json), code-scanning
+services (sarif) and GitHub Actions annotations (github).
+
+Every renderer takes the same input and returns the whole report as one
+string; the caller writes it (as UTF-8) where it belongs. Findings are always
+reported in (path, line, column, code) order, whatever order rules produced
+them in, so output is reproducible.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional
+
+from ..catalogue import RuleDoc
+from ..findings import FileResult, Finding, FixSafety, Severity
+
+FORMATS = ("text", "json", "sarif", "github")
+
+
+def render(
+    fmt: str,
+    results: List[FileResult],
+    *,
+    catalogue: Optional[Dict[str, RuleDoc]] = None,
+    root: Path,
+    color: bool = False,
+    tool_version: str = "0.1.0",
+) -> str:
+    """The report for `results` in format `fmt` (one of FORMATS)."""
+    if fmt == "text":
+        from .text import render_text
+
+        return render_text(results, color=color)
+    if fmt in ("json", "sarif"):
+        if catalogue is None:
+            from ..catalogue import load_catalogue
+
+            catalogue = load_catalogue()
+        if fmt == "json":
+            from .json_format import render_json
+
+            return render_json(results, catalogue=catalogue, tool_version=tool_version)
+        from .sarif import render_sarif
+
+        return render_sarif(results, catalogue=catalogue, root=root, tool_version=tool_version)
+    if fmt == "github":
+        from .github import render_github
+
+        return render_github(results)
+    raise ValueError(f"unknown output format {fmt!r} (expected one of: {', '.join(FORMATS)})")
+
+
+def sort_key(f: Finding):
+    return (f.path, f.span.start_line, f.span.start_col, f.code, f.message)
+
+
+def sorted_findings(results: Iterable[FileResult]) -> List[Finding]:
+    return sorted((f for r in results for f in r.findings), key=sort_key)
+
+
+def severity_counts(findings: Iterable[Finding]) -> Dict[Severity, int]:
+    counts = {s: 0 for s in Severity}
+    for f in findings:
+        counts[f.severity] += 1
+    return counts
+
+
+def fix_counts(findings: Iterable[Finding]):
+    """(safe, unsafe): how many findings carry a safe / an unsafe fix."""
+    safe = unsafe = 0
+    for f in findings:
+        if f.fix is None:
+            continue
+        if f.fix.safety == FixSafety.SAFE:
+            safe += 1
+        else:
+            unsafe += 1
+    return safe, unsafe
+
+
+def relative_posix(path: str, root: Path) -> Optional[str]:
+    """`path` relative to `root` with `/` separators, or None when outside it."""
+    p = os.path.abspath(path)
+    r = os.path.abspath(root)
+    try:
+        rel = os.path.relpath(p, r)
+    except ValueError:  # another drive
+        return None
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep) or os.path.isabs(rel):
+        return None
+    return rel.replace(os.sep, "/")

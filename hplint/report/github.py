@@ -1,0 +1,41 @@
+"""GitHub Actions workflow commands: each finding becomes an annotation on the
+pull request's diff, with no upload step. Escaping follows the runner's rules
+(data: `%`, CR, LF; properties additionally `:` and `,`)."""
+
+from __future__ import annotations
+
+from typing import List
+
+from ..findings import FileResult, Finding, Severity
+from . import sorted_findings
+
+COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_command(f: Finding) -> str:
+    props = [
+        ("file", f.path.replace("\\", "/")),
+        ("line", str(f.span.start_line)),
+        ("col", str(f.span.start_col)),
+        ("endLine", str(f.span.end_line)),
+        ("endColumn", str(f.span.end_col)),
+        ("title", f"{f.code} {f.name}"),
+    ]
+    message = f.message
+    for r in f.related:
+        message += f"\n{r.path}:{r.span.start_line}:{r.span.start_col}: note: {r.message}"
+    rendered = ",".join(f"{k}={escape_property(v)}" for k, v in props)
+    return f"::{COMMANDS[f.severity]} {rendered}::{escape_data(message)}"
+
+
+def render_github(results: List[FileResult]) -> str:
+    lines = [format_command(f) for f in sorted_findings(results)]
+    return "".join(line + "\n" for line in lines)
