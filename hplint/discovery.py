@@ -48,6 +48,7 @@ def discover(paths: Iterable[Path], config) -> Tuple[List[Path], List[str]]:
             for name in sorted(filenames):
                 if name.endswith(".py"):
                     path = base / name
-                    if not config.is_excluded(path):
+                    # Regular files only: a FIFO named x.py would block the read.
+                    if path.is_file() and not config.is_excluded(path):
                         add(path)
     return files, missing

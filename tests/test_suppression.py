@@ -204,7 +204,7 @@ def test_gate_skips_tokenize_when_no_directive_text(monkeypatch):
     assert parse_suppressions("x = 1  # noqa: HPL001\n").directives[0].codes == ("HPL001",)
 
 
-def test_tokenize_failure_falls_back_to_line_scan():
+def test_comments_found_in_code_the_tokenizer_rejects():
     text = src(
         """\
         def f():
@@ -214,8 +214,9 @@ def test_tokenize_failure_falls_back_to_line_scan():
         t = ("x" # noqa
         """
     )
+    # A bad dedent stops Python's tokenizer; the regex scanner reads on.
     _, last, finished = sup_mod._comments_by_tokenize(text)
-    assert not finished and last == 2  # the dedent on line 3 stops the tokenizer
+    assert finished and last == 6
     ds = parse_suppressions(text).directives
     assert [(d.kind, d.codes, d.line) for d in ds] == [
         (LINE, ("HPL001",), 2),

@@ -30,7 +30,7 @@ from . import layers as L
 from .constants import UNKNOWN
 
 _MAX_DEPTH = 8
-_STATEMENT_BUDGET = 40_000  # per file: pathological inputs end analysis, not the run
+_STATEMENT_BUDGET = 50_000  # per file, plus two per line: pathological inputs end analysis, not the run
 
 
 # ---------------------------------------------------------------------------
@@ -154,6 +154,14 @@ class ClassModel:
         return frozenset(layer.category for layer in self.all_layers())
 
 
+def layers_in(values: Iterable[Any]) -> List[Layer]:
+    """Every layer inside abstract module values (a Seq, an Instance, a single
+    Layer...): what a model built from them holds. Used by the training-loop
+    analysis for sub-modules such as `model.encoder`."""
+    holder = ClassModel("", None, None, attrs={str(i): v for i, v in enumerate(values)})
+    return holder.all_layers()
+
+
 def _flatten_items(value: Any) -> Optional[List[Any]]:
     """Items a value contributes when splatted (`*layers`) or extended."""
     if isinstance(value, (PyList, Seq, ModList)):
@@ -181,6 +189,7 @@ class ModelAnalysis:
         self._class_models: Dict[Any, Optional[ClassModel]] = {}
         self._class_in_progress: set = set()
         self._statements = 0
+        self._budget = _STATEMENT_BUDGET + 2 * ctx.text.count("\n")
         self._entry: Optional[cst.CSTNode] = None
         self._built_seqs: List[Tuple[Seq, Any]] = []
         self._done = False
@@ -264,7 +273,7 @@ class ModelAnalysis:
 
     def _tick(self) -> None:
         self._statements += 1
-        if self._statements > _STATEMENT_BUDGET:
+        if self._statements > self._budget:
             raise _Budget()
 
     # -- classes -----------------------------------------------------------

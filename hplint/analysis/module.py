@@ -19,7 +19,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..findings import Span
 from .imports import ImportTable
-from .walk import children
+from .walk import child_fields
 
 if TYPE_CHECKING:  # pragma: no cover
     from .project import ProjectIndex
@@ -80,7 +80,11 @@ class ModuleContext:
         self.functions: List[Definition] = []
         # Module-level `NAME = value` assignments, in order (constants, configs).
         self.module_assignments: Dict[str, List[cst.BaseExpression]] = {}
-        self._positions: Optional[Any] = None
+        self._positions: Optional[Any] = None  # whole-module fallback
+        self._call_tops: Dict[int, cst.CSTNode] = {}
+        self._all_tops: Optional[Dict[int, cst.CSTNode]] = None
+        self._top_lines: Optional[Dict[int, int]] = None
+        self._top_positions: Dict[int, Tuple[Any, int]] = {}
         self._facts: Dict[str, Any] = {}
         self._qualname_cache: Dict[int, Optional[str]] = {}
         self._index()
@@ -89,16 +93,21 @@ class ModuleContext:
     def _index(self) -> None:
         imports = self.imports
         calls = self.calls
-        stack: List[Tuple[cst.CSTNode, Scope]] = [(self.tree, ())]
+        call_tops = self._call_tops
+        # Entries: (node, enclosing definitions, top-level statement holding it).
+        stack: List[Tuple[cst.CSTNode, Scope, cst.CSTNode]] = [
+            (stmt, (), stmt) for stmt in reversed(self.tree.body)]
         pop = stack.pop
         push = stack.append
+        node_type = cst.CSTNode
         for stmt in self.tree.body:
             self._index_module_statement(stmt)
         while stack:
-            node, scope = pop()
+            node, scope, top = pop()
             kind = type(node)
             if kind is cst.Call:
                 calls.append(CallSite(node, scope))
+                call_tops[id(node)] = top
             elif kind is cst.FunctionDef:
                 self.functions.append(Definition(node, scope))
                 if not scope:
@@ -112,9 +121,17 @@ class ModuleContext:
             elif kind is cst.Import or kind is cst.ImportFrom:
                 imports.add_import(node)
                 continue
-            # Pushed in reverse so that nodes are visited in source order.
-            for child in reversed(list(children(node))):
-                push((child, scope))
+            # The walk of walk.children, inlined: this loop runs for every node
+            # of every file. Pushed in reverse so nodes come out in source order.
+            kids: List[cst.CSTNode] = []
+            for name in child_fields(kind):
+                value = getattr(node, name)
+                if type(value) is tuple or type(value) is list:
+                    kids.extend(value)
+                elif isinstance(value, node_type):
+                    kids.append(value)
+            for child in reversed(kids):
+                push((child, scope, top))
 
     def _index_module_statement(self, stmt: cst.CSTNode) -> None:
         if isinstance(stmt, cst.SimpleStatementLine):
@@ -123,6 +140,12 @@ class ModuleContext:
                     for target in small.targets:
                         if isinstance(target.target, cst.Name):
                             self.module_assignments.setdefault(target.target.value, []).append(small.value)
+                        elif (isinstance(target.target, (cst.Tuple, cst.List)) and isinstance(small.value, (cst.Tuple, cst.List))
+                              and len(target.target.elements) == len(small.value.elements)):
+                            # `LR_MIN, LR_MAX = 1e-5, 1e-1`: each name gets its element.
+                            for name, value in zip(target.target.elements, small.value.elements):
+                                if isinstance(name.value, cst.Name) and not isinstance(value, cst.StarredElement):
+                                    self.module_assignments.setdefault(name.value.value, []).append(value.value)
                 elif isinstance(small, cst.AnnAssign) and small.value is not None:
                     if isinstance(small.target, cst.Name):
                         self.module_assignments.setdefault(small.target.value, []).append(small.value)
@@ -148,11 +171,63 @@ class ModuleContext:
 
     # -- positions and text --------------------------------------------
     def span(self, node: cst.CSTNode) -> Span:
-        if self._positions is None:
-            wrapper = MetadataWrapper(self.tree, unsafe_skip_copy=True)
-            self._positions = wrapper.resolve(PositionProvider)
-        rng = self._positions[node]
-        return Span(rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1)
+        """1-based position of `node`. libcst's PositionProvider regenerates the
+        whole module (slower than parsing it), so positions are computed for
+        the one top-level statement holding the node, shifted by that
+        statement's line number, which CPython's parser gives cheaply."""
+        top = self._call_tops.get(id(node)) or self._find_top(node)
+        located = self._positions_in(top) if top is not None else None
+        if located is None:
+            if self._positions is None:
+                self._positions = MetadataWrapper(self.tree, unsafe_skip_copy=True).resolve(PositionProvider)
+            rng, shift = self._positions[node], 0
+        else:
+            positions, shift = located
+            rng = positions[node]
+        return Span(rng.start.line + shift, rng.start.column + 1, rng.end.line + shift, rng.end.column + 1)
+
+    def _find_top(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """Top-level statement of a node that is not a call (calls are indexed).
+        The first such lookup maps every node once; findings are rare."""
+        if self._all_tops is None:
+            from .walk import walk
+
+            self._all_tops = {id(inner): stmt for stmt in self.tree.body for inner in walk(stmt)}
+        return self._all_tops.get(id(node))
+
+    def _positions_in(self, top: cst.CSTNode):
+        key = id(top)
+        if key not in self._top_positions:
+            start = self._statement_lines().get(key)
+            if start is None:
+                return None
+            sub = cst.Module(body=[top])
+            positions = MetadataWrapper(sub, unsafe_skip_copy=True).resolve(PositionProvider)
+            self._top_positions[key] = (positions, start - positions[top].start.line)
+        return self._top_positions[key]
+
+    def _statement_lines(self) -> Dict[int, int]:
+        """id(top-level libcst statement) -> its first line, from `ast`."""
+        if self._top_lines is None:
+            self._top_lines = {}
+            import ast
+
+            try:
+                body = ast.parse(self.text).body
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return self._top_lines
+            i = 0
+            lines: Dict[int, int] = {}
+            for stmt in self.tree.body:
+                count = len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
+                if i >= len(body):
+                    return self._top_lines  # shapes differ: use the slow, exact path
+                # Both parsers place a decorated definition at its `def`/`class` line.
+                lines[id(stmt)] = body[i].lineno
+                i += count
+            if i == len(body):
+                self._top_lines = lines
+        return self._top_lines
 
     def code(self, node: cst.CSTNode) -> str:
         return self.tree.code_for_node(node)

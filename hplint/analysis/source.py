@@ -24,7 +24,15 @@ def decode_source(data: bytes) -> Union[str, SourceError]:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        return SourceError(f"cannot decode file: {exc}")
+        # Raised for undecodable bytes in the first two lines as well as for a
+        # bad coding line; decoding as UTF-8 below tells which, with a position.
+        encoding = "utf-8"
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+        else:
+            return SourceError(f"cannot decode file: {exc.msg if hasattr(exc, 'msg') else exc}")
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
@@ -46,9 +54,30 @@ def parse_source(text: str) -> Union[cst.Module, SourceError]:
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
+        # CPython's own parser names the position and reason users know from
+        # tracebacks ("'(' was never closed"); libcst's native parser reports
+        # the token after the error. Ask CPython only when libcst failed.
+        cpython = _cpython_syntax_error(text)
+        if cpython is not None:
+            return cpython
         reason = str(exc.message).strip().splitlines()[0] if exc.message else "invalid syntax"
         return SourceError(f"syntax error: {reason}", max(exc.raw_line, 1), exc.raw_column + 1)
     except RecursionError:
         return SourceError("file is nested too deeply to analyse")
     except Exception as exc:  # libcst raises a few non-ParserSyntaxError errors on odd input
         return SourceError(f"cannot parse file: {type(exc).__name__}: {exc}")
+
+
+def _cpython_syntax_error(text: str) -> Optional[SourceError]:
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
+    except SyntaxError as exc:
+        return SourceError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1)
+    except (RecursionError, MemoryError, ValueError):
+        return None
+    return None

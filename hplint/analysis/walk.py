@@ -22,15 +22,26 @@ _NOISE_PREFIXES = (
 _FIELDS: Dict[type, Tuple[str, ...]] = {}
 
 
+# Field types that never hold a node worth visiting: plain values and bare names
+# (a `Name` has no children; rules read `node.name`/`node.attr` directly).
+_LEAF_TYPES = (str, bool, int, cst.Name)
+
+
 def _fields(node_type: Type[cst.CSTNode]) -> Tuple[str, ...]:
     names = _FIELDS.get(node_type)
     if names is None:
         names = tuple(
-            f.name for f in dataclasses.fields(node_type) if not f.name.startswith(_NOISE_PREFIXES)
+            f.name for f in dataclasses.fields(node_type)
+            if not f.name.startswith(_NOISE_PREFIXES)
+            and not (isinstance(f.type, type) and issubclass(f.type, _LEAF_TYPES))
         )
-        # The walk keeps the operator-free shape but BinaryOperation needs no operator node.
         _FIELDS[node_type] = names
     return names
+
+
+def child_fields(node_type: Type[cst.CSTNode]) -> Tuple[str, ...]:
+    """Names of the fields of `node_type` that can hold child nodes."""
+    return _FIELDS.get(node_type) or _fields(node_type)
 
 
 def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

@@ -1,0 +1,42 @@
+# Two commands for a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: venv demo test test-python test-extension extension e2e-vscode bench clean
+
+# torch is pinned: 2.13.0 is the CPU build these machines carry; any other
+# version pulls gigabytes of CUDA packages.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "torch==2.13.0" -e ".[dev,server,probe]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	@echo "== hplint check examples/ =="
+	-$(BIN)/hplint check examples/
+
+test: venv test-python test-extension
+
+test-python: venv
+	$(BIN)/python -m pytest -q
+
+# The VS Code extension: type-check, unit tests, and the .vsix package.
+test-extension:
+	cd vscode-extension && npm ci --no-audit --no-fund && npm run typecheck && npm test && npm run package
+
+extension: test-extension
+
+# Opt-in: a real VS Code (code-server) with the packaged extension, driven by headless Chromium.
+e2e-vscode: venv test-extension
+	HPLINT_PYTHON=$(abspath $(BIN)/python) $(MAKE) -C vscode-extension e2e
+
+bench: venv
+	$(BIN)/python bench/bench_check.py
+
+clean:
+	rm -rf $(VENV) vscode-extension/node_modules vscode-extension/dist

@@ -1,0 +1,258 @@
+"""HPL001 dropout-before-batchnorm: every way a model is written."""
+
+import pytest
+
+from helpers import dedent, expected_lines, lines_of, lint_code, lint_files
+
+POSITIVE = {
+    "sequential_nn_alias": """
+        import torch.nn as nn
+        model = nn.Sequential(
+            nn.Linear(784, 256),
+            nn.ReLU(),
+            nn.Dropout(0.5),  # <- HPL001
+            nn.BatchNorm1d(256),
+        )
+    """,
+    "full_torch_path": """
+        import torch
+        net = torch.nn.Sequential(torch.nn.Dropout2d(0.1), torch.nn.BatchNorm2d(16))  # <- HPL001
+    """,
+    "from_import_aliases": """
+        from torch.nn import Sequential, Dropout as D, BatchNorm1d as BN
+        model = Sequential(
+            D(0.3),  # <- HPL001
+            BN(8),
+        )
+    """,
+    "from_torch_import_nn_ordered_dict": """
+        from collections import OrderedDict
+        from torch import nn
+        model = nn.Sequential(OrderedDict([
+            ("fc", nn.Linear(4, 8)),
+            ("drop", nn.AlphaDropout(0.2)),  # <- HPL001
+            ("bn", nn.SyncBatchNorm(8)),
+        ]))
+    """,
+    "list_append_splat": """
+        import torch.nn as nn
+        layers = []
+        layers.append(nn.Linear(10, 10))
+        layers.append(nn.Dropout(0.5))  # <- HPL001
+        layers += [nn.BatchNorm1d(10)]
+        model = nn.Sequential(*layers)
+    """,
+    "forward_statements": """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(10, 20)
+                self.drop = nn.Dropout(0.5)  # <- HPL001
+                self.bn = nn.BatchNorm1d(20)
+            def forward(self, x):
+                x = self.fc(x)
+                x = self.drop(x)
+                x = self.bn(x)
+                return x
+    """,
+    "forward_nested_with_activation": """
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.dropout = nn.Dropout(0.2)  # <- HPL001
+                self.bn2 = nn.BatchNorm1d(20)
+            def forward(self, x):
+                return self.bn2(F.relu(self.dropout(x)))
+    """,
+    "functional_dropout_in_forward": """
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.bn = nn.BatchNorm1d(20)
+            def forward(self, x):
+                h = F.dropout(x, 0.5, self.training)  # <- HPL001
+                h = h.view(h.size(0), -1)
+                return self.bn(h)
+    """,
+    "helper_blocks_stacked": """
+        import torch.nn as nn
+        def block(n_in, n_out, bn=True, p=0.0):
+            layers = []
+            if bn:
+                layers.append(nn.BatchNorm1d(n_in))
+            layers.append(nn.Linear(n_in, n_out))
+            if p:
+                layers.append(nn.Dropout(p))  # <- HPL001
+            return layers
+        model = nn.Sequential(*block(10, 20, p=0.5), *block(20, 30, bn=True))
+    """,
+    "module_lists_indexed_in_parallel": """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self, n=3):
+                super().__init__()
+                self.fcs = nn.ModuleList([nn.Linear(8, 8) for _ in range(n)])
+                self.drops = nn.ModuleList([nn.Dropout(0.1) for _ in range(n)])  # <- HPL001
+                self.bns = nn.ModuleList([nn.BatchNorm1d(8) for _ in range(n)])
+            def forward(self, x):
+                for i in range(len(self.fcs)):
+                    x = self.bns[i](self.drops[i](x))
+                return x
+    """,
+    "add_module_and_flatten": """
+        import torch.nn as nn
+        model = nn.Sequential()
+        model.add_module("drop", nn.Dropout3d(0.2))  # <- HPL001
+        model.add_module("flat", nn.Flatten())
+        model.add_module("bn", nn.LazyBatchNorm1d())
+    """,
+    "sequential_subclass": """
+        import torch.nn as nn
+        class Head(nn.Sequential):
+            def __init__(self):
+                super().__init__(nn.Dropout(0.5), nn.BatchNorm1d(4))  # <- HPL001
+    """,
+}
+
+NEGATIVE = {
+    "dropout_after_batchnorm": """
+        import torch.nn as nn
+        model = nn.Sequential(nn.Linear(4, 8, bias=False), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5))
+    """,
+    "linear_between": """
+        import torch.nn as nn
+        model = nn.Sequential(nn.Dropout(0.5), nn.Linear(8, 8, bias=False), nn.BatchNorm1d(8))
+    """,
+    "layernorm_and_groupnorm": """
+        import torch.nn as nn
+        a = nn.Sequential(nn.Dropout(0.5), nn.LayerNorm(8))
+        b = nn.Sequential(nn.Dropout2d(0.5), nn.GroupNorm(4, 8))
+    """,
+    "forward_different_tensors": """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.drop = nn.Dropout(0.5)
+                self.bn = nn.BatchNorm1d(8)
+            def forward(self, x):
+                y = self.drop(x)
+                z = self.bn(x)
+                return y, z
+    """,
+    "residual_add_breaks_path": """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.drop = nn.Dropout(0.5)
+                self.bn = nn.BatchNorm1d(8)
+            def forward(self, x):
+                x = x + self.drop(x)
+                return self.bn(x)
+    """,
+    "local_class_named_dropout": """
+        import torch.nn as nn
+        class Dropout(nn.Module):
+            def forward(self, x):
+                return x
+        model = nn.Sequential(Dropout(), nn.BatchNorm1d(8))
+    """,
+    "helper_without_batchnorm": """
+        import torch.nn as nn
+        def block(n_in, n_out, bn=True, p=0.0):
+            layers = [nn.Linear(n_in, n_out, bias=not bn)]
+            if bn:
+                layers.append(nn.BatchNorm1d(n_out))
+            if p:
+                layers.append(nn.Dropout(p))
+            return layers
+        model = nn.Sequential(*block(10, 20, bn=False, p=0.5), *block(20, 30, bn=False))
+    """,
+    "only_text_mentions": """
+        import torch.nn as nn
+        # nn.Dropout(0.5) then nn.BatchNorm1d(8) would be bad
+        doc = "nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(8))"
+        model = nn.Sequential(nn.Linear(8, 8), nn.ReLU())
+    """,
+    "not_torch_sequential": """
+        from keras import Sequential
+        from keras.layers import Dropout, BatchNormalization
+        model = Sequential([Dropout(0.5), BatchNormalization()])
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVE))
+def test_flags(tmp_path, name):
+    code = POSITIVE[name]
+    findings = lint_code(tmp_path, code, select=["HPL001"])
+    assert lines_of(findings, "HPL001") == expected_lines(code, "HPL001"), findings
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVE))
+def test_clean(tmp_path, name):
+    assert lint_code(tmp_path, NEGATIVE[name], select=["HPL001"]) == []
+
+
+def test_location_message_and_related(tmp_path):
+    code = POSITIVE["sequential_nn_alias"]
+    [finding] = lint_code(tmp_path, code, select=["HPL001"])
+    assert (finding.span.start_line, finding.span.start_col) == (5, 5)
+    assert (finding.span.end_line, finding.span.end_col) == (5, 20)  # `nn.Dropout(0.5)`
+    assert "Dropout feeds BatchNorm1d (line 6)" in finding.message
+    assert "Move the dropout after the BatchNorm" in finding.message
+    assert [(r.span.start_line, r.span.start_col) for r in finding.related] == [(6, 5)]
+
+
+def test_helper_imported_from_project_module(tmp_path):
+    files = {
+        "blocks.py": """
+            import torch.nn as nn
+            def head(n):
+                return [nn.Linear(n, n), nn.Dropout(0.5)]
+        """,
+        "model.py": """
+            import torch.nn as nn
+            from blocks import head
+            model = nn.Sequential(*head(8), nn.BatchNorm1d(8))  # <- HPL001
+        """,
+    }
+    findings = lint_files(tmp_path, files, "model.py", select=["HPL001"])
+    assert lines_of(findings, "HPL001") == expected_lines(files["model.py"], "HPL001")
+    [finding] = findings
+    assert finding.related[0].path.endswith("model.py")
+
+
+def test_relative_import_inside_package(tmp_path):
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/layers.py": """
+            from torch import nn
+            class Block(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.bn = nn.BatchNorm1d(8)
+                def forward(self, x):
+                    return self.bn(x)
+        """,
+        "pkg/net.py": """
+            from torch import nn
+            from .layers import Block
+            class Net(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.drop = nn.Dropout(0.5)  # <- HPL001
+                    self.block = Block()
+                def forward(self, x):
+                    return self.block(self.drop(x))
+        """,
+    }
+    findings = lint_files(tmp_path, files, "pkg/net.py", select=["HPL001"])
+    assert lines_of(findings, "HPL001") == expected_lines(files["pkg/net.py"], "HPL001")
+    assert "layers.py" in findings[0].message  # the BatchNorm lives in another file

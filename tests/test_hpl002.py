@@ -1,0 +1,177 @@
+"""HPL002 bias-before-batchnorm."""
+
+import libcst
+import pytest
+
+from helpers import apply_edits, dedent, expected_lines, lines_of, lint_code, lint_files
+
+POSITIVE = {
+    "sequential_linear": """
+        import torch.nn as nn
+        model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8))  # <- HPL002
+    """,
+    "conv_in_init_forward_nested": """
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(64, 128, 3, padding=1)  # <- HPL002
+                self.bn = nn.BatchNorm2d(128)
+            def forward(self, x):
+                return self.bn(self.conv(x)).relu()
+    """,
+    "explicit_bias_true_positional": """
+        from torch.nn import Linear, BatchNorm1d, Sequential
+        m = Sequential(
+            Linear(4, 8, True),  # <- HPL002
+            BatchNorm1d(8),
+        )
+    """,
+    "through_flatten_and_view": """
+        import torch
+        class Net(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = torch.nn.Conv1d(3, 8, 3)  # <- HPL002
+                self.bn = torch.nn.BatchNorm1d(8 * 30)
+            def forward(self, x):
+                x = self.conv(x)
+                x = x.view(x.size(0), -1)
+                return self.bn(x)
+    """,
+    "conv_transpose_and_lazy": """
+        from torch import nn
+        up = nn.Sequential(nn.ConvTranspose2d(16, 8, 2, stride=2), nn.BatchNorm2d(8))  # <- HPL002
+        lazy = nn.Sequential(nn.LazyLinear(8), nn.BatchNorm1d(8))  # <- HPL002
+    """,
+    "loop_built_blocks": """
+        import torch.nn as nn
+        layers = []
+        for width in (32, 64):
+            layers += [nn.Conv2d(3, width, 3), nn.BatchNorm2d(width), nn.ReLU()]  # <- HPL002
+        features = nn.Sequential(*layers)
+    """,
+    "resnet_style_make_layer": """
+        import torch.nn as nn
+        class ResNet(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.layer1 = self._make_layer(64)
+            def _make_layer(self, planes):
+                return nn.Sequential(nn.Conv2d(planes, planes, 3), nn.BatchNorm2d(planes))  # <- HPL002
+            def forward(self, x):
+                return self.layer1(x)
+    """,
+    "bias_from_constant": """
+        import torch.nn as nn
+        USE_BIAS = True
+        model = nn.Sequential(nn.Linear(4, 8, bias=USE_BIAS), nn.BatchNorm1d(8))  # <- HPL002
+    """,
+}
+
+NEGATIVE = {
+    "bias_false_keyword": """
+        import torch.nn as nn
+        model = nn.Sequential(nn.Linear(4, 8, bias=False), nn.BatchNorm1d(8))
+    """,
+    "bias_false_positional_conv": """
+        import torch.nn as nn
+        model = nn.Sequential(nn.Conv2d(3, 8, 3, 1, 1, 1, 1, False), nn.BatchNorm2d(8))
+    """,
+    "activation_between": """
+        import torch.nn as nn
+        model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.BatchNorm2d(8))
+    """,
+    "groupnorm_layernorm": """
+        import torch.nn as nn
+        a = nn.Sequential(nn.Conv2d(3, 8, 3), nn.GroupNorm(2, 8))
+        b = nn.Sequential(nn.Linear(3, 8), nn.LayerNorm(8))
+    """,
+    "bias_not_use_bn_idiom": """
+        import torch.nn as nn
+        def block(c_in, c_out, use_bn):
+            layers = [nn.Conv2d(c_in, c_out, 3, bias=not use_bn)]
+            if use_bn:
+                layers.append(nn.BatchNorm2d(c_out))
+            return nn.Sequential(*layers)
+    """,
+    "bias_from_argument_in_forward": """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self, bias):
+                super().__init__()
+                self.fc = nn.Linear(4, 8, bias=bias)
+                self.bn = nn.BatchNorm1d(8)
+            def forward(self, x):
+                return self.bn(self.fc(x))
+    """,
+    "forward_uses_other_path": """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 8)
+                self.bn = nn.BatchNorm1d(4)
+            def forward(self, x):
+                return self.fc(self.bn(x))
+    """,
+    "functional_linear_is_not_tracked": """
+        import torch.nn.functional as F
+        import torch.nn as nn
+        bn = nn.BatchNorm1d(8)
+        def f(x, w, b):
+            return bn(F.linear(x, w, b))
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVE))
+def test_flags(tmp_path, name):
+    code = POSITIVE[name]
+    findings = lint_code(tmp_path, code, select=["HPL002"])
+    assert lines_of(findings, "HPL002") == expected_lines(code, "HPL002"), findings
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVE))
+def test_clean(tmp_path, name):
+    assert lint_code(tmp_path, NEGATIVE[name], select=["HPL002"]) == []
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVE))
+def test_fix_sets_bias_false_and_is_idempotent(tmp_path, name):
+    code = dedent(POSITIVE[name])
+    findings = lint_code(tmp_path, code, select=["HPL002"])
+    fixed = code
+    for finding in findings:
+        assert finding.fix is not None and finding.fix.safety.value == "safe"
+    fixed = apply_edits(code, [e for f in findings for e in f.fix.edits])
+    libcst.parse_module(fixed)  # still parses
+    assert "bias=False" in fixed or ", False)" in fixed
+    assert lint_code(tmp_path, fixed, select=["HPL002"]) == []
+    # comments on the flagged lines survive
+    assert fixed.count("# <- HPL002") == code.count("# <- HPL002")
+
+
+def test_fix_replaces_existing_positional_bias(tmp_path):
+    code = POSITIVE["explicit_bias_true_positional"]
+    [finding] = lint_code(tmp_path, code, select=["HPL002"])
+    fixed = apply_edits(dedent(code), finding.fix.edits)
+    assert "Linear(4, 8, False)" in fixed
+
+
+def test_helper_from_other_file_reported_at_call(tmp_path):
+    files = {
+        "layers.py": """
+            import torch.nn as nn
+            def conv(c_in, c_out):
+                return nn.Conv2d(c_in, c_out, 3)
+        """,
+        "net.py": """
+            import torch.nn as nn
+            from layers import conv
+            features = nn.Sequential(conv(3, 8), nn.BatchNorm2d(8))  # <- HPL002
+        """,
+    }
+    findings = lint_files(tmp_path, files, "net.py", select=["HPL002"])
+    assert lines_of(findings, "HPL002") == [3]
+    assert findings[0].fix is None  # the edit would belong to layers.py
