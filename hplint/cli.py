@@ -16,6 +16,7 @@ from . import __version__
 from .catalogue import load_catalogue, rule_doc
 from .config import Config, ConfigError, load_config
 from .findings import FileResult, Severity
+from .report import FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Lint Python files (directories are searched recursively).")
     check.add_argument("paths", nargs="*", type=Path, default=None, metavar="PATH",
                        help="files or directories (default: .); '-' reads the source from stdin")
-    check.add_argument("--output-format", choices=("text", "json", "sarif", "github"), default="text")
+    check.add_argument("--output-format", choices=FORMATS, default="text")
     check.add_argument("--stdin-filename", metavar="PATH", help="the path of the file read from stdin")
     check.add_argument("--fail-on", choices=("error", "warning", "info"), default="warning",
                        help="lowest severity that makes the exit code 1 (default: warning)")
@@ -48,6 +49,22 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     check.add_argument("-o", "--output-file", type=Path, help="write the report to this file instead of stdout")
     _add_selection(check)
+    fixes = check.add_argument_group("fixes")
+    fixes.add_argument("--fix", action="store_true",
+                       help="apply safe fixes, write the files, report what is left")
+    fixes.add_argument("--unsafe-fixes", action="store_true",
+                       help="with --fix/--diff: apply unsafe fixes too; otherwise count them as fixable")
+    fixes.add_argument("--diff", action="store_true",
+                       help="print a unified diff of what --fix would change and write nothing "
+                            "(exit 1 when there is something to fix)")
+    review = check.add_argument_group("review")
+    review.add_argument("--diff-base", metavar="REF",
+                        help="only report findings on lines added or changed since git revision REF")
+    review.add_argument("--baseline", type=Path, metavar="FILE", help="hide the findings recorded in FILE")
+    review.add_argument("--write-baseline", type=Path, metavar="FILE",
+                        help="record the current findings in FILE and exit 0")
+    review.add_argument("--statistics", action="store_true",
+                        help="print counts per rule (code, name, count, fixable) instead of the findings")
 
     rule = sub.add_parser("rule", help="explain a rule (its catalogue document)")
     rule.add_argument("code", help="a rule code (HPL001) or name (dropout-before-batchnorm)")
@@ -109,7 +126,14 @@ def cmd_check(args) -> int:
         config = resolve_config(args, start)
     except ConfigError as exc:
         return _error(str(exc))
+    from .check_steps import run_stages, validate
+
+    problem = validate(args)
+    if problem:
+        return _error(problem)
     linter = Linter(config)
+    paths_by_shown = {}
+    stdin_text = None
     if reading_stdin:
         from .analysis.source import SourceError, decode_source
 
@@ -119,26 +143,46 @@ def cmd_check(args) -> int:
             results = [linter._source_error(shown, text, None)]
         else:
             results = [linter.lint_text(text, Path(args.stdin_filename or "stdin.py"), shown)]
+            stdin_text = text
     else:
         files, missing = discover(paths, config)
         if missing:
             return _error("no such file or directory: " + ", ".join(missing))
         results = linter.lint_paths(files, jobs=args.jobs)
-    return _finish(args, config, results)
+        from .engine import display_path
+
+        paths_by_shown = {display_path(f): f for f in files}
+    staged = run_stages(args, linter, results, paths_by_shown, stdin_text)
+    if staged.exit_code is not None:
+        return staged.exit_code
+    return _finish(args, config, staged.results, notes=staged.notes, to_stderr=staged.report_to_stderr)
 
 
-def _finish(args, config: Config, results: List[FileResult]) -> int:
+def _finish(args, config: Config, results: List[FileResult], notes: Sequence[str] = (),
+            to_stderr: bool = False) -> int:
     from .report import render
 
+    stream = sys.stderr if to_stderr else sys.stdout
     color = args.color == "always" or (args.color == "auto" and args.output_file is None
-                                      and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
-    output = render(args.output_format, results, catalogue=config.catalogue, root=config.root,
-                    color=color, tool_version=__version__)
+                                      and stream.isatty() and not os.environ.get("NO_COLOR"))
+    if getattr(args, "statistics", False):
+        from .report.statistics import render_statistics
+
+        output = render_statistics(results, args.output_format, unsafe=args.unsafe_fixes)
+    else:
+        output = render(args.output_format, results, catalogue=config.catalogue, root=config.root,
+                        color=color, tool_version=__version__)
+    machine = args.output_format != "text" or args.output_file is not None
+    if notes and not machine:
+        output += "".join(f"{note}\n" for note in notes)
+    elif notes:
+        for note in notes:
+            print(f"hplint: {note}", file=sys.stderr)
     if args.output_file:
         args.output_file.write_text(output, encoding="utf-8")
     elif output:
-        sys.stdout.buffer.write(output.encode("utf-8"))
-        sys.stdout.flush()
+        stream.buffer.write(output.encode("utf-8"))
+        stream.flush()
     errors = [e for r in results for e in r.errors]
     for message in errors:
         print(f"hplint: {message}", file=sys.stderr)

@@ -26,6 +26,7 @@ from .findings import FileResult, Finding, Fix, RelatedLocation, Severity, Span,
 from .rules import all_rules
 from .rules.base import FixSpec, Report
 from .suppression import apply_suppressions, parse_suppressions
+from .probe.store import annotate as annotate_with_probe
 
 log = logging.getLogger("hplint")
 
@@ -82,6 +83,9 @@ class Linter:
     # -- one file ----------------------------------------------------------
     def lint_file(self, path: Path, shown_as: Optional[str] = None) -> FileResult:
         shown = shown_as or display_path(path)
+        if os.path.lexists(path) and os.path.exists(path) and not os.path.isfile(path):
+            kind = "a directory" if os.path.isdir(path) else "not a regular file"
+            return self._source_error(shown, SourceError(f"cannot read file: it is {kind}"), None)
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
@@ -132,6 +136,8 @@ class Linter:
             (f.with_severity(self.config.severity_for(f.code, f.severity)) for f in findings),
             key=lambda f: (f.span.start_line, f.span.start_col, f.code),
         )
+        # Findings a `hplint probe` run confirmed on this exact text (cheap when none was saved).
+        result.findings = annotate_with_probe(ctx.path, ctx.text, result.findings)
         return result
 
     def _source_error(self, shown: str, error: SourceError, text: Optional[str]) -> FileResult:
@@ -172,7 +178,9 @@ class Linter:
         span = ctx.span(spec.node)
         edits: List[TextEdit] = []
         if spec.replacement is not None:
-            edits.append(TextEdit(span, ctx.tree.code_for_node(spec.replacement)))
+            from .fix.codegen import replacement_code  # keeps multi-line replacements indented
+
+            edits.append(TextEdit(span, replacement_code(ctx.tree, spec.node, spec.replacement, ctx.text, span)))
         line_text = ctx.text.splitlines()[span.start_line - 1] if ctx.text else ""
         indent = line_text[: len(line_text) - len(line_text.lstrip())]
         if spec.insert_before_line is not None:

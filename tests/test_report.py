@@ -114,7 +114,7 @@ def sample(tmp_path):
 
 
 def test_formats_and_unknown_format(tmp_path):
-    assert FORMATS == ("text", "json", "sarif", "github")
+    assert FORMATS == ("text", "json", "sarif", "github", "rdjson")
     with pytest.raises(ValueError, match="unknown output format 'xml'"):
         render("xml", [], root=tmp_path)
 
@@ -136,6 +136,9 @@ def test_every_format_handles_zero_findings(fmt, cat, tmp_path, sarif_validator)
         doc = json.loads(out)
         assert doc["findings"] == []
         assert doc["summary"] == {"error": 0, "warning": 0, "info": 0, "fixable": 0, "files": 1}
+    elif fmt == "rdjson":
+        assert json.loads(out) == {"source": {"name": "hplint", "url": "https://github.com/hplint/hplint"},
+                                   "diagnostics": []}
     else:
         doc = assert_valid_sarif(sarif_validator, out)
         assert doc["runs"][0]["results"] == []

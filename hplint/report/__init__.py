@@ -1,5 +1,5 @@
 """Rendering lint results for people (text), programs (json), code-scanning
-services (sarif) and GitHub Actions annotations (github).
+services (sarif), GitHub Actions annotations (github) and reviewdog (rdjson).
 
 Every renderer takes the same input and returns the whole report as one
 string; the caller writes it (as UTF-8) where it belongs. Findings are always
@@ -16,7 +16,7 @@ from typing import Dict, Iterable, List, Optional
 from ..catalogue import RuleDoc
 from ..findings import FileResult, Finding, FixSafety, Severity
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "rdjson")
 
 
 def render(
@@ -33,11 +33,15 @@ def render(
         from .text import render_text
 
         return render_text(results, color=color)
-    if fmt in ("json", "sarif"):
+    if fmt in ("json", "sarif", "rdjson"):
         if catalogue is None:
             from ..catalogue import load_catalogue
 
             catalogue = load_catalogue()
+        if fmt == "rdjson":
+            from .rdjson import render_rdjson
+
+            return render_rdjson(results, catalogue=catalogue)
         if fmt == "json":
             from .json_format import render_json
 

@@ -31,6 +31,8 @@ def format_finding(f: Finding, *, color: bool = False) -> List[str]:
     if f.fix is not None:
         marker = "[*]" if f.fix.safety == FixSafety.SAFE else "[*unsafe]"
         line += " " + _paint(marker, _CYAN, color=color)
+    if f.probe_note:
+        line += f" ({f.probe_note})"
     lines = [line]
     for rel in f.related:
         note = f"{rel.path}:{rel.span.start_line}:{rel.span.start_col}: note: {rel.message}"

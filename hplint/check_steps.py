@@ -1,0 +1,119 @@
+"""The optional stages of `hplint check` between linting and reporting, in
+order: fix (`--fix`, `--diff`), `--write-baseline`, `--diff-base`,
+`--baseline`, then `--statistics` or the normal report. Kept out of cli.py so
+the command stays a thin parser."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from .findings import FileResult
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+@dataclass
+class Staged:
+    results: List[FileResult]
+    exit_code: Optional[int] = None  # set when a stage ends the command (--diff, --write-baseline, errors)
+    notes: List[str] = field(default_factory=list)  # summary lines ("Fixed 3 findings ...")
+    report_to_stderr: bool = False  # stdin --fix: stdout carries the fixed source
+
+
+def _err(message: str) -> None:
+    print(f"hplint: error: {message}", file=sys.stderr)
+
+
+def validate(args) -> Optional[str]:
+    """A usage problem with the combination of flags, else None."""
+    if args.statistics and args.output_format not in ("text", "json"):
+        return "--statistics supports --output-format text or json"
+    if args.write_baseline and (args.fix or args.diff):
+        return "--write-baseline cannot be combined with --fix or --diff"
+    return None
+
+
+def run_stages(args, linter, results: List[FileResult], paths: Dict[str, Path],
+               stdin_text: Optional[str] = None) -> Staged:
+    staged = Staged(results)
+    if args.fix or args.diff:
+        _fix(args, linter, staged, paths, stdin_text)
+        if staged.exit_code is not None:
+            return staged
+    if args.write_baseline:
+        from .review.baseline import write_baseline
+
+        count = write_baseline(args.write_baseline, staged.results)
+        print(f"hplint: recorded {count} finding{'s' if count != 1 else ''} in {args.write_baseline}",
+              file=sys.stderr)
+        errors = [e for r in staged.results for e in r.errors]
+        for message in errors:
+            print(f"hplint: {message}", file=sys.stderr)
+        staged.exit_code = EXIT_ERROR if errors else EXIT_OK
+        return staged
+    if args.diff_base:
+        from .review.diff_base import DiffBaseError, changed_lines, filter_results
+
+        try:
+            changed = changed_lines(args.diff_base, args.paths or [Path(".")] if stdin_text is None else [])
+        except DiffBaseError as exc:
+            _err(str(exc))
+            staged.exit_code = EXIT_ERROR
+            return staged
+        staged.results = filter_results(staged.results, changed)
+    if args.baseline:
+        from .review.baseline import BaselineError, filter_baseline, read_baseline
+
+        try:
+            counts = read_baseline(args.baseline)
+        except BaselineError as exc:
+            _err(str(exc))
+            staged.exit_code = EXIT_ERROR
+            return staged
+        staged.results, hidden = filter_baseline(staged.results, args.baseline, counts)
+        if hidden:
+            staged.notes.append(f"{hidden} finding{'s' if hidden != 1 else ''} hidden by the baseline {args.baseline}.")
+    return staged
+
+
+def _fix(args, linter, staged: Staged, paths: Dict[str, Path], stdin_text: Optional[str]) -> None:
+    write = bool(args.fix) and not args.diff
+    if stdin_text is not None:
+        from .fix.cli import unified_diff
+        from .fix.runner import fix_text
+
+        shown = staged.results[0].path
+        outcome = fix_text(linter, stdin_text, Path(args.stdin_filename or "stdin.py"), shown,
+                           unsafe=args.unsafe_fixes)
+        staged.results = [outcome.result]
+        if args.diff:
+            sys.stdout.write(unified_diff(outcome.original, outcome.text, shown))
+            staged.exit_code = EXIT_ERROR if outcome.result.errors else (
+                EXIT_FINDINGS if outcome.changed else EXIT_OK)
+            for message in outcome.result.errors:
+                print(f"hplint: {message}", file=sys.stderr)
+            return
+        sys.stdout.write(outcome.text)
+        sys.stdout.flush()
+        staged.report_to_stderr = True
+        staged.notes.append(f"Fixed {len(outcome.fixed)} finding{'s' if len(outcome.fixed) != 1 else ''}.")
+        return
+    from .fix.cli import run_fixes
+
+    run = run_fixes(linter, staged.results, paths, unsafe=args.unsafe_fixes, write=write)
+    staged.results = run.results
+    plural = "s" if run.fixed != 1 else ""
+    files = f"{run.files_changed} file{'s' if run.files_changed != 1 else ''}"
+    if args.diff:
+        sys.stdout.write("".join(run.diffs))
+        sys.stdout.flush()
+        errors = [e for r in run.results for e in r.errors]
+        for message in errors:
+            print(f"hplint: {message}", file=sys.stderr)
+        print(f"hplint: would fix {run.fixed} finding{plural} in {files}", file=sys.stderr)
+        staged.exit_code = EXIT_ERROR if errors else (EXIT_FINDINGS if run.files_changed else EXIT_OK)
+        return
+    staged.notes.append(f"Fixed {run.fixed} finding{plural} in {files}.")

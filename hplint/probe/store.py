@@ -1,0 +1,120 @@
+"""Probe reports kept on disk so that `hplint check` and the editor server can
+say which findings a probe confirmed on the very same file contents.
+
+Layout: `<project root>/.hplint/probe/<sha256 of the file text>.json`, one per
+analysed file, holding that file's verdicts and the whole probe report. The
+lint path (`annotate`) must stay cheap and torch-free: the directory lookup is
+cached per folder, so a project without `.hplint/probe` costs one stat per
+folder per process, and the file text is hashed only when the folder exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+STORE_DIR = (".hplint", "probe")
+VERSION = 1
+
+# folder -> (when looked up, the .hplint/probe folder governing it or None); entries
+# expire so that a long-running editor server notices a probe run meanwhile.
+_dir_cache: Dict[str, Tuple[float, Optional[str]]] = {}
+DIR_TTL_S = 10.0
+_entry_cache: Dict[str, Tuple[float, Optional[dict]]] = {}  # entry file -> (mtime, data)
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def project_root_for(script: Path) -> Path:
+    """Where a probe of `script` saves its report: the configuration's root when
+    the project has an hplint configuration, else the script's folder."""
+    from ..config import find_config_file
+
+    found = find_config_file(script)
+    return found.parent.resolve() if found is not None else Path(script).resolve().parent
+
+
+def save(root: Path, report: Dict[str, Any], texts: Dict[str, str]) -> Path:
+    """Write one entry per analysed file; returns the script's entry."""
+    folder = root.joinpath(*STORE_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    script_entry = None
+    for path, text in texts.items():
+        verdicts = [f for f in report.get("findings", []) if f.get("abs_path") == path]
+        entry = {"version": VERSION, "file": path, "sha256": content_hash(text),
+                 "findings": [{"code": f["code"], "line": f["line"], "column": f["column"],
+                               "verdict": f["verdict"], "summary": f["summary"]} for f in verdicts],
+                 "report": report}
+        target = folder / f"{entry['sha256']}.json"
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(json.dumps(entry, indent=1, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, target)
+        if path == report.get("abs_script"):
+            script_entry = target
+    _dir_cache.clear()
+    return script_entry or folder
+
+
+def _store_folder(directory: str) -> Optional[str]:
+    now = time.monotonic()
+    hit = _dir_cache.get(directory)
+    if hit is not None and now - hit[0] < DIR_TTL_S:
+        return hit[1]
+    candidate = os.path.join(directory, *STORE_DIR)
+    if os.path.isdir(candidate):
+        found: Optional[str] = candidate
+    else:
+        parent = os.path.dirname(directory)
+        found = _store_folder(parent) if parent and parent != directory else None
+    _dir_cache[directory] = (now, found)
+    return found
+
+
+def _entry(folder: str, text: str) -> Optional[dict]:
+    path = os.path.join(folder, content_hash(text) + ".json")
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError:
+        return None
+    hit = _entry_cache.get(path)
+    if hit is not None and hit[0] == mtime:
+        return hit[1]
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None
+    _entry_cache[path] = (mtime, data)
+    return data
+
+
+def annotate(path: Path, text: Optional[str], findings: List) -> List:
+    """Set `probe_note` on findings a probe confirmed on this exact file text."""
+    if not findings or text is None:
+        return findings
+    folder = _store_folder(os.path.dirname(os.path.abspath(path)))
+    if folder is None:
+        return findings
+    entry = _entry(folder, text)
+    if not entry:
+        return findings
+    notes = {(f["code"], f["line"], f["column"]): f["summary"]
+             for f in entry.get("findings", []) if f.get("verdict") == "confirmed"}
+    if not notes:
+        return findings
+    out = []
+    for f in findings:
+        note = notes.get((f.code, f.span.start_line, f.span.start_col))
+        out.append(replace(f, probe_note=f"confirmed by probe: {note}") if note else f)
+    return out
+
+
+def clear_cache() -> None:
+    _dir_cache.clear()
+    _entry_cache.clear()

@@ -1,0 +1,96 @@
+"""End to end: the real `pre-commit` installs hplint's hooks from this
+repository (`.pre-commit-hooks.yaml`) and runs them on a throwaway repo.
+
+`pre-commit try-repo` uses the hook repository's HEAD plus tracked
+modifications, never untracked files. So that the test sees exactly this
+working tree (in a fresh CI clone and in a dirty checkout alike), the
+tracked and non-ignored files are copied into a temporary repository and
+committed there; `try-repo` then builds the hook environment from it (pip
+from the package index, ~10 s cold).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pre_commit")
+
+ROOT = Path(__file__).resolve().parent.parent
+BAD = "import torch.nn as nn\n\nblock = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))\n"
+GOOD = "import torch.nn as nn\n\nblock = nn.Sequential(nn.Conv2d(3, 8, 3, bias=False), nn.BatchNorm2d(8))\n"
+
+
+def _env(tmp: Path) -> dict:
+    env = dict(os.environ)
+    env.update({
+        "PRE_COMMIT_HOME": str(tmp / "pre-commit-home"),
+        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+        "GIT_CONFIG_GLOBAL": str(tmp / "gitconfig"), "GIT_CONFIG_NOSYSTEM": "1",
+    })
+    return env
+
+
+def _git(cwd: Path, env: dict, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    tmp = tmp_path_factory.mktemp("precommit")
+    env = _env(tmp)
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    hooks_repo = tmp / "hplint-src"
+    for name in filter(None, listed):
+        src = ROOT / name
+        if src.is_file() and not src.is_symlink():
+            dst = hooks_repo / name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dst)
+    _git(hooks_repo, env, "init", "-q")
+    _git(hooks_repo, env, "add", "-A")
+    _git(hooks_repo, env, "commit", "-q", "-m", "snapshot")
+    work = tmp / "work"
+    work.mkdir()
+    _git(work, env, "init", "-q")
+    for name, text in (("bad.py", BAD), ("good.py", GOOD), ("fixme.py", BAD)):
+        (work / name).write_text(text)
+    _git(work, env, "add", "-A")
+    return hooks_repo, work, env
+
+
+def try_repo(setup, hook: str, name: str) -> subprocess.CompletedProcess:
+    hooks_repo, work, env = setup
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(hooks_repo), hook, "--files", name],
+        cwd=work, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_hook_fails_on_an_anti_pattern_and_shows_the_message(setup):
+    proc = try_repo(setup, "hplint", "bad.py")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "bad.py:3:23: HPL002 [bias-before-batchnorm] Conv2d has a bias but feeds BatchNorm2d" in proc.stdout
+    assert "Failed" in proc.stdout
+
+
+def test_hook_passes_a_clean_file(setup):
+    proc = try_repo(setup, "hplint", "good.py")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Passed" in proc.stdout
+
+
+def test_fix_hook_rewrites_the_file(setup):
+    _, work, _ = setup
+    proc = try_repo(setup, "hplint-fix", "fixme.py")
+    assert proc.returncode == 1  # pre-commit fails a hook that modified files
+    assert "files were modified by this hook" in proc.stdout
+    assert (work / "fixme.py").read_text() == GOOD
