@@ -25,10 +25,18 @@ def bias_false_fix(call: cst.Call, kind: str) -> FixSpec:
             args[i] = arg.with_changes(value=false)
             break
     else:
-        args.append(cst.Arg(keyword=cst.Name("bias"), value=false,
-                            equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
-        if len(args) > 1 and args[-2].comma is cst.MaybeSentinel.DEFAULT:
-            args[-2] = args[-2].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        new_arg = cst.Arg(keyword=cst.Name("bias"), value=false,
+                          equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+        if args and isinstance(args[-1].comma, cst.Comma):
+            # Multi-line call with a trailing comma: the new argument takes the
+            # last one's comma (newline before `)`), the last one its neighbour's.
+            new_arg = new_arg.with_changes(comma=args[-1].comma)
+            between = args[-2].comma if len(args) > 1 and isinstance(args[-2].comma, cst.Comma) else \
+                cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            args[-1] = args[-1].with_changes(comma=between)
+        elif args:
+            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        args.append(new_arg)
     return FixSpec("Set bias=False", call, call.with_changes(args=args), FixSafety.SAFE)
 
 

@@ -42,8 +42,10 @@ def _remove_arg_fix(call: cst.Call, arg: cst.Arg, what: str) -> Optional[FixSpec
     if arg.keyword is None:
         return None  # dropping a positional argument would shift the others
     args = [a for a in call.args if a is not arg]
-    if args:
-        args[-1] = args[-1].with_changes(comma=call.args[-1].comma if call.args[-1] is not arg else cst.MaybeSentinel.DEFAULT)
+    if args and call.args[-1] is arg:
+        # The new last argument inherits the removed one's comma (and with it
+        # a multi-line call's newline before `)`).
+        args[-1] = args[-1].with_changes(comma=arg.comma)
     return FixSpec(f"Remove {what} (use the defaults)", call, call.with_changes(args=args), FixSafety.UNSAFE)
 
 
