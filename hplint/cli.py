@@ -81,12 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
-    if args.command == "probe":
+    argv = list(argv if argv is not None else sys.argv[1:])
+    if argv[:1] == ["probe"]:
+        # The probe has its own option parser (and passes `-- args` to the script).
         from .probe.cli import run_probe_command
 
-        return run_probe_command(list(argv if argv is not None else sys.argv[1:]))
+        return run_probe_command(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "check":

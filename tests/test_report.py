@@ -168,7 +168,9 @@ def test_text_exact(sample, tmp_path, cat):
     t = str(tmp_path)
     assert out == (
         f"{t}/broken.py:1:7: HPL000 [parse-error] invalid syntax\n"
-        f"{t}/src/model.py:4:5: HPL001 [dropout-before-batchnorm] Dropout feeds BatchNorm1d [*unsafe]\n"
+        f"{t}/src/model.py:4:5: HPL001 [dropout-before-batchnorm] Dropout feeds BatchNorm1d [*unsafe]"
+        " (variance shift 1.8x)\n"  # the probe note, as `hplint probe` stored it
+
         f"{t}/src/model.py:12:9: HPL002 [bias-before-batchnorm] Conv2d bias is cancelled by BatchNorm2d [*]\n"
         f"    {t}/src/model.py:13:9: note: the BatchNorm2d\n"
         f"{t}/src/train.py:3:1: HPL007 [adam-non-default-hyperparameters] betas=(0.5, 0.99) differ from the defaults\n"

@@ -1,0 +1,84 @@
+"""`hplint probe SCRIPT [options] -- [script args]`.
+
+Exit codes: 0 the probe ran (whatever the verdicts); 1 the script could not be
+probed (crash, missing data, timeout, no optimizer, torch or CUDA missing);
+2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import List
+
+from .render import render_json, render_text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="hplint probe",
+        description="Run a training script briefly under instrumentation and confirm hplint's findings "
+                    "with measured figures. Arguments after `--` go to the script.")
+    p.add_argument("script", type=Path)
+    p.add_argument("--steps", type=int, default=20, help="stop after this many optimizer steps (default 20)")
+    p.add_argument("--batches-per-loader", type=int, default=None, metavar="K",
+                   help="cut every DataLoader pass to K batches (default: half the steps)")
+    p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
+                   help="kill the script (and its children) after this long (default 300)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="cpu hides GPUs from the script; auto leaves the choice to the script")
+    p.add_argument("--output-format", choices=("text", "json"), default="text")
+    p.add_argument("--report", type=Path, metavar="PATH", help="also write the JSON report here")
+    p.add_argument("--plot", type=Path, metavar="PATH", help="write a PNG of the figures (needs matplotlib)")
+    p.add_argument("--nproc-per-node", type=int, default=1, metavar="P",
+                   help="run under torchrun with P processes, each instrumented")
+    p.add_argument("--select", action="append", metavar="CODES", help="only probe these rule codes")
+    p.add_argument("--no-save", action="store_true", help="do not keep the report under .hplint/probe/")
+    return p
+
+
+def split_argv(argv: List[str]):
+    if argv and argv[0] == "probe":
+        argv = argv[1:]
+    if "--" in argv:
+        i = argv.index("--")
+        return argv[:i], argv[i + 1:]
+    return argv, []
+
+
+def run_probe_command(argv: List[str]) -> int:
+    own, script_args = split_argv(list(argv))
+    parser = build_parser()
+    args, extra = parser.parse_known_args(own)
+    script_args = extra + script_args  # script options given without `--`
+    if not args.script.is_file():
+        parser.error(f"no such script: {args.script}")
+    if args.steps < 1 or (args.batches_per_loader is not None and args.batches_per_loader < 1):
+        parser.error("--steps and --batches-per-loader must be at least 1")
+    if args.nproc_per_node < 1 or args.timeout <= 0:
+        parser.error("--nproc-per-node must be at least 1 and --timeout positive")
+    from . import store
+    from .plot import write_plot
+    from .session import run_probe
+
+    select = [c.strip().upper() for s in args.select or [] for c in s.split(",") if c.strip()] or None
+    report = run_probe(args.script, script_args, steps=args.steps, batches_per_loader=args.batches_per_loader,
+                       timeout=args.timeout, device=args.device, nproc=args.nproc_per_node, select=select)
+    texts = report.pop("_texts", {})
+    if not args.no_save and report["ok"]:
+        try:
+            saved = store.save(store.project_root_for(args.script), report, texts)
+            report["saved_to"] = str(saved)
+        except OSError as exc:
+            print(f"hplint probe: could not save the report: {exc}", file=sys.stderr)
+    if args.report:
+        args.report.write_text(render_json(report), encoding="utf-8")
+    if args.plot:
+        problem = write_plot(report, str(args.plot))
+        if problem:
+            print(f"hplint probe: {problem}", file=sys.stderr)
+    out = render_json(report) if args.output_format == "json" else render_text(report)
+    sys.stdout.write(out)
+    sys.stdout.flush()
+    return 0 if report["ok"] else 1

@@ -1,0 +1,306 @@
+"""Measurements -> a verdict per finding (confirmed / not confirmed / not
+exercised) with the figures behind it, and the health checks. Torch-free, so
+the thresholds can be unit-tested on plain numbers."""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence
+
+from .sampling import share_for_target
+from .targets import Target
+
+CONFIRMED, NOT_CONFIRMED, NOT_EXERCISED = "confirmed", "not confirmed", "not exercised"
+
+VARIANCE_SHIFT_TOLERANCE = 0.10  # HPL001: |shift - 1| above this confirms
+BIAS_GRAD_RATIO = 1e-6  # HPL002: |grad bias| / |grad weight| below this confirms
+CLIP_BOUND = 5.0  # HPL005: the suggested clip_grad_norm_ bound
+JUMP_FACTOR = 10.0  # HPL005: a step-to-step rise this many times the median confirms
+NOISE_FACTOR = 4.0  # HPL006: batch size this many times B_simple confirms
+BN_MIN_BATCH = 8  # HPL009
+UPDATE_RATIO_RANGE = (1e-4, 1e-2)  # healthy update-to-weight ratio around 1e-3
+
+
+@dataclass
+class Verdict:
+    code: str
+    path: str  # as shown to the user
+    line: int
+    col: int
+    verdict: str
+    summary: str  # one line: the figure that decided
+    measurements: Dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+    abs_path: str = ""
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"code": self.code, "path": self.path, "line": self.line, "column": self.col,
+                "verdict": self.verdict, "summary": self.summary, "measurements": self.measurements}
+
+
+@dataclass
+class Health:
+    check: str
+    status: str  # ok | warning | failed | skipped
+    detail: str
+    value: Any = None
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"check": self.check, "status": self.status, "detail": self.detail, "value": self.value}
+
+
+def _finite(values: Sequence[Any]) -> List[float]:
+    return [v for v in values if isinstance(v, (int, float)) and math.isfinite(v)]
+
+
+def grad_norm_stats(norms: Sequence[Any]) -> Dict[str, Any]:
+    vals = _finite(norms)
+    if not vals:
+        return {}
+    jumps = [b - a for a, b in zip(vals, vals[1:])]
+    return {"steps": len(vals), "max": max(vals), "median": statistics.median(vals),
+            "largest_jump": max(jumps) if jumps else 0.0, "non_finite": len(norms) - len(vals)}
+
+
+def _where(site: str) -> str:
+    """`path:line` relative to the working directory when inside it."""
+    path, _, line = site.rpartition(":")
+    rel = os.path.relpath(path) if path else path
+    return f"{path if rel.startswith('..') else rel}:{line}"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def _hpl001(t: Target, m: Dict[str, Any], tm: Dict[str, Any]) -> Verdict:
+    bns = tm.get("batchnorms") or []
+    figures = [b for b in bns if "dropout_shift" in b or "running_shift" in b]
+    if not figures:
+        why = tm.get("error") or "no BatchNorm of this finding ran a training step"
+        return _v(t, NOT_EXERCISED, why, {"batchnorms": bns})
+    key = lambda b: b.get("dropout_shift", b.get("running_shift", 1.0))
+    worst = max(figures, key=lambda b: abs(key(b) - 1.0))
+    shift = key(worst)
+    verdict = CONFIRMED if abs(shift - 1.0) > VARIANCE_SHIFT_TOLERANCE else NOT_CONFIRMED
+    text = f"variance shift {shift:.2f}x at the {worst['layer']} ({worst['site']})"
+    if "running_shift" in worst:
+        text += f"; running_var / eval input variance {worst['running_shift']:.2f}x"
+    return _v(t, verdict, text, {"variance_shift": shift, "batchnorms": bns})
+
+
+def _hpl002(t: Target, m: Dict[str, Any], tm: Dict[str, Any]) -> Verdict:
+    layers = list((tm.get("layers") or {}).values())
+    if not layers:
+        return _v(t, NOT_EXERCISED, "the layer never received a gradient during the probe", {})
+    worst = max(layers, key=lambda x: x["max_ratio"])
+    wasted = sum(x["bias_params"] for x in layers)
+    verdict = CONFIRMED if worst["max_ratio"] < BIAS_GRAD_RATIO else NOT_CONFIRMED
+    text = (f"bias gradient / weight gradient {worst['max_ratio']:.1e} over {worst['steps']} steps; "
+            f"{wasted} bias parameters wasted")
+    return _v(t, verdict, text, {"bias_grad_ratio": worst["max_ratio"], "wasted_parameters": wasted,
+                                 "layers": layers})
+
+
+def _hpl005(t: Target, m: Dict[str, Any], tm: Dict[str, Any]) -> Verdict:
+    stats = grad_norm_stats(m.get("grad_norms") or [])
+    clips = m.get("clip_calls") or []
+    if not stats:
+        return _v(t, NOT_EXERCISED, "no optimizer step ran", {})
+    figures = dict(stats, clipping_calls=len(clips), suggested_bound=CLIP_BOUND)
+    exploded = stats["max"] > CLIP_BOUND or stats["non_finite"] > 0
+    jumped = stats["median"] > 0 and stats["largest_jump"] > JUMP_FACTOR * stats["median"]
+    verdict = CONFIRMED if (exploded or jumped) and not clips else NOT_CONFIRMED
+    text = (f"gradient norm max {_fmt(stats['max'])}, median {_fmt(stats['median'])}, "
+            f"largest jump {_fmt(stats['largest_jump'])}; "
+            + (f"clipping ran {len(clips)} times" if clips else "no clipping ran"))
+    return _v(t, verdict, text, figures)
+
+
+def noise_scale(samples: Sequence[Dict[str, float]]) -> Optional[Dict[str, float]]:
+    """B_simple = tr(Sigma) / |G|^2, both averaged over steps before the ratio
+    (McCandlish et al. 2018, appendix A)."""
+    if not samples:
+        return None
+    g2 = statistics.mean((s["b_big"] * s["g2_big"] - s["b_small"] * s["g2_small"]) / (s["b_big"] - s["b_small"])
+                         for s in samples)
+    trace = statistics.mean((s["g2_small"] - s["g2_big"]) / (1 / s["b_small"] - 1 / s["b_big"]) for s in samples)
+    batch = samples[0]["batch"]
+    b_simple = trace / g2 if g2 > 0 else math.inf
+    return {"b_simple": b_simple, "trace_sigma": trace, "grad_sq": g2, "batch_size": batch, "steps": len(samples)}
+
+
+def _hpl006(t: Target, m: Dict[str, Any], tm: Dict[str, Any]) -> Verdict:
+    est = noise_scale(m.get("noise") or [])
+    if est is None:
+        why = m.get("noise_note") or ("the loss is not one the probe can split into micro-batches "
+                                      "(cross_entropy, mse_loss, nll_loss, l1/smooth_l1/huber, BCE with mean reduction)")
+        return _v(t, NOT_EXERCISED, why, {"loader_batch_sizes": m.get("loader_batch_sizes")})
+    b_simple, batch = est["b_simple"], est["batch_size"]
+    if not math.isfinite(b_simple) or b_simple <= 0:
+        return _v(t, CONFIRMED if b_simple <= 0 else NOT_CONFIRMED,
+                  f"gradient noise scale not measurable (|G|^2 estimate {est['grad_sq']:.3g})", est)
+    ratio = batch / b_simple
+    verdict = CONFIRMED if ratio >= NOISE_FACTOR else NOT_CONFIRMED
+    text = f"batch size {batch} is {ratio:.1f}x the gradient noise scale B_simple ~ {b_simple:.0f}"
+    return _v(t, verdict, text, dict(est, batch_over_noise_scale=ratio))
+
+
+def _hpl007(t: Target, m: Dict[str, Any], tm: Dict[str, Any]) -> Verdict:
+    ratios: List[float] = []
+    for opt in m.get("optimizers") or []:
+        if opt.get("targets"):
+            ratios = _finite(opt.get("update_ratios") or [])
+            break
+    else:
+        ratios = _finite(m.get("update_ratios") or [])
+    if not ratios:
+        return _v(t, NOT_EXERCISED, "the optimizer never stepped", {})
+    median = statistics.median(ratios)
+    lo, hi = UPDATE_RATIO_RANGE
+    verdict = CONFIRMED if not lo <= median <= hi else NOT_CONFIRMED
+    text = f"update-to-weight ratio median {median:.1e} per step (healthy ~1e-3)"
+    return _v(t, verdict, text, {"update_ratio_median": median, "update_ratios": ratios})
+
+
+def _hpl008(t: Target, m: Dict[str, Any], tm: Dict[str, Any], index: int) -> Verdict:
+    events = m.get("mode_events") or {}
+    sites = [s for s in m.get("mode_sites") or [] if not s.get("grad")]
+    mine = [s for s in sites if index in s.get("targets", [])]
+    func = [s for s in m.get("functional_dropout_nograd") or [] if index in s.get("targets", [])]
+    bad = [s for s in mine if s["training"]]
+    figures = {"training_mode_no_grad_forwards": events.get("train_nograd", 0),
+               "eval_mode_no_grad_forwards": events.get("eval_nograd", 0),
+               "at_this_site": len(mine), "functional_dropout_no_grad": len(func)}
+    if bad or func:
+        first = (bad or func)[0]
+        what = first.get("module", "functional dropout")
+        return _v(t, CONFIRMED, f"{what} ran in training mode with gradients off (called from "
+                  f"{_where(first['called_from'][0]) if first['called_from'] else '?'})", figures)
+    if mine:
+        return _v(t, NOT_CONFIRMED, "evaluation here ran with dropout/BatchNorm in eval mode", figures)
+    if events.get("train_nograd", 0):
+        s = next(s for s in sites if s["training"])
+        return _v(t, CONFIRMED, f"{s['module']} ran in training mode with gradients off elsewhere "
+                  f"({_where(s['called_from'][0]) if s['called_from'] else '?'})", figures)
+    return _v(t, NOT_EXERCISED, "no evaluation pass under no_grad reached this code during the probe", figures)
+
+
+def _hpl010(t: Target, m: Dict[str, Any], tm: Dict[str, Any], index: int) -> Verdict:
+    events = m.get("mode_events") or {}
+    sites = [s for s in m.get("mode_sites") or [] if s.get("grad")]
+    mine = [s for s in sites if index in s.get("targets", [])]
+    figures = {"eval_mode_training_forwards": events.get("eval_grad", 0), "at_this_site": len(mine)}
+    chosen = mine or sites
+    if chosen:
+        first = chosen[0]
+        where = _where(first["called_from"][0]) if first["called_from"] else "?"
+        return _v(t, CONFIRMED, f"{first['module']} ran in eval mode with gradients on, i.e. training "
+                  f"without train() ({events.get('eval_grad', 0)} forwards; called from {where})", figures)
+    if m.get("steps"):
+        return _v(t, NOT_CONFIRMED, "every training forward ran with dropout/BatchNorm in training mode", figures)
+    return _v(t, NOT_EXERCISED, "no training step ran after an evaluation", figures)
+
+
+def _hpl009(t: Target, m: Dict[str, Any], tm: Dict[str, Any]) -> Verdict:
+    batch = m.get("bn_train_min_batch")
+    if batch is None:
+        return _v(t, NOT_EXERCISED, "no BatchNorm ran in training mode", {})
+    verdict = CONFIRMED if batch < BN_MIN_BATCH else NOT_CONFIRMED
+    return _v(t, verdict, f"smallest batch seen by BatchNorm in training: {batch}",
+              {"min_batch_size": batch, "bn_forwards": m.get("bn_train_forwards")})
+
+
+def _analytic(t: Target) -> Verdict:
+    share = share_for_target(t)
+    if share is None:
+        return _v(t, NOT_EXERCISED, "the bounds are not static numbers", {})
+    text = f"{share['share_top_decade']:.0%} of uniform samples land in the top decade ({share['range']})"
+    return _v(t, CONFIRMED, text + " (analytic, no run needed)", share)
+
+
+def _v(t: Target, verdict: str, summary: str, measurements: Dict[str, Any]) -> Verdict:
+    return Verdict(t.code, t.shown or t.path, t.line, t.col, verdict, summary, measurements, t.message, t.path)
+
+
+def verdict_for(target: Target, index: int, m: Optional[Dict[str, Any]]) -> Verdict:
+    if target.code in ("HPL003", "HPL004"):
+        return _analytic(target)
+    if not m:
+        return _v(target, NOT_EXERCISED, "the probe recorded nothing", {})
+    tm = (m.get("targets") or {}).get(str(index), {})
+    code = target.code
+    if code == "HPL001":
+        return _hpl001(target, m, tm)
+    if code == "HPL002":
+        return _hpl002(target, m, tm)
+    if code == "HPL005":
+        return _hpl005(target, m, tm)
+    if code == "HPL006":
+        return _hpl006(target, m, tm)
+    if code == "HPL007":
+        return _hpl007(target, m, tm)
+    if code == "HPL008":
+        return _hpl008(target, m, tm, index)
+    if code == "HPL010":
+        return _hpl010(target, m, tm, index)
+    if code == "HPL009":
+        return _hpl009(target, m, tm)
+    return _v(target, NOT_EXERCISED, "the probe has no measurement for this rule", {})
+
+
+_ORDER = {CONFIRMED: 0, NOT_CONFIRMED: 1, NOT_EXERCISED: 2}
+
+
+def merge_ranks(per_rank: List[Verdict]) -> Verdict:
+    """One verdict from every rank's: confirmed on any rank wins."""
+    best = min(per_rank, key=lambda v: _ORDER[v.verdict])
+    if len(per_rank) > 1:
+        best.measurements = dict(best.measurements, ranks=len(per_rank),
+                                 confirmed_on_ranks=sum(v.verdict == CONFIRMED for v in per_rank))
+    return best
+
+
+def health_checks(m: Optional[Dict[str, Any]]) -> List[Health]:
+    if not m:
+        return []
+    out: List[Health] = []
+    ce = m.get("ce_initial")
+    if ce and isinstance(ce.get("loss"), (int, float)) and ce.get("classes", 0) > 1:
+        expected = math.log(ce["classes"])
+        loss = ce["loss"]
+        off = abs(loss - expected) / expected
+        out.append(Health("initial-loss", "ok" if off <= 0.5 else "warning",
+                          f"initial cross-entropy {loss:.3g} vs ln({ce['classes']}) = {expected:.3g}"
+                          + ("" if off <= 0.5 else ": check the initialisation and the output layer"),
+                          {"loss": loss, "expected": expected}))
+    bad_loss = [x for x in m.get("losses") or [] if isinstance(x, str)]
+    bad_grad = [x for x in m.get("grad_norms") or [] if isinstance(x, str)]
+    if bad_loss or bad_grad:
+        out.append(Health("non-finite", "failed", f"NaN/Inf in {len(bad_loss)} losses and "
+                          f"{len(bad_grad)} gradient norms", {"losses": len(bad_loss), "grads": len(bad_grad)}))
+    else:
+        out.append(Health("non-finite", "ok", "losses and gradients finite"))
+    losses = _finite(m.get("losses") or [])
+    if len(losses) >= 4:
+        third = max(1, len(losses) // 3)
+        first, last = statistics.mean(losses[:third]), statistics.mean(losses[-third:])
+        decreasing = last < first
+        out.append(Health("loss-decreasing", "ok" if decreasing else "warning",
+                          f"loss {first:.4g} -> {last:.4g} over {len(losses)} steps (first vs last third)"
+                          + ("" if decreasing else ": not decreasing"), {"first": first, "last": last}))
+    else:
+        out.append(Health("loss-decreasing", "skipped", "too few steps with a recorded loss"))
+    ratios = _finite(m.get("update_ratios") or [])
+    if ratios:
+        med = statistics.median(ratios)
+        lo, hi = UPDATE_RATIO_RANGE
+        ok = lo <= med <= hi
+        out.append(Health("update-ratio", "ok" if ok else "warning",
+                          f"update-to-weight ratio median {med:.1e} (healthy ~1e-3)"
+                          + ("" if ok else ": learning rate likely too " + ("low" if med < lo else "high")),
+                          med))
+    return out

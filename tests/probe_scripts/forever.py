@@ -1,0 +1,5 @@
+import torch
+
+print("starting", flush=True)
+while True:
+    pass

@@ -1,0 +1,185 @@
+"""`hplint probe` end to end: real training scripts run briefly on CPU under the
+instrumentation, with the real static analysis choosing what to confirm.
+
+Each run starts a fresh Python with torch (seconds); they are marked `slow` but
+stay in the default run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+
+from hplint.cli import main
+from hplint.probe.session import run_probe
+from hplint.probe.targets import Target
+
+SCRIPTS = Path(__file__).parent / "probe_scripts"
+pytestmark = pytest.mark.slow
+
+
+def probe(name: str, steps: int = 6, **kw):
+    report = run_probe(SCRIPTS / name, steps=steps, device="cpu", timeout=kw.pop("timeout", 90), **kw)
+    report.pop("_texts", None)
+    return report
+
+
+def only(report, code):
+    found = [f for f in report["findings"] if f["code"] == code]
+    assert len(found) == 1, report["findings"]
+    return found[0]
+
+
+def test_dropout_before_batchnorm_and_bias_confirmed():
+    report = probe("dropout_bn_mlp.py")
+    assert report["status"] == "stopped" and report["steps"] == 6 and report["device"] == "cpu"
+    hpl001 = only(report, "HPL001")
+    assert hpl001["verdict"] == "confirmed" and hpl001["line"] == 14
+    # Dropout(0.5) on ReLU outputs: E[x^2]/(1-p) - E[x]^2 over Var[x] is about 2-3.
+    assert 1.5 < hpl001["measurements"]["variance_shift"] < 4.0
+    hpl002 = only(report, "HPL002")
+    assert hpl002["verdict"] == "confirmed" and hpl002["line"] == 16
+    assert hpl002["measurements"]["bias_grad_ratio"] < 1e-6
+    assert hpl002["measurements"]["wasted_parameters"] == 32
+    assert len(report["grad_norms"]) == 6 and all(0 < g < 10 for g in report["grad_norms"])
+    health = {h["check"]: h for h in report["health"]}
+    assert health["initial-loss"]["status"] == "ok"  # ~ln(2) for a fresh 2-class model
+    assert abs(health["initial-loss"]["value"]["loss"] - math.log(2)) < 0.35
+
+
+def test_control_small_dropout_not_confirmed():
+    report = probe("control_mlp.py")
+    hpl001 = only(report, "HPL001")
+    assert hpl001["verdict"] == "not confirmed"
+    assert abs(hpl001["measurements"]["variance_shift"] - 1.0) < 0.05
+    assert not [f for f in report["findings"] if f["code"] == "HPL002"]
+
+
+def test_lstm_without_clipping_confirmed():
+    report = probe("lstm_long.py", steps=4)
+    hpl005 = only(report, "HPL005")
+    assert hpl005["verdict"] == "confirmed"
+    m = hpl005["measurements"]
+    assert m["max"] > 5.0 and m["clipping_calls"] == 0 and m["steps"] == 4
+
+
+def test_short_gru_not_confirmed():
+    report = probe("lstm_clipped.py", steps=4)
+    hpl005 = only(report, "HPL005")
+    assert hpl005["verdict"] == "not confirmed"
+    assert hpl005["measurements"]["max"] < 5.0
+
+
+def test_eval_without_eval_confirmed_and_control():
+    bad = only(probe("eval_without_eval.py", steps=4), "HPL008")
+    assert bad["verdict"] == "confirmed"
+    assert bad["measurements"]["training_mode_no_grad_forwards"] > 0
+    assert bad["measurements"]["at_this_site"] > 0
+    good = probe("eval_with_eval.py", steps=4)
+    assert not [f for f in good["findings"] if f["code"] == "HPL008"]
+
+
+def test_eval_probe_on_explicit_target_not_confirmed_when_eval_called():
+    """The measurement itself, given the finding by hand: eval() makes it pass."""
+    script = SCRIPTS / "eval_with_eval.py"
+    target = Target("HPL008", str(script), 21, 25, 21, shown="eval_with_eval.py")
+    report = probe("eval_with_eval.py", steps=4, targets=[target])
+    verdict = only(report, "HPL008")
+    assert verdict["verdict"] == "not confirmed"
+    assert verdict["measurements"]["eval_mode_no_grad_forwards"] > 0
+
+
+def test_batch_far_above_noise_scale_confirmed_and_noisy_control():
+    big = only(probe("big_batch.py", steps=5), "HPL006")
+    assert big["verdict"] == "confirmed"
+    assert big["measurements"]["batch_size"] == 4096
+    assert big["measurements"]["b_simple"] < 4096 / 4
+    noisy = only(probe("small_batch_noisy.py", steps=5), "HPL006")
+    assert noisy["verdict"] == "not confirmed"
+    assert noisy["measurements"]["b_simple"] > 2048 / 4
+
+
+def test_crash_reports_traceback(capsys):
+    code = main(["probe", str(SCRIPTS / "crash.py"), "--steps", "3", "--device", "cpu", "--no-save"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "crashed" in out and "RuntimeError" in out and "crash.py" in out
+
+
+def test_no_optimizer(capsys):
+    code = main(["probe", str(SCRIPTS / "no_optimizer.py"), "--device", "cpu", "--no-save",
+                 "--output-format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and report["status"] == "no-optimizer"
+    assert "never built" in report["error"]
+
+
+def test_missing_data(capsys):
+    code = main(["probe", str(SCRIPTS / "missing_data.py"), "--device", "cpu", "--no-save"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "needs data it cannot find" in out and "FileNotFoundError" in out
+
+
+def test_timeout_kills_the_script(capsys):
+    code = main(["probe", str(SCRIPTS / "forever.py"), "--timeout", "6", "--device", "cpu", "--no-save",
+                 "--output-format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and report["status"] == "timeout"
+    assert "--timeout 6" in report["error"]
+    assert report["elapsed_s"] < 6 + 5 + 3  # timeout + grace + slack
+
+
+def test_torchrun_gloo_two_ranks():
+    report = probe("ddp_gloo.py", steps=4, nproc=2, timeout=120)
+    assert report["status"] == "stopped", report.get("output_tail")
+    assert report["ranks"] == 2 and report["steps"] == 4
+    hpl001 = only(report, "HPL001")
+    assert hpl001["verdict"] == "confirmed"
+    assert hpl001["measurements"]["ranks"] == 2 and hpl001["measurements"]["confirmed_on_ranks"] == 2
+
+
+def test_store_marks_check_findings(tmp_path, capsys):
+    script = tmp_path / "train.py"
+    script.write_text((SCRIPTS / "dropout_bn_mlp.py").read_text())
+    code = main(["probe", str(script), "--steps", "4", "--device", "cpu", "--output-format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and Path(report["saved_to"]).is_file()
+    assert Path(report["saved_to"]).parent == tmp_path / ".hplint" / "probe"
+    from hplint.probe import store
+
+    store.clear_cache()
+    assert main(["check", str(script), "--output-format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    notes = {f["code"]: f["probe"] for f in findings}
+    assert notes["HPL001"].startswith("confirmed by probe: variance shift")
+    assert notes["HPL002"].startswith("confirmed by probe: bias gradient")
+    # Another text: the saved verdicts no longer apply.
+    script.write_text(script.read_text() + "\n# edited\n")
+    store.clear_cache()
+    main(["check", str(script), "--output-format", "json"])
+    assert all(f["probe"] is None for f in json.loads(capsys.readouterr().out)["findings"])
+
+
+def test_demo_example_runs(capsys):
+    demo = Path(__file__).resolve().parent.parent / "examples" / "probe_demo.py"
+    code = main(["probe", str(demo), "--steps", "20", "--device", "cpu", "--no-save"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "HPL001 CONFIRMED" in out and "gradient norm per step" in out
+
+
+def test_device_cuda_fails_clearly_without_cuda(capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    code = main(["probe", str(SCRIPTS / "no_optimizer.py"), "--device", "cuda", "--no-save"])
+    out = capsys.readouterr().out
+    assert code == 1 and "CUDA was requested but is not available" in out

@@ -1,0 +1,193 @@
+"""The probe's torch-free parts: thresholds, the noise-scale estimator, the
+analytic HPL003/004 shares, the sparkline, the report store and its hook in
+`hplint check`, and which files the static pass reads."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from hplint.engine import Linter
+from hplint.probe import store
+from hplint.probe.cli import split_argv
+from hplint.probe.plot import write_plot
+from hplint.probe.render import render_text, sparkline
+from hplint.probe.sampling import beta_top_decade_share, lr_top_decade_share, share_for_target
+from hplint.probe.targets import Target, project_files, static_targets
+from hplint.probe.verdicts import health_checks, noise_scale, verdict_for
+
+
+def target(code, path="x.py", line=3):
+    return Target(code, path, line, 5, line, shown=path)
+
+
+def test_sparkline_orders_and_marks_non_finite():
+    line = sparkline([1, 2, 3, 4, 5, 6, 7, 8])
+    assert line == "▁▂▃▄▅▆▇█"
+    assert sparkline([1.0, "nan", 3.0]) == "▁!█"
+    assert len(sparkline(list(range(500)), width=60)) <= 60
+
+
+def test_noise_scale_recovers_known_values():
+    g2, trace = 2.0, 400.0  # B_simple = 200
+    samples = [{"batch": 1024, "b_small": 128, "b_big": 1024,
+                "g2_small": g2 + trace / 128, "g2_big": g2 + trace / 1024}] * 3
+    est = noise_scale(samples)
+    assert est["b_simple"] == pytest.approx(200.0)
+    assert verdict_for(target("HPL006"), 0, {"noise": samples}).verdict == "confirmed"
+    near = [dict(s, batch=256) for s in samples]
+    assert verdict_for(target("HPL006"), 0, {"noise": near}).verdict == "not confirmed"
+    assert verdict_for(target("HPL006"), 0, {"noise": []}).verdict == "not exercised"
+
+
+def test_grad_norm_verdicts():
+    t = target("HPL005")
+    assert verdict_for(t, 0, {"grad_norms": [1.0, 1.1, 0.9, 1.0]}).verdict == "not confirmed"
+    assert verdict_for(t, 0, {"grad_norms": [1.0, 1.1, 7.0]}).verdict == "confirmed"  # above 5
+    jump = verdict_for(t, 0, {"grad_norms": [0.1, 0.1, 0.1, 0.1, 3.0]})
+    assert jump.verdict == "confirmed" and jump.measurements["largest_jump"] == pytest.approx(2.9)
+    clipped = verdict_for(t, 0, {"grad_norms": [1.0, 70.0], "clip_calls": [{"kind": "clip_grad_norm_"}]})
+    assert clipped.verdict == "not confirmed"
+    assert verdict_for(t, 0, {"grad_norms": []}).verdict == "not exercised"
+
+
+def test_batchnorm_and_bias_thresholds():
+    def bn(shift):
+        return {"targets": {"0": {"batchnorms": [{"site": "m.py:4", "layer": "BatchNorm1d",
+                                                  "dropout_shift": shift}]}}}
+    assert verdict_for(target("HPL001"), 0, bn(1.8)).verdict == "confirmed"
+    assert verdict_for(target("HPL001"), 0, bn(0.85)).verdict == "confirmed"
+    assert verdict_for(target("HPL001"), 0, bn(1.05)).verdict == "not confirmed"
+    assert verdict_for(target("HPL001"), 0, {"targets": {}}).verdict == "not exercised"
+
+    def layer(ratio):
+        return {"targets": {"0": {"layers": {"m.py:3": {"site": "m.py:3", "layer": "Linear", "bias_params": 64,
+                                                        "max_ratio": ratio, "steps": 5}}}}}
+    assert verdict_for(target("HPL002"), 0, layer(3e-8)).verdict == "confirmed"
+    assert verdict_for(target("HPL002"), 0, layer(0.2)).verdict == "not confirmed"
+
+
+def test_mode_verdicts():
+    events = {"mode_events": {"train_nograd": 3, "eval_nograd": 0, "eval_grad": 0}, "steps": 4,
+              "mode_sites": [{"training": True, "grad": False, "module": "Dropout",
+                              "called_from": ["/p/train.py:20"], "targets": [0]}]}
+    assert verdict_for(target("HPL008"), 0, events).verdict == "confirmed"
+    ok = {"mode_events": {"train_nograd": 0, "eval_nograd": 2, "eval_grad": 0}, "steps": 4,
+          "mode_sites": [{"training": False, "grad": False, "module": "Dropout", "called_from": [], "targets": [0]}]}
+    assert verdict_for(target("HPL008"), 0, ok).verdict == "not confirmed"
+    assert verdict_for(target("HPL010"), 0, ok).verdict == "not confirmed"
+    trains_in_eval = {"mode_events": {"eval_grad": 5}, "steps": 4, "mode_sites": [
+        {"training": False, "grad": True, "module": "BatchNorm1d", "called_from": ["/p/t.py:9"], "targets": [0]}]}
+    assert verdict_for(target("HPL010"), 0, trains_in_eval).verdict == "confirmed"
+    assert verdict_for(target("HPL009"), 0, {"bn_train_min_batch": 4}).verdict == "confirmed"
+    assert verdict_for(target("HPL009"), 0, {"bn_train_min_batch": 64}).verdict == "not confirmed"
+
+
+def test_analytic_shares(tmp_path):
+    assert lr_top_decade_share(1e-4, 1.0) == pytest.approx(0.9 / (1 - 1e-4))
+    assert beta_top_decade_share(0.9, 0.999) == pytest.approx(0.09 / 0.099)
+    assert lr_top_decade_share(0.05, 0.1) == 1.0  # the whole range sits in the top decade
+    src = tmp_path / "search.py"
+    src.write_text('lr = trial.suggest_float("lr", 1e-4, 1.0)\nb = tune.uniform(0.9, 1 - 1e-3)\n')
+    lr = share_for_target(Target("HPL003", str(src), 1, 6, 1, end_col=42))
+    assert lr["low"] == 1e-4 and lr["share_top_decade"] == pytest.approx(0.90009, rel=1e-4)
+    beta = verdict_for(Target("HPL004", str(src), 2, 5, 2, end_col=37), 0, None)
+    assert beta.verdict == "confirmed" and beta.measurements["high"] == pytest.approx(0.999)
+
+
+def test_health_checks():
+    m = {"ce_initial": {"classes": 10, "loss": 9.0}, "losses": [3.0, 2.5, 2.0, 1.5, 1.2, 1.0],
+         "grad_norms": [1.0, "nan"], "update_ratios": [1e-3, 2e-3]}
+    h = {x.check: x for x in health_checks(m)}
+    assert h["initial-loss"].status == "warning"
+    assert h["non-finite"].status == "failed"
+    assert h["loss-decreasing"].status == "ok"
+    assert h["update-ratio"].status == "ok"
+    flat = {x.check: x for x in health_checks({"losses": [1.0, 1.0, 1.1, 1.2], "update_ratios": [0.5]})}
+    assert flat["loss-decreasing"].status == "warning" and flat["update-ratio"].status == "warning"
+
+
+MLP = """import torch.nn as nn
+
+model = nn.Sequential(
+    nn.Dropout(0.5),
+    nn.BatchNorm1d(8),
+)
+"""
+
+
+def test_store_annotates_only_matching_text(tmp_path):
+    path = tmp_path / "train.py"
+    path.write_text(MLP)
+    report = {"abs_script": str(path), "findings": [
+        {"code": "HPL001", "line": 4, "column": 5, "verdict": "confirmed", "summary": "variance shift 2.50x",
+         "abs_path": str(path)}]}
+    store.clear_cache()
+    linter = Linter()
+    assert linter.lint_file(path).findings[0].probe_note is None
+    saved = store.save(tmp_path, report, {str(path): MLP})
+    assert saved.parent == tmp_path / ".hplint" / "probe"
+    store.clear_cache()
+    finding = linter.lint_file(path).findings[0]
+    assert finding.probe_note == "confirmed by probe: variance shift 2.50x"
+    from hplint.report.text import format_finding
+
+    assert format_finding(finding)[0].endswith("(confirmed by probe: variance shift 2.50x)")
+    changed = MLP.replace("0.5", "0.4")
+    assert linter.lint_text(changed, path).findings[0].probe_note is None
+
+
+def test_store_lookup_is_cached(tmp_path, monkeypatch):
+    path = tmp_path / "a.py"
+    path.write_text(MLP)
+    store.clear_cache()
+    calls = []
+    real = store.os.path.isdir
+    monkeypatch.setattr(store.os.path, "isdir", lambda p: calls.append(p) or real(p))
+    linter = Linter()
+    linter.lint_file(path)
+    first = len(calls)
+    linter.lint_file(path)
+    assert first >= 1 and len(calls) == first  # the second lint does not stat again
+
+
+def test_static_targets_follow_project_imports(tmp_path):
+    (tmp_path / "models.py").write_text(MLP)
+    (tmp_path / "train.py").write_text("from models import model\nimport torch\n")
+    files = project_files(tmp_path / "train.py", [tmp_path])
+    assert {f.name for f in files} == {"train.py", "models.py"}
+    targets, findings, texts = static_targets(tmp_path / "train.py")
+    assert [(t.code, Path(t.path).name, t.line) for t in targets] == [("HPL001", "models.py", 4)]
+    assert targets[0].related[0].line == 5 and str(tmp_path / "models.py") in {str(Path(p)) for p in texts}
+
+
+def test_cli_argv_split():
+    own, rest = split_argv(["probe", "train.py", "--steps", "3", "--", "--epochs", "2"])
+    assert own == ["train.py", "--steps", "3"] and rest == ["--epochs", "2"]
+
+
+def test_plot_without_matplotlib(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    message = write_plot({"script": "t.py", "grad_norms": [1.0]}, str(tmp_path / "p.png"))
+    assert "matplotlib" in message and not (tmp_path / "p.png").exists()
+
+
+def test_text_report_shape():
+    report = {"script": "t.py", "device": "cpu", "status": "stopped", "steps": 3, "elapsed_s": 1.0,
+              "grad_norms": [1.0, 2.0, 3.0], "findings": [
+                  {"code": "HPL001", "path": "t.py", "line": 4, "column": 5, "verdict": "confirmed",
+                   "summary": "variance shift 2.00x"}], "health": []}
+    text = render_text(report)
+    assert "t.py:4:5: HPL001 CONFIRMED: variance shift 2.00x" in text
+    assert "▁▅█" in text and "1 confirmed, 0 not confirmed, 0 not exercised." in text
+
+
+def test_probe_modules_never_import_torch():
+    import subprocess
+
+    code = ("import sys, hplint.cli, hplint.engine, hplint.probe.cli, hplint.probe.session, "
+            "hplint.probe.store, hplint.probe.runner; assert 'torch' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
