@@ -19,6 +19,9 @@ venv: $(STAMP)
 demo: venv
 	@echo "== hplint check examples/ =="
 	-$(BIN)/hplint check examples/
+	@echo
+	@echo "== hplint probe examples/probe_demo.py (a short instrumented run on CPU) =="
+	$(BIN)/hplint probe examples/probe_demo.py --steps 20 --device cpu --no-save
 
 test: venv test-python test-extension
 
