@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test test-python test-extension extension e2e-vscode bench clean
+.PHONY: venv neovim demo test test-python test-extension extension e2e-vscode bench clean
 
 # torch is pinned: 2.13.0 is the CPU build these machines carry; any other
 # version pulls gigabytes of CUDA packages.
@@ -23,7 +23,14 @@ demo: venv
 	@echo "== hplint probe examples/probe_demo.py (a short instrumented run on CPU) =="
 	$(BIN)/hplint probe examples/probe_demo.py --steps 20 --device cpu --no-save
 
-test: venv test-python test-extension
+test: venv neovim test-python test-extension
+
+# A real editor as LSP client for tests/test_neovim.py: Debian's neovim when we
+# can install it (root + apt); otherwise that test is skipped with its reason.
+neovim:
+	@command -v nvim >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq neovim >/dev/null) ; } \
+	  || echo "neovim could not be installed: tests/test_neovim.py will be skipped"
 
 test-python: venv
 	$(BIN)/python -m pytest -q
