@@ -142,7 +142,7 @@ def cmd_check(args) -> int:
         shown = args.stdin_filename or "<stdin>"
         text = decode_source(sys.stdin.buffer.read())
         if isinstance(text, SourceError):
-            results = [linter._source_error(shown, text, None)]
+            results = [linter.source_error_result(shown, text, None)]
         else:
             results = [linter.lint_text(text, Path(args.stdin_filename or "stdin.py"), shown)]
             stdin_text = text

@@ -85,14 +85,14 @@ class Linter:
         shown = shown_as or display_path(path)
         if os.path.lexists(path) and os.path.exists(path) and not os.path.isfile(path):
             kind = "a directory" if os.path.isdir(path) else "not a regular file"
-            return self._source_error(shown, SourceError(f"cannot read file: it is {kind}"), None)
+            return self.source_error_result(shown, SourceError(f"cannot read file: it is {kind}"), None)
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
-            return self._source_error(shown, SourceError(f"cannot read file: {exc.strerror or exc}"), None)
+            return self.source_error_result(shown, SourceError(f"cannot read file: {exc.strerror or exc}"), None)
         text = decode_source(data)
         if isinstance(text, SourceError):
-            return self._source_error(shown, text, None)
+            return self.source_error_result(shown, text, None)
         return self.lint_text(text, Path(path), shown)
 
     def lint_text(self, text: str, path: Path, shown_as: Optional[str] = None) -> FileResult:
@@ -101,7 +101,7 @@ class Linter:
         problem = _nesting_problem(text)
         tree = problem or parse_source(text)
         if isinstance(tree, SourceError):
-            return self._source_error(shown, tree, text)
+            return self.source_error_result(shown, tree, text)
         ctx = self.context(text, tree, Path(path))
         return self.lint_context(ctx, shown)
 
@@ -140,7 +140,7 @@ class Linter:
         result.findings = annotate_with_probe(ctx.path, ctx.text, result.findings)
         return result
 
-    def _source_error(self, shown: str, error: SourceError, text: Optional[str]) -> FileResult:
+    def source_error_result(self, shown: str, error: SourceError, text: Optional[str]) -> FileResult:
         doc = self.catalogue.get("HPL000")
         finding = Finding(
             code="HPL000",

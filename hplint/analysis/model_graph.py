@@ -350,11 +350,9 @@ class ModelAnalysis:
             return UNKNOWN_MODULE
         consts: Dict[str, Any] = {}
         mods: Dict[str, Any] = {}
-        params = list(fn.params.params) + list(fn.params.kwonly_params)
         positional = list(fn.params.posonly_params) + list(fn.params.params)
         if is_method or self_model is not None:
-            positional = positional[1:]
-            params = [p for p in params if p is not (fn.params.params[0] if fn.params.params else None)]
+            positional = positional[1:]  # `self`
         for i, param in enumerate(positional + list(fn.params.kwonly_params)):
             name = param.name.value
             value: Any = UNKNOWN
@@ -774,7 +772,7 @@ class ModelAnalysis:
             target = target.elements[1].value
         if isinstance(container, (ModList, Seq, PyList)) and isinstance(target, cst.Name):
             # `for layer in self.layers: x = layer(x)`: the layers in order.
-            for item in _expand_alternatives(container.items)[:16]:
+            for item in list(container.items)[:16]:
                 flow.env[target.value] = item
                 self._exec_flow(flow, stmt.body.body, depth)
         else:
@@ -990,6 +988,3 @@ def _assign(env: Dict[str, Any], target: cst.BaseExpression, value: Any) -> None
         for element in target.elements:
             _assign(env, element.value, value if isinstance(value, Tensor) else EMPTY)
 
-
-def _expand_alternatives(items: List[Any]) -> List[Any]:
-    return list(items)
