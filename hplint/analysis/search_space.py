@@ -1,0 +1,626 @@
+"""Hyperparameter distributions in a file, each bound to the name it feeds.
+
+`ctx.fact("search_space", SearchSpaceAnalysis).distributions` lists every
+recognised distribution — Optuna, Ray Tune, Hyperopt, scikit-optimize,
+scipy.stats, ConfigSpace, W&B sweep dicts, `random`/NumPy/torch sampling and
+linear or geometric grids — with its scale (linear or log), its bounds as the
+value that reaches the hyperparameter (after `1 - x`, `lo + (hi-lo)*x`, ...),
+and the names it is bound to: the suggest name or label, a dict key, the
+assigned variable, the keyword it flows into (`lr=`, `betas=(b1, ...)`), also
+through one local variable. A value that ends up as an exponent (`10 ** x`,
+`np.exp(x)`, `np.power(10, x)`) is log scale, whatever sampled it.
+
+Library calls are recognised through the import table; only Optuna's
+`suggest_*` methods (the receiver is a `trial` parameter) and tensor methods
+(`uniform_`) are matched by method name. Work happens only in the scopes that
+hold a candidate call, so files without search spaces pay one pass over
+`ctx.calls`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+import libcst as cst
+
+from .constants import UNKNOWN
+from .walk import children, walk
+
+LINEAR = "linear"
+LOG = "log"
+UNKNOWN_SCALE = "unknown"
+
+# -- the vocabulary ------------------------------------------------------------
+# Last path component of a call that may be a distribution: a cheap first filter.
+_CANDIDATE_NAMES = frozenset({
+    "suggest_float", "suggest_uniform", "suggest_discrete_uniform", "suggest_loguniform",
+    "FloatDistribution", "UniformDistribution", "LogUniformDistribution", "DiscreteUniformDistribution",
+    "uniform", "quniform", "loguniform", "qloguniform", "reciprocal", "Real",
+    "UniformFloatHyperparameter", "Float", "uniform_", "Uniform",
+    "rand", "rand_like", "random", "random_sample", "ranf", "sample",
+    "linspace", "logspace", "geomspace", "dict",
+})
+_OPTUNA_METHODS = {  # method -> (scale, has a step)
+    "suggest_float": (None, False), "suggest_uniform": (LINEAR, False),
+    "suggest_discrete_uniform": (LINEAR, True), "suggest_loguniform": (LOG, False),
+}
+_OPTUNA_CLASSES = {
+    "FloatDistribution": None, "UniformDistribution": LINEAR,
+    "DiscreteUniformDistribution": LINEAR, "LogUniformDistribution": LOG,
+}
+_TUNE_FUNCS = {"uniform": LINEAR, "quniform": LINEAR, "loguniform": LOG, "qloguniform": LOG}
+_TUNE_PACKAGES = ("ray.tune", "flaml.tune")
+_HYPEROPT_FUNCS = {"uniform": LINEAR, "quniform": LINEAR, "loguniform": LOG, "qloguniform": LOG}
+_SCIPY_FUNCS = {"uniform": LINEAR, "loguniform": LOG, "reciprocal": LOG}
+_UNIFORM_FUNCS = {"random.uniform", "numpy.random.uniform", "numpy.random.mtrand.uniform"}
+_UNIT_FUNCS = {  # U[0, 1] sources that a linear map turns into U[lo, hi]
+    "random.random", "numpy.random.rand", "numpy.random.random", "numpy.random.random_sample",
+    "numpy.random.ranf", "numpy.random.sample", "torch.rand", "torch.rand_like",
+}
+_TORCH_UNIFORM = {"torch.distributions.Uniform", "torch.distributions.uniform.Uniform"}
+_GRIDS = {"numpy.linspace": LINEAR, "torch.linspace": LINEAR, "numpy.logspace": LOG,
+          "numpy.geomspace": LOG, "torch.logspace": LOG}
+RNG_CONSTRUCTORS = frozenset({
+    "numpy.random.default_rng", "numpy.random.RandomState", "numpy.random.Generator",
+    "numpy.random.mtrand.RandomState", "random.Random",
+})
+# What a value passing through keeps: its distribution, scale and bounds.
+_TRANSPARENT_CALLS = frozenset({
+    "builtins.float", "builtins.round", "builtins.list", "builtins.tuple", "builtins.sorted",
+    "numpy.array", "numpy.asarray", "numpy.round", "numpy.around", "torch.tensor",
+    "torch.as_tensor", "ray.tune.sample_from", "flaml.tune.sample_from",
+})
+_TRANSPARENT_BUILTINS = {"float", "round", "list", "tuple", "sorted"}
+_TRANSPARENT_METHODS = frozenset({
+    "item", "tolist", "rvs", "sample", "astype", "float", "double", "clone", "to",
+    "numpy", "cpu", "round",
+})
+_EXP_CALLS = frozenset({"numpy.exp", "numpy.exp2", "math.exp", "torch.exp", "numpy.expm1", "math.expm1"})
+_POW_CALLS = frozenset({"numpy.power", "numpy.float_power", "math.pow", "torch.pow", "builtins.pow"})
+_EXP_METHODS = frozenset({"exp", "exp_", "exp2"})
+_WANDB_SCALES = {
+    "uniform": LINEAR, "q_uniform": LINEAR,
+    "log_uniform_values": LOG, "q_log_uniform_values": LOG,
+    "log_uniform": LOG, "q_log_uniform": LOG,
+}
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A name a distribution feeds: `name` is classified, `shown` is quoted to users."""
+
+    name: str
+    how: str  # "suggest name", "label", "dict key", "variable", "keyword", "attribute", "loop variable"
+    node: cst.CSTNode
+    shown: str = ""
+
+    @property
+    def display(self) -> str:
+        return self.shown or self.name
+
+
+@dataclass
+class Distribution:
+    node: cst.CSTNode  # the call (or W&B dict) that defines it
+    library: str  # optuna, ray, hyperopt, skopt, scipy, configspace, wandb, random, numpy, torch
+    kind: str  # recogniser key, e.g. "optuna.suggest_float", "ray.uniform", "numpy.linspace"
+    spelling: str  # how the source writes it, for messages ("" until `spelling()` asks)
+    scale: str  # LINEAR, LOG or UNKNOWN_SCALE, after following the value to its use
+    low: Optional[float]  # bounds of the value that reaches the hyperparameter
+    high: Optional[float]
+    bindings: List[Binding] = field(default_factory=list)
+    scope: Tuple[cst.CSTNode, ...] = ()
+    transformed: bool = False  # a linear map (`1 - x`, `lo + (hi-lo)*x`) sits between call and use
+    wrapped: bool = False  # the call is the receiver of a method (`.item()`): edits need parentheses
+    grid_count: Optional[float] = None
+    step: bool = False  # quantised (q=, step=): no log spelling keeps the step in Optuna
+
+    @property
+    def is_grid(self) -> bool:
+        return self.kind.endswith("space")
+
+
+class _Scope:
+    """Parents, name uses and simple local values of one function (or the module
+    or a class body), nested definitions excluded. Built only for scopes that
+    hold a candidate."""
+
+    def __init__(self, root: cst.CSTNode) -> None:
+        self.root = root
+        self.parent: Dict[int, cst.CSTNode] = {}
+        self.names: Dict[str, List[cst.Name]] = {}
+        self.assigned: Dict[str, List[cst.BaseExpression]] = {}
+        self._env: Optional[Dict[str, Any]] = None
+        parent = self.parent
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            for child in children(node):
+                parent[id(child)] = node
+                kind = type(child)
+                if kind is cst.Name:
+                    self.names.setdefault(child.value, []).append(child)
+                elif kind is cst.FunctionDef or kind is cst.ClassDef:
+                    continue
+                elif kind is cst.Assign:
+                    for target in child.targets:
+                        if isinstance(target.target, cst.Name):
+                            self.assigned.setdefault(target.target.value, []).append(child.value)
+                stack.append(child)
+
+    def env(self, constants) -> Dict[str, Any]:
+        """Parameter defaults and single-assignment locals with static values."""
+        if self._env is None:
+            env: Dict[str, Any] = {}
+            if isinstance(self.root, cst.FunctionDef):
+                params = self.root.params
+                for param in (*params.params, *params.kwonly_params, *params.posonly_params):
+                    if param.default is not None:
+                        value = constants.value(param.default)
+                        if value is not UNKNOWN:
+                            env[param.name.value] = value
+                for name, values in self.assigned.items():
+                    if len(values) == 1 and name not in env:
+                        value = constants.value(values[0], env)
+                        if value is not UNKNOWN and not isinstance(value, dict):
+                            env[name] = value
+            self._env = env
+        return self._env
+
+
+def _arg(call: cst.Call, index: int, keyword: str) -> Optional[cst.BaseExpression]:
+    """The argument at positional `index` or passed as `keyword`, else None."""
+    position = 0
+    for arg in call.args:
+        if arg.star:
+            return None
+        if arg.keyword is None:
+            if position == index:
+                return arg.value
+            position += 1
+        elif arg.keyword.value == keyword:
+            return arg.value
+    return None
+
+
+def _has_star(call: cst.Call) -> bool:
+    return any(arg.star for arg in call.args)
+
+
+def _string(node: Optional[cst.BaseExpression]) -> Optional[str]:
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+class SearchSpaceAnalysis:
+    """Every hyperparameter distribution in one file (see the module docstring)."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self._scopes: Dict[int, _Scope] = {}
+        self._rng_names: Optional[set] = None
+        self.distributions: List[Distribution] = []
+        imported = ctx.imports.names
+        for site in ctx.calls:
+            func = site.node.func
+            if isinstance(func, cst.Attribute):
+                last = func.attr.value
+            elif isinstance(func, cst.Name):
+                last = func.value
+                if last not in _CANDIDATE_NAMES and last in imported:  # `from ray.tune import quniform as q`
+                    last = imported[last].rsplit(".", 1)[-1]
+            else:
+                continue
+            if last not in _CANDIDATE_NAMES:
+                continue
+            found = self._recognise(site)
+            if found is not None:
+                self._follow(found, site.scope)
+                self.distributions.append(found)
+        # W&B sweep dicts are literals keyed by the string "distribution": a
+        # text check keeps the walk they need off every other file.
+        if '"distribution"' in ctx.text or "'distribution'" in ctx.text:
+            self.distributions.extend(self._wandb_dicts())
+
+    # -- recognising calls ---------------------------------------------------
+    def _recognise(self, site) -> Optional[Distribution]:
+        call = site.node
+        if _has_star(call):
+            return None
+        ctx = self.ctx
+        func = call.func
+        qn = ctx.callee(call) or ""
+        last = func.attr.value if isinstance(func, cst.Attribute) else qn.rsplit(".", 1)[-1] if qn else func.value
+        spelling = ""  # filled from the source only for a reported distribution
+        number = self._number_fn(site)
+        if last in _OPTUNA_METHODS and isinstance(func, cst.Attribute):
+            return self._optuna_method(call, last, spelling, number, site)
+        if qn.startswith("optuna.") and last in _OPTUNA_CLASSES:
+            scale = _OPTUNA_CLASSES[last] or self._flag_scale(_arg(call, 2, "log"), default=LINEAR)
+            step = last == "DiscreteUniformDistribution" or _arg(call, 3, "step") is not None
+            return Distribution(call, "optuna", f"optuna.{last}", spelling, scale,
+                                number(_arg(call, 0, "low")), number(_arg(call, 1, "high")), step=step)
+        head = qn.rsplit(".", 1)[0] if "." in qn else ""
+        if last in _TUNE_FUNCS and head in _TUNE_PACKAGES or (head.startswith("ray.tune.") and last in _TUNE_FUNCS):
+            return Distribution(call, "ray", f"ray.{last}", spelling, _TUNE_FUNCS[last],
+                                number(_arg(call, 0, "lower")), number(_arg(call, 1, "upper")),
+                                step=last.startswith("q"))
+        if last in _HYPEROPT_FUNCS and qn.startswith("hyperopt."):
+            found = Distribution(call, "hyperopt", f"hyperopt.{last}", spelling, _HYPEROPT_FUNCS[last],
+                                 number(_arg(call, 1, "low")), number(_arg(call, 2, "high")),
+                                 step=last.startswith("q"))
+            self._label(found, _arg(call, 0, "label"), "label")
+            return found
+        if last == "Real" and qn.startswith("skopt."):
+            prior_arg = _arg(call, 2, "prior")
+            prior = "uniform" if prior_arg is None else ctx.constants.value(prior_arg)
+            scale = LINEAR if prior == "uniform" else LOG if prior == "log-uniform" else UNKNOWN_SCALE
+            found = Distribution(call, "skopt", "skopt.Real", spelling, scale,
+                                 number(_arg(call, 0, "low")), number(_arg(call, 1, "high")))
+            self._label(found, _arg(call, 5, "name"), "name")
+            return found
+        if last in _SCIPY_FUNCS and qn.startswith("scipy.stats"):
+            if last == "uniform":
+                loc = _arg(call, 0, "loc")
+                scale_arg = _arg(call, 1, "scale")
+                lo = 0.0 if loc is None else number(loc)
+                width = 1.0 if scale_arg is None else number(scale_arg)
+                hi = lo + width if lo is not None and width is not None else None
+                return Distribution(call, "scipy", "scipy.uniform", spelling, LINEAR, lo, hi)
+            return Distribution(call, "scipy", f"scipy.{last}", spelling, LOG,
+                                number(_arg(call, 0, "a")), number(_arg(call, 1, "b")))
+        if qn.startswith("ConfigSpace.") and last in ("UniformFloatHyperparameter", "Float"):
+            return self._configspace(call, last, spelling, number)
+        if qn in _UNIFORM_FUNCS:
+            lo = _arg(call, 0, "low" if qn.startswith("numpy") else "a")
+            hi = _arg(call, 1, "high" if qn.startswith("numpy") else "b")
+            return Distribution(call, "numpy" if qn.startswith("numpy") else "random", "uniform", spelling, LINEAR,
+                                0.0 if lo is None else number(lo), 1.0 if hi is None else number(hi))
+        if qn in _UNIT_FUNCS:
+            return Distribution(call, qn.split(".")[0], "unit", spelling, LINEAR, 0.0, 1.0)
+        if qn in _TORCH_UNIFORM:
+            return Distribution(call, "torch", "uniform", spelling, LINEAR,
+                                number(_arg(call, 0, "low")), number(_arg(call, 1, "high")))
+        if qn in _GRIDS:
+            count = number(_arg(call, 2, "num" if qn.startswith("numpy") else "steps"))
+            lo, hi = number(_arg(call, 0, "start")), number(_arg(call, 1, "stop" if qn.startswith("numpy") else "end"))
+            return Distribution(call, qn.split(".")[0], qn, spelling, _GRIDS[qn], lo, hi, grid_count=count)
+        if last == "uniform_" and isinstance(func, cst.Attribute) and not qn.startswith("torch.nn.init"):
+            lo, hi = _arg(call, 0, "from"), _arg(call, 1, "to")
+            return Distribution(call, "torch", "uniform_", "Tensor.uniform_", LINEAR,
+                                0.0 if lo is None else number(lo), 1.0 if hi is None else number(hi))
+        if last in ("uniform", "random") and isinstance(func, cst.Attribute) and not qn and self._is_rng(func.value):
+            if last == "random":
+                return Distribution(call, "numpy", "unit", spelling, LINEAR, 0.0, 1.0)
+            lo, hi = _arg(call, 0, "low"), _arg(call, 1, "high")
+            return Distribution(call, "numpy", "uniform", spelling, LINEAR,
+                                0.0 if lo is None else number(lo), 1.0 if hi is None else number(hi))
+        if last == "dict" and isinstance(func, cst.Name) and not qn:
+            fields = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
+            return self._wandb(call, fields, number)
+        return None
+
+    def _number_fn(self, site):
+        """A bound's value: module-level knowledge first, then the enclosing
+        function's parameter defaults and locals (built only when needed)."""
+        constants = self.ctx.constants
+
+        def number(node: Optional[cst.BaseExpression]) -> Optional[float]:
+            if node is None:
+                return None
+            value = constants.number(node)
+            if value is None and site.scope:
+                value = constants.number(node, self._scope_for(site.scope).env(constants))
+            return value
+
+        return number
+
+    def _flag_scale(self, node: Optional[cst.BaseExpression], default: str) -> str:
+        if node is None:
+            return default
+        value = self.ctx.constants.value(node)
+        if value is True:
+            return LOG
+        if value is False:
+            return LINEAR
+        return UNKNOWN_SCALE
+
+    def _label(self, found: Distribution, node: Optional[cst.BaseExpression], how: str) -> None:
+        text = _string(node)
+        if text:
+            found.bindings.append(Binding(text, how, node))
+
+    def _optuna_method(self, call, method, spelling, number, site) -> Distribution:
+        scale, step = _OPTUNA_METHODS[method]
+        if scale is None:  # suggest_float(name, low, high, *, step=None, log=False)
+            scale = self._flag_scale(_arg(call, 99, "log"), default=LINEAR)
+            step_arg = _arg(call, 99, "step")
+            step = step_arg is not None and not (isinstance(step_arg, cst.Name) and step_arg.value == "None")
+        found = Distribution(call, "optuna", f"optuna.{method}", spelling, scale,
+                             number(_arg(call, 1, "low")), number(_arg(call, 2, "high")), step=step)
+        self._label(found, _arg(call, 0, "name"), "suggest name")
+        return found
+
+    def _configspace(self, call, last, spelling, number) -> Distribution:
+        scale = self._flag_scale(_arg(call, 99, "log"), default=LINEAR)
+        if last == "Float":
+            bounds = self.ctx.constants.value(_arg(call, 1, "bounds"))
+            lo = hi = None
+            if isinstance(bounds, (tuple, list)) and len(bounds) == 2:
+                lo, hi = (float(b) if isinstance(b, (int, float)) and not isinstance(b, bool) else None for b in bounds)
+            distribution = _arg(call, 99, "distribution")
+            if distribution is not None and not (
+                isinstance(distribution, cst.Call) and (self.ctx.callee(distribution) or "").endswith(".Uniform")
+            ):
+                scale = UNKNOWN_SCALE
+        else:
+            lo, hi = number(_arg(call, 1, "lower")), number(_arg(call, 2, "upper"))
+            # Positional `log` sits at 4 or 5 depending on the ConfigSpace version.
+            for index in (4, 5):
+                flag = _arg(call, index, "")
+                if isinstance(flag, cst.Name) and flag.value == "True":
+                    scale = LOG
+        found = Distribution(call, "configspace", f"configspace.{last}", spelling, scale, lo, hi)
+        self._label(found, _arg(call, 0, "name"), "name")
+        return found
+
+    def _wandb(self, node, fields: Dict[str, cst.BaseExpression], number) -> Optional[Distribution]:
+        kind = _string(fields.get("distribution"))
+        if kind not in _WANDB_SCALES or "min" not in fields or "max" not in fields:
+            return None
+        return Distribution(node, "wandb", f"wandb.{kind}", f'"distribution": "{kind}"', _WANDB_SCALES[kind],
+                            number(fields["min"]), number(fields["max"]), step=kind.startswith("q_"))
+
+    def _wandb_dicts(self) -> Iterator[Distribution]:
+        """Literal `{"distribution": "uniform", "min": .., "max": ..}` dicts, bound
+        to the key they sit under (`"parameters": {"lr": {...}}`)."""
+        constants = self.ctx.constants
+        for node in walk(self.ctx.tree):
+            if type(node) is not cst.DictElement or type(node.value) is not cst.Dict:
+                continue
+            fields: Dict[str, cst.BaseExpression] = {}
+            for element in node.value.elements:
+                if isinstance(element, cst.DictElement):
+                    key = _string(element.key)
+                    if key:
+                        fields[key] = element.value
+            if "distribution" not in fields:
+                continue
+            found = self._wandb(node.value, fields, constants.number)
+            if found is None:
+                continue
+            self._label(found, node.key, "dict key")
+            yield found
+
+    def _is_rng(self, receiver: cst.BaseExpression) -> bool:
+        """`np.random.default_rng(0).uniform`, or `rng.uniform` / `self.rng.uniform`
+        where that name is assigned a NumPy or `random` generator in this file."""
+        if isinstance(receiver, cst.Call):
+            return self.ctx.callee(receiver) in RNG_CONSTRUCTORS
+        name = receiver.attr.value if isinstance(receiver, cst.Attribute) else receiver.value if isinstance(receiver, cst.Name) else None
+        if name is None:
+            return False
+        if self._rng_names is None:
+            self._rng_names = set()
+            for site in self.ctx.calls_to(RNG_CONSTRUCTORS):
+                scope = self._scope_for(site.scope)
+                parent = scope.parent.get(id(site.node))
+                if isinstance(parent, cst.Assign):
+                    for target in parent.targets:
+                        t = target.target
+                        if isinstance(t, cst.Name):
+                            self._rng_names.add(t.value)
+                        elif isinstance(t, cst.Attribute):
+                            self._rng_names.add(t.attr.value)
+        return name in self._rng_names
+
+    # -- following the value to the hyperparameter --------------------------------
+    def _scope_for(self, scope) -> _Scope:
+        root = scope[-1] if scope else self.ctx.tree
+        found = self._scopes.get(id(root))
+        if found is None:
+            found = self._scopes[id(root)] = _Scope(root)
+        return found
+
+    def _follow(self, found: Distribution, scope_nodes) -> None:
+        found.scope = tuple(scope_nodes)
+        scope = self._scope_for(scope_nodes)
+        env = scope.env(self.ctx.constants)
+        top, parent, affine, status, wrapped = self._climb(found.node, scope, env)
+        found.wrapped = wrapped
+        if status == "log":
+            found.scale = LOG
+            return
+        if status == "opaque":
+            found.scale = UNKNOWN_SCALE
+            return
+        if affine != (0.0, 1.0):
+            found.transformed = True
+            found.low, found.high = _apply(affine, found.low, found.high)
+        for binding, variable in self._bind(top, parent, scope):
+            found.bindings.append(binding)
+            if variable is not None and self._used_as_exponent(variable, binding.node, scope, env, found):
+                found.scale = LOG
+                return
+
+    def _climb(self, node, scope: _Scope, env):
+        """Walk up from a distribution through value-preserving wrappers and linear
+        maps. Returns (top, its parent, (a, b) with value = a + b*x, status, wrapped)."""
+        a, b = 0.0, 1.0
+        wrapped = False
+        current = node
+        number = self.ctx.constants.number
+        while True:
+            parent = scope.parent.get(id(current))
+            kind = type(parent)
+            if kind is cst.BinaryOperation:
+                op = type(parent.operator)
+                if op is cst.Power:
+                    return current, parent, (a, b), ("log" if parent.right is current else "opaque"), wrapped
+                other = parent.right if parent.left is current else parent.left
+                k = number(other, env)
+                if k is None:
+                    return current, parent, (a, b), "opaque", wrapped
+                if op is cst.Add:
+                    a += k
+                elif op is cst.Subtract:
+                    if parent.left is current:
+                        a -= k
+                    else:
+                        a, b = k - a, -b
+                elif op is cst.Multiply:
+                    a, b = a * k, b * k
+                elif op is cst.Divide and parent.left is current and k != 0:
+                    a, b = a / k, b / k
+                else:
+                    return current, parent, (a, b), "opaque", wrapped
+                current = parent
+            elif kind is cst.UnaryOperation:
+                if isinstance(parent.operator, cst.Minus):
+                    a, b = -a, -b
+                elif not isinstance(parent.operator, cst.Plus):
+                    return current, parent, (a, b), "opaque", wrapped
+                current = parent
+            elif kind is cst.Arg:
+                call = scope.parent.get(id(parent))
+                if not isinstance(call, cst.Call) or call.func is current:
+                    return current, parent, (a, b), "ok", wrapped
+                qn = self.ctx.callee(call)
+                if qn is None and isinstance(call.func, cst.Name) and call.func.value in ("float", "round", "list", "tuple", "sorted", "pow"):
+                    qn = f"builtins.{call.func.value}"
+                first = call.args and call.args[0] is parent
+                if qn in _EXP_CALLS and first:
+                    return current, parent, (a, b), "log", wrapped
+                if qn in _POW_CALLS and len(call.args) > 1 and call.args[1] is parent:
+                    return current, parent, (a, b), "log", wrapped
+                if qn in _TRANSPARENT_CALLS and first:
+                    current = call
+                    continue
+                return current, parent, (a, b), "ok", wrapped
+            elif kind is cst.Attribute and parent.value is current:
+                grand = scope.parent.get(id(parent))
+                if not (isinstance(grand, cst.Call) and grand.func is parent):
+                    return current, parent, (a, b), "opaque", wrapped
+                if parent.attr.value in _EXP_METHODS:
+                    return current, parent, (a, b), "log", wrapped
+                if parent.attr.value not in _TRANSPARENT_METHODS:
+                    return current, parent, (a, b), "opaque", wrapped
+                wrapped = True
+                current = grand
+            elif kind is cst.Lambda:
+                current = parent
+            else:
+                return current, parent, (a, b), "ok", wrapped
+
+    def _bind(self, top, parent, scope: _Scope) -> Iterator[Tuple[Binding, Optional[str]]]:
+        """(binding, variable name when it is a local to follow) for the context
+        `top` sits in."""
+        kind = type(parent)
+        if kind is cst.Arg:
+            if parent.keyword is not None:
+                yield Binding(parent.keyword.value, "keyword", parent), None
+                return
+            call = scope.parent.get(id(parent))
+            qn = self.ctx.callee(call) if isinstance(call, cst.Call) else None
+            if qn and qn.startswith("torch.optim.") and len(call.args) > 1 and call.args[1] is parent:
+                yield Binding("lr", "keyword", parent), None
+        elif kind is cst.DictElement and parent.value is top:
+            key = _string(parent.key)
+            if key:
+                yield Binding(key, "dict key", parent.key), None
+        elif kind is cst.Assign:
+            for target in parent.targets:
+                yield from self._target(target.target, "variable")
+        elif kind is cst.AnnAssign and parent.value is top:
+            yield from self._target(parent.target, "variable")
+        elif (kind is cst.For or kind is cst.CompFor) and parent.iter is top:
+            yield from self._target(parent.target, "loop variable")
+        elif kind is cst.Element:
+            container = scope.parent.get(id(parent))
+            if not isinstance(container, (cst.Tuple, cst.List)):
+                return
+            index = next((i for i, e in enumerate(container.elements) if e is parent), -1)
+            holder = scope.parent.get(id(container))
+            if isinstance(holder, cst.Arg) and holder.keyword is not None:
+                name = holder.keyword.value
+                yield Binding(name, "keyword", holder, f"{name}[{index}]"), None
+            elif isinstance(holder, cst.Assign):
+                for target in holder.targets:
+                    t = target.target
+                    if isinstance(t, (cst.Tuple, cst.List)) and len(t.elements) == len(container.elements):
+                        yield from self._target(t.elements[index].value, "variable")
+            elif isinstance(holder, cst.DictElement) and holder.value is container:
+                key = _string(holder.key)
+                if key:
+                    yield Binding(key, "dict key", holder.key, f"{key}[{index}]"), None
+
+    def _target(self, target, how) -> Iterator[Tuple[Binding, Optional[str]]]:
+        if isinstance(target, cst.Name):
+            yield Binding(target.value, how, target), target.value
+        elif isinstance(target, cst.Attribute):
+            yield Binding(target.attr.value, "attribute", target), None
+        elif isinstance(target, cst.Subscript) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+            key = _string(target.slice[0].slice.value)
+            if key:
+                yield Binding(key, "dict key", target), None
+
+    def _used_as_exponent(self, variable: str, defined_at, scope: _Scope, env, found: Distribution) -> bool:
+        """Follow a local variable to its uses: an exponent makes the sample log
+        scale; a keyword, dict key or attribute adds the name it feeds."""
+        for use in scope.names.get(variable, ()):
+            if use is defined_at:
+                continue
+            parent = scope.parent.get(id(use))
+            if isinstance(parent, (cst.AssignTarget, cst.Param)) or (
+                isinstance(parent, cst.Attribute) and parent.attr is use
+            ) or (isinstance(parent, cst.Arg) and parent.keyword is use) or (
+                isinstance(parent, (cst.For, cst.CompFor)) and parent.target is use
+            ):
+                continue
+            top, use_parent, affine, status, _ = self._climb(use, scope, env)
+            if status == "log":
+                return True
+            if status != "ok":
+                continue
+            for binding, _ in self._bind(top, use_parent, scope):
+                if binding.name != variable:
+                    found.bindings.append(Binding(binding.name, binding.how, binding.node, binding.shown))
+        return False
+
+
+def spelling(ctx, dist: Distribution) -> str:
+    """How the source spells the distribution (`trial.suggest_float`), for messages."""
+    if not dist.spelling and isinstance(dist.node, cst.Call):
+        dist.spelling = ctx.code(dist.node.func)
+    return f"{dist.spelling}, mapped linearly" if dist.transformed else dist.spelling
+
+
+def _apply(affine: Tuple[float, float], lo: Optional[float], hi: Optional[float]):
+    if lo is None or hi is None:
+        return None, None
+    a, b = affine
+    x, y = a + b * lo, a + b * hi
+    return (x, y) if x <= y else (y, x)
+
+
+def top_decade_share(lo: float, hi: float) -> float:
+    """Share of U[lo, hi] samples in [hi/10, hi] (HPL003)."""
+    return (hi - max(lo, hi / 10)) / (hi - lo)
+
+
+def near_one_shares(lo: float, hi: float) -> Tuple[float, float]:
+    """For β ~ U[lo, hi] with hi < 1: (share whose 1-β lies in the decade nearest
+    1-hi, i.e. β >= 1 - 10(1-hi); share whose 1-β lies in the decade nearest
+    1-lo, i.e. β <= 1 - (1-lo)/10) (HPL004)."""
+    width = hi - lo
+    near = (hi - max(lo, 1 - 10 * (1 - hi))) / width
+    far = (min(hi, 1 - (1 - lo) / 10) - lo) / width
+    return near, far
+
+
+def decades(lo: float, hi: float) -> float:
+    return math.inf if lo <= 0 else math.log10(hi / lo)

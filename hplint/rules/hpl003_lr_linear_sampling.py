@@ -1,0 +1,63 @@
+"""HPL003 lr-linear-sampling: a learning rate searched uniformly over a decade or more."""
+
+from __future__ import annotations
+
+import math
+
+from ..analysis.hyperparams import is_learning_rate
+from ..analysis.search_space import LINEAR, SearchSpaceAnalysis, decades, spelling, top_decade_share
+from ._search_fixes import advice, log_fix
+from .base import Report, Rule
+
+
+def fmt(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def percent(share: float) -> str:
+    value = share * 100
+    return f"{value:.0f}%" if value >= 1 or value == 0 else f"{value:.2g}%"
+
+
+class LrLinearSampling(Rule):
+    code = "HPL003"
+
+    def check(self, ctx):
+        min_decades = float(ctx.option(self.code, "min-decades"))
+        extra = ctx.option(self.code, "extra-lr-names") or ()
+        for dist in ctx.fact("search_space", SearchSpaceAnalysis).distributions:
+            if dist.scale != LINEAR or dist.low is None or dist.high is None:
+                continue
+            lo, hi = dist.low, dist.high
+            if lo < 0 or hi <= lo or decades(lo, hi) < min_decades - 1e-9:
+                continue
+            binding = next((b for b in dist.bindings if is_learning_rate(b.name, extra)), None)
+            if binding is None:
+                continue
+            span = decades(lo, hi)
+            if span >= 2 - 1e-9:  # the top decade against the share log-uniform would give it
+                region_low, what = hi / 10, "the top decade"
+                share = top_decade_share(lo, hi)
+            else:  # below two decades "the top decade" is most of the range: use the upper half
+                region_low, what = math.sqrt(lo * hi), "the upper half of its orders of magnitude"
+                share = (hi - region_low) / (hi - lo)
+            compare = "" if math.isinf(span) else f" (a log-uniform search puts {percent(min(1.0, math.log10(hi / region_low) / span))} there)"
+            related = []
+            if binding.how in ("keyword", "attribute") and binding.node is not dist.node:
+                related.append((ctx, binding.node, f"the learning rate it feeds ({binding.display})"))
+            yield Report(
+                dist.node,
+                {
+                    "name": binding.display,
+                    "low": fmt(lo),
+                    "high": fmt(hi),
+                    "spelling": spelling(ctx, dist),
+                    "share": percent(share),
+                    "region": f"{what} [{fmt(region_low)}, {fmt(hi)}]",
+                    "compare": compare,
+                    "advice": advice(dist),
+                },
+                related=related,
+                fix=log_fix(ctx, dist),
+                scope=dist.scope,
+            )

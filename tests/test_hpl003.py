@@ -1,0 +1,427 @@
+"""HPL003 lr-linear-sampling: learning rates searched uniformly over a decade
+or more, in every library's spelling; log-scale spellings stay clean."""
+
+from __future__ import annotations
+
+import pytest
+
+from hplint.analysis.hyperparams import is_learning_rate
+from hplint.analysis.source import SourceError, parse_source
+from hplint.config import Config
+from hplint.engine import Linter
+from hplint.findings import FixSafety
+
+from helpers import apply_edits, expected_lines, lint_code, lint_files, lines_of
+
+RULE = "HPL003"
+
+POSITIVE = {
+    "optuna_suggest_float": """
+        def objective(trial):
+            lr = trial.suggest_float("lr", 1e-4, 1.0)  # <- HPL003
+            return lr
+    """,
+    "optuna_suggest_uniform_into_optimizer": """
+        import torch
+
+        def objective(trial, model):
+            x = trial.suggest_uniform("x", 1e-5, 1e-1)  # <- HPL003
+            opt = torch.optim.SGD(model.parameters(), lr=x)
+            return opt
+    """,
+    "optuna_discrete_and_distributions": """
+        import optuna
+        from optuna.distributions import FloatDistribution
+
+        def objective(trial):
+            return trial.suggest_discrete_uniform("learning_rate", 0.0001, 0.1, 0.0001)  # <- HPL003
+
+        DISTRIBUTIONS = {
+            "lr": FloatDistribution(1e-5, 1e-2),  # <- HPL003
+            "base_lr": optuna.distributions.UniformDistribution(1e-5, 1e-2),  # <- HPL003
+        }
+    """,
+    "ray_tune": """
+        import numpy as np
+        from ray import tune
+        from ray.tune import quniform as q
+
+        config = {
+            "lr": tune.uniform(1e-4, 1e-1),  # <- HPL003
+            "actor_lr": q(1e-4, 1e-1, 1e-4),  # <- HPL003
+            "critic_lr": tune.sample_from(lambda spec: np.random.uniform(1e-4, 1e-1)),  # <- HPL003
+            "alpha_lr": tune.sample_from(lambda spec: 10 ** np.random.uniform(-4, -1)),
+        }
+    """,
+    "hyperopt_label": """
+        from hyperopt import hp
+
+        space = hp.choice("optimizer", [
+            {"type": "sgd", "params": hp.uniform("sgd_lr", 1e-4, 1e-1)},  # <- HPL003
+            {"type": "adam", "params": hp.quniform("adam_learning_rate", 1e-5, 1e-2, 1e-5)},  # <- HPL003
+        ])
+    """,
+    "skopt_and_scipy": """
+        from scipy import stats
+        from scipy.stats import uniform
+        from skopt.space import Real
+
+        dimensions = [
+            Real(1e-5, 1e-1, name="learning_rate"),  # <- HPL003
+            Real(1e-5, 1e-1, "uniform", name="lr2"),  # <- HPL003
+            Real(1e-5, 1e-1, "log-uniform", name="lr3"),
+        ]
+        param_distributions = {
+            "module__lr": uniform(1e-4, 1e-1),  # <- HPL003
+            "clf__learning_rate": stats.uniform(loc=0.0, scale=0.5),  # <- HPL003
+        }
+    """,
+    "configspace": """
+        import ConfigSpace as CS
+        from ConfigSpace import Float
+
+        cs = CS.ConfigurationSpace()
+        cs.add([
+            CS.UniformFloatHyperparameter("lr", 1e-5, 1e-1, log=False),  # <- HPL003
+            Float("init_lr", (1e-5, 1e-1)),  # <- HPL003
+        ])
+    """,
+    "wandb_sweep": """
+        sweep = {
+            "method": "random",
+            "parameters": {
+                "learning-rate": {"distribution": "uniform", "min": 0.0001, "max": 0.1},  # <- HPL003
+                "lr": dict(distribution="q_uniform", min=1e-4, max=1e-1, q=1e-4),  # <- HPL003
+            },
+        }
+    """,
+    "random_numpy_torch_sampling": """
+        import random
+        import numpy as np
+        import torch
+
+        class Search:
+            def __init__(self):
+                self.rng = np.random.default_rng(0)
+
+            def sample(self, model):
+                opt = torch.optim.SGD(model.parameters(), lr=random.uniform(1e-4, 1e-1))  # <- HPL003
+                max_lr = np.random.uniform(1e-4, 1.0)  # <- HPL003
+                peak_lr = self.rng.uniform(1e-5, 1e-2)  # <- HPL003
+                lr = torch.empty(()).uniform_(1e-4, 1e-1).item()  # <- HPL003
+                eta0 = torch.rand(()) * (1e-1 - 1e-4) + 1e-4  # <- HPL003
+                init_lr = 1e-4 + (1e-1 - 1e-4) * random.random()  # <- HPL003
+                return opt
+    """,
+    "positional_lr_and_grids": """
+        import numpy as np
+        import torch
+        from numpy.random import default_rng
+
+        def grid(model):
+            rng = default_rng(1)
+            torch.optim.SGD(model.parameters(), rng.uniform(1e-4, 1e-1))  # <- HPL003
+            for lr in np.linspace(1e-5, 1e-1, 10):  # <- HPL003
+                pass
+            lrs = torch.linspace(1e-4, 1e-1, 8)  # <- HPL003
+            return [torch.optim.Adam(model.parameters(), lr=float(x)) for x in torch.linspace(1e-4, 1e-1, 4)]  # <- HPL003
+    """,
+    "default_search_space_function": """
+        from ray import tune
+
+        LR_MIN = 10 ** -5
+
+        def default_space(lr_max=1e-1):
+            return {"learning_rate": tune.uniform(LR_MIN, lr_max), "weight_decay": tune.uniform(0.0, 0.1)}  # <- HPL003
+    """,
+    "library_default_spaces": """
+        from ray import tune
+
+        def hp_space_ray(trial):
+            return {"learning_rate": tune.loguniform(1e-6, 1e-4), "seed": tune.uniform(1, 40)}
+
+        def hp_space_wandb(trial):
+            return {
+                "method": "random",
+                "parameters": {
+                    "learning_rate": {"distribution": "uniform", "min": 1e-6, "max": 1e-4},  # <- HPL003
+                    "seed": {"distribution": "int_uniform", "min": 1, "max": 40},
+                    "batch_size": {"values": [8, 16, 32]},
+                },
+            }
+    """,
+    "zero_lower_bound_and_tuple_unpacking": """
+        import random
+
+        def sample():
+            lr, wd = random.uniform(0, 0.1), random.uniform(0, 0.1)  # <- HPL003
+            return lr, wd
+    """,
+}
+
+NEGATIVE = {
+    "log_spellings": """
+        import numpy as np
+        import optuna
+        import ConfigSpace as CS
+        from hyperopt import hp
+        from ray import tune
+        from scipy.stats import loguniform, reciprocal
+        from skopt.space import Real
+
+        def objective(trial):
+            a = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+            b = trial.suggest_loguniform("learning_rate", 1e-5, 1e-1)
+            return a, b
+
+        SPACE = {
+            "lr": tune.loguniform(1e-5, 1e-1),
+            "lr2": hp.loguniform("lr2", np.log(1e-5), np.log(1e-1)),
+            "lr3": Real(1e-5, 1e-1, prior="log-uniform"),
+            "lr4": Real(1e-5, 1e-1, "log-uniform"),
+            "lr5": loguniform(1e-5, 1e-1),
+            "lr6": reciprocal(1e-5, 1e-1),
+            "lr7": CS.UniformFloatHyperparameter("lr7", 1e-5, 1e-1, log=True),
+            "lr8": CS.Float("lr8", (1e-5, 1e-1), log=True),
+            "lr9": optuna.distributions.FloatDistribution(1e-5, 1e-1, log=True),
+            "lr10": optuna.distributions.LogUniformDistribution(1e-5, 1e-1),
+        }
+        SWEEP = {"parameters": {
+            "lr": {"distribution": "log_uniform_values", "min": 1e-5, "max": 1e-1},
+            "lr_exp": {"distribution": "log_uniform", "min": -11.5, "max": -2.3},
+        }}
+    """,
+    "exponent_spellings": """
+        import math
+        import random
+        import numpy as np
+        import torch
+
+        def sample(trial):
+            a = 10 ** random.uniform(-5, -1)
+            b = 10 ** trial.suggest_float("lr", -5, -1)
+            c = np.power(10, np.random.uniform(-5, -1))
+            d = math.pow(10, random.uniform(-5, -1))
+            lr = np.exp(random.uniform(math.log(1e-5), math.log(1e-1)))
+            r = -4 * np.random.rand()
+            lr = 10 ** r
+            log_lr = random.uniform(-5, -1)
+            opt = torch.optim.SGD([], lr=10 ** log_lr)
+            e = torch.empty(()).uniform_(-5, -1).exp()
+            return a, b, c, d, e
+    """,
+    "log_grids": """
+        import numpy as np
+        import torch
+
+        lrs = np.logspace(-5, -1, 5)
+        lrs2 = np.geomspace(1e-5, 1e-1, 5)
+        lrs3 = torch.logspace(-5, -1, 5)
+    """,
+    "narrow_range": """
+        def objective(trial):
+            lr = trial.suggest_float("lr", 1e-3, 5e-3)
+            return lr
+    """,
+    "other_hyperparameters": """
+        import random
+
+        def objective(trial):
+            wd = trial.suggest_float("weight_decay", 1e-6, 1e-2)
+            p = trial.suggest_float("dropout", 0.0, 0.5)
+            decay = trial.suggest_float("lr_decay", 0.01, 0.99)
+            ramp = trial.suggest_float("pct_lr_ramp", 0.01, 0.3)
+            warm = trial.suggest_float("lr_warmup_ratio", 0.0, 0.2)
+            gamma = random.uniform(0.01, 0.5)
+            step_size = trial.suggest_float("step_size", 1.0, 100.0)
+            return wd, p, decay, ramp, warm, gamma, step_size
+    """,
+    "unresolved_receivers_and_names": """
+        def sample(self, args, tune):
+            a = tune.uniform(1e-4, 1e-1)  # `tune` is a parameter, not Ray Tune
+            lr = self.sampler.uniform(1e-4, 1e-1)  # unknown receiver
+            lr2 = uniform(1e-4, 1e-1)  # not imported
+            return a, lr, lr2
+    """,
+    "unknown_bounds": """
+        import argparse
+
+        def objective(trial, args):
+            return trial.suggest_float("lr", args.lr_min, args.lr_max)
+    """,
+    "weight_init_and_schedules": """
+        import math
+        import torch
+
+        class Layer(torch.nn.Module):
+            def reset_parameters(self):
+                stdv = 1.0 / math.sqrt(16)
+                self.weight.data.uniform_(-stdv, stdv)
+                self.lr_scale = torch.linspace(0.1, 1.0, 10)
+                self.t = torch.rand(16) * 0.9 + 0.1
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVE))
+def test_flags_linear_lr_sampling(tmp_path, name):
+    code = POSITIVE[name]
+    findings = lint_code(tmp_path, code, select=[RULE])
+    assert lines_of(findings, RULE) == expected_lines(code, RULE), [f.message for f in findings]
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVE))
+def test_log_scale_and_other_names_are_clean(tmp_path, name):
+    findings = lint_code(tmp_path, NEGATIVE[name], select=[RULE])
+    assert findings == [], [(f.line, f.message) for f in findings]
+
+
+def test_exact_position_and_message(tmp_path):
+    findings = lint_code(tmp_path, POSITIVE["optuna_suggest_float"], select=[RULE])
+    (f,) = findings
+    assert (f.span.start_line, f.span.start_col, f.span.end_line, f.span.end_col) == (2, 10, 2, 46)
+    assert "`lr`" in f.message and "[0.0001, 1]" in f.message
+    assert "90% of the samples land in the top decade [0.1, 1]" in f.message
+    assert "25%" in f.message  # what a log-uniform search would put there
+    assert "trial.suggest_float" in f.message and "log=True" in f.message
+
+
+def test_binding_through_keyword_is_named_and_related(tmp_path):
+    code = POSITIVE["optuna_suggest_uniform_into_optimizer"]
+    (f,) = lint_code(tmp_path, code, select=[RULE])
+    assert (f.line, f.col) == (4, 9)
+    assert "`lr`" in f.message and "[1e-05, 0.1]" in f.message
+    assert [r.span.start_line for r in f.related] == [5]
+
+
+def test_zero_lower_bound_message(tmp_path):
+    (f,) = lint_code(tmp_path, POSITIVE["zero_lower_bound_and_tuple_unpacking"], select=[RULE])
+    assert (f.line, f.col) == (4, 14)
+    assert "[0, 0.1]" in f.message and "90%" in f.message and "cannot start at 0" in f.message
+    assert f.fix is None
+
+
+def test_under_two_decades_uses_the_upper_half(tmp_path):
+    (f,) = lint_code(tmp_path, "def f(trial):\n    return trial.suggest_float('lr', 1e-3, 1e-2)\n", select=[RULE])
+    # [sqrt(1e-3 * 1e-2), 1e-2] holds (1e-2 - 3.16e-3) / 9e-3 = 76% of a uniform sample, 50% of a log-uniform one.
+    assert "76%" in f.message and "50%" in f.message and "[0.00316228, 0.01]" in f.message
+
+
+def test_bounds_from_a_constants_module(tmp_path):
+    files = {
+        "config.py": """
+            LR_MIN = 1e-5
+            LR_MAX = 10 ** -1
+            BETA_RANGE = (0.9, 0.999)
+        """,
+        "search.py": """
+            import config as C
+            from config import LR_MIN
+
+            def objective(trial):
+                lr = trial.suggest_float("lr", LR_MIN, C.LR_MAX)
+                return lr
+        """,
+    }
+    findings = lint_files(tmp_path, files, "search.py", select=[RULE])
+    assert [(f.line, f.col) for f in findings] == [(5, 10)]
+    assert "[1e-05, 0.1]" in findings[0].message
+
+
+def test_min_decades_option(tmp_path):
+    code = "def f(trial):\n    return trial.suggest_float('lr', 1e-4, 1e-1)\n"
+    path = tmp_path / "m.py"
+    path.write_text(code)
+    assert Linter(Config(select=(RULE,))).lint_file(path).findings
+    strict = Config(select=(RULE,), options={RULE: {"min-decades": 4.0}})
+    assert Linter(strict).lint_file(path).findings == []
+
+
+def test_extra_lr_names_option(tmp_path):
+    code = "def f(trial):\n    return trial.suggest_float('alpha', 1e-4, 1e-1)\n"
+    path = tmp_path / "m.py"
+    path.write_text(code)
+    assert Linter(Config(select=(RULE,))).lint_file(path).findings == []
+    extra = Config(select=(RULE,), options={RULE: {"extra-lr-names": ["alpha"]}})
+    assert len(Linter(extra).lint_file(path).findings) == 1
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("lr", True), ("learning_rate", True), ("learning-rate", True), ("learningRate", True),
+    ("optimizer__lr", True), ("actor_lr", True), ("lr_actor", True), ("lrs", True), ("base_lr", True),
+    ("eta0", True), ("lr2", True),
+    ("lr_decay", False), ("pct_lr_ramp", False), ("lr_warmup_ratio", False), ("lr_gamma", False),
+    ("lr_ratio", False), ("lr_factor", False), ("lr_patience", False), ("log_lr", False),
+    ("weight_decay", False), ("dropout", False), ("step_size", False), ("momentum", False),
+])
+def test_learning_rate_vocabulary(name, expected):
+    assert is_learning_rate(name) is expected
+
+
+# ------------------------------------------------------------------ fixes
+
+FIXES = [
+    ('def f(trial):\n    return trial.suggest_float("lr", 1e-4, 1.0)\n',
+     'trial.suggest_float("lr", 1e-4, 1.0, log=True)'),
+    ('def f(trial):\n    return trial.suggest_float("lr", 1e-4, 1.0, log=False)\n',
+     'trial.suggest_float("lr", 1e-4, 1.0, log=True)'),
+    ('def f(trial):\n    return trial.suggest_uniform("lr", 1e-4, 1.0)\n',
+     'trial.suggest_float("lr", 1e-4, 1.0, log=True)'),
+    ('from ray import tune\nspace = {"lr": tune.uniform(1e-4, 1e-1)}\n', 'tune.loguniform(1e-4, 1e-1)'),
+    ('from ray import tune\nspace = {"lr": tune.quniform(1e-4, 1e-1, 1e-4)}\n', 'tune.qloguniform(1e-4, 1e-1, 1e-4)'),
+    ('import numpy as np\nfrom hyperopt import hp\nspace = hp.uniform("lr", 1e-4, 1e-1)\n',
+     'hp.loguniform("lr", np.log(1e-4), np.log(1e-1))'),
+    ('from skopt.space import Real\nspace = [Real(1e-4, 1e-1, name="lr")]\n',
+     'Real(1e-4, 1e-1, name="lr", prior="log-uniform")'),
+    ('from skopt.space import Real\nspace = [Real(1e-4, 1e-1, "uniform", name="lr")]\n',
+     'Real(1e-4, 1e-1, "log-uniform", name="lr")'),
+    ('from scipy import stats\nd = {"lr": stats.uniform(1e-4, 1e-1)}\n', 'stats.loguniform(1e-4, 0.1001)'),
+    ('from scipy.stats import uniform, loguniform\nd = {"lr": uniform(LO, SPAN)}\nLO = 1e-4\nSPAN = 0.1\n',
+     'loguniform(LO, LO + SPAN)'),
+    ('import ConfigSpace as CS\nh = CS.UniformFloatHyperparameter("lr", 1e-5, 1e-1)\n',
+     'CS.UniformFloatHyperparameter("lr", 1e-5, 1e-1, log=True)'),
+    ("sweep = {'lr': {'distribution': 'uniform', 'min': 1e-4, 'max': 1e-1}}\n", "'log_uniform_values'"),
+    ('import numpy as np\nlrs = np.linspace(1e-5, 1e-1, 5)\n', 'np.geomspace(1e-5, 1e-1, 5)'),
+    ('import torch\nlrs = torch.linspace(1e-5, 1e-1, 5)\n', 'torch.logspace(-5, -1, 5)'),
+    ('import random\nlr = random.uniform(1e-4, 1e-1)\n', '10 ** random.uniform(-4, -1)'),
+    ('import math, random\nlr = random.uniform(3e-4, 1e-1)\n', '10 ** random.uniform(math.log10(3e-4), -1)'),
+    ('import numpy as np\nrng = np.random.default_rng(0)\nlr = rng.uniform(1e-4, 1e-1, size=3).item()\n',
+     '(10 ** rng.uniform(-4, -1, size=3))'),
+]
+
+
+@pytest.mark.parametrize("code, replacement", FIXES)
+def test_fix_is_safe_valid_and_idempotent(tmp_path, code, replacement):
+    path = tmp_path / "m.py"
+    linter = Linter(Config(select=(RULE,)))
+    (f,) = linter.lint_text(code, path).findings
+    assert f.fix is not None and f.fix.safety is FixSafety.SAFE
+    fixed = apply_edits(code, f.fix.edits)
+    assert replacement in fixed, fixed
+    assert not isinstance(parse_source(fixed), SourceError)
+    assert linter.lint_text(fixed, path).findings == []
+    # Applying the fix a second time changes nothing: there is nothing left to fix.
+    assert apply_edits(fixed, []) == fixed
+
+
+@pytest.mark.parametrize("code", [
+    'def f(trial):\n    return trial.suggest_float("lr", 1e-4, 1e-1, step=1e-4)\n',  # log=True forbids step
+    'def f(trial):\n    return trial.suggest_float("lr", 0.0, 1e-1)\n',  # a log scale cannot start at 0
+    'from hyperopt import hp\nspace = hp.uniform("lr", 1e-4, 1e-1)\n',  # no numpy/math to spell log
+    'from ray.tune import uniform\nspace = {"lr": uniform(1e-4, 1e-1)}\n',  # loguniform not imported
+    'import random\nlr = 1 - random.uniform(0.001, 0.1) + 0.0001\n',  # mapped before use
+    'import torch\nlr = torch.empty(()).uniform_(1e-4, 1e-1)\n',
+])
+def test_no_fix_where_it_cannot_be_spelled_safely(tmp_path, code):
+    findings = Linter(Config(select=(RULE,))).lint_text(code, tmp_path / "m.py").findings
+    assert [f.fix for f in findings if f.code == RULE] in ([None], [])
+
+
+def test_examples_behave(tmp_path):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "examples"
+    linter = Linter(Config(select=(RULE, "HPL004")))
+    flagged = linter.lint_file(root / "search_optuna.py").findings
+    assert [(f.code, f.line) for f in flagged] == [("HPL003", 13), ("HPL004", 14)]
+    assert linter.lint_file(root / "search_clean.py").findings == []
