@@ -1,0 +1,411 @@
+"""The hplint language server (pygls 2.x): scheduling and LSP plumbing.
+
+Linting itself happens in `Analyzer` on one worker thread (the event loop
+stays free to read the editor's messages). Edits are debounced per document,
+a queued job whose document has moved on is skipped, and a result is
+published only if the document is still at the analysed version, so a burst
+of edits never queues stale work.
+
+Diagnostics are pulled (`textDocument/diagnostic`) when the client declares
+support, pushed otherwise. Cross-file: after a document is analysed (edited,
+saved, closed) the open documents whose last analysis read it, per the
+project index's `dependents` records, are re-linted (push) or the client is
+asked to pull again (`workspace/diagnostic/refresh`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from .. import __version__
+from .actions import FIX_ALL_KIND, code_actions
+from .analysis import Analysis, Analyzer
+from .diagnostics import PositionMap
+from .hover import hover
+from .settings import ON_SAVE, Settings, parse_settings
+
+log = logging.getLogger("hplint.server")
+
+CONFIG_NAMES = frozenset({"pyproject.toml", "hplint.toml", ".hplint.toml"})
+RELOAD_DELAY_S = 0.05  # coalesces the didSave + didChangeWatchedFiles pair of one edit
+
+
+def uri_path(uri: str) -> Path:
+    """The file a document stands for; unsaved `untitled:` buffers get a
+    distinct made-up name in the working directory (for config lookup)."""
+    path = to_fs_path(uri) if uri.startswith("file:") else None
+    if path:
+        return Path(os.path.abspath(path))
+    return Path.cwd() / f"_untitled_{hashlib.sha1(uri.encode('utf-8')).hexdigest()[:10]}.py"
+
+
+def is_config_uri(uri: str) -> bool:
+    return uri.rstrip("/").rsplit("/", 1)[-1] in CONFIG_NAMES
+
+
+class HplintServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("hplint", __version__)
+        self.settings = Settings()
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="hplint-analysis")
+        self.analyzer = Analyzer(report_config_error=self._config_error_from_worker)
+        self.pull = False
+        self.refresh_support = False
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
+        self.results: Dict[str, Analysis] = {}
+        self.tasks: Dict[str, Tuple[asyncio.Task, bool]] = {}  # uri -> (task, re-lint dependents)
+        self.last_change: Dict[str, float] = {}
+        self.generation = 0  # bumped by every edit anywhere (pull caches key on it)
+        self.save_generation = 0  # bumped by open/save/close/config (the "onSave" clock)
+        self._reload_task: Optional[asyncio.Task] = None
+        self._told: set = set()  # settings problems already shown
+
+    # -- helpers -----------------------------------------------------------
+    def stamp(self) -> Tuple[int, int]:
+        return (self.generation, self.save_generation)
+
+    def document(self, uri: str):
+        return self.workspace.text_documents.get(uri)
+
+    def python_documents(self) -> List[str]:
+        return [uri for uri in self.workspace.text_documents if not is_config_uri(uri)]
+
+    async def run_job(self, fn: Callable, *args) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, fn, *args)
+
+    def submit(self, fn: Callable, *args) -> None:
+        """Queue cheap state updates (overlays) in order with the analyses."""
+        future = self.executor.submit(fn, *args)
+        future.add_done_callback(lambda f: f.exception() and log.error("worker job failed: %s", f.exception()))
+
+    def show(self, kind: lsp.MessageType, message: str) -> None:
+        self.window_show_message(lsp.ShowMessageParams(type=kind, message=message))
+
+    def _config_error_from_worker(self, message: str) -> None:
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.show, lsp.MessageType.Error, message)
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Adopt `settings`, telling the user about bad values once."""
+        self.settings = settings
+        for problem in settings.problems:
+            if problem not in self._told:
+                self._told.add(problem)
+                log.warning("%s", problem)
+                self.show(lsp.MessageType.Warning, f"hplint: {problem}")
+
+    # -- analysis ------------------------------------------------------------
+    def _analyze_job(self, uri: str, text: str, version: Optional[int], stamp, only_if_current: bool) -> Optional[Analysis]:
+        """Runs on the worker thread. Skips versions the editor has moved past."""
+        if only_if_current:
+            doc = self.document(uri)
+            if doc is None or doc.version != version:
+                return None
+        analysis = self.analyzer.analyze(uri_path(uri), text, version, stamp)
+        if analysis is not None:
+            for diag in analysis.diagnostics:
+                if isinstance(diag.data, dict):
+                    diag.data["version"] = version
+            if analysis.errors and self.loop is not None:
+                for message in analysis.errors:
+                    self.loop.call_soon_threadsafe(
+                        self.window_log_message, lsp.LogMessageParams(lsp.MessageType.Error, f"hplint: {message}"))
+        return analysis
+
+    async def analyze_now(self, uri: str, only_if_current: bool = False) -> Optional[Analysis]:
+        doc = self.document(uri)
+        if doc is None:
+            return None
+        return await self.run_job(self._analyze_job, uri, doc.source, doc.version, self.stamp(), only_if_current)
+
+    async def current_analysis(self, uri: str) -> Optional[Analysis]:
+        """An analysis of the document's present version (cached or fresh)."""
+        doc = self.document(uri)
+        if doc is None:
+            return None
+        cached = self.results.get(uri)
+        if cached is not None and cached.version == doc.version:
+            return cached
+        return await self.analyze_now(uri)
+
+    def schedule(self, uri: str, delay: float, dependents: bool = False) -> None:
+        """(Re)start the debounced lint of one document."""
+        old = self.tasks.pop(uri, None)
+        if old is not None:
+            old[0].cancel()
+            dependents = dependents or old[1]
+        task = asyncio.ensure_future(self._lint_later(uri, delay, dependents))
+        self.tasks[uri] = (task, dependents)
+
+    async def _lint_later(self, uri: str, delay: float, dependents: bool) -> None:
+        try:
+            if delay > 0:
+                await asyncio.sleep(delay)
+            doc = self.document(uri)
+            if doc is None:
+                return
+            version = doc.version
+            started = time.perf_counter()
+            analysis = await self.run_job(self._analyze_job, uri, doc.source, version, self.stamp(), True)
+            doc = self.document(uri)
+            if analysis is None or doc is None or doc.version != version:
+                return
+            log.info("linted %s v%s in %.0f ms", uri, version, (time.perf_counter() - started) * 1000)
+            self.results[uri] = analysis
+            if not self.pull:
+                self.text_document_publish_diagnostics(
+                    lsp.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=analysis.diagnostics))
+            if dependents:
+                await self.update_dependents(uri)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # never let a scheduling bug kill the loop's task silently
+            log.exception("linting %s failed", uri)
+        finally:
+            current = self.tasks.get(uri)
+            if current is not None and current[0] is asyncio.current_task():
+                del self.tasks[uri]
+
+    async def update_dependents(self, uri: str) -> None:
+        open_docs = {uri_path(u): u for u in self.python_documents() if u != uri}
+        if not open_docs:
+            return
+        paths = await self.run_job(self.analyzer.dependents, uri_path(uri), list(open_docs))
+        if not paths:
+            return
+        log.info("re-linting %d document(s) that depend on %s", len(paths), uri)
+        if self.pull:
+            self.request_refresh()
+        else:
+            for path in paths:
+                self.schedule(open_docs[path], 0)
+
+    def request_refresh(self) -> None:
+        if self.refresh_support:
+            self.workspace_diagnostic_refresh(None)
+
+    def relint_all(self) -> None:
+        self.generation += 1
+        self.save_generation += 1
+        self.results.clear()
+        if self.pull:
+            self.request_refresh()
+        else:
+            for uri in self.python_documents():
+                self.schedule(uri, 0)
+
+    # -- pull diagnostics --------------------------------------------------
+    def _cached_for_pull(self, uri: str) -> Optional[Analysis]:
+        cached = self.results.get(uri)
+        doc = self.document(uri)
+        if cached is None or doc is None:
+            return None
+        if self.settings.run == ON_SAVE:
+            return cached if cached.generation[1] == self.save_generation else None
+        return cached if cached.version == doc.version and cached.generation == self.stamp() else None
+
+    async def pull_analysis(self, uri: str) -> Optional[Analysis]:
+        cached = self._cached_for_pull(uri)
+        if cached is not None:
+            return cached
+        if self.settings.run != ON_SAVE:
+            wait = self.settings.debounce_s - (time.monotonic() - self.last_change.get(uri, 0.0))
+            if wait > 0:
+                await asyncio.sleep(wait)
+        analysis = await self.analyze_now(uri)
+        if analysis is not None:
+            self.results[uri] = analysis
+        return analysis
+
+    # -- configuration ---------------------------------------------------------
+    def schedule_reload(self) -> None:
+        if self._reload_task is not None:
+            self._reload_task.cancel()
+        self._reload_task = asyncio.ensure_future(self._reload())
+
+    async def _reload(self) -> None:
+        await asyncio.sleep(RELOAD_DELAY_S)
+        log.info("configuration changed: reloading")
+        await self.run_job(self.analyzer.reload)
+        self.relint_all()
+
+
+def create_server() -> HplintServer:
+    server = HplintServer()
+
+    @server.feature(lsp.INITIALIZE)
+    def initialize(ls: HplintServer, params: lsp.InitializeParams) -> None:
+        caps = params.capabilities
+        ls.pull = caps.text_document is not None and caps.text_document.diagnostic is not None
+        ls.refresh_support = bool(caps.workspace and caps.workspace.diagnostics
+                                  and caps.workspace.diagnostics.refresh_support)
+        if not ls.pull:  # advertise diagnosticProvider only to clients that pull
+            ls.protocol.fm.features.pop(lsp.TEXT_DOCUMENT_DIAGNOSTIC, None)
+            ls.protocol.fm.feature_options.pop(lsp.TEXT_DOCUMENT_DIAGNOSTIC, None)
+        ls.settings = parse_settings(params.initialization_options, ls.analyzer.catalogue)
+        ls.analyzer.codec = ls.workspace.position_codec
+        ls.analyzer.set_settings(ls.settings)
+        log.info("initialized: %s diagnostics, settings %s", "pull" if ls.pull else "push", ls.settings)
+
+    @server.feature(lsp.INITIALIZED)
+    def initialized(ls: HplintServer, params: lsp.InitializedParams) -> None:
+        ls.loop = asyncio.get_running_loop()
+        ls.apply_settings(ls.settings)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: HplintServer, params: lsp.DidOpenTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        ls.loop = ls.loop or asyncio.get_running_loop()
+        if is_config_uri(uri):
+            return
+        ls.generation += 1
+        ls.save_generation += 1
+        ls.submit(ls.analyzer.set_overlay, uri_path(uri), params.text_document.text)
+        if not ls.pull:
+            ls.schedule(uri, 0, dependents=True)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: HplintServer, params: lsp.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        doc = ls.document(uri)
+        if doc is None or is_config_uri(uri):
+            return
+        ls.generation += 1
+        ls.last_change[uri] = time.monotonic()
+        ls.submit(ls.analyzer.set_overlay, uri_path(uri), doc.source)
+        if ls.settings.run == ON_SAVE:
+            return
+        if ls.pull:
+            _debounced_dependents(ls, uri)
+        else:
+            ls.schedule(uri, ls.settings.debounce_s, dependents=True)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: HplintServer, params: lsp.DidSaveTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        if is_config_uri(uri):
+            ls.schedule_reload()
+            return
+        ls.generation += 1
+        ls.save_generation += 1
+        ls.submit(ls.analyzer.invalidate, uri_path(uri))
+        if ls.pull:
+            asyncio.ensure_future(ls.update_dependents(uri))
+        else:
+            ls.schedule(uri, 0, dependents=True)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: HplintServer, params: lsp.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        task = ls.tasks.pop(uri, None)
+        if task is not None:
+            task[0].cancel()
+        ls.results.pop(uri, None)
+        ls.last_change.pop(uri, None)
+        if is_config_uri(uri):
+            return
+        ls.generation += 1
+        ls.save_generation += 1
+        ls.submit(ls.analyzer.set_overlay, uri_path(uri), None)
+        if not ls.pull:
+            ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        asyncio.ensure_future(ls.update_dependents(uri))
+
+    @server.feature(
+        lsp.TEXT_DOCUMENT_DIAGNOSTIC,
+        lsp.DiagnosticOptions(identifier="hplint", inter_file_dependencies=True, workspace_diagnostics=False),
+    )
+    async def diagnostic(ls: HplintServer, params: lsp.DocumentDiagnosticParams):
+        analysis = await ls.pull_analysis(params.text_document.uri)
+        if analysis is None:
+            return lsp.RelatedFullDocumentDiagnosticReport(items=[])
+        result_id = analysis.result_id
+        if params.previous_result_id == result_id:
+            return lsp.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
+        return lsp.RelatedFullDocumentDiagnosticReport(items=analysis.diagnostics, result_id=result_id)
+
+    @server.feature(
+        lsp.TEXT_DOCUMENT_CODE_ACTION,
+        lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL_KIND]),
+    )
+    async def code_action(ls: HplintServer, params: lsp.CodeActionParams):
+        uri = params.text_document.uri
+        doc = ls.document(uri)
+        if doc is None or is_config_uri(uri):
+            return None
+        analysis = await ls.current_analysis(uri)
+        doc = ls.document(uri)
+        if doc is None:
+            return None
+        if analysis is not None and analysis.version != doc.version:
+            analysis = None
+        positions = analysis.positions if analysis is not None else PositionMap(doc.source, ls.workspace.position_codec)
+        return code_actions(uri, params, doc.source, positions, analysis, doc.version) or None
+
+    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
+    async def on_hover(ls: HplintServer, params: lsp.HoverParams):
+        uri = params.text_document.uri
+        if ls.document(uri) is None or is_config_uri(uri):
+            return None
+        analysis = await ls.current_analysis(uri)
+        doc = ls.document(uri)
+        if doc is None:
+            return None
+        if analysis is not None and analysis.version == doc.version:
+            text, positions = analysis.text, analysis.positions
+        else:
+            analysis, text, positions = None, doc.source, PositionMap(doc.source, ls.workspace.position_codec)
+        return hover(text, params.position, positions, analysis, ls.analyzer.catalogue)
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(ls: HplintServer, params: lsp.DidChangeConfigurationParams) -> None:
+        settings = parse_settings(params.settings, ls.analyzer.catalogue, base=ls.settings)
+        changed = settings != ls.settings
+        ls.apply_settings(settings)
+        if not changed:
+            return
+        await ls.run_job(ls.analyzer.set_settings, settings)
+        ls.relint_all()
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def did_change_watched_files(ls: HplintServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+        changed_python = []
+        for change in params.changes:
+            if is_config_uri(change.uri):
+                ls.schedule_reload()
+            elif change.uri.endswith(".py"):
+                changed_python.append(change.uri)
+        for uri in changed_python:
+            await ls.run_job(ls.analyzer.invalidate, uri_path(uri))
+            if ls.document(uri) is None:  # open documents are their own truth
+                ls.generation += 1
+                await ls.update_dependents(uri)
+
+    return server
+
+
+def _debounced_dependents(ls: HplintServer, uri: str) -> None:
+    """Pull mode: after the edit burst, ask the client to pull the documents
+    that depend on the edited one."""
+    key = f"deps:{uri}"
+    old = ls.tasks.pop(key, None)
+    if old is not None:
+        old[0].cancel()
+
+    async def later() -> None:
+        await asyncio.sleep(ls.settings.debounce_s)
+        await ls.update_dependents(uri)
+
+    ls.tasks[key] = (asyncio.ensure_future(later()), False)
