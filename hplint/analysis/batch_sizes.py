@@ -1,0 +1,330 @@
+"""Per-step training batch sizes a file sets, with where each value is written.
+
+Sources: `DataLoader(ds, batch_size=N)` (keyword or positional slot 1, any
+loader class named `*DataLoader`), argparse options `--batch-size`,
+`--batch_size`, `--bs`, `--train-batch-size`..., module constants and
+class-level fields (`BATCH_SIZE = 256`, `batch_size: int = 4096` in a
+dataclass or config class), config dict keys, `dict(batch_size=...)`,
+`SomethingConfig(batch_size=...)`, attribute assignments such as
+`cfg.TRAIN.BATCH_SIZE = 64`, and Hugging Face `TrainingArguments(per_device_train_batch_size=...)`
+(with `gradient_accumulation_steps` kept for the message). Values are folded by
+`ctx.constants` (`64 * 1024` is a literal) with the function's local constants.
+
+Not batch sizes: names that count tokens, rays, edges or pairs (`max_tokens`,
+`tokens_per_batch`, `N_rand`, `chunk`), global/effective/total batch sizes
+(gradient-accumulation targets), eval/test batch sizes (`eval_batch_size`,
+`per_device_eval_batch_size`), and evaluation-only loaders: a loader that does
+not shuffle (`shuffle` absent or False) built in a function or bound to a
+variable, or fed a dataset, whose name says val/eval/test/predict.
+
+A value written once is reported once: a `DataLoader(batch_size=args.bs)` whose
+value comes from an argparse default or constant that is itself reported is
+not reported again.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Set
+
+import libcst as cst
+
+from .constants import UNKNOWN
+from .imports import dotted_name
+from .modes import is_eval_name
+from .training import body_statements
+
+_BATCH_NAME = re.compile(
+    r"^(?:train_|training_|per_device_train_|per_gpu_train_|train_micro_|micro_|mini_)?"
+    r"(?:batch_size|batchsize|batch|bs|ims_per_batch)$"
+)
+_CONFIG_CALL_SUFFIXES = ("Config", "Arguments", "Args", "DataModule", "Namespace", "ConfigDict", "Params")
+_HF_ARGS = ("TrainingArguments", "Seq2SeqTrainingArguments")
+_TENSOR_MAKERS = frozenset({"torch.randn", "torch.rand", "torch.zeros", "torch.ones", "torch.empty",
+                            "torch.randint", "torch.full", "numpy.zeros", "numpy.ones", "numpy.empty"})
+
+
+def is_batch_name(name: str) -> bool:
+    return bool(_BATCH_NAME.match(name.lstrip("-").replace("-", "_").lower()))
+
+
+@dataclass(eq=False)
+class BatchSize:
+    node: cst.BaseExpression  # the value as written
+    value: int
+    source: str  # human description: "DataLoader batch_size", "--batch-size default", ...
+    scope: tuple = ()
+    accumulation: Optional[int] = None  # HF gradient_accumulation_steps
+    dataset_size: Optional[int] = None  # statically known dataset length for loaders
+    via: str = ""  # "args.batch_size" when the loader got it through a name
+
+
+class BatchSizeAnalysis:
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.sizes: List[BatchSize] = []
+        self._reported: Set[int] = set()
+        self._envs: Dict[int, Dict[str, Any]] = {}
+        self._definitions()
+        self._loaders()
+
+    # -- definitions -----------------------------------------------------------
+    def _add(self, node: cst.BaseExpression, source: str, scope=(), env=None, **extra) -> Optional[BatchSize]:
+        value = self.ctx.constants.value(node, env)
+        if value is UNKNOWN or isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        if isinstance(value, float) and not value.is_integer():
+            return None
+        if id(node) in self._reported:
+            return None
+        self._reported.add(id(node))
+        size = BatchSize(node, int(value), source, tuple(scope), **extra)
+        self.sizes.append(size)
+        return size
+
+    def _definitions(self) -> None:
+        ctx = self.ctx
+        for name, values in ctx.module_assignments.items():
+            if is_batch_name(name) and len(values) == 1:
+                self._add(values[0], f"`{name}`")
+            for value in values:
+                self._dict_keys(value, name)
+        for stmt in ctx.tree.body:  # cfg.TRAIN.BATCH_SIZE = 64
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign):
+                        for target in small.targets:
+                            if isinstance(target.target, cst.Attribute) and is_batch_name(target.target.attr.value):
+                                self._add(small.value, f"`{dotted_name(target.target) or target.target.attr.value}`")
+        for definition in ctx.classes:
+            body = definition.node.body
+            for stmt in body.body if isinstance(body, cst.IndentedBlock) else ():
+                if not isinstance(stmt, cst.SimpleStatementLine):
+                    continue
+                for small in stmt.body:
+                    target = small.target if isinstance(small, cst.AnnAssign) else (
+                        small.targets[0].target if isinstance(small, cst.Assign) and len(small.targets) == 1 else None)
+                    value = getattr(small, "value", None)
+                    if isinstance(target, cst.Name) and value is not None and is_batch_name(target.value):
+                        self._add(value, f"`{definition.name}.{target.value}`", definition.scope + (definition.node,))
+        for site in ctx.calls:
+            call = site.node
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "add_argument":
+                self._argparse(site)
+                continue
+            qn = ctx.callee(call) or (func.value if isinstance(func, cst.Name) else "")
+            last = qn.rsplit(".", 1)[-1]
+            if last in _HF_ARGS:
+                self._hf_arguments(site)
+            elif last == "dict" or last.endswith(_CONFIG_CALL_SUFFIXES):
+                for arg in call.args:
+                    if arg.keyword is not None and is_batch_name(arg.keyword.value):
+                        self._add(arg.value, f"`{arg.keyword.value}=` of {last}()", site.scope,
+                                  self._env(site.function))
+
+    def _dict_keys(self, node: cst.BaseExpression, owner: str, depth: int = 0) -> None:
+        if not isinstance(node, cst.Dict) or depth > 4:
+            return
+        for element in node.elements:
+            if not isinstance(element, cst.DictElement):
+                continue
+            key = element.key
+            if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str):
+                if is_batch_name(key.evaluated_value):
+                    self._add(element.value, f"`{owner}[{key.evaluated_value!r}]`")
+                self._dict_keys(element.value, owner, depth + 1)
+
+    def _argparse(self, site) -> None:
+        names = [a.value.evaluated_value for a in site.node.args
+                 if a.keyword is None and isinstance(a.value, cst.SimpleString)
+                 and isinstance(a.value.evaluated_value, str)]
+        dest = next((a.value for a in site.node.args if a.keyword is not None and a.keyword.value == "dest"), None)
+        if isinstance(dest, cst.SimpleString) and isinstance(dest.evaluated_value, str):
+            names = [dest.evaluated_value]
+        long_names = [n for n in names if n.startswith("--")] or names
+        if not long_names or not is_batch_name(long_names[0]):
+            return
+        for arg in site.node.args:
+            if arg.keyword is not None and arg.keyword.value == "default":
+                self._add(arg.value, f"the default of `{long_names[0]}`", site.scope)
+
+    def _hf_arguments(self, site) -> None:
+        accumulation = None
+        batch = None
+        for arg in site.node.args:
+            if arg.keyword is None:
+                continue
+            if arg.keyword.value == "gradient_accumulation_steps":
+                value = self.ctx.constants.value(arg.value, self._env(site.function))
+                if isinstance(value, int) and not isinstance(value, bool):
+                    accumulation = value
+            elif arg.keyword.value in ("per_device_train_batch_size", "per_gpu_train_batch_size"):
+                batch = arg
+        if batch is not None:
+            self._add(batch.value, f"`{batch.keyword.value}=`", site.scope, self._env(site.function),
+                      accumulation=accumulation)
+
+    # -- loaders ------------------------------------------------------------------
+    def _loaders(self) -> None:
+        ctx = self.ctx
+        for site in ctx.calls:
+            qn = ctx.callee(site.node)
+            if not qn or not qn.endswith("DataLoader"):
+                continue
+            call = site.node
+            batch = _argument(call, 1, "batch_size")
+            if batch is None or self._eval_only(site):
+                continue
+            env = self._env(site.function)
+            definition = self._definition_of(batch, site)
+            if definition is not None and id(definition) in self._reported:
+                continue
+            literal = _is_literal(batch)
+            dataset = _argument(call, 0, "dataset")
+            self._add(batch, "DataLoader `batch_size`", site.scope, env,
+                      dataset_size=self._dataset_size(dataset, site) if dataset is not None else None,
+                      via="" if literal else ctx.code(batch))
+
+    def _eval_only(self, site) -> bool:
+        shuffle = _argument(site.node, 2, "shuffle")
+        if shuffle is not None:
+            value = self.ctx.constants.value(shuffle)
+            if value is not False:
+                return False
+        names = []
+        if site.function is not None:
+            names.append(site.function.name.value)
+        dataset = _argument(site.node, 0, "dataset")
+        if dataset is not None and dotted_name(dataset):
+            names.append(dotted_name(dataset).rsplit(".", 1)[-1])
+        target = self._assigned_to(site)
+        if target:
+            names.append(target)
+        return any(is_eval_name(n) for n in names)
+
+    def _assigned_to(self, site) -> Optional[str]:
+        body = site.function.body if site.function is not None else self.ctx.tree
+        for stmt in body_statements(body):
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign) and small.value is site.node:
+                        name = dotted_name(small.targets[0].target)
+                        return name.rsplit(".", 1)[-1] if name else None
+        return None
+
+    def _env(self, fn: Optional[cst.FunctionDef]) -> Dict[str, Any]:
+        """Local names assigned once in the function, with their static values."""
+        if fn is None:
+            return {}
+        key = id(fn)
+        if key not in self._envs:
+            from .training import _assignments
+
+            env: Dict[str, Any] = {}
+            for name, values in _assignments(fn.body).items():
+                if len(values) == 1 and values[0][1] is None and "." not in name:
+                    value = self.ctx.constants.value(values[0][0])
+                    if value is not UNKNOWN:
+                        env[name] = value
+            self._envs[key] = env
+        return self._envs[key]
+
+    def _definition_of(self, expr: cst.BaseExpression, site) -> Optional[cst.CSTNode]:
+        ctx = self.ctx
+        if isinstance(expr, cst.Name):
+            if site.function is not None:
+                from .training import _assignments
+
+                local = _assignments(site.function.body).get(expr.value)
+                if local:
+                    return local[-1][0]
+            values = ctx.module_assignments.get(expr.value)
+            return values[-1] if values else None
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            default = ctx.constants.argparse_defaults().get(expr.attr.value)
+            if default is not None:
+                return default
+            owner = ctx.module_assignments.get(expr.value.value)
+            if owner and isinstance(owner[-1], cst.Dict):
+                return _dict_value(owner[-1], expr.attr.value)
+            for definition in ctx.classes:  # config.batch_size with a config class
+                for stmt in definition.node.body.body if isinstance(definition.node.body, cst.IndentedBlock) else ():
+                    if isinstance(stmt, cst.SimpleStatementLine):
+                        for small in stmt.body:
+                            target = getattr(small, "target", None)
+                            if isinstance(target, cst.Name) and target.value == expr.attr.value:
+                                return small.value
+        if isinstance(expr, cst.Subscript) and isinstance(expr.value, cst.Name) and len(expr.slice) == 1:
+            index = expr.slice[0].slice
+            owner = ctx.module_assignments.get(expr.value.value)
+            if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString) and owner \
+                    and isinstance(owner[-1], cst.Dict):
+                return _dict_value(owner[-1], index.value.evaluated_value)
+        return None
+
+    def _dataset_size(self, dataset: cst.BaseExpression, site, depth: int = 0) -> Optional[int]:
+        """Length of `TensorDataset(torch.randn(N, ...), ...)` / `torch.randn(N, ...)`."""
+        ctx = self.ctx
+        if depth > 3:
+            return None
+        if isinstance(dataset, cst.Name):
+            definition = self._definition_of(dataset, site)
+            return self._dataset_size(definition, site, depth + 1) if isinstance(definition, cst.BaseExpression) else None
+        if not isinstance(dataset, cst.Call):
+            return None
+        qn = ctx.callee(dataset) or ""
+        env = self._env(site.function)
+        if qn.endswith("TensorDataset") and dataset.args:
+            return self._dataset_size(dataset.args[0].value, site, depth + 1)
+        if qn in _TENSOR_MAKERS and dataset.args:
+            if qn == "torch.randint":
+                shape = _argument(dataset, 2, "size")
+                value = ctx.constants.value(shape, env) if shape is not None else UNKNOWN
+                first = value[0] if isinstance(value, (list, tuple)) and value else UNKNOWN
+            else:
+                first = ctx.constants.value(dataset.args[0].value, env)
+                if isinstance(first, (list, tuple)):
+                    first = first[0] if first else UNKNOWN
+            if isinstance(first, int) and not isinstance(first, bool):
+                return first
+        if qn.endswith("Subset") and len(dataset.args) >= 2:
+            indices = dataset.args[1].value
+            if isinstance(indices, cst.Call) and isinstance(indices.func, cst.Name) and indices.func.value == "range":
+                bounds = [ctx.constants.value(a.value, env) for a in indices.args]
+                if bounds and all(isinstance(b, int) for b in bounds):
+                    return len(range(*bounds))
+        return None
+
+
+def _dict_value(node: cst.Dict, key: str) -> Optional[cst.BaseExpression]:
+    for element in node.elements:
+        if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString) \
+                and element.key.evaluated_value == key:
+            return element.value
+    return None
+
+
+def _argument(call: cst.Call, index: int, name: str) -> Optional[cst.BaseExpression]:
+    positional = 0
+    for arg in call.args:
+        if arg.star:
+            return None  # `*args` / `**kwargs`: the slot is not known statically
+        if arg.keyword is None:
+            if positional == index:
+                return arg.value
+            positional += 1
+        elif arg.keyword.value == name:
+            return arg.value
+    return None
+
+
+def _is_literal(node: cst.BaseExpression) -> bool:
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return True
+    if isinstance(node, cst.BinaryOperation):
+        return _is_literal(node.left) and _is_literal(node.right)
+    if isinstance(node, cst.UnaryOperation):
+        return _is_literal(node.expression)
+    return False

@@ -1,0 +1,503 @@
+"""Train/eval mode flow: which models are in eval mode at each call.
+
+A small path-sensitive walk over one function body (or the module body) in
+execution order. State per model expression key (`model`, `self.net`):
+
+* `must_eval` — `eval()` / `train(False)` ran on every path to here;
+* `may_eval`  — on some path (key -> the call that switched it);
+* `must_train` — `train()` ran on every path (a fresh construction counts).
+
+Branches join (must: intersection, may: union), loop bodies run twice so the
+next iteration sees what the previous one left, `return`/`raise` end a path.
+Calls of helpers defined in the same file (`evaluate(model)`, `self.validate()`)
+apply the helper's summary: what its exit state says about its parameters and
+`self.*` attributes, and which of them it trains without calling `train()`.
+`with torch.no_grad()` / `torch.inference_mode()` / `torch.set_grad_enabled(False)`
+bodies are recorded as no-grad regions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from .imports import dotted_name
+from .training import TrainingAnalysis, function_params, _block
+from .walk import children
+
+NO_GRAD = frozenset({
+    "torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.inference_mode",
+    "torch.autograd.grad_mode.no_grad", "torch.autograd.grad_mode.inference_mode",
+})
+SET_GRAD = frozenset({"torch.set_grad_enabled", "torch.autograd.set_grad_enabled",
+                      "torch.autograd.grad_mode.set_grad_enabled"})
+_MAX_DEPTH = 3
+
+
+@dataclass(frozen=True)
+class State:
+    must_eval: FrozenSet[str] = frozenset()
+    may_eval: Tuple[Tuple[str, Any], ...] = ()  # (key, eval call) pairs
+    must_train: FrozenSet[str] = frozenset()
+
+    def may(self) -> Dict[str, Any]:
+        return dict(self.may_eval)
+
+    def evaluated(self, key: str, node) -> "State":
+        may = self.may()
+        may[key] = node
+        return State(self.must_eval | {key}, tuple(may.items()),
+                     frozenset(k for k in self.must_train if not _under(k, key)))
+
+    def trained(self, key: str) -> "State":
+        may = {k: v for k, v in self.may_eval if not _under(k, key)}
+        return State(frozenset(k for k in self.must_eval if not _under(k, key)), tuple(may.items()),
+                     self.must_train | {key})
+
+    def in_eval(self, key: str) -> bool:
+        """`model.eval()` also puts `model.encoder` in eval mode."""
+        return any(p in self.must_eval for p in _prefixes(key))
+
+    def in_train(self, key: str) -> bool:
+        return any(p in self.must_train for p in _prefixes(key))
+
+    def maybe_eval(self, key: str):
+        """The call that may have left `key` (or a module holding it) in eval mode."""
+        may = self.may()
+        for p in _prefixes(key):
+            if p in may:
+                return may[p]
+        return None
+
+    def unknown(self, key: str, node) -> "State":
+        may = self.may()
+        may[key] = node
+        return State(self.must_eval - {key}, tuple(may.items()), self.must_train - {key})
+
+
+def _under(key: str, prefix: str) -> bool:
+    return key == prefix or key.startswith(prefix + ".")
+
+
+def _prefixes(key: str) -> List[str]:
+    parts = key.split(".")
+    return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+
+def join(a: Optional[State], b: Optional[State]) -> Optional[State]:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    may = a.may()
+    for k, v in b.may_eval:
+        may.setdefault(k, v)
+    return State(a.must_eval & b.must_eval, tuple(may.items()), a.must_train & b.must_train)
+
+
+def model_key(expr: cst.BaseExpression) -> Optional[str]:
+    """`model`, `self.net`; `model.module` (DataParallel) is `model`."""
+    name = dotted_name(expr)
+    if name is None:
+        return None
+    if name.endswith(".module"):
+        name = name[: -len(".module")]
+    return name
+
+
+@dataclass
+class Summary:
+    """What calling a helper does to the modes of its parameters / self attributes."""
+
+    params: List[str]
+    exit: Optional[State]
+    trains: Set[Tuple[str, ...]] = field(default_factory=set)  # models trained without a train() first
+
+
+@dataclass
+class Flow:
+    """The result of walking one body."""
+
+    states: Dict[int, State] = field(default_factory=dict)  # id(call) -> state before it
+    nograd: Set[int] = field(default_factory=set)  # id(call) of calls inside no-grad blocks
+    exit: Optional[State] = None
+    train_calls: Dict[str, List[cst.Call]] = field(default_factory=dict)
+    # training events: (names of the model, node, state before, TrainingStep or None for a helper call)
+    trainings: List[Tuple[Tuple[str, ...], cst.CSTNode, State, Any]] = field(default_factory=list)
+
+
+class ModeAnalysis:
+    """Per-file cache of mode flows and helper summaries."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.training: TrainingAnalysis = ctx.fact("training", TrainingAnalysis)
+        self._flows: Dict[int, Flow] = {}
+        self._summaries: Dict[int, Optional[Summary]] = {}
+        self._in_progress: Set[int] = set()
+        self._reach: Dict[Tuple[int, str], bool] = {}
+        self._steps_by_backward = {id(s.backward): s for s in self.training.steps}
+        self._methods: Dict[Tuple[int, str], cst.FunctionDef] = {}
+        for d in ctx.functions:
+            if d.scope and isinstance(d.scope[-1], cst.ClassDef):
+                self._methods[(id(d.scope[-1]), d.name)] = d.node
+
+    # -- public ---------------------------------------------------------------
+    def flow(self, fn: Optional[cst.FunctionDef], klass: Optional[cst.ClassDef] = None) -> Flow:
+        key = id(fn) if fn is not None else 0
+        if key not in self._flows:
+            walker = _Walker(self, fn, klass, 0)
+            body = _block(fn.body) if fn is not None else list(self.ctx.tree.body)
+            result = walker.flow
+            result.exit = join(walker.run(body, State()), walker.returned)
+            self._flows[key] = result
+        return self._flows[key]
+
+    def summary(self, fn: cst.FunctionDef, klass: Optional[cst.ClassDef], depth: int) -> Optional[Summary]:
+        key = id(fn)
+        if key in self._summaries:
+            return self._summaries[key]
+        if key in self._in_progress or depth > _MAX_DEPTH:
+            return None
+        self._in_progress.add(key)
+        try:
+            walker = _Walker(self, fn, klass, depth + 1)
+            exit_state = join(walker.run(_block(fn.body), State()), walker.returned)
+            params = function_params(fn, klass is not None)
+            trains = {keys for keys, _, state, _ in walker.flow.trainings
+                      if not any(state.in_train(k) for k in keys)}
+            result = Summary(params, exit_state, trains)
+        finally:
+            self._in_progress.discard(key)
+        self._summaries[key] = result
+        return result
+
+    def helper_of(self, call: cst.Call, klass: Optional[cst.ClassDef]):
+        """(function, class it is a method of, is_method) for a same-file helper call."""
+        func = call.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+            if klass is None:
+                return None
+            fn = self._methods.get((id(klass), func.attr.value))
+            return (fn, klass, True) if fn is not None else None
+        if isinstance(func, cst.Name):
+            qn = self.ctx.callee(call)
+            if qn == f"{self.ctx.module_name}.{func.value}" or (not self.ctx.module_name and qn == func.value):
+                fn = self.ctx.function_named(func.value)
+                return (fn, None, False) if fn is not None else None
+        return None
+
+    def reaches(self, sites, want: str, depth: int = 0) -> bool:
+        """Does a body (its call sites) train (`want="train"`) or switch modes
+        (`want="switch"`), directly or through same-file helpers? A cheap filter
+        run before any walk, over the call index only."""
+        for site in sites:
+            node = site.node
+            if want == "train" and self.step_at(node) is not None:
+                return True
+            func = node.func
+            if want == "switch" and isinstance(func, cst.Attribute) and func.attr.value in ("eval", "train"):
+                return True
+        if depth >= _MAX_DEPTH:
+            return False
+        for site in sites:
+            helper = self.helper_of(site.node, site.klass)
+            if helper is None:
+                continue
+            key = (id(helper[0]), want)
+            if key not in self._reach:
+                self._reach[key] = False  # cycles: not reached
+                inner = self.training.calls_by_function.get(id(helper[0]), [])
+                self._reach[key] = self.reaches(inner, want, depth + 1)
+            if self._reach[key]:
+                return True
+        return False
+
+    def step_at(self, backward: cst.CSTNode):
+        return self._steps_by_backward.get(id(backward))
+
+
+class _Walker:
+    def __init__(self, analysis: ModeAnalysis, fn, klass, depth: int) -> None:
+        self.analysis = analysis
+        self.ctx = analysis.ctx
+        self.fn = fn
+        self.klass = klass
+        self.depth = depth
+        self.flow = Flow()
+        self.nograd = False
+        self.returned: Optional[State] = None  # states at `return` statements, joined
+
+    def run(self, body: List[cst.CSTNode], state: Optional[State]) -> Optional[State]:
+        for stmt in body:
+            if state is None:
+                return None
+            state = self.statement(stmt, state)
+        return state
+
+    def statement(self, stmt: cst.CSTNode, state: State) -> Optional[State]:
+        if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            for small in stmt.body:
+                if state is None:
+                    return None
+                state = self.small(small, state)
+            return state
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            return state
+        if isinstance(stmt, cst.If):
+            state = self.expression(stmt.test, state)
+            body = self.run(_block(stmt.body), state)
+            orelse = stmt.orelse
+            if isinstance(orelse, cst.If):
+                other = self.statement(orelse, state)
+            elif isinstance(orelse, cst.Else):
+                other = self.run(_block(orelse.body), state)
+            else:
+                other = state
+            return join(body, other)
+        if isinstance(stmt, (cst.For, cst.While)):
+            state = self.expression(stmt.iter if isinstance(stmt, cst.For) else stmt.test, state)
+            first = self.run(_block(stmt.body), state)
+            second = self.run(_block(stmt.body), join(state, first))
+            out = join(state, join(first, second))
+            if stmt.orelse is not None:
+                out = self.run(_block(stmt.orelse.body), out)
+            return out
+        if isinstance(stmt, cst.With):
+            grad_off = False
+            for item in stmt.items:
+                state = self.expression(item.item, state)
+                if isinstance(item.item, cst.Call) and _disables_grad(self.ctx, item.item):
+                    grad_off = True
+            outer = self.nograd
+            self.nograd = outer or grad_off
+            try:
+                return self.run(_block(stmt.body), state)
+            finally:
+                self.nograd = outer
+        if isinstance(stmt, cst.Try):
+            body = self.run(_block(stmt.body), state)
+            out = body
+            for handler in stmt.handlers:
+                out = join(out, self.run(_block(handler.body), join(state, body)))
+            if stmt.orelse is not None and body is not None:
+                out = join(out, self.run(_block(stmt.orelse.body), body))
+            if stmt.finalbody is not None:
+                out = self.run(_block(stmt.finalbody.body), out if out is not None else state)
+            return out
+        if isinstance(stmt, cst.Match):
+            out = None
+            for case in stmt.cases:
+                out = join(out, self.run(_block(case.body), state))
+            return join(out, state)
+        return state
+
+    def small(self, small: cst.CSTNode, state: State) -> Optional[State]:
+        if isinstance(small, (cst.Return, cst.Raise)):
+            value = getattr(small, "value", None) if isinstance(small, cst.Return) else small.exc
+            if value is not None:
+                state = self.expression(value, state)
+            if isinstance(small, cst.Return):
+                self.returned = join(self.returned, state)
+            return None
+        if isinstance(small, (cst.Break, cst.Continue)):
+            return None
+        if isinstance(small, (cst.Assign, cst.AnnAssign)):
+            if small.value is None:
+                return state
+            state = self.expression(small.value, state)
+            targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+            for target in targets:
+                key = model_key(target)
+                if key is not None:
+                    state = self.assigned(key, small.value, state)
+            return state
+        for child in children(small):
+            if isinstance(child, cst.BaseExpression):
+                state = self.expression(child, state)
+        return state
+
+    def assigned(self, key: str, value: cst.BaseExpression, state: State) -> State:
+        inner = value
+        while isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and \
+                inner.func.attr.value in ("to", "cuda", "cpu", "float", "half", "double", "requires_grad_"):
+            inner = inner.func.value
+        if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and inner.func.attr.value == "eval":
+            return state.evaluated(key, inner)
+        source = model_key(inner) if isinstance(inner, (cst.Name, cst.Attribute)) else None
+        if source is not None:
+            if source in state.must_eval:
+                return state.evaluated(key, state.may().get(source))
+            if source in state.may():
+                return state.unknown(key, state.may()[source])
+            return state.trained(key) if source in state.must_train else _forget(state, key)
+        if isinstance(inner, cst.Call):
+            return state.trained(key)  # a fresh module starts in training mode
+        return _forget(state, key)
+
+    # -- expressions: calls in evaluation order (arguments before the call) --------
+    def expression(self, expr: cst.CSTNode, state: State) -> State:
+        for call in _calls_postorder(expr):
+            state = self.call(call, state)
+        return state
+
+    def call(self, call: cst.Call, state: State) -> State:
+        flow = self.flow
+        previous = flow.states.get(id(call))
+        flow.states[id(call)] = join(previous, state) if previous is not None else state
+        if self.nograd:
+            flow.nograd.add(id(call))
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("eval", "train"):
+            key = model_key(func.value)
+            if key is None:
+                return state
+            if func.attr.value == "eval" and not call.args:
+                return state.evaluated(key, call)
+            if func.attr.value == "train":
+                mode = _mode_argument(self.ctx, call)
+                if mode is True:
+                    flow.train_calls.setdefault(key, []).append(call)
+                    return state.trained(key)
+                if mode is False:
+                    return state.evaluated(key, call)
+                return state.unknown(key, call)
+            return state
+        step = self.analysis.step_at(call)
+        if step is not None:
+            # The optimizer's model and the forward call's may be two names of one module.
+            keys = tuple(dict.fromkeys(k for k in (model_key(e) for e in (step.model_expr, step.forward_expr)
+                                                   if e is not None) if k is not None))
+            if keys:
+                flow.trainings.append((keys, call, state, step))
+            return state
+        helper = self.analysis.helper_of(call, self.klass)
+        if helper is None:
+            return state
+        fn, klass, is_method = helper
+        summary = self.analysis.summary(fn, klass, self.depth)
+        if summary is None:
+            return state
+        mapping = self._mapping(call, summary.params, is_method)
+        for inner_keys in summary.trains:
+            outer = tuple(k for k in (_map_key(i, mapping, summary.params) for i in inner_keys) if k is not None)
+            if outer:
+                flow.trainings.append((outer, call, state, None))
+        exit_state = summary.exit
+        if exit_state is None:
+            return state
+        may = exit_state.may()
+        for inner_key in set(may) | set(exit_state.must_train):
+            outer = _map_key(inner_key, mapping, summary.params)
+            if outer is None:
+                continue
+            if inner_key in exit_state.must_eval:
+                state = state.evaluated(outer, call)
+            elif inner_key in exit_state.must_train:
+                state = state.trained(outer)
+            else:
+                state = state.unknown(outer, call)
+        return state
+
+    def _mapping(self, call: cst.Call, params: List[str], is_method: bool) -> Dict[str, str]:
+        mapping: Dict[str, str] = {}
+        positional = 0
+        for arg in call.args:
+            if arg.star:
+                break
+            if arg.keyword is None:
+                if positional < len(params):
+                    key = model_key(_strip_mode(arg.value))
+                    if key is not None:
+                        mapping[params[positional]] = key
+                positional += 1
+            elif arg.keyword.value in params:
+                key = model_key(_strip_mode(arg.value))
+                if key is not None:
+                    mapping[arg.keyword.value] = key
+        if is_method:
+            mapping["self"] = "self"
+        return mapping
+
+
+def _strip_mode(expr: cst.BaseExpression) -> cst.BaseExpression:
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("eval", "to", "cuda"):
+        return expr.func.value
+    return expr
+
+
+def _map_key(inner: str, mapping: Dict[str, str], params: List[str] = ()) -> Optional[str]:
+    head, dot, rest = inner.partition(".")
+    if head not in mapping:
+        # a module-level name the helper uses directly is the caller's name too
+        return inner if head not in params and head != "self" else None
+    return mapping[head] + (dot + rest if dot else "")
+
+
+def _forget(state: State, key: str) -> State:
+    may = {k: v for k, v in state.may_eval if k != key}
+    return State(state.must_eval - {key}, tuple(may.items()), state.must_train - {key})
+
+
+def _mode_argument(ctx, call: cst.Call) -> Any:
+    if not call.args:
+        return True
+    arg = call.args[0]
+    value = ctx.constants.value(arg.value)
+    if isinstance(value, bool):
+        return value
+    return None
+
+
+def _disables_grad(ctx, call: cst.Call) -> bool:
+    qn = ctx.callee(call)
+    if qn in NO_GRAD:
+        return True
+    if qn in SET_GRAD and call.args:
+        return ctx.constants.value(call.args[0].value) is False
+    return False
+
+
+def _calls_postorder(expr: cst.CSTNode) -> Iterator[cst.Call]:
+    """Calls in an expression, arguments before the call that receives them;
+    lambdas and comprehension bodies are skipped (they run later, or not)."""
+    out: List[cst.Call] = []
+    stack: List[Tuple[cst.CSTNode, bool]] = [(expr, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            out.append(node)  # type: ignore[arg-type]
+            continue
+        if isinstance(node, (cst.Lambda, cst.FunctionDef, cst.ClassDef)):
+            continue
+        if isinstance(node, cst.Call):
+            stack.append((node, True))
+        kids = list(children(node))
+        for kid in reversed(kids):
+            stack.append((kid, False))
+    return iter(out)
+
+
+# ---------------------------------------------------------------------------
+# names that say "evaluation"
+
+EVAL_WORDS = frozenset({
+    "eval", "evaluate", "evaluation", "evaluating", "val", "valid", "validate", "validation", "validating",
+    "test", "testing", "predict", "prediction", "predictions", "infer", "inference", "inferring",
+})
+
+
+def name_words(name: str) -> List[str]:
+    """`evaluateModel` / `run_val_epoch` -> lower-case words."""
+    import re
+
+    words: List[str] = []
+    for part in name.strip("_").split("_"):
+        words.extend(w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", part))
+    return words
+
+
+def is_eval_name(name: str) -> bool:
+    return any(w in EVAL_WORDS for w in name_words(name))

@@ -1,0 +1,767 @@
+"""Training steps: `backward()` followed by `optimizer.step()`, the model they
+train, and whether the gradients are clipped in between.
+
+`ctx.fact("training", TrainingAnalysis)` finds, in every function and in the
+module body, each backward call (`loss.backward()`, `scaler.scale(loss).backward()`,
+`accelerator.backward(loss)`, Lightning's `self.manual_backward(loss)`,
+`torch.autograd.backward`) and the first optimizer step after it in source
+order (`opt.step()`, also inside an `if` for gradient accumulation,
+`scaler.step(opt)`). A step that comes before its backward in the source (a
+loop that steps at its top) is not paired; hplint stays silent there.
+
+The trained model is read from the optimizer's construction
+(`torch.optim.X(model.parameters())`, `filter(..., model.parameters())`, param
+groups) or, failing that, from a forward call before the backward (`model(x)`).
+`ModelResolver` links such an expression to what it holds: a project model
+class (same file or imported), an inline `nn.Sequential`/layer, a helper that
+returns one, `self.model` assigned in the class, or a function parameter whose
+callers in the same file pass one. Anything it cannot see resolves to None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Tuple
+
+import libcst as cst
+
+from . import layers as L
+from .constants import UNKNOWN
+from .imports import dotted_name
+from .model_graph import ClassModel, Layer, layers_in
+from .module import CallSite, Scope
+
+_MAX_DEPTH = 4
+
+# Wrappers that return (a view of) the module they are given.
+_MODULE_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "train", "eval",
+                             "requires_grad_", "share_memory", "to_empty"})
+_WRAPPERS = frozenset({
+    "torch.compile", "torch.nn.DataParallel", "torch.nn.parallel.DataParallel",
+    "torch.nn.parallel.DistributedDataParallel", "torch.nn.parallel.distributed.DistributedDataParallel",
+    "torch.jit.script", "copy.deepcopy", "torch.nn.SyncBatchNorm.convert_sync_batchnorm",
+})
+# `model, opt = accelerator.prepare(model, opt)`: positional results mirror arguments.
+_MIRROR_METHODS = frozenset({"prepare", "setup"})
+
+CLIP_FUNCTIONS = frozenset({
+    "torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_value_", "torch.nn.utils.clip_grad_norm",
+    "torch.nn.utils.clip_grads_with_norm_",
+})
+# Methods of framework objects whose type hplint cannot see (accelerate's
+# Accelerator, Lightning's Fabric / LightningModule, FSDP): matched by name.
+CLIP_METHODS = frozenset({"clip_grad_norm_", "clip_grad_value_", "clip_grad_norm", "clip_gradients"})
+_CLAMP_METHODS = frozenset({"clamp", "clamp_", "clip", "clip_"})
+_CLAMP_FUNCTIONS = frozenset({"torch.clamp", "torch.clip", "torch.clamp_"})
+
+_GRAD_SCALERS = frozenset({"torch.cuda.amp.GradScaler", "torch.amp.GradScaler", "torch.cpu.amp.GradScaler"})
+
+
+@dataclass(eq=False)
+class ModelRef:
+    """What an expression that names a model holds."""
+
+    name: str  # class or layer name, for messages
+    layers: List[Layer]
+    origin: Optional[cst.CSTNode] = None  # where it was constructed
+    origin_ctx: Any = None
+    class_model: Optional[ClassModel] = None
+
+    def categories(self) -> FrozenSet[str]:
+        return frozenset(layer.category for layer in self.layers)
+
+    def first(self, category: str) -> Optional[Layer]:
+        found = [layer for layer in self.layers if layer.category == category and not layer.functional]
+        found = found or [layer for layer in self.layers if layer.category == category]
+        if not found:
+            return None
+        # The earliest in its file, so the related location is stable.
+        return min(found, key=lambda layer: (str(layer.ctx.path), _offset(layer)))
+
+
+def _offset(layer: Layer) -> int:
+    try:
+        return layer.ctx.span(layer.node).start_line
+    except Exception:  # pragma: no cover - positions always resolve for parsed nodes
+        return 0
+
+
+@dataclass(eq=False)
+class TrainingStep:
+    function: Optional[cst.FunctionDef]
+    klass: Optional[cst.ClassDef]
+    scope: Scope
+    backward: cst.Call
+    step: cst.Call
+    optimizer: Optional[cst.BaseExpression]
+    between: List[CallSite]
+    model_expr: Optional[cst.BaseExpression] = None  # `model`, `self.net`
+    forward_expr: Optional[cst.BaseExpression] = None  # what the forward call before backward calls
+    model: Optional[ModelRef] = None
+    clipping: Optional[cst.CSTNode] = None  # the call (or config) that clips
+    framework_clipped: bool = False
+
+
+# ---------------------------------------------------------------------------
+# statements of one function (not descending into nested definitions)
+
+
+def body_statements(body: Any) -> Iterator[cst.CSTNode]:
+    """Every statement of a block, recursively through compound statements."""
+    stack = list(reversed(_block(body)))
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        inner: List[cst.CSTNode] = []
+        for name in ("body", "orelse", "finalbody"):
+            part = getattr(stmt, name, None)
+            if isinstance(part, cst.If):
+                inner.append(part)
+            elif part is not None and not isinstance(stmt, cst.SimpleStatementLine):
+                inner.extend(_block(part))
+        for handler in getattr(stmt, "handlers", ()) or ():
+            inner.extend(_block(handler.body))
+        for case in getattr(stmt, "cases", ()) or ():
+            inner.extend(_block(case.body))
+        stack.extend(reversed(inner))
+
+
+def _block(part: Any) -> List[cst.CSTNode]:
+    if isinstance(part, (cst.IndentedBlock, cst.Else, cst.Finally)):
+        inner = part.body
+        return list(inner.body) if isinstance(inner, (cst.IndentedBlock, cst.SimpleStatementSuite)) else list(inner)
+    if isinstance(part, cst.SimpleStatementSuite):
+        return [part]
+    if isinstance(part, (list, tuple)):
+        return list(part)
+    if isinstance(part, cst.Module):
+        return list(part.body)
+    return []
+
+
+def _assignments(body: Any) -> Dict[str, List[Tuple[cst.BaseExpression, Optional[int]]]]:
+    """name -> [(value, index in a tuple target or None)] in source order."""
+    out: Dict[str, List[Tuple[cst.BaseExpression, Optional[int]]]] = {}
+    for stmt in body_statements(body):
+        if not isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Assign):
+                for target in small.targets:
+                    _record_target(out, target.target, small.value)
+            elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                _record_target(out, small.target, small.value)
+    return out
+
+
+def _record_target(out, target, value) -> None:
+    key = dotted_name(target)
+    if key is not None:
+        out.setdefault(key, []).append((value, None))
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for i, element in enumerate(target.elements):
+            key = dotted_name(element.value)
+            if key is not None:
+                out.setdefault(key, []).append((value, i))
+
+
+def function_params(fn: cst.FunctionDef, method: bool) -> List[str]:
+    names = [p.name.value for p in list(fn.params.posonly_params) + list(fn.params.params)]
+    return names[1:] if method else names
+
+
+# ---------------------------------------------------------------------------
+# expression -> model
+
+
+class ModelResolver:
+    """Links an expression naming a model to the layers it holds (per file)."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self._assign_cache: Dict[int, Dict[str, List[Tuple[cst.BaseExpression, Optional[int]]]]] = {}
+        self._self_attrs: Dict[int, Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]]] = {}
+        self._cache: Dict[Tuple[int, int], Optional[ModelRef]] = {}
+        self._callers: Optional[Dict[str, List[CallSite]]] = None
+
+    # -- scopes ----------------------------------------------------------------
+    def assignments(self, fn: Optional[cst.FunctionDef]):
+        key = id(fn) if fn is not None else 0
+        if key not in self._assign_cache:
+            body = fn.body if fn is not None else self.ctx.tree
+            self._assign_cache[key] = _assignments(body)
+        return self._assign_cache[key]
+
+    def self_attributes(self, klass: cst.ClassDef):
+        """`self.X = value` anywhere in the class's methods: X -> [(value, method)]."""
+        key = id(klass)
+        if key not in self._self_attrs:
+            found: Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]] = {}
+            for stmt in klass.body.body if isinstance(klass.body, cst.IndentedBlock) else ():
+                if not isinstance(stmt, cst.FunctionDef):
+                    continue
+                for name, values in self.assignments(stmt).items():
+                    if name.startswith("self.") and name.count(".") == 1:
+                        found.setdefault(name[5:], []).extend((v, stmt) for v, i in values if i is None)
+            self._self_attrs[key] = found
+        return self._self_attrs[key]
+
+    def callers(self, fn: cst.FunctionDef, klass: Optional[cst.ClassDef]) -> List[CallSite]:
+        """Calls of `fn` in this file: `name(...)` for functions, `self.name(...)` in its class."""
+        if self._callers is None:
+            by_name: Dict[str, List[CallSite]] = {}
+            for site in self.ctx.calls:
+                func = site.node.func
+                if isinstance(func, cst.Name):
+                    by_name.setdefault(func.value, []).append(site)
+                elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+                    by_name.setdefault("self." + func.attr.value, []).append(site)
+            self._callers = by_name
+        if klass is not None:
+            if fn.name.value == "__init__" and self.ctx.class_named(klass.name.value) is klass:
+                # `Trainer(model=Net())`: the constructor calls
+                qn = f"{self.ctx.module_name}.{klass.name.value}" if self.ctx.module_name else klass.name.value
+                return [s for s in self._callers.get(klass.name.value, []) if self.ctx.callee(s.node) == qn]
+            return [s for s in self._callers.get("self." + fn.name.value, []) if s.klass is klass]
+        return [s for s in self._callers.get(fn.name.value, [])
+                if self.ctx.callee(s.node) == f"{self.ctx.module_name}.{fn.name.value}" or not self.ctx.module_name]
+
+    # -- resolution ---------------------------------------------------------------
+    def resolve(self, expr: cst.BaseExpression, fn: Optional[cst.FunctionDef],
+                klass: Optional[cst.ClassDef], depth: int = 0) -> Optional[ModelRef]:
+        key = (id(expr), id(fn))
+        if key in self._cache:
+            return self._cache[key]
+        self._cache[key] = None  # cycles resolve to nothing
+        try:
+            result = self._resolve(expr, fn, klass, depth) if depth <= _MAX_DEPTH else None
+        except RecursionError:
+            result = None
+        self._cache[key] = result
+        return result
+
+    def _resolve(self, expr, fn, klass, depth) -> Optional[ModelRef]:
+        ctx = self.ctx
+        expr = unwrap(ctx, expr)
+        if isinstance(expr, cst.Call):
+            return self._construction(expr, fn, klass, depth)
+        if isinstance(expr, cst.Name):
+            if expr.value == "self" and klass is not None:
+                model = ctx.models.class_model(klass.name.value) if not _nested(ctx, klass) else None
+                return _from_class(model, klass, ctx) if model is not None else None
+            return self._name(expr.value, fn, klass, depth)
+        if isinstance(expr, cst.Attribute):
+            base_expr = expr.value
+            attr = expr.attr.value
+            if isinstance(base_expr, cst.Name) and base_expr.value == "self" and klass is not None:
+                owner = None if _nested(ctx, klass) else ctx.models.class_model(klass.name.value)
+                if owner is not None and attr in owner.attrs:
+                    return _from_value(owner.attrs[attr], attr)
+                for value, method in reversed(self.self_attributes(klass).get(attr, [])):
+                    if _refers_to(value, f"self.{attr}"):
+                        continue
+                    found = self.resolve(value, method, klass, depth + 1)
+                    if found is not None:
+                        return found
+                return None
+            base = self.resolve(base_expr, fn, klass, depth + 1)
+            if base is None:
+                return None
+            if attr == "module":  # DataParallel / DDP wrappers
+                return base
+            if base.class_model is not None and attr in base.class_model.attrs:
+                return _from_value(base.class_model.attrs[attr], attr)
+            return None
+        return None
+
+    def _name(self, name, fn, klass, depth) -> Optional[ModelRef]:
+        ctx = self.ctx
+        scopes = [fn, None] if fn is not None else [None]
+        for scope in scopes:
+            entries = self.assignments(scope).get(name)
+            if entries:
+                for value, index in reversed(entries):
+                    if index is not None:
+                        value = _mirrored(ctx, value, index)
+                        if value is None:
+                            continue
+                    if _refers_to(value, name):
+                        continue
+                    return self.resolve(value, scope, klass if scope is fn else None, depth + 1)
+                return None
+            if scope is fn and fn is not None and name in function_params(fn, klass is not None and _is_method(fn, klass)):
+                return self._from_callers(name, fn, klass, depth)
+        return None
+
+    def _from_callers(self, param, fn, klass, depth) -> Optional[ModelRef]:
+        method = klass is not None and _is_method(fn, klass)
+        params = function_params(fn, method)
+        index = params.index(param)
+        found: List[ModelRef] = []
+        for site in self.callers(fn, klass if method else None):
+            arg = call_argument(site.node, index, param)
+            if arg is None:
+                continue
+            ref = self.resolve(arg, site.function, site.klass, depth + 1)
+            if ref is not None:
+                found.append(ref)
+        if not found:
+            return None
+        if len(found) == 1:
+            return found[0]
+        merged = [layer for ref in found for layer in ref.layers]
+        return ModelRef(found[0].name, merged, found[0].origin, found[0].origin_ctx, found[0].class_model)
+
+    def _construction(self, call: cst.Call, fn, klass, depth) -> Optional[ModelRef]:
+        ctx = self.ctx
+        qn = ctx.callee(call)
+        category = L.module_category(qn)
+        if category is not None:
+            return ModelRef(L.short_name(qn), [Layer(qn, category, call, ctx)], call, ctx)
+        if qn in (L.SEQUENTIAL, L.MODULE_LIST, L.MODULE_DICT):
+            return ModelRef(L.short_name(qn), self.layers_in_expression(call), call, ctx)
+        if qn is None or qn.startswith(("torch.", "builtins.", "numpy.")):
+            return None
+        model = ctx.models.resolve_class(qn)
+        if model is not None:
+            return ModelRef(model.name, model.all_layers(), call, ctx, model)
+        # a helper that builds and returns the model (this file or the project)
+        target_ctx, symbol = _locate(ctx, qn)
+        if target_ctx is None:
+            return None
+        helper = target_ctx.function_named(symbol)
+        if helper is None:
+            return None
+        resolver = self if target_ctx is ctx else target_ctx.fact("training_resolver", ModelResolver)
+        for stmt in body_statements(helper.body):
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Return) and small.value is not None:
+                        found = resolver.resolve(small.value, helper, None, depth + 1)
+                        if found is not None:
+                            return found
+        return None
+
+    def layers_in_expression(self, expr: cst.CSTNode) -> List[Layer]:
+        """Layers constructed anywhere inside an expression (`nn.Sequential(...)` inline)."""
+        from .walk import walk
+
+        ctx = self.ctx
+        out: List[Layer] = []
+        for node in walk(expr):
+            if not isinstance(node, cst.Call):
+                continue
+            qn = ctx.callee(node)
+            category = L.module_category(qn)
+            if category is not None:
+                out.append(Layer(qn, category, node, ctx))
+            elif qn is not None and not qn.startswith(("torch.", "builtins.")):
+                model = ctx.models.resolve_class(qn)
+                if model is not None:
+                    out.extend(model.all_layers())
+        return out
+
+
+def _from_class(model: ClassModel, klass, ctx) -> ModelRef:
+    return ModelRef(model.name, model.all_layers(), klass, ctx, model)
+
+
+def _from_value(value: Any, attr: str) -> Optional[ModelRef]:
+    found = layers_in([value])
+    if not found:
+        return None
+    instance = getattr(value, "model", None)
+    name = instance.name if isinstance(instance, ClassModel) else (
+        L.short_name(value.kind) if isinstance(value, Layer) else attr)
+    return ModelRef(name, found, getattr(value, "node", None), getattr(value, "ctx", None),
+                    instance if isinstance(instance, ClassModel) else None)
+
+
+def _nested(ctx, klass) -> bool:
+    return ctx.class_named(klass.name.value) is not klass
+
+
+def _is_method(fn: cst.FunctionDef, klass: cst.ClassDef) -> bool:
+    body = klass.body.body if isinstance(klass.body, cst.IndentedBlock) else ()
+    if not any(stmt is fn for stmt in body):
+        return False
+    return not any(_decorator_name(d) == "staticmethod" for d in fn.decorators)
+
+
+def _decorator_name(decorator: cst.Decorator) -> Optional[str]:
+    node = decorator.decorator
+    if isinstance(node, cst.Call):
+        node = node.func
+    return dotted_name(node)
+
+
+def _locate(ctx, qn: str):
+    local = f"{ctx.module_name}."
+    if qn.startswith(local) and "." not in qn[len(local):]:
+        return ctx, qn[len(local):]
+    if ctx.project is None:
+        return None, None
+    other, symbol = ctx.project.resolve_symbol(qn, ctx.module_name)
+    if other is None or not symbol or "." in symbol:
+        return None, None
+    return other, symbol
+
+
+def _refers_to(value: cst.BaseExpression, name: str) -> bool:
+    inner = value
+    while True:
+        if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and inner.func.attr.value in _MODULE_METHODS:
+            inner = inner.func.value
+        elif isinstance(inner, cst.Call) and inner.args and not isinstance(inner.func, cst.Attribute):
+            inner = inner.args[0].value
+        else:
+            break
+    return dotted_name(inner) == name
+
+
+def unwrap(ctx, expr: cst.BaseExpression) -> cst.BaseExpression:
+    """`Net().to(device)`, `torch.compile(model)`, `DDP(model)` -> the module expression."""
+    for _ in range(8):
+        if not isinstance(expr, cst.Call):
+            return expr
+        func = expr.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _MODULE_METHODS:
+            expr = func.value
+            continue
+        qn = ctx.callee(expr)
+        if qn in _WRAPPERS and expr.args:
+            expr = expr.args[0].value
+            continue
+        if isinstance(func, cst.Attribute) and func.attr.value in _MIRROR_METHODS and len(expr.args) == 1:
+            expr = expr.args[0].value
+            continue
+        return expr
+    return expr
+
+
+def _mirrored(ctx, value: cst.BaseExpression, index: int) -> Optional[cst.BaseExpression]:
+    """`a, b = accelerator.prepare(x, y)`: the argument in the target's slot."""
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and \
+            value.func.attr.value in _MIRROR_METHODS and index < len(value.args) and not value.args[index].star:
+        return value.args[index].value
+    if isinstance(value, cst.Tuple) and index < len(value.elements):
+        return value.elements[index].value
+    return None
+
+
+def call_argument(call: cst.Call, index: int, name: str) -> Optional[cst.BaseExpression]:
+    positional = 0
+    for arg in call.args:
+        if arg.star:
+            return None
+        if arg.keyword is None:
+            if positional == index:
+                return arg.value
+            positional += 1
+        elif arg.keyword.value == name:
+            return arg.value
+    return None
+
+
+# ---------------------------------------------------------------------------
+# the analysis
+
+
+def calls_by_function(ctx) -> Dict[int, List[CallSite]]:
+    """Call sites grouped by their innermost function (0: the module body), in source order."""
+    out: Dict[int, List[CallSite]] = {}
+    for site in ctx.calls:
+        fn = site.function
+        out.setdefault(id(fn) if fn is not None else 0, []).append(site)
+    return out
+
+
+class TrainingAnalysis:
+    """Training steps of one file with their model and clipping."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.resolver: ModelResolver = ctx.fact("training_resolver", ModelResolver)
+        self.calls_by_function: Dict[int, List[CallSite]] = ctx.fact("calls_by_function", calls_by_function)
+        self._hooks: Any = None  # None: not looked yet; False: none found
+        self._framework: Optional[Dict[str, Any]] = None
+        self.steps: List[TrainingStep] = []
+        for sites in self.calls_by_function.values():
+            self._find_steps(sites)
+
+    # -- steps ----------------------------------------------------------------
+    def _find_steps(self, sites: List[CallSite]) -> None:
+        ctx = self.ctx
+        used: set = set()
+        for i, site in enumerate(sites):
+            if not is_backward(ctx, site.node):
+                continue
+            for j in range(i + 1, len(sites)):
+                optimizer = self._optimizer_of_step(sites[j])
+                if optimizer is UNKNOWN:
+                    continue
+                if is_backward(ctx, sites[j].node):
+                    break  # the next backward comes first: this one has no step of its own
+                if j in used:
+                    break
+                used.add(j)
+                self.steps.append(self._make_step(site, sites[j], optimizer, sites[i + 1:j]))
+                break
+
+    def _optimizer_of_step(self, site: CallSite) -> Any:
+        """The optimizer expression when `site` is an optimizer step, else UNKNOWN."""
+        call = site.node
+        func = call.func
+        if not isinstance(func, cst.Attribute) or func.attr.value != "step":
+            return UNKNOWN
+        receiver = func.value
+        text = (dotted_name(receiver) or "").lower()
+        if "sched" in text or text.split(".")[-1] in ("env", "envs", "environment", "lr"):
+            return UNKNOWN
+        made = self._construction_of(receiver, site)
+        made_qn = self.ctx.callee(made) if isinstance(made, cst.Call) else None
+        if made_qn and ("lr_scheduler" in made_qn or made_qn.endswith(("Scheduler", "LR"))):
+            return UNKNOWN
+        if made_qn in _GRAD_SCALERS or "scaler" in text:
+            return call.args[0].value if call.args and not call.args[0].star else None
+        return receiver
+
+    def _construction_of(self, expr, site: CallSite):
+        name = dotted_name(expr)
+        if name is None:
+            return None
+        if name.startswith("self.") and site.klass is not None:
+            entries = self.resolver.self_attributes(site.klass).get(name[5:], [])
+            return entries[-1][0] if entries else None
+        for scope in (site.function, None):
+            entries = self.resolver.assignments(scope).get(name)
+            if entries:
+                for value, index in reversed(entries):
+                    value = value if index is None else _mirrored(self.ctx, value, index)
+                    if value is not None and not _refers_to(value, name):
+                        return value  # `opt = accelerator.prepare(opt)` refers back: take the earlier one
+                return None
+            if scope is None:
+                break
+        return None
+
+    def _make_step(self, back: CallSite, step: CallSite, optimizer, between: List[CallSite]) -> TrainingStep:
+        result = TrainingStep(back.function, back.klass, back.scope, back.node, step.node, optimizer, between)
+        model_expr = None
+        if optimizer is not None:
+            made = self._construction_of(optimizer, step)
+            if isinstance(made, cst.Call):
+                if isinstance(made.func, cst.Attribute) and made.func.attr.value == "optimizers" and \
+                        isinstance(made.func.value, cst.Name) and made.func.value.value == "self":
+                    model_expr = made.func.value  # Lightning manual optimisation trains `self`
+                else:
+                    model_expr = params_model(self.ctx, made)
+        if model_expr is not None:
+            result.model = self.resolver.resolve(model_expr, step.function, step.klass)
+        # the forward call before the backward: `out = model(x)`
+        # (calls inside the backward's own arguments come after it in the index)
+        sites = self.calls_by_function.get(id(back.function) if back.function is not None else 0, [])
+        for site in reversed(sites[: _index_of(sites, step.node)]):
+            func = site.node.func
+            target = func.value if isinstance(func, cst.Attribute) and func.attr.value == "forward" else func
+            if dotted_name(target) is None or isinstance(target, cst.Attribute) and not _self_or_name_chain(target):
+                continue
+            if self.ctx.qualified_name(target) is not None:
+                continue  # an imported function, not a model instance
+            ref = self.resolver.resolve(target, back.function, back.klass)
+            if ref is not None and ref.layers:
+                result.forward_expr = target
+                if result.model is None:
+                    model_expr, result.model = target, ref
+                break
+        result.model_expr = model_expr
+        result.clipping = self._clipping(result)
+        return result
+
+    # -- clipping ---------------------------------------------------------------
+    def _clipping(self, step: TrainingStep) -> Optional[cst.CSTNode]:
+        for site in step.between:
+            found = self._clips(site.node, self.ctx, 0)
+            if found is not None:
+                return site.node
+        framework = self.framework_clipping(step.klass)
+        if framework is not None:
+            step.framework_clipped = True
+            return framework
+        hook = self.clamp_hook()
+        if hook is not None:
+            return hook
+        if step.model is not None and step.model.class_model is not None:
+            other = step.model.class_model.ctx
+            if other is not None and other is not self.ctx:
+                hook = other.fact("training", TrainingAnalysis).clamp_hook()
+                if hook is not None:
+                    return hook
+        return None
+
+    def _clips(self, call: cst.Call, ctx, depth: int) -> Optional[cst.CSTNode]:
+        qn = ctx.callee(call)
+        if qn in CLIP_FUNCTIONS:
+            return call
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in CLIP_METHODS:
+            return call
+        if depth >= 3:
+            return None
+        # a helper defined in this file (or the project) that clips
+        helper_ctx, helper = None, None
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+            helper_ctx = ctx
+            for d in ctx.functions:
+                if d.name == func.attr.value and d.scope and isinstance(d.scope[-1], cst.ClassDef):
+                    helper = d.node
+                    break
+        elif qn is not None and not qn.startswith(("torch.", "builtins.")):
+            target_ctx, symbol = _locate(ctx, qn)
+            if target_ctx is not None:
+                helper_ctx, helper = target_ctx, target_ctx.function_named(symbol)
+        if helper is None:
+            return None
+        for site in helper_ctx.fact("calls_by_function", calls_by_function).get(id(helper), []):
+            if self._clips(site.node, helper_ctx, depth + 1) is not None:
+                return call
+        return None
+
+    def clamp_hook(self) -> Optional[cst.CSTNode]:
+        """A gradient hook that clamps (`p.register_hook(lambda g: g.clamp(-1, 1))`) in this file."""
+        if self._hooks is None:
+            self._hooks = None
+            found = None
+            for site in self.ctx.calls:
+                func = site.node.func
+                if isinstance(func, cst.Attribute) and func.attr.value in ("register_hook", "register_post_accumulate_grad_hook") \
+                        and site.node.args and self._clamps(site.node.args[0].value):
+                    found = site.node
+                    break
+            self._hooks = found if found is not None else False
+        return self._hooks or None
+
+    def _clamps(self, expr: cst.BaseExpression) -> bool:
+        from .walk import walk
+
+        ctx = self.ctx
+        if isinstance(expr, cst.Name):
+            fn = ctx.function_named(expr.value)
+            if fn is None:
+                return False
+            expr = fn
+        for node in walk(expr):
+            if isinstance(node, cst.Call):
+                if isinstance(node.func, cst.Attribute) and node.func.attr.value in _CLAMP_METHODS:
+                    return True
+                if ctx.callee(node) in _CLAMP_FUNCTIONS:
+                    return True
+        return False
+
+    def framework_clipping(self, klass: Optional[cst.ClassDef]) -> Optional[cst.CSTNode]:
+        """Lightning's `Trainer(gradient_clip_val=...)` for a LightningModule's
+        steps, Hugging Face's Trainer (clips at 1.0 unless `max_grad_norm` is 0/None)."""
+        if klass is None:
+            return None
+        kinds = {self.ctx.qualified_name(b.value) or "" for b in klass.bases}
+        frameworks = self.frameworks()
+        if any(k.startswith("lightning.pytorch") for k in kinds):
+            return frameworks.get("lightning")
+        if any(k.startswith("transformers.") and k.endswith("Trainer") for k in kinds):
+            return frameworks.get("transformers", klass)
+        return None
+
+    def frameworks(self) -> Dict[str, Any]:
+        if self._framework is None:
+            found: Dict[str, Any] = {}
+            for site in self.ctx.calls:
+                qn = self.ctx.callee(site.node) or ""
+                if qn.startswith("lightning.pytorch") and qn.endswith(".Trainer"):
+                    value = _keyword(self.ctx, site.node, "gradient_clip_val")
+                    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+                        found["lightning"] = site.node
+                elif qn.startswith("transformers.") and qn.endswith("TrainingArguments"):
+                    value = _keyword(self.ctx, site.node, "max_grad_norm", default=1.0)
+                    if value is None or value == 0:
+                        found["transformers"] = None
+            self._framework = found
+        return self._framework
+
+
+def _keyword(ctx, call: cst.Call, name: str, default: Any = UNKNOWN) -> Any:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return ctx.constants.value(arg.value)
+    return default
+
+
+def _index_of(sites: List[CallSite], node: cst.Call) -> int:
+    for i, site in enumerate(sites):
+        if site.node is node:
+            return i
+    return len(sites)
+
+
+def _self_or_name_chain(node: cst.BaseExpression) -> bool:
+    name = dotted_name(node)
+    return name is not None and (name.startswith("self.") and name.count(".") == 1)
+
+
+def is_backward(ctx, call: cst.Call) -> bool:
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        if func.attr.value == "manual_backward":
+            return True
+        if func.attr.value == "backward":
+            qn = ctx.qualified_name(func)
+            return qn is None or qn == "torch.autograd.backward"
+        return False
+    return isinstance(func, cst.Name) and func.value == "backward" and ctx.callee(call) == "torch.autograd.backward"
+
+
+def params_model(ctx, optimizer_call: cst.Call) -> Optional[cst.BaseExpression]:
+    """The module whose parameters an optimizer construction receives."""
+    first = call_argument(optimizer_call, 0, "params")
+    return _params_source(first, 0) if first is not None else None
+
+
+def _params_source(expr: cst.BaseExpression, depth: int) -> Optional[cst.BaseExpression]:
+    if depth > 6:
+        return None
+    if isinstance(expr, cst.Call):
+        func = expr.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("parameters", "named_parameters"):
+            return func.value
+        for arg in expr.args:  # filter(fn, model.parameters()), list(...), chain(...)
+            found = _params_source(arg.value, depth + 1)
+            if found is not None:
+                return found
+        return None
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        for element in expr.elements:
+            found = _params_source(element.value, depth + 1)
+            if found is not None:
+                return found
+        return None
+    if isinstance(expr, cst.Dict):
+        for element in expr.elements:
+            if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString) and \
+                    element.key.evaluated_value == "params":
+                return _params_source(element.value, depth + 1)
+        return None
+    if isinstance(expr, cst.BinaryOperation):
+        return _params_source(expr.left, depth + 1) or _params_source(expr.right, depth + 1)
+    if isinstance(expr, (cst.ListComp, cst.GeneratorExp)):
+        for comp in _comp_fors(expr.for_in):
+            found = _params_source(comp.iter, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def _comp_fors(for_in: Optional[cst.CompFor]) -> Iterator[cst.CompFor]:
+    while for_in is not None:
+        yield for_in
+        for_in = for_in.inner_for_in

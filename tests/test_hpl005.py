@@ -1,0 +1,300 @@
+"""HPL005 rnn-without-grad-clipping: recurrent models trained without clipping."""
+
+from __future__ import annotations
+
+import pytest
+
+from training_helpers import apply_fix, lint, lint_source, parses
+
+LSTM_MODEL = """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(8, 16)
+        self.fc = nn.Linear(16, 2)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.fc(out)
+"""
+
+POSITIVE = {
+    "plain_loop": LSTM_MODEL + """
+model = Net()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    opt.zero_grad()
+    loss = model(x).sum()
+    loss.backward()
+    opt.step()
+""",
+    "gru_layer_as_model": """
+import torch
+from torch import nn
+model = nn.GRU(8, 16)
+opt = torch.optim.Adam(model.parameters())
+for x in data:
+    out, h = model(x)
+    out.sum().backward()
+    opt.step()
+""",
+    "sequential_inline_with_cell": """
+import torch
+import torch.nn as nn
+from torch.nn import LSTMCell as Cell
+model = nn.Sequential(nn.Linear(4, 8), Cell(8, 8))
+opt = torch.optim.SGD(model.parameters(), lr=1)
+for x in data:
+    model(x).sum().backward()
+    opt.step()
+""",
+    "filter_params_and_param_groups": LSTM_MODEL + """
+def train(loader):
+    model = Net().cuda()
+    opt = torch.optim.Adam([{"params": filter(lambda p: p.requires_grad, model.parameters())}], lr=1e-3)
+    for x, y in loader:
+        loss = model(x).mean()
+        loss.backward()
+        opt.step()
+""",
+    "amp_scaler": LSTM_MODEL + """
+scaler = torch.cuda.amp.GradScaler()
+model = Net()
+opt = torch.optim.Adam(model.parameters())
+for x in data:
+    scaler.scale(model(x).sum()).backward()
+    scaler.step(opt)
+    scaler.update()
+""",
+    "accumulation_step_in_if": LSTM_MODEL + """
+model = Net()
+opt = torch.optim.Adam(model.parameters())
+for i, x in enumerate(data):
+    loss = model(x).sum() / 4
+    loss.backward()
+    if (i + 1) % 4 == 0:
+        opt.step()
+        opt.zero_grad()
+""",
+    "parameter_with_caller": LSTM_MODEL + """
+def train_epoch(model, loader, opt):
+    for x in loader:
+        model(x).sum().backward()
+        opt.step()
+
+def main():
+    net = Net()
+    train_epoch(net, [], torch.optim.SGD(net.parameters(), lr=0.1))
+""",
+    "self_model_in_trainer_class": LSTM_MODEL + """
+class Trainer:
+    def __init__(self):
+        self.model = Net()
+        self.opt = torch.optim.Adam(self.model.parameters())
+
+    def step(self, x):
+        loss = self.model(x).sum()
+        loss.backward()
+        self.opt.step()
+""",
+    "accelerator_backward": LSTM_MODEL + """
+from accelerate import Accelerator
+accelerator = Accelerator()
+model = Net()
+opt = torch.optim.Adam(model.parameters())
+model, opt = accelerator.prepare(model, opt)
+for x in data:
+    accelerator.backward(model(x).sum())
+    opt.step()
+""",
+    "clip_after_step_does_not_count": LSTM_MODEL + """
+model = Net()
+opt = torch.optim.Adam(model.parameters())
+for x in data:
+    model(x).sum().backward()
+    opt.step()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+""",
+}
+
+NEGATIVE = {
+    "clip_grad_norm_": POSITIVE["plain_loop"].replace(
+        "    opt.step()", "    torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)\n    opt.step()"),
+    "aliased_clip_value": POSITIVE["plain_loop"].replace("import torch\n", "import torch\nfrom torch.nn.utils import clip_grad_value_ as clip\n", 1).replace(
+        "    opt.step()", "    clip(model.parameters(), 1.0)\n    opt.step()"),
+    "deprecated_clip_grad_norm": POSITIVE["plain_loop"].replace(
+        "    opt.step()", "    nn.utils.clip_grad_norm(model.parameters(), 5.0)\n    opt.step()"),
+    "clip_under_if": POSITIVE["plain_loop"].replace(
+        "    opt.step()", "    if args.clip:\n        torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)\n    opt.step()"),
+    "accelerator_clip": POSITIVE["accelerator_backward"].replace(
+        "    opt.step()", "    accelerator.clip_grad_norm_(model.parameters(), 1.0)\n    opt.step()"),
+    "unscale_then_clip": POSITIVE["amp_scaler"].replace(
+        "    scaler.step(opt)", "    scaler.unscale_(opt)\n    torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)\n    scaler.step(opt)"),
+    "helper_that_clips": POSITIVE["plain_loop"].replace(
+        "model = Net()", "def clip_all(m):\n    torch.nn.utils.clip_grad_norm_(m.parameters(), 5.0)\n\nmodel = Net()").replace(
+        "    opt.step()", "    clip_all(model)\n    opt.step()"),
+    "clamping_hook": POSITIVE["plain_loop"].replace(
+        "model = Net()", "model = Net()\nfor p in model.parameters():\n    p.register_hook(lambda g: g.clamp(-1, 1))"),
+    "no_recurrent_layer": """
+import torch
+import torch.nn as nn
+model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for x in data:
+    model(x).sum().backward()
+    opt.step()
+""",
+    "unknown_model": """
+import torch
+model = torch.hub.load("x", "y")
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for x in data:
+    model(x).sum().backward()
+    opt.step()
+""",
+    "lightning_trainer_clip": """
+import torch
+import torch.nn as nn
+import lightning.pytorch as pl
+
+class Lit(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+        self.rnn = nn.LSTM(4, 4)
+
+    def training_step(self, batch, idx):
+        opt = self.optimizers()
+        loss = self.rnn(batch)[0].sum()
+        self.manual_backward(loss)
+        opt.step()
+
+trainer = pl.Trainer(gradient_clip_val=0.5)
+""",
+    "scheduler_step_is_not_optimizer": """
+import torch
+import torch.nn as nn
+model = nn.LSTM(4, 4)
+sched = torch.optim.lr_scheduler.StepLR(opt, 10)
+for x in data:
+    model(x)[0].sum().backward()
+    sched.step()
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVE))
+def test_flags_unclipped_recurrent_training(tmp_path, name):
+    findings = lint_source(tmp_path, POSITIVE[name], "HPL005")
+    assert len(findings) == 1, (name, findings)
+    assert "recurrent" in findings[0].message
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVE))
+def test_quiet_when_clipped_or_not_recurrent(tmp_path, name):
+    assert lint_source(tmp_path, NEGATIVE[name], "HPL005") == []
+
+
+def test_position_message_and_related(tmp_path):
+    (finding,) = lint_source(tmp_path, POSITIVE["plain_loop"], "HPL005")
+    text = (tmp_path / "train.py").read_text()
+    step_line = text.splitlines().index("    opt.step()") + 1
+    assert (finding.line, finding.col) == (step_line, 5)
+    assert "Net holds a recurrent LSTM (line 7)" in finding.message
+    assert f"(line {step_line - 1})" in finding.message  # the backward
+    assert finding.related[0].span.start_line == 7
+
+
+def test_model_class_in_another_module(tmp_path):
+    files = {
+        "models.py": LSTM_MODEL,
+        "train.py": """
+            import torch
+            from models import Net
+
+            def main(loader):
+                model = Net()
+                opt = torch.optim.Adam(model.parameters())
+                for x in loader:
+                    model(x).sum().backward()
+                    opt.step()
+            """,
+    }
+    (finding,) = lint(tmp_path, files, "train.py", "HPL005")
+    assert finding.line == 9
+    assert "models.py:7" in finding.message
+    assert finding.related[0].path.endswith("models.py")
+
+
+def test_package_relative_import_and_helper_builder(tmp_path):
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/nets.py": LSTM_MODEL + "\ndef build():\n    return Net()\n",
+        "pkg/train.py": """
+            import torch
+            from .nets import build
+
+            model = build()
+            opt = torch.optim.Adam(model.parameters())
+            for x in []:
+                model(x).sum().backward()
+                opt.step()
+            """,
+    }
+    assert len(lint(tmp_path, files, "pkg/train.py", "HPL005")) == 1
+
+
+def test_hook_in_model_file_counts(tmp_path):
+    files = {
+        "models.py": LSTM_MODEL + "\ndef make():\n    m = Net()\n    for p in m.parameters():\n        p.register_hook(lambda g: g.clamp(-5, 5))\n    return m\n",
+        "train.py": "import torch\nfrom models import Net\nmodel = Net()\nopt = torch.optim.Adam(model.parameters())\nmodel(1).sum().backward()\nopt.step()\n",
+    }
+    assert lint(tmp_path, files, "train.py", "HPL005") == []
+
+
+def test_fix_inserts_clipping_before_step(tmp_path):
+    (finding,) = lint_source(tmp_path, POSITIVE["plain_loop"], "HPL005")
+    text = (tmp_path / "train.py").read_text()
+    fixed = apply_fix(text, finding.fix)
+    assert finding.fix.safety.value == "unsafe"
+    assert "    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=5.0)\n    opt.step()" in fixed
+    assert parses(fixed)
+    (tmp_path / "train.py").write_text(fixed)
+    assert lint(tmp_path, {}, "train.py", "HPL005") == []
+
+
+def test_fix_uses_option_and_unscales_amp(tmp_path):
+    from training_helpers import write
+    from hplint.config import Config
+    from hplint.engine import Linter
+
+    write(tmp_path, {"train.py": POSITIVE["amp_scaler"]})
+    config = Config(select=("HPL005",), options={"HPL005": {"max-norm": 15.0}})
+    (finding,) = Linter(config).lint_file(tmp_path / "train.py").findings
+    fixed = apply_fix((tmp_path / "train.py").read_text(), finding.fix)
+    assert "    scaler.unscale_(opt)\n    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=15.0)\n    scaler.step(opt)" in fixed
+    assert parses(fixed)
+    (tmp_path / "train.py").write_text(fixed)
+    assert Linter(config).lint_file(tmp_path / "train.py").findings == []
+
+
+def test_model_passed_to_trainer_constructor(tmp_path):
+    src = LSTM_MODEL + """
+class Trainer:
+    def __init__(self, model, lr=0.1):
+        self.model = model
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=lr)
+
+    def fit(self, data):
+        for x in data:
+            self.model(x).sum().backward()
+            self.opt.step()
+
+Trainer(Net()).fit([])
+"""
+    (finding,) = lint_source(tmp_path, src, "HPL005")
+    assert "Net holds a recurrent LSTM" in finding.message
+    assert "self.model.parameters()" in finding.fix.edits[0].new_text

@@ -1,0 +1,105 @@
+"""HPL006 batch-size-too-large: per-step batch sizes above the bound or most of a dataset."""
+
+from __future__ import annotations
+
+import pytest
+
+from training_helpers import lint, lint_source
+
+POSITIVE = {
+    "dataloader_keyword": ("from torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=4096, shuffle=True)\n", 4096),
+    "dataloader_positional": ("import torch\nloader = torch.utils.data.DataLoader(ds, 2048, True)\n", 2048),
+    "arithmetic_literal": ("from torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=64 * 1024)\n", 65536),
+    "argparse_dash": ("import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch-size', type=int, default=8192)\n", 8192),
+    "argparse_underscore_short": ("import argparse\np = argparse.ArgumentParser()\np.add_argument('-b', '--batch_size', default=5000)\n", 5000),
+    "argparse_bs": ("import argparse\np = argparse.ArgumentParser()\np.add_argument('--bs', type=int, default=2000)\n", 2000),
+    "module_constant": ("BATCH_SIZE = 16384\n", 16384),
+    "config_dict": ("config = {'lr': 1e-3, 'batch_size': 3000}\n", 3000),
+    "nested_config_dict": ("CFG = {'train': {'batch_size': 4096}}\n", 4096),
+    "dataclass_field": ("from dataclasses import dataclass\n@dataclass\nclass TrainConfig:\n    lr: float = 1e-3\n    batch_size: int = 4096\n", 4096),
+    "hf_training_arguments": ("from transformers import TrainingArguments\nargs = TrainingArguments('out', per_device_train_batch_size=2048, gradient_accumulation_steps=4)\n", 2048),
+    "local_variable": ("from torch.utils.data import DataLoader\ndef main(ds):\n    bs = 4 * 1024\n    return DataLoader(ds, batch_size=bs, shuffle=True)\n", 4096),
+    "yacs_attribute": ("from yacs.config import CfgNode as CN\n_C = CN()\n_C.TRAIN = CN()\n_C.TRAIN.BATCH_SIZE = 2048\n", 2048),
+    "dict_call": ("hparams = dict(lr=0.1, batch_size=1500)\n", 1500),
+}
+
+NEGATIVE = {
+    "normal_batch": "from torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=256, shuffle=True)\n",
+    "at_the_bound": "BATCH_SIZE = 1024\n",
+    "tokens": "MAX_TOKENS = 65536\ntokens_per_batch = 65536\nimport argparse\np = argparse.ArgumentParser()\np.add_argument('--max-tokens', default=4096)\n",
+    "rays_and_chunks": "N_rand = 4096\nchunk = 1024 * 32\nnetchunk = 1024 * 64\n",
+    "eval_loader_in_eval_function": "from torch.utils.data import DataLoader\ndef validate(ds):\n    return DataLoader(ds, batch_size=8192, shuffle=False)\n",
+    "eval_loader_by_name": "from torch.utils.data import DataLoader\nval_loader = DataLoader(val_set, batch_size=8192)\n",
+    "eval_batch_size_names": "EVAL_BATCH_SIZE = 8192\nfrom transformers import TrainingArguments\nargs = TrainingArguments('o', per_device_eval_batch_size=4096)\n",
+    "accumulation_target": "GLOBAL_BATCH_SIZE = 4096\ntotal_batch_size = 8192\neffective_batch_size = 2048\n",
+    "unknown_value": "from torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=args.bs)\n",
+    "graph_edges": "num_edges_per_batch = 100000\nEDGE_BATCH = 50000\n",
+    "small_fraction": "import torch\nfrom torch.utils.data import DataLoader, TensorDataset\nds = TensorDataset(torch.randn(100000, 10))\nloader = DataLoader(ds, batch_size=128, shuffle=True)\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVE))
+def test_flags_large_batch(tmp_path, name):
+    source, value = POSITIVE[name]
+    findings = lint_source(tmp_path, source, "HPL006")
+    assert len(findings) == 1, (name, findings)
+    assert f"Batch size {value} " in findings[0].message
+    assert "max-batch-size 1024" in findings[0].message
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVE))
+def test_quiet(tmp_path, name):
+    assert lint_source(tmp_path, NEGATIVE[name], "HPL006") == []
+
+
+def test_positions(tmp_path):
+    src = "from torch.utils.data import DataLoader\n\nloader = DataLoader(ds, batch_size=4096, shuffle=True)\n"
+    (finding,) = lint_source(tmp_path, src, "HPL006")
+    assert (finding.line, finding.col) == (3, 36)
+    src = "import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch-size', type=int, default=8192)\n"
+    (finding,) = lint_source(tmp_path, src, "HPL006")
+    assert (finding.line, finding.col) == (3, 50)
+    assert "the default of `--batch-size`" in finding.message
+
+
+def test_value_reported_once_where_written(tmp_path):
+    src = (
+        "import argparse\nfrom torch.utils.data import DataLoader\n"
+        "p = argparse.ArgumentParser()\np.add_argument('--batch-size', type=int, default=8192)\n"
+        "args = p.parse_args()\nloader = DataLoader(ds, batch_size=args.batch_size, shuffle=True)\n"
+    )
+    (finding,) = lint_source(tmp_path, src, "HPL006")
+    assert finding.line == 4
+
+
+def test_loader_reports_value_from_unnamed_constant(tmp_path):
+    src = "from torch.utils.data import DataLoader\nN = 4096\nloader = DataLoader(ds, batch_size=N, shuffle=True)\n"
+    (finding,) = lint_source(tmp_path, src, "HPL006")
+    assert finding.line == 3 and "`N`" in finding.message
+
+
+def test_constant_from_another_module(tmp_path):
+    files = {
+        "settings.py": "LOADER_BS = 4096\n",
+        "train.py": "from torch.utils.data import DataLoader\nfrom settings import LOADER_BS\nloader = DataLoader(ds, batch_size=LOADER_BS, shuffle=True)\n",
+    }
+    (finding,) = lint(tmp_path, files, "train.py", "HPL006")
+    assert finding.line == 3 and "4096" in finding.message
+
+
+def test_accumulation_is_mentioned(tmp_path):
+    (finding,) = lint_source(tmp_path, POSITIVE["hf_training_arguments"][0], "HPL006")
+    assert "gradient_accumulation_steps=4" in finding.message and "8192 samples" in finding.message
+
+
+def test_large_fraction_of_known_dataset(tmp_path):
+    src = ("import torch\nfrom torch.utils.data import DataLoader, TensorDataset\n"
+           "ds = TensorDataset(torch.randn(1000, 10), torch.randn(1000))\n"
+           "loader = DataLoader(ds, batch_size=512, shuffle=True)\n")
+    (finding,) = lint_source(tmp_path, src, "HPL006")
+    assert "51% of the 1000-sample dataset" in finding.message and "2 optimizer steps" in finding.message
+
+
+def test_option_raises_bound(tmp_path):
+    assert lint(tmp_path, {"t.py": "BATCH_SIZE = 2048\n"}, "t.py", "HPL006", **{"max-batch-size": 4096}) == []
+    assert len(lint(tmp_path, {"t.py": "BATCH_SIZE = 2048\n"}, "t.py", "HPL006")) == 1

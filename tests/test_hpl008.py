@@ -1,0 +1,172 @@
+"""HPL008 dropout-active-at-eval: evaluation in training mode, functional dropout hard-wired on."""
+
+from __future__ import annotations
+
+import pytest
+
+from training_helpers import apply_fix, lint, lint_source, parses
+
+MODEL = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.drop(self.fc(x))
+
+model = Net()
+"""
+
+POSITIVE = {
+    "eval_function_no_grad": MODEL + "def evaluate(loader):\n    with torch.no_grad():\n        return [model(x) for x in loader]\n",
+    "decorated_no_grad": MODEL + "@torch.no_grad()\ndef run(x):\n    return model(x)\n",
+    "script_no_grad_block": MODEL + "with torch.no_grad():\n    out = model(data)\n",
+    "inference_mode": MODEL + "with torch.inference_mode():\n    out = model(data)\n",
+    "set_grad_enabled_false": MODEL + "with torch.set_grad_enabled(False):\n    out = model.forward(data)\n",
+    "train_called_again": MODEL + "model.eval()\nmodel.train()\nwith torch.no_grad():\n    out = model(data)\n",
+    "eval_in_one_branch": MODEL + "def predict(x, fast):\n    if fast:\n        model.eval()\n    return model(x)\n",
+    "param_caller_without_eval": MODEL + "def validate(net, loader):\n    return [net(x) for x in loader]\n\ndef main(loader):\n    m = Net()\n    validate(m, loader)\n",
+    "batchnorm_only": "import torch\nimport torch.nn as nn\nmodel = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))\ndef test_epoch(loader):\n    with torch.no_grad():\n        for x in loader:\n            model(x)\n",
+    "module_predict_method": MODEL.replace("model = Net()\n", "") + "\nclass Wrapper(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.net = Net()\n\n    @torch.no_grad()\n    def predict(self, x):\n        return self.net(x)\n",
+    "camel_case_name": MODEL + "def runInference(x):\n    return model(x)\n",
+}
+
+FUNCTIONAL = {
+    "default_training": "x = F.dropout(x, 0.5)",
+    "positional_true": "x = F.dropout(x, 0.5, True)",
+    "keyword_true": "x = F.dropout2d(x, p=0.2, training=True)",
+    "torch_dropout_train_true": "x = torch.dropout(x, 0.5, train=True)",
+    "alpha_dropout_true": "x = F.alpha_dropout(x, 0.1, True)",
+}
+
+NEGATIVE = {
+    "eval_before": MODEL + "def evaluate(loader):\n    model.eval()\n    with torch.no_grad():\n        return [model(x) for x in loader]\n",
+    "train_false": MODEL + "model.train(False)\nwith torch.no_grad():\n    out = model(data)\n",
+    "reassigned_eval": MODEL + "def predict(x):\n    m = Net()\n    m = m.eval()\n    return m(x)\n",
+    "eval_in_argument": MODEL + "def evaluate(net, x):\n    return net(x)\n\nevaluate(model.eval(), data)\n",
+    "caller_switches": MODEL + "def validate(net, loader):\n    return [net(x) for x in loader]\n\ndef main(loader):\n    m = Net()\n    m.eval()\n    validate(m, loader)\n",
+    "self_eval_in_method": MODEL.replace("model = Net()\n", "") + "\nclass Wrapper(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.net = Net()\n\n    @torch.no_grad()\n    def predict(self, x):\n        self.eval()\n        return self.net(x)\n",
+    "no_dropout_or_bn": "import torch\nimport torch.nn as nn\nmodel = nn.Sequential(nn.Linear(4, 4), nn.ReLU())\nwith torch.no_grad():\n    out = model(data)\n",
+    "lightning_validation_step": "import lightning.pytorch as pl\nimport torch.nn as nn\nclass Lit(pl.LightningModule):\n    def __init__(self):\n        super().__init__()\n        self.net = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.1))\n    def validation_step(self, batch, idx):\n        return self.net(batch)\n",
+    "mc_dropout": MODEL + "def predict_mc(x):\n    model.eval()\n    for m in model.modules():\n        if isinstance(m, nn.Dropout):\n            m.train()\n    return model(x)\n",
+    "suppressed": MODEL + "with torch.no_grad():\n    out = model(data)  # hplint: disable=HPL008\n",
+    "eval_in_both_branches": MODEL + "def predict(x, a):\n    if a:\n        model.eval()\n    else:\n        model.train(False)\n    return model(x)\n",
+    "unknown_model": "import torch\nmodel = torch.hub.load('a', 'b')\nwith torch.no_grad():\n    out = model(data)\n",
+    "training_flag_passed": "x = F.dropout(x, 0.5, training=self.training)",
+    "alpha_default_false": "x = F.alpha_dropout(x, 0.5)",
+}
+
+FUNCTIONAL_MODULE = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        {line}
+        return self.fc(x)
+"""
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVE))
+def test_flags_evaluation_in_training_mode(tmp_path, name):
+    findings = lint_source(tmp_path, POSITIVE[name], "HPL008")
+    assert len(findings) == 1, (name, findings)
+    assert "evaluation code" in findings[0].message
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONAL))
+def test_flags_functional_dropout_always_on(tmp_path, name):
+    findings = lint_source(tmp_path, FUNCTIONAL_MODULE.format(line=FUNCTIONAL[name]), "HPL008")
+    assert len(findings) == 1, (name, findings)
+    assert "Block.forward" in findings[0].message and findings[0].line == 11
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVE))
+def test_quiet(tmp_path, name):
+    source = NEGATIVE[name]
+    if not source.startswith(("\n", "import")):
+        source = FUNCTIONAL_MODULE.format(line=source)
+    assert lint_source(tmp_path, source, "HPL008") == []
+
+
+def test_pytest_functions_are_not_evaluation_code(tmp_path):
+    src = MODEL + "def test_forward_shape():\n    with torch.no_grad():\n        assert model(torch.zeros(1, 4)).shape == (1, 4)\n"
+    assert lint_source(tmp_path, src, "HPL008", name="test_model.py") == []
+    assert len(lint_source(tmp_path, src, "HPL008", name="script.py")) == 1
+
+
+def test_free_function_dropout_is_not_a_module_method(tmp_path):
+    src = "import torch.nn.functional as F\n\ndef mlp(x):\n    return F.dropout(x, 0.5)\n"
+    assert lint_source(tmp_path, src, "HPL008") == []
+
+
+def test_position_and_message(tmp_path):
+    (finding,) = lint_source(tmp_path, POSITIVE["eval_function_no_grad"], "HPL008")
+    assert (finding.line, finding.col) == (17, 17)
+    assert "runs Net (holds Dropout, line 9)" in finding.message
+    assert "`evaluate` is named like evaluation code" in finding.message
+    assert finding.severity.name == "ERROR"
+    (finding,) = lint_source(tmp_path, POSITIVE["train_called_again"], "HPL008")
+    assert "`model.train()` on line 16 switched it back" in finding.message
+
+
+def test_model_from_other_module(tmp_path):
+    files = {
+        "nets.py": MODEL.replace("model = Net()\n", ""),
+        "evaluate.py": "import torch\nfrom nets import Net\n\nmodel = Net()\nwith torch.no_grad():\n    preds = model(data)\n",
+    }
+    (finding,) = lint(tmp_path, files, "evaluate.py", "HPL008")
+    assert finding.line == 6 and "nets.py:9" in finding.message
+
+
+def test_functional_fix_is_safe_and_idempotent(tmp_path):
+    for line in FUNCTIONAL.values():
+        src = FUNCTIONAL_MODULE.format(line=line)
+        (finding,) = lint_source(tmp_path, src, "HPL008")
+        assert finding.fix.safety.value == "safe"
+        text = (tmp_path / "train.py").read_text()
+        fixed = apply_fix(text, finding.fix)
+        assert parses(fixed) and "self.training" in fixed
+        (tmp_path / "train.py").write_text(fixed)
+        assert lint(tmp_path, {}, "train.py", "HPL008") == []
+    assert "x = F.dropout(x, 0.5, training=self.training)" in apply_fix(
+        FUNCTIONAL_MODULE.format(line=FUNCTIONAL["default_training"]).lstrip("\n"),
+        lint_source(tmp_path, FUNCTIONAL_MODULE.format(line=FUNCTIONAL["default_training"]), "HPL008")[0].fix)
+
+
+def test_eval_fix_inserts_eval(tmp_path):
+    (finding,) = lint_source(tmp_path, POSITIVE["eval_function_no_grad"], "HPL008")
+    text = (tmp_path / "train.py").read_text()
+    fixed = apply_fix(text, finding.fix)
+    assert "def evaluate(loader):\n    model.eval()\n    with torch.no_grad():" in fixed
+    assert parses(fixed)
+    (tmp_path / "train.py").write_text(fixed)
+    assert lint(tmp_path, {}, "train.py", "HPL008") == []
+
+
+def test_block_fix_restores_train_mode_when_training_resumes(tmp_path):
+    src = MODEL + (
+        "opt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "for epoch in range(3):\n"
+        "    for x in data:\n"
+        "        model(x).sum().backward()\n"
+        "        opt.step()\n"
+        "    with torch.no_grad():\n"
+        "        val = model(data)\n"
+    )
+    (finding,) = lint_source(tmp_path, src, "HPL008")
+    fixed = apply_fix((tmp_path / "train.py").read_text(), finding.fix)
+    assert "    model.eval()\n    with torch.no_grad():\n        val = model(data)\n    model.train()\n" in fixed
+    (tmp_path / "train.py").write_text(fixed)
+    assert lint(tmp_path, {}, "train.py", "HPL008") == []

@@ -1,0 +1,101 @@
+"""HPL009 batch-size-too-small-for-batchnorm: tiny training batches for BatchNorm models."""
+
+from __future__ import annotations
+
+import pytest
+
+from training_helpers import lint, lint_source
+
+BN_MODEL = """
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, bias=False)
+        self.bn = nn.BatchNorm2d(8)
+
+    def forward(self, x):
+        return self.bn(self.conv(x)).mean()
+"""
+LOOP = """
+model = Net()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for x in loader:
+    opt.zero_grad()
+    model(x).backward()
+    opt.step()
+"""
+
+POSITIVE = {
+    "dataloader_keyword": BN_MODEL + "loader = DataLoader(ds, batch_size=2, shuffle=True)\n" + LOOP,
+    "dataloader_positional": BN_MODEL + "loader = DataLoader(ds, 4, True)\n" + LOOP,
+    "constant": BN_MODEL + "BATCH_SIZE = 1\nloader = DataLoader(ds, batch_size=BATCH_SIZE, shuffle=True)\n" + LOOP,
+    "argparse": BN_MODEL + "import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch-size', type=int, default=4)\nargs = p.parse_args()\nloader = DataLoader(ds, batch_size=args.batch_size, shuffle=True)\n" + LOOP,
+    "config_dict": BN_MODEL + "config = {'batch_size': 2}\nloader = DataLoader(ds, batch_size=config['batch_size'], shuffle=True)\n" + LOOP,
+    "dataclass": BN_MODEL + "from dataclasses import dataclass\n@dataclass\nclass Cfg:\n    batch_size: int = 3\n" + LOOP,
+    "sequential_syncbn": """
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader
+model = nn.Sequential(nn.Linear(4, 4), nn.SyncBatchNorm(4))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+loader = DataLoader(ds, batch_size=2, shuffle=True)
+for x in loader:
+    model(x).sum().backward()
+    opt.step()
+""",
+    "inside_function": BN_MODEL + "def main(ds):\n    model = Net()\n    opt = torch.optim.Adam(model.parameters())\n    loader = DataLoader(ds, batch_size=1, shuffle=True)\n    for x in loader:\n        model(x).backward()\n        opt.step()\n",
+    "hf_arguments": BN_MODEL + "from transformers import TrainingArguments\nta = TrainingArguments('o', per_device_train_batch_size=2)\n" + LOOP,
+}
+
+NEGATIVE = {
+    "large_enough": BN_MODEL + "loader = DataLoader(ds, batch_size=32, shuffle=True)\n" + LOOP,
+    "at_minimum": BN_MODEL + "loader = DataLoader(ds, batch_size=8, shuffle=True)\n" + LOOP,
+    "no_batchnorm": BN_MODEL.replace("nn.BatchNorm2d(8)", "nn.GroupNorm(2, 8)") + "loader = DataLoader(ds, batch_size=2, shuffle=True)\n" + LOOP,
+    "layernorm_model": "import torch\nimport torch.nn as nn\nfrom torch.utils.data import DataLoader\nmodel = nn.Sequential(nn.Linear(4, 4), nn.LayerNorm(4))\nopt = torch.optim.SGD(model.parameters(), lr=1)\nloader = DataLoader(ds, batch_size=1, shuffle=True)\nfor x in loader:\n    model(x).sum().backward()\n    opt.step()\n",
+    "eval_loader": BN_MODEL + "def evaluate(ds):\n    return DataLoader(ds, batch_size=1, shuffle=False)\nloader = DataLoader(ds, batch_size=64, shuffle=True)\n" + LOOP,
+    "no_training_step": BN_MODEL + "model = Net()\nloader = DataLoader(ds, batch_size=2, shuffle=True)\n",
+    "unknown_model": "import torch\nfrom torch.utils.data import DataLoader\nmodel = torch.hub.load('a', 'b')\nopt = torch.optim.SGD(model.parameters(), lr=1)\nloader = DataLoader(ds, batch_size=2, shuffle=True)\nfor x in loader:\n    model(x).backward()\n    opt.step()\n",
+    "unknown_batch": BN_MODEL + "loader = DataLoader(ds, batch_size=args.bs, shuffle=True)\n" + LOOP,
+    "test_loader_by_name": BN_MODEL + "test_loader = DataLoader(test_set, batch_size=1)\nloader = DataLoader(ds, batch_size=64, shuffle=True)\n" + LOOP,
+}
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVE))
+def test_flags_small_batch_with_batchnorm(tmp_path, name):
+    findings = lint_source(tmp_path, POSITIVE[name], "HPL009")
+    assert len(findings) == 1, (name, findings)
+    assert "is below 8" in findings[0].message and "BatchNorm" in findings[0].message
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVE))
+def test_quiet(tmp_path, name):
+    assert lint_source(tmp_path, NEGATIVE[name], "HPL009") == []
+
+
+def test_position_and_related_batchnorm(tmp_path):
+    (finding,) = lint_source(tmp_path, POSITIVE["dataloader_keyword"], "HPL009")
+    text = (tmp_path / "train.py").read_text().splitlines()
+    line = next(i for i, t in enumerate(text, 1) if t.startswith("loader = "))
+    assert (finding.line, finding.col) == (line, 36)
+    assert "Batch size 2 " in finding.message and "Net trains BatchNorm2d layers (line 9)" in finding.message
+    assert finding.related[0].span.start_line == 9
+
+
+def test_model_in_other_module(tmp_path):
+    files = {
+        "nets.py": BN_MODEL,
+        "train.py": "import torch\nfrom torch.utils.data import DataLoader\nfrom nets import Net\n" + "loader = DataLoader(ds, batch_size=2, shuffle=True)\n" + LOOP,
+    }
+    (finding,) = lint(tmp_path, files, "train.py", "HPL009")
+    assert finding.line == 4 and "nets.py:9" in finding.message
+    assert finding.related[0].path.endswith("nets.py")
+
+
+def test_option(tmp_path):
+    src = BN_MODEL + "loader = DataLoader(ds, batch_size=12, shuffle=True)\n" + LOOP
+    assert lint(tmp_path, {"t.py": src}, "t.py", "HPL009") == []
+    assert len(lint(tmp_path, {"t.py": src}, "t.py", "HPL009", **{"min-batch-size": 16})) == 1

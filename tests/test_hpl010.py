@@ -1,0 +1,206 @@
+"""HPL010 train-mode-not-restored: validation leaves the model in eval mode for the next epoch."""
+
+from __future__ import annotations
+
+import pytest
+
+from training_helpers import apply_fix, lint, lint_source, parses
+
+HEAD = """
+import torch
+import torch.nn as nn
+
+model = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.2), nn.Linear(8, 1))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+"""
+TRAIN = """
+    for x in train_data:
+        opt.zero_grad()
+        model(x).sum().backward()
+        opt.step()
+"""
+EVALUATE = """
+def evaluate(net, data):
+    net.eval()
+    with torch.no_grad():
+        return sum(net(x).sum().item() for x in data)
+"""
+
+POSITIVE = {
+    "eval_at_end_of_epoch": HEAD + "for epoch in range(10):" + TRAIN + "    model.eval()\n    val = model(val_x)\n",
+    "helper_switches": HEAD + EVALUATE + "for epoch in range(10):" + TRAIN + "    print(evaluate(model, val_data))\n",
+    "train_false": HEAD + "for epoch in range(10):" + TRAIN + "    model.train(False)\n",
+    "eval_every_few_epochs": HEAD + "for epoch in range(10):" + TRAIN + "    if epoch % 5 == 0:\n        model.eval()\n",
+    "while_loop": HEAD + "epoch = 0\nwhile epoch < 10:" + TRAIN + "    model.eval()\n    epoch += 1\n",
+    "inside_function": HEAD + "def fit(epochs):\n    for epoch in range(epochs):\n" + TRAIN.replace("\n    ", "\n        ") + "        model.eval()\n",
+    "helper_trains_without_train": HEAD + EVALUATE + (
+        "def train_one_epoch(net, data):\n"
+        "    for x in data:\n"
+        "        opt.zero_grad()\n"
+        "        net(x).sum().backward()\n"
+        "        opt.step()\n\n"
+        "for epoch in range(10):\n"
+        "    train_one_epoch(model, train_data)\n"
+        "    evaluate(model, val_data)\n"),
+    "trainer_class_self_model": """
+import torch
+import torch.nn as nn
+
+class Trainer:
+    def __init__(self):
+        self.model = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))
+        self.opt = torch.optim.Adam(self.model.parameters())
+
+    def validate(self):
+        self.model.eval()
+
+    def fit(self, data):
+        for epoch in range(3):
+            for x in data:
+                self.opt.zero_grad()
+                self.model(x).sum().backward()
+                self.opt.step()
+            self.validate()
+""",
+    "eval_before_loop": HEAD + "model.eval()\nfor epoch in range(10):" + TRAIN,
+}
+
+NEGATIVE = {
+    "train_at_start": HEAD + "for epoch in range(10):\n    model.train()" + TRAIN + "    model.eval()\n",
+    "train_after_validation": HEAD + "for epoch in range(10):" + TRAIN + "    model.eval()\n    val = model(val_x)\n    model.train()\n",
+    "helper_restores": HEAD + EVALUATE.replace("        return sum(net(x).sum().item() for x in data)\n",
+                                                 "        out = sum(net(x).sum().item() for x in data)\n    net.train()\n    return out\n")
+    + "for epoch in range(10):" + TRAIN + "    evaluate(model, val_data)\n",
+    "train_one_epoch_switches": HEAD + EVALUATE + (
+        "def train_one_epoch(net, data):\n"
+        "    net.train()\n"
+        "    for x in data:\n"
+        "        opt.zero_grad()\n"
+        "        net(x).sum().backward()\n"
+        "        opt.step()\n\n"
+        "for epoch in range(10):\n"
+        "    train_one_epoch(model, train_data)\n"
+        "    evaluate(model, val_data)\n"),
+    "no_dropout_or_batchnorm": HEAD.replace("nn.Dropout(0.2), ", "") + "for epoch in range(10):" + TRAIN + "    model.eval()\n",
+    "no_eval": HEAD + "for epoch in range(10):" + TRAIN,
+    "other_model_evaluated": HEAD + "ema = nn.Sequential(nn.Linear(4, 1), nn.Dropout(0.1))\nfor epoch in range(10):" + TRAIN + "    ema.eval()\n",
+    "final_evaluation_after_loop": HEAD + "for epoch in range(10):" + TRAIN + "model.eval()\n",
+    "train_inside_inner_loop": HEAD + "for epoch in range(10):" + TRAIN.replace("        opt.zero_grad()", "        model.train()\n        opt.zero_grad()") + "    model.eval()\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVE))
+def test_flags_eval_mode_left_on(tmp_path, name):
+    findings = lint_source(tmp_path, POSITIVE[name], "HPL010")
+    assert len(findings) == 1, (name, findings)
+
+
+@pytest.mark.parametrize("name", sorted(NEGATIVE))
+def test_quiet(tmp_path, name):
+    assert lint_source(tmp_path, NEGATIVE[name], "HPL010") == []
+
+
+def test_position_message_related(tmp_path):
+    (finding,) = lint_source(tmp_path, POSITIVE["eval_at_end_of_epoch"], "HPL010")
+    # HEAD: 5 lines, loop header 6, body 7-10, model.eval() 11
+    assert (finding.line, finding.col) == (11, 5)
+    assert "`model.eval()` puts Sequential in eval mode" in finding.message
+    assert "training step at line 9" in finding.message
+    assert finding.related[0].span.start_line == 9
+
+
+def test_reports_the_helper_call(tmp_path):
+    (finding,) = lint_source(tmp_path, POSITIVE["helper_switches"], "HPL010")
+    assert "`evaluate(model, val_data)`" in finding.message
+
+
+def test_model_from_other_module(tmp_path):
+    files = {
+        "nets.py": "import torch.nn as nn\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.drop = nn.Dropout(0.5)\n\n    def forward(self, x):\n        return self.drop(x)\n",
+        "train.py": "import torch\nfrom nets import Net\nmodel = Net()\nopt = torch.optim.SGD(model.parameters(), lr=1)\nfor epoch in range(3):\n    for x in data:\n        model(x).sum().backward()\n        opt.step()\n    model.eval()\n",
+    }
+    (finding,) = lint(tmp_path, files, "train.py", "HPL010")
+    assert finding.line == 9 and "puts Net in eval mode" in finding.message
+
+
+def test_fix_inserts_train_at_loop_start(tmp_path):
+    for name in ("eval_at_end_of_epoch", "helper_switches", "inside_function"):
+        (finding,) = lint_source(tmp_path, POSITIVE[name], "HPL010")
+        text = (tmp_path / "train.py").read_text()
+        fixed = apply_fix(text, finding.fix)
+        assert finding.fix.safety.value == "unsafe"
+        assert parses(fixed)
+        indent = "        " if name == "inside_function" else "    "
+        assert f"\n{indent}model.train()\n{indent}for x in train_data:\n" in fixed
+        (tmp_path / "train.py").write_text(fixed)
+        assert lint(tmp_path, {}, "train.py", "HPL010") == []
+
+
+MNIST = '''
+import argparse
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+from torch.optim.lr_scheduler import StepLR
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super(Net, self).__init__()
+        self.fc1 = nn.Linear(784, 128)
+        self.dropout = nn.Dropout(0.5)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        return F.log_softmax(self.fc2(self.dropout(F.relu(self.fc1(x)))), dim=1)
+
+
+def train(args, model, device, train_loader, optimizer, epoch):
+    model.train()
+    for batch_idx, (data, target) in enumerate(train_loader):
+        optimizer.zero_grad()
+        loss = F.nll_loss(model(data), target)
+        loss.backward()
+        optimizer.step()
+        if args.dry_run:
+            break
+
+
+def test(model, device, test_loader):
+    model.eval()
+    with torch.no_grad():
+        for data, target in test_loader:
+            output = model(data)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batch-size", type=int, default=64)
+    args = parser.parse_args()
+    model = Net()
+    optimizer = optim.Adadelta(model.parameters(), lr=1.0)
+    scheduler = StepLR(optimizer, step_size=1, gamma=0.7)
+    for epoch in range(1, 15):
+        train(args, model, "cpu", train_loader, optimizer, epoch)
+        test(model, "cpu", test_loader)
+        scheduler.step()
+'''
+
+
+def test_mnist_example_is_clean_for_every_rule(tmp_path):
+    for code in ("HPL005", "HPL006", "HPL008", "HPL009", "HPL010"):
+        assert lint_source(tmp_path, MNIST, code) == [], code
+
+
+def test_mnist_without_train_call_is_flagged(tmp_path):
+    src = MNIST.replace("    model.train()\n", "")
+    (finding,) = lint_source(tmp_path, src, "HPL010")
+    assert "`test(model, \"cpu\", test_loader)`" in finding.message
+    fixed = apply_fix((tmp_path / "train.py").read_text(), finding.fix)
+    assert "range(1, 15):\n        model.train()\n        train(args" in fixed
+
+
+def test_conditional_switch_in_helper_counts_as_maybe(tmp_path):
+    src = HEAD + "def evaluate(net, flag):\n    net.train(flag)\n\nfor epoch in range(3):" + TRAIN + "    evaluate(model, args.x)\n"
+    assert len(lint_source(tmp_path, src, "HPL010")) == 1
