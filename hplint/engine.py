@@ -17,6 +17,7 @@ from typing import Dict, Iterable, List, Optional, Sequence
 
 import libcst as cst
 
+from .analysis.incremental import IncrementalParser
 from .analysis.module import ModuleContext
 from .analysis.project import ProjectIndex, module_name_for
 from .analysis.source import SourceError, decode_source, parse_source
@@ -74,11 +75,16 @@ class Linter:
     """Lints files and texts with one configuration. Reusable and cheap to keep:
     the project index caches parsed dependency modules between calls."""
 
-    def __init__(self, config: Optional[Config] = None, project: Optional[ProjectIndex] = None) -> None:
+    def __init__(self, config: Optional[Config] = None, project: Optional[ProjectIndex] = None,
+                 incremental: bool = False) -> None:
         self.config = config or Config()
         self.catalogue: Dict[str, RuleDoc] = self.config.catalogue or load_catalogue()
         self.rules = all_rules()
         self.project = project or ProjectIndex(config=self.config)
+        # Editors lint the same document again and again: keep per-document
+        # parsers that re-parse only the statements an edit changed.
+        self.incremental = incremental
+        self._parsers: Dict[str, IncrementalParser] = {}
 
     # -- one file ----------------------------------------------------------
     def lint_file(self, path: Path, shown_as: Optional[str] = None) -> FileResult:
@@ -99,15 +105,32 @@ class Linter:
         """Lint `text` as the contents of `path` (which need not exist on disk)."""
         shown = shown_as or display_path(path)
         problem = _nesting_problem(text)
-        tree = problem or parse_source(text)
-        if isinstance(tree, SourceError):
-            return self.source_error_result(shown, tree, text)
-        ctx = self.context(text, tree, Path(path))
+        if problem is not None:
+            return self.source_error_result(shown, problem, text)
+        top_lines, positions, index = None, None, None
+        parsed = None
+        if self.incremental:
+            parser = self._parsers.setdefault(os.path.abspath(path), IncrementalParser())
+            parsed = parser.parse(text)
+            positions, index = parser.positions, parser.index
+        if parsed is not None:
+            tree, top_lines = parsed
+        else:
+            tree = parse_source(text)
+            if isinstance(tree, SourceError):
+                return self.source_error_result(shown, tree, text)
+        ctx = self.context(text, tree, Path(path), top_lines, positions, index)
         return self.lint_context(ctx, shown)
 
-    def context(self, text: str, tree: cst.Module, path: Path) -> ModuleContext:
+    def forget(self, path: Path) -> None:
+        """Drop the incremental state of a document the editor closed."""
+        self._parsers.pop(os.path.abspath(path), None)
+
+    def context(self, text: str, tree: cst.Module, path: Path, top_lines=None, positions=None,
+                index=None) -> ModuleContext:
         module_name, is_package = self.project.add_file(path) if path else ("", False)
-        ctx = ModuleContext(Path(path), text, tree, module_name, is_package, self.project, self.config)
+        ctx = ModuleContext(Path(path), text, tree, module_name, is_package, self.project, self.config,
+                            top_lines=top_lines, position_cache=positions, index_cache=index)
         self.project.register(ctx)
         return ctx
 

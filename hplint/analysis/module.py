@@ -67,6 +67,9 @@ class ModuleContext:
         is_package: bool = False,
         project: Optional["ProjectIndex"] = None,
         config: Any = None,
+        top_lines: Optional[Dict[int, int]] = None,
+        position_cache: Optional[Dict[int, Tuple[Any, Any, int]]] = None,
+        index_cache: Optional[Dict[int, Tuple[Any, ...]]] = None,
     ) -> None:
         self.path = path
         self.text = text
@@ -82,56 +85,41 @@ class ModuleContext:
         self.module_assignments: Dict[str, List[cst.BaseExpression]] = {}
         self._positions: Optional[Any] = None  # whole-module fallback
         self._call_tops: Dict[int, cst.CSTNode] = {}
+        self._index_cache = index_cache
         self._all_tops: Optional[Dict[int, cst.CSTNode]] = None
-        self._top_lines: Optional[Dict[int, int]] = None
-        self._top_positions: Dict[int, Tuple[Any, int]] = {}
+        # id(top-level statement) -> first line; given by the incremental parser.
+        self._top_lines: Optional[Dict[int, int]] = top_lines
+        # id(top-level statement) -> (statement, positions, line inside its sub-module);
+        # an editor session passes one that outlives this version of the file.
+        self._top_positions: Dict[int, Tuple[Any, Any, int]] = {} if position_cache is None else position_cache
         self._facts: Dict[str, Any] = {}
         self._qualname_cache: Dict[int, Optional[str]] = {}
         self._index()
 
     # -- the one walk ---------------------------------------------------
     def _index(self) -> None:
+        """Index every top-level statement; an editor session reuses the index
+        of statements an edit did not touch (same node objects)."""
+        cache = self._index_cache
         imports = self.imports
-        calls = self.calls
-        call_tops = self._call_tops
-        # Entries: (node, enclosing definitions, top-level statement holding it).
-        stack: List[Tuple[cst.CSTNode, Scope, cst.CSTNode]] = [
-            (stmt, (), stmt) for stmt in reversed(self.tree.body)]
-        pop = stack.pop
-        push = stack.append
-        node_type = cst.CSTNode
         for stmt in self.tree.body:
             self._index_module_statement(stmt)
-        while stack:
-            node, scope, top = pop()
-            kind = type(node)
-            if kind is cst.Call:
-                calls.append(CallSite(node, scope))
-                call_tops[id(node)] = top
-            elif kind is cst.FunctionDef:
-                self.functions.append(Definition(node, scope))
-                if not scope:
-                    imports.add_definition(node.name.value)
-                scope = scope + (node,)
-            elif kind is cst.ClassDef:
-                self.classes.append(Definition(node, scope))
-                if not scope:
-                    imports.add_definition(node.name.value)
-                scope = scope + (node,)
-            elif kind is cst.Import or kind is cst.ImportFrom:
+            entry = cache.get(id(stmt)) if cache is not None else None
+            if entry is None or entry[0] is not stmt:
+                entry = (stmt,) + _index_statement(stmt)
+                if cache is not None:
+                    cache[id(stmt)] = entry
+            _, calls, functions, classes, import_nodes = entry
+            self.calls.extend(calls)
+            for call in calls:
+                self._call_tops[id(call.node)] = stmt
+            self.functions.extend(functions)
+            self.classes.extend(classes)
+            for node in import_nodes:
                 imports.add_import(node)
-                continue
-            # The walk of walk.children, inlined: this loop runs for every node
-            # of every file. Pushed in reverse so nodes come out in source order.
-            kids: List[cst.CSTNode] = []
-            for name in child_fields(kind):
-                value = getattr(node, name)
-                if type(value) is tuple or type(value) is list:
-                    kids.extend(value)
-                elif isinstance(value, node_type):
-                    kids.append(value)
-            for child in reversed(kids):
-                push((child, scope, top))
+            for definition in functions + classes:
+                if not definition.scope:
+                    imports.add_definition(definition.name)
 
     def _index_module_statement(self, stmt: cst.CSTNode) -> None:
         if isinstance(stmt, cst.SimpleStatementLine):
@@ -196,37 +184,30 @@ class ModuleContext:
         return self._all_tops.get(id(node))
 
     def _positions_in(self, top: cst.CSTNode):
-        key = id(top)
-        if key not in self._top_positions:
-            start = self._statement_lines().get(key)
-            if start is None:
-                return None
+        start = self._statement_lines().get(id(top))
+        if start is None:
+            return None
+        cached = self._top_positions.get(id(top))
+        if cached is None or cached[0] is not top:
             sub = cst.Module(body=[top])
             positions = MetadataWrapper(sub, unsafe_skip_copy=True).resolve(PositionProvider)
-            self._top_positions[key] = (positions, start - positions[top].start.line)
-        return self._top_positions[key]
+            cached = (top, positions, positions[top].start.line)
+            self._top_positions[id(top)] = cached
+        return cached[1], start - cached[2]
 
     def _statement_lines(self) -> Dict[int, int]:
         """id(top-level libcst statement) -> its first line, from `ast`."""
         if self._top_lines is None:
-            self._top_lines = {}
             import ast
+
+            from .incremental import statement_lines
 
             try:
                 body = ast.parse(self.text).body
             except (SyntaxError, ValueError, RecursionError, MemoryError):
-                return self._top_lines
-            i = 0
-            lines: Dict[int, int] = {}
-            for stmt in self.tree.body:
-                count = len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
-                if i >= len(body):
-                    return self._top_lines  # shapes differ: use the slow, exact path
-                # Both parsers place a decorated definition at its `def`/`class` line.
-                lines[id(stmt)] = body[i].lineno
-                i += count
-            if i == len(body):
-                self._top_lines = lines
+                body = None
+            # None when the shapes differ: span() then uses the slow, exact path.
+            self._top_lines = (statement_lines(self.tree.body, body) if body is not None else None) or {}
         return self._top_lines
 
     def code(self, node: cst.CSTNode) -> str:
@@ -275,3 +256,42 @@ class ModuleContext:
             if not definition.scope and definition.name == name:
                 return definition.node
         return None
+
+
+def _index_statement(top: cst.CSTNode):
+    """(calls, functions, classes, import statements) in one top-level statement,
+    in source order. This loop runs for every node of every file: it is the
+    walk of walk.children, inlined."""
+    calls: List[CallSite] = []
+    functions: List[Definition] = []
+    classes: List[Definition] = []
+    import_nodes: List[cst.CSTNode] = []
+    stack: List[Tuple[cst.CSTNode, Scope]] = [(top, ())]
+    pop = stack.pop
+    push = stack.append
+    node_type = cst.CSTNode
+    while stack:
+        node, scope = pop()
+        kind = type(node)
+        if kind is cst.Call:
+            calls.append(CallSite(node, scope))
+        elif kind is cst.FunctionDef:
+            functions.append(Definition(node, scope))
+            scope = scope + (node,)
+        elif kind is cst.ClassDef:
+            classes.append(Definition(node, scope))
+            scope = scope + (node,)
+        elif kind is cst.Import or kind is cst.ImportFrom:
+            import_nodes.append(node)
+            continue
+        kids: List[cst.CSTNode] = []
+        for name in child_fields(kind):
+            value = getattr(node, name)
+            if type(value) is tuple or type(value) is list:
+                kids.extend(value)
+            elif isinstance(value, node_type):
+                kids.append(value)
+        # Pushed in reverse so that nodes come out in source order.
+        for child in reversed(kids):
+            push((child, scope))
+    return calls, functions, classes, import_nodes

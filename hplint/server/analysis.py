@@ -64,7 +64,7 @@ class Analyzer:
         settings: Optional[Settings] = None,
         codec: Optional[PositionCodec] = None,
         report_config_error: Callable[[str], None] = lambda message: None,
-        linter_factory: Callable[[Config], Linter] = Linter,
+        linter_factory: Callable[[Config], Linter] = lambda config: Linter(config, incremental=True),
     ) -> None:
         self.settings = settings or Settings()
         self.codec = codec or PositionCodec()
