@@ -11,6 +11,8 @@ import libcst as cst
 from hplint.config import Config
 from hplint.engine import Linter
 
+from helpers import apply_edits
+
 
 def write(tmp_path: Path, files: Dict[str, str]) -> None:
     for name, text in files.items():
@@ -34,22 +36,7 @@ def lint_source(tmp_path: Path, source: str, code: str, name: str = "train.py") 
 
 def apply_fix(text: str, fix) -> str:
     """Apply a Fix's edits (1-based lines/columns, end exclusive) to `text`."""
-    lines = text.splitlines(keepends=True)
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line))
-
-    def offset(line: int, col: int) -> int:
-        if line - 1 >= len(lines):
-            return len(text)
-        return starts[line - 1] + col - 1
-
-    out = text
-    for edit in sorted(fix.edits, key=lambda e: (e.span.start_line, e.span.start_col), reverse=True):
-        a = offset(edit.span.start_line, edit.span.start_col)
-        b = offset(edit.span.end_line, edit.span.end_col)
-        out = out[:a] + edit.new_text + out[b:]
-    return out
+    return apply_edits(text, fix.edits)
 
 
 def parses(text: str) -> bool:

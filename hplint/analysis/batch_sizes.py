@@ -34,6 +34,7 @@ from .constants import UNKNOWN
 from .imports import dotted_name
 from .modes import is_eval_name
 from .training import body_statements
+from .arguments import call_argument as _argument
 
 _BATCH_NAME = re.compile(
     r"^(?:train_|training_|per_device_train_|per_gpu_train_|train_micro_|micro_|mini_)?"
@@ -303,20 +304,6 @@ def _dict_value(node: cst.Dict, key: str) -> Optional[cst.BaseExpression]:
         if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString) \
                 and element.key.evaluated_value == key:
             return element.value
-    return None
-
-
-def _argument(call: cst.Call, index: int, name: str) -> Optional[cst.BaseExpression]:
-    positional = 0
-    for arg in call.args:
-        if arg.star:
-            return None  # `*args` / `**kwargs`: the slot is not known statically
-        if arg.keyword is None:
-            if positional == index:
-                return arg.value
-            positional += 1
-        elif arg.keyword.value == name:
-            return arg.value
     return None
 
 

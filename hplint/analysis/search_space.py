@@ -27,6 +27,7 @@ import libcst as cst
 
 from .constants import UNKNOWN
 from .walk import children, walk
+from .arguments import call_argument as _arg
 
 LINEAR = "linear"
 LOG = "log"
@@ -168,21 +169,6 @@ class _Scope:
                             env[name] = value
             self._env = env
         return self._env
-
-
-def _arg(call: cst.Call, index: int, keyword: str) -> Optional[cst.BaseExpression]:
-    """The argument at positional `index` or passed as `keyword`, else None."""
-    position = 0
-    for arg in call.args:
-        if arg.star:
-            return None
-        if arg.keyword is None:
-            if position == index:
-                return arg.value
-            position += 1
-        elif arg.keyword.value == keyword:
-            return arg.value
-    return None
 
 
 def _has_star(call: cst.Call) -> bool:

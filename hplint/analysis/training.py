@@ -30,6 +30,7 @@ from .constants import UNKNOWN
 from .imports import dotted_name
 from .model_graph import ClassModel, Layer, layers_in
 from .module import CallSite, Scope
+from .arguments import call_argument
 
 _MAX_DEPTH = 4
 
@@ -448,20 +449,6 @@ def _mirrored(ctx, value: cst.BaseExpression, index: int) -> Optional[cst.BaseEx
         return value.args[index].value
     if isinstance(value, cst.Tuple) and index < len(value.elements):
         return value.elements[index].value
-    return None
-
-
-def call_argument(call: cst.Call, index: int, name: str) -> Optional[cst.BaseExpression]:
-    positional = 0
-    for arg in call.args:
-        if arg.star:
-            return None
-        if arg.keyword is None:
-            if positional == index:
-                return arg.value
-            positional += 1
-        elif arg.keyword.value == name:
-            return arg.value
     return None
 
 
