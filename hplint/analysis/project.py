@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
@@ -41,7 +42,10 @@ class ProjectIndex:
     def __init__(self, roots: Iterable[Path] = (), config=None) -> None:
         self.roots: List[Path] = []
         self.config = config
-        self._by_path: Dict[Path, Tuple[object, Optional[ModuleContext]]] = {}
+        self.max_cached = 256
+        # Least recently used first; bounded so a whole-corpus run does not keep
+        # every parsed tree alive (2 GB on torch's 2,285 files without a bound).
+        self._by_path: "OrderedDict[Path, Tuple[object, Optional[ModuleContext]]]" = OrderedDict()
         self._overlays: Dict[Path, str] = {}  # unsaved editor buffers
         self._lock = threading.RLock()
         # module -> the modules whose analysis read it (for editor invalidation)
@@ -95,10 +99,17 @@ class ProjectIndex:
             key = self._cache_key(path)
             cached = self._by_path.get(path)
             if cached is not None and cached[0] == key:
+                self._by_path.move_to_end(path)
                 return cached[1]
             ctx = self._load(path)
-            self._by_path[path] = (key, ctx)
+            self._remember(path, (key, ctx))
             return ctx
+
+    def _remember(self, path: Path, entry) -> None:
+        self._by_path[path] = entry
+        self._by_path.move_to_end(path)
+        while len(self._by_path) > self.max_cached:
+            self._by_path.popitem(last=False)
 
     def _cache_key(self, path: Path):
         if path in self._overlays:
@@ -128,7 +139,7 @@ class ProjectIndex:
     def register(self, ctx: ModuleContext) -> None:
         """Make an already-parsed file available to cross-file lookups."""
         with self._lock:
-            self._by_path[Path(os.path.abspath(ctx.path))] = (self._cache_key(Path(ctx.path)), ctx)
+            self._remember(Path(os.path.abspath(ctx.path)), (self._cache_key(Path(ctx.path)), ctx))
 
     def resolve_symbol(self, qualname: str, requester: Optional[str] = None):
         """`pkg.models.Net` -> (ModuleContext of pkg.models, "Net"), trying
