@@ -460,9 +460,27 @@ def _disables_grad(ctx, call: cst.Call) -> bool:
     return False
 
 
+# id(expression) -> (expression, its calls). libcst nodes are immutable and the
+# editor's incremental parser keeps unchanged statements' nodes, so the walk of
+# an unchanged function is not redone on every keystroke. Bounded, cleared when full.
+_POSTORDER: Dict[int, Tuple[cst.CSTNode, Tuple[cst.Call, ...]]] = {}
+_POSTORDER_LIMIT = 50_000
+
+
 def _calls_postorder(expr: cst.CSTNode) -> Iterator[cst.Call]:
     """Calls in an expression, arguments before the call that receives them;
     lambdas and comprehension bodies are skipped (they run later, or not)."""
+    hit = _POSTORDER.get(id(expr))
+    if hit is not None and hit[0] is expr:
+        return iter(hit[1])
+    calls = tuple(_walk_calls_postorder(expr))
+    if len(_POSTORDER) >= _POSTORDER_LIMIT:
+        _POSTORDER.clear()
+    _POSTORDER[id(expr)] = (expr, calls)
+    return iter(calls)
+
+
+def _walk_calls_postorder(expr: cst.CSTNode) -> List[cst.Call]:
     out: List[cst.Call] = []
     stack: List[Tuple[cst.CSTNode, bool]] = [(expr, False)]
     while stack:
@@ -477,7 +495,7 @@ def _calls_postorder(expr: cst.CSTNode) -> Iterator[cst.Call]:
         kids = list(children(node))
         for kid in reversed(kids):
             stack.append((kid, False))
-    return iter(out)
+    return out
 
 
 # ---------------------------------------------------------------------------
