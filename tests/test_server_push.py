@@ -92,7 +92,9 @@ async def test_change_relints_and_bursts_publish_only_the_latest_version(client,
         replace_all(client, uri, DROPOUT, 22)
         await diagnostics_where(client, uri, has_codes("HPL001"))
         await asyncio.sleep(0.3)  # anything stale would have been published by now
-        assert counter.count[uri] - before == 1, "stale versions were analysed and published"
+        # Without debounce and version checks all 21 versions are published; a
+        # loaded machine may let the 50 ms debounce lapse once mid-burst.
+        assert counter.count[uri] - before <= 2, "stale versions were analysed and published"
         assert codes(counter[uri]) == ["HPL001"]
     finally:
         client.diagnostics = dict(counter)
