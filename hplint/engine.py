@@ -107,6 +107,11 @@ class Linter:
         problem = _nesting_problem(text)
         if problem is not None:
             return self.source_error_result(shown, problem, text)
+        if not self.incremental:
+            # Already parsed as another file's dependency in this run: lint that tree.
+            known = self.project.cached(Path(path), text)
+            if known is not None:
+                return self.lint_context(known, shown)
         top_lines, positions, index = None, None, None
         parsed = None
         if self.incremental:

@@ -55,3 +55,27 @@ def test_semicolons_and_decorators_keep_statement_lines():
 
 def test_syntax_error_falls_back():
     assert IncrementalParser().parse("def f(:\n") is None
+
+
+def test_dependency_parsed_once_per_run(tmp_path, monkeypatch):
+    """A module parsed for another file's analysis is not parsed again when linted."""
+    import libcst
+
+    import hplint.analysis.source as source
+
+    (tmp_path / "models.py").write_text(
+        "import torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.bn = nn.BatchNorm1d(4)\n        self.fc = nn.Linear(4, 8)\n"
+        "        self.bn2 = nn.BatchNorm1d(8)\n"
+        "    def forward(self, x):\n        return self.bn2(self.fc(self.bn(x)))\n")
+    (tmp_path / "train.py").write_text(
+        "import torch.nn as nn\nfrom models import Net\nmodel = nn.Sequential(nn.Dropout(0.5), Net())\n")
+    parsed = []
+    real = libcst.parse_module
+    monkeypatch.setattr(source.cst, "parse_module", lambda text, *a, **k: parsed.append(text) or real(text, *a, **k))
+    linter = Linter(Config())
+    train = linter.lint_file(tmp_path / "train.py")
+    models = linter.lint_file(tmp_path / "models.py")
+    assert len(parsed) == 2  # train.py, and models.py once
+    assert [f.code for f in train.findings] == ["HPL001"]
+    assert [f.code for f in models.findings] == ["HPL002"]

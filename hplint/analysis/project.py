@@ -136,6 +136,14 @@ class ProjectIndex:
         name, is_package = self.add_file(path)
         return ModuleContext(path, text, tree, name, is_package, project=self, config=self.config)
 
+    def cached(self, path: Path, text: str) -> Optional[ModuleContext]:
+        """The context of `path` if it was already parsed with exactly `text`
+        (e.g. as a dependency of a file linted earlier in the same run)."""
+        with self._lock:
+            entry = self._by_path.get(Path(os.path.abspath(path)))
+            ctx = entry[1] if entry is not None else None
+            return ctx if ctx is not None and ctx.text == text else None
+
     def register(self, ctx: ModuleContext) -> None:
         """Make an already-parsed file available to cross-file lookups."""
         with self._lock:
