@@ -40,13 +40,16 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Lint Python files (directories are searched recursively).")
     check.add_argument("paths", nargs="*", type=Path, default=None, metavar="PATH",
                        help="files or directories (default: .); '-' reads the source from stdin")
-    check.add_argument("--output-format", choices=FORMATS, default="text")
+    check.add_argument("--output-format", choices=FORMATS, default="text",
+                       help="text (default), json (docs/json-output.md), sarif 2.1.0, github annotations, "
+                            "rdjson (reviewdog)")
     check.add_argument("--stdin-filename", metavar="PATH", help="the path of the file read from stdin")
     check.add_argument("--fail-on", choices=("error", "warning", "info"), default="warning",
                        help="lowest severity that makes the exit code 1 (default: warning)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are reported")
     check.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: all cores)")
-    check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                       help="colour the text output (auto: only on a terminal, and not when NO_COLOR is set)")
     check.add_argument("-o", "--output-file", type=Path, help="write the report to this file instead of stdout")
     _add_selection(check)
     fixes = check.add_argument_group("fixes")
