@@ -31,11 +31,6 @@ from .probe.store import annotate as annotate_with_probe
 
 log = logging.getLogger("hplint")
 
-# Deeper expressions than this are refused before parsing: libcst's recursive
-# parser spends minutes (or overflows the C stack) on machine-generated nesting.
-MAX_NESTING = 200
-_SUSPICIOUS_LINE = 2000
-
 
 def display_path(path: Path) -> str:
     """Paths as users typed them: relative to the working directory when inside it."""
@@ -44,31 +39,6 @@ def display_path(path: Path) -> str:
     except ValueError:  # another drive on Windows
         return str(path)
     return str(path) if rel.startswith("..") else rel
-
-
-def _nesting_problem(text: str) -> Optional[SourceError]:
-    """Cheap guard: only files with very long lines are checked with `ast`."""
-    if not text or max(map(len, text.splitlines()), default=0) < _SUSPICIOUS_LINE:
-        return None
-    import ast
-
-    try:
-        tree = ast.parse(text)
-    except SyntaxError as exc:
-        return SourceError(f"syntax error: {exc.msg}", exc.lineno or 1, (exc.offset or 1))
-    except (RecursionError, MemoryError, ValueError) as exc:
-        return SourceError(f"file is nested too deeply to analyse ({type(exc).__name__})")
-    stack = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_NESTING:
-            line = getattr(node, "lineno", 1)
-            return SourceError(
-                f"expression nested more than {MAX_NESTING} levels deep; hplint does not analyse such files",
-                line, getattr(node, "col_offset", 0) + 1,
-            )
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return None
 
 
 class Linter:
@@ -104,9 +74,6 @@ class Linter:
     def lint_text(self, text: str, path: Path, shown_as: Optional[str] = None) -> FileResult:
         """Lint `text` as the contents of `path` (which need not exist on disk)."""
         shown = shown_as or display_path(path)
-        problem = _nesting_problem(text)
-        if problem is not None:
-            return self.source_error_result(shown, problem, text)
         if not self.incremental:
             # Already parsed as another file's dependency in this run: lint that tree.
             known = self.project.cached(Path(path), text)

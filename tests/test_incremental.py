@@ -79,3 +79,14 @@ def test_dependency_parsed_once_per_run(tmp_path, monkeypatch):
     assert len(parsed) == 2  # train.py, and models.py once
     assert [f.code for f in train.findings] == ["HPL001"]
     assert [f.code for f in models.findings] == ["HPL002"]
+
+
+def test_deeply_nested_dependency_is_not_parsed(tmp_path):
+    """The nesting guard sits in parse_source, so cross-file lookups get it too."""
+    from hplint.analysis.project import ProjectIndex
+
+    (tmp_path / "generated.py").write_text("x = " + " + ".join(["1"] * 5000) + "\n")
+    assert ProjectIndex([tmp_path]).context_for_module("generated") is None
+    editor = Linter(Config(), incremental=True)
+    [finding] = editor.lint_text((tmp_path / "generated.py").read_text(), tmp_path / "generated.py").findings
+    assert finding.code == "HPL000" and "nested" in finding.message

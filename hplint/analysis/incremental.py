@@ -21,6 +21,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
 
+from .source import nesting_problem
+
 
 def statement_lines(cst_body, ast_body) -> Optional[Dict[int, int]]:
     """id(libcst top-level statement) -> its line, from CPython's statements.
@@ -49,6 +51,8 @@ class IncrementalParser:
         self.index: Dict[int, Tuple[Any, ...]] = {}
 
     def parse(self, text: str) -> Optional[Tuple[cst.Module, Dict[int, int]]]:
+        if nesting_problem(text) is not None:
+            return None  # parse_source reports it
         try:
             body = ast.parse(text).body
         except (SyntaxError, ValueError, RecursionError, MemoryError):

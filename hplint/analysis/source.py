@@ -50,7 +50,41 @@ def decode_source(data: bytes) -> Union[str, SourceError]:
     return text
 
 
+# Deeper expressions than this are refused before parsing: libcst's recursive
+# parser spends minutes (or overflows the C stack) on machine-generated nesting.
+MAX_NESTING = 200
+_SUSPICIOUS_LINE = 2000
+
+
+def nesting_problem(text: str) -> Optional[SourceError]:
+    """Cheap guard: only files with very long lines are checked with `ast`."""
+    if not text or max(map(len, text.splitlines()), default=0) < _SUSPICIOUS_LINE:
+        return None
+    import ast
+
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        return SourceError(f"syntax error: {exc.msg}", exc.lineno or 1, (exc.offset or 1))
+    except (RecursionError, MemoryError, ValueError) as exc:
+        return SourceError(f"file is nested too deeply to analyse ({type(exc).__name__})")
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            line = getattr(node, "lineno", 1)
+            return SourceError(
+                f"expression nested more than {MAX_NESTING} levels deep; hplint does not analyse such files",
+                line, getattr(node, "col_offset", 0) + 1,
+            )
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return None
+
+
 def parse_source(text: str) -> Union[cst.Module, SourceError]:
+    problem = nesting_problem(text)
+    if problem is not None:
+        return problem
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
