@@ -90,3 +90,28 @@ def test_deeply_nested_dependency_is_not_parsed(tmp_path):
     editor = Linter(Config(), incremental=True)
     [finding] = editor.lint_text((tmp_path / "generated.py").read_text(), tmp_path / "generated.py").findings
     assert finding.code == "HPL000" and "nested" in finding.message
+
+
+def test_identical_statements_each_get_their_findings(tmp_path):
+    # Two copies of one statement must stay two nodes: findings, positions and
+    # the per-statement caches are keyed by node identity.
+    stmt = "f = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))\n"
+    text = "import torch.nn as nn\n" + stmt + stmt + "x = 1\n" + stmt
+    editor = Linter(Config(), incremental=True)
+    for version in (text, text.replace("x = 1", "x = 2")):  # second pass reuses cached chunks
+        got = editor.lint_text(version, tmp_path / "m.py", "m.py")
+        assert [f.span.start_line for f in got.findings if f.code == "HPL002"] == [2, 3, 5]
+        want = Linter(Config()).lint_text(version, tmp_path / "m.py", "m.py")
+        assert _key(got.findings) == _key(want.findings)
+
+
+def test_two_space_and_crlf_documents_reassemble_exactly():
+    text = "import torch\r\nclass A:\r\n  def f(self):\r\n    return 1\r\n\r\nx = 1\r\n"
+    module, _ = IncrementalParser().parse(text)
+    # Blank lines between chunks are not part of any statement; the rest is exact.
+    assert module.code == text.replace("\r\n\r\n", "\r\n")
+
+
+def test_statements_indented_differently_fall_back_to_a_full_parse():
+    text = "def a():\n  return 1\n\n\ndef b():\n    return 2\n"
+    assert IncrementalParser().parse(text) is None

@@ -39,11 +39,32 @@ def statement_lines(cst_body, ast_body) -> Optional[Dict[int, int]]:
     return lines if i == len(ast_body) else None
 
 
+class _Chunk:
+    """One top-level chunk parsed alone, with the settings libcst inferred for it."""
+
+    __slots__ = ("statements", "indent", "newline")
+
+    def __init__(self, statements: Tuple[cst.BaseStatement, ...], indent: Optional[str],
+                 newline: Optional[str]) -> None:
+        self.statements = statements
+        # What libcst inferred, or None where the chunk gave it nothing to infer
+        # from (no indented block; no line break) and any module default renders it.
+        self.indent = indent
+        self.newline = newline
+
+    @classmethod
+    def parse(cls, text: str) -> "_Chunk":
+        module = cst.parse_module(text)
+        has_block = any(isinstance(getattr(stmt, "body", None), cst.IndentedBlock) for stmt in module.body)
+        return cls(tuple(module.body), module.default_indent if has_block else None,
+                   module.default_newline if ("\n" in text or "\r" in text) else None)
+
+
 class IncrementalParser:
     """One per open document."""
 
     def __init__(self) -> None:
-        self._chunks: Dict[str, Tuple[cst.BaseStatement, ...]] = {}
+        self._chunks: Dict[str, List[_Chunk]] = {}
         # id(statement) -> (statement, positions, its line inside its own sub-module);
         # shared with ModuleContext.span so unchanged statements keep their positions.
         self.positions: Dict[int, Tuple[Any, Any, int]] = {}
@@ -68,19 +89,35 @@ class IncrementalParser:
                 starts.append(start)
             previous_end = stmt.end_lineno or stmt.lineno
         lines = text.splitlines(keepends=True)
-        chunks: Dict[str, Tuple[cst.BaseStatement, ...]] = {}
+        # Chunks of the previous version, by text; a text may occur more than
+        # once (identical statements), and each occurrence needs its own nodes:
+        # findings, positions and caches are keyed by node identity.
+        reusable = {chunk_text: list(parsed) for chunk_text, parsed in self._chunks.items()}
+        chunks: Dict[str, List[_Chunk]] = {}
         statements: List[cst.BaseStatement] = []
+        indents, newlines = set(), set()
         for k, start in enumerate(starts):
             end = starts[k + 1] if k + 1 < len(starts) else len(lines) + 1
-            chunk = "".join(lines[start - 1:end - 1])
-            parsed = self._chunks.get(chunk) or chunks.get(chunk)
+            chunk_text = "".join(lines[start - 1:end - 1])
+            candidates = reusable.get(chunk_text)
+            parsed = candidates.pop(0) if candidates else None
             if parsed is None:
                 try:
-                    parsed = tuple(cst.parse_module(chunk).body)
+                    parsed = _Chunk.parse(chunk_text)
                 except Exception:  # libcst refuses the piece alone: parse the whole text
                     return None
-            chunks[chunk] = parsed
-            statements.extend(parsed)
+            chunks.setdefault(chunk_text, []).append(parsed)
+            statements.extend(parsed.statements)
+            if parsed.indent is not None:
+                indents.add(parsed.indent)
+            if parsed.newline is not None:
+                newlines.add(parsed.newline)
+        if len(indents) > 1 or len(newlines) > 1:
+            # Statements indented differently (or mixed newlines): one module
+            # default cannot render them all, so the whole text is parsed instead.
+            return None
+        indent = indents.pop() if indents else "    "
+        newline = newlines.pop() if newlines else "\n"
         top_lines = statement_lines(statements, body)
         if top_lines is None:
             return None
@@ -88,4 +125,6 @@ class IncrementalParser:
         live = {id(s) for s in statements}
         self.positions = {k: v for k, v in self.positions.items() if k in live}
         self.index = {k: v for k, v in self.index.items() if k in live}
-        return cst.Module(body=statements), top_lines
+        module = cst.Module(body=statements, default_indent=indent, default_newline=newline,
+                            has_trailing_newline=text.endswith(("\n", "\r")))
+        return module, top_lines

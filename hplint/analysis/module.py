@@ -189,7 +189,11 @@ class ModuleContext:
             return None
         cached = self._top_positions.get(id(top))
         if cached is None or cached[0] is not top:
-            sub = cst.Module(body=[top])
+            # The file's own indentation and newline: a block indented like the
+            # file's default stores no indent of its own, so a sub-module with
+            # libcst's 4-space default would shift every column inside it.
+            sub = cst.Module(body=[top], default_indent=self.tree.default_indent,
+                             default_newline=self.tree.default_newline)
             positions = MetadataWrapper(sub, unsafe_skip_copy=True).resolve(PositionProvider)
             cached = (top, positions, positions[top].start.line)
             self._top_positions[id(top)] = cached
