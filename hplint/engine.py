@@ -176,7 +176,7 @@ class Linter:
             from .fix.codegen import replacement_code  # keeps multi-line replacements indented
 
             edits.append(TextEdit(span, replacement_code(ctx.tree, spec.node, spec.replacement, ctx.text, span)))
-        line_text = ctx.text.splitlines()[span.start_line - 1] if ctx.text else ""
+        line_text = ctx.line_text(span.start_line)
         indent = line_text[: len(line_text) - len(line_text.lstrip())]
         if spec.insert_before_line is not None:
             edits.append(TextEdit(Span.point(span.start_line, 1), f"{indent}{spec.insert_before_line}\n"))

@@ -23,6 +23,7 @@ become `HPL100 unused-suppression` findings, so stale comments do not pile up.
 
 from __future__ import annotations
 
+import bisect
 import io
 import re
 import tokenize
@@ -31,6 +32,7 @@ from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tupl
 
 from .catalogue import RuleDoc, load_catalogue
 from .findings import Finding, Severity, Span
+from .text_lines import NEWLINE, line_starts, split_lines
 
 PARSE_ERROR_CODE = "HPL000"
 UNUSED_CODE = "HPL100"
@@ -110,17 +112,17 @@ def _comments_by_tokenize(text: str) -> Tuple[List[Tuple[int, int, str]], int, b
     """(line, 0-based column, comment text) for every comment that mentions a
     directive, the last line scanned, and whether the scan finished."""
     out: List[Tuple[int, int, str]] = []
-    line, line_start, scanned = 1, 0, 0
+    starts: Optional[List[int]] = None
     for match in _LEXER.finditer(text):
         comment = match.group("comment")
         if comment is None or not _GATE.search(comment):
             continue
+        if starts is None:
+            starts = line_starts(text)
         start = match.start()
-        line += text.count("\n", scanned, start)
-        scanned = start
-        line_start = text.rfind("\n", 0, start) + 1
-        out.append((line, start - line_start, comment))
-    return out, text.count("\n") + 1, True
+        line = bisect.bisect_right(starts, start)
+        out.append((line, start - starts[line - 1], comment))
+    return out, len(NEWLINE.findall(text)) + 1, True
 
 
 def _comment_start(line: str) -> Optional[int]:
@@ -258,7 +260,7 @@ def parse_suppressions(text: str) -> Suppressions:
     """Every suppression directive in a file's text. Never raises."""
     if not _GATE.search(text):
         return Suppressions()
-    lines = text.splitlines()
+    lines = split_lines(text)
     comments, last, finished = _comments_by_tokenize(text)
     if not finished:
         # Keep what the tokenizer saw before it failed (its last line may be

@@ -421,3 +421,21 @@ def test_hpl100_fingerprint_survives_line_moves(cat):
     assert a.line != b.line and a.fingerprint() == b.fingerprint()
     c = run("x = 1  # hplint: disable=HPL002\n", [], cat)[0]
     assert c.fingerprint() != a.fingerprint()
+
+
+def test_cr_only_and_form_feed_files_suppress_on_the_right_line(tmp_path):
+    # Old Mac line endings (\r alone) and a form feed, which str.splitlines
+    # treats as a line break but Python does not.
+    from hplint.config import Config
+    from hplint.engine import Linter
+
+    lines = [
+        "import torch.nn as nn",
+        "\x0c",
+        "a = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))  # hplint: disable=HPL002",
+        "b = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))",
+    ]
+    for newline in ("\r", "\n", "\r\n"):
+        text = newline.join(lines) + newline
+        findings = Linter(Config()).lint_text(text, tmp_path / "m.py").findings
+        assert [(f.code, f.span.start_line) for f in findings] == [("HPL002", 4)], repr(newline)

@@ -21,6 +21,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
 
+from ..text_lines import split_lines
 from .source import nesting_problem
 
 
@@ -88,7 +89,7 @@ class IncrementalParser:
             if start > previous_end:  # `a = 1; b = 2` stays in one chunk
                 starts.append(start)
             previous_end = stmt.end_lineno or stmt.lineno
-        lines = text.splitlines(keepends=True)
+        lines = split_lines(text, keepends=True)
         # Chunks of the previous version, by text; a text may occur more than
         # once (identical statements), and each occurrence needs its own nodes:
         # findings, positions and caches are keyed by node identity.

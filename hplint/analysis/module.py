@@ -93,6 +93,7 @@ class ModuleContext:
         # an editor session passes one that outlives this version of the file.
         self._top_positions: Dict[int, Tuple[Any, Any, int]] = {} if position_cache is None else position_cache
         self._facts: Dict[str, Any] = {}
+        self._line_starts: Optional[List[int]] = None
         self._qualname_cache: Dict[int, Optional[str]] = {}
         self._index()
 
@@ -213,6 +214,18 @@ class ModuleContext:
             # None when the shapes differ: span() then uses the slow, exact path.
             self._top_lines = (statement_lines(self.tree.body, body) if body is not None else None) or {}
         return self._top_lines
+
+    def line_text(self, line: int) -> str:
+        """The text of 1-based `line`, without its line break ("" past the end)."""
+        if self._line_starts is None:
+            from ..text_lines import line_starts
+
+            self._line_starts = line_starts(self.text)
+        starts = self._line_starts
+        if not 1 <= line <= len(starts):
+            return ""
+        end = starts[line] if line < len(starts) else len(self.text)
+        return self.text[starts[line - 1]:end].rstrip("\r\n")
 
     def code(self, node: cst.CSTNode) -> str:
         return self.tree.code_for_node(node)

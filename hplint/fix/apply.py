@@ -10,25 +10,12 @@ the file already uses, so a CRLF file stays CRLF.
 
 from __future__ import annotations
 
-import re
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from ..findings import Finding, Fix, FixSafety, TextEdit
 
-# Lines as libcst and the tokenizer count them: \r\n, \r or \n end a line
-# (str.splitlines would also split on \f, \v, \x1c..., which Python does not).
-_NEWLINE = re.compile(r"\r\n|\r|\n")
-
-
-def newline_style(text: str) -> str:
-    """The first line ending in `text` ("\\n" when it has none)."""
-    m = _NEWLINE.search(text)
-    return m.group(0) if m else "\n"
-
-
-def line_starts(text: str) -> List[int]:
-    """Offset of the first character of every line (line 1 at index 0)."""
-    return [0] + [m.end() for m in _NEWLINE.finditer(text) if m.end() < len(text)]
+from ..text_lines import NEWLINE as _NEWLINE
+from ..text_lines import line_starts, newline_style  # noqa: F401  (re-exported for the fix writers)
 
 
 def to_offset(text: str, starts: Sequence[int], line: int, col: int) -> Optional[int]:

@@ -52,7 +52,7 @@ class RnnWithoutGradClipping(Rule):
                 step.step.args[0].value is step.optimizer and \
                 not any(isinstance(s.node.func, cst.Attribute) and s.node.func.attr.value == "unscale_" for s in step.between):
             # AMP: gradients must be unscaled before they are clipped.
-            line = ctx.text.splitlines()[ctx.span(step.step).start_line - 1]
+            line = ctx.line_text(ctx.span(step.step).start_line)
             indent = line[: len(line) - len(line.lstrip())]
             text = f"{ctx.code(scaler)}.unscale_({ctx.code(step.optimizer)})\n{indent}{text}"
         return FixSpec(f"Clip gradients to max_norm={max_norm:g} before the optimizer step", step.step,

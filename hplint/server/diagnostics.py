@@ -10,7 +10,6 @@ through it, against the exact text that was analysed.
 from __future__ import annotations
 
 import os
-import re
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from lsprotocol import types as lsp
@@ -19,9 +18,9 @@ from pygls.workspace.position_codec import PositionCodec
 
 from ..catalogue import RuleDoc
 from ..findings import Finding, FixSafety, Severity, Span
+from ..text_lines import NEWLINE
 
 SOURCE = "hplint"
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # LSP's line breaks (str.splitlines knows more)
 
 _SEVERITY = {
     Severity.ERROR: lsp.DiagnosticSeverity.Error,
@@ -31,7 +30,7 @@ _SEVERITY = {
 
 
 def split_lines(text: str) -> List[str]:
-    return _LINE_BREAK.split(text)
+    return NEWLINE.split(text)  # LSP's line breaks are Python's
 
 
 class PositionMap:
