@@ -19,6 +19,7 @@ from .findings import FileResult, Severity
 from .report import FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+_log_handler = None  # the handler main() installed on the "hplint" logger
 
 
 def _add_selection(p: argparse.ArgumentParser) -> None:
@@ -51,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                        help="colour the text output (auto: only on a terminal, and not when NO_COLOR is set)")
     check.add_argument("-o", "--output-file", type=Path, help="write the report to this file instead of stdout")
+    check.add_argument("-v", "--verbose", action="store_true",
+                       help="log what hplint does, with the traceback of any internal error, on stderr")
     _add_selection(check)
     fixes = check.add_argument_group("fixes")
     fixes.add_argument("--fix", action="store_true",
@@ -85,6 +88,60 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(argv if argv is not None else sys.argv[1:])
+    verbose = "-v" in argv or "--verbose" in argv
+    _configure_logging(verbose)
+    for stream in (sys.stdout, sys.stderr):
+        try:  # names that are not valid UTF-8 are written as their own bytes (--diff, messages)
+            stream.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            pass
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("hplint: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `hplint check | head`: the reader left, nothing to report
+        _silence_stdout()
+        return EXIT_OK
+    except Exception as exc:  # a bug in hplint: one clear line, the traceback with --verbose
+        import logging
+
+        logging.getLogger("hplint").debug("internal error", exc_info=True)
+        reason = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"hplint: internal error: {type(exc).__name__}: {reason}", file=sys.stderr)
+        if not verbose:
+            print("hplint: run again with --verbose for the traceback, and please report it with that output",
+                  file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _configure_logging(verbose: bool) -> None:
+    """Library code logs under "hplint"; the command line shows those records
+    only with --verbose (the server configures its own logging)."""
+    import logging
+
+    global _log_handler
+    logger = logging.getLogger("hplint")
+    if _log_handler is not None:  # main() called again in one process (tests, embedding)
+        logger.removeHandler(_log_handler)
+    if verbose:
+        _log_handler = logging.StreamHandler(sys.stderr)
+        _log_handler.setFormatter(logging.Formatter("hplint: %(levelname)s %(name)s: %(message)s"))
+        logger.setLevel(logging.DEBUG)
+    else:
+        _log_handler = logging.NullHandler()  # keeps logging's last-resort printer quiet
+    logger.addHandler(_log_handler)
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _main(argv: List[str]) -> int:
     if argv[:1] == ["probe"]:
         # The probe has its own option parser (and passes `-- args` to the script).
         from .probe.cli import run_probe_command
@@ -184,9 +241,11 @@ def _finish(args, config: Config, results: List[FileResult], notes: Sequence[str
         for note in notes:
             print(f"hplint: {note}", file=sys.stderr)
     if args.output_file:
-        args.output_file.write_text(output, encoding="utf-8")
+        args.output_file.write_bytes(output.encode("utf-8", "surrogateescape"))
     elif output:
-        stream.buffer.write(output.encode("utf-8"))
+        # surrogateescape: a file name that is not valid UTF-8 is printed as the
+        # bytes it has on disk (JSON formats have escaped it already).
+        stream.buffer.write(output.encode("utf-8", "surrogateescape"))
         stream.flush()
     errors = [e for r in results for e in r.errors]
     for message in errors:

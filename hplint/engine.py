@@ -12,6 +12,7 @@ import sys
 import traceback
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence
 
@@ -20,7 +21,8 @@ import libcst as cst
 from .analysis.incremental import IncrementalParser
 from .analysis.module import ModuleContext
 from .analysis.project import ProjectIndex, module_name_for
-from .analysis.source import SourceError, decode_source, parse_source
+from .analysis.incremental import statement_lines
+from .analysis.source import SourceError, decode_source, parse_checked
 from .catalogue import RuleDoc, load_catalogue
 from .config import Config
 from .findings import FileResult, Finding, Fix, RelatedLocation, Severity, Span, TextEdit
@@ -88,9 +90,11 @@ class Linter:
         if parsed is not None:
             tree, top_lines = parsed
         else:
-            tree = parse_source(text)
-            if isinstance(tree, SourceError):
-                return self.source_error_result(shown, tree, text)
+            checked = parse_checked(text)
+            if isinstance(checked, SourceError):
+                return self.source_error_result(shown, checked, text)
+            tree, ast_module = checked
+            top_lines = statement_lines(tree.body, ast_module.body)
         ctx = self.context(text, tree, Path(path), top_lines, positions, index)
         return self.lint_context(ctx, shown)
 
@@ -119,9 +123,10 @@ class Linter:
                 reports = list(rule.check(ctx))
                 findings = [self._finding(report, doc, ctx, shown) for report in reports]
             except Exception as exc:  # one broken rule must not take the others down
-                message = f"internal error in {code} on {shown}: {type(exc).__name__}: {exc}"
-                log.error("%s\n%s", message, traceback.format_exc())
-                result.errors.append(message)
+                reason = _one_line(exc)
+                result.errors.append(f"internal error in {code} on {shown}: {reason}")
+                result.findings.append(self._internal_error(code, doc, reason, shown))
+                log.debug("internal error in %s on %s\n%s", code, shown, traceback.format_exc())
                 continue
             result.findings.extend(f for f in findings if f is not None)
         _number_duplicate_anchors(result.findings)
@@ -140,13 +145,24 @@ class Linter:
         finding = Finding(
             code="HPL000",
             name=doc.name if doc else "unreadable-file",
-            severity=self.config.severity_for("HPL000", doc.severity if doc else Severity.ERROR),
+            severity=self.config.severity_for(
+                "HPL000", Severity.WARNING if error.limitation else (doc.severity if doc else Severity.ERROR)),
             message=error.message,
             path=shown,
             span=Span(error.line, error.col, error.line, error.col),
             anchor=error.message,
         )
         return FileResult(shown, [finding], text)
+
+    def _internal_error(self, code: str, doc: RuleDoc, reason: str, shown: str) -> Finding:
+        """The finding that says a rule crashed on this file, so the run never
+        looks clean when something was not checked. Reported as HPL000 (a file
+        hplint could not fully check), which no comment can suppress."""
+        meta = self.catalogue.get("HPL000")
+        message = (f"internal error in {code} ({doc.name}): {reason}. The other rules checked this file; "
+                   f"{code} did not. Please report it with the output of `hplint check --verbose {shown}`.")
+        return Finding(code="HPL000", name=meta.name if meta else "unreadable-file", severity=Severity.ERROR,
+                       message=message, path=shown, span=Span(1, 1, 1, 1), anchor=f"internal-error:{code}")
 
     # -- report -> finding -------------------------------------------------
     def _finding(self, report: Report, doc: RuleDoc, ctx: ModuleContext, shown: str) -> Optional[Finding]:
@@ -195,6 +211,12 @@ class Linter:
         return sorted(results, key=lambda r: r.path)
 
 
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    detail = text[0][:200] if text else ""
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
 def _number_duplicate_anchors(findings: List[Finding]) -> None:
     """Two identical flagged snippets in one scope get distinct fingerprints."""
     seen: Counter = Counter()
@@ -230,13 +252,52 @@ def _lint_parallel(config: Config, files: List[Path], jobs: int) -> List[FileRes
     chunks: List[List[str]] = [[] for _ in range(jobs * 4)]
     for i, f in enumerate(sized):
         chunks[i % len(chunks)].append(str(f))
+    results: List[FileResult] = []
+    unfinished: List[str] = []
+    with _pool(config, jobs) as pool:
+        futures = [(chunk, pool.submit(_lint_chunk, chunk)) for chunk in chunks if chunk]
+        for chunk, future in futures:
+            try:
+                results.extend(future.result())
+            except BrokenProcessPool:
+                unfinished.extend(chunk)
+    if unfinished:
+        # A worker died (a crash in native code, the OOM killer): every chunk it
+        # shared the pool with failed too. Lint those files again one at a time,
+        # each in a fresh worker, so only the file that kills it is lost.
+        results.extend(_lint_one_by_one(config, unfinished))
+    return results
+
+
+def _pool(config: Config, jobs: int) -> ProcessPoolExecutor:
     method = "fork" if sys.platform.startswith("linux") else None
     context = multiprocessing.get_context(method)
+    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(config,))
+
+
+def _lint_one_by_one(config: Config, paths: List[str]) -> List[FileResult]:
     results: List[FileResult] = []
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(config,)) as pool:
-        for chunk_result in pool.map(_lint_chunk, [c for c in chunks if c]):
-            results.extend(chunk_result)
+    pool = _pool(config, 1)
+    try:
+        for path in paths:
+            try:
+                results.extend(pool.submit(_lint_chunk, [path]).result())
+            except BrokenProcessPool:
+                results.append(_crashed_result(config, path))
+                pool.shutdown(wait=True)
+                pool = _pool(config, 1)
+    finally:
+        pool.shutdown(wait=True)
     return results
+
+
+def _crashed_result(config: Config, path: str) -> FileResult:
+    shown = display_path(Path(path))
+    message = (f"internal error: the process linting {shown} died (a crash in native code or out of memory); "
+               "the other files were linted. Please report it with this file.")
+    result = Linter(config).source_error_result(shown, SourceError(message), None)
+    result.errors.append(message)
+    return result
 
 
 def _size(path: Path) -> int:

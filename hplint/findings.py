@@ -103,7 +103,7 @@ class Finding:
     def fingerprint(self) -> str:
         """Stable across runs and line moves: code, path and anchor text only."""
         key = "\x1f".join((self.code, self.path.replace("\\", "/"), self.anchor or self.message))
-        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+        return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
     def with_severity(self, severity: Severity) -> "Finding":
         return replace(self, severity=severity)

@@ -105,7 +105,9 @@ class ConstantEvaluator:
             return UNKNOWN
         try:
             return self._value(node, env or {}, depth)
-        except (ArithmeticError, ValueError, TypeError, OverflowError, RecursionError):
+        except Exception:
+            # Total by design: whatever the analysed code does (an index out of
+            # range, a missing key, an attribute of None), its value is unknown.
             return UNKNOWN
 
     def _value(self, node: cst.BaseExpression, env: Dict[str, Any], depth: int) -> Any:

@@ -16,13 +16,12 @@ and the caller parses the whole text the ordinary way.
 
 from __future__ import annotations
 
-import ast
 from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
 
 from ..text_lines import split_lines
-from .source import nesting_problem
+from .source import SourceError, check_with_cpython
 
 
 def statement_lines(cst_body, ast_body) -> Optional[Dict[int, int]]:
@@ -73,12 +72,10 @@ class IncrementalParser:
         self.index: Dict[int, Tuple[Any, ...]] = {}
 
     def parse(self, text: str) -> Optional[Tuple[cst.Module, Dict[int, int]]]:
-        if nesting_problem(text) is not None:
-            return None  # parse_source reports it
-        try:
-            body = ast.parse(text).body
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return None
+        checked = check_with_cpython(text)
+        if isinstance(checked, SourceError):
+            return None  # parse_checked reports it
+        body = checked.ast_module.body
         if not body:
             return None
         starts: List[int] = [1]

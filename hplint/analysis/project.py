@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from .module import ModuleContext
-from .source import SourceError, decode_source, parse_source
+from .incremental import statement_lines
+from .source import SourceError, decode_source, parse_checked
 
 
 def module_name_for(path: Path) -> Tuple[str, bool, Path]:
@@ -130,11 +131,13 @@ class ProjectIndex:
             text = decode_source(data)
             if isinstance(text, SourceError):
                 return None
-        tree = parse_source(text)
-        if isinstance(tree, SourceError):
+        checked = parse_checked(text)
+        if isinstance(checked, SourceError):
             return None
+        tree, ast_module = checked
         name, is_package = self.add_file(path)
-        return ModuleContext(path, text, tree, name, is_package, project=self, config=self.config)
+        return ModuleContext(path, text, tree, name, is_package, project=self, config=self.config,
+                             top_lines=statement_lines(tree.body, ast_module.body))
 
     def cached(self, path: Path, text: str) -> Optional[ModuleContext]:
         """The context of `path` if it was already parsed with exactly `text`

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import bisect
 import io
 import tokenize
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Any, List, Optional, Tuple, Union
 
 import libcst as cst
+
+from ..text_lines import line_starts
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,9 @@ class SourceError:
     message: str
     line: int = 1
     col: int = 1
+    # True when the file is valid Python and hplint's own parser is what
+    # failed: reported as a warning, since the code itself is not at fault.
+    limitation: bool = False
 
 
 def decode_source(data: bytes) -> Union[str, SourceError]:
@@ -50,68 +56,151 @@ def decode_source(data: bytes) -> Union[str, SourceError]:
     return text
 
 
-# Deeper expressions than this are refused before parsing: libcst's recursive
-# parser spends minutes (or overflows the C stack) on machine-generated nesting.
+# CPython's parser runs first on every file: it is ~8x faster than libcst, its
+# verdict on what is valid Python is the one users know, and it tells where
+# the top-level statements start (positions) and what libcst cannot survive.
+# libcst's native parser overflows the C stack (a segfault, not an exception)
+# on long flat chains such as a 10,000-term `and`, and needs time quadratic in
+# the depth of `a + a + ...` or `a.b.c...` chains spread over many lines.
+MAX_CHAIN_DEPTH = 1000
+MAX_OPERANDS = 3000
+# Statements smaller than this cannot hold such an expression; only larger
+# ones are walked node by node, so the check costs next to nothing.
+_SMALL_STATEMENT_LINES = 200
+_SMALL_STATEMENT_CHARS = 4000
+# Nested parentheses deeper than CPython's limit (200) are a syntax error there.
 MAX_NESTING = 200
-_SUSPICIOUS_LINE = 2000
 
 
-def nesting_problem(text: str) -> Optional[SourceError]:
-    """Cheap guard: only files with very long lines are checked with `ast`."""
-    if not text or max(map(len, text.splitlines()), default=0) < _SUSPICIOUS_LINE:
-        return None
-    import ast
+@dataclass(frozen=True)
+class CheckedSource:
+    """A text CPython accepts and libcst can safely parse, with CPython's tree."""
 
-    try:
-        tree = ast.parse(text)
-    except SyntaxError as exc:
-        return SourceError(f"syntax error: {exc.msg}", exc.lineno or 1, (exc.offset or 1))
-    except (RecursionError, MemoryError, ValueError) as exc:
-        return SourceError(f"file is nested too deeply to analyse ({type(exc).__name__})")
-    stack = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_NESTING:
-            line = getattr(node, "lineno", 1)
-            return SourceError(
-                f"expression nested more than {MAX_NESTING} levels deep; hplint does not analyse such files",
-                line, getattr(node, "col_offset", 0) + 1,
-            )
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return None
+    ast_module: Any
 
 
-def parse_source(text: str) -> Union[cst.Module, SourceError]:
-    problem = nesting_problem(text)
-    if problem is not None:
-        return problem
-    try:
-        return cst.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        # CPython's own parser names the position and reason users know from
-        # tracebacks ("'(' was never closed"); libcst's native parser reports
-        # the token after the error. Ask CPython only when libcst failed.
-        cpython = _cpython_syntax_error(text)
-        if cpython is not None:
-            return cpython
-        reason = str(exc.message).strip().splitlines()[0] if exc.message else "invalid syntax"
-        return SourceError(f"syntax error: {reason}", max(exc.raw_line, 1), exc.raw_column + 1)
-    except RecursionError:
-        return SourceError("file is nested too deeply to analyse")
-    except Exception as exc:  # libcst raises a few non-ParserSyntaxError errors on odd input
-        return SourceError(f"cannot parse file: {type(exc).__name__}: {exc}")
-
-
-def _cpython_syntax_error(text: str) -> Optional[SourceError]:
+def check_with_cpython(text: str) -> Union[CheckedSource, SourceError]:
+    """CPython's verdict on `text`, then the limits libcst needs."""
     import ast
     import warnings
 
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(text)
-    except SyntaxError as exc:
+            warnings.simplefilter("ignore")  # SyntaxWarning for "\d" and friends
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError) as exc:  # ValueError: null bytes, on some versions
+        nul = text.find("\0")
+        if nul >= 0 and "null bytes" in str(exc):
+            starts = line_starts(text)
+            line = bisect.bisect_right(starts, nul)
+            return SourceError("syntax error: source code cannot contain null bytes", line, nul - starts[line - 1] + 1)
+        if isinstance(exc, ValueError):
+            return SourceError(f"syntax error: {exc}")
         return SourceError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1)
-    except (RecursionError, MemoryError, ValueError):
-        return None
+    except (RecursionError, MemoryError):
+        return SourceError("expression nested too deeply: Python itself cannot compile this file "
+                           "(RecursionError during parsing)")
+    problem = _too_complex_for_libcst(tree, text)
+    return problem or CheckedSource(tree)
+
+
+def nesting_problem(text: str) -> Optional[SourceError]:
+    """Why `text` must not be handed to libcst, or None."""
+    checked = check_with_cpython(text)
+    return checked if isinstance(checked, SourceError) else None
+
+
+def _too_complex_for_libcst(tree: Any, text: str) -> Optional[SourceError]:
+    import ast
+
+    line_lengths: Optional[List[int]] = None
+    statements = list(tree.body)
+    while statements:
+        stmt = statements.pop()
+        for field_name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            inner = getattr(stmt, field_name, None)
+            if isinstance(inner, list):
+                statements.extend(s for s in inner if isinstance(s, ast.AST))
+        lines = (stmt.end_lineno or stmt.lineno) - stmt.lineno + 1 if hasattr(stmt, "lineno") else 1
+        if lines <= _SMALL_STATEMENT_LINES:
+            if line_lengths is None:
+                line_lengths = [len(line) for line in text.split("\n")]
+            first = getattr(stmt, "lineno", 1) - 1
+            if sum(line_lengths[first:first + lines]) <= _SMALL_STATEMENT_CHARS:
+                continue
+        problem = _expression_problem(stmt)
+        if problem is not None:
+            return problem
     return None
+
+
+def _expression_problem(stmt: Any) -> Optional[SourceError]:
+    """Walk one large statement's expressions (not its nested statements)."""
+    import ast
+
+    nested_statement_fields = ("body", "orelse", "finalbody", "handlers", "cases")
+    stack: List[Tuple[Any, int]] = []
+    for name, value in ast.iter_fields(stmt):
+        if name in nested_statement_fields and isinstance(value, list) and value and isinstance(value[0], (ast.stmt, ast.excepthandler)):
+            continue
+        for child in (value if isinstance(value, list) else [value]):
+            if isinstance(child, ast.AST):
+                stack.append((child, 1))
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_CHAIN_DEPTH:
+            return SourceError(
+                f"expression nested more than {MAX_CHAIN_DEPTH} levels deep; hplint does not analyse such "
+                "files (its parser, libcst, would take minutes or crash)",
+                getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1, limitation=True)
+        operands = getattr(node, "values", None) if isinstance(node, ast.BoolOp) else (
+            getattr(node, "comparators", None) if isinstance(node, ast.Compare) else None)
+        if operands is not None and len(operands) > MAX_OPERANDS:
+            return SourceError(
+                f"expression with more than {MAX_OPERANDS} operands in one chain; hplint does not analyse "
+                "such files (its parser, libcst, would crash)",
+                node.lineno, node.col_offset + 1, limitation=True)
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, depth + 1))
+    return None
+
+
+def parse_checked(text: str) -> Union[Tuple[cst.Module, Any], SourceError]:
+    """libcst's tree of `text` and CPython's, or why there is none."""
+    checked = check_with_cpython(text)
+    if isinstance(checked, SourceError):
+        return checked
+    tree = _parse_with_libcst(text)
+    if isinstance(tree, SourceError):
+        return tree
+    return tree, checked.ast_module
+
+
+def parse_source(text: str) -> Union[cst.Module, SourceError]:
+    parsed = parse_checked(text)
+    return parsed if isinstance(parsed, SourceError) else parsed[0]
+
+
+def _parse_with_libcst(text: str) -> Union[cst.Module, SourceError]:
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        # CPython accepted the text, so this is a limit of libcst's parser
+        # (e.g. a backslash continuation before CRLF), not the user's mistake.
+        if "\\\r\n" in text:
+            # A backslash continuation before CRLF at the end of the file. Line
+            # breaks do not move columns: the LF spelling (with a final line)
+            # has nodes at the same positions; edits keep the file's newlines.
+            try:
+                return cst.parse_module(text.replace("\r\n", "\n") + "\n")
+            except Exception:
+                pass
+        reason = str(exc.message).strip().splitlines()[0] if exc.message else "invalid syntax"
+        return SourceError(
+            f"hplint cannot analyse this file: it is valid Python, but hplint's parser (libcst) rejects it "
+            f"({reason})", max(exc.raw_line, 1), exc.raw_column + 1, limitation=True)
+    except RecursionError:
+        return SourceError("hplint cannot analyse this file: it is nested too deeply for hplint's parser (libcst)",
+                           limitation=True)
+    except Exception as exc:  # libcst raises a few non-ParserSyntaxError errors on odd input
+        return SourceError(f"hplint cannot analyse this file: {type(exc).__name__}: {exc}", limitation=True)

@@ -9,7 +9,9 @@ them in, so output is reproducible.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
@@ -17,6 +19,17 @@ from ..catalogue import RuleDoc
 from ..findings import FileResult, Finding, FixSafety, Severity
 
 FORMATS = ("text", "json", "sarif", "github", "rdjson")
+
+# A file name that is not valid UTF-8 reaches Python as lone surrogates
+# (PEP 383). JSON reports escape them ("\\udcff"), which keeps the report
+# valid UTF-8 and lets a reader recover the exact name with os.fsencode.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def dump_json(doc: object) -> str:
+    """A JSON report: indented, non-ASCII text as is, lone surrogates escaped."""
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text) + "\n"
 
 
 def render(

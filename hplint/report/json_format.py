@@ -40,12 +40,11 @@ with non-ASCII characters left unescaped.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..catalogue import RuleDoc
 from ..findings import FileResult, Finding, Severity, Span
-from . import fix_counts, severity_counts, sorted_findings
+from . import dump_json, fix_counts, severity_counts, sorted_findings
 
 SCHEMA_VERSION = 1
 
@@ -108,4 +107,4 @@ def render_json(
     results: List[FileResult], *, catalogue: Mapping[str, RuleDoc], tool_version: str = "0.1.0"
 ) -> str:
     doc = report_to_json(results, catalogue=catalogue, tool_version=tool_version)
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return dump_json(doc)

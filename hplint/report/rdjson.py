@@ -9,13 +9,12 @@ is converted with the line's text. Ranges are end-exclusive, as in hplint.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..catalogue import RuleDoc
 from ..findings import FileResult, Finding, Severity, Span
-from . import sorted_findings
+from . import dump_json, sorted_findings
 
 SOURCE = {"name": "hplint", "url": "https://github.com/hplint/hplint"}
 SEVERITIES = {Severity.ERROR: "ERROR", Severity.WARNING: "WARNING", Severity.INFO: "INFO"}
@@ -103,4 +102,4 @@ def report_to_rdjson(results: List[FileResult], *, catalogue: Mapping[str, RuleD
 
 
 def render_rdjson(results: List[FileResult], *, catalogue: Mapping[str, RuleDoc]) -> str:
-    return json.dumps(report_to_rdjson(results, catalogue=catalogue), indent=2, ensure_ascii=False) + "\n"
+    return dump_json(report_to_rdjson(results, catalogue=catalogue))

@@ -11,7 +11,6 @@ line numbers, so alerts survive edits above them.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Dict, List, Mapping
@@ -19,7 +18,7 @@ from urllib.parse import quote
 
 from ..catalogue import RuleDoc
 from ..findings import FileResult, Finding, Severity, Span
-from . import relative_posix, sorted_findings
+from . import dump_json, relative_posix, sorted_findings
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -47,7 +46,8 @@ def _region(span: Span) -> Dict[str, int]:
 def _artifact(path: str, root: Path) -> Dict[str, str]:
     rel = relative_posix(path, root)
     if rel is not None:
-        return {"uri": quote(rel, safe="/"), "uriBaseId": SRCROOT}
+        # Percent-encoded bytes: also right for a name that is not valid UTF-8.
+        return {"uri": quote(os.fsencode(rel), safe="/"), "uriBaseId": SRCROOT}
     return {"uri": Path(os.path.abspath(path)).as_uri()}
 
 
@@ -176,4 +176,4 @@ def render_sarif(
     tool_version: str = "0.1.0",
 ) -> str:
     doc = report_to_sarif(results, catalogue=catalogue, root=root, tool_version=tool_version)
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return dump_json(doc)

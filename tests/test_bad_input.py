@@ -1,0 +1,203 @@
+"""Bad input never crashes hplint, never takes other files down, and never
+makes a run look clean when something was not checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hplint import cli
+from hplint.analysis.source import parse_checked
+from hplint.config import Config
+from hplint.engine import Linter
+from hplint.findings import Severity
+
+BAD = "import torch.nn as nn\nf = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))\n"
+
+
+def run_cli(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -- the constant evaluator is total; a crashing rule is contained ----------------------
+
+def test_subscripts_out_of_range_are_unknown_values(tmp_path):
+    # Reduced from timm's coat.py / efficientvit_mit.py: indexing a module
+    # constant past its end raised IndexError inside HPL007.
+    code = (
+        "import torch\nimport torch.nn as nn\n"
+        "DIMS = (64, 128)\nBETAS = (0.9, 0.999)\n"
+        "net = nn.Linear(8, DIMS[3])\n"
+        "opt = torch.optim.Adam(net.parameters(), betas=(BETAS[0], BETAS[7]), eps={'a': 1}['b'])\n"
+    )
+    result = Linter(Config()).lint_text(code, tmp_path / "m.py")
+    assert result.errors == [] and result.findings == []
+
+
+@pytest.fixture
+def crashing_hpl007(monkeypatch):
+    from hplint.rules import all_rules
+
+    def boom(self, ctx):
+        raise IndexError("tuple index out of range")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(type(all_rules()["HPL007"]), "check", boom)
+
+
+def test_crashing_rule_is_one_finding_and_the_run_says_so(tmp_path, capsys, monkeypatch, crashing_hpl007):
+    (tmp_path / "a.py").write_text(BAD)
+    (tmp_path / "b.py").write_text(BAD)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(capsys, "check", "-j", "1", "--exit-zero", ".")
+    assert code == 2  # internal error, even with --exit-zero
+    assert "All checks passed" not in out
+    internal = [line for line in out.splitlines() if "internal error in HPL007" in line]
+    assert len(internal) == 2 and all(line.split(":")[0] in ("a.py", "b.py") for line in internal)
+    assert "--verbose" in internal[0]
+    assert out.count("HPL002") == 2  # the other rules still ran on both files
+    assert "Found 4 findings (2 errors, 2 warnings)" in out
+    assert "Traceback" not in err and "hplint: internal error in HPL007 on a.py: IndexError" in err
+
+    code, out, err = run_cli(capsys, "check", "-j", "1", "--verbose", "a.py")
+    assert code == 2 and "Traceback (most recent call last)" in err and "raise IndexError" in err
+
+
+def test_crash_outside_the_rules_exits_2_with_one_line(tmp_path, capsys, monkeypatch):
+    (tmp_path / "a.py").write_text(BAD)
+    monkeypatch.chdir(tmp_path)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("renderer broke")
+
+    monkeypatch.setattr("hplint.report.render", broken)
+    code, out, err = run_cli(capsys, "check", "a.py")
+    assert code == 2
+    assert err.splitlines()[0] == "hplint: internal error: RuntimeError: renderer broke"
+    assert "Traceback" not in err
+
+
+# -- deep nesting: CPython's verdict first, libcst never sees what would crash it -------
+
+DEEP_LISTS = "x = " + "[\n" * 2000 + "]\n" * 2000
+LONG_AND = "x = (a\n" + "".join(" and a\n" for _ in range(30_000)) + ")\n"
+LONG_PLUS = "x = (a\n" + "".join(" + a\n" for _ in range(3_000)) + ")\n"
+LONG_ATTRIBUTE = "x = (a\n" + "".join(" .b\n" for _ in range(3_000)) + ")\n"
+
+
+@pytest.mark.parametrize("text, expected", [
+    (DEEP_LISTS, "syntax error: too many nested parentheses"),   # CPython refuses it too
+    ("x = " + "(" * 300 + "1" + ")" * 300 + "\n", "syntax error: too many nested parentheses"),
+    (LONG_AND, "more than 3000 operands"),                        # valid; libcst would segfault
+    (LONG_PLUS, "nested too deeply"),                              # CPython cannot compile it
+    (LONG_ATTRIBUTE, "nested too deeply"),
+], ids=["2000-deep-lists", "300-deep-parens", "30000-term-and", "3000-term-plus", "3000-attributes"])
+def test_nesting_is_measured_before_libcst(text, expected):
+    error = parse_checked(text)
+    assert expected in getattr(error, "message", ""), error
+
+
+def test_valid_but_unanalysable_file_is_a_warning_not_a_syntax_error(tmp_path):
+    # CPython accepts 30,000 implicitly concatenated strings; libcst's parser does not.
+    text = "x = (\n" + "".join(" 'a'\n" for _ in range(30_000)) + ")\n"
+    (finding,) = Linter(Config()).lint_text(text, tmp_path / "s.py").findings
+    assert finding.code == "HPL000" and finding.severity == Severity.WARNING
+    assert "valid Python" in finding.message and "syntax error" not in finding.message
+
+
+@pytest.mark.parametrize("text, line, col", [
+    ("x = 1  # a NUL \0 in a comment\n", 1, 16),
+    ("a = 1\nb = '\0'\n", 2, 6),
+])
+def test_null_bytes_are_a_syntax_error_at_their_position(tmp_path, text, line, col):
+    (finding,) = Linter(Config()).lint_text(text, tmp_path / "n.py").findings
+    assert finding.code == "HPL000" and "null bytes" in finding.message
+    assert (finding.span.start_line, finding.span.start_col) == (line, col)
+
+
+@pytest.mark.parametrize("text", [
+    "x = 1 \\\r\n  + 2\r\n",
+    "x = 1\\\r\n",                      # a backslash-CRLF continuation at the end of the file
+    "if x:\n\tif y:\n\t\tp = 1\n\tq = 2\n",
+    "def f():\n  \tif x:\n  \t    a = 1\n",
+])
+def test_code_cpython_accepts_is_not_a_finding(tmp_path, text):
+    compile(text, "t.py", "exec")  # the premise: CPython accepts it
+    assert Linter(Config()).lint_text(text, tmp_path / "ok.py").findings == []
+
+
+def test_parallel_run_keeps_every_other_file(tmp_path):
+    for i in range(6):
+        (tmp_path / f"good{i}.py").write_text(BAD)
+    (tmp_path / "deep.py").write_text(DEEP_LISTS)
+    (tmp_path / "and.py").write_text(LONG_AND)
+    proc = subprocess.run([sys.executable, "-m", "hplint", "check", "-j", "2", "--output-format", "json", "."],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    findings = json.loads(proc.stdout)["findings"]
+    assert sorted(f["path"] for f in findings if f["code"] == "HPL002") == [f"good{i}.py" for i in range(6)]
+    assert {f["path"] for f in findings if f["code"] == "HPL000"} == {"deep.py", "and.py"}
+
+
+def test_a_worker_that_dies_loses_only_its_own_file(tmp_path, monkeypatch):
+    # A crash in native code kills the worker process; the pool breaks and
+    # every outstanding chunk fails with it. Simulated by a worker that exits
+    # hard on one file (the pool forks, so the patch reaches the workers).
+    from hplint import engine
+
+    real = engine.Linter.lint_file
+
+    def lint_or_die(self, path, shown_as=None):
+        if Path(path).name == "killer.py":
+            os._exit(139)
+        return real(self, path, shown_as)
+
+    monkeypatch.setattr(engine.Linter, "lint_file", lint_or_die)
+    files = []
+    for i in range(9):
+        files.append(tmp_path / f"good{i}.py")
+        files[-1].write_text(BAD)
+    files.append(tmp_path / "killer.py")
+    files[-1].write_text(BAD)
+    results = engine._lint_parallel(Config(), files, jobs=2)
+    by_name = {Path(r.path).name: r for r in results}
+    assert sorted(by_name) == sorted(f.name for f in files)
+    assert all([f.code for f in by_name[f"good{i}.py"].findings] == ["HPL002"] for i in range(9))
+    (crash,) = by_name["killer.py"].findings
+    assert crash.code == "HPL000" and "died" in crash.message and by_name["killer.py"].errors
+
+
+# -- file names that are not UTF-8 --------------------------------------------------------
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs a file system that takes any bytes in names")
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "rdjson"])
+def test_file_name_that_is_not_utf8(tmp_path, fmt):
+    name = os.fsdecode(b"bad\xffname.py")
+    (tmp_path / name).write_text(BAD)
+    proc = subprocess.run([sys.executable, "-m", "hplint", "check", "--output-format", fmt, "."],
+                          cwd=tmp_path, capture_output=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert b"Traceback" not in proc.stderr and b"internal error" not in proc.stderr
+    if fmt in ("json", "rdjson", "sarif"):
+        doc = json.loads(proc.stdout.decode("utf-8"))  # still valid UTF-8 JSON
+        text = json.dumps(doc)
+        if fmt == "sarif":
+            assert "bad%FFname.py" in text
+        else:  # the exact name comes back with os.fsencode
+            path = doc["findings"][0]["path"] if fmt == "json" else doc["diagnostics"][0]["location"]["path"]
+            assert os.fsencode(path) == b"bad\xffname.py"
+    else:
+        assert b"bad\xffname.py:2:" in proc.stdout or b"file=bad\xffname.py" in proc.stdout
+
+
+def test_stdin_filename_that_is_not_utf8(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "hplint", "check", "-", "--stdin-filename", b"x\xff.py"],
+                          cwd=tmp_path, input=BAD.encode(), capture_output=True, timeout=120)
+    assert proc.returncode == 1 and proc.stdout.startswith(b"x\xff.py:2:"), proc.stderr
