@@ -29,13 +29,37 @@ _CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
 @dataclass(frozen=True)
 class RuleOption:
+    """One option of a rule, as declared in its catalogue front matter:
+    `default`, `description`, and optionally `items` (the element type of an
+    array: "number", "string" or "pair" of numbers) and bounds `min`, `max`,
+    `min-exclusive` (numbers, and the numbers inside an array)."""
+
     name: str
     default: Any
     description: str
+    items: Optional[str] = None
+    minimum: Optional[float] = None
+    maximum: Optional[float] = None
+    min_exclusive: bool = False
 
     @property
     def type_name(self) -> str:
-        return _type_name(self.default)
+        base = _type_name(self.default)
+        return f"array of {self.items}s" if base == "array" and self.items else base
+
+    def bounds_text(self) -> str:
+        """ "> 0", ">= 1 and <= 100", or "" when unbounded."""
+        parts = []
+        if self.minimum is not None:
+            parts.append(f"{'>' if self.min_exclusive else '>='} {self.minimum:g}")
+        if self.maximum is not None:
+            parts.append(f"<= {self.maximum:g}")
+        return " and ".join(parts)
+
+    def in_bounds(self, number: float) -> bool:
+        if self.minimum is not None and (number <= self.minimum if self.min_exclusive else number < self.minimum):
+            return False
+        return self.maximum is None or number <= self.maximum
 
 
 @dataclass(frozen=True)
@@ -71,6 +95,20 @@ class RuleDoc:
 
     def message_fields(self) -> List[str]:
         return [f for _, f, _, _ in string.Formatter().parse(self.message) if f]
+
+
+_ITEM_TYPES = ("number", "string", "pair")
+
+
+def _rule_option(name: str, spec: Dict[str, Any]) -> RuleOption:
+    items = spec.get("items")
+    if items is not None and items not in _ITEM_TYPES:
+        raise ValueError(f"option {name}: items must be one of {', '.join(_ITEM_TYPES)}, got {items!r}")
+    low, exclusive = spec.get("min"), False
+    if "min-exclusive" in spec:
+        low, exclusive = spec["min-exclusive"], True
+    return RuleOption(name, spec.get("default"), spec.get("description", ""), items=items,
+                      minimum=low, maximum=spec.get("max"), min_exclusive=exclusive)
 
 
 def _type_name(value: Any) -> str:
@@ -121,10 +159,10 @@ def parse_rule_doc(text: str, path: Optional[Path] = None) -> RuleDoc:
     for i, h in enumerate(heads):
         end = heads[i + 1].start() if i + 1 < len(heads) else len(body)
         sections[h.group(1).strip().lower().rstrip("?")] = body[h.end():end].strip("\n")
-    options = tuple(
-        RuleOption(name, spec.get("default"), spec.get("description", ""))
-        for name, spec in meta.get("options", {}).items()
-    )
+    try:
+        options = tuple(_rule_option(name, spec) for name, spec in meta.get("options", {}).items())
+    except ValueError as exc:
+        raise CatalogueError(f"{where}: {exc}") from None
     try:
         return RuleDoc(
             code=meta["code"],

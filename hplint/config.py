@@ -61,7 +61,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple, Union
 
 from ._toml import tomllib
-from .catalogue import RuleDoc, load_catalogue
+from .catalogue import RuleDoc, RuleOption, load_catalogue
 from .findings import Severity
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -374,6 +374,40 @@ def _check_option(value: Any, default: Any, file: str, key: str) -> Any:
     return value
 
 
+def _check_declared(value: Any, option: "RuleOption", file: str, key: str) -> Any:
+    """Type, element type and bounds of a rule option, as its catalogue entry
+    declares them; the value normalised (ints as floats where numbers are meant)."""
+    value = _check_option(value, option.default, file, key)
+    bounds = option.bounds_text()
+
+    def number(item: Any, where: str) -> float:
+        if isinstance(item, bool) or not isinstance(item, (int, float)):
+            raise ConfigError(file, key, f"{where} must be a number, got {_describe(item)}")
+        if not option.in_bounds(item):
+            raise ConfigError(file, key, f"{where} must be {bounds}, got {item!r}")
+        return float(item)
+
+    if isinstance(value, list):
+        if option.items == "number":
+            return [number(item, f"element {i + 1}") for i, item in enumerate(value)]
+        if option.items == "string":
+            for i, item in enumerate(value):
+                if not isinstance(item, str):
+                    raise ConfigError(file, key, f"element {i + 1} must be a string, got {_describe(item)}")
+        if option.items == "pair":
+            pairs = []
+            for i, item in enumerate(value):
+                if not isinstance(item, list) or len(item) != 2:
+                    raise ConfigError(file, key, f"element {i + 1} must be an array of two numbers, "
+                                                 f"got {_describe(item)}")
+                pairs.append([number(v, f"element {i + 1}") for v in item])
+            return pairs
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not option.in_bounds(value):
+        raise ConfigError(file, key, f"must be {bounds}, got {value!r}")
+    return value
+
+
 def config_from_table(
     table: Mapping[str, Any],
     *,
@@ -443,7 +477,7 @@ def config_from_table(
                 raise ConfigError(file, key, "names no rule (expected a rule code or name)")
             opts = _table(opts, file, key)
             doc = catalogue[code]
-            defaults = {o.name: o.default for o in doc.options}
+            defaults = {o.name: o for o in doc.options}
             merged = options.setdefault(code, {})
             for name, value in opts.items():
                 okey = _dotted(prefix, "rules", rule, name)
@@ -456,7 +490,7 @@ def config_from_table(
                     raise ConfigError(
                         file, okey, f"is set twice for {code} (by code and by rule name)"
                     )
-                merged[name] = _check_option(value, defaults[name], file, okey)
+                merged[name] = _check_declared(value, defaults[name], file, okey)
         kw["options"] = options
 
     return Config(root=root, source=source, catalogue=catalogue, **kw)
@@ -516,9 +550,15 @@ def _pyproject_has_hplint(path: Path) -> bool:
     """Cheap text gate, then a parse. A pyproject that mentions tool.hplint but
     does not parse counts as a hit, so loading it reports the syntax error."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        data = path.read_bytes()
+    except OSError:
+        return True  # unreadable: loading it reports why, rather than skipping a config silently
+    if b"hplint" not in data:
         return False
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True  # loading it reports the bad bytes
     if "tool.hplint" not in text and not re.search(r"\bhplint\b", text):
         return False
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hplint import config as config_mod
-from hplint.catalogue import load_catalogue
+from hplint.catalogue import CatalogueError, load_catalogue, parse_rule_doc
 from hplint.config import (
     Config,
     ConfigError,
@@ -595,3 +595,68 @@ def test_load_config_for_raises_and_does_not_cache_errors(tmp_path, cat):
         load_config_for(doc, catalogue=cat)
     cfg_path.write_text("select = ['ALL']\n", encoding="utf-8")
     assert load_config_for(doc, catalogue=cat).select == ("ALL",)
+
+
+# ----------------------------------------------------------------- declared option schemas
+
+
+
+@pytest.mark.parametrize(
+    "rule, line, fragment",
+    [
+        ("HPL007", "accepted-betas = [0.5, 0.999]", "element 1 must be an array of two numbers, got number 0.5"),
+        ("HPL007", "accepted-betas = [[0.5]]", "element 1 must be an array of two numbers"),
+        ("HPL007", 'accepted-betas = [[0.5, "x"]]', "element 1 must be a number, got string 'x'"),
+        ("HPL007", 'accepted-eps = ["tiny"]', "element 1 must be a number, got string 'tiny'"),
+        ("HPL003", "extra-lr-names = [1]", "element 1 must be a string, got integer 1"),
+        ("HPL004", 'extra-momentum-names = ["gamma", true]', "element 2 must be a string, got boolean true"),
+        ("HPL005", "max-norm = -1", "must be > 0, got -1"),
+        ("HPL005", "max-norm = 0", "must be > 0, got 0"),
+        ("HPL006", "max-batch-size = -5", "must be >= 1, got -5"),
+        ("HPL009", "min-batch-size = 0", "must be >= 1, got 0"),
+        ("HPL003", "min-decades = -0.5", "must be >= 0, got -0.5"),
+    ],
+)
+def test_option_element_types_and_ranges_are_config_errors(tmp_path, rule, line, fragment):
+    path = write(tmp_path / "pyproject.toml", f"[tool.hplint.rules.{rule}]\n{line}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"{path}: key 'tool.hplint.rules.{rule}.{line.split(' =')[0]}'")
+    assert fragment in str(info.value)
+
+
+def test_zero_is_a_value_not_the_default(tmp_path):
+    path = write(tmp_path / "pyproject.toml", "[tool.hplint.rules.HPL003]\nmin-decades = 0\n")
+    assert load_config(path).option("HPL003", "min-decades") == 0.0
+
+
+def test_valid_declared_options_are_normalised(tmp_path):
+    path = write(tmp_path / "pyproject.toml",
+                 "[tool.hplint.rules.HPL007]\naccepted-betas = [[0.5, 0.999], [0, 0.9]]\naccepted-eps = [1e-6]\n")
+    cfg = load_config(path)
+    assert cfg.option("HPL007", "accepted-betas") == [[0.5, 0.999], [0.0, 0.9]]
+    assert cfg.option("HPL007", "accepted-eps") == [1e-6]
+
+
+def test_max_norm_set_in_config_reaches_the_fix(tmp_path):
+    write(tmp_path / "pyproject.toml", "[tool.hplint.rules.HPL005]\nmax-norm = 1\n")
+    (tmp_path / "train.py").write_text(
+        "import torch\nmodel = torch.nn.LSTM(4, 4)\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "for x in range(3):\n    loss = model(x)[0].sum()\n    opt.zero_grad()\n    loss.backward()\n    opt.step()\n")
+    from hplint.engine import Linter
+
+    (finding,) = Linter(load_config(tmp_path / "pyproject.toml")).lint_file(tmp_path / "train.py").findings
+    assert "max_norm=1.0" in finding.fix.edits[0].new_text
+
+
+def test_non_utf8_pyproject_with_tool_hplint_is_an_error_not_skipped(tmp_path):
+    (tmp_path / "pyproject.toml").write_bytes(b'[tool.hplint]\nselect = ["HPL001"]\n# caf\xe9\n')
+    with pytest.raises(ConfigError, match="UTF-8"):
+        load_config(start=tmp_path / "x.py")
+
+
+def test_catalogue_declares_a_bad_item_type(tmp_path):
+    bad = "+++\ncode = \"HPL001\"\nname = \"x-y\"\nseverity = \"warning\"\nmessage = \"m\"\n" \
+          "[options.o]\ndefault = []\nitems = \"tuple\"\n+++\n# x\n"
+    with pytest.raises(CatalogueError, match="items must be one of"):
+        parse_rule_doc(bad, tmp_path / "HPL001.md")

@@ -16,7 +16,7 @@ class RnnWithoutGradClipping(Rule):
 
     def check(self, ctx):
         analysis = ctx.fact("training", TrainingAnalysis)
-        max_norm = float(ctx.option(self.code, "max-norm") or 5.0)
+        max_norm = float(ctx.option(self.code, "max-norm"))
         for step in analysis.steps:
             if step.clipping is not None or step.model is None:
                 continue

@@ -14,7 +14,7 @@ class BatchSizeTooSmallForBatchNorm(Rule):
     code = "HPL009"
 
     def check(self, ctx):
-        minimum = int(ctx.option(self.code, "min-batch-size") or 8)
+        minimum = int(ctx.option(self.code, "min-batch-size"))
         sizes = [s for s in ctx.fact("batch_sizes", BatchSizeAnalysis).sizes if 0 < s.value < minimum]
         if not sizes:
             return
