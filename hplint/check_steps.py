@@ -8,9 +8,12 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
 
 from .findings import FileResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .fix.files import SourceFile
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -37,10 +40,10 @@ def validate(args) -> Optional[str]:
 
 
 def run_stages(args, linter, results: List[FileResult], paths: Dict[str, Path],
-               stdin_text: Optional[str] = None) -> Staged:
+               stdin_source: Optional["SourceFile"] = None) -> Staged:
     staged = Staged(results)
     if args.fix or args.diff:
-        _fix(args, linter, staged, paths, stdin_text)
+        _fix(args, linter, staged, paths, stdin_source)
         if staged.exit_code is not None:
             return staged
     if args.write_baseline:
@@ -58,7 +61,7 @@ def run_stages(args, linter, results: List[FileResult], paths: Dict[str, Path],
         from .review.diff_base import DiffBaseError, changed_lines, filter_results
 
         try:
-            changed = changed_lines(args.diff_base, args.paths or [Path(".")] if stdin_text is None else [])
+            changed = changed_lines(args.diff_base, args.paths or [Path(".")] if stdin_source is None else [])
         except DiffBaseError as exc:
             _err(str(exc))
             staged.exit_code = EXIT_ERROR
@@ -79,15 +82,15 @@ def run_stages(args, linter, results: List[FileResult], paths: Dict[str, Path],
     return staged
 
 
-def _fix(args, linter, staged: Staged, paths: Dict[str, Path], stdin_text: Optional[str]) -> None:
+def _fix(args, linter, staged: Staged, paths: Dict[str, Path], stdin_source: Optional["SourceFile"]) -> None:
     write = bool(args.fix) and not args.diff
-    if stdin_text is not None:
+    if stdin_source is not None:
         from .fix.cli import unified_diff
+        from .fix.files import encode_source
         from .fix.runner import fix_text
 
         shown = staged.results[0].path
-        outcome = fix_text(linter, stdin_text, Path(args.stdin_filename or "stdin.py"), shown,
-                           unsafe=args.unsafe_fixes)
+        outcome = fix_text(linter, stdin_source.text, stdin_source.path, shown, unsafe=args.unsafe_fixes)
         staged.results = [outcome.result]
         if args.diff:
             sys.stdout.write(unified_diff(outcome.original, outcome.text, shown))
@@ -96,7 +99,14 @@ def _fix(args, linter, staged: Staged, paths: Dict[str, Path], stdin_text: Optio
             for message in outcome.result.errors:
                 print(f"hplint: {message}", file=sys.stderr)
             return
-        sys.stdout.write(outcome.text)
+        try:  # the input's own encoding and BOM, as fixing a file keeps them
+            data = encode_source(stdin_source, outcome.text)
+        except UnicodeEncodeError:
+            data = encode_source(stdin_source, outcome.original)
+            staged.results[0].errors.append(f"internal error: fixed {shown} cannot be written as "
+                                            f"{stdin_source.encoding}; input left unchanged")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
         sys.stdout.flush()
         staged.report_to_stderr = True
         staged.notes.append(f"Fixed {len(outcome.fixed)} finding{'s' if len(outcome.fixed) != 1 else ''}.")

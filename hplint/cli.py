@@ -195,17 +195,18 @@ def cmd_check(args) -> int:
         return _error(problem)
     linter = Linter(config)
     paths_by_shown = {}
-    stdin_text = None
+    stdin_source = None
     if reading_stdin:
-        from .analysis.source import SourceError, decode_source
+        from .analysis.source import SourceError
+        from .fix.files import source_from_bytes
 
         shown = args.stdin_filename or "<stdin>"
-        text = decode_source(sys.stdin.buffer.read())
-        if isinstance(text, SourceError):
-            results = [linter.source_error_result(shown, text, None)]
+        source = source_from_bytes(Path(args.stdin_filename or "stdin.py"), sys.stdin.buffer.read())
+        if isinstance(source, SourceError):
+            results = [linter.source_error_result(shown, source, None)]
         else:
-            results = [linter.lint_text(text, Path(args.stdin_filename or "stdin.py"), shown)]
-            stdin_text = text
+            results = [linter.lint_text(source.text, source.path, shown)]
+            stdin_source = source
     else:
         files, missing = discover(paths, config)
         if missing:
@@ -214,7 +215,7 @@ def cmd_check(args) -> int:
         from .engine import display_path
 
         paths_by_shown = {display_path(f): f for f in files}
-    staged = run_stages(args, linter, results, paths_by_shown, stdin_text)
+    staged = run_stages(args, linter, results, paths_by_shown, stdin_source)
     if staged.exit_code is not None:
         return staged.exit_code
     return _finish(args, config, staged.results, notes=staged.notes, to_stderr=staged.report_to_stderr)

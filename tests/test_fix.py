@@ -16,6 +16,7 @@ from hplint.engine import Linter
 from hplint.findings import Finding, Fix, FixSafety, Severity, Span, TextEdit
 from hplint.fix import apply_edits, apply_fixes, fix_text, read_source, write_source
 from hplint.fix.apply import line_starts, to_offset
+from hplint.fix.files import encode_source
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data" / "fix"
@@ -196,13 +197,13 @@ def test_encoding_and_bom_round_trip(tmp_path):
     latin.write_bytes("# -*- coding: latin-1 -*-\nname = 'caf\xe9'\n".encode("latin-1"))
     src = read_source(latin)
     assert src.encoding == "iso-8859-1" and not src.bom
-    write_source(src, src.text.replace("name", "nom"))
+    assert write_source(src, encode_source(src, src.text.replace("name", "nom"))) is None
     assert latin.read_bytes() == "# -*- coding: latin-1 -*-\nnom = 'caf\xe9'\n".encode("latin-1")
     bom = tmp_path / "bom.py"
     bom.write_bytes(codecs.BOM_UTF8 + "x = 'β'\r\n".encode("utf-8"))
     src = read_source(bom)
     assert src.bom and src.text == "x = 'β'\r\n"
-    write_source(src, src.text)
+    assert write_source(src, encode_source(src, src.text)) is None
     assert bom.read_bytes() == codecs.BOM_UTF8 + "x = 'β'\r\n".encode("utf-8")
 
 
@@ -262,3 +263,61 @@ def test_cli_fix_from_stdin_prints_the_fixed_source():
                           input=before, capture_output=True, text=True, cwd=ROOT)
     assert proc.stdout == (DATA / "hpl002_after.py").read_text()
     assert "Fixed 3 findings." in proc.stderr and proc.returncode == 0
+
+
+# ------------------------------------------------------------------ data safety
+
+
+def test_read_only_file_is_reported_and_the_run_goes_on(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(_copy(tmp_path, "hpl002"))
+    (tmp_path / "a_locked.py").write_bytes((DATA / "hpl002_before.py").read_bytes())
+    (tmp_path / "a_locked.py").chmod(0o444)
+    code = main(["check", "--fix", "-j", "1", "."])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "hplint: cannot fix a_locked.py: the file is read-only; file left unchanged" in err
+    assert "Traceback" not in err
+    assert (tmp_path / "a_locked.py").read_bytes() == (DATA / "hpl002_before.py").read_bytes()
+    assert (tmp_path / "hpl002.py").read_text() == (DATA / "hpl002_after.py").read_text()  # fixed after it
+    assert "a_locked.py:" in out and "[bias-before-batchnorm]" in out  # its findings still reported
+    assert "Fixed 3 findings in 1 file." in out
+
+
+def test_edits_made_while_fixing_are_never_overwritten(tmp_path, capsys, monkeypatch):
+    target = _copy(tmp_path, "hpl002") / "hpl002.py"
+    monkeypatch.chdir(tmp_path)
+    from hplint.fix import cli as fix_cli
+
+    real = fix_cli.fix_text
+
+    def editor_saves_meanwhile(*args, **kwargs):
+        outcome = real(*args, **kwargs)
+        target.write_text("# the user's newer version\n")
+        return outcome
+
+    monkeypatch.setattr(fix_cli, "fix_text", editor_saves_meanwhile)
+    assert main(["check", "--fix", "hpl002.py"]) == 2
+    assert target.read_text() == "# the user's newer version\n"
+    assert "changed on disk while hplint was fixing it" in capsys.readouterr().err
+
+
+def test_fix_writes_atomically_and_keeps_mode_and_links(tmp_path, monkeypatch):
+    real_file = _copy(tmp_path, "hpl002") / "hpl002.py"
+    real_file.chmod(0o640)
+    link = tmp_path / "link.py"
+    link.symlink_to(real_file.name)
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--fix", "link.py"]) == 0
+    assert link.is_symlink() and real_file.read_text() == (DATA / "hpl002_after.py").read_text()
+    assert real_file.stat().st_mode & 0o777 == 0o640
+    assert not [p for p in tmp_path.iterdir() if "hplint-tmp" in p.name]
+
+
+def test_stdin_fix_keeps_encoding_and_bom():
+    body = "import torch.nn as nn\nf = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))  # caf\u00e9\n"
+    for data in (codecs.BOM_UTF8 + body.encode("utf-8"),
+                 ("# -*- coding: latin-1 -*-\n" + body).encode("latin-1")):
+        proc = subprocess.run([sys.executable, "-m", "hplint", "check", "--fix", "-"],
+                              input=data, capture_output=True, cwd=ROOT)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout == data.replace(b"nn.Conv2d(3, 8, 3)", b"nn.Conv2d(3, 8, 3, bias=False)")

@@ -11,7 +11,7 @@ from typing import Dict, List, Optional
 
 from ..findings import FileResult
 from .apply import fix_applies
-from .files import encode_source, read_source
+from .files import encode_source, read_source, write_source
 from .runner import fix_text
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -60,7 +60,12 @@ def run_fixes(linter, results: List[FileResult], paths: Dict[str, Path], *, unsa
                 run.results.append(result)
                 continue
             if write:
-                path.write_bytes(data)
+                problem = write_source(source, data)
+                if problem is not None:
+                    # Reported, and the file's findings stand as they were; the run goes on.
+                    result.errors.append(f"cannot fix {result.path}: {problem}; file left unchanged")
+                    run.results.append(result)
+                    continue
             else:
                 run.diffs.append(unified_diff(outcome.original, outcome.text, result.path))
             run.fixed += len(outcome.fixed)

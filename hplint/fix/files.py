@@ -6,11 +6,15 @@ translated on the way in or out)."""
 from __future__ import annotations
 
 import codecs
+import contextlib
 import io
+import os
+import stat
+import tempfile
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 from ..analysis.source import SourceError, decode_source
 
@@ -21,13 +25,10 @@ class SourceFile:
     text: str  # decoded, without the BOM
     encoding: str  # codec to write with (never "utf-8-sig": the BOM is `bom`)
     bom: bool
+    data: bytes = b""  # the bytes as read: writing refuses when the file no longer holds them
 
 
-def read_source(path: Path) -> Union[SourceFile, SourceError]:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        return SourceError(f"cannot read file: {exc.strerror or exc}")
+def source_from_bytes(path: Path, data: bytes) -> Union[SourceFile, SourceError]:
     text = decode_source(data)
     if isinstance(text, SourceError):
         return text
@@ -35,7 +36,15 @@ def read_source(path: Path) -> Union[SourceFile, SourceError]:
     bom = data.startswith(codecs.BOM_UTF8)
     if encoding == "utf-8-sig":
         encoding = "utf-8"
-    return SourceFile(Path(path), text, encoding, bom)
+    return SourceFile(Path(path), text, encoding, bom, data)
+
+
+def read_source(path: Path) -> Union[SourceFile, SourceError]:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return SourceError(f"cannot read file: {exc.strerror or exc}")
+    return source_from_bytes(path, data)
 
 
 def encode_source(source: SourceFile, text: str) -> bytes:
@@ -45,5 +54,57 @@ def encode_source(source: SourceFile, text: str) -> bytes:
     return codecs.BOM_UTF8 + data if source.bom else data
 
 
-def write_source(source: SourceFile, text: str) -> None:
-    source.path.write_bytes(encode_source(source, text))
+def write_source(source: SourceFile, data: bytes) -> Optional[str]:
+    """Replace the file's contents with `data`; None on success, else why not.
+
+    Never half-written: the new bytes go to a temporary file in the same
+    directory, which then replaces the original in one rename (permissions
+    kept; a symbolic link keeps pointing at its target, which is replaced).
+    Refused when the file is read-only, or when it changed on disk since it
+    was read (an editor saved it meanwhile): those edits are never lost."""
+    target = Path(os.path.realpath(source.path))
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except OSError as exc:
+        return f"cannot write it: {exc.strerror or exc}"
+    # Mode bits too: root may write anything, but a file marked read-only is
+    # protected on purpose (as editors and `rm` treat it).
+    if not os.access(target, os.W_OK) or not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        return "the file is read-only"
+    try:
+        handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".hplint-tmp", dir=target.parent)
+    except OSError:
+        # A writable file in a directory we cannot create files in: write in
+        # place, after the same check that nobody changed it meanwhile.
+        if _changed_on_disk(target, source.data):
+            return _CHANGED
+        try:
+            target.write_bytes(data)
+        except OSError as exc:
+            return f"cannot write it: {exc.strerror or exc}"
+        return None
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, mode)
+        if _changed_on_disk(target, source.data):
+            os.unlink(temp)
+            return _CHANGED
+        os.replace(temp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        return f"cannot write it: {exc.strerror or exc}"
+    return None
+
+
+_CHANGED = "it changed on disk while hplint was fixing it; run hplint again"
+
+
+def _changed_on_disk(path: Path, expected: bytes) -> bool:
+    try:
+        return path.read_bytes() != expected
+    except OSError:
+        return True
