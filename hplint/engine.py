@@ -81,12 +81,12 @@ class Linter:
             known = self.project.cached(Path(path), text)
             if known is not None:
                 return self.lint_context(known, shown)
-        top_lines, positions, index = None, None, None
+        top_lines, positions, index, memo = None, None, None, None
         parsed = None
         if self.incremental:
             parser = self._parsers.setdefault(os.path.abspath(path), IncrementalParser())
             parsed = parser.parse(text)
-            positions, index = parser.positions, parser.index
+            positions, index, memo = parser.positions, parser.index, parser.memo
         if parsed is not None:
             tree, top_lines = parsed
         else:
@@ -95,18 +95,24 @@ class Linter:
                 return self.source_error_result(shown, checked, text)
             tree, ast_module = checked
             top_lines = statement_lines(tree.body, ast_module.body)
-        ctx = self.context(text, tree, Path(path), top_lines, positions, index)
+        ctx = self.context(text, tree, Path(path), top_lines, positions, index, memo)
         return self.lint_context(ctx, shown)
 
     def forget(self, path: Path) -> None:
-        """Drop the incremental state of a document the editor closed."""
+        """Drop the incremental state of a document the editor closed (its
+        parsed chunks, positions, index and memo: all of its trees)."""
         self._parsers.pop(os.path.abspath(path), None)
 
+    @property
+    def open_documents(self) -> int:
+        """How many documents hold incremental state (the editor's open files)."""
+        return len(self._parsers)
+
     def context(self, text: str, tree: cst.Module, path: Path, top_lines=None, positions=None,
-                index=None) -> ModuleContext:
+                index=None, memo=None) -> ModuleContext:
         module_name, is_package = self.project.add_file(path) if path else ("", False)
         ctx = ModuleContext(Path(path), text, tree, module_name, is_package, self.project, self.config,
-                            top_lines=top_lines, position_cache=positions, index_cache=index)
+                            top_lines=top_lines, position_cache=positions, index_cache=index, memo=memo)
         self.project.register(ctx)
         return ctx
 

@@ -39,6 +39,40 @@ def statement_lines(cst_body, ast_body) -> Optional[Dict[int, int]]:
     return lines if i == len(ast_body) else None
 
 
+class NodeMemo:
+    """Results computed from a node (say, the calls in an expression), kept
+    across an editor's versions of one document while the node is still in it.
+
+    libcst nodes are immutable, and unchanged statements keep their node
+    objects, so a result keyed by node identity stays right. Entries live for
+    one generation: a version's lookups copy what they hit from the previous
+    version, and `advance()` drops the rest, so the memo never holds more than
+    the nodes of the last version linted (nodes cannot be weakly referenced)."""
+
+    def __init__(self) -> None:
+        self._current: Dict[int, Tuple[Any, Any]] = {}
+        self._previous: Dict[int, Tuple[Any, Any]] = {}
+
+    def get(self, node: Any) -> Any:
+        key = id(node)
+        hit = self._current.get(key)
+        if hit is None:
+            hit = self._previous.get(key)
+            if hit is None or hit[0] is not node:
+                return None
+            self._current[key] = hit
+        return hit[1] if hit[0] is node else None
+
+    def put(self, node: Any, value: Any) -> None:
+        self._current[id(node)] = (node, value)
+
+    def advance(self) -> None:
+        self._previous, self._current = self._current, {}
+
+    def __len__(self) -> int:
+        return len(self._current) + len(self._previous)
+
+
 class _Chunk:
     """One top-level chunk parsed alone, with the settings libcst inferred for it."""
 
@@ -70,6 +104,7 @@ class IncrementalParser:
         self.positions: Dict[int, Tuple[Any, Any, int]] = {}
         # id(statement) -> (statement, its calls, functions, classes, imports): ModuleContext's index.
         self.index: Dict[int, Tuple[Any, ...]] = {}
+        self.memo = NodeMemo()
 
     def parse(self, text: str) -> Optional[Tuple[cst.Module, Dict[int, int]]]:
         checked = check_with_cpython(text)
@@ -120,6 +155,7 @@ class IncrementalParser:
         if top_lines is None:
             return None
         self._chunks = chunks  # keep what this version uses, drop the rest
+        self.memo.advance()
         live = {id(s) for s in statements}
         self.positions = {k: v for k, v in self.positions.items() if k in live}
         self.index = {k: v for k, v in self.index.items() if k in live}

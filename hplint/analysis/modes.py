@@ -339,7 +339,7 @@ class _Walker:
 
     # -- expressions: calls in evaluation order (arguments before the call) --------
     def expression(self, expr: cst.CSTNode, state: State) -> State:
-        for call in _calls_postorder(expr):
+        for call in _calls_postorder(expr, self.analysis.ctx.memo):
             state = self.call(call, state)
         return state
 
@@ -460,23 +460,15 @@ def _disables_grad(ctx, call: cst.Call) -> bool:
     return False
 
 
-# id(expression) -> (expression, its calls). libcst nodes are immutable and the
-# editor's incremental parser keeps unchanged statements' nodes, so the walk of
-# an unchanged function is not redone on every keystroke. Bounded, cleared when full.
-_POSTORDER: Dict[int, Tuple[cst.CSTNode, Tuple[cst.Call, ...]]] = {}
-_POSTORDER_LIMIT = 50_000
-
-
-def _calls_postorder(expr: cst.CSTNode) -> Iterator[cst.Call]:
+def _calls_postorder(expr: cst.CSTNode, memo) -> Iterator[cst.Call]:
     """Calls in an expression, arguments before the call that receives them;
-    lambdas and comprehension bodies are skipped (they run later, or not)."""
-    hit = _POSTORDER.get(id(expr))
-    if hit is not None and hit[0] is expr:
-        return iter(hit[1])
-    calls = tuple(_walk_calls_postorder(expr))
-    if len(_POSTORDER) >= _POSTORDER_LIMIT:
-        _POSTORDER.clear()
-    _POSTORDER[id(expr)] = (expr, calls)
+    lambdas and comprehension bodies are skipped (they run later, or not).
+    Memoised per node (ctx.memo): the editor keeps unchanged statements' nodes,
+    so an unchanged function is not walked again on every keystroke."""
+    calls = memo.get(expr)
+    if calls is None:
+        calls = tuple(_walk_calls_postorder(expr))
+        memo.put(expr, calls)
     return iter(calls)
 
 

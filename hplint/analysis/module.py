@@ -70,6 +70,7 @@ class ModuleContext:
         top_lines: Optional[Dict[int, int]] = None,
         position_cache: Optional[Dict[int, Tuple[Any, Any, int]]] = None,
         index_cache: Optional[Dict[int, Tuple[Any, ...]]] = None,
+        memo: Optional[Any] = None,
     ) -> None:
         self.path = path
         self.text = text
@@ -93,6 +94,13 @@ class ModuleContext:
         # an editor session passes one that outlives this version of the file.
         self._top_positions: Dict[int, Tuple[Any, Any, int]] = {} if position_cache is None else position_cache
         self._facts: Dict[str, Any] = {}
+        # Per-node results (analysis.incremental.NodeMemo); an editor session
+        # passes its document's, which outlives this version of the file.
+        if memo is None:
+            from .incremental import NodeMemo
+
+            memo = NodeMemo()
+        self.memo = memo
         self._line_starts: Optional[List[int]] = None
         self._qualname_cache: Dict[int, Optional[str]] = {}
         self._index()

@@ -123,6 +123,8 @@ class Analyzer:
         path = Path(os.path.abspath(path))
         if text is None:
             self._overlays.pop(path, None)
+            for _, linter in self._linters.values():
+                linter.forget(path)  # a closed document's trees must not stay alive
         elif self._overlays.get(path) == text:
             return
         else:
@@ -143,7 +145,9 @@ class Analyzer:
             path = Path(os.path.abspath(path))
             self.set_overlay(path, text)
             linter = self.linter_for(path)
-            result = linter.lint_text(text, path, shown_as=str(path))  # logs crashed rules itself
+            result = linter.lint_text(text, path, shown_as=str(path))
+            for message in result.errors:  # a crashed rule: also an HPL000 diagnostic in the document
+                log.error("%s", message)
             positions = PositionMap(text, self.codec)
             diagnostics = to_diagnostics(result.findings, positions, linter.catalogue, self._other_file)
             return Analysis(path, version, generation, text, positions, result.findings, diagnostics, list(result.errors))

@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from .. import __version__
@@ -54,9 +56,31 @@ def is_config_uri(uri: str) -> bool:
     return uri.rstrip("/").rsplit("/", 1)[-1] in CONFIG_NAMES
 
 
+class _AnsweringProtocol(LanguageServerProtocol):
+    """pygls drops a request whose params do not validate (a negative
+    position, a range past 2^31) without replying, and the client waits
+    forever. Every request gets an answer: here, an InvalidParams error."""
+
+    def structure_message(self, data: Dict[str, Any]):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if "jsonrpc" in data and "id" in data and "method" in data:
+                error = exc.to_response_error()
+                detail = exc.__cause__
+                while detail is not None and getattr(detail, "exceptions", None):
+                    detail = detail.exceptions[0]  # cattrs nests the validator's error
+                if detail is not None:
+                    reason = str(detail).strip().splitlines()
+                    error = lsp.ResponseError(code=error.code, message=f"{error.message}: "
+                                              f"{data['method']}: {reason[0] if reason else type(detail).__name__}")
+                self._send_response(data["id"], error=error)
+            raise
+
+
 class HplintServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("hplint", __version__)
+        super().__init__("hplint", __version__, protocol_cls=_AnsweringProtocol)
         self.settings = Settings()
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="hplint-analysis")
         self.analyzer = Analyzer(report_config_error=self._config_error_from_worker)
