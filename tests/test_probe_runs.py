@@ -110,6 +110,10 @@ def test_crash_reports_traceback(capsys):
     out = capsys.readouterr().out
     assert code == 1
     assert "crashed" in out and "RuntimeError" in out and "crash.py" in out
+    # It crashed before any step: say what was asked for and what was not measured,
+    # never "unknown device" or "ok" about values nobody saw.
+    assert "on cpu (requested; no model was seen on it)" in out and "after 0 optimizer steps" in out
+    assert "skipped  non-finite: not measured" in out and "ok       non-finite" not in out
 
 
 def test_no_optimizer(capsys):
@@ -183,3 +187,57 @@ def test_device_cuda_fails_clearly_without_cuda(capsys):
     code = main(["probe", str(SCRIPTS / "no_optimizer.py"), "--device", "cuda", "--no-save"])
     out = capsys.readouterr().out
     assert code == 1 and "CUDA was requested but is not available" in out
+
+
+# -- the probe's own end: signals end the script and everything it started ----------------
+
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+
+ESCAPING_SCRIPT = """
+import subprocess, sys, time
+import torch
+# A descendant in its own session: a process-group kill does not reach it.
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
+open(sys.argv[1], "w").write(f"{child.pid}")
+model = torch.nn.Linear(2, 2)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rsplit(b")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in (b"Z", b"X")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and uses PR_SET_CHILD_SUBREAPER")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name)
+def test_signals_to_the_probe_end_the_script_and_its_descendants(tmp_path, signum):
+    script = tmp_path / "escape.py"
+    script.write_text(ESCAPING_SCRIPT)
+    pid_file = tmp_path / "pid"
+    probe_proc = subprocess.Popen([sys.executable, "-m", "hplint", "probe", str(script), "--device", "cpu",
+                                   "--no-save", "--timeout", "300", "--", str(pid_file)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not (pid_file.exists() and pid_file.read_text()):
+        assert probe_proc.poll() is None, probe_proc.communicate()
+        assert time.monotonic() < deadline, "the script never started"
+        time.sleep(0.05)
+    escaped = int(pid_file.read_text())
+    assert _alive(escaped)
+    probe_proc.send_signal(signum)
+    _, err = probe_proc.communicate(timeout=60)
+    assert probe_proc.returncode == 128 + signum
+    assert b"Traceback" not in err and b"stopped" in err
+    deadline = time.monotonic() + 10
+    while _alive(escaped) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(escaped), "a descendant that called setsid() outlived the probe"

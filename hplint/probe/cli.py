@@ -63,8 +63,17 @@ def run_probe_command(argv: List[str]) -> int:
     from .session import run_probe
 
     select = [c.strip().upper() for s in args.select or [] for c in s.split(",") if c.strip()] or None
-    report = run_probe(args.script, script_args, steps=args.steps, batches_per_loader=args.batches_per_loader,
-                       timeout=args.timeout, device=args.device, nproc=args.nproc_per_node, select=select)
+    from .runner import ProbeInterrupted
+
+    try:
+        report = run_probe(args.script, script_args, steps=args.steps, batches_per_loader=args.batches_per_loader,
+                           timeout=args.timeout, device=args.device, nproc=args.nproc_per_node, select=select)
+    except KeyboardInterrupt:
+        print("hplint probe: interrupted; the script and everything it started were stopped", file=sys.stderr)
+        return 130
+    except ProbeInterrupted as exc:
+        print(f"hplint probe: got {exc}; the script and everything it started were stopped", file=sys.stderr)
+        return 128 + exc.signum
     texts = report.pop("_texts", {})
     if not args.no_save and report["ok"]:
         try:

@@ -57,7 +57,7 @@ def status_line(report: Dict[str, Any]) -> str:
 
 
 def render_text(report: Dict[str, Any]) -> str:
-    lines = [f"hplint probe: {report['script']} on {report.get('device') or 'unknown device'}"
+    lines = [f"hplint probe: {report['script']} on {report.get('device') or 'a device not measured (no model was seen)'}"
              + (f" ({report['ranks']} ranks)" if report.get("ranks", 1) > 1 else "")
              + f" — {status_line(report)}, {report['elapsed_s']:.1f} s"]
     if report.get("error"):

@@ -10,10 +10,11 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Set
 
 from .bootstrap import CONFIG_ENV
 
@@ -52,6 +53,108 @@ def _kill_group(pgid: int, sig: int) -> None:
         pass
 
 
+class ProbeInterrupted(Exception):
+    """The probe itself got SIGTERM or SIGHUP: end the script, then stop."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _become_subreaper() -> bool:
+    """Linux: orphaned descendants (a child that called setsid() and whose
+    parent died) are re-parented to us instead of init, so they can be found
+    and ended. Returns whether that holds."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_CHILD_SUBREAPER = 36
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _children_by_parent() -> Dict[int, List[int]]:
+    tree: Dict[int, List[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return tree
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces and parentheses.
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 1:
+            tree.setdefault(int(fields[1]), []).append(int(entry))
+    return tree
+
+
+def _descendants(root: int, tree: Dict[int, List[int]]) -> List[int]:
+    out, todo = [], [root]
+    while todo:
+        for child in tree.get(todo.pop(), ()):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _end_everything(proc: subprocess.Popen, children_before: Set[int]) -> None:
+    """SIGKILL the script's process group and every descendant that left it
+    (setsid()), including orphans re-parented to us, then reap those."""
+    _kill_group(proc.pid, signal.SIGKILL)
+    for _ in range(20):  # a process may fork while we look: repeat until none is left
+        tree = _children_by_parent()
+        ours = [pid for pid in tree.get(os.getpid(), ()) if pid not in children_before and pid != proc.pid]
+        victims = set(_descendants(proc.pid, tree)) | set(ours)
+        for pid in ours:
+            victims.update(_descendants(pid, tree))
+        if not victims:
+            break
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        for pid in ours:  # re-parented orphans are our children now: reap them
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        time.sleep(0.01)
+
+
+class _SignalsEndTheRun:
+    """While the script runs, SIGTERM and SIGHUP to the probe raise
+    ProbeInterrupted (like Ctrl-C raises KeyboardInterrupt), so the `finally`
+    that ends the script runs. Only the main thread can set handlers."""
+
+    SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+    def __enter__(self) -> "_SignalsEndTheRun":
+        self.previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for signum in self.SIGNALS:
+                self.previous[signum] = signal.signal(signum, self._raise)
+        return self
+
+    @staticmethod
+    def _raise(signum, frame) -> None:
+        raise ProbeInterrupted(signum)
+
+    def __exit__(self, *exc) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
+
 def command_for(script: Path, script_args: Sequence[str], nproc: int) -> List[str]:
     if nproc > 1:
         return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
@@ -76,7 +179,9 @@ def run_child(script: Path, script_args: Sequence[str], config: Dict[str, Any], 
         log_path = tmpdir / "output.log"
         start = time.monotonic()
         timed_out = False
-        with open(log_path, "wb") as log:
+        _become_subreaper()
+        children_before = set(_children_by_parent().get(os.getpid(), ()))
+        with open(log_path, "wb") as log, _SignalsEndTheRun():
             proc = subprocess.Popen(command_for(script, script_args, nproc), stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=subprocess.STDOUT, env=env,
                                     cwd=str(cwd) if cwd else None, start_new_session=True)
@@ -90,8 +195,9 @@ def run_child(script: Path, script_args: Sequence[str], config: Dict[str, Any], 
                 except subprocess.TimeoutExpired:
                     pass
             finally:
-                # Whatever is left (DataLoader workers, ranks, a hung child) goes now.
-                _kill_group(proc.pid, signal.SIGKILL)
+                # Whatever is left (DataLoader workers, ranks, a hung child, a
+                # descendant that called setsid()) goes now, whatever ended the wait.
+                _end_everything(proc, children_before)
                 proc.wait()
         elapsed = time.monotonic() - start
         ranks = []

@@ -49,6 +49,10 @@ def run_probe(script: Path, script_args: Sequence[str] = (), *, steps: int = 20,
         per_rank = [verdict_for(target, i, m) for m in (measurements or [None])]
         verdicts.append(merge_ranks(per_rank))
     device_used = (primary or {}).get("device")
+    if device_used is None and device != "auto":
+        # No model reached a device before the script stopped: report what was
+        # asked for, marked as such, rather than "unknown device".
+        device_used = f"{device} (requested; no model was seen on it)"
     report: Dict[str, Any] = {
         "script": os.path.relpath(abs_script) if not os.path.relpath(abs_script).startswith("..") else abs_script,
         "abs_script": abs_script,

@@ -279,7 +279,11 @@ def health_checks(m: Optional[Dict[str, Any]]) -> List[Health]:
                           {"loss": loss, "expected": expected}))
     bad_loss = [x for x in m.get("losses") or [] if isinstance(x, str)]
     bad_grad = [x for x in m.get("grad_norms") or [] if isinstance(x, str)]
-    if bad_loss or bad_grad:
+    if not (m.get("losses") or m.get("grad_norms")):
+        # Nothing was measured (0 steps, or a crash before the first one): say so,
+        # never "ok" about values nobody saw.
+        out.append(Health("non-finite", "skipped", "not measured: no loss or gradient was recorded"))
+    elif bad_loss or bad_grad:
         out.append(Health("non-finite", "failed", f"NaN/Inf in {len(bad_loss)} losses and "
                           f"{len(bad_grad)} gradient norms", {"losses": len(bad_loss), "grads": len(bad_grad)}))
     else:
