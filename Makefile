@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv neovim demo test test-python test-extension extension e2e-vscode bench clean
+.PHONY: venv neovim demo test test-python test-extension extension e2e-vscode bench fuzz clean
 
 # torch is pinned: 2.13.0 is the CPU build these machines carry; any other
 # version pulls gigabytes of CUDA packages.
@@ -44,6 +44,12 @@ extension: test-extension
 # Opt-in: a real VS Code (code-server) with the packaged extension, driven by headless Chromium.
 e2e-vscode: venv test-extension
 	HPLINT_PYTHON=$(abspath $(BIN)/python) $(MAKE) -C vscode-extension e2e
+
+# Opt-in, longer than `make test`'s minute of property tests: FUZZ_SECONDS of
+# mutated examples and grammar-generated code; failing sources land in .hplint-fuzz/.
+FUZZ_SECONDS ?= 600
+fuzz: venv
+	$(BIN)/python tests/fuzz_run.py --seconds $(FUZZ_SECONDS)
 
 bench: venv
 	$(BIN)/python bench/bench_check.py
