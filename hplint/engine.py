@@ -148,6 +148,7 @@ class Linter:
 
     def source_error_result(self, shown: str, error: SourceError, text: Optional[str]) -> FileResult:
         doc = self.catalogue.get("HPL000")
+        line, col = _clamp(text, error.line, error.col)
         finding = Finding(
             code="HPL000",
             name=doc.name if doc else "unreadable-file",
@@ -155,7 +156,7 @@ class Linter:
                 "HPL000", Severity.WARNING if error.limitation else (doc.severity if doc else Severity.ERROR)),
             message=error.message,
             path=shown,
-            span=Span(error.line, error.col, error.line, error.col),
+            span=Span(line, col, line, col),
             anchor=error.message,
         )
         return FileResult(shown, [finding], text)
@@ -215,6 +216,20 @@ class Linter:
         else:
             results = _lint_parallel(self.config, files, jobs)
         return sorted(results, key=lambda r: r.path)
+
+
+def _clamp(text: Optional[str], line: int, col: int):
+    """A position inside `text`: CPython puts errors at end of file on the line
+    after the last one (with CRLF endings), and columns may pass a line's end."""
+    if text is None:
+        return max(line, 1), max(col, 1)
+    from .text_lines import split_lines
+
+    lines = split_lines(text) or [""]
+    if line > len(lines):
+        return len(lines), len(lines[-1]) + 1
+    line = max(line, 1)
+    return line, min(max(col, 1), len(lines[line - 1]) + 1)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -201,8 +201,11 @@ def check_source(text: str, path: Path, *, previous: Optional[str] = None,
         changed = reindent(text, unit)
         if changed is None or changed == text:
             continue
-        if _compiles(text) and ast.dump(ast.parse(changed)) != ast.dump(ast.parse(text)):
-            continue  # the re-indentation changed the program (a string continuation): not comparable
+        # Only a re-indentation that keeps the program is comparable: one that
+        # merges indentation levels (6 and 8 spaces both becoming 4) can make a
+        # broken file valid or a valid one different.
+        if not _compiles(text) or not _compiles(changed) or ast.dump(ast.parse(changed)) != ast.dump(ast.parse(text)):
+            continue
         moved = make_linter().lint_text(changed, path, "fuzz.py").findings
         if [(f.code, f.span.start_line) for f in moved] != [(f.code, f.span.start_line) for f in result.findings]:
             _fail(f"re-indenting with {unit!r} changed the findings:\n{moved}\nvs\n{result.findings}", text)

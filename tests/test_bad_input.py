@@ -201,3 +201,13 @@ def test_stdin_filename_that_is_not_utf8(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "hplint", "check", "-", "--stdin-filename", b"x\xff.py"],
                           cwd=tmp_path, input=BAD.encode(), capture_output=True, timeout=120)
     assert proc.returncode == 1 and proc.stdout.startswith(b"x\xff.py:2:"), proc.stderr
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_end_of_file_errors_point_inside_the_text(tmp_path, newline):
+    # CPython puts "expected an indented block" at end of file on the line
+    # after the last one when lines end in CRLF (found by the fuzzer).
+    text = newline.join(["import torch", "def evaluate(loader):", "    for x in loader:"]) + newline
+    (finding,) = Linter(Config()).lint_text(text, tmp_path / "eof.py").findings
+    assert finding.code == "HPL000" and "expected an indented block" in finding.message
+    assert (finding.span.start_line, finding.span.start_col) == (3, len("    for x in loader:") + 1)
