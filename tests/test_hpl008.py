@@ -35,6 +35,13 @@ POSITIVE = {
     "batchnorm_only": "import torch\nimport torch.nn as nn\nmodel = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))\ndef test_epoch(loader):\n    with torch.no_grad():\n        for x in loader:\n            model(x)\n",
     "module_predict_method": MODEL.replace("model = Net()\n", "") + "\nclass Wrapper(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.net = Net()\n\n    @torch.no_grad()\n    def predict(self, x):\n        return self.net(x)\n",
     "camel_case_name": MODEL + "def runInference(x):\n    return model(x)\n",
+    # A model built in the function, but with trained weights loaded: a real evaluation.
+    "built_then_weights_loaded": MODEL + "def test():\n    net = Net()\n    net.load_state_dict(torch.load('w.pt'))\n    return net(torch.randn(2, 4))\n",
+    "built_by_a_factory": MODEL + "def make_net():\n    return Net()\n\ndef evaluate(path):\n    net = make_net()\n    return net(torch.randn(2, 4))\n",
+    # Evaluation every N steps inside the training loop, after the step: the model is in train mode.
+    "no_grad_after_the_step_in_the_loop": MODEL + "opt = torch.optim.SGD(model.parameters(), lr=0.1)\nfor x in data:\n    opt.zero_grad()\n    model(x).sum().backward()\n    opt.step()\n    with torch.no_grad():\n        val = model(x)\n",
+    # The helper that switches to eval runs only on some epochs.
+    "eval_helper_on_some_epochs": MODEL + "def valid(m):\n    m.eval()\n\nfor epoch in range(3):\n    model.train()\n    if epoch % 2:\n        valid(model)\nwith torch.no_grad():\n    out = model(data)\n",
 }
 
 FUNCTIONAL = {
@@ -59,6 +66,16 @@ NEGATIVE = {
     "eval_in_both_branches": MODEL + "def predict(x, a):\n    if a:\n        model.eval()\n    else:\n        model.train(False)\n    return model(x)\n",
     "unknown_model": "import torch\nmodel = torch.hub.load('a', 'b')\nwith torch.no_grad():\n    out = model(data)\n",
     "training_flag_passed": "x = F.dropout(x, 0.5, training=self.training)",
+    # Real-code idioms (pytorch-cifar efficientnet.py): dropout only when training.
+    "guarded_by_if_training": "if self.training and self.p > 0:\n            x = F.dropout(x, p=0.2)",
+    "guarded_by_if_training_alone": "if self.training:\n            x = F.dropout2d(x, 0.2)",
+    "guarded_by_conditional_expression": "x = F.dropout(x, 0.3) if self.training else x",
+    # pytorch-cifar models/*.py: `def test(): net = Net(); y = net(torch.randn(...))`, a shape check.
+    "smoke_test_of_a_fresh_model": MODEL + "def test():\n    net = Net()\n    y = net(torch.randn(2, 4))\n    print(y.size())\n",
+    # A GAN's no-grad fakes for the discriminator step, before its backward (udacity MNIST GAN).
+    "no_grad_fakes_before_backward": MODEL + "opt = torch.optim.SGD(model.parameters(), lr=0.1)\nfor real in data:\n    opt.zero_grad()\n    with torch.no_grad():\n        fake = model(real)\n    loss = (fake - real).pow(2).mean()\n    loss.backward()\n    opt.step()\n",
+    # skorch benchmarks: the last helper called in every epoch leaves the model in eval mode.
+    "eval_helper_ends_every_epoch": MODEL + "def valid(m, x):\n    m.eval()\n    with torch.no_grad():\n        return m(x)\n\nfor epoch in range(3):\n    model.train()\n    valid(model, data)\nwith torch.no_grad():\n    out = model(data)\n",
     "alpha_default_false": "x = F.alpha_dropout(x, 0.5)",
 }
 
@@ -95,7 +112,7 @@ def test_flags_functional_dropout_always_on(tmp_path, name):
 @pytest.mark.parametrize("name", sorted(NEGATIVE))
 def test_quiet(tmp_path, name):
     source = NEGATIVE[name]
-    if not source.startswith(("\n", "import")):
+    if not source.startswith(("\n", "import")):  # a line of a module's forward()
         source = FUNCTIONAL_MODULE.format(line=source)
     assert lint_source(tmp_path, source, "HPL008") == []
 

@@ -261,7 +261,9 @@ class _Walker:
             state = self.expression(stmt.iter if isinstance(stmt, cst.For) else stmt.test, state)
             first = self.run(_block(stmt.body), state)
             second = self.run(_block(stmt.body), join(state, first))
-            out = join(state, join(first, second))
+            out = join(first, second)
+            if not _runs_at_least_once(stmt):
+                out = join(state, out)
             if stmt.orelse is not None:
                 out = self.run(_block(stmt.orelse.body), out)
             return out
@@ -458,6 +460,16 @@ def _disables_grad(ctx, call: cst.Call) -> bool:
     if qn in SET_GRAD and call.args:
         return ctx.constants.value(call.args[0].value) is False
     return False
+
+
+def _runs_at_least_once(loop: cst.CSTNode) -> bool:
+    """Training and evaluation loops run: `for epoch in range(n)`, `for batch
+    in loader`, `while True`. Assuming so keeps a switch made inside the loop
+    (a helper's model.eval()) from reading as "maybe not" after it. A
+    `while <condition>` may run zero times."""
+    if isinstance(loop, cst.For):
+        return True
+    return isinstance(loop, cst.While) and isinstance(loop.test, cst.Name) and loop.test.value == "True"
 
 
 def _calls_postorder(expr: cst.CSTNode, memo) -> Iterator[cst.Call]:

@@ -23,6 +23,7 @@ import libcst as cst
 
 from ..analysis import layers as L
 from ..analysis.imports import dotted_name
+from ..analysis.walk import walk
 from ..analysis.modes import ModeAnalysis, NO_GRAD, SET_GRAD, is_eval_name, model_key
 from ..analysis.training import TrainingAnalysis, body_statements, call_argument, function_params, _is_method
 from ..findings import FixSafety
@@ -76,6 +77,8 @@ class DropoutActiveAtEval(Rule):
             if value is not True:
                 continue
             self_name = fn.params.params[0].name.value if fn.params.params else "self"
+            if _guarded_by_training(fn.body, site.node, self_name):
+                continue  # `if self.training: x = F.dropout(x, p)` is mode-aware already
             name = ctx.code(site.node.func)
             how = "its `training` argument defaults to True" if arg is None else f"`{keyword}` is hard-wired to True"
             yield Report(
@@ -141,6 +144,10 @@ class DropoutActiveAtEval(Rule):
                 call = site.node
                 if not whole and id(call) not in flow.nograd:
                     continue
+                if fn is not None and _built_here_untrained(ctx, fn, mkey):
+                    continue  # a smoke test of a model just built: its mode changes nothing
+                if not whole and _feeds_a_training_step(ctx, training, fn, call):
+                    continue  # no-grad targets/fakes computed inside the training step
                 state = flow.states.get(id(call))
                 if state is None or state.in_eval(mkey) or (key, mkey) in seen:
                     continue
@@ -218,6 +225,70 @@ class DropoutActiveAtEval(Rule):
         return FixSpec(f"Call {mkey}.eval() before the no-grad block" + (" and train() after it" if resumes else ""),
                        block, safety=FixSafety.UNSAFE, insert_before_line=f"{mkey}.eval()",
                        insert_after_line=f"{mkey}.train()" if resumes else None)
+
+
+def _mentions_training(test: cst.BaseExpression, self_name: str) -> bool:
+    """`self.training`, `self.training and p > 0` (not `not self.training`)."""
+    if isinstance(test, cst.Attribute):
+        return isinstance(test.value, cst.Name) and test.value.value == self_name and test.attr.value == "training"
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _mentions_training(test.left, self_name) or _mentions_training(test.right, self_name)
+    return False
+
+
+def _guarded_by_training(block, call: cst.Call, self_name: str) -> bool:
+    """The call runs only in training mode: inside `if <self>.training ...:` or
+    `F.dropout(x) if <self>.training else x`."""
+    for node in walk(block):
+        if isinstance(node, cst.If) and _mentions_training(node.test, self_name) and contains(node.body, call):
+            return True
+        if isinstance(node, cst.IfExp) and _mentions_training(node.test, self_name) and contains(node.body, call):
+            return True
+    return False
+
+
+_WEIGHT_LOADERS = ("load_state_dict", "load", "from_pretrained", "load_from_checkpoint")
+
+
+def _built_here_untrained(ctx, fn: cst.FunctionDef, mkey: str) -> bool:
+    """`net = Net(); net(torch.randn(...))` in a function that loads no weights:
+    a shape check of an untrained model (pytorch-cifar's `def test()`), not an
+    evaluation whose numbers depend on the mode."""
+    if "." in mkey:
+        return False
+    built = False
+    for node in walk(fn.body):
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call) and _is_constructor(node.value) and any(
+                isinstance(t.target, cst.Name) and t.target.value == mkey for t in node.targets):
+            built = True
+        elif isinstance(node, cst.Call):
+            func = node.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else (func.value if isinstance(func, cst.Name) else "")
+            if name in _WEIGHT_LOADERS:
+                return False
+    return built
+
+
+def _is_constructor(call: cst.Call) -> bool:
+    """`Net()`, `models.ResNet18()`: a class, not a factory that may load weights."""
+    func = call.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else (func.value if isinstance(func, cst.Name) else "")
+    return name[:1].isupper()
+
+
+def _feeds_a_training_step(ctx, training, fn, call: cst.Call) -> bool:
+    """A no-grad block in a loop, before that loop's backward(): it computes
+    inputs of the training step (GAN fakes for the discriminator, RL targets,
+    a teacher's outputs), which is training, not evaluation."""
+    body = fn.body if fn is not None else ctx.tree
+    for loop in walk(body):
+        if not isinstance(loop, (cst.For, cst.While)) or not contains(loop.body, call):
+            continue
+        call_line = line_of(ctx, call)
+        for step in training.steps:
+            if step.function is fn and contains(loop.body, step.backward) and line_of(ctx, step.backward) > call_line:
+                return True
+    return False
 
 
 def _training_flag_fix(call: cst.Call, slot: int, keyword: str, arg, self_name: str) -> FixSpec:
