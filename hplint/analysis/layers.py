@@ -23,6 +23,11 @@ IDENTITY = "identity"
 ACTIVATION = "activation"
 POOL = "pool"
 OTHER = "other"
+# Not layers, but what a tensor went through: `a + b` / `a - b`, and
+# `torch.cat([a, b], dim=0 or 1)`. A per-channel constant in one operand
+# (a bias) stays a per-channel constant of the result.
+SUM = "sum"
+CONCAT = "concat"
 
 # Categories that do not break "directly before" (rules choose which they allow).
 TRANSPARENT = frozenset({RESHAPE, IDENTITY, ACTIVATION, POOL})
@@ -95,6 +100,7 @@ MODULE_BASES = frozenset({
     "torch.nn.Module", "torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict",
     "lightning.pytorch.LightningModule", "lightning.pytorch.core.LightningModule",
     "lightning.pytorch.core.module.LightningModule",
+    "torch.jit.ScriptModule",
 })
 SEQUENTIAL = "torch.nn.Sequential"
 MODULE_LIST = "torch.nn.ModuleList"

@@ -27,6 +27,7 @@ from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
 import libcst as cst
 
 from . import layers as L
+from .arguments import call_argument
 from .constants import UNKNOWN
 
 _MAX_DEPTH = 8
@@ -344,12 +345,15 @@ class ModelAnalysis:
     # -- construction -----------------------------------------------------------
     def _call_function(self, ctx, fn: cst.FunctionDef, args: List[Any], kwargs: Dict[str, Any],
                        self_model: Optional[ClassModel], depth: int, bind_defaults: bool = True,
-                       is_method: bool = False) -> Any:
-        """Interpret a construction function; returns its (module) return value."""
+                       is_method: bool = False, closure: Optional["_Frame"] = None) -> Any:
+        """Interpret a construction function; returns its (module) return value.
+        A nested function sees its `closure` frame's names (and `self`)."""
         if depth > _MAX_DEPTH:
             return UNKNOWN_MODULE
-        consts: Dict[str, Any] = {}
-        mods: Dict[str, Any] = {}
+        consts: Dict[str, Any] = dict(closure.consts) if closure is not None else {}
+        mods: Dict[str, Any] = dict(closure.mods) if closure is not None else {}
+        if closure is not None and self_model is None:
+            self_model = closure.self_model
         positional = list(fn.params.posonly_params) + list(fn.params.params)
         if is_method or self_model is not None:
             positional = positional[1:]  # `self`
@@ -364,6 +368,8 @@ class ModelAnalysis:
                 value = ("const", ctx.constants.value(param.default))
             _bind(consts, mods, name, value)
         frame = _Frame(ctx, consts, mods, self_model)
+        if closure is not None:
+            frame.functions.update(closure.functions)
         self._exec_build(ctx, fn.body.body if isinstance(fn.body, cst.IndentedBlock) else [], frame, depth)
         if not frame.returns:
             return UNKNOWN_MODULE
@@ -383,6 +389,8 @@ class ModelAnalysis:
                 self._exec_build(ctx, stmt.body.body, frame, depth)
             elif isinstance(stmt, cst.Try):
                 self._exec_build(ctx, stmt.body.body, frame, depth)
+            elif isinstance(stmt, cst.FunctionDef):
+                frame.functions[stmt.name.value] = stmt  # a nested helper, run where it is called
 
     def _build_small(self, ctx, small: cst.CSTNode, frame: "_Frame", depth: int) -> None:
         if isinstance(small, (cst.Assign, cst.AnnAssign)):
@@ -603,10 +611,18 @@ class ModelAnalysis:
                     return self._call_function(found[0].ctx, found[1], args, kwargs, frame.self_model,
                                                depth + 1, is_method=True)
                 return UNKNOWN_MODULE
+        if isinstance(func, cst.Name) and func.value in frame.functions:
+            # A block helper defined inside `__init__` (PyTorch-GAN's
+            # `def discriminator_block(...)`): run it with the enclosing
+            # frame's names visible, as the closure sees them.
+            args, kwargs = self._call_args(ctx, call, frame, depth)
+            return self._call_function(ctx, frame.functions[func.value], args, kwargs, None, depth + 1,
+                                       closure=frame)
         if qn in ("copy.deepcopy", "copy.copy") and call.args:
             return self._eval_module(ctx, call.args[0].value, frame, depth)
-        if isinstance(func, cst.Name) and func.value in ("list", "tuple") and call.args:
-            return self._eval_module(ctx, call.args[0].value, frame, depth)
+        if isinstance(func, cst.Name) and func.value in ("list", "tuple"):
+            # `layers = list()` is `[]` (pytorch-fm); `list(blocks)` copies.
+            return self._eval_module(ctx, call.args[0].value, frame, depth) if call.args else PyList([])
         if qn is None or qn.startswith(("torch.", "builtins.", "numpy.")):
             return UNKNOWN_MODULE
         return self._call_project(ctx, call, qn, frame, depth)
@@ -807,17 +823,39 @@ class ModelAnalysis:
                 self._flow_expr(flow, element.value, depth)
             return EMPTY
         if kind is cst.BinaryOperation:
-            self._flow_expr(flow, node.left, depth)
-            self._flow_expr(flow, node.right, depth)
+            left = self._flow_expr(flow, node.left, depth)
+            right = self._flow_expr(flow, node.right, depth)
+            if isinstance(node.operator, (cst.Add, cst.Subtract)):
+                # `self.bn(shortcut + residual)`: both operands reach the BatchNorm.
+                return _union([_pass_through(t, L.SUM) for t in (left, right) if isinstance(t, Tensor)] or [EMPTY])
             return EMPTY
         if kind is cst.UnaryOperation:
             self._flow_expr(flow, node.expression, depth)
             return EMPTY
         return EMPTY
 
+    def _flow_concat(self, flow: "_Flow", call: cst.Call, depth: int) -> Any:
+        """`torch.cat([a, b], 1)`: each part keeps its channels (dim 1) or its
+        samples (dim 0); along any other dim channels mix positions, so the
+        result has no producer a rule could reason about."""
+        dim_arg = call_argument(call, 1, "dim")
+        dim = 0 if dim_arg is None else flow.ctx.constants.value(dim_arg)
+        parts = call.args[0].value
+        for arg in call.args[1:]:
+            self._flow_expr(flow, arg.value, depth)  # layers called there still connect
+        if not isinstance(parts, (cst.List, cst.Tuple)):
+            self._flow_expr(flow, parts, depth)
+            return EMPTY
+        tensors = [self._flow_expr(flow, element.value, depth) for element in parts.elements]
+        if dim not in (0, 1) or any(isinstance(e, cst.StarredElement) for e in parts.elements):
+            return EMPTY
+        return _union([_pass_through(t, L.CONCAT) for t in tensors if isinstance(t, Tensor)] or [EMPTY])
+
     def _flow_call(self, flow: "_Flow", call: cst.Call, depth: int) -> Any:
         ctx = flow.ctx
         func = call.func
+        if call.args and ctx.callee(call) in _CONCATENATE:
+            return self._flow_concat(flow, call, depth)  # evaluates its parts itself, once
         first: Tensor = EMPTY
         evaluated = []
         for arg in call.args:
@@ -910,6 +948,7 @@ class _Frame:
         self.mods = mods
         self.self_model = self_model
         self.returns: List[Any] = []
+        self.functions: Dict[str, cst.FunctionDef] = {}  # functions defined in this body
 
     def containers(self) -> List[Any]:
         found = [v for v in self.mods.values() if isinstance(v, (PyList, ModList, Seq))]
@@ -951,6 +990,9 @@ def _freeze(value: Any) -> Any:
 
 def _is_self_attr(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self"
+
+
+_CONCATENATE = frozenset({"torch.cat", "torch.concat", "torch.concatenate"})
 
 
 def _pass_through(tensor: Tensor, category: str) -> Tensor:

@@ -10,7 +10,9 @@ from ._edges import describe_location, primary_location
 from .base import FixSpec, Report, Rule
 
 # Only reshapes keep "directly": an activation between them makes the bias matter.
-_ALLOWED = {L.RESHAPE, L.IDENTITY}
+# A bias stays a per-channel constant through a sum (`bn(conv(x) + shortcut)`)
+# and a channel concatenation, so BatchNorm still cancels it.
+_ALLOWED = {L.RESHAPE, L.IDENTITY, L.SUM, L.CONCAT}
 
 
 def bias_false_fix(call: cst.Call, kind: str) -> FixSpec:

@@ -1,0 +1,196 @@
+"""Model-structure idioms found in real repositories (docs/evaluation.md), each
+reduced to a few lines, with a twin that must stay quiet."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import dedent, expected_lines, lines_of, lint_code
+
+FLAGGED = {
+    # PyTorch-GAN dcgan.py and 6 siblings: a block helper nested in __init__.
+    "nested_helper_dropout_then_bn": ("HPL001", """
+        import torch.nn as nn
+
+        class Discriminator(nn.Module):
+            def __init__(self, channels=1):
+                super().__init__()
+
+                def block(cin, cout, bn=True):
+                    layers = [nn.Conv2d(cin, cout, 3, 2, 1, bias=False), nn.LeakyReLU(0.2), nn.Dropout2d(0.25)]  # <- HPL001
+                    if bn:
+                        layers.append(nn.BatchNorm2d(cout, 0.8))
+                    return layers
+
+                self.model = nn.Sequential(*block(channels, 16, bn=False), *block(16, 32))
+
+            def forward(self, img):
+                return self.model(img)
+        """),
+    # PyTorch-GAN gan.py and Lightning's basic GAN: nested helper, Linear then BN.
+    "nested_helper_linear_then_bn": ("HPL002", """
+        from torch import nn
+
+        class Generator(nn.Module):
+            def __init__(self, latent_dim=100):
+                super().__init__()
+                def block(in_feat, out_feat, normalize=True):
+                    layers = [nn.Linear(in_feat, out_feat)]  # <- HPL002
+                    if normalize:
+                        layers.append(nn.BatchNorm1d(out_feat, 0.8))
+                    layers.append(nn.LeakyReLU(0.2, inplace=True))
+                    return layers
+                self.model = nn.Sequential(*block(latent_dim, 128, normalize=False), *block(128, 256))
+
+            def forward(self, z):
+                return self.model(z)
+        """),
+    # A nested helper that reads a name of the enclosing __init__ (its closure).
+    "nested_helper_closure": ("HPL002", """
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self, width=8):
+                super().__init__()
+                use_bn = True
+                def conv(cin):
+                    return [nn.Conv2d(cin, width, 3), nn.BatchNorm2d(width)] if use_bn else [nn.Conv2d(cin, width, 3)]  # <- HPL002
+                self.body = nn.Sequential(*conv(3))
+
+            def forward(self, x):
+                return self.body(x)
+        """),
+    # pytorch-fm layer.py: `layers = list()`.
+    "list_call_builder": ("HPL002", """
+        import torch
+
+        class MLP(torch.nn.Module):
+            def __init__(self, input_dim, dims):
+                super().__init__()
+                layers = list()
+                for d in dims:
+                    layers.append(torch.nn.Linear(input_dim, d))  # <- HPL002
+                    layers.append(torch.nn.BatchNorm1d(d))
+                    input_dim = d
+                self.mlp = torch.nn.Sequential(*layers)
+
+            def forward(self, x):
+                return self.mlp(x)
+        """),
+    # pytorch-cifar100 stochasticdepth.py: a torch.jit.ScriptModule block.
+    "script_module": ("HPL002", """
+        import torch
+        import torch.nn as nn
+
+        class Block(torch.jit.ScriptModule):
+            def __init__(self, cin, cout):
+                super().__init__()
+                self.residual = nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout))  # <- HPL002
+
+            @torch.jit.script_method
+            def forward(self, x):
+                return self.residual(x) + x
+        """),
+    # pytorch-cifar100 inceptionv4.py: BatchNorm of a sum of two biased convs.
+    "bn_of_a_sum": ("HPL002", """
+        import torch.nn as nn
+
+        class Reduction(nn.Module):
+            def __init__(self, cin, cout):
+                super().__init__()
+                self.a = nn.Conv2d(cin, cout, kernel_size=1)  # <- HPL002
+                self.b = nn.Conv2d(cin, cout, kernel_size=1)  # <- HPL002
+                self.bn = nn.BatchNorm2d(cout)
+
+            def forward(self, x):
+                residual = self.a(x)
+                shortcut = self.b(x)
+                return self.bn(shortcut - residual)
+        """),
+    # pytorch-cifar100 nasnet.py: BatchNorm of a channel concatenation.
+    "bn_of_a_channel_concat": ("HPL002", """
+        import torch
+        import torch.nn as nn
+
+        class Fit(nn.Module):
+            def __init__(self, cin, cout):
+                super().__init__()
+                self.p1 = nn.Conv2d(cin, cout // 2, 1)  # <- HPL002
+                self.p2 = nn.Conv2d(cin, cout // 2, 1)  # <- HPL002
+                self.bn = nn.BatchNorm2d(cout)
+
+            def forward(self, x):
+                return self.bn(torch.cat([self.p1(x), self.p2(x)], 1))
+        """),
+}
+
+QUIET = {
+    # A sum with dropout in it is not "dropout directly before BatchNorm".
+    "dropout_through_a_sum": ("HPL001", """
+        import torch.nn as nn
+
+        class Block(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.drop = nn.Dropout(0.1)
+                self.bn = nn.BatchNorm1d(8)
+
+            def forward(self, x, y):
+                return self.bn(self.drop(x) + y)
+        """),
+    # Concatenated along a spatial dim, channels mix positions: the bias is not cancelled.
+    "concat_along_width": ("HPL002", """
+        import torch
+        import torch.nn as nn
+
+        class Fit(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.p1 = nn.Conv2d(3, 8, 1)
+                self.p2 = nn.Conv2d(3, 8, 1)
+                self.bn = nn.BatchNorm2d(8)
+
+            def forward(self, x):
+                return self.bn(torch.cat([self.p1(x), self.p2(x)], dim=3))
+        """),
+    # A product is not a per-channel constant shift.
+    "bn_of_a_product": ("HPL002", """
+        import torch.nn as nn
+
+        class Gate(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = nn.Conv2d(3, 8, 1)
+                self.bn = nn.BatchNorm2d(8)
+
+            def forward(self, x, g):
+                return self.bn(self.a(x) * g)
+        """),
+    # The nested helper's layers have no bias: nothing to report.
+    "nested_helper_bias_false": ("HPL002", """
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                def block(cin, cout):
+                    return [nn.Conv2d(cin, cout, 3, bias=False), nn.BatchNorm2d(cout)]
+                self.body = nn.Sequential(*block(3, 8))
+
+            def forward(self, x):
+                return self.body(x)
+        """),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLAGGED))
+def test_flagged_where_marked(tmp_path, name):
+    rule, code = FLAGGED[name]
+    findings = lint_code(tmp_path, code, select=[rule])
+    assert lines_of(findings, rule) == expected_lines(code, rule), findings
+
+
+@pytest.mark.parametrize("name", sorted(QUIET))
+def test_quiet(tmp_path, name):
+    rule, code = QUIET[name]
+    assert lint_code(tmp_path, dedent(code), select=[rule]) == []
