@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import functools
 import re
-import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
-from .findings import Severity
 from ._toml import tomllib
+from .findings import Severity
 
 DOCS_BASE_URL = "https://github.com/hplint/hplint/blob/main/rules/"
 
@@ -32,10 +31,6 @@ class RuleOption:
     name: str
     default: Any
     description: str
-
-    @property
-    def type_name(self) -> str:
-        return _type_name(self.default)
 
 
 @dataclass(frozen=True)
@@ -68,23 +63,6 @@ class RuleDoc:
 
     def format_message(self, **fields: Any) -> str:
         return self.message.format(**fields)
-
-    def message_fields(self) -> List[str]:
-        return [f for _, f, _, _ in string.Formatter().parse(self.message) if f]
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return type(value).__name__
 
 
 def _first_code_block(text: str) -> str:

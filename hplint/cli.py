@@ -121,7 +121,6 @@ def resolve_config(args, start: Optional[Path]) -> Config:
 def cmd_check(args) -> int:
     from .discovery import discover
     from .engine import Linter
-    from .report import render
 
     paths: List[Path] = args.paths or [Path(".")]
     reading_stdin = len(paths) == 1 and str(paths[0]) == "-"

@@ -13,21 +13,21 @@ import traceback
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import libcst as cst
 
 from .analysis.incremental import IncrementalParser
 from .analysis.module import ModuleContext
-from .analysis.project import ProjectIndex, module_name_for
+from .analysis.project import ProjectIndex
 from .analysis.source import SourceError, decode_source, parse_source
 from .catalogue import RuleDoc, load_catalogue
 from .config import Config
 from .findings import FileResult, Finding, Fix, RelatedLocation, Severity, Span, TextEdit
+from .probe.store import annotate as annotate_with_probe
 from .rules import all_rules
 from .rules.base import FixSpec, Report
 from .suppression import apply_suppressions, parse_suppressions
-from .probe.store import annotate as annotate_with_probe
 
 log = logging.getLogger("hplint")
 
@@ -93,10 +93,6 @@ class Linter:
                 return self.source_error_result(shown, tree, text)
         ctx = self.context(text, tree, Path(path), top_lines, positions, index)
         return self.lint_context(ctx, shown)
-
-    def forget(self, path: Path) -> None:
-        """Drop the incremental state of a document the editor closed."""
-        self._parsers.pop(os.path.abspath(path), None)
 
     def context(self, text: str, tree: cst.Module, path: Path, top_lines=None, positions=None,
                 index=None) -> ModuleContext:

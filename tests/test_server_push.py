@@ -13,9 +13,23 @@ from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient, client_capabilities
 
 from hplint.catalogue import load_catalogue
+
 from server_helpers import (
-    SERVER, CountingDict, apply_workspace_edit, close_doc, code_actions, codes, diagnostics_where,
-    has_codes, open_doc, position_of, replace_all, uri_of, utf16_len, wait_for, write,
+    SERVER,
+    CountingDict,
+    apply_workspace_edit,
+    close_doc,
+    code_actions,
+    codes,
+    diagnostics_where,
+    has_codes,
+    open_doc,
+    position_of,
+    replace_all,
+    uri_of,
+    utf16_len,
+    wait_for,
+    write,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
