@@ -1,12 +1,12 @@
 """End to end: the real `pre-commit` installs hplint's hooks from this
 repository (`.pre-commit-hooks.yaml`) and runs them on a throwaway repo.
 
-`pre-commit try-repo` uses the hook repository's HEAD plus tracked
-modifications, never untracked files. So that the test sees exactly this
-working tree (in a fresh CI clone and in a dirty checkout alike), the
-tracked and non-ignored files are copied into a temporary repository and
-committed there; `try-repo` then builds the hook environment from it (pip
-from the package index, ~10 s cold).
+pre-commit installs a hook repository from a git revision, never from
+untracked files. So that the test sees exactly this working tree (in a fresh
+CI clone and in a dirty checkout alike), the tracked and non-ignored files are
+copied into a temporary repository and committed there; a work repository's
+`.pre-commit-config.yaml` pins that commit, and pre-commit builds the hook
+environment from it once (pip from the package index, ~10 s cold).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("pre_commit")
+# One worker builds the hook environment; the other tests of the module reuse it.
+pytestmark = pytest.mark.xdist_group("precommit")
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = "import torch.nn as nn\n\nblock = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))\n"
@@ -64,14 +66,21 @@ def setup(tmp_path_factory):
     _git(work, env, "init", "-q")
     for name, text in (("bad.py", BAD), ("good.py", GOOD), ("fixme.py", BAD)):
         (work / name).write_text(text)
+    # A pinned configuration (not `try-repo`, which clones and builds a new
+    # hook environment on every call): pre-commit builds the environment once
+    # per repository and revision, and every test reuses it.
+    rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=hooks_repo, env=env, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    (work / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {hooks_repo}\n    rev: {rev}\n    hooks:\n      - id: hplint\n      - id: hplint-fix\n")
     _git(work, env, "add", "-A")
     return hooks_repo, work, env
 
 
 def try_repo(setup, hook: str, name: str) -> subprocess.CompletedProcess:
-    hooks_repo, work, env = setup
+    _, work, env = setup
     return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(hooks_repo), hook, "--files", name],
+        [sys.executable, "-m", "pre_commit", "run", hook, "--files", name],
         cwd=work, env=env, capture_output=True, text=True, timeout=600)
 
 

@@ -1,6 +1,7 @@
 """A CNN block with biased layers feeding BatchNorm (HPL002)."""
 import torch.nn as nn
-from torch.nn import Conv2d as C, BatchNorm2d
+from torch.nn import BatchNorm2d
+from torch.nn import Conv2d as C
 
 
 class Block(nn.Module):
