@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
+import needs
 
-pytest.importorskip("flake8")
+needs.module("flake8", "pip install -e '.[dev]'")
 
 SOURCE = """\
 import torch.nn as nn

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("pre_commit")
+import needs
+
+needs.module("pre_commit", "pip install -e '.[dev]'")
 # One worker builds the hook environment; the other tests of the module reuse it.
 pytestmark = pytest.mark.xdist_group("precommit")
 
@@ -45,8 +47,7 @@ def _git(cwd: Path, env: dict, *args: str) -> None:
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed")
+    needs.program("git", "apt-get install -y git")
     tmp = tmp_path_factory.mktemp("precommit")
     env = _env(tmp)
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("torch")
+import needs
+
+needs.module("torch", "make venv installs the CPU build")
 
 from hplint.cli import main
 from hplint.probe.session import run_probe
