@@ -324,7 +324,7 @@ def _parse_comment(
                 out.append(Directive(NOQA, (), line, line, span, body, blanket=True))
                 continue
             ours = [t for t in tokens if t.upper().startswith("HPL") or _KEBAB.match(t)]
-            # `# noqa: E501` names only other tools' codes: it does not touch hplint.
+            # A noqa comment naming only other tools' codes (E501) does not touch hplint.
             if ours:
                 out.append(Directive(NOQA, _dedupe(ours), line, line, span, body))
     return out

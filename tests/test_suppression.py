@@ -139,7 +139,7 @@ def test_code_lists(comment, codes):
 def test_several_directives_share_a_comment():
     text = "x = 1  # noqa: E501  # hplint: disable=HPL001  # type: ignore\n"
     ds = parse_suppressions(text).directives
-    # `# noqa: E501` names only another tool's code: no hplint directive at all.
+    # A noqa comment naming only another tool's code (E501): no hplint directive at all.
     assert [(d.kind, d.codes) for d in ds] == [(LINE, ("HPL001",))]
     assert ds[0].span.start_col == text.index("# hplint") + 1
     assert ds[0].text == "# hplint: disable=HPL001"
@@ -211,13 +211,13 @@ def test_comments_found_in_code_the_tokenizer_rejects():
     assert [(d.kind, d.codes, d.line) for d in ds] == [
         (LINE, ("HPL001",), 2),
         (NOQA, ("HPL002",), 3),
-        (NOQA, ("HPL001",), 4),  # the quoted '# noqa: HPL007' is not a comment
+        (NOQA, ("HPL001",), 4),  # the quoted noqa text is not a comment
         (NOQA, (), 5),
     ]
     assert ds[2].span.start_col == text.splitlines()[3].index("# noqa: HPL001") + 1
 
 
-# Each line ends in the one real comment, `# noqa: HPL001`.
+# Each line ends in the one real comment, a noqa for HPL001.
 STRINGS_WITH_HASHES = [
     r"""x = "#" + '#'  # noqa: HPL001""",
     r"""x = "\"# noqa: HPL007"  # noqa: HPL001""",
