@@ -43,7 +43,7 @@ neovim:
 	  || echo "neovim could not be installed: tests/test_neovim.py will be skipped"
 
 test-python: venv
-	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadgroup --durations=10
+	$(BIN)/python -m pytest -q -n $(JOBS) --durations=10
 
 # The VS Code extension: type-check, lint, unit tests, and the .vsix package.
 # Without Node.js: one line saying so (outside CI), a failure in CI.

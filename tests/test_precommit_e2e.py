@@ -22,8 +22,6 @@ import pytest
 import needs
 
 needs.module("pre_commit", "pip install -e '.[dev]'")
-# One worker builds the hook environment; the other tests of the module reuse it.
-pytestmark = pytest.mark.xdist_group("precommit")
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = "import torch.nn as nn\n\nblock = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))\n"
@@ -85,21 +83,19 @@ def try_repo(setup, hook: str, name: str) -> subprocess.CompletedProcess:
         cwd=work, env=env, capture_output=True, text=True, timeout=600)
 
 
-def test_hook_fails_on_an_anti_pattern_and_shows_the_message(setup):
+def test_hooks_fail_pass_and_fix(setup):
+    """One test, so the hook environment is built once (pytest-xdist would send
+    separate tests to separate workers, each building its own)."""
+    _, work, _ = setup
     proc = try_repo(setup, "hplint", "bad.py")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "bad.py:3:23: HPL002 [bias-before-batchnorm] Conv2d has a bias but feeds BatchNorm2d" in proc.stdout
     assert "Failed" in proc.stdout
 
-
-def test_hook_passes_a_clean_file(setup):
     proc = try_repo(setup, "hplint", "good.py")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Passed" in proc.stdout
 
-
-def test_fix_hook_rewrites_the_file(setup):
-    _, work, _ = setup
     proc = try_repo(setup, "hplint-fix", "fixme.py")
     assert proc.returncode == 1  # pre-commit fails a hook that modified files
     assert "files were modified by this hook" in proc.stdout
