@@ -46,13 +46,15 @@ test-python: venv
 	$(BIN)/python -m pytest -q -n $(JOBS) --durations=10
 
 # The VS Code extension: type-check, lint, unit tests, and the .vsix package.
+# `npm ci` only when package-lock.json is newer than the installed tree.
 # Without Node.js: one line saying so (outside CI), a failure in CI.
 test-extension:
 	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
 	  if [ -n "$(IN_CI)" ]; then echo "CI=$(CI) and Node.js (node, npm) is not installed: the VS Code extension cannot be checked" >&2; exit 1; fi; \
 	  echo "SKIPPED: the VS Code extension's checks (Node.js is not installed: https://nodejs.org, or apt-get install -y nodejs npm)"; \
 	else \
-	  cd vscode-extension && npm ci --no-audit --no-fund && npm run typecheck && npm run lint \
+	  cd vscode-extension && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } \
+	    && npm run typecheck && npm run lint \
 	    && HPLINT_PYTHON=$(abspath $(BIN)/python) npm test && npm run package; \
 	fi
 
