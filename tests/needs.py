@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
+import sys
 from types import ModuleType
 from typing import Optional
 
@@ -17,8 +18,15 @@ import pytest
 IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
+def _caller() -> str:
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_filename == __file__:
+        frame = frame.f_back
+    return f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+
+
 def missing(what: str, how: str, module_level: bool = False) -> None:
-    message = f"{what} is not available ({how})"
+    message = f"{_caller()} needs {what}, which is not available ({how})"
     if IN_CI:
         pytest.fail(f"CI=true and {message}: `make test` must provide it", pytrace=False)
     pytest.skip(message, allow_module_level=module_level)
