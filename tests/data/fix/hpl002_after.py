@@ -1,7 +1,6 @@
 """A CNN block with biased layers feeding BatchNorm (HPL002)."""
 import torch.nn as nn
-from torch.nn import BatchNorm2d
-from torch.nn import Conv2d as C
+from torch.nn import Conv2d as C, BatchNorm2d
 
 
 class Block(nn.Module):
