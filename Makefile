@@ -4,7 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv neovim demo test test-python test-extension extension e2e-vscode bench fuzz clean
+.PHONY: venv neovim demo lint test test-python test-extension extension e2e-vscode bench fuzz clean
+
+# pytest-xdist workers for `make test` (auto: one per core).
+JOBS ?= auto
+# CI=true: a test or check that needs a missing program fails instead of skipping.
+IN_CI = $(filter-out 0 false no,$(CI))
 
 # torch is pinned: 2.13.0 is the CPU build these machines carry; any other
 # version pulls gigabytes of CUDA packages.
@@ -23,7 +28,12 @@ demo: venv
 	@echo "== hplint probe examples/probe_demo.py (a short instrumented run on CPU) =="
 	$(BIN)/hplint probe examples/probe_demo.py --steps 20 --device cpu --no-save
 
-test: venv neovim test-python test-extension
+test: venv neovim lint test-python test-extension
+
+# The project checks itself: ruff (pyflakes, import order, bugbear) and mypy.
+lint: venv
+	$(BIN)/ruff check --no-cache hplint tests bench
+	$(BIN)/mypy --no-incremental
 
 # A real editor as LSP client for tests/test_neovim.py: Debian's neovim when we
 # can install it (root + apt); otherwise that test is skipped with its reason.
@@ -33,11 +43,20 @@ neovim:
 	  || echo "neovim could not be installed: tests/test_neovim.py will be skipped"
 
 test-python: venv
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(JOBS) --durations=10
 
-# The VS Code extension: type-check, unit tests, and the .vsix package.
+# The VS Code extension: type-check, lint, unit tests, and the .vsix package.
+# `npm ci` only when package-lock.json is newer than the installed tree.
+# Without Node.js: one line saying so (outside CI), a failure in CI.
 test-extension:
-	cd vscode-extension && npm ci --no-audit --no-fund && npm run typecheck && npm test && npm run package
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+	  if [ -n "$(IN_CI)" ]; then echo "CI=$(CI) and Node.js (node, npm) is not installed: the VS Code extension cannot be checked" >&2; exit 1; fi; \
+	  echo "SKIPPED: the VS Code extension's checks (Node.js is not installed: https://nodejs.org, or apt-get install -y nodejs npm)"; \
+	else \
+	  cd vscode-extension && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } \
+	    && npm run typecheck && npm run lint \
+	    && HPLINT_PYTHON=$(abspath $(BIN)/python) npm test && npm run package; \
+	fi
 
 extension: test-extension
 

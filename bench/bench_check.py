@@ -15,7 +15,6 @@ import argparse
 import importlib.util
 import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,8 +31,8 @@ def torch_sources() -> Path:
 
 
 def corpus_files(root: Path, limit: int | None) -> list[Path]:
-    from hplint.discovery import discover
     from hplint.config import Config
+    from hplint.discovery import discover
 
     files, _ = discover([root], Config())
     return files[:limit] if limit else files

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import functools
 import re
-import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
-from .findings import Severity
 from ._toml import tomllib
+from .findings import Severity
 
 DOCS_BASE_URL = "https://github.com/hplint/hplint/blob/main/rules/"
 
@@ -41,11 +40,6 @@ class RuleOption:
     minimum: Optional[float] = None
     maximum: Optional[float] = None
     min_exclusive: bool = False
-
-    @property
-    def type_name(self) -> str:
-        base = _type_name(self.default)
-        return f"array of {self.items}s" if base == "array" and self.items else base
 
     def bounds_text(self) -> str:
         """ "> 0", ">= 1 and <= 100", or "" when unbounded."""
@@ -93,9 +87,6 @@ class RuleDoc:
     def format_message(self, **fields: Any) -> str:
         return self.message.format(**fields)
 
-    def message_fields(self) -> List[str]:
-        return [f for _, f, _, _ in string.Formatter().parse(self.message) if f]
-
 
 _ITEM_TYPES = ("number", "string", "pair")
 
@@ -109,20 +100,6 @@ def _rule_option(name: str, spec: Dict[str, Any]) -> RuleOption:
         low, exclusive = spec["min-exclusive"], True
     return RuleOption(name, spec.get("default"), spec.get("description", ""), items=items,
                       minimum=low, maximum=spec.get("max"), min_exclusive=exclusive)
-
-
-def _type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return type(value).__name__
 
 
 def _first_code_block(text: str) -> str:

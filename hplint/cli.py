@@ -7,6 +7,7 @@ internal error.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ from .findings import FileResult, Severity
 from .report import FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-_log_handler = None  # the handler main() installed on the "hplint" logger
+_log_handler: Optional["logging.Handler"] = None  # the handler main() installed on the "hplint" logger
 
 
 def _add_selection(p: argparse.ArgumentParser) -> None:
@@ -104,8 +105,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         _silence_stdout()
         return EXIT_OK
     except Exception as exc:  # a bug in hplint: one clear line, the traceback with --verbose
-        import logging
-
         logging.getLogger("hplint").debug("internal error", exc_info=True)
         reason = str(exc).splitlines()[0] if str(exc) else ""
         print(f"hplint: internal error: {type(exc).__name__}: {reason}", file=sys.stderr)
@@ -118,19 +117,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def _configure_logging(verbose: bool) -> None:
     """Library code logs under "hplint"; the command line shows those records
     only with --verbose (the server configures its own logging)."""
-    import logging
-
     global _log_handler
     logger = logging.getLogger("hplint")
+    handler: logging.Handler
     if _log_handler is not None:  # main() called again in one process (tests, embedding)
         logger.removeHandler(_log_handler)
     if verbose:
-        _log_handler = logging.StreamHandler(sys.stderr)
-        _log_handler.setFormatter(logging.Formatter("hplint: %(levelname)s %(name)s: %(message)s"))
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("hplint: %(levelname)s %(name)s: %(message)s"))
         logger.setLevel(logging.DEBUG)
     else:
-        _log_handler = logging.NullHandler()  # keeps logging's last-resort printer quiet
-    logger.addHandler(_log_handler)
+        handler = logging.NullHandler()  # keeps logging's last-resort printer quiet
+    logger.addHandler(handler)
+    _log_handler = handler
 
 
 def _silence_stdout() -> None:
@@ -178,7 +177,6 @@ def resolve_config(args, start: Optional[Path]) -> Config:
 def cmd_check(args) -> int:
     from .discovery import discover
     from .engine import Linter
-    from .report import render
 
     paths: List[Path] = args.paths or [Path(".")]
     reading_stdin = len(paths) == 1 and str(paths[0]) == "-"

@@ -530,9 +530,9 @@ def _read_toml(path: Path) -> Dict[str, Any]:
                 file, None, f"invalid TOML at line {line} (end of file): {reason}", line=line
             ) from None
         m = _TOML_LINE.search(raw)
-        line = int(m.group(1)) if m else None
-        where = f" at line {line}" if line else ""
-        raise ConfigError(file, None, f"invalid TOML{where}: {raw}", line=line) from None
+        at_line: Optional[int] = int(m.group(1)) if m else None
+        where = f" at line {at_line}" if at_line else ""
+        raise ConfigError(file, None, f"invalid TOML{where}: {raw}", line=at_line) from None
 
 
 def _is_pyproject(path: Path) -> bool:

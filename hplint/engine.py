@@ -14,22 +14,21 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import libcst as cst
 
-from .analysis.incremental import IncrementalParser
+from .analysis.incremental import IncrementalParser, statement_lines
 from .analysis.module import ModuleContext
-from .analysis.project import ProjectIndex, module_name_for
-from .analysis.incremental import statement_lines
+from .analysis.project import ProjectIndex
 from .analysis.source import SourceError, decode_source, parse_checked
 from .catalogue import RuleDoc, load_catalogue
 from .config import Config
 from .findings import FileResult, Finding, Fix, RelatedLocation, Severity, Span, TextEdit
+from .probe.store import annotate as annotate_with_probe
 from .rules import all_rules
 from .rules.base import FixSpec, Report
 from .suppression import apply_suppressions, parse_suppressions
-from .probe.store import annotate as annotate_with_probe
 
 log = logging.getLogger("hplint")
 

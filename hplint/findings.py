@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from dataclasses import dataclass, field, replace
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 
 class Severity(enum.IntEnum):
@@ -77,6 +77,10 @@ class RelatedLocation:
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem a rule found: its rule (`code`, `name`), severity, message,
+    where it is (`path` as displayed, `span` 1-based in code points), an
+    optional `fix`, and related locations (e.g. the BatchNorm a dropout feeds)."""
+
     code: str
     name: str
     severity: Severity
@@ -114,8 +118,8 @@ class FileResult:
     """What linting one file produced."""
 
     path: str
-    findings: list = field(default_factory=list)
+    findings: List[Finding] = field(default_factory=list)
     # The text that was linted, kept for fixes and diffs.
     source: Optional[str] = None
     # Internal errors (a rule that crashed): logged, the run exits 2, other rules still ran.
-    errors: list = field(default_factory=list)
+    errors: List[str] = field(default_factory=list)

@@ -24,9 +24,7 @@ become `HPL100 unused-suppression` findings, so stale comments do not pile up.
 from __future__ import annotations
 
 import bisect
-import io
 import re
-import tokenize
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
 
@@ -97,7 +95,12 @@ class Suppressions:
 
 # One regex pass finds comments while skipping string literals (triple-quoted
 # first, then single-line ones). It runs at C speed; the `tokenize` module costs
-# ~20x more and suppression lookup must stay cheap on large files.
+# ~20x more and suppression lookup must stay cheap on large files. f-strings
+# (and t-strings) go through `_skip_fstring`: since PEP 701 a replacement field
+# may hold any expression, quotes of the enclosing string included
+# (`f"{"#"}"`), so no regular expression can find where one ends. Code the
+# tokenizer would reject is scanned too: an unterminated string does not hide
+# the comments after it.
 _LEXER = re.compile(
     r'"""(?:\\.|[^\\])*?"""'
     r"|'''(?:\\.|[^\\])*?'''"
@@ -106,59 +109,141 @@ _LEXER = re.compile(
     r"|(?P<comment>#[^\r\n]*)",
     re.S,
 )
+_PREFIX = "bBrRuUfFtT"
+# Inside a replacement field: a string literal (with its prefix), a comment, a
+# bracket, the `:` of a format spec.
+_FIELD_SPECIAL = re.compile(r"""(?<![\w.])[bBrRuUfFtT]{1,2}(?=["'])|["'#()\[\]{}:]""")
+_END_OF_LINE = NEWLINE
+_LITERAL_SPECIAL = {q: re.compile(r"[\\{}\r\n]|" + re.escape(q)) for q in ('"', "'", '"""', "'''")}
 
 
-def _comments_by_tokenize(text: str) -> Tuple[List[Tuple[int, int, str]], int, bool]:
-    """(line, 0-based column, comment text) for every comment that mentions a
-    directive, the last line scanned, and whether the scan finished."""
+def _line_end(text: str, pos: int) -> int:
+    m = _END_OF_LINE.search(text, pos)
+    return m.start() if m else len(text)
+
+
+def _skip_string(text: str, start: int) -> int:
+    """End of the string literal whose prefix or opening quote is at `start`."""
+    end = start
+    while text[end] in _PREFIX:
+        end += 1
+    prefix = text[start:end]
+    quote = text[end : end + 3] if text[end : end + 3] in ('"""', "'''") else text[end]
+    if any(c in "fFtT" for c in prefix):
+        return _skip_fstring(text, end + len(quote), quote)
+    pos, n = end + len(quote), len(text)
+    while pos < n:
+        if text[pos] == "\\":
+            pos += 2
+        elif text.startswith(quote, pos):
+            return pos + len(quote)
+        elif text[pos] in "\r\n" and len(quote) == 1:
+            return pos  # unterminated: the tokenizer stops at the line end too
+        else:
+            pos += 1
+    return n
+
+
+def _skip_fstring(text: str, pos: int, quote: str) -> int:
+    """End of an f-string (or t-string) whose body starts at `pos`: its
+    replacement fields, the strings nested in them and format specs included.
+    An unterminated one ends at the end of its first line (code being typed),
+    so the comments after it are still found.
+
+    Comments inside a multi-line replacement field are skipped, not reported."""
+    first_line_end = _line_end(text, pos)
+    literal = _LITERAL_SPECIAL[quote]
+    # What is open, innermost last: "s" the string's literal text, "spec" a
+    # format spec, "f" a replacement field's expression, or a bracket in one.
+    stack = ["s"]
+    while stack:
+        top = stack[-1]
+        if top in ("s", "spec"):
+            m = literal.search(text, pos)
+            if m is None:
+                break
+            pos = m.start()
+            ch = text[pos]
+            if ch == "\\":
+                pos += 2
+            elif text.startswith(quote, pos):
+                return pos + len(quote)  # in a spec an error, where the tokenizer stops too
+            elif ch == "{":
+                if top == "s" and text.startswith("{{", pos):
+                    pos += 2
+                else:
+                    stack.append("f")
+                    pos += 1
+            elif ch == "}":
+                if top == "spec":
+                    del stack[-2:]  # the spec and its field
+                    pos += 1
+                else:
+                    pos += 2 if text.startswith("}}", pos) else 1
+            elif len(quote) == 1 and len(stack) == 1:
+                return pos  # a line end in a single-quoted f-string's text: unterminated
+            else:
+                pos += 1
+            continue
+        m = _FIELD_SPECIAL.search(text, pos)
+        if m is None:
+            break
+        pos = m.start()
+        ch = text[pos]
+        if ch in _PREFIX or ch in "\"'":
+            pos = _skip_string(text, pos)
+        elif ch == "#":
+            pos = _line_end(text, pos)
+        elif ch in "([{":
+            stack.append(ch)
+            pos += 1
+        elif ch in ")]}":
+            stack.pop()  # a bracket, or (for `}`) the field itself
+            pos += 1
+        elif top == "f":  # `:` at the field's top level: its format spec
+            stack.append("spec")
+            pos += 1
+        else:  # `:` inside brackets: a slice, a dict, a lambda
+            pos += 1
+    return first_line_end
+
+
+def _fstring_prefix(text: str, quote_at: int) -> bool:
+    """Whether the string literal opening at `quote_at` is an f- or t-string."""
+    start = quote_at
+    while start > 0 and quote_at - start < 2 and text[start - 1] in _PREFIX:
+        start -= 1
+    if start == quote_at or (start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_.")):
+        return False
+    return any(c in "fFtT" for c in text[start:quote_at])
+
+
+def _comments(text: str) -> List[Tuple[int, int, str]]:
+    """(line, 0-based column, comment text) for every comment that mentions a directive."""
     out: List[Tuple[int, int, str]] = []
-    starts: Optional[List[int]] = None
-    for match in _LEXER.finditer(text):
+    starts: Optional[List[int]] = None  # line starts, as Python counts lines (\r\n, \r, \n)
+    pos = 0
+    search = _LEXER.search
+    while True:
+        match = search(text, pos)
+        if match is None:
+            return out
+        start = match.start()
         comment = match.group("comment")
-        if comment is None or not _GATE.search(comment):
+        if comment is None:
+            if start and text[start - 1] in _PREFIX and _fstring_prefix(text, start):
+                quote = text[start : start + 3] if text.startswith(text[start] * 3, start) else text[start]
+                pos = _skip_fstring(text, start + len(quote), quote)
+            else:
+                pos = match.end()
+            continue
+        pos = match.end()
+        if not _GATE.search(comment):
             continue
         if starts is None:
             starts = line_starts(text)
-        start = match.start()
         line = bisect.bisect_right(starts, start)
         out.append((line, start - starts[line - 1], comment))
-    return out, len(NEWLINE.findall(text)) + 1, True
-
-
-def _comment_start(line: str) -> Optional[int]:
-    """Column of the first `#` outside a single-line string literal, best effort."""
-    quote: Optional[str] = None
-    i = 0
-    n = len(line)
-    while i < n:
-        ch = line[i]
-        if quote:
-            if ch == "\\":
-                i += 2
-                continue
-            if line.startswith(quote, i):
-                i += len(quote)
-                quote = None
-                continue
-        elif ch == "#":
-            return i
-        elif ch in "'\"":
-            quote = line[i : i + 3] if line[i : i + 3] in ("'''", '"""') else ch
-            i += len(quote)
-            continue
-        i += 1
-    return None
-
-
-def _comments_by_regex(lines: List[str], after: int) -> List[Tuple[int, int, str]]:
-    out = []
-    for number, line in enumerate(lines, start=1):
-        if number <= after or not _GATE.search(line):
-            continue
-        col = _comment_start(line)
-        if col is not None:
-            out.append((number, col, line[col:].rstrip("\r\n")))
-    return out
 
 
 # --------------------------------------------------------------------------- parsing directives
@@ -233,7 +318,7 @@ def _parse_comment(
         else:
             assert m_n is not None
             rest = segment[m_n.end():]
-            tokens: List[str] = []
+            tokens = []
             if m_n.group("colon"):
                 m_first = re.match(_TOKEN, rest)
                 if m_first:
@@ -242,7 +327,7 @@ def _parse_comment(
                 out.append(Directive(NOQA, (), line, line, span, body, blanket=True))
                 continue
             ours = [t for t in tokens if t.upper().startswith("HPL") or _KEBAB.match(t)]
-            # `# noqa: E501` names only other tools' codes: it does not touch hplint.
+            # A noqa comment naming only other tools' codes (E501) does not touch hplint.
             if ours:
                 out.append(Directive(NOQA, _dedupe(ours), line, line, span, body))
     return out
@@ -261,15 +346,9 @@ def parse_suppressions(text: str) -> Suppressions:
     if not _GATE.search(text):
         return Suppressions()
     lines = split_lines(text)
-    comments, last, finished = _comments_by_tokenize(text)
-    if not finished:
-        # Keep what the tokenizer saw before it failed (its last line may be
-        # incomplete), read the rest with the line scanner.
-        comments = [c for c in comments if c[0] < last] + _comments_by_regex(lines, last - 1)
     directives: List[Directive] = []
-    for line, col0, comment in comments:
-        if _GATE.search(comment):
-            directives.extend(_parse_comment(comment, line, col0, lines))
+    for line, col0, comment in _comments(text):
+        directives.extend(_parse_comment(comment, line, col0, lines))
     return Suppressions(directives)
 
 

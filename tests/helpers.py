@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 import textwrap
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
+from hplint import fix
 from hplint.config import Config
 from hplint.engine import Linter
-from hplint.findings import Finding
+from hplint.findings import Finding, Fix, TextEdit
 
 _MARKER = re.compile(r"#\s*<-\s*(HPL\d{3})")
 
@@ -49,21 +50,12 @@ def lines_of(findings: List[Finding], rule: str) -> List[int]:
     return sorted(f.line for f in findings if f.code == rule)
 
 
-def apply_edits(text: str, edits) -> str:
-    """Apply TextEdits (1-based line/col, end exclusive) to text."""
-    lines = text.splitlines(keepends=True)
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line))
-
-    def offset(line: int, col: int) -> int:
-        if line - 1 >= len(lines):
-            return len(text)
-        return starts[line - 1] + col - 1
-
-    out = text
-    for edit in sorted(edits, key=lambda e: (e.span.start_line, e.span.start_col), reverse=True):
-        a = offset(edit.span.start_line, edit.span.start_col)
-        b = offset(edit.span.end_line, edit.span.end_col)
-        out = out[:a] + edit.new_text + out[b:]
-    return out
+def apply_edits(text: str, edits: Sequence[TextEdit]) -> str:
+    """Apply a finding's fix edits with the production code (`hplint.fix.apply_edits`,
+    what `--fix` and the language server use); all of them must apply."""
+    edits = tuple(edits)
+    if not edits:
+        return text
+    new_text, applied = fix.apply_edits(text, [Fix("under test", edits)])
+    assert applied == [0], f"the edits overlap or fall outside the text: {edits}"
+    return new_text

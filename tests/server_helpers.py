@@ -59,6 +59,7 @@ def open_doc(client, path: Path, text: Optional[str] = None, version: int = 1) -
     uri = uri_of(path)
     client.text_document_did_open(lsp.DidOpenTextDocumentParams(
         lsp.TextDocumentItem(uri=uri, language_id="python", version=version, text=text)))
+    client.__dict__.setdefault("open_uris", set()).add(uri)
     return uri
 
 
@@ -71,6 +72,50 @@ def replace_all(client, uri: str, text: str, version: int) -> None:
 
 def close_doc(client, uri: str) -> None:
     client.text_document_did_close(lsp.DidCloseTextDocumentParams(lsp.TextDocumentIdentifier(uri)))
+    client.__dict__.setdefault("open_uris", set()).discard(uri)
+
+
+def record_publications(client) -> List[lsp.PublishDiagnosticsParams]:
+    """Every textDocument/publishDiagnostics the client receives from now on,
+    in order, with its document version (`client.diagnostics` keeps only the
+    latest diagnostics per URI, without the version)."""
+    features = client.protocol.fm.features
+    method = lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS
+    original = features[method]
+    log: List[lsp.PublishDiagnosticsParams] = []
+
+    def recording(params):
+        log.append(params)
+        return original(params)
+
+    features[method] = recording
+    return log
+
+
+async def published(client, uri: str, version: Optional[int], since: int = 0,
+                    what: str = "a publication") -> lsp.PublishDiagnosticsParams:
+    """Wait for the publication of `uri` at `version` (among client.publications[since:])."""
+    def found():
+        return next((p for p in client.publications[since:] if p.uri == uri and p.version == version), None)
+
+    await wait_for(lambda: found() is not None, f"{what} of {uri} v{version}")
+    result = found()
+    assert result is not None
+    return result
+
+
+async def reset_server(client, settings: Dict) -> None:
+    """Put a shared server back into its initial state after a test: close what
+    the test left open, send the initial settings again, and forget what the
+    client received. A request answered afterwards proves the server has read
+    those notifications (it handles messages in order)."""
+    for uri in sorted(client.__dict__.get("open_uris", ())):
+        close_doc(client, uri)
+    client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams({"hplint": settings}))
+    await client.text_document_hover_async(lsp.HoverParams(
+        lsp.TextDocumentIdentifier("file:///nonexistent/barrier.py"), lsp.Position(0, 0)))
+    client.diagnostics.clear()
+    client.messages.clear()
 
 
 async def wait_for(predicate: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
@@ -116,15 +161,3 @@ async def code_actions(client, uri: str, diagnostics: Sequence[lsp.Diagnostic], 
     result = await client.text_document_code_action_async(lsp.CodeActionParams(
         lsp.TextDocumentIdentifier(uri), rng, lsp.CodeActionContext(diagnostics=list(diagnostics), only=only)))
     return [a for a in (result or []) if isinstance(a, lsp.CodeAction)]
-
-
-class CountingDict(dict):
-    """Stands in for `client.diagnostics` to count publishDiagnostics per URI."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.count: Dict[str, int] = {}
-
-    def __setitem__(self, key, value):
-        self.count[key] = self.count.get(key, 0) + 1
-        super().__setitem__(key, value)

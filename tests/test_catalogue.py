@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from hplint.catalogue import load_catalogue, parse_rule_doc, CatalogueError
+from hplint.catalogue import CatalogueError, load_catalogue, parse_rule_doc
 from hplint.config import Config
 from hplint.engine import Linter
 from hplint.rules import META_CODES, all_rules

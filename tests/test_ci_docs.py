@@ -14,7 +14,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-yaml = pytest.importorskip("yaml")
+import needs
+
+yaml = needs.module("yaml", "pip install pyyaml (pre-commit depends on it)")
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"

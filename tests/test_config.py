@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import textwrap
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from hplint.config import (
     resolve_selector,
 )
 from hplint.findings import Severity
+
+REPO = Path(__file__).resolve().parents[1]
 
 FAKE_DOCS = {
     "HPL000": ("parse-error", "error", ""),
@@ -97,32 +100,17 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-EXAMPLE = """\
-[tool.hplint]
-select = ["ALL"]            # or codes / prefixes / names
-ignore = ["HPL007"]
-extend-select = []
-exclude = ["legacy/", "*_pb2.py"]
-[tool.hplint.per-file-ignores]
-"tests/*" = ["HPL006"]
-[tool.hplint.severity]
-HPL007 = "warning"
-[tool.hplint.rules.HPL006]            # per-rule options; code or rule name
-max-batch-size = 2048
-[tool.hplint.rules.adam-non-default-hyperparameters]
-accepted-betas = [[0.5, 0.999]]
-"""
-
-
 # ----------------------------------------------------------------- the documented example
 
 
-def test_module_docstring_example_loads_exactly(tmp_path, cat):
-    # The README copies the docstring's TOML; it must stay a valid configuration.
-    doc = config_mod.__doc__
-    start = doc.index("```toml\n") + len("```toml\n")
-    snippet = doc[start : doc.index("```", start)]
-    assert snippet == EXAMPLE
+def _toml_blocks(markdown: str):
+    return re.findall(r"```toml\n(.*?)```", markdown, re.S)
+
+
+@pytest.mark.parametrize("where", ["hplint/config.py docstring", "README.md"])
+def test_documented_example_is_a_valid_configuration(tmp_path, cat, where):
+    text = config_mod.__doc__ if where.endswith("docstring") else (REPO / "README.md").read_text(encoding="utf-8")
+    (snippet,) = [b for b in _toml_blocks(text) if "[tool.hplint]" in b and "per-file-ignores" in b]
     cfg = load_config(write(tmp_path / "pyproject.toml", snippet), catalogue=cat)
     assert cfg.select == ("ALL",)
     assert cfg.ignore == ("HPL007",)
@@ -133,8 +121,9 @@ def test_module_docstring_example_loads_exactly(tmp_path, cat):
         "HPL006": {"max-batch-size": 2048},
         "HPL007": {"accepted-betas": [[0.5, 0.999]]},
     }
-    assert cfg.root == tmp_path
-    assert cfg.source == tmp_path / "pyproject.toml"
+    # What the example does, on a file: HPL007 ignored, HPL006 off under tests/.
+    assert not cfg.is_enabled("HPL007", tmp_path / "train.py") and cfg.is_enabled("HPL006", tmp_path / "train.py")
+    assert not cfg.is_enabled("HPL006", tmp_path / "tests" / "test_train.py")
 
 
 # ----------------------------------------------------------------- selectors

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-import pytest
+import needs
 
-pytest.importorskip("flake8")
+needs.module("flake8", "pip install -e '.[dev]'")
 
 SOURCE = """\
 import torch.nn as nn

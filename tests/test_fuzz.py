@@ -12,9 +12,9 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis")
 hypothesmith = pytest.importorskip("hypothesmith")
 
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
-
 from fuzz_properties import SEEDS, check_source, mutate  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 EXAMPLES = int(os.environ.get("HPLINT_FUZZ_EXAMPLES", "60"))
 COMMON = dict(deadline=None, derandomize=True, database=None,

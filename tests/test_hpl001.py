@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers import dedent, expected_lines, lines_of, lint_code, lint_files
+from helpers import expected_lines, lines_of, lint_code, lint_files
 
 POSITIVE = {
     "sequential_nn_alias": """

@@ -11,7 +11,7 @@ from hplint.config import Config
 from hplint.engine import Linter
 from hplint.findings import FixSafety
 
-from helpers import apply_edits, expected_lines, lint_code, lint_files, lines_of
+from helpers import apply_edits, expected_lines, lines_of, lint_code, lint_files
 
 RULE = "HPL003"
 

@@ -267,9 +267,10 @@ def test_fix_inserts_clipping_before_step(tmp_path):
 
 
 def test_fix_uses_option_and_unscales_amp(tmp_path):
-    from training_helpers import write
     from hplint.config import Config
     from hplint.engine import Linter
+
+    from training_helpers import write
 
     write(tmp_path, {"train.py": POSITIVE["amp_scaler"]})
     config = Config(select=("HPL005",), options={"HPL005": {"max-norm": 15.0}})

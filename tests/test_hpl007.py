@@ -2,8 +2,8 @@
 
 import pytest
 
-from hplint.config import Config
 from hplint.findings import Severity
+
 from helpers import apply_edits, dedent, expected_lines, lines_of, lint_code, lint_files
 
 POSITIVE = {

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
-import pytest
+import needs
 
-NVIM = shutil.which("nvim")
-pytestmark = pytest.mark.skipif(NVIM is None, reason="nvim is not installed (apt-get install -y neovim)")
+NVIM = needs.program("nvim", "apt-get install -y neovim; `make test` installs it when it can", module_level=True)
 
 EXAMPLE = (
     "import torch.nn as nn\n"

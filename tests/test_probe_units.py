@@ -4,7 +4,6 @@ analytic HPL003/004 shares, the sparkline, the report store and its hook in
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 

@@ -113,8 +113,30 @@ def sample(tmp_path):
 # ----------------------------------------------------------------- dispatch
 
 
-def test_formats_and_unknown_format(tmp_path):
-    assert FORMATS == ("text", "json", "sarif", "github", "rdjson")
+def _looks_like(fmt: str, out: str) -> bool:
+    """Whether `out` is a report in `fmt`, told apart from the other formats."""
+    if fmt in ("json", "sarif", "rdjson"):
+        try:
+            doc = json.loads(out)
+        except ValueError:
+            return False
+        return {"json": "summary" in doc, "sarif": doc.get("version") == "2.1.0",
+                "rdjson": "diagnostics" in doc and "source" in doc}[fmt]
+    if fmt == "github":
+        return all(line.startswith("::") for line in out.splitlines()) and "::warning " in out
+    return "HPL002 [bias-before-batchnorm]" in out and out.rstrip().splitlines()[-1].startswith("Found ")
+
+
+def test_every_format_the_cli_offers_renders_its_own_kind_of_report(sample, tmp_path, cat):
+    from hplint.cli import build_parser
+
+    assert {"text", "json", "sarif", "github", "rdjson"} <= set(FORMATS)
+    for fmt in FORMATS:
+        assert build_parser().parse_args(["check", "--output-format", fmt]).output_format == fmt
+        out = render(fmt, sample, catalogue=cat, root=tmp_path)
+        assert [other for other in FORMATS if _looks_like(other, out)] == [fmt], fmt
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["check", "--output-format", "xml"])
     with pytest.raises(ValueError, match="unknown output format 'xml'"):
         render("xml", [], root=tmp_path)
 

@@ -12,7 +12,7 @@ import pytest
 
 from hplint.cli import main
 from hplint.findings import FileResult, Finding, Severity, Span
-from hplint.review.baseline import filter_baseline, read_baseline
+from hplint.review.baseline import BaselineError, filter_baseline, read_baseline
 from hplint.review.diff_base import parse_unified_zero
 
 DATA = Path(__file__).parent / "data"
@@ -177,7 +177,7 @@ def test_bad_baseline_is_a_usage_error(repo, capsys):
     (repo / "b.json").write_text("{}")
     assert main(["check", "--baseline", "b.json", "."]) == 2
     assert "not an hplint baseline" in capsys.readouterr().err
-    with pytest.raises(Exception):
+    with pytest.raises(BaselineError, match="cannot read baseline"):
         read_baseline(repo / "missing.json")
 
 

@@ -5,19 +5,29 @@ result ids, never pushes, and asks for a refresh when a dependency changes."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
+import pytest_asyncio
 import pytest_lsp
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient, client_capabilities
 
-from server_helpers import SERVER, close_doc, codes, open_doc, replace_all, wait_for, write
+from server_helpers import (
+    SERVER,
+    close_doc,
+    codes,
+    open_doc,
+    record_publications,
+    replace_all,
+    reset_server,
+    wait_for,
+    write,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 BIAS = "import torch.nn as nn\n\nnet = nn.Sequential(nn.Linear(8, 8), nn.BatchNorm1d(8))\n"
 CLEAN = BIAS.replace("nn.Linear(8, 8)", "nn.Linear(8, 8, bias=False)")
+INIT_OPTIONS = {"select": [], "ignore": [], "severity": {}, "run": "onType", "debounce": 0}
 
 
 @pytest_lsp.fixture(scope="module", config=SERVER)
@@ -25,9 +35,16 @@ async def client(lsp_client: LanguageClient):
     caps = client_capabilities("neovim@0.10.0")
     caps.workspace.diagnostics = lsp.DiagnosticWorkspaceClientCapabilities(refresh_support=True)
     lsp_client.init_result = await lsp_client.initialize_session(lsp.InitializeParams(
-        capabilities=caps, initialization_options={"debounce": 0}))
+        capabilities=caps, initialization_options=INIT_OPTIONS))
+    lsp_client.publications = record_publications(lsp_client)
     yield
     await lsp_client.shutdown_session()
+
+
+@pytest_asyncio.fixture(autouse=True, loop_scope="module")
+async def fresh_server(client):
+    yield
+    await reset_server(client, INIT_OPTIONS)
 
 
 async def pull(client, uri, previous=None):
@@ -50,8 +67,11 @@ async def test_pull_full_then_unchanged_then_changed(client, tmp_path):
     replace_all(client, uri, CLEAN, 2)
     changed = await pull(client, uri, report.result_id)
     assert changed.kind == "full" and list(changed.items) == []
-    await asyncio.sleep(0.1)
-    assert uri not in client.diagnostics  # nothing was pushed
+    # With no debounce a push would be queued on the server's one worker
+    # before the next pull's analysis, so it would arrive before the answer.
+    replace_all(client, uri, BIAS, 3)
+    assert codes((await pull(client, uri, changed.result_id)).items) == ["HPL002"]
+    assert [p for p in client.publications if p.uri == uri] == [], "a pull client got a push"
     close_doc(client, uri)
 
 

@@ -1,21 +1,38 @@
 """`hplint server` end to end with a push client (VS Code 1.65's capabilities:
 no pull diagnostics): diagnostics on open/change/save, exact ranges, code
 actions, hover, settings, configuration reload, cross-file updates, broken
-documents. One server for the module; each test works in its own folder."""
+documents. One server for the module, reset after each test (documents closed,
+initial settings sent again), so no test depends on another; each test works
+in its own folder."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
+import pytest_asyncio
 import pytest_lsp
 from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient, client_capabilities
 
 from hplint.catalogue import load_catalogue
+
 from server_helpers import (
-    SERVER, CountingDict, apply_workspace_edit, close_doc, code_actions, codes, diagnostics_where,
-    has_codes, open_doc, position_of, replace_all, uri_of, utf16_len, wait_for, write,
+    SERVER,
+    apply_workspace_edit,
+    close_doc,
+    code_actions,
+    codes,
+    diagnostics_where,
+    has_codes,
+    open_doc,
+    position_of,
+    published,
+    record_publications,
+    replace_all,
+    reset_server,
+    uri_of,
+    utf16_len,
+    wait_for,
+    write,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -33,8 +50,15 @@ async def client(lsp_client: LanguageClient):
     result = await lsp_client.initialize_session(lsp.InitializeParams(
         capabilities=client_capabilities("visual-studio-code"), initialization_options=INIT_OPTIONS))
     lsp_client.init_result = result
+    lsp_client.publications = record_publications(lsp_client)
     yield
     await lsp_client.shutdown_session()
+
+
+@pytest_asyncio.fixture(autouse=True, loop_scope="module")
+async def fresh_server(client):
+    yield
+    await reset_server(client, INIT_OPTIONS)
 
 
 @pytest.fixture
@@ -82,22 +106,22 @@ async def test_non_ascii_text_before_the_flagged_call_gives_utf16_columns(client
 async def test_change_relints_and_bursts_publish_only_the_latest_version(client, folder):
     path = write(folder / "burst.py", BIAS)
     uri = open_doc(client, path)
-    await diagnostics_where(client, uri, has_codes("HPL002"))
-    counter = CountingDict(client.diagnostics)
-    client.diagnostics = counter
-    try:
-        before = counter.count.get(uri, 0)
-        for version in range(2, 22):  # a burst of edits inside the 50 ms debounce
-            replace_all(client, uri, BIAS + f"x = {version}\n", version)
-        replace_all(client, uri, DROPOUT, 22)
-        await diagnostics_where(client, uri, has_codes("HPL001"))
-        await asyncio.sleep(0.3)  # anything stale would have been published by now
-        # Without debounce and version checks all 21 versions are published; a
-        # loaded machine may let the 50 ms debounce lapse once mid-burst.
-        assert counter.count[uri] - before <= 2, "stale versions were analysed and published"
-        assert codes(counter[uri]) == ["HPL001"]
-    finally:
-        client.diagnostics = dict(counter)
+    await published(client, uri, 1)
+    start = len(client.publications)
+    for version in range(2, 22):  # a burst of edits inside the 50 ms debounce
+        replace_all(client, uri, BIAS + f"x = {version}\n", version)
+    replace_all(client, uri, DROPOUT, 22)
+    latest = await published(client, uri, 22, start)
+    assert codes(latest.diagnostics) == ["HPL001"]
+    # One more version: the server analyses on one worker, in order, so
+    # whatever the burst could still publish comes before this one.
+    replace_all(client, uri, BIAS, 23)
+    await published(client, uri, 23, start)
+    versions = [p.version for p in client.publications[start:] if p.uri == uri]
+    assert versions[-2:] == [22, 23] and versions == sorted(versions), versions
+    # Without debounce and version checks all 21 burst versions are published;
+    # a loaded machine may let the 50 ms debounce lapse once mid-burst.
+    assert len(versions) <= 3, f"stale versions were analysed and published: {versions}"
     close_doc(client, uri)
 
 
@@ -238,16 +262,23 @@ async def test_did_change_configuration_select_ignore_severity_and_run(client, f
         await wait_for(lambda: client.diagnostics[uri][0].severity == lsp.DiagnosticSeverity.Error, "error severity")
         configure(select=["HPL9"])  # matches no rule: dropped, and the user is told
         await wait_for(lambda: any("HPL9" in m.message for m in client.messages), "a warning about HPL9")
-        # onSave: edits do not re-lint, saving does.
-        configure(select=[], severity={}, run="onSave")
-        await diagnostics_where(client, uri, has_codes("HPL001", "HPL002"), "defaults again")
+        # onSave: edits do not re-lint, saving does. With no debounce, a lint
+        # the edit started would be queued on the server's one worker before
+        # the code-action request's analysis, so it would be published before
+        # that request is answered.
+        mark = len(client.publications)
+        configure(select=[], severity={}, run="onSave", debounce=0)
+        relinted = await published(client, uri, 1, mark, "the re-lint after the settings change")
+        assert codes(relinted.diagnostics) == ["HPL001", "HPL002"]
+        start = len(client.publications)
         replace_all(client, uri, CLEAN, 2)
-        await asyncio.sleep(0.4)
-        assert codes(client.diagnostics[uri]) == ["HPL001", "HPL002"]
+        await code_actions(client, uri, [])
+        assert 2 not in [p.version for p in client.publications[start:] if p.uri == uri], "the edit was linted"
         client.text_document_did_save(lsp.DidSaveTextDocumentParams(lsp.TextDocumentIdentifier(uri)))
-        await diagnostics_where(client, uri, has_codes(), "diagnostics after save in onSave mode")
+        saved = await published(client, uri, 2, start, "the publication after save in onSave mode")
+        assert list(saved.diagnostics) == []
     finally:
-        configure(select=[], ignore=[], severity={"HPL007": "warning"}, run="onType")
+        configure(**INIT_OPTIONS)
     close_doc(client, uri)
 
 
@@ -311,8 +342,20 @@ async def test_editing_a_dependency_updates_the_dependent_document(client, folde
     close_doc(client, train)
 
 
-async def test_server_answers_after_everything(client, folder):
-    """Still healthy: a fresh document is linted normally."""
-    uri = open_doc(client, write(folder / "last.py", DROPOUT))
-    await diagnostics_where(client, uri, has_codes("HPL001"))
+async def test_a_document_closed_mid_lint_leaves_the_server_healthy(client, folder):
+    """A document closed while its debounced lint is pending is not published
+    afterwards (its diagnostics are cleared), and the next document gets its
+    diagnostics, at its version, with the exact range."""
+    start = len(client.publications)
+    first = open_doc(client, write(folder / "closed.py", BIAS))
+    replace_all(client, first, DROPOUT, 2)
+    close_doc(client, first)
+    uri = open_doc(client, write(folder / "last.py", DROPOUT), version=7)
+    latest = await published(client, uri, 7, start)
+    (diag,) = latest.diagnostics
+    assert diag.code == "HPL001" and diag.severity == lsp.DiagnosticSeverity.Warning
+    assert diag.range.start == position_of(DROPOUT, "nn.Dropout(0.5)")
+    after_close = [p for p in client.publications[start:] if p.uri == first]
+    assert after_close and list(after_close[-1].diagnostics) == [], "closing clears the diagnostics"
+    assert 2 not in [p.version for p in after_close], "the closed document's pending lint was published"
     close_doc(client, uri)

@@ -23,6 +23,7 @@ from hplint.server.actions import disable_line_edit, fix_all, wanted
 from hplint.server.analysis import Analysis, Analyzer
 from hplint.server.diagnostics import PositionMap
 from hplint.server.settings import ON_SAVE, Settings, parse_settings
+
 from server_helpers import apply_edits
 
 CAT = load_catalogue()

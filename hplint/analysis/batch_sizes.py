@@ -30,11 +30,11 @@ from typing import Any, Dict, List, Optional, Set
 
 import libcst as cst
 
+from .arguments import call_argument as _argument
 from .constants import UNKNOWN
 from .imports import dotted_name
 from .modes import is_eval_name
 from .training import body_statements
-from .arguments import call_argument as _argument
 
 _BATCH_NAME = re.compile(
     r"^(?:train_|training_|per_device_train_|per_gpu_train_|train_micro_|micro_|mini_)?"

@@ -10,7 +10,7 @@ resolves to nothing: hplint never guesses from spelling.
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Optional
+from typing import Dict, Optional
 
 import libcst as cst
 
@@ -65,7 +65,7 @@ def dotted_name(node: cst.BaseExpression) -> Optional[str]:
 
 
 def _module_text(node: Optional[cst.BaseExpression]) -> str:
-    return dotted_name(node) if node is not None else ""
+    return (dotted_name(node) or "") if node is not None else ""
 
 
 class ImportTable:
@@ -140,8 +140,3 @@ class ImportTable:
             return None
         parts.append(head)
         return canonical(".".join(reversed(parts)))
-
-    def imported_from(self, prefixes: Iterable[str]) -> bool:
-        """Does the file import anything under these module prefixes?"""
-        prefixes = tuple(prefixes)
-        return any(q == p or q.startswith(p + ".") for q in self.names.values() for p in prefixes)

@@ -24,7 +24,7 @@ from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from .imports import dotted_name
-from .training import TrainingAnalysis, function_params, _block
+from .training import TrainingAnalysis, _block, function_params
 from .walk import children
 
 NO_GRAD = frozenset({

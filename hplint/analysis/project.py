@@ -18,10 +18,10 @@ import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
-from .module import ModuleContext
 from .incremental import statement_lines
+from .module import ModuleContext
 from .source import SourceError, decode_source, parse_checked
 
 

@@ -25,9 +25,9 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import libcst as cst
 
+from .arguments import call_argument as _arg
 from .constants import UNKNOWN
 from .walk import children, walk
-from .arguments import call_argument as _arg
 
 LINEAR = "linear"
 LOG = "log"

@@ -26,11 +26,11 @@ from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Tuple
 import libcst as cst
 
 from . import layers as L
+from .arguments import call_argument
 from .constants import UNKNOWN
 from .imports import dotted_name
 from .model_graph import ClassModel, Layer, layers_in
 from .module import CallSite, Scope
-from .arguments import call_argument
 
 _MAX_DEPTH = 4
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from ..findings import Finding, Fix, FixSafety, TextEdit
-
 from ..text_lines import NEWLINE as _NEWLINE
 from ..text_lines import line_starts, newline_style  # noqa: F401  (re-exported for the fix writers)
 

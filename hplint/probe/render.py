@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Sequence
 
 from .verdicts import CONFIRMED, NOT_CONFIRMED, grad_norm_stats
 

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from .runner import ChildRun, run_child
+from .runner import run_child
 from .targets import Target, static_targets
 from .verdicts import health_checks, merge_ranks, verdict_for
 
@@ -31,7 +31,6 @@ def run_probe(script: Path, script_args: Sequence[str] = (), *, steps: int = 20,
     texts: Dict[str, str] = {}
     if targets is None:
         targets, _findings, texts = static_targets(script, select)
-    runtime = [t for t in targets if t.code not in ("HPL003", "HPL004")]
     user_dirs = sorted({os.path.dirname(abs_script)} | {os.path.dirname(t.path) for t in targets})
     config = {"steps": steps, "batches_per_loader": batches_per_loader or default_batches(steps),
               "targets": [t.to_json() for t in targets], "user_dirs": user_dirs}
@@ -75,7 +74,6 @@ def run_probe(script: Path, script_args: Sequence[str] = (), *, steps: int = 20,
         "clip_calls": len((primary or {}).get("clip_calls", [])),
     }
     report["_texts"] = texts or {abs_script: _read(abs_script)}
-    del runtime
     return report
 
 

@@ -8,7 +8,10 @@ import ast
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
+
+if TYPE_CHECKING:
+    from ..findings import Finding
 
 # Codes whose findings the probe knows how to measure (HPL003/004 analytically).
 PROBED_CODES = frozenset({"HPL001", "HPL002", "HPL003", "HPL004", "HPL005", "HPL006",
@@ -137,7 +140,8 @@ def static_targets(script: Path, select: Optional[Sequence[str]] = None) -> Tupl
     roots = [script.resolve().parent]
     if config.source is not None:
         roots.append(Path(config.root))
-    findings, texts = [], {}
+    findings: List[Finding] = []
+    texts: Dict[str, str] = {}
     for path in project_files(script, roots):
         result = linter.lint_file(path)
         if result.source is not None:

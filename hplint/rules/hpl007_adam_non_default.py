@@ -7,7 +7,6 @@ from typing import Any, Optional, Sequence
 
 import libcst as cst
 
-from ..analysis.constants import UNKNOWN
 from ..findings import FixSafety, Severity
 from .base import FixSpec, Report, Rule
 

@@ -23,9 +23,9 @@ import libcst as cst
 
 from ..analysis import layers as L
 from ..analysis.imports import dotted_name
+from ..analysis.modes import NO_GRAD, SET_GRAD, ModeAnalysis, is_eval_name, model_key
+from ..analysis.training import TrainingAnalysis, _is_method, body_statements, call_argument, function_params
 from ..analysis.walk import walk
-from ..analysis.modes import ModeAnalysis, NO_GRAD, SET_GRAD, is_eval_name, model_key
-from ..analysis.training import TrainingAnalysis, body_statements, call_argument, function_params, _is_method
 from ..findings import FixSafety
 from ._training import contains, first_statement, line_of, where
 from .base import FixSpec, Report, Rule

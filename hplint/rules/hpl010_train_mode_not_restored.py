@@ -22,7 +22,7 @@ class TrainModeNotRestored(Rule):
         training = ctx.fact("training", TrainingAnalysis)
         modes = ctx.fact("modes", ModeAnalysis)
         reported = set()
-        for key, sites in training.calls_by_function.items():
+        for _key, sites in training.calls_by_function.items():
             if not _worth_walking(ctx, modes, sites):
                 continue
             site0 = sites[0]

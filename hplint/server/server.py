@@ -67,7 +67,7 @@ class _AnsweringProtocol(LanguageServerProtocol):
         except JsonRpcException as exc:
             if "jsonrpc" in data and "id" in data and "method" in data:
                 error = exc.to_response_error()
-                detail = exc.__cause__
+                detail: Any = exc.__cause__  # an exception group on 3.11+, exceptiongroup's before
                 while detail is not None and getattr(detail, "exceptions", None):
                     detail = detail.exceptions[0]  # cattrs nests the validator's error
                 if detail is not None:

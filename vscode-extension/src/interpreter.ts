@@ -78,9 +78,9 @@ function withTimeout<T>(promise: Thenable<T>, ms: number, what: string): Promise
                 clearTimeout(timer);
                 resolve(value);
             },
-            (error) => {
+            (error: unknown) => {
                 clearTimeout(timer);
-                reject(error);
+                reject(error instanceof Error ? error : new Error(String(error)));
             },
         );
     });

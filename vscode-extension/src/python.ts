@@ -22,7 +22,8 @@ export function runPython(python: string, args: string[], options: { timeoutMs: 
                         resolve({ ok: true, stdout, stderr });
                         return;
                     }
-                    const err = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null; code?: unknown };
+                    // `code` is a string for spawn errors (ENOENT) and the exit status (a number) otherwise.
+                    const err = error as Omit<NodeJS.ErrnoException, 'code'> & { killed?: boolean; signal?: string | null; code?: unknown };
                     let reason: string;
                     if (err.code === 'ENOENT') {
                         reason = `${python} was not found`;

@@ -7,9 +7,8 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');
 const Module = require('module');
-const path = require('path');
 
-const BUNDLE = path.resolve(__dirname, '..', 'dist', 'extension.js');
+const { BUNDLE, fakePython, loadExtension, tempDir, waitFor } = require('./fakes');
 
 test('the bundle requires only vscode and Node built-ins', () => {
     const source = fs.readFileSync(BUNDLE, 'utf8');
@@ -20,37 +19,19 @@ test('the bundle requires only vscode and Node built-ins', () => {
     assert.deepEqual(others, []);
 });
 
-// A stand-in for the whole `vscode` API: every property is another stand-in,
-// callable and constructible, so the real languageclient code can load.
-function anything(name) {
-    const target = function () {};
-    return new Proxy(target, {
-        get(t, key) {
-            if (key === 'prototype') return t.prototype;
-            if (key === Symbol.toPrimitive) return () => name;
-            if (key === '__esModule' || key === 'then') return undefined;
-            return anything(`${name}.${String(key)}`);
-        },
-        construct: () => anything(`new ${name}`),
-        apply: () => anything(`${name}()`),
-    });
-}
+test('the bundle activates against the vscode API: commands, status and the missing-hplint message', async () => {
+    const dir = tempDir();
+    const python = fakePython(dir, { importable: false });
+    const world = loadExtension({ bundle: true, settings: { interpreter: python.path } });
+    const api = world.extension.activate(world.context);
+    await api.ready();
+    await waitFor(() => world.messages.length > 0, 'the error message');
 
-test('the bundle loads and exports activate/deactivate', () => {
-    const originalLoad = Module._load;
-    Module._load = function load(request, parent, isMain) {
-        if (request === 'vscode' && parent && parent.filename === BUNDLE) {
-            return anything('vscode');
-        }
-        return originalLoad.call(this, request, parent, isMain);
-    };
-    try {
-        delete require.cache[BUNDLE];
-        const extension = require(BUNDLE);
-        assert.equal(typeof extension.activate, 'function');
-        assert.equal(typeof extension.deactivate, 'function');
-    } finally {
-        Module._load = originalLoad;
-        delete require.cache[BUNDLE];
-    }
+    assert.equal(typeof world.extension.deactivate, 'function');
+    assert.equal(api.interpreter(), python.path);
+    assert.deepEqual([...world.commands.keys()].sort(), ['hplint.explainRule', 'hplint.restartServer', 'hplint.showOutput']);
+    assert.equal(world.messages[0].message, `hplint is not installed in ${python.path}`);
+    assert.equal(world.statusBarItems[0].text, '$(error) hplint');
+    assert.deepEqual(python.calls(), ['-c import hplint']);
+    await world.extension.deactivate();
 });

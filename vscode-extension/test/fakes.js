@@ -10,10 +10,46 @@ const os = require('os');
 const path = require('path');
 
 const OUT_DIR = path.resolve(__dirname, '..', 'out');
+// The shipped bundle: vscode-languageclient is inside it, only `vscode` is faked.
+const BUNDLE = path.resolve(__dirname, '..', 'dist', 'extension.js');
+
+// A stand-in for any part of the `vscode` API the fakes do not model: every
+// property is another stand-in, callable and constructible, so the real
+// vscode-languageclient inside the bundle can load (it subclasses vscode classes).
+function anything(name) {
+    const target = function () {};
+    return new Proxy(target, {
+        get(t, key) {
+            if (key === 'prototype') return t.prototype;
+            if (key === Symbol.toPrimitive) return () => name;
+            if (key === '__esModule' || key === 'then') return undefined;
+            return anything(`${name}.${String(key)}`);
+        },
+        construct: () => anything(`new ${name}`),
+        apply: () => anything(`${name}()`),
+    });
+}
+
+/** The fake `vscode`, with stand-ins for whatever it does not define. */
+function withFallback(object, name) {
+    return new Proxy(object, {
+        get(target, key) {
+            if (!(key in target)) {
+                return typeof key === 'symbol' || key === 'then' ? undefined : anything(`${name}.${key}`);
+            }
+            const value = target[key];
+            const plain = value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
+            return plain ? withFallback(value, `${name}.${key}`) : value;
+        },
+    });
+}
 
 let current; // { vscode, lc }
 const originalLoad = Module._load;
 Module._load = function load(request, parent, isMain) {
+    if (current && parent && parent.filename === BUNDLE && request === 'vscode') {
+        return withFallback(current.vscode, 'vscode');
+    }
     if (current && parent && parent.filename && parent.filename.startsWith(OUT_DIR)) {
         if (request === 'vscode') {
             return current.vscode;
@@ -241,7 +277,8 @@ function makeVscode(world) {
     return vscode;
 }
 
-/** A fresh fake world plus the freshly loaded extension module. */
+/** A fresh fake world plus the freshly loaded extension module (the compiled
+ * out/extension.js, or with `bundle: true` the shipped dist/extension.js). */
 function loadExtension(options = {}) {
     const world = {
         options,
@@ -269,7 +306,8 @@ function loadExtension(options = {}) {
             delete require.cache[key];
         }
     }
-    world.extension = require(path.join(OUT_DIR, 'extension.js'));
+    delete require.cache[BUNDLE];
+    world.extension = require(options.bundle ? BUNDLE : path.join(OUT_DIR, 'extension.js'));
     world.context = { subscriptions: [] };
     return world;
 }
@@ -345,4 +383,4 @@ function fakePythonExtension(python, { throws = false, active = false } = {}) {
     return extension;
 }
 
-module.exports = { loadExtension, fakePython, fakePythonExtension, tempDir, waitFor, State, OUT_DIR };
+module.exports = { loadExtension, fakePython, fakePythonExtension, tempDir, waitFor, State, OUT_DIR, BUNDLE };
