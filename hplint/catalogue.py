@@ -32,6 +32,7 @@ class RuleOption:
     name: str
     default: Any
     description: str
+    choices: Tuple[Any, ...] = ()  # the allowed values of a string option (empty: any)
 
     @property
     def type_name(self) -> str:
@@ -122,7 +123,7 @@ def parse_rule_doc(text: str, path: Optional[Path] = None) -> RuleDoc:
         end = heads[i + 1].start() if i + 1 < len(heads) else len(body)
         sections[h.group(1).strip().lower().rstrip("?")] = body[h.end():end].strip("\n")
     options = tuple(
-        RuleOption(name, spec.get("default"), spec.get("description", ""))
+        RuleOption(name, spec.get("default"), spec.get("description", ""), tuple(spec.get("choices", ())))
         for name, spec in meta.get("options", {}).items()
     )
     try:

@@ -444,6 +444,7 @@ def config_from_table(
             opts = _table(opts, file, key)
             doc = catalogue[code]
             defaults = {o.name: o.default for o in doc.options}
+            choices = {o.name: o.choices for o in doc.options}
             merged = options.setdefault(code, {})
             for name, value in opts.items():
                 okey = _dotted(prefix, "rules", rule, name)
@@ -457,6 +458,9 @@ def config_from_table(
                         file, okey, f"is set twice for {code} (by code and by rule name)"
                     )
                 merged[name] = _check_option(value, defaults[name], file, okey)
+                if choices[name] and merged[name] not in choices[name]:
+                    allowed = ", ".join(f'"{c}"' for c in choices[name])
+                    raise ConfigError(file, okey, f"must be one of {allowed}, got {_describe(value)}")
         kw["options"] = options
 
     return Config(root=root, source=source, catalogue=catalogue, **kw)
