@@ -13,9 +13,16 @@ dataclass or config class), config dict keys, `dict(batch_size=...)`,
 Not batch sizes: names that count tokens, rays, edges or pairs (`max_tokens`,
 `tokens_per_batch`, `N_rand`, `chunk`), global/effective/total batch sizes
 (gradient-accumulation targets), eval/test batch sizes (`eval_batch_size`,
-`per_device_eval_batch_size`), and evaluation-only loaders: a loader that does
-not shuffle (`shuffle` absent or False) built in a function or bound to a
-variable, or fed a dataset, whose name says val/eval/test/predict.
+`per_device_eval_batch_size`, `--test-batch-size`, a `test_kwargs` dict, a
+`cfg.TEST.BATCH_SIZE`, an `EvalConfig` class), and evaluation-only loaders:
+
+* bound to a variable, or fed a dataset or a batch size, whose name says
+  val/eval/test/predict and not train (`test_loader`, `val_set`,
+  `args.test_batch_size`), whatever `shuffle` says;
+* over a dataset built with `train=False` or `split="test"`/`"val"`;
+* built in a function named like evaluation, without `shuffle=True`;
+* iterated only inside `torch.no_grad()` / `inference_mode()` blocks (or
+  functions decorated with them).
 
 A value written once is reported once: a `DataLoader(batch_size=args.bs)` whose
 value comes from an argparse default or constant that is itself reported is
@@ -32,8 +39,9 @@ import libcst as cst
 
 from .constants import UNKNOWN
 from .imports import dotted_name
-from .modes import is_eval_name
+from .modes import NO_GRAD, SET_GRAD, is_eval_name, name_words
 from .training import body_statements
+from .walk import children
 from .arguments import call_argument as _argument
 
 _BATCH_NAME = re.compile(
@@ -48,6 +56,19 @@ _TENSOR_MAKERS = frozenset({"torch.randn", "torch.rand", "torch.zeros", "torch.o
 
 def is_batch_name(name: str) -> bool:
     return bool(_BATCH_NAME.match(name.lstrip("-").replace("-", "_").lower()))
+
+
+_TRAIN_WORDS = frozenset({"train", "training", "trn", "fit"})
+_EVAL_SPLITS = frozenset({"test", "val", "valid", "validation", "eval", "evaluation", "dev"})
+
+
+def is_eval_only_name(name: str) -> bool:
+    """`test_loader`, `val_set`, `EvalConfig`, `test_kwargs`: evaluation, and not
+    also training (`train_test_split`, `train_val_loader`)."""
+    words = name_words(name)
+    return any(w in ("eval", "evaluate", "evaluation", "val", "valid", "validate", "validation", "test",
+                     "testing", "predict", "prediction", "infer", "inference", "dev") for w in words) and \
+        not any(w in _TRAIN_WORDS for w in words)
 
 
 @dataclass(eq=False)
@@ -97,8 +118,13 @@ class BatchSizeAnalysis:
                     if isinstance(small, cst.Assign):
                         for target in small.targets:
                             if isinstance(target.target, cst.Attribute) and is_batch_name(target.target.attr.value):
-                                self._add(small.value, f"`{dotted_name(target.target) or target.target.attr.value}`")
+                                dotted = dotted_name(target.target) or target.target.attr.value
+                                if any(is_eval_only_name(part) for part in dotted.split(".")[:-1]):
+                                    continue  # `cfg.TEST.BATCH_SIZE = 64`
+                                self._add(small.value, f"`{dotted}`")
         for definition in ctx.classes:
+            if is_eval_only_name(definition.name):
+                continue  # `class EvalConfig: batch_size = 4096`
             body = definition.node.body
             for stmt in body.body if isinstance(body, cst.IndentedBlock) else ():
                 if not isinstance(stmt, cst.SimpleStatementLine):
@@ -119,20 +145,22 @@ class BatchSizeAnalysis:
             last = qn.rsplit(".", 1)[-1]
             if last in _HF_ARGS:
                 self._hf_arguments(site)
-            elif last == "dict" or last.endswith(_CONFIG_CALL_SUFFIXES):
+            elif (last == "dict" or last.endswith(_CONFIG_CALL_SUFFIXES)) and not is_eval_only_name(last):
                 for arg in call.args:
                     if arg.keyword is not None and is_batch_name(arg.keyword.value):
                         self._add(arg.value, f"`{arg.keyword.value}=` of {last}()", site.scope,
                                   self._env(site.function))
 
     def _dict_keys(self, node: cst.BaseExpression, owner: str, depth: int = 0) -> None:
-        if not isinstance(node, cst.Dict) or depth > 4:
-            return
+        if not isinstance(node, cst.Dict) or depth > 4 or is_eval_only_name(owner.rsplit(".", 1)[-1]):
+            return  # `test_kwargs = {"batch_size": 1000}`
         for element in node.elements:
             if not isinstance(element, cst.DictElement):
                 continue
             key = element.key
             if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str):
+                if is_eval_only_name(key.evaluated_value):
+                    continue  # `{"test": {"batch_size": 1000}}`
                 if is_batch_name(key.evaluated_value):
                     self._add(element.value, f"`{owner}[{key.evaluated_value!r}]`")
                 self._dict_keys(element.value, owner, depth + 1)
@@ -189,21 +217,90 @@ class BatchSizeAnalysis:
                       via="" if literal else ctx.code(batch))
 
     def _eval_only(self, site) -> bool:
-        shuffle = _argument(site.node, 2, "shuffle")
+        call = site.node
+        dataset = _argument(call, 0, "dataset")
+        batch = _argument(call, 1, "batch_size")
+        target = self._assigned_to(site)
+        # Names that say evaluation (and not training) decide, whatever `shuffle` says.
+        strong = [target] if target else []
+        for expr in (dataset, batch):
+            name = dotted_name(expr) if expr is not None else None
+            if name:
+                strong.append(name.rsplit(".", 1)[-1])
+        if any(is_eval_only_name(n) for n in strong):
+            return True
+        if dataset is not None and self._eval_dataset(dataset, site):
+            return True
+        if target and self._iterated_only_without_grad(target, site):
+            return True
+        shuffle = _argument(call, 2, "shuffle")
         if shuffle is not None:
             value = self.ctx.constants.value(shuffle)
             if value is not False:
                 return False
-        names = []
-        if site.function is not None:
-            names.append(site.function.name.value)
-        dataset = _argument(site.node, 0, "dataset")
+        names = [site.function.name.value] if site.function is not None else []
         if dataset is not None and dotted_name(dataset):
             names.append(dotted_name(dataset).rsplit(".", 1)[-1])
-        target = self._assigned_to(site)
-        if target:
-            names.append(target)
         return any(is_eval_name(n) for n in names)
+
+    def _eval_dataset(self, dataset: cst.BaseExpression, site, depth: int = 0) -> bool:
+        """`MNIST(root, train=False)`, `load_dataset(..., split="test")`, or a name
+        assigned such a dataset."""
+        if depth > 2:
+            return False
+        if isinstance(dataset, cst.Name):
+            definition = self._definition_of(dataset, site)
+            return isinstance(definition, cst.Call) and self._eval_dataset(definition, site, depth + 1)
+        if not isinstance(dataset, cst.Call):
+            return False
+        for arg in dataset.args:
+            if arg.keyword is None:
+                continue
+            if arg.keyword.value == "train" and self.ctx.constants.value(arg.value) is False:
+                return True
+            if arg.keyword.value in ("split", "subset", "mode", "phase"):
+                value = self.ctx.constants.value(arg.value)
+                if isinstance(value, str) and value.lower().split("[")[0] in _EVAL_SPLITS:
+                    return True
+        return False
+
+    def _iterated_only_without_grad(self, name: str, site) -> bool:
+        """Every loop over the loader in its scope runs under `torch.no_grad()`
+        (a `with` block, or a function decorated with it); at least one loop."""
+        ctx = self.ctx
+        body = site.function.body if site.function is not None else ctx.tree
+        loops: List[bool] = []
+
+        def nograd_call(expr) -> bool:
+            if not isinstance(expr, cst.Call):
+                return False
+            qn = ctx.callee(expr)
+            if qn in NO_GRAD:
+                return True
+            return qn in SET_GRAD and bool(expr.args) and ctx.constants.value(expr.args[0].value) is False
+
+        def iterates(expr) -> bool:
+            while isinstance(expr, cst.Call) and expr.args:  # enumerate(loader), tqdm(loader)
+                expr = expr.args[0].value
+            return isinstance(expr, cst.Name) and expr.value == name
+
+        def decorated(fn) -> bool:
+            return any(nograd_call(d.decorator) or ctx.qualified_name(d.decorator) in NO_GRAD
+                       for d in fn.decorators)
+
+        stack = [(body, site.function is not None and decorated(site.function))]
+        while stack:  # iterative: deeply nested code must not exhaust the recursion limit
+            node, nograd = stack.pop()
+            if isinstance(node, cst.FunctionDef):
+                nograd = nograd or decorated(node)
+            elif isinstance(node, cst.With) and any(nograd_call(item.item) for item in node.items):
+                nograd = True
+            elif isinstance(node, cst.For) and iterates(node.iter):
+                loops.append(nograd)
+            elif isinstance(node, cst.BaseExpression):
+                continue  # loops are statements: no need to walk expressions
+            stack.extend((child, nograd) for child in children(node))
+        return bool(loops) and all(loops)
 
     def _assigned_to(self, site) -> Optional[str]:
         body = site.function.body if site.function is not None else self.ctx.tree
