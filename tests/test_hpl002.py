@@ -239,6 +239,22 @@ RESHAPE_POSITIVE = {
     """,
 }
 
+RESHAPE_POSITIVE["two_paths_one_finding"] = """
+    import torch.nn as nn
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3)  # <- HPL002
+            self.bn = nn.BatchNorm1d(8 * 30 * 30)
+        def forward(self, x, flat):
+            y = self.conv(x)
+            if flat:
+                y = y.flatten(1)
+            else:
+                y = y.view(y.size(0), -1)
+            return self.bn(y)
+"""
+
 RESHAPE_NEGATIVE = {
     "pytorch_gan_dcgan_generator_stem": """
         import argparse

@@ -82,13 +82,15 @@ class BiasBeforeBatchNorm(Rule):
         for edge in ctx.models.edges_between(L.AFFINE, L.BATCHNORM, _ALLOWED):
             if edge.src.bias is not True:  # False, or unknown (`bias=not use_bn`)
                 continue
-            if not bias_cancelled(edge) or id(edge.src.node) in reported:
+            if not bias_cancelled(edge):
                 continue
-            reported.add(id(edge.src.node))
             where = primary_location(edge, ctx)
             if where is None:
                 continue
             node_ctx, node = where
+            if id(node) in reported:
+                continue  # one layer reached along several paths (reshapes, branches)
+            reported.add(id(node))
             fix = bias_false_fix(node, edge.src.kind) if node is edge.src.node else None
             yield Report(
                 node,

@@ -91,6 +91,7 @@ RECIPES: Tuple[Recipe, ...] = (
     Recipe("PPO / LLaMA 2", "OpenAI baselines ppo2; Touvron et al. 2023", eps=1e-5),
     Recipe("Instant-NGP", "Mueller et al. 2022", eps=1e-15),
     Recipe("Rainbow DQN", "Hessel et al. 2018", eps=1.5e-4),
+    Recipe("C51 / Dopamine", "Bellemare et al. 2017 (0.01/32)", eps=0.01 / 32),
     Recipe("Keras / TensorFlow default", "a port of Keras code keeps it", eps=1e-7),
 )
 
