@@ -243,6 +243,20 @@ SEARCHED = {
         def train_fn(config):
             opt = torch.optim.Adam(model.parameters(), lr=config["lr"], betas=(config["beta1"], 0.999))  # <- HPL007
     """,
+    "ray_tune_choice_of_recipes": """
+        import torch
+        from ray import tune
+        config = {"lr": tune.loguniform(1e-5, 1e-2), "beta2": tune.choice([0.95, 0.98, 0.999])}
+        def train_fn(config):
+            opt = torch.optim.AdamW(model.parameters(), betas=(0.9, config["beta2"]))  # <- HPL007
+    """,
+    "hyperopt_eps": """
+        import torch
+        from hyperopt import hp
+        space = {"eps": hp.loguniform("eps", -20, -10)}
+        def objective(params):
+            return torch.optim.Adam(model.parameters(), eps=params["eps"])  # <- HPL007
+    """,
 }
 
 

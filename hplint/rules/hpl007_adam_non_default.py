@@ -389,6 +389,13 @@ class _SearchIndex:
                     for binding in dist.bindings:
                         if binding.how in ("dict key", "suggest name", "label", "name", "variable"):
                             keys.setdefault(binding.name, (binding.how, dist))
+                # Categorical and grid searches (`"beta2": tune.choice([0.98, 0.999])`)
+                # are no distributions of the search-space fact: read the dict literals.
+                for node in walk(self.ctx.tree):
+                    if isinstance(node, cst.DictElement) and isinstance(node.key, cst.SimpleString) and \
+                            isinstance(node.key.evaluated_value, str) and isinstance(node.value, cst.Call) and \
+                            is_search_call(self.ctx, node.value):
+                        keys.setdefault(node.key.evaluated_value, ("dict key", node.value))
             self._keys = keys
         return self._keys
 
@@ -435,7 +442,8 @@ class _SearchIndex:
                     continue
                 if how == "variable" and dist.scope and site.function is not None and dist.scope[-1] is not site.function:
                     continue
-                spelling = ctx.code(dist.node.func) if isinstance(dist.node, cst.Call) else "a sweep"
+                call = dist if isinstance(dist, cst.Call) else dist.node
+                spelling = ctx.code(call.func) if isinstance(call, cst.Call) else "a sweep"
                 return f"`{key}` is sampled by `{spelling}`"
         return ""
 
