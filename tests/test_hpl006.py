@@ -136,6 +136,10 @@ EVAL_ONLY = {
         "import torch\nfrom torch.utils.data import DataLoader\n"
         "loader2 = DataLoader(ds, batch_size=8192)\n"
         "@torch.no_grad()\ndef score(model):\n    for x in loader2:\n        model(x)\n"),
+    "loader_iterated_after_eval": (
+        "from torch.utils.data import DataLoader\n"
+        "def predict_all(model, ds):\n    loader = DataLoader(ds, batch_size=4096)\n    model.eval()\n"
+        "    preds = []\n    for x in loader:\n        preds.append(model(x).detach())\n    return preds\n"),
 }
 
 STILL_TRAINING = {
@@ -153,6 +157,14 @@ STILL_TRAINING = {
         "def run(model, ds, opt):\n    big = DataLoader(ds, batch_size=8192)\n"
         "    for x in big:\n        model(x).sum().backward()\n        opt.step()\n"
         "    with torch.no_grad():\n        for x in big:\n            model(x)\n"),
+    "loop_after_eval_still_trains": (
+        "from torch.utils.data import DataLoader\n"
+        "def run(model, ds):\n    loader = DataLoader(ds, batch_size=4096)\n    model.eval()\n"
+        "    for x in loader:\n        train_step(model, x)\n"),
+    "eval_then_train_again": (
+        "from torch.utils.data import DataLoader\n"
+        "def run(model, ds, opt):\n    loader = DataLoader(ds, batch_size=4096)\n    model.eval()\n    model.train()\n"
+        "    for x in loader:\n        loss = model(x).sum()\n        loss.backward()\n"),
     "train_section_of_nested_config": "CFG = {'train': {'batch_size': 8192}, 'test': {'batch_size': 8192}}\n",
 }
 

@@ -22,7 +22,8 @@ Not batch sizes: names that count tokens, rays, edges or pairs (`max_tokens`,
 * over a dataset built with `train=False` or `split="test"`/`"val"`;
 * built in a function named like evaluation, without `shuffle=True`;
 * iterated only inside `torch.no_grad()` / `inference_mode()` blocks (or
-  functions decorated with them).
+  functions decorated with them), or after `model.eval()` in loops that do
+  not train (no `.backward()`, no `train*`/`fit*` helper).
 
 A value written once is reported once: a `DataLoader(batch_size=args.bs)` whose
 value comes from an argparse default or constant that is itself reported is
@@ -41,7 +42,7 @@ from .constants import UNKNOWN
 from .imports import dotted_name
 from .modes import NO_GRAD, SET_GRAD, is_eval_name, name_words
 from .training import body_statements
-from .walk import children
+from .walk import children, walk
 from .arguments import call_argument as _argument
 
 _BATCH_NAME = re.compile(
@@ -231,7 +232,7 @@ class BatchSizeAnalysis:
             return True
         if dataset is not None and self._eval_dataset(dataset, site):
             return True
-        if target and self._iterated_only_without_grad(target, site):
+        if target and self._iterated_only_for_evaluation(target, site):
             return True
         shuffle = _argument(call, 2, "shuffle")
         if shuffle is not None:
@@ -264,42 +265,80 @@ class BatchSizeAnalysis:
                     return True
         return False
 
-    def _iterated_only_without_grad(self, name: str, site) -> bool:
-        """Every loop over the loader in its scope runs under `torch.no_grad()`
-        (a `with` block, or a function decorated with it); at least one loop."""
+    def _iterated_only_for_evaluation(self, name: str, site) -> bool:
+        """Every loop over the loader in its scope (at least one) evaluates: it
+        runs under `torch.no_grad()` / `inference_mode()` (a `with` block, or a
+        function decorated with it), or after `model.eval()` in the same block
+        with no training in its body (`.backward()`, a `train*`/`fit*` helper)."""
         ctx = self.ctx
-        body = site.function.body if site.function is not None else ctx.tree
         loops: List[bool] = []
 
         def nograd_call(expr) -> bool:
             if not isinstance(expr, cst.Call):
-                return False
+                return ctx.qualified_name(expr) in NO_GRAD if isinstance(expr, (cst.Name, cst.Attribute)) else False
             qn = ctx.callee(expr)
             if qn in NO_GRAD:
                 return True
             return qn in SET_GRAD and bool(expr.args) and ctx.constants.value(expr.args[0].value) is False
+
+        def decorated(fn) -> bool:
+            return any(nograd_call(d.decorator) for d in fn.decorators)
 
         def iterates(expr) -> bool:
             while isinstance(expr, cst.Call) and expr.args:  # enumerate(loader), tqdm(loader)
                 expr = expr.args[0].value
             return isinstance(expr, cst.Name) and expr.value == name
 
-        def decorated(fn) -> bool:
-            return any(nograd_call(d.decorator) or ctx.qualified_name(d.decorator) in NO_GRAD
-                       for d in fn.decorators)
+        def mode_switch(small) -> Optional[bool]:
+            """True after `x.eval()` / `x.train(False)`, False after `x.train()`."""
+            call = small.value if isinstance(small, cst.Expr) else None
+            if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
+                if call.func.attr.value == "eval" and not call.args:
+                    return True
+                if call.func.attr.value == "train":
+                    return bool(call.args) and ctx.constants.value(call.args[0].value) is False
+            return None
 
-        stack = [(body, site.function is not None and decorated(site.function))]
-        while stack:  # iterative: deeply nested code must not exhaust the recursion limit
-            node, nograd = stack.pop()
-            if isinstance(node, cst.FunctionDef):
-                nograd = nograd or decorated(node)
-            elif isinstance(node, cst.With) and any(nograd_call(item.item) for item in node.items):
-                nograd = True
-            elif isinstance(node, cst.For) and iterates(node.iter):
-                loops.append(nograd)
-            elif isinstance(node, cst.BaseExpression):
-                continue  # loops are statements: no need to walk expressions
-            stack.extend((child, nograd) for child in children(node))
+        def trains(body) -> bool:
+            for node in walk(body):
+                if isinstance(node, cst.Call):
+                    func = node.func
+                    last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+                    words = name_words(last)
+                    if last == "backward" or any(w in ("train", "training", "fit", "optimize") for w in words):
+                        return True
+            return False
+
+        def block(statements, nograd: bool, evaluated: bool, depth: int = 0) -> None:
+            if depth > 40:
+                return
+            for stmt in statements:
+                if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+                    for small in stmt.body:
+                        switched = mode_switch(small)
+                        if switched is not None:
+                            evaluated = switched
+                elif isinstance(stmt, cst.FunctionDef):
+                    block(_body(stmt.body), nograd or decorated(stmt), False, depth + 1)
+                elif isinstance(stmt, cst.ClassDef):
+                    block(_body(stmt.body), nograd, False, depth + 1)
+                elif isinstance(stmt, cst.With):
+                    block(_body(stmt.body), nograd or any(nograd_call(i.item) for i in stmt.items), evaluated, depth + 1)
+                elif isinstance(stmt, cst.For):
+                    if iterates(stmt.iter):
+                        loops.append(nograd or (evaluated and not trains(stmt.body)))
+                    block(_body(stmt.body), nograd, evaluated, depth + 1)
+                elif isinstance(stmt, (cst.While, cst.If, cst.Try)):
+                    for inner in children(stmt):
+                        if isinstance(inner, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+                            block(_body(inner), nograd, evaluated, depth + 1)
+                        elif isinstance(inner, (cst.Else, cst.ExceptHandler, cst.Finally, cst.If)):
+                            block([inner] if isinstance(inner, cst.If) else _body(inner.body), nograd, evaluated, depth + 1)
+
+        if site.function is not None:
+            block(_body(site.function.body), decorated(site.function), False)
+        else:
+            block(ctx.tree.body, False, False)
         return bool(loops) and all(loops)
 
     def _assigned_to(self, site) -> Optional[str]:
@@ -394,6 +433,10 @@ class BatchSizeAnalysis:
                 if bounds and all(isinstance(b, int) for b in bounds):
                     return len(range(*bounds))
         return None
+
+
+def _body(block) -> List[cst.CSTNode]:
+    return list(block.body) if isinstance(block, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
 
 
 def _dict_value(node: cst.Dict, key: str) -> Optional[cst.BaseExpression]:
