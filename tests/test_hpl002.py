@@ -256,6 +256,21 @@ RESHAPE_POSITIVE["two_paths_one_finding"] = """
 """
 
 RESHAPE_NEGATIVE = {
+    "one_path_spreads_the_features": """
+        import torch.nn as nn
+        class G(nn.Module):
+            def __init__(self, nz, c):
+                super().__init__()
+                self.fc = nn.Linear(nz, c * 4)
+                self.bn = nn.BatchNorm2d(c)
+            def forward(self, z, small):
+                h = self.fc(z)
+                if small:
+                    h = h.unsqueeze(-1).unsqueeze(-1)
+                else:
+                    h = h.view(z.size(0), -1, 2, 2)
+                return self.bn(h)
+    """,
     "pytorch_gan_dcgan_generator_stem": """
         import argparse
         import torch.nn as nn

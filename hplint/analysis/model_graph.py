@@ -124,7 +124,9 @@ class Edge:
     through: FrozenSet[str]  # transparent categories between them
     site: Optional[cst.CSTNode]  # where in forward() they were connected
     site_ctx: Any = None
-    reshapes: Tuple[Tuple[str, Tuple[Optional[int], ...]], ...] = ()  # (op, static dims) in order
+    # Reshapes on each path from src to dst that passes through `through`:
+    # (op, static dims) in order, e.g. (("view", (None, 128, 4, 4)),).
+    reshape_paths: List[Tuple[Tuple[str, Tuple[Optional[int], ...]], ...]] = field(default_factory=list)
 
 
 @dataclass(eq=False)
@@ -205,7 +207,7 @@ class ModelAnalysis:
     def __init__(self, ctx) -> None:
         self.ctx = ctx
         self.edges: List[Edge] = []
-        self._edge_keys: set = set()
+        self._edge_keys: Dict[Tuple[int, int, FrozenSet[str]], Edge] = {}
         self._class_models: Dict[Any, Optional[ClassModel]] = {}
         self._class_in_progress: set = set()
         self._statements = 0
@@ -932,11 +934,14 @@ class ModelAnalysis:
         return EMPTY
 
     def _record(self, src: Layer, dst: Layer, through: FrozenSet[str], reshapes, site, site_ctx) -> None:
-        key = (id(src.node), id(dst.node), through, reshapes)
-        if key in self._edge_keys:
+        key = (id(src.node), id(dst.node), through)
+        edge = self._edge_keys.get(key)
+        if edge is not None:
+            if reshapes not in edge.reshape_paths and len(edge.reshape_paths) < 16:
+                edge.reshape_paths.append(reshapes)
             return
-        self._edge_keys.add(key)
-        self.edges.append(Edge(src, dst, through, site, site_ctx, reshapes))
+        edge = self._edge_keys[key] = Edge(src, dst, through, site, site_ctx, [reshapes])
+        self.edges.append(edge)
 
     def _dims(self, flow: Optional["_Flow"], args, ctx=None) -> Tuple[Optional[int], ...]:
         """Static dims of `x.view(a, b, ...)` / `x.view((a, b))` / `torch.reshape(x, (a, b))`;

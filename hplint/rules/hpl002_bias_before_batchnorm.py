@@ -59,13 +59,20 @@ def bias_cancelled(edge) -> bool:
     mean is cancelled. So after a reshape a Linear is reported only when the
     shapes show one value per channel: out_features == num_features, or a
     reshape to `(N, C)` / `(N, C, 1, 1)` / `unsqueeze`. Unknown shapes: silence.
+    Every path from the layer to the BatchNorm must cancel it.
     """
-    if not edge.reshapes or edge.src.kind not in LINEAR_LAYERS:
+    if edge.src.kind not in LINEAR_LAYERS:
+        return True
+    return all(_path_keeps_bias_per_channel(edge, path) for path in edge.reshape_paths or [()])
+
+
+def _path_keeps_bias_per_channel(edge, reshapes) -> bool:
+    if not reshapes:
         return True
     features, channels = edge.src.size, edge.dst.size
     if features is not None and channels is not None:
         return features == channels
-    for op, dims in edge.reshapes:
+    for op, dims in reshapes:
         if op in _KEEPS_FEATURES:
             continue
         if op in ("view", "reshape") and dims and (len(dims) <= 2 or all(d == 1 for d in dims[2:])):
