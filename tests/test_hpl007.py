@@ -68,6 +68,11 @@ POSITIVE = {
         a = DeepSpeedCPUAdam(params, lr=1e-3, betas=(0.7, 0.99))  # <- HPL007
         b = FusedAdam(params, 1e-3, True, (0.9, 0.999), 1e-4)  # <- HPL007
     """,
+    "keyword_after_star_args": """
+        import torch
+        opt = torch.optim.Adam(*groups, betas=(0.8, 0.9), **extra)  # <- HPL007
+        ok = torch.optim.Adam(*groups, (0.8, 0.9))
+    """,
     "timm_factory": """
         from timm.optim import create_optimizer_v2
         opt = create_optimizer_v2(model, opt="adamw", lr=1e-3, betas=(0.8, 0.9))  # <- HPL007

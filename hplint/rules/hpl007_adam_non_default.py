@@ -227,12 +227,15 @@ class AdamNonDefaultHyperparameters(Rule):
 
     def _changes(self, ctx, site, spec: OptimizerSpec, search: "_SearchIndex") -> List[_Change]:
         changes: List[_Change] = []
-        position = 0
+        position: Optional[int] = 0
         for arg in site.node.args:
             if arg.star:
-                break  # later positional slots are unknown
+                position = None  # after `*args` the positional slots are unknown; keywords still count
+                continue
             if arg.keyword is not None:
                 name = arg.keyword.value
+            elif position is None:
+                continue
             else:
                 name = "betas" if position == spec.betas_slot else "eps" if position == spec.eps_slot else None
                 position += 1
