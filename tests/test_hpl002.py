@@ -177,6 +177,40 @@ def test_helper_from_other_file_reported_at_call(tmp_path):
     assert findings[0].fix is None  # the edit would belong to layers.py
 
 
+def test_class_from_other_file_reported_at_each_call_site(tmp_path):
+    # fairseq's tacotron2: ConvNorm (layers.py) wraps a Conv1d; the postnet builds
+    # several ConvNorm + BatchNorm1d pairs. Each pair is reported at its own call.
+    files = {
+        "layers.py": """
+            import torch.nn as nn
+            class ConvNorm(nn.Module):
+                def __init__(self, c_in, c_out):
+                    super().__init__()
+                    self.conv = nn.Conv1d(c_in, c_out, 5)
+                def forward(self, x):
+                    return self.conv(x)
+        """,
+        "model.py": """
+            import torch.nn as nn
+            from layers import ConvNorm
+            class Postnet(nn.Module):
+                def __init__(self, hp):
+                    super().__init__()
+                    self.convolutions = nn.ModuleList()
+                    self.convolutions.append(
+                        nn.Sequential(ConvNorm(hp.n_mel, hp.dim), nn.BatchNorm1d(hp.dim)))  # <- HPL002
+                    self.convolutions.append(
+                        nn.Sequential(ConvNorm(hp.dim, hp.n_mel), nn.BatchNorm1d(hp.n_mel)))  # <- HPL002
+                def forward(self, x):
+                    for conv in self.convolutions:
+                        x = conv(x)
+                    return x
+        """,
+    }
+    findings = lint_files(tmp_path, files, "model.py", select=["HPL002"])
+    assert lines_of(findings, "HPL002") == expected_lines(files["model.py"], "HPL002"), findings
+
+
 # -- reshapes between a Linear and the BatchNorm --------------------------------
 # A Linear's bias is one value per output feature. A view that spreads its
 # F = C*s*s features over C channels of s*s positions leaves s*s bias values per

@@ -327,7 +327,10 @@ class ModelAnalysis:
 
     def _class_model(self, ctx, node: cst.ClassDef, args: Optional[List[Any]] = None,
                      kwargs: Optional[Dict[str, Any]] = None, depth: int = 0) -> Optional[ClassModel]:
-        key = (id(node), _freeze(args), _freeze(kwargs))
+        # A class from another file is built once per call site of this file: its
+        # layers carry that call as `entry`, where findings about them are reported.
+        entry = id(self._entry) if ctx is not self.ctx and self._entry is not None else None
+        key = (id(node), _freeze(args), _freeze(kwargs), entry)
         if key in self._class_models:
             return self._class_models[key]
         if key in self._class_in_progress or depth > _MAX_DEPTH:

@@ -95,9 +95,9 @@ class BiasBeforeBatchNorm(Rule):
             if where is None:
                 continue
             node_ctx, node = where
-            if id(node) in reported:
-                continue  # one layer reached along several paths (reshapes, branches)
-            reported.add(id(node))
+            if (id(node), id(edge.dst.node)) in reported:
+                continue  # one pair joined along paths through different transparent ops
+            reported.add((id(node), id(edge.dst.node)))
             fix = bias_false_fix(node, edge.src.kind) if node is edge.src.node else None
             yield Report(
                 node,
