@@ -40,6 +40,7 @@ class RuleOption:
     minimum: Optional[float] = None
     maximum: Optional[float] = None
     min_exclusive: bool = False
+    choices: Tuple[Any, ...] = ()  # the allowed values of a string option (empty: any)
 
     def bounds_text(self) -> str:
         """ "> 0", ">= 1 and <= 100", or "" when unbounded."""
@@ -99,7 +100,8 @@ def _rule_option(name: str, spec: Dict[str, Any]) -> RuleOption:
     if "min-exclusive" in spec:
         low, exclusive = spec["min-exclusive"], True
     return RuleOption(name, spec.get("default"), spec.get("description", ""), items=items,
-                      minimum=low, maximum=spec.get("max"), min_exclusive=exclusive)
+                      minimum=low, maximum=spec.get("max"), min_exclusive=exclusive,
+                      choices=tuple(spec.get("choices", ())))
 
 
 def _first_code_block(text: str) -> str:

@@ -405,6 +405,9 @@ def _check_declared(value: Any, option: "RuleOption", file: str, key: str) -> An
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool) and not option.in_bounds(value):
         raise ConfigError(file, key, f"must be {bounds}, got {value!r}")
+    if option.choices and value not in option.choices:
+        allowed = ", ".join(f'"{c}"' for c in option.choices)
+        raise ConfigError(file, key, f"must be one of {allowed}, got {_describe(value)}")
     return value
 
 

@@ -213,7 +213,7 @@ def test_every_suppression_form(tmp_path):
         b = nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(8))
         c = nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(8))  # noqa: HPL001
         d = nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(8))
-        opt = torch.optim.Adam(p, eps=1e-6)
+        opt = torch.optim.Adam(p, eps=1e-4)
         x = 1  # hplint: disable=HPL002
         y = 2  # noqa: HPL042
     """)

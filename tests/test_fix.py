@@ -123,13 +123,12 @@ def test_hpl002_fix_keeps_comments_and_indentation(linter):
     assert "                cout * 4,  # in\n                10, bias=False),       # out\n" in outcome.text
 
 
-def test_hpl007_fix_is_unsafe_and_takes_two_passes(linter):
+def test_hpl007_fix_is_unsafe_and_removes_betas_and_eps_at_once(linter):
     before = (DATA / "hpl007_before.py").read_text()
     assert fix(linter, before).fixed == []
     outcome = fix(linter, before, unsafe=True)
-    # betas and eps are both edits of the same call: they overlap, so the
-    # second one is applied on the re-linted text of the next pass.
-    assert [f.code for f in outcome.fixed] == ["HPL007", "HPL007"]
+    # One finding per call: its fix removes both changed keywords.
+    assert [f.code for f in outcome.fixed] == ["HPL007"]
     assert "betas=(0.5" not in outcome.text and "eps=1e-6" not in outcome.text
     assert "# GAN-style betas, copied from a DCGAN recipe" in outcome.text
     assert outcome.result.findings == []
@@ -225,7 +224,7 @@ def test_cli_fix_writes_files_and_reports_the_rest(tmp_path, capsys, monkeypatch
     assert code == 0  # only info findings are left
     assert "Fixed 6 findings in 2 files." in out
     assert "[bias-before-batchnorm]" not in out
-    assert [line.split(":")[0] for line in out.splitlines() if ": HPL" in line] == ["hpl007.py", "hpl007.py"]
+    assert [line.split(":")[0] for line in out.splitlines() if ": HPL" in line] == ["hpl007.py"]  # one per call
     assert (tmp_path / "hpl002.py").read_text() == (DATA / "hpl002_after.py").read_text()
     assert (tmp_path / "hpl007.py").read_bytes() == (DATA / "hpl007_before.py").read_bytes()
     expected = codecs.BOM_UTF8 + (DATA / "hpl002_after.py").read_bytes().replace(b"\n", b"\r\n")

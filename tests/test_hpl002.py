@@ -175,3 +175,204 @@ def test_helper_from_other_file_reported_at_call(tmp_path):
     findings = lint_files(tmp_path, files, "net.py", select=["HPL002"])
     assert lines_of(findings, "HPL002") == [3]
     assert findings[0].fix is None  # the edit would belong to layers.py
+
+
+def test_class_from_other_file_reported_at_each_call_site(tmp_path):
+    # fairseq's tacotron2: ConvNorm (layers.py) wraps a Conv1d; the postnet builds
+    # several ConvNorm + BatchNorm1d pairs. Each pair is reported at its own call.
+    files = {
+        "layers.py": """
+            import torch.nn as nn
+            class ConvNorm(nn.Module):
+                def __init__(self, c_in, c_out):
+                    super().__init__()
+                    self.conv = nn.Conv1d(c_in, c_out, 5)
+                def forward(self, x):
+                    return self.conv(x)
+        """,
+        "model.py": """
+            import torch.nn as nn
+            from layers import ConvNorm
+            class Postnet(nn.Module):
+                def __init__(self, hp):
+                    super().__init__()
+                    self.convolutions = nn.ModuleList()
+                    self.convolutions.append(
+                        nn.Sequential(ConvNorm(hp.n_mel, hp.dim), nn.BatchNorm1d(hp.dim)))  # <- HPL002
+                    self.convolutions.append(
+                        nn.Sequential(ConvNorm(hp.dim, hp.n_mel), nn.BatchNorm1d(hp.n_mel)))  # <- HPL002
+                def forward(self, x):
+                    for conv in self.convolutions:
+                        x = conv(x)
+                    return x
+        """,
+    }
+    findings = lint_files(tmp_path, files, "model.py", select=["HPL002"])
+    assert lines_of(findings, "HPL002") == expected_lines(files["model.py"], "HPL002"), findings
+
+
+# -- reshapes between a Linear and the BatchNorm --------------------------------
+# A Linear's bias is one value per output feature. A view that spreads its
+# F = C*s*s features over C channels of s*s positions leaves s*s bias values per
+# channel; BatchNorm cancels only their mean, so the bias is not redundant.
+
+RESHAPE_POSITIVE = {
+    "view_to_n_c_1_1": """
+        import torch.nn as nn
+        class Head(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(512, 256)  # <- HPL002
+                self.bn = nn.BatchNorm2d(256)
+            def forward(self, x):
+                x = self.fc(x)
+                return self.bn(x.view(x.size(0), 256, 1, 1))
+    """,
+    "unsqueeze_twice_unknown_sizes": """
+        from torch import nn
+        class Stem(nn.Module):
+            def __init__(self, nz, c):
+                super().__init__()
+                self.fc = nn.Linear(nz, c)  # <- HPL002
+                self.bn = nn.BatchNorm2d(c)
+            def forward(self, z):
+                return self.bn(self.fc(z).unsqueeze(-1).unsqueeze(-1))
+    """,
+    "view_minus_one_features_then_bn1d": """
+        import torch
+        class Net(torch.nn.Module):
+            def __init__(self, hidden):
+                super().__init__()
+                self.fc = torch.nn.Linear(64, hidden)  # <- HPL002
+                self.bn = torch.nn.BatchNorm1d(hidden)
+            def forward(self, x):
+                h = self.fc(x).view(-1, self.hidden)
+                return self.bn(h)
+    """,
+    "functional_reshape_module_constant": """
+        import torch as T
+        import torch.nn as tnn
+        C = 128
+        class Stem(tnn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = tnn.Linear(100, C)  # <- HPL002
+                self.bn = tnn.BatchNorm2d(C)
+            def forward(self, z):
+                return self.bn(T.reshape(self.fc(z), (-1, C, 1, 1)))
+    """,
+    "conv_through_view_still_flagged": """
+        import torch.nn as nn
+        class Enc(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 16, 3)  # <- HPL002
+                self.bn = nn.BatchNorm1d(16 * 30 * 30)
+            def forward(self, x):
+                return self.bn(self.conv(x).view(x.size(0), -1))
+    """,
+}
+
+RESHAPE_POSITIVE["two_paths_one_finding"] = """
+    import torch.nn as nn
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3)  # <- HPL002
+            self.bn = nn.BatchNorm1d(8 * 30 * 30)
+        def forward(self, x, flat):
+            y = self.conv(x)
+            if flat:
+                y = y.flatten(1)
+            else:
+                y = y.view(y.size(0), -1)
+            return self.bn(y)
+"""
+
+RESHAPE_NEGATIVE = {
+    "one_path_spreads_the_features": """
+        import torch.nn as nn
+        class G(nn.Module):
+            def __init__(self, nz, c):
+                super().__init__()
+                self.fc = nn.Linear(nz, c * 4)
+                self.bn = nn.BatchNorm2d(c)
+            def forward(self, z, small):
+                h = self.fc(z)
+                if small:
+                    h = h.unsqueeze(-1).unsqueeze(-1)
+                else:
+                    h = h.view(z.size(0), -1, 2, 2)
+                return self.bn(h)
+    """,
+    "pytorch_gan_dcgan_generator_stem": """
+        import argparse
+        import torch.nn as nn
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--img_size", type=int, default=32)
+        parser.add_argument("--latent_dim", type=int, default=100)
+        opt = parser.parse_args()
+        class Generator(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.init_size = opt.img_size // 4
+                self.l1 = nn.Sequential(nn.Linear(opt.latent_dim, 128 * self.init_size ** 2))
+                self.conv_blocks = nn.Sequential(nn.BatchNorm2d(128), nn.Upsample(scale_factor=2))
+            def forward(self, z):
+                out = self.l1(z)
+                out = out.view(out.shape[0], 128, self.init_size, self.init_size)
+                return self.conv_blocks(out)
+    """,
+    "literal_view_4x4": """
+        from torch import nn
+        class G(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(100, 128 * 4 * 4)
+                self.bn = nn.BatchNorm2d(128)
+            def forward(self, z):
+                return self.bn(self.fc(z).view(-1, 128, 4, 4))
+    """,
+    "unknown_spatial_size": """
+        import torch.nn as nn
+        class G(nn.Module):
+            def __init__(self, nz, c, s):
+                super().__init__()
+                self.s = s
+                self.fc = nn.Linear(nz, c * s * s)
+                self.bn = nn.BatchNorm2d(c)
+            def forward(self, z):
+                return self.bn(self.fc(z).view(z.size(0), -1, self.s, self.s))
+    """,
+    "module_constants_and_unflatten": """
+        import torch.nn as nn
+        NGF, NZ = 64, 100
+        model = nn.Sequential(
+            nn.Linear(NZ, NGF * 8 * 4 * 4),
+            nn.Unflatten(1, (NGF * 8, 4, 4)),
+            nn.BatchNorm2d(NGF * 8),
+        )
+    """,
+    "sequence_linear_transposed_unknown": """
+        import torch.nn as nn
+        class Tok(nn.Module):
+            def __init__(self, d, length):
+                super().__init__()
+                self.proj = nn.Linear(d, d)
+                self.bn = nn.BatchNorm1d(length)
+            def forward(self, x):
+                return self.bn(self.proj(x).permute(0, 2, 1))
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(RESHAPE_POSITIVE))
+def test_reshape_keeping_one_bias_per_channel_is_flagged(tmp_path, name):
+    code = RESHAPE_POSITIVE[name]
+    findings = lint_code(tmp_path, code, select=["HPL002"])
+    assert lines_of(findings, "HPL002") == expected_lines(code, "HPL002"), findings
+
+
+@pytest.mark.parametrize("name", sorted(RESHAPE_NEGATIVE))
+def test_reshape_spreading_features_over_positions_is_not(tmp_path, name):
+    assert lint_code(tmp_path, RESHAPE_NEGATIVE[name], select=["HPL002"]) == []

@@ -103,3 +103,77 @@ def test_large_fraction_of_known_dataset(tmp_path):
 def test_option_raises_bound(tmp_path):
     assert lint(tmp_path, {"t.py": "BATCH_SIZE = 2048\n"}, "t.py", "HPL006", **{"max-batch-size": 4096}) == []
     assert len(lint(tmp_path, {"t.py": "BATCH_SIZE = 2048\n"}, "t.py", "HPL006")) == 1
+
+
+# -- evaluation-only batch sizes, as real training scripts write them ---------------
+EVAL_ONLY = {
+    "pytorch_examples_mnist_test_loader_shuffled": (
+        "import torch\nfrom torchvision import datasets\n"
+        "test_loader = torch.utils.data.DataLoader(datasets.MNIST('../data', train=False), batch_size=5000, shuffle=True)\n"),
+    "dataset_built_with_train_false": (
+        "from torch.utils.data import DataLoader\nfrom torchvision import datasets\n"
+        "def loaders():\n    ds = datasets.CIFAR10('.', train=False)\n    return DataLoader(ds, batch_size=4096, shuffle=True)\n"),
+    "hf_split_test": (
+        "from torch.utils.data import DataLoader\nfrom datasets import load_dataset\n"
+        "loader = DataLoader(load_dataset('imdb', split='test'), batch_size=2048)\n"),
+    "eval_named_batch_size_argument": (
+        "import argparse\nfrom torch.utils.data import DataLoader\n"
+        "p = argparse.ArgumentParser()\np.add_argument('--test-batch-size', type=int, default=10000)\n"
+        "p.add_argument('--val_batch_size', type=int, default=4096)\nargs = p.parse_args()\n"
+        "loader = DataLoader(ds, batch_size=args.test_batch_size, shuffle=True)\n"),
+    "test_kwargs_dict": (
+        "from torch.utils.data import DataLoader\nif __name__ == '__main__':\n"
+        "    train_kwargs = {'batch_size': 64}\n    test_kwargs = {'batch_size': 10000}\n"
+        "    test_loader = DataLoader(ds, **test_kwargs)\n"),
+    "nested_config_test_section": "CFG = {'train': {'batch_size': 256}, 'test': {'batch_size': 8192}}\n",
+    "yacs_test_section": "from yacs.config import CfgNode as CN\n_C = CN()\n_C.TEST = CN()\n_C.TEST.BATCH_SIZE = 2048\n",
+    "eval_config_class": "from dataclasses import dataclass\n@dataclass\nclass EvalConfig:\n    batch_size: int = 4096\n",
+    "loader_iterated_only_under_no_grad": (
+        "import torch\nfrom torch.utils.data import DataLoader\n"
+        "def run(model, ds):\n    big = DataLoader(ds, batch_size=8192)\n"
+        "    with torch.no_grad():\n        for x, y in enumerate(big):\n            model(x)\n"),
+    "loader_iterated_in_no_grad_function": (
+        "import torch\nfrom torch.utils.data import DataLoader\n"
+        "loader2 = DataLoader(ds, batch_size=8192)\n"
+        "@torch.no_grad()\ndef score(model):\n    for x in loader2:\n        model(x)\n"),
+    "loader_iterated_after_eval": (
+        "from torch.utils.data import DataLoader\n"
+        "def predict_all(model, ds):\n    loader = DataLoader(ds, batch_size=4096)\n    model.eval()\n"
+        "    preds = []\n    for x in loader:\n        preds.append(model(x).detach())\n    return preds\n"),
+}
+
+STILL_TRAINING = {
+    "train_loader_shuffled": (
+        "import torch\nfrom torchvision import datasets\n"
+        "train_loader = torch.utils.data.DataLoader(datasets.MNIST('../data', train=True), batch_size=5000, shuffle=True)\n"),
+    "train_test_split_name_is_not_eval": (
+        "from torch.utils.data import DataLoader\n"
+        "train_test_loader = DataLoader(train_test_split_ds, batch_size=4096, shuffle=True)\n"),
+    "train_kwargs_dict": (
+        "from torch.utils.data import DataLoader\nif __name__ == '__main__':\n"
+        "    train_kwargs = {'batch_size': 50000}\n    train_loader = DataLoader(ds, **train_kwargs)\n"),
+    "loader_also_iterated_with_grad": (
+        "import torch\nfrom torch.utils.data import DataLoader\n"
+        "def run(model, ds, opt):\n    big = DataLoader(ds, batch_size=8192)\n"
+        "    for x in big:\n        model(x).sum().backward()\n        opt.step()\n"
+        "    with torch.no_grad():\n        for x in big:\n            model(x)\n"),
+    "loop_after_eval_still_trains": (
+        "from torch.utils.data import DataLoader\n"
+        "def run(model, ds):\n    loader = DataLoader(ds, batch_size=4096)\n    model.eval()\n"
+        "    for x in loader:\n        train_step(model, x)\n"),
+    "eval_then_train_again": (
+        "from torch.utils.data import DataLoader\n"
+        "def run(model, ds, opt):\n    loader = DataLoader(ds, batch_size=4096)\n    model.eval()\n    model.train()\n"
+        "    for x in loader:\n        loss = model(x).sum()\n        loss.backward()\n"),
+    "train_section_of_nested_config": "CFG = {'train': {'batch_size': 8192}, 'test': {'batch_size': 8192}}\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(EVAL_ONLY))
+def test_eval_only_batch_sizes_are_not_training_batches(tmp_path, name):
+    assert lint_source(tmp_path, EVAL_ONLY[name], "HPL006") == []
+
+
+@pytest.mark.parametrize("name", sorted(STILL_TRAINING))
+def test_training_batch_sizes_next_to_eval_ones_are_flagged(tmp_path, name):
+    assert len(lint_source(tmp_path, STILL_TRAINING[name], "HPL006")) == 1

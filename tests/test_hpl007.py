@@ -1,41 +1,50 @@
 """HPL007 adam-non-default-hyperparameters."""
 
+import re
+
 import pytest
 
+from hplint.catalogue import load_catalogue
+from hplint.config import ConfigError
 from hplint.findings import Severity
+from hplint.rules.hpl007_adam_non_default import RECIPES
 
 from helpers import apply_edits, dedent, expected_lines, lines_of, lint_code, lint_files
 
 POSITIVE = {
     "betas_literal": """
         import torch
-        opt = torch.optim.Adam(params, lr=3e-4, betas=(0.8, 0.99))  # <- HPL007
+        opt = torch.optim.Adam(params, lr=3e-4, betas=(0.8, 0.95))  # <- HPL007
     """,
     "adamw_from_import_eps": """
         from torch.optim import AdamW
-        opt = AdamW(params, eps=1e-6)  # <- HPL007
+        opt = AdamW(params, eps=1e-4)  # <- HPL007
     """,
     "positional_betas": """
         import torch.optim as optim
-        opt = optim.Adam(params, 1e-3, [0.5, 0.999])  # <- HPL007
+        opt = optim.Adam(params, 1e-3, [0.7, 0.999])  # <- HPL007
     """,
-    "argparse_default": """
+    "argparse_default_dcgan_outside_a_gan": """
         import argparse, torch
         p = argparse.ArgumentParser()
         p.add_argument("--beta1", type=float, default=0.5)
         args = p.parse_args()
-        opt = torch.optim.Adam(params, betas=(args.beta1, 0.999))  # <- HPL007
+        opt = torch.optim.Adam(model.parameters(), betas=(args.beta1, 0.999))  # <- HPL007
     """,
     "module_constant_and_config_dict": """
         import torch
-        EPS = 1e-5
-        CONFIG = {"betas": (0.9, 0.95)}
+        EPS = 3e-6
+        CONFIG = {"betas": (0.85, 0.95)}
         a = torch.optim.NAdam(params, eps=EPS)  # <- HPL007
         b = torch.optim.RAdam(params, betas=CONFIG["betas"])  # <- HPL007
     """,
     "adamax_aliased": """
         from torch.optim import Adamax as Opt
         opt = Opt(params, betas=(0.95, 0.999))  # <- HPL007
+    """,
+    "from_torch_import_optim": """
+        from torch import optim
+        opt = optim.SparseAdam(params, betas=(0.8, 0.9))  # <- HPL007
     """,
     "transformers_adamw_own_default": """
         from transformers import AdamW
@@ -45,6 +54,30 @@ POSITIVE = {
         import torch
         from settings import ADAM_BETAS
         opt = torch.optim.Adam(params, betas=ADAM_BETAS)  # <- HPL007
+    """,
+    "apex_fused_adam_positional_slot": """
+        from apex.optimizers import FusedAdam
+        opt = FusedAdam(params, 1e-3, True, (0.8, 0.9))  # <- HPL007
+    """,
+    "bitsandbytes": """
+        import bitsandbytes as bnb
+        a = bnb.optim.AdamW8bit(params, lr=1e-3, betas=(0.8, 0.9))  # <- HPL007
+        b = bnb.optim.PagedAdamW(params, eps=1e-4)  # <- HPL007
+    """,
+    "deepspeed": """
+        from deepspeed.ops.adam import DeepSpeedCPUAdam, FusedAdam
+        a = DeepSpeedCPUAdam(params, lr=1e-3, betas=(0.7, 0.99))  # <- HPL007
+        b = FusedAdam(params, 1e-3, True, (0.9, 0.999), 1e-4)  # <- HPL007
+    """,
+    "keyword_after_star_args": """
+        import torch
+        opt = torch.optim.Adam(*groups, betas=(0.8, 0.9), **extra)  # <- HPL007
+        ok = torch.optim.Adam(*groups, (0.8, 0.9))
+    """,
+    "timm_factory": """
+        from timm.optim import create_optimizer_v2
+        opt = create_optimizer_v2(model, opt="adamw", lr=1e-3, betas=(0.8, 0.9))  # <- HPL007
+        sgd = create_optimizer_v2(model, "sgd", lr=1e-3, betas=(0.8, 0.9))
     """,
 }
 
@@ -84,13 +117,74 @@ NEGATIVE = {
         from keras.optimizers import Adam
         opt = Adam(beta_1=0.5)
     """,
+    # -- published recipes (rules/HPL007.md), as real repositories write them --
+    "dcgan_pytorch_examples": """
+        import argparse
+        import torch.optim as optim
+        parser = argparse.ArgumentParser()
+        parser.add_argument('--beta1', type=float, default=0.5, help='beta1 for adam. default=0.5')
+        opt = parser.parse_args()
+        optimizerD = optim.Adam(netD.parameters(), lr=opt.lr, betas=(opt.beta1, 0.999))
+        optimizerG = optim.Adam(netG.parameters(), lr=opt.lr, betas=(opt.beta1, 0.999))
+    """,
+    "pytorch_gan_b1_b2_generator": """
+        import argparse
+        import torch
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--b1", type=float, default=0.5)
+        parser.add_argument("--b2", type=float, default=0.999)
+        opt = parser.parse_args()
+        optimizer_G = torch.optim.Adam(generator.parameters(), lr=opt.lr, betas=(opt.b1, opt.b2))
+        optimizer_D = torch.optim.Adam(discriminator.parameters(), lr=opt.lr, betas=(opt.b1, opt.b2))
+    """,
+    "wgan_gp_file_defines_a_generator": """
+        import torch.nn as nn
+        from torch import optim as O
+        class Generator(nn.Module):
+            pass
+        class Critic(nn.Module):
+            pass
+        g, c = Generator(), Critic()
+        opt_g = O.Adam(g.parameters(), lr=1e-4, betas=(0.5, 0.9))
+        opt_c = O.Adam(c.parameters(), lr=1e-4, betas=(0.0, 0.9))
+    """,
+    "stylegan_itertools_chain": """
+        import itertools, torch
+        opt = torch.optim.Adam(itertools.chain(G_AB.parameters(), G_BA.parameters()), betas=[0.0, 0.99])
+    """,
+    "transformer_vaswani": """
+        import torch
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-4, betas=(0.9, 0.98), eps=1e-09)
+    """,
+    "nanogpt_config_dict": """
+        import torch
+        config = dict(beta1=0.9, beta2=0.95)
+        BETAS = (0.9, 0.95)
+        a = torch.optim.AdamW(groups, lr=6e-4, betas=BETAS, fused=True)
+    """,
+    "instant_ngp": """
+        import torch
+        opt = torch.optim.Adam(params, lr=1e-2, betas=(0.9, 0.99), eps=1e-15)
+    """,
+    "ppo_eps": """
+        import torch.optim as optim
+        self_optimizer = optim.Adam(actor_critic.parameters(), lr=2.5e-4, eps=1e-5)
+    """,
+    "bert_eps_with_default_betas": """
+        import torch
+        opt = torch.optim.AdamW(params, lr=2e-5, betas=(0.9, 0.999), eps=1e-6)
+    """,
+    "deepspeed_transformer_recipe": """
+        import deepspeed
+        opt = deepspeed.ops.adam.FusedAdam(params, lr=1e-4, betas=(0.9, 0.95))
+    """,
 }
 
 
 @pytest.mark.parametrize("name", sorted(POSITIVE))
 def test_flags(tmp_path, name):
     code = POSITIVE[name]
-    files = {"snippet.py": code, "settings.py": "ADAM_BETAS = (0.9, 0.95)\n"}
+    files = {"snippet.py": code, "settings.py": "ADAM_BETAS = (0.8, 0.95)\n"}
     findings = lint_files(tmp_path, files, "snippet.py", select=["HPL007"])
     assert lines_of(findings, "HPL007") == expected_lines(code, "HPL007"), findings
 
@@ -100,12 +194,95 @@ def test_clean(tmp_path, name):
     assert lint_code(tmp_path, NEGATIVE[name], select=["HPL007"]) == []
 
 
-def test_message_names_values_and_variable(tmp_path):
-    [finding] = lint_code(tmp_path, POSITIVE["argparse_default"], select=["HPL007"])
+@pytest.mark.parametrize("path, flagged", [
+    ("dcgan/train.py", False), ("models/wgan_gp.py", False), ("stylegan2/run.py", False),
+    ("classify/organize.py", True), ("morgan/train.py", True), ("mnist/main.py", True),
+])
+def test_gan_recipe_where_the_path_names_a_gan(tmp_path, path, flagged):
+    code = "import torch\nopt = torch.optim.Adam(model.parameters(), betas=(0.5, 0.999))\n"
+    findings = lint_files(tmp_path, {path: code}, path, select=["HPL007"])
+    assert len(findings) == int(flagged)
+
+
+def test_message_names_values_and_recipe(tmp_path):
+    [finding] = lint_code(tmp_path, POSITIVE["argparse_default_dcgan_outside_a_gan"], select=["HPL007"])
     assert "betas=(0.5, 0.999)" in finding.message
     assert "`(args.beta1, 0.999)`" not in finding.message  # a tuple literal is shown by value
+    assert "DCGAN recipe" in finding.message and "does not train a GAN" in finding.message
     assert finding.severity is Severity.INFO
     assert "accepted-betas" in finding.message
+
+
+def test_one_finding_per_call_naming_every_change(tmp_path):
+    code = """
+        import torch
+        opt = torch.optim.Adam(params, betas=(0.7, 0.99), eps=1e-6)  # <- HPL007
+    """
+    [finding] = lint_code(tmp_path, code, select=["HPL007"])
+    assert "betas=(0.7, 0.99)" in finding.message and "eps=1e-06 (the BERT / RoBERTa recipe" in finding.message
+    fixed = apply_edits(dedent(code), finding.fix.edits)
+    assert "opt = torch.optim.Adam(params)  # <- HPL007" in fixed
+
+
+SEARCHED = {
+    "optuna_local": """
+        import torch
+        def objective(trial):
+            beta1 = trial.suggest_float("beta1", 0.8, 0.99)
+            return torch.optim.Adam(model.parameters(), lr=1e-3, betas=(beta1, 0.999))  # <- HPL007
+    """,
+    "optuna_inline_eps": """
+        from torch import optim
+        def objective(trial):
+            opt = optim.AdamW(model.parameters(), eps=trial.suggest_float("eps", 1e-9, 1e-6, log=True))  # <- HPL007
+    """,
+    "optuna_categorical_recipe_values": """
+        import torch
+        def objective(trial):
+            b2 = trial.suggest_categorical("beta2", [0.98, 0.999])
+            return torch.optim.Adam(model.parameters(), betas=(0.9, b2))  # <- HPL007
+    """,
+    "ray_tune_config": """
+        import torch
+        from ray import tune
+        search_space = {"lr": tune.loguniform(1e-5, 1e-1), "beta1": tune.uniform(0.8, 0.99)}
+        def train_fn(config):
+            opt = torch.optim.Adam(model.parameters(), lr=config["lr"], betas=(config["beta1"], 0.999))  # <- HPL007
+    """,
+    "ray_tune_choice_of_recipes": """
+        import torch
+        from ray import tune
+        config = {"lr": tune.loguniform(1e-5, 1e-2), "beta2": tune.choice([0.95, 0.98, 0.999])}
+        def train_fn(config):
+            opt = torch.optim.AdamW(model.parameters(), betas=(0.9, config["beta2"]))  # <- HPL007
+    """,
+    "hyperopt_eps": """
+        import torch
+        from hyperopt import hp
+        space = {"eps": hp.loguniform("eps", -20, -10)}
+        def objective(params):
+            return torch.optim.Adam(model.parameters(), eps=params["eps"])  # <- HPL007
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEARCHED))
+def test_searched_betas_and_eps_are_warnings(tmp_path, name):
+    code = SEARCHED[name]
+    findings = lint_code(tmp_path, code, select=["HPL007"])
+    assert lines_of(findings, "HPL007") == expected_lines(code, "HPL007"), findings
+    assert [f.severity for f in findings] == [Severity.WARNING]
+    assert "searched" in findings[0].message and "learning rate" in findings[0].message
+
+
+def test_searched_learning_rate_only_is_not_reported(tmp_path):
+    code = """
+        import torch
+        def objective(trial):
+            lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+            return torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999))
+    """
+    assert lint_code(tmp_path, code, select=["HPL007"]) == []
 
 
 def test_extreme_eps_is_a_warning(tmp_path):
@@ -113,25 +290,53 @@ def test_extreme_eps_is_a_warning(tmp_path):
         import torch
         a = torch.optim.Adam(params, eps=1e-10)
         b = torch.optim.Adam(params, eps=0.1)
-        c = torch.optim.Adam(params, eps=1e-6)
+        c = torch.optim.Adam(params, eps=1e-4)
+        d = torch.optim.Adam(params, eps=1e-15)
     """
     findings = lint_code(tmp_path, code, select=["HPL007"])
+    # eps=1e-15 is the Instant-NGP recipe: accepted in the default mode
     assert [(f.line, f.severity) for f in findings] == [
         (2, Severity.WARNING), (3, Severity.WARNING), (4, Severity.INFO)]
 
 
-def test_accepted_values_from_config(tmp_path):
-    (tmp_path / "pyproject.toml").write_text(
-        "[tool.hplint.rules.HPL007]\naccepted-betas = [[0.5, 0.999]]\naccepted-eps = [1e-6]\n")
+def _config(tmp_path, text):
+    (tmp_path / "pyproject.toml").write_text(text)
     from hplint.config import load_config
-    config = load_config(start=tmp_path)
+    return load_config(start=tmp_path)
+
+
+def test_accepted_values_from_config(tmp_path):
+    config = _config(tmp_path, "[tool.hplint.rules.HPL007]\naccepted-betas = [[0.7, 0.999]]\naccepted-eps = [1e-4]\n")
     code = """
         import torch
-        a = torch.optim.Adam(params, betas=(0.5, 0.999), eps=1e-6)
-        b = torch.optim.Adam(params, betas=(0.5, 0.99))  # <- HPL007
+        a = torch.optim.Adam(params, betas=(0.7, 0.999), eps=1e-4)
+        b = torch.optim.Adam(params, betas=(0.7, 0.99))  # <- HPL007
     """
     findings = lint_files(tmp_path, {"snippet.py": code}, "snippet.py", config=config)
     assert lines_of(findings, "HPL007") == [3]
+
+
+def test_strict_mode_reports_recipes_but_not_accepted_values(tmp_path):
+    config = _config(tmp_path, '[tool.hplint.rules.adam-non-default-hyperparameters]\nmode = "strict"\n'
+                               'accepted-eps = [1e-5]\n')
+    code = """
+        import torch
+        a = torch.optim.Adam(model.parameters(), betas=(0.9, 0.98), eps=1e-9)  # <- HPL007
+        b = torch.optim.Adam(netG.parameters(), betas=(0.5, 0.999))  # <- HPL007
+        c = torch.optim.Adam(model.parameters(), eps=1e-5)
+        d = torch.optim.Adam(model.parameters(), betas=(0.9, 0.999))
+    """
+    findings = lint_files(tmp_path, {"snippet.py": code}, "snippet.py", config=config)
+    assert lines_of(findings, "HPL007") == expected_lines(code, "HPL007")
+    assert "the Transformer recipe" in findings[0].message and "strict" in findings[0].message
+    assert all(f.severity is Severity.INFO for f in findings)
+
+
+@pytest.mark.parametrize("value, error", [('"lenient"', 'must be one of "recipes", "strict"'),
+                                          ("1", "must be a string")])
+def test_mode_is_checked_by_the_config(tmp_path, value, error):
+    with pytest.raises(ConfigError, match=error):
+        _config(tmp_path, f"[tool.hplint.rules.HPL007]\nmode = {value}\n")
 
 
 def test_unsafe_fix_removes_keyword(tmp_path):
@@ -146,3 +351,19 @@ def test_unsafe_fix_removes_keyword(tmp_path):
 def test_positional_values_have_no_fix(tmp_path):
     [finding] = lint_code(tmp_path, POSITIVE["positional_betas"], select=["HPL007"])
     assert finding.fix is None
+
+
+def _number(text: str):
+    text = text.strip()
+    return float(text) if text else None
+
+
+def test_documented_recipe_table_is_the_rules_table():
+    body = load_catalogue()["HPL007"].sections["what it does"]
+    rows = [line for line in body.splitlines() if line.startswith("| ") and not line.startswith("| recipe")]
+    documented = []
+    for row in rows:
+        name, betas, eps, gan, _source = [c.strip() for c in row.strip("|").split("|")]
+        pair = tuple(float(v) for v in re.findall(r"[\d.]+", betas)) or None
+        documented.append((name, pair, _number(eps), gan == "yes"))
+    assert documented == [(r.name, r.betas, r.eps, r.gan) for r in RECIPES]

@@ -204,3 +204,96 @@ def test_mnist_without_train_call_is_flagged(tmp_path):
 def test_conditional_switch_in_helper_counts_as_maybe(tmp_path):
     src = HEAD + "def evaluate(net, flag):\n    net.train(flag)\n\nfor epoch in range(3):" + TRAIN + "    evaluate(model, args.x)\n"
     assert len(lint_source(tmp_path, src, "HPL010")) == 1
+
+
+# -- helpers that save and restore the mode, chains, try/finally -----------------
+SAVE_RESTORE = """
+def evaluate(net, data):
+    was_training = net.training
+    net.eval()
+    with torch.no_grad():
+        out = sum(net(x).sum().item() for x in data)
+    net.train(was_training)
+    return out
+"""
+LOOP = "for epoch in range(10):" + TRAIN + "    evaluate(model, val_data)\n"
+
+RESTORING = {
+    "save_and_restore_positional": HEAD + SAVE_RESTORE + LOOP,
+    "save_and_restore_mode_keyword": HEAD + SAVE_RESTORE.replace("net.train(was_training)", "net.train(mode=was_training)") + LOOP,
+    "restore_under_if": HEAD + SAVE_RESTORE.replace("    net.train(was_training)\n", "    if was_training:\n        net.train()\n") + LOOP,
+    "data_parallel_module_flag": HEAD + SAVE_RESTORE.replace("net.training", "net.module.training") + LOOP,
+    "chained_train_after_checkpoint": HEAD + (
+        "for epoch in range(10):\n"
+        "    model.train()\n"
+        "    for i, x in enumerate(train_data):\n"
+        "        opt.zero_grad()\n"
+        "        model(x).sum().backward()\n"
+        "        opt.step()\n"
+        "        if i % 100 == 0:\n"
+        "            model.eval().cpu()\n"
+        "            torch.save(model.state_dict(), 'ckpt.pth')\n"
+        "            model.to(device).train()\n"),
+    "chained_cuda_train_at_epoch_start": HEAD + "for epoch in range(10):\n    model.cuda().train()" + TRAIN + "    model.eval()\n",
+    "helper_try_finally_with_return": HEAD + (
+        "def evaluate(net, data):\n"
+        "    net.eval()\n"
+        "    try:\n"
+        "        with torch.no_grad():\n"
+        "            return sum(net(x).sum().item() for x in data)\n"
+        "    finally:\n"
+        "        net.train()\n") + LOOP,
+    "loop_try_finally": HEAD + "for epoch in range(10):" + TRAIN + (
+        "    model.eval()\n"
+        "    try:\n"
+        "        val = model(val_x)\n"
+        "    finally:\n"
+        "        model.train()\n"),
+    "trainer_method_saves_self_model": """
+import torch
+import torch.nn as nn
+
+class Trainer:
+    def __init__(self):
+        self.model = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))
+        self.opt = torch.optim.Adam(self.model.parameters())
+
+    def validate(self):
+        training = self.model.training
+        self.model.eval()
+        loss = self.model(val_x).sum()
+        self.model.train(training)
+        return loss
+
+    def fit(self, data):
+        for epoch in range(3):
+            for x in data:
+                self.opt.zero_grad()
+                self.model(x).sum().backward()
+                self.opt.step()
+            self.validate()
+""",
+}
+
+NOT_RESTORING = {
+    "saved_but_never_restored": HEAD + SAVE_RESTORE.replace("    net.train(was_training)\n", "") + LOOP,
+    "restores_another_models_flag": HEAD + SAVE_RESTORE.replace("was_training = net.training", "was_training = ema.training") + LOOP,
+    "flag_overwritten_before_restore": HEAD + SAVE_RESTORE.replace("    net.train(was_training)\n", "    was_training = False\n    net.train(was_training)\n") + LOOP,
+    "chain_ending_in_eval": HEAD + "for epoch in range(10):" + TRAIN + "    model.to(device).eval()\n",
+    "finally_without_train": HEAD + "for epoch in range(10):" + TRAIN + (
+        "    try:\n"
+        "        model.eval()\n"
+        "        val = model(val_x)\n"
+        "    finally:\n"
+        "        print('done')\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RESTORING))
+def test_restoring_the_mode_is_not_a_switch(tmp_path, name):
+    assert lint_source(tmp_path, RESTORING[name], "HPL010") == []
+
+
+@pytest.mark.parametrize("name", sorted(NOT_RESTORING))
+def test_switch_not_undone_is_still_flagged(tmp_path, name):
+    assert len(lint_source(tmp_path, NOT_RESTORING[name], "HPL010")) == 1

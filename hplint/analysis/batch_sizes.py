@@ -13,9 +13,17 @@ dataclass or config class), config dict keys, `dict(batch_size=...)`,
 Not batch sizes: names that count tokens, rays, edges or pairs (`max_tokens`,
 `tokens_per_batch`, `N_rand`, `chunk`), global/effective/total batch sizes
 (gradient-accumulation targets), eval/test batch sizes (`eval_batch_size`,
-`per_device_eval_batch_size`), and evaluation-only loaders: a loader that does
-not shuffle (`shuffle` absent or False) built in a function or bound to a
-variable, or fed a dataset, whose name says val/eval/test/predict.
+`per_device_eval_batch_size`, `--test-batch-size`, a `test_kwargs` dict, a
+`cfg.TEST.BATCH_SIZE`, an `EvalConfig` class), and evaluation-only loaders:
+
+* bound to a variable, or fed a dataset or a batch size, whose name says
+  val/eval/test/predict and not train (`test_loader`, `val_set`,
+  `args.test_batch_size`), whatever `shuffle` says;
+* over a dataset built with `train=False` or `split="test"`/`"val"`;
+* built in a function named like evaluation, without `shuffle=True`;
+* iterated only inside `torch.no_grad()` / `inference_mode()` blocks (or
+  functions decorated with them), or after `model.eval()` in loops that do
+  not train (no `.backward()`, no `train*`/`fit*` helper).
 
 A value written once is reported once: a `DataLoader(batch_size=args.bs)` whose
 value comes from an argparse default or constant that is itself reported is
@@ -33,8 +41,9 @@ import libcst as cst
 from .arguments import call_argument as _argument
 from .constants import UNKNOWN
 from .imports import dotted_name
-from .modes import is_eval_name
+from .modes import NO_GRAD, SET_GRAD, is_eval_name, name_words
 from .training import body_statements
+from .walk import children, walk
 
 _BATCH_NAME = re.compile(
     r"^(?:train_|training_|per_device_train_|per_gpu_train_|train_micro_|micro_|mini_)?"
@@ -48,6 +57,19 @@ _TENSOR_MAKERS = frozenset({"torch.randn", "torch.rand", "torch.zeros", "torch.o
 
 def is_batch_name(name: str) -> bool:
     return bool(_BATCH_NAME.match(name.lstrip("-").replace("-", "_").lower()))
+
+
+_TRAIN_WORDS = frozenset({"train", "training", "trn", "fit"})
+_EVAL_SPLITS = frozenset({"test", "val", "valid", "validation", "eval", "evaluation", "dev"})
+
+
+def is_eval_only_name(name: str) -> bool:
+    """`test_loader`, `val_set`, `EvalConfig`, `test_kwargs`: evaluation, and not
+    also training (`train_test_split`, `train_val_loader`)."""
+    words = name_words(name)
+    return any(w in ("eval", "evaluate", "evaluation", "val", "valid", "validate", "validation", "test",
+                     "testing", "predict", "prediction", "infer", "inference", "dev") for w in words) and \
+        not any(w in _TRAIN_WORDS for w in words)
 
 
 @dataclass(eq=False)
@@ -97,8 +119,13 @@ class BatchSizeAnalysis:
                     if isinstance(small, cst.Assign):
                         for target in small.targets:
                             if isinstance(target.target, cst.Attribute) and is_batch_name(target.target.attr.value):
-                                self._add(small.value, f"`{dotted_name(target.target) or target.target.attr.value}`")
+                                dotted = dotted_name(target.target) or target.target.attr.value
+                                if any(is_eval_only_name(part) for part in dotted.split(".")[:-1]):
+                                    continue  # `cfg.TEST.BATCH_SIZE = 64`
+                                self._add(small.value, f"`{dotted}`")
         for definition in ctx.classes:
+            if is_eval_only_name(definition.name):
+                continue  # `class EvalConfig: batch_size = 4096`
             body = definition.node.body
             for stmt in body.body if isinstance(body, cst.IndentedBlock) else ():
                 if not isinstance(stmt, cst.SimpleStatementLine):
@@ -119,20 +146,22 @@ class BatchSizeAnalysis:
             last = qn.rsplit(".", 1)[-1]
             if last in _HF_ARGS:
                 self._hf_arguments(site)
-            elif last == "dict" or last.endswith(_CONFIG_CALL_SUFFIXES):
+            elif (last == "dict" or last.endswith(_CONFIG_CALL_SUFFIXES)) and not is_eval_only_name(last):
                 for arg in call.args:
                     if arg.keyword is not None and is_batch_name(arg.keyword.value):
                         self._add(arg.value, f"`{arg.keyword.value}=` of {last}()", site.scope,
                                   self._env(site.function))
 
     def _dict_keys(self, node: cst.BaseExpression, owner: str, depth: int = 0) -> None:
-        if not isinstance(node, cst.Dict) or depth > 4:
-            return
+        if not isinstance(node, cst.Dict) or depth > 4 or is_eval_only_name(owner.rsplit(".", 1)[-1]):
+            return  # `test_kwargs = {"batch_size": 1000}`
         for element in node.elements:
             if not isinstance(element, cst.DictElement):
                 continue
             key = element.key
             if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str):
+                if is_eval_only_name(key.evaluated_value):
+                    continue  # `{"test": {"batch_size": 1000}}`
                 if is_batch_name(key.evaluated_value):
                     self._add(element.value, f"`{owner}[{key.evaluated_value!r}]`")
                 self._dict_keys(element.value, owner, depth + 1)
@@ -189,21 +218,128 @@ class BatchSizeAnalysis:
                       via="" if literal else ctx.code(batch))
 
     def _eval_only(self, site) -> bool:
-        shuffle = _argument(site.node, 2, "shuffle")
+        call = site.node
+        dataset = _argument(call, 0, "dataset")
+        batch = _argument(call, 1, "batch_size")
+        target = self._assigned_to(site)
+        # Names that say evaluation (and not training) decide, whatever `shuffle` says.
+        strong = [target] if target else []
+        for expr in (dataset, batch):
+            name = dotted_name(expr) if expr is not None else None
+            if name:
+                strong.append(name.rsplit(".", 1)[-1])
+        if any(is_eval_only_name(n) for n in strong):
+            return True
+        if dataset is not None and self._eval_dataset(dataset, site):
+            return True
+        if target and self._iterated_only_for_evaluation(target, site):
+            return True
+        shuffle = _argument(call, 2, "shuffle")
         if shuffle is not None:
             value = self.ctx.constants.value(shuffle)
             if value is not False:
                 return False
-        names = []
-        if site.function is not None:
-            names.append(site.function.name.value)
-        dataset = _argument(site.node, 0, "dataset")
+        names = [site.function.name.value] if site.function is not None else []
         if dataset is not None and dotted_name(dataset):
             names.append(dotted_name(dataset).rsplit(".", 1)[-1])
-        target = self._assigned_to(site)
-        if target:
-            names.append(target)
         return any(is_eval_name(n) for n in names)
+
+    def _eval_dataset(self, dataset: cst.BaseExpression, site, depth: int = 0) -> bool:
+        """`MNIST(root, train=False)`, `load_dataset(..., split="test")`, or a name
+        assigned such a dataset."""
+        if depth > 2:
+            return False
+        if isinstance(dataset, cst.Name):
+            definition = self._definition_of(dataset, site)
+            return isinstance(definition, cst.Call) and self._eval_dataset(definition, site, depth + 1)
+        if not isinstance(dataset, cst.Call):
+            return False
+        for arg in dataset.args:
+            if arg.keyword is None:
+                continue
+            if arg.keyword.value == "train" and self.ctx.constants.value(arg.value) is False:
+                return True
+            if arg.keyword.value in ("split", "subset", "mode", "phase"):
+                value = self.ctx.constants.value(arg.value)
+                if isinstance(value, str) and value.lower().split("[")[0] in _EVAL_SPLITS:
+                    return True
+        return False
+
+    def _iterated_only_for_evaluation(self, name: str, site) -> bool:
+        """Every loop over the loader in its scope (at least one) evaluates: it
+        runs under `torch.no_grad()` / `inference_mode()` (a `with` block, or a
+        function decorated with it), or after `model.eval()` in the same block
+        with no training in its body (`.backward()`, a `train*`/`fit*` helper)."""
+        ctx = self.ctx
+        loops: List[bool] = []
+
+        def nograd_call(expr) -> bool:
+            if not isinstance(expr, cst.Call):
+                return ctx.qualified_name(expr) in NO_GRAD if isinstance(expr, (cst.Name, cst.Attribute)) else False
+            qn = ctx.callee(expr)
+            if qn in NO_GRAD:
+                return True
+            return qn in SET_GRAD and bool(expr.args) and ctx.constants.value(expr.args[0].value) is False
+
+        def decorated(fn) -> bool:
+            return any(nograd_call(d.decorator) for d in fn.decorators)
+
+        def iterates(expr) -> bool:
+            while isinstance(expr, cst.Call) and expr.args:  # enumerate(loader), tqdm(loader)
+                expr = expr.args[0].value
+            return isinstance(expr, cst.Name) and expr.value == name
+
+        def mode_switch(small) -> Optional[bool]:
+            """True after `x.eval()` / `x.train(False)`, False after `x.train()`."""
+            call = small.value if isinstance(small, cst.Expr) else None
+            if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
+                if call.func.attr.value == "eval" and not call.args:
+                    return True
+                if call.func.attr.value == "train":
+                    return bool(call.args) and ctx.constants.value(call.args[0].value) is False
+            return None
+
+        def trains(body) -> bool:
+            for node in walk(body):
+                if isinstance(node, cst.Call):
+                    func = node.func
+                    last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+                    words = name_words(last)
+                    if last == "backward" or any(w in ("train", "training", "fit", "optimize") for w in words):
+                        return True
+            return False
+
+        def block(statements, nograd: bool, evaluated: bool, depth: int = 0) -> None:
+            if depth > 40:
+                return
+            for stmt in statements:
+                if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+                    for small in stmt.body:
+                        switched = mode_switch(small)
+                        if switched is not None:
+                            evaluated = switched
+                elif isinstance(stmt, cst.FunctionDef):
+                    block(_body(stmt.body), nograd or decorated(stmt), False, depth + 1)
+                elif isinstance(stmt, cst.ClassDef):
+                    block(_body(stmt.body), nograd, False, depth + 1)
+                elif isinstance(stmt, cst.With):
+                    block(_body(stmt.body), nograd or any(nograd_call(i.item) for i in stmt.items), evaluated, depth + 1)
+                elif isinstance(stmt, cst.For):
+                    if iterates(stmt.iter):
+                        loops.append(nograd or (evaluated and not trains(stmt.body)))
+                    block(_body(stmt.body), nograd, evaluated, depth + 1)
+                elif isinstance(stmt, (cst.While, cst.If, cst.Try)):
+                    for inner in children(stmt):
+                        if isinstance(inner, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+                            block(_body(inner), nograd, evaluated, depth + 1)
+                        elif isinstance(inner, (cst.Else, cst.ExceptHandler, cst.Finally, cst.If)):
+                            block([inner] if isinstance(inner, cst.If) else _body(inner.body), nograd, evaluated, depth + 1)
+
+        if site.function is not None:
+            block(_body(site.function.body), decorated(site.function), False)
+        else:
+            block(ctx.tree.body, False, False)
+        return bool(loops) and all(loops)
 
     def _assigned_to(self, site) -> Optional[str]:
         body = site.function.body if site.function is not None else self.ctx.tree
@@ -297,6 +433,10 @@ class BatchSizeAnalysis:
                 if bounds and all(isinstance(b, int) for b in bounds):
                     return len(range(*bounds))
         return None
+
+
+def _body(block) -> List[cst.CSTNode]:
+    return list(block.body) if isinstance(block, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
 
 
 def _dict_value(node: cst.Dict, key: str) -> Optional[cst.BaseExpression]:

@@ -11,10 +11,15 @@ A small abstract interpreter reads the ways people write models:
   functional ops, tensor methods, local variables, branches, loops over
   `ModuleList`s, `self.bns[i](self.drops[i](x))`, calls of other methods.
 
-A tensor value is a set of (producer layer, categories passed through since).
-Applying a layer to it records an `Edge` from every producer; transparent ops
-(reshapes, identity, activations, pooling) extend "passed through" instead of
-becoming producers, so each rule decides which of them break "directly".
+A tensor value is a set of (producer layer, categories passed through since,
+reshapes applied since). Applying a layer to it records an `Edge` from every
+producer; transparent ops (reshapes, identity, activations, pooling) extend
+"passed through" instead of becoming producers, so each rule decides which of
+them break "directly". Reshapes are kept as `(op, dims)` with the dims that are
+known statically (`x.view(N, 128, 4, 4)` -> `("view", (None, 128, 4, 4))`), and
+layers know their feature count where it is static (`Layer.size`): HPL002 needs
+both to tell a reshape that keeps one bias value per channel from one that
+spreads a Linear's features over spatial positions.
 Conditions whose value is unknown are explored both ways; arithmetic between
 tensors and unknown calls end a chain (hplint prefers silence to guessing).
 """
@@ -31,6 +36,17 @@ from .arguments import call_argument
 from .constants import UNKNOWN
 
 _MAX_DEPTH = 8
+
+# Where each layer's feature count is: (positional index, keyword). Affine
+# layers: the output features/channels; BatchNorm: num_features.
+SIZE_SLOT: Dict[str, Tuple[int, str]] = {L.NN + "Linear": (1, "out_features"), L.NN + "LazyLinear": (0, "out_features"),
+                                         L.NN + "Bilinear": (2, "out_features")}
+for _d in ("1d", "2d", "3d"):
+    SIZE_SLOT[L.NN + "Conv" + _d] = SIZE_SLOT[L.NN + "ConvTranspose" + _d] = (1, "out_channels")
+    SIZE_SLOT[L.NN + "LazyConv" + _d] = SIZE_SLOT[L.NN + "LazyConvTranspose" + _d] = (0, "out_channels")
+    SIZE_SLOT[L.NN + "BatchNorm" + _d] = (0, "num_features")
+SIZE_SLOT[L.NN + "SyncBatchNorm"] = (0, "num_features")
+LINEAR_LAYERS = frozenset({L.NN + "Linear", L.NN + "LazyLinear", L.NN + "Bilinear"})
 _STATEMENT_BUDGET = 50_000  # per file, plus two per line: pathological inputs end analysis, not the run
 
 
@@ -49,6 +65,7 @@ class Layer:
     bias: Optional[bool] = None  # affine layers: True / False / None when unknown
     entry: Optional[cst.CSTNode] = None  # call in the analysed file that brought it in
     functional: bool = False
+    size: Optional[int] = None  # out_features / out_channels / num_features when static
 
 
 @dataclass(eq=False)
@@ -93,7 +110,7 @@ UNKNOWN_MODULE = _UnknownModule()
 class Tensor:
     """A tensor on the data path: the producers that may have made it."""
 
-    sources: FrozenSet[Tuple[Any, FrozenSet[str]]] = frozenset()
+    sources: FrozenSet[Tuple[Any, FrozenSet[str], Tuple[Any, ...]]] = frozenset()
 
 
 EMPTY = Tensor()
@@ -107,6 +124,9 @@ class Edge:
     through: FrozenSet[str]  # transparent categories between them
     site: Optional[cst.CSTNode]  # where in forward() they were connected
     site_ctx: Any = None
+    # Reshapes on each path from src to dst that passes through `through`:
+    # (op, static dims) in order, e.g. (("view", (None, 128, 4, 4)),).
+    reshape_paths: List[Tuple[Tuple[str, Tuple[Optional[int], ...]], ...]] = field(default_factory=list)
 
 
 @dataclass(eq=False)
@@ -118,6 +138,7 @@ class ClassModel:
     sequential_items: Optional[List[Any]] = None  # for nn.Sequential subclasses
     methods: Dict[str, cst.FunctionDef] = field(default_factory=dict)
     bases: List["ClassModel"] = field(default_factory=list)
+    consts: Dict[str, Any] = field(default_factory=dict)  # `self.init_size = 8` and other static attributes
 
     def method(self, name: str) -> Optional[Tuple["ClassModel", cst.FunctionDef]]:
         if name in self.methods:
@@ -186,7 +207,7 @@ class ModelAnalysis:
     def __init__(self, ctx) -> None:
         self.ctx = ctx
         self.edges: List[Edge] = []
-        self._edge_keys: set = set()
+        self._edge_keys: Dict[Tuple[int, int, FrozenSet[str]], Edge] = {}
         self._class_models: Dict[Any, Optional[ClassModel]] = {}
         self._class_in_progress: set = set()
         self._statements = 0
@@ -306,7 +327,10 @@ class ModelAnalysis:
 
     def _class_model(self, ctx, node: cst.ClassDef, args: Optional[List[Any]] = None,
                      kwargs: Optional[Dict[str, Any]] = None, depth: int = 0) -> Optional[ClassModel]:
-        key = (id(node), _freeze(args), _freeze(kwargs))
+        # A class from another file is built once per call site of this file: its
+        # layers carry that call as `entry`, where findings about them are reported.
+        entry = id(self._entry) if ctx is not self.ctx and self._entry is not None else None
+        key = (id(node), _freeze(args), _freeze(kwargs), entry)
         if key in self._class_models:
             return self._class_models[key]
         if key in self._class_in_progress or depth > _MAX_DEPTH:
@@ -330,6 +354,7 @@ class ModelAnalysis:
                     if base_model is not None:
                         model.bases.append(base_model)
                         model.attrs.update(base_model.attrs)
+                        model.consts.update(base_model.consts)
                         if base_model.sequential_items is not None:
                             model.sequential_items = list(base_model.sequential_items)
             init = model.methods.get("__init__")
@@ -407,6 +432,11 @@ class ModelAnalysis:
                     frame.mods[target.value] = value
                 elif _is_self_attr(target) and frame.self_model is not None:
                     frame.self_model.attrs[target.attr.value] = value
+                    frame.self_model.consts.pop(target.attr.value, None)
+                    if const is UNKNOWN:
+                        const = _static(ctx, small.value, frame.consts, frame.self_model.consts)
+                    if const is not UNKNOWN:
+                        frame.self_model.consts[target.attr.value] = const
         elif isinstance(small, cst.AugAssign):
             if isinstance(small.operator, cst.AddAssign):
                 container = self._lookup(small.target, frame)
@@ -714,7 +744,15 @@ class ModelAnalysis:
                 if is_bias:
                     value = ctx.constants.value(arg.value, frame.consts)
                     bias = None if value is UNKNOWN else bool(value) if value is not None else None
-        return Layer(qn, category, call, ctx, bias, self._entry)
+        size = None
+        size_slot = SIZE_SLOT.get(qn)
+        if size_slot is not None:
+            expr = call_argument(call, size_slot[0], size_slot[1])
+            if expr is not None:
+                value = _static(ctx, expr, frame.consts, frame.self_model.consts if frame.self_model else {})
+                if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                    size = value
+        return Layer(qn, category, call, ctx, bias, self._entry, size=size)
 
     # -- data flow (forward) ------------------------------------------------------------
     def _call_method(self, model: ClassModel, ctx, fn: cst.FunctionDef, inputs: List[Tensor], depth: int) -> Any:
@@ -886,7 +924,8 @@ class ModelAnalysis:
             if isinstance(receiver, Tensor):
                 mcat = L.TENSOR_METHODS.get(method)
                 if mcat is not None:
-                    return _pass_through(receiver, mcat)
+                    op = (method, self._dims(flow, call.args)) if mcat == L.RESHAPE else None
+                    return _pass_through(receiver, mcat, op)
                 return EMPTY
             if method in ("forward", "__call__"):
                 return self._apply(receiver, first, call, ctx, depth)
@@ -907,10 +946,17 @@ class ModelAnalysis:
             tensor = EMPTY
         if isinstance(module, Layer):
             if module.category in L.TRANSPARENT:
-                return _pass_through(tensor, module.category)
-            for producer, through in tensor.sources:
-                self._record(producer, module, through, site, site_ctx)
-            return Tensor(frozenset({(module, _NONE)}))
+                op = None
+                if module.category == L.RESHAPE:
+                    name = L.short_name(module.kind).lower()
+                    dims: Tuple[Optional[int], ...] = ()
+                    if module.functional and name == "reshape" and len(module.node.args) > 1:
+                        dims = self._dims(None, module.node.args[1:], module.ctx)
+                    op = (name, dims)
+                return _pass_through(tensor, module.category, op)
+            for producer, through, reshapes in tensor.sources:
+                self._record(producer, module, through, reshapes, site, site_ctx)
+            return Tensor(frozenset({(module, _NONE, ())}))
         if isinstance(module, Seq):
             for item in module.items:
                 tensor = self._apply(item, tensor, site, site_ctx, depth)
@@ -927,12 +973,35 @@ class ModelAnalysis:
                 return self._apply(Seq(model.sequential_items), tensor, site, site_ctx, depth)
         return EMPTY
 
-    def _record(self, src: Layer, dst: Layer, through: FrozenSet[str], site, site_ctx) -> None:
+    def _record(self, src: Layer, dst: Layer, through: FrozenSet[str], reshapes, site, site_ctx) -> None:
         key = (id(src.node), id(dst.node), through)
-        if key in self._edge_keys:
+        edge = self._edge_keys.get(key)
+        if edge is not None:
+            if reshapes not in edge.reshape_paths and len(edge.reshape_paths) < 16:
+                edge.reshape_paths.append(reshapes)
             return
-        self._edge_keys.add(key)
-        self.edges.append(Edge(src, dst, through, site, site_ctx))
+        edge = self._edge_keys[key] = Edge(src, dst, through, site, site_ctx, [reshapes])
+        self.edges.append(edge)
+
+    def _dims(self, flow: Optional["_Flow"], args, ctx=None) -> Tuple[Optional[int], ...]:
+        """Static dims of `x.view(a, b, ...)` / `x.view((a, b))` / `torch.reshape(x, (a, b))`;
+        None for a dim that is not static (`x.size(0)`, `args.batch`)."""
+        if ctx is None:
+            assert flow is not None, "a reshape is read in a forward flow or with its file's context"
+            ctx = flow.ctx
+        self_consts = flow.model.consts if flow is not None else {}
+        exprs: List[cst.BaseExpression] = []
+        for arg in args:
+            if arg.star or arg.keyword is not None:
+                return ()
+            exprs.append(arg.value)
+        if len(exprs) == 1 and isinstance(exprs[0], (cst.Tuple, cst.List)):
+            exprs = [e.value for e in exprs[0].elements]
+        out: List[Optional[int]] = []
+        for expr in exprs:
+            value = _static(ctx, expr, {}, self_consts)
+            out.append(value if isinstance(value, int) and not isinstance(value, bool) else None)
+        return tuple(out)
 
 
 # ---------------------------------------------------------------------------
@@ -995,8 +1064,33 @@ def _is_self_attr(node: cst.BaseExpression) -> bool:
 _CONCATENATE = frozenset({"torch.cat", "torch.concat", "torch.concatenate"})
 
 
-def _pass_through(tensor: Tensor, category: str) -> Tensor:
-    return Tensor(frozenset((p, through | {category}) for p, through in tensor.sources))
+def _pass_through(tensor: Tensor, category: str, op: Optional[Tuple[str, Tuple]] = None) -> Tensor:
+    extra = (op,) if op is not None else ()
+    return Tensor(frozenset((p, through | {category}, reshapes + extra) for p, through, reshapes in tensor.sources))
+
+
+_BINARY_OPS = {
+    cst.Add: lambda a, b: a + b, cst.Subtract: lambda a, b: a - b, cst.Multiply: lambda a, b: a * b,
+    cst.FloorDivide: lambda a, b: a // b, cst.Power: lambda a, b: a ** b if abs(b) < 64 else UNKNOWN,
+}
+
+
+def _static(ctx, expr: cst.BaseExpression, consts: Dict[str, Any], self_consts: Dict[str, Any], depth: int = 0) -> Any:
+    """`ctx.constants.value`, plus the model's own static attributes (`self.init_size`)."""
+    if depth > 8:
+        return UNKNOWN
+    if _is_self_attr(expr):
+        return self_consts.get(expr.attr.value, UNKNOWN)
+    if isinstance(expr, cst.BinaryOperation) and type(expr.operator) in _BINARY_OPS:
+        left = _static(ctx, expr.left, consts, self_consts, depth + 1)
+        right = _static(ctx, expr.right, consts, self_consts, depth + 1)
+        if left is UNKNOWN or right is UNKNOWN:
+            return UNKNOWN
+        try:
+            return _BINARY_OPS[type(expr.operator)](left, right)
+        except (TypeError, ArithmeticError, ValueError):
+            return UNKNOWN
+    return ctx.constants.value(expr, consts)
 
 
 def _union(values: List[Any]) -> Any:

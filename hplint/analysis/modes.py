@@ -71,6 +71,22 @@ class State:
                 return may[p]
         return None
 
+    def snapshot(self, key: str) -> Tuple[bool, Any, bool]:
+        """What the state says about exactly `key`, for `restored`."""
+        return (key in self.must_eval, self.may().get(key), key in self.must_train)
+
+    def restored(self, key: str, snap: Tuple[bool, Any, bool]) -> "State":
+        """`model.train(was_training)` with `was_training = model.training` read
+        when the state about `model` was `snap`: back to that (modules under
+        `model` follow it, as `train(mode)` sets every submodule)."""
+        must_eval, may_node, must_train = snap
+        may = {k: v for k, v in self.may_eval if not _under(k, key)}
+        if may_node is not None:
+            may[key] = may_node
+        eval_set = frozenset(k for k in self.must_eval if not _under(k, key)) | ({key} if must_eval else set())
+        train_set = frozenset(k for k in self.must_train if not _under(k, key)) | ({key} if must_train else set())
+        return State(eval_set, tuple(may.items()), train_set)
+
     def unknown(self, key: str, node) -> "State":
         may = self.may()
         may[key] = node
@@ -229,6 +245,22 @@ class _Walker:
         self.flow = Flow()
         self.nograd = False
         self.returned: Optional[State] = None  # states at `return` statements, joined
+        # `was_training = model.training`: name -> (model key, its state then)
+        self.saved: Dict[str, Tuple[str, Tuple[bool, Any, bool]]] = {}
+
+    def _saved_mode(self, call: cst.Call, key: str) -> Optional[Tuple[bool, Any, bool]]:
+        """The state saved by `was = model.training` when `call` is
+        `model.train(was)` / `model.train(mode=was)`."""
+        if len(call.args) != 1 or call.args[0].star:
+            return None
+        arg = call.args[0]
+        if arg.keyword is not None and arg.keyword.value != "mode":
+            return None
+        if isinstance(arg.value, cst.Name) and arg.value.value in self.saved:
+            saved_key, snap = self.saved[arg.value.value]
+            if saved_key == key:
+                return snap
+        return None
 
     def run(self, body: List[cst.CSTNode], state: Optional[State]) -> Optional[State]:
         for stmt in body:
@@ -256,7 +288,14 @@ class _Walker:
                 other = self.run(_block(orelse.body), state)
             else:
                 other = state
-            return join(body, other)
+            out = join(body, other)
+            # `if was_training: model.train()` restores the saved mode.
+            test = stmt.test
+            if out is not None and isinstance(test, cst.Name) and test.value in self.saved:
+                key, snap = self.saved[test.value]
+                if body is not None and body.in_train(key):
+                    out = out.restored(key, snap)
+            return out
         if isinstance(stmt, (cst.For, cst.While)):
             state = self.expression(stmt.iter if isinstance(stmt, cst.For) else stmt.test, state)
             first = self.run(_block(stmt.body), state)
@@ -280,6 +319,9 @@ class _Walker:
             finally:
                 self.nograd = outer
         if isinstance(stmt, cst.Try):
+            outer_returned = self.returned
+            if stmt.finalbody is not None:
+                self.returned = None  # returns inside the try run the finally block first
             body = self.run(_block(stmt.body), state)
             out = body
             for handler in stmt.handlers:
@@ -287,7 +329,13 @@ class _Walker:
             if stmt.orelse is not None and body is not None:
                 out = join(out, self.run(_block(stmt.orelse.body), body))
             if stmt.finalbody is not None:
-                out = self.run(_block(stmt.finalbody.body), out if out is not None else state)
+                inner_returned = self.returned
+                self.returned = outer_returned
+                if inner_returned is not None:
+                    after = self.run(_block(stmt.finalbody.body), inner_returned)
+                    self.returned = join(self.returned, after)
+                out = self.run(_block(stmt.finalbody.body), out if out is not None else state) \
+                    if out is not None or inner_returned is None else None
             return out
         if isinstance(stmt, cst.Match):
             out = None
@@ -311,7 +359,13 @@ class _Walker:
                 return state
             state = self.expression(small.value, state)
             targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+            saved = _training_flag(small.value)
             for target in targets:
+                if isinstance(target, cst.Name):
+                    self.saved.pop(target.value, None)
+                    if saved is not None:
+                        self.saved[target.value] = (saved, state.snapshot(saved))
+                        continue
                 key = model_key(target)
                 if key is not None:
                     state = self.assigned(key, small.value, state)
@@ -353,12 +407,16 @@ class _Walker:
             flow.nograd.add(id(call))
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value in ("eval", "train"):
-            key = model_key(func.value)
+            # `model.to(device).train()`, `model.cuda().eval()`: the chain's model.
+            key = model_key(_strip_moves(func.value))
             if key is None:
                 return state
             if func.attr.value == "eval" and not call.args:
                 return state.evaluated(key, call)
             if func.attr.value == "train":
+                saved = self._saved_mode(call, key)
+                if saved is not None:
+                    return state.restored(key, saved)
                 mode = _mode_argument(self.ctx, call)
                 if mode is True:
                     flow.train_calls.setdefault(key, []).append(call)
@@ -422,6 +480,23 @@ class _Walker:
         if is_method:
             mapping["self"] = "self"
         return mapping
+
+
+_MOVES = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "requires_grad_", "to_empty"})
+
+
+def _strip_moves(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """`model.to(device).cuda()` -> `model`: device/dtype moves return the module itself."""
+    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _MOVES:
+        expr = expr.func.value
+    return expr
+
+
+def _training_flag(value: cst.BaseExpression) -> Optional[str]:
+    """`model.training` (also `self.net.training`) -> the model key it reads."""
+    if isinstance(value, cst.Attribute) and value.attr.value == "training":
+        return model_key(value.value)
+    return None
 
 
 def _strip_mode(expr: cst.BaseExpression) -> cst.BaseExpression:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..analysis import layers as L
+from ..analysis.model_graph import LINEAR_LAYERS
 from ..findings import FixSafety
 from ._edges import describe_location, primary_location
 from .base import FixSpec, Report, Rule
@@ -42,17 +43,63 @@ def bias_false_fix(call: cst.Call, kind: str) -> FixSpec:
     return FixSpec("Set bias=False", call, call.with_changes(args=args), FixSafety.SAFE)
 
 
+# Reshapes that keep a Linear's features on one axis, adding or removing only
+# axes of size 1 (or doing nothing on an (N, F) tensor).
+_KEEPS_FEATURES = frozenset({"unsqueeze", "squeeze", "flatten", "contiguous"})
+
+
+def bias_cancelled(edge) -> bool:
+    """Does the BatchNorm subtract the whole bias of `edge.src`?
+
+    BatchNorm subtracts one mean per channel, so the bias is cancelled exactly
+    when each BatchNorm channel sees one bias value. A conv's bias is one value
+    per output channel, broadcast over positions, and stays so through reshapes
+    such as `flatten`. A Linear's bias is one value per output feature: a view
+    that spreads F = C*s*s features over C channels of s*s positions
+    (`Linear(z, 128*s*s)` -> `view(N, 128, s, s)` -> `BatchNorm2d(128)`, the DCGAN
+    generator stem) leaves s*s different values per channel, of which only the
+    mean is cancelled. So after a reshape a Linear is reported only when the
+    shapes show one value per channel: out_features == num_features, or a
+    reshape to `(N, C)` / `(N, C, 1, 1)` / `unsqueeze`. Unknown shapes: silence.
+    Every path from the layer to the BatchNorm must cancel it.
+    """
+    if edge.src.kind not in LINEAR_LAYERS:
+        return True
+    return all(_path_keeps_bias_per_channel(edge, path) for path in edge.reshape_paths or [()])
+
+
+def _path_keeps_bias_per_channel(edge, reshapes) -> bool:
+    if not reshapes:
+        return True
+    features, channels = edge.src.size, edge.dst.size
+    if features is not None and channels is not None:
+        return features == channels
+    for op, dims in reshapes:
+        if op in _KEEPS_FEATURES:
+            continue
+        if op in ("view", "reshape") and dims and (len(dims) <= 2 or all(d == 1 for d in dims[2:])):
+            continue
+        return False
+    return True
+
+
 class BiasBeforeBatchNorm(Rule):
     code = "HPL002"
 
     def check(self, ctx):
+        reported = set()
         for edge in ctx.models.edges_between(L.AFFINE, L.BATCHNORM, _ALLOWED):
             if edge.src.bias is not True:  # False, or unknown (`bias=not use_bn`)
+                continue
+            if not bias_cancelled(edge):
                 continue
             where = primary_location(edge, ctx)
             if where is None:
                 continue
             node_ctx, node = where
+            if (id(node), id(edge.dst.node)) in reported:
+                continue  # one pair joined along paths through different transparent ops
+            reported.add((id(node), id(edge.dst.node)))
             fix = bias_false_fix(node, edge.src.kind) if node is edge.src.node else None
             yield Report(
                 node,

@@ -21,8 +21,8 @@ class BatchSizeTooLarge(Rule):
     code = "HPL006"
 
     def check(self, ctx):
-        bound = int(ctx.option(self.code, "max-batch-size") or 1024)
-        fraction = float(ctx.option(self.code, "max-dataset-fraction") or 0.5)
+        bound = int(ctx.option(self.code, "max-batch-size"))
+        fraction = float(ctx.option(self.code, "max-dataset-fraction"))
         for size in ctx.fact("batch_sizes", BatchSizeAnalysis).sizes:
             if size.value > bound:
                 problem = f"exceeds max-batch-size {bound}"
