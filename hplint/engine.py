@@ -27,6 +27,8 @@ from .findings import FileResult, Finding, Fix, RelatedLocation, Severity, Span,
 from .rules import all_rules
 from .rules.base import FixSpec, Report
 from .suppression import apply_suppressions, parse_suppressions
+from .notebook import is_notebook, lint_notebook_text
+from .sweeps import is_sweep_candidate, lint_sweep_text  # noqa: E402
 from .probe.store import annotate as annotate_with_probe
 
 log = logging.getLogger("hplint")
@@ -74,6 +76,14 @@ class Linter:
     def lint_text(self, text: str, path: Path, shown_as: Optional[str] = None) -> FileResult:
         """Lint `text` as the contents of `path` (which need not exist on disk)."""
         shown = shown_as or display_path(path)
+        if is_notebook(path):
+            return lint_notebook_text(self, text, Path(path), shown)
+        if is_sweep_candidate(path):
+            return lint_sweep_text(self, text, Path(path), shown)
+        return self.lint_python_text(text, path, shown)
+
+    def lint_python_text(self, text: str, path: Path, shown: str) -> FileResult:
+        """Lint `text` as Python (a notebook's joined code cells come here too)."""
         if not self.incremental:
             # Already parsed as another file's dependency in this run: lint that tree.
             known = self.project.cached(Path(path), text)

@@ -49,6 +49,8 @@ class Span:
 class TextEdit:
     span: Span
     new_text: str
+    # Notebooks: the 1-based cell the span is in (the span is relative to it).
+    cell: Optional[int] = None
 
 
 class FixSafety(str, enum.Enum):
@@ -73,6 +75,14 @@ class RelatedLocation:
     path: str
     span: Span
     message: str
+    # Notebooks: `span` is relative to cell `cell` (1-based, as Jupyter counts
+    # cells); `raw_span` is the same place in the .ipynb file's JSON text.
+    cell: Optional[int] = None
+    raw_span: Optional[Span] = None
+
+    @property
+    def file_span(self) -> Span:
+        return self.raw_span or self.span
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,15 @@ class Finding:
     anchor: str = ""
     # Set when a probe run confirmed this finding on the same file contents.
     probe_note: Optional[str] = None
+    # Notebooks: `span` is relative to cell `cell` (1-based among all cells);
+    # `raw_span` is where that code sits in the .ipynb JSON text (SARIF, github).
+    cell: Optional[int] = None
+    raw_span: Optional[Span] = None
+
+    @property
+    def file_span(self) -> Span:
+        """The position in the file as stored on disk (differs for notebooks)."""
+        return self.raw_span or self.span
 
     @property
     def line(self) -> int:
