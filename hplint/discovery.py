@@ -14,7 +14,11 @@ from typing import Iterable, List, Tuple
 SKIPPED_DIRS = frozenset({
     ".git", ".hg", ".svn", ".venv", "venv", "build", "dist", "node_modules", "__pycache__",
     ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs", ".hplint",
+    ".ipynb_checkpoints",
 })
+# Notebooks are linted like Python files; YAML/JSON files only when they hold a
+# search space (W&B sweep, Hydra sweeper, NNI): the others come back `skipped`.
+SUFFIXES = (".py", ".ipynb", ".yaml", ".yml", ".json")
 
 
 def discover(paths: Iterable[Path], config) -> Tuple[List[Path], List[str]]:
@@ -46,7 +50,7 @@ def discover(paths: Iterable[Path], config) -> Tuple[List[Path], List[str]]:
                 and not config.is_excluded(base / d)
             )
             for name in sorted(filenames):
-                if name.endswith(".py"):
+                if name.endswith(".py") or name.lower().endswith(SUFFIXES[1:]):
                     path = base / name
                     # Regular files only: a FIFO named x.py would block the read.
                     if path.is_file() and not config.is_excluded(path):

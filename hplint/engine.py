@@ -202,7 +202,7 @@ class Linter:
             results = [self.lint_file(f) for f in files]
         else:
             results = _lint_parallel(self.config, files, jobs)
-        return sorted(results, key=lambda r: r.path)
+        return sorted((r for r in results if not r.skipped), key=lambda r: r.path)
 
 
 def _number_duplicate_anchors(findings: List[Finding]) -> None:

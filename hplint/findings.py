@@ -138,3 +138,5 @@ class FileResult:
     source: Optional[str] = None
     # Internal errors (a rule that crashed): logged, the run exits 2, other rules still ran.
     errors: list = field(default_factory=list)
+    # A YAML/JSON file that holds no search space: not a file hplint lints.
+    skipped: bool = False
