@@ -124,8 +124,16 @@ def _from_json(node, where: Callable[[int], Tuple[int, int]]) -> DNode:
     return DNode("scalar", start, end, text=json.dumps(value), plain=True, is_string=False, json=True)
 
 
+class Invalid(Exception):
+    """The file does not parse; `error` says why and where."""
+
+    def __init__(self, error: SourceError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 def parse_documents(text: str, path: Path) -> List[DNode]:
-    """The documents of a YAML or JSON file; raises SourceError."""
+    """The documents of a YAML or JSON file; raises Invalid."""
     if str(path).lower().endswith(".json"):
         from . import jsonpos
         from .fix.apply import line_starts
@@ -134,9 +142,9 @@ def parse_documents(text: str, path: Path) -> List[DNode]:
         try:
             root = jsonpos.parse(text)
         except jsonpos.JSONPosError as exc:
-            raise SourceError(f"invalid JSON: {exc.message}", exc.line, exc.col) from None
+            raise Invalid(SourceError(f"invalid JSON: {exc.message}", exc.line, exc.col)) from None
         except RecursionError:
-            raise SourceError("invalid JSON: nested too deeply") from None
+            raise Invalid(SourceError("invalid JSON: nested too deeply")) from None
         starts = line_starts(text)
 
         def where(offset: int) -> Tuple[int, int]:
@@ -152,9 +160,9 @@ def parse_documents(text: str, path: Path) -> List[DNode]:
         mark = exc.problem_mark or exc.context_mark
         reason = exc.problem or exc.context or "invalid YAML"
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        raise SourceError(f"invalid YAML: {reason}", line, col) from None
+        raise Invalid(SourceError(f"invalid YAML: {reason}", line, col)) from None
     except (yaml.YAMLError, RecursionError) as exc:
-        raise SourceError(f"invalid YAML: {exc}") from None
+        raise Invalid(SourceError(f"invalid YAML: {exc}")) from None
 
 
 # -- distributions in the data ---------------------------------------------------------------
@@ -452,12 +460,12 @@ def _has_shape(root: DNode) -> bool:
 
 def search_space(text: str, path: Path) -> Optional[List[DataDistribution]]:
     """The distributions of a sweep / search-space file, None when the file has
-    no such shape; raises SourceError when it looks like one but does not parse."""
+    no such shape; raises Invalid when it looks like one but does not parse."""
     if not _GATE.search(text):
         return None
     try:
         documents = parse_documents(text, path)
-    except SourceError:
+    except Invalid:
         looks = ("method" in text and "parameters" in text) or "_type" in text or "sweeper" in text
         if looks:
             raise
@@ -523,8 +531,8 @@ def lint_sweep_text(linter, text: str, path: Path, shown: str) -> FileResult:
 
     try:
         found = search_space(text, path)
-    except SourceError as error:
-        return linter.source_error_result(shown, error, text)
+    except Invalid as exc:
+        return linter.source_error_result(shown, exc.error, text)
     if found is None:
         return FileResult(shown, [], text, skipped=True)
     enabled = linter.config.enabled_codes_for(path)
@@ -550,10 +558,10 @@ def fix_sweep_text(linter, text: str, path: Path, shown: str, *, unsafe: bool = 
             break
         try:
             parse_documents(new_text, path)
-        except SourceError as exc:
+        except Invalid as exc:
             codes = ", ".join(sorted({f.code for f in applied}))
             outcome.error = (f"internal error: fixes for {codes} on {shown} produced an invalid file "
-                             f"({exc.message}); those fixes were not applied")
+                             f"({exc.error.message}); those fixes were not applied")
             break
         outcome.result = linter.lint_text(new_text, path, shown)
         outcome.text = new_text
