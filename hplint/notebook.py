@@ -46,7 +46,7 @@ PYTHON_CELL_MAGICS = frozenset({
 })
 _ASSIGN_MAGIC = re.compile(r"^\s*[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[!%]")
 # "line 12" in a rule message (HPL001's "(line 12)", HPL010's "at line 12"): a module line.
-_LINE_REF = re.compile(r"\bline (\d+)\b")
+_LINE_REF = re.compile(r"\b(?:(on|at) )?line (\d+)\b")
 _HELP = re.compile(r"^\s*(?:\?\??\s*[\w.*\[\]()]+|[\w.*\[\]()]+\s*\?\??)\s*$")
 
 
@@ -350,7 +350,7 @@ class LineMap:
                 ecell, espan = self.span(e.span)
                 edits.append(TextEdit(espan, e.new_text, ecell))
             fix = replace(fix, edits=tuple(edits))
-        message = _LINE_REF.sub(lambda m: self.line_label(int(m.group(1))), f.message)
+        message = _LINE_REF.sub(lambda m: ("in " if m.group(1) else "") + self.line_label(int(m.group(2))), f.message)
         return replace(f, span=span, cell=cell, raw_span=self.raw(cell, span), related=related, fix=fix,
                        message=message)
 

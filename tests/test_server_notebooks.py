@@ -201,3 +201,22 @@ async def test_pull_client_pulls_each_cell_and_is_refreshed_when_another_cell_ch
     assert await pull(2) == [] and await pull(3) == ["HPL002"]
     assert not client.diagnostics  # pull clients are never pushed to
     nb.close()
+
+
+async def test_sweep_file_in_the_editor(client, tmp_path):
+    """Sweep files go through the same server path as Python files."""
+    from server_helpers import close_doc, write
+
+    text = "method: random\nparameters:\n  lr:\n    distribution: uniform\n    min: 0.0001\n    max: 0.1\n"
+    uri = uri_of(write(tmp_path / "sweep.yaml", text))
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri, "yaml", 1, text)))
+    (diag,) = await cell_codes(client, uri, ["HPL003"])
+    assert diag.range == lsp.Range(lsp.Position(3, 18), lsp.Position(3, 25))
+    (fix,) = [a for a in await code_actions(client, uri, [diag]) if a.title.startswith("Sample")]
+    assert "distribution: log_uniform_values" in apply_workspace_edit(text, uri, fix.edit)
+    other = uri_of(write(tmp_path / "ci.yaml", "on: push\n"))
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(other, "yaml", 1, "on: push\n")))
+    await wait_for(lambda: other in client.diagnostics, "diagnostics for a plain YAML file")
+    assert list(client.diagnostics[other]) == []
+    close_doc(client, uri)
+    close_doc(client, other)

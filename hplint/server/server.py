@@ -338,7 +338,7 @@ def create_server() -> HplintServer:
     def did_open(ls: HplintServer, params: lsp.DidOpenTextDocumentParams) -> None:
         uri = params.text_document.uri
         ls.loop = ls.loop or asyncio.get_running_loop()
-        if is_config_uri(uri):
+        if is_config_uri(uri) or ls.notebook_of(uri) is not None:  # cells: linted with their notebook
             return
         ls.generation += 1
         ls.save_generation += 1
@@ -350,7 +350,7 @@ def create_server() -> HplintServer:
     def did_change(ls: HplintServer, params: lsp.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
         doc = ls.document(uri)
-        if doc is None or is_config_uri(uri):
+        if doc is None or is_config_uri(uri) or ls.notebook_of(uri) is not None:
             return
         ls.generation += 1
         ls.last_change[uri] = time.monotonic()
