@@ -27,6 +27,7 @@ newline keep every byte.
 from __future__ import annotations
 
 import difflib
+import os
 import json
 import re
 from dataclasses import dataclass, field, replace
@@ -547,3 +548,73 @@ def splice_sources(nb: Notebook, sources: Dict[int, str]) -> str:
     for start, end, new in sorted(pieces, reverse=True):
         text = text[:start] + new + text[end:]
     return text
+
+
+# -- the probe ---------------------------------------------------------------------------
+@dataclass
+class ProbeScript:
+    """A notebook's code cells written out as one script for `hplint probe`."""
+
+    path: Path  # the generated script (next to the notebook, so imports resolve alike)
+    notebook: Path
+    lmap: LineMap
+    note: str  # what was skipped, for the user
+
+    def remove(self) -> None:
+        try:
+            self.path.unlink()
+        except OSError:
+            pass
+
+    def map_text(self, text: str) -> str:
+        """Positions in the generated script, said in cells of the notebook."""
+        if not isinstance(text, str) or self.path.name not in text:
+            return text
+        names = sorted({str(self.path), os.path.relpath(self.path), self.path.name}, key=len, reverse=True)
+        pattern = re.compile("(?:" + "|".join(re.escape(n) for n in names) + r')(?:", line |:)(\d+)')
+        return pattern.sub(lambda m: f"{self.notebook.name}:{self.lmap.line_label(int(m.group(1)))}", text)
+
+    def map_report(self, report: dict, shown: str) -> dict:
+        """The probe report with the notebook's cells instead of the script's lines."""
+        script = str(self.path)
+        for finding in report.get("findings", []):
+            if finding.get("abs_path") == script:
+                cell, line = self.lmap.cell_of(int(finding.get("line", 1)))
+                finding.update(path=shown, abs_path=str(self.notebook.resolve()), cell=cell, line=line)
+                if isinstance(finding.get("message"), str):  # the static message speaks of script lines
+                    finding["message"] = _LINE_REF.sub(
+                        lambda m: ("in " if m.group(1) else "") + self.lmap.line_label(int(m.group(2))),
+                        finding["message"])
+            for key in ("message", "summary"):
+                finding[key] = self.map_text(finding.get(key))
+        for key in ("error", "traceback", "output_tail"):
+            if isinstance(report.get(key), str):
+                report[key] = self.map_text(report[key])
+        report["script"] = shown
+        report["abs_script"] = str(self.notebook.resolve())
+        report["notebook_note"] = self.note
+        return report
+
+
+def write_probe_script(path: Path) -> Union[ProbeScript, SourceError]:
+    """Write the notebook's code cells, in order and with IPython syntax
+    masked, as a hidden script next to it."""
+    from .analysis.source import decode_source
+
+    data = Path(path).read_bytes()
+    text = decode_source(data)
+    if isinstance(text, SourceError):
+        return text
+    nb = read_notebook(text)
+    if isinstance(nb, SourceError):
+        return nb
+    vm = virtual_module(nb)
+    masked_cells = sorted({vm.lines[i][0] for i, line in enumerate(vm.text.splitlines(), start=1)
+                           if line.strip() == "pass" and split_lines(nb.cell(vm.lines[i][0]).source)[
+                               vm.lines[i][1] - 1].strip() != "pass"})
+    note = (f"{vm.masked} IPython magic/shell line{'s' if vm.masked != 1 else ''} skipped "
+            f"(cell{'s' if len(masked_cells) != 1 else ''} {', '.join(map(str, masked_cells))})"
+            if vm.masked else "")
+    script = Path(path).resolve().parent / f".{Path(path).stem}.hplint-probe.py"
+    script.write_text(vm.text, encoding="utf-8")
+    return ProbeScript(script, Path(path), LineMap(nb, vm), note)

@@ -63,8 +63,22 @@ def run_probe_command(argv: List[str]) -> int:
     from .session import run_probe
 
     select = [c.strip().upper() for s in args.select or [] for c in s.split(",") if c.strip()] or None
-    report = run_probe(args.script, script_args, steps=args.steps, batches_per_loader=args.batches_per_loader,
-                       timeout=args.timeout, device=args.device, nproc=args.nproc_per_node, select=select)
+    notebook = None
+    if str(args.script).lower().endswith(".ipynb"):  # run the code cells in order as one script
+        from ..notebook import write_probe_script
+
+        notebook = write_probe_script(args.script)
+        if not hasattr(notebook, "lmap"):
+            parser.error(f"{args.script}: {notebook.message}")
+        if notebook.note:
+            print(f"hplint probe: {notebook.note}", file=sys.stderr)
+    try:
+        report = run_probe(notebook.path if notebook else args.script, script_args, steps=args.steps,
+                           batches_per_loader=args.batches_per_loader, timeout=args.timeout, device=args.device,
+                           nproc=args.nproc_per_node, select=select)
+    finally:
+        if notebook is not None:
+            notebook.remove()
     texts = report.pop("_texts", {})
     if not args.no_save and report["ok"]:
         try:
@@ -72,6 +86,8 @@ def run_probe_command(argv: List[str]) -> int:
             report["saved_to"] = str(saved)
         except OSError as exc:
             print(f"hplint probe: could not save the report: {exc}", file=sys.stderr)
+    if notebook is not None:
+        notebook.map_report(report, str(args.script))
     if args.report:
         args.report.write_text(render_json(report), encoding="utf-8")
     if args.plot:
