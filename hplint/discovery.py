@@ -50,8 +50,8 @@ def discover(paths: Iterable[Path], config) -> Tuple[List[Path], List[str]]:
                 and not config.is_excluded(base / d)
             )
             for name in sorted(filenames):
-                if name.endswith(".py") or name.lower().endswith(SUFFIXES[1:]):
-                    path = base / name
+                path = base / name
+                if name.endswith(".py") or name.lower().endswith(SUFFIXES[1:]) or config.is_extra_included(path):
                     # Regular files only: a FIFO named x.py would block the read.
                     if path.is_file() and not config.is_excluded(path):
                         add(path)

@@ -319,3 +319,60 @@ def test_virtual_module_line_map():
     vm = virtual_module(read_notebook(text))
     assert vm.text == "a = 1\nb = 2\nc = 3\n"
     assert vm.lines[1:] == [(1, 1), (1, 2), (4, 1)]
+
+
+def test_probe_script_masks_magics_and_maps_positions_back(tmp_path: Path):
+    from hplint.notebook import write_probe_script
+
+    nb = write_nb(tmp_path / "p.ipynb", [
+        new_markdown_cell("x"),
+        new_code_cell("%matplotlib inline\nimport math"),
+        new_code_cell("!ls\ny = math.sqrt(4)\nraise ValueError(y)"),
+    ])
+    probe = write_probe_script(nb)
+    try:
+        assert probe.path.parent == tmp_path and probe.path.read_text() == "pass\nimport math\npass\ny = math.sqrt(4)\nraise ValueError(y)\n"
+        assert probe.note == "2 IPython magic/shell lines skipped (cells 2, 3)"
+        trace = f'File "{probe.path}", line 5, in <module>'
+        assert probe.map_text(trace) == 'File "p.ipynb:cell 3, line 3, in <module>'
+        report = {"findings": [{"code": "HPL001", "abs_path": str(probe.path), "line": 4, "column": 1,
+                                "message": "Dropout feeds BatchNorm1d (line 5)", "summary": f"at {probe.path.name}:2"}],
+                  "script": str(probe.path), "abs_script": str(probe.path), "error": None}
+        probe.map_report(report, "p.ipynb")
+        (f,) = report["findings"]
+        assert (f["path"], f["cell"], f["line"]) == ("p.ipynb", 3, 2)
+        assert f["message"] == "Dropout feeds BatchNorm1d (cell 3, line 3)"
+        assert f["summary"] == "at p.ipynb:cell 2, line 2" and report["script"] == "p.ipynb"
+    finally:
+        probe.remove()
+    assert not probe.path.exists()
+
+
+@pytest.mark.slow
+def test_probe_runs_a_notebook_and_confirms_on_cells(tmp_path: Path, monkeypatch, capsys):
+    pytest.importorskip("torch")
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(EXAMPLES / "notebook_training.ipynb", tmp_path / "nb.ipynb")
+    assert main(["probe", "nb.ipynb", "--steps", "4", "--device", "cpu", "--output-format", "json"]) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert "IPython magic/shell lines skipped (cells 2, 5)" in captured.err
+    by_code = {f["code"]: f for f in report["findings"]}
+    assert by_code["HPL001"]["cell"] == 3 and by_code["HPL001"]["line"] == 6
+    assert by_code["HPL001"]["verdict"] == "confirmed" and by_code["HPL001"]["path"] == "nb.ipynb"
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".py"] == []  # the script is gone
+    # `hplint check` marks what the probe confirmed, on the notebook's cells
+    main(["check", "nb.ipynb", "--exit-zero"])
+    out = capsys.readouterr().out
+    assert re.search(r"nb.ipynb:cell 3:6:21: HPL001 .*\(confirmed by probe: ", out), out
+
+
+def test_exclude_notebooks_and_extend_include(tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _fixable_notebook(tmp_path / "a.ipynb")
+    (tmp_path / "tool.pyw").write_text("import torch.nn as nn\nb = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))\n")
+    main(["check", ".", "--output-format", "json", "--exit-zero"])
+    assert {f["path"] for f in json.loads(capsys.readouterr().out)["findings"]} == {"a.ipynb"}
+    (tmp_path / "pyproject.toml").write_text('[tool.hplint]\nexclude = ["*.ipynb"]\nextend-include = ["*.pyw"]\n')
+    main(["check", ".", "--output-format", "json", "--exit-zero"])
+    assert {f["path"] for f in json.loads(capsys.readouterr().out)["findings"]} == {"tool.pyw"}
