@@ -86,11 +86,21 @@ def _fix(args, linter, staged: Staged, paths: Dict[str, Path], stdin_text: Optio
         from .fix.runner import fix_text
 
         shown = staged.results[0].path
-        outcome = fix_text(linter, stdin_text, Path(args.stdin_filename or "stdin.py"), shown,
-                           unsafe=args.unsafe_fixes)
+        path = Path(args.stdin_filename or "stdin.py")
+        fixer = fix_text
+        if str(path).lower().endswith(".ipynb"):  # cells, spliced back into the JSON
+            from .notebook import fix_notebook_text as fixer
+        elif str(path).lower().endswith((".yaml", ".yml", ".json")):
+            from .sweeps import fix_sweep_text as fixer
+        outcome = fixer(linter, stdin_text, path, shown, unsafe=args.unsafe_fixes)
         staged.results = [outcome.result]
         if args.diff:
-            sys.stdout.write(unified_diff(outcome.original, outcome.text, shown))
+            if hasattr(outcome, "changed_cells"):
+                from .notebook import cell_diff
+
+                sys.stdout.write(cell_diff(outcome, shown))
+            else:
+                sys.stdout.write(unified_diff(outcome.original, outcome.text, shown))
             staged.exit_code = EXIT_ERROR if outcome.result.errors else (
                 EXIT_FINDINGS if outcome.changed else EXIT_OK)
             for message in outcome.result.errors:

@@ -376,3 +376,29 @@ def test_exclude_notebooks_and_extend_include(tmp_path: Path, capsys, monkeypatc
     (tmp_path / "pyproject.toml").write_text('[tool.hplint]\nexclude = ["*.ipynb"]\nextend-include = ["*.pyw"]\n')
     main(["check", ".", "--output-format", "json", "--exit-zero"])
     assert {f["path"] for f in json.loads(capsys.readouterr().out)["findings"]} == {"tool.pyw"}
+
+
+def test_stdin_notebook_fix_and_diff(tmp_path: Path):
+    import subprocess
+    import sys
+
+    nb = _fixable_notebook(tmp_path / "in.ipynb")
+    before = nb.read_text()
+    run = lambda *a: subprocess.run([sys.executable, "-m", "hplint", "check", "-", "--stdin-filename", str(nb), *a],
+                                    input=before, capture_output=True, text=True, timeout=120)
+    fixed = run("--fix")
+    assert fixed.stdout == before.replace('"    nn.Conv2d(3, 8, 3),\\n"', '"    nn.Conv2d(3, 8, 3, bias=False),\\n"')
+    diff = run("--diff")
+    assert f"(cell 3)" in diff.stdout and diff.returncode == 1
+
+
+def test_notebook_opened_as_json_text_in_the_editor_gets_raw_positions(tmp_path: Path):
+    from hplint.server.analysis import Analyzer
+
+    nb = _fixable_notebook(tmp_path / "raw.ipynb")
+    text = nb.read_text()
+    analysis = Analyzer().analyze(nb, text)
+    (diag,) = analysis.diagnostics
+    line = text.splitlines()[diag.range.start.line]
+    assert line[diag.range.start.character:].startswith("nn.Conv2d(3, 8, 3)")
+    assert analysis.findings[0].fix is None and analysis.findings[0].cell is None
