@@ -21,6 +21,18 @@ SKIPPED_DIRS = frozenset({
 SUFFIXES = (".py", ".ipynb", ".yaml", ".yml", ".json")
 
 
+def _big_data_file(path: Path) -> bool:
+    """A YAML/JSON file too big to be a sweep file (a dataset, a lock file)."""
+    from .sweeps import MAX_DISCOVERED_BYTES, is_sweep_candidate
+
+    if not is_sweep_candidate(path):
+        return False
+    try:
+        return path.stat().st_size > MAX_DISCOVERED_BYTES
+    except OSError:
+        return False
+
+
 def discover(paths: Iterable[Path], config) -> Tuple[List[Path], List[str]]:
     """(files to lint, paths that do not exist)."""
     files: List[Path] = []
@@ -53,6 +65,6 @@ def discover(paths: Iterable[Path], config) -> Tuple[List[Path], List[str]]:
                 path = base / name
                 if name.endswith(".py") or name.lower().endswith(SUFFIXES[1:]) or config.is_extra_included(path):
                     # Regular files only: a FIFO named x.py would block the read.
-                    if path.is_file() and not config.is_excluded(path):
+                    if path.is_file() and not config.is_excluded(path) and not _big_data_file(path):
                         add(path)
     return files, missing

@@ -42,6 +42,13 @@ SUFFIXES = (".yaml", ".yml", ".json")
 _GATE = re.compile(r"\bparameters\b|_type\b|\bsweeper\b|\bsearch_?[sS]pace\b")
 
 
+# What a broken file must show to be reported as a broken sweep file (HPL000).
+_LOOKS_LIKE_ONE = re.compile(r'(?m)^(?:method|hydra|searchSpace|search_space)\s*:|"_type"\s*:|^\s*_type\s*:'
+                             r'|^\s*"method"\s*:\s*"(?:grid|random|bayes)"')
+# Sweep files are small; bigger YAML/JSON files (datasets, lock files) are not read in directory walks.
+MAX_DISCOVERED_BYTES = 1 << 20
+
+
 def is_sweep_candidate(path) -> bool:
     return str(path).lower().endswith(SUFFIXES)
 
@@ -466,8 +473,7 @@ def search_space(text: str, path: Path) -> Optional[List[DataDistribution]]:
     try:
         documents = parse_documents(text, path)
     except Invalid:
-        looks = ("method" in text and "parameters" in text) or "_type" in text or "sweeper" in text
-        if looks:
+        if _LOOKS_LIKE_ONE.search(text):  # a broken sweep file is reported, any other broken file is not ours
             raise
         return None
     lines = text.splitlines(keepends=True)

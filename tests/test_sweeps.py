@@ -234,3 +234,14 @@ def test_machine_formats_use_the_yaml_position(tmp_path: Path, capsys, monkeypat
     main(["check", "sweep.yaml", "--output-format", fmt, "--exit-zero"])
     out = capsys.readouterr().out
     assert ("line=6" in out) if fmt == "github" else ('"startLine": 6' in out or '"line": 6' in out)
+
+
+def test_big_data_files_are_not_read_in_directory_walks(tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    big = {"method": "random", "parameters": {"lr": {"min": 0.0001, "max": 0.1}}, "data": ["x" * 100] * 20000}
+    (tmp_path / "annotations.json").write_text(json.dumps(big))
+    (tmp_path / "broken.json").write_text('{"parameters": [1, 2,], "method": "POST"}')  # not a sweep shape
+    main(["check", ".", "--output-format", "json", "--exit-zero"])
+    assert json.loads(capsys.readouterr().out)["summary"]["files"] == 0
+    main(["check", "annotations.json", "--output-format", "json", "--exit-zero"])  # named: always read
+    assert [f["code"] for f in json.loads(capsys.readouterr().out)["findings"]] == ["HPL003"]
