@@ -91,6 +91,8 @@ def analyze(analyzer, path: Path, snap: Snapshot, generation) -> Optional[Dict[s
                         where = lsp.Location(path_uri(r.path), rng)
                     related.append(lsp.DiagnosticRelatedInformation(where, r.message))
                 diag.related_information = related or None
+                if isinstance(diag.data, dict):
+                    diag.data["version"] = version  # quick fixes apply only to this cell text
                 diagnostics.append(diag)
             out[uri] = Analysis(path, version, generation, text, positions[i], findings, diagnostics,
                                 list(mapped.errors))
