@@ -2,7 +2,8 @@
 client): the sync capability, diagnostics per cell (cross-cell related
 locations), cell text edits, inserts, deletes and moves, quick fixes,
 disable-for-line, hover, `notebook.source.fixAll.hplint`, close; push
-(VS Code's capabilities) and pull (a client that pulls each cell)."""
+(VS Code's capabilities) and pull (answered for each cell, and the cells are
+pushed too, since VS Code's client does not pull notebook cells)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ class Notebook:
 
     def _new(self, kind, text):
         self.counter += 1
-        return (f"vscode-notebook-cell:{self.uri[len('file://'):]}#C{self.counter}", kind, text)
+        # quoted like VS Code's (`#W0sZmlsZQ%3D%3D`): pygls keys documents unquoted
+        return (f"vscode-notebook-cell:{self.uri[len('file://'):]}#W{self.counter}sZmlsZQ%3D%3D", kind, text)
 
     def uri_at(self, index: int) -> str:  # 1-based, as hplint numbers cells
         return self.cells[index - 1][0]
@@ -199,7 +201,9 @@ async def test_pull_client_pulls_each_cell_and_is_refreshed_when_another_cell_ch
     nb.edit_cell(3, "model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), drop)")  # another cell
     await wait_for(lambda: client.diagnostic_refresh_count > before, "workspace/diagnostic/refresh")
     assert await pull(2) == [] and await pull(3) == ["HPL002"]
-    assert not client.diagnostics  # pull clients are never pushed to
+    # cells are pushed as well: VS Code's client does not pull notebook cells
+    await cell_codes(client, nb.uri_at(3), ["HPL002"])
+    assert list(client.diagnostics.get(nb.uri_at(2), ())) == []
     nb.close()
 
 

@@ -43,9 +43,12 @@ def snapshot(workspace, notebook_uri: str) -> Optional[Snapshot]:
     nb = workspace.get_notebook_document(notebook_uri=notebook_uri)
     if nb is None:
         return None
+    from urllib.parse import unquote
+
     cells = []
     for cell in nb.cells:
-        doc = workspace.text_documents.get(cell.document)
+        # pygls keys documents by the unquoted uri; VS Code's cell uris are quoted (`#W0sZmlsZQ%3D%3D`)
+        doc = workspace.text_documents.get(unquote(cell.document))
         if doc is None:
             continue
         code = cell.kind == lsp.NotebookCellKind.Code and (doc.language_id or "python").lower() in _PYTHON

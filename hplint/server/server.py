@@ -7,7 +7,8 @@ published only if the document is still at the analysed version, so a burst
 of edits never queues stale work.
 
 Diagnostics are pulled (`textDocument/diagnostic`) when the client declares
-support, pushed otherwise. Cross-file: after a document is analysed (edited,
+support, pushed otherwise; notebook cells are always pushed (and answered when
+pulled), since VS Code's client does not pull them. Cross-file: after a document is analysed (edited,
 saved, closed) the open documents whose last analysis read it, per the
 project index's `dependents` records, are re-linted (push) or the client is
 asked to pull again (`workspace/diagnostic/refresh`).
@@ -23,6 +24,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
+from urllib.parse import unquote
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -78,7 +80,8 @@ class HplintServer(LanguageServer):
         return (self.generation, self.save_generation)
 
     def document(self, uri: str):
-        return self.workspace.text_documents.get(uri)
+        docs = self.workspace.text_documents  # keyed by unquoted uris (VS Code's cell uris are quoted)
+        return docs.get(uri) or docs.get(unquote(uri))
 
     def python_documents(self) -> List[str]:
         """Open files (notebook cells are linted through their notebook)."""
@@ -124,7 +127,8 @@ class HplintServer(LanguageServer):
             self.results.update(analyses)
             if self.pull:
                 self.request_refresh()
-                return
+            # Cells are pushed to pull clients too: VS Code's client (vscode-languageclient 9)
+            # never pulls diagnostics for notebook cells.
             published = self.notebook_cells.get(nb_uri, set())
             for uri in published - set(analyses):  # deleted cells, or cells that became markdown
                 self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
@@ -398,8 +402,7 @@ def create_server() -> HplintServer:
         ls.loop = ls.loop or asyncio.get_running_loop()
         ls.generation += 1
         ls.save_generation += 1
-        if not ls.pull:
-            ls.schedule_notebook(params.notebook_document.uri, 0)
+        ls.schedule_notebook(params.notebook_document.uri, 0)
 
     @server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CHANGE)
     def notebook_did_change(ls: HplintServer, params: lsp.DidChangeNotebookDocumentParams) -> None:
@@ -426,8 +429,7 @@ def create_server() -> HplintServer:
         cells = ls.notebook_cells.pop(uri, set()) | {c.uri for c in params.cell_text_documents}
         for cell in cells:
             ls.results.pop(cell, None)
-            if not ls.pull:
-                ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=cell, diagnostics=[]))
+            ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=cell, diagnostics=[]))
 
     @server.feature(
         lsp.TEXT_DOCUMENT_DIAGNOSTIC,
