@@ -164,6 +164,9 @@ def read_notebook(text: str) -> Union[Notebook, SourceError]:
         kind = node.value.get("cell_type")
         if not isinstance(kind, str):
             return SourceError(f"not a valid notebook: cell {i} has no \"cell_type\"", *where)
+        language = _cell_language(node.value.get("metadata"))
+        if kind == "code" and language is not None and language.lower() not in ("python", "python3", "ipython"):
+            kind = f"code:{language}"  # VS Code's per-cell language (e.g. sql, bash): not linted
         source_node = node.get("source")
         source = _source_text(source_node.value) if source_node is not None else None
         if source is None:
@@ -181,6 +184,13 @@ def read_notebook(text: str) -> Union[Notebook, SourceError]:
             language = spec["language"]
         python = language is None or language.lower() in ("python", "python3", "ipython", "ipython3")
     return Notebook(text, cells, python)
+
+
+def _cell_language(metadata) -> Optional[str]:
+    """The language VS Code records for a cell (`metadata.vscode.languageId`)."""
+    vscode = metadata.get("vscode") if isinstance(metadata, dict) else None
+    language = vscode.get("languageId") if isinstance(vscode, dict) else None
+    return language if isinstance(language, str) else None
 
 
 def _where(text: str, offset: int) -> Tuple[int, int]:
@@ -259,7 +269,7 @@ def mask_cell(source: str) -> Tuple[str, int]:
     if first.startswith("%%"):
         name = first[2:].split(None, 1)[0] if len(first) > 2 else ""
         if name not in PYTHON_CELL_MAGICS:
-            return "".join(_pass_line(line) for line in lines), len(lines)
+            return _pass_cell(source), len(lines)
         out[0] = _pass_line(lines[0])
         masked = 1
     starts = _logical_line_starts(source)
@@ -270,6 +280,11 @@ def mask_cell(source: str) -> Tuple[str, int]:
             out[i] = _pass_line(line)
             masked += 1
     return "".join(out), masked
+
+
+def _pass_cell(source: str) -> str:
+    """A whole cell masked: one unindented `pass` per line."""
+    return "".join("pass" + line[len(line.rstrip("\r\n")):] for line in split_lines(source))
 
 
 def _pass_line(line: str) -> str:
@@ -290,14 +305,19 @@ class VirtualModule:
     masked: int = 0
 
 
-def virtual_module(nb: Notebook) -> VirtualModule:
+def virtual_module(nb: Notebook, skip: Sequence[int] = ()) -> VirtualModule:
+    """The code cells joined; cells in `skip` (that do not parse) become `pass`
+    lines, so every cell keeps its module lines whichever cells are skipped."""
     parts: List[str] = []
     lines: List[Tuple[int, int]] = [(0, 0)]
     ranges: Dict[int, Tuple[int, int]] = {}
     masked_total = 0
     for cell in nb.code_cells:
-        code, masked = mask_cell(cell.source)
-        masked_total += masked
+        if cell.index in skip:
+            code = _pass_cell(cell.source)
+        else:
+            code, masked = mask_cell(cell.source)
+            masked_total += masked
         count = len(split_lines(code))
         ranges[cell.index] = (len(lines), count)
         for n in range(1, count + 1):
@@ -372,10 +392,29 @@ def error_result(linter, shown: str, error: SourceError, text: Optional[str]) ->
     return linter.source_error_result(shown, error, text)
 
 
+MAX_BROKEN_CELLS = 20
+
+
 def lint_virtual(linter, nb: Notebook, path: Path, shown: str) -> Tuple[FileResult, VirtualModule]:
-    """Lint the joined code cells; positions are module lines."""
-    vm = virtual_module(nb)
-    return linter.lint_python_text(vm.text, Path(path), shown), vm
+    """Lint the joined code cells; positions are module lines. A cell with a
+    syntax error gets HPL000 and the others are linted without it (a notebook
+    often carries one half-written cell)."""
+    broken: List[int] = []
+    errors: List[Finding] = []
+    while True:
+        vm = virtual_module(nb, broken)
+        result = linter.lint_python_text(vm.text, Path(path), shown)
+        failed = [f for f in result.findings if f.code == "HPL000"]
+        if not failed or len(failed) != len(result.findings) or len(broken) >= MAX_BROKEN_CELLS:
+            break
+        cell = LineMap(nb, vm).cell_of(failed[0].span.start_line)[0]
+        if cell in broken or cell not in vm.ranges:
+            break
+        broken.append(cell)
+        errors.extend(failed)
+    if errors:
+        result.findings = sorted(errors + result.findings, key=lambda f: (f.span.start_line, f.span.start_col, f.code))
+    return result, vm
 
 
 def lint_notebook_text(linter, text: str, path: Path, shown: str) -> FileResult:

@@ -126,8 +126,8 @@ def test_magics_are_masked_without_moving_lines():
     assert lines[10] == "!not a magic inside a string" and lines[13] == "% 3)"
     assert count == 8
     ast.parse(masked)
-    other, n = mask_cell("%%bash\necho ( not python\n")
-    assert other == "pass\npass\n" and n == 2
+    other, n = mask_cell("%%bash\necho ( not python\n  indented\n")
+    assert other == "pass\npass\npass\n" and n == 3
 
 
 def test_notebook_with_magics_lints_and_positions_follow_the_cell(tmp_path: Path):
@@ -402,3 +402,26 @@ def test_notebook_opened_as_json_text_in_the_editor_gets_raw_positions(tmp_path:
     line = text.splitlines()[diag.range.start.line]
     assert line[diag.range.start.character:].startswith("nn.Conv2d(3, 8, 3)")
     assert analysis.findings[0].fix is None and analysis.findings[0].cell is None
+
+
+def test_a_cell_with_a_syntax_error_does_not_hide_the_other_cells(tmp_path: Path):
+    nb = write_nb(tmp_path / "half.ipynb", [
+        new_code_cell("import torch.nn as nn"),
+        new_code_cell("def train(:\n    pass"),
+        new_code_cell("net = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))"),
+        new_code_cell("x = [1,"),
+    ])
+    findings = lint(nb).findings
+    assert [(f.code, f.cell) for f in findings] == [("HPL000", 2), ("HPL002", 3), ("HPL000", 4)]
+    # --fix still fixes the cells that parse, and leaves the broken ones alone
+    assert main(["check", str(nb), "--fix", "--exit-zero"]) == 0
+    cells = nbformat.read(str(nb), 4).cells
+    assert "bias=False" in cells[2].source and cells[1].source == "def train(:\n    pass"
+
+
+def test_cells_vscode_marks_as_another_language_are_skipped(tmp_path: Path):
+    cell = new_code_cell("SELECT * FROM runs WHERE lr > 0.1")
+    cell.metadata["vscode"] = {"languageId": "sql"}
+    nb = write_nb(tmp_path / "sql.ipynb", [new_code_cell("import torch.nn as nn"), cell,
+                                           new_code_cell("n = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))")])
+    assert [(f.code, f.cell) for f in lint(nb).findings] == [("HPL002", 3)]
