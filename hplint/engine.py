@@ -28,7 +28,7 @@ from .rules import all_rules
 from .rules.base import FixSpec, Report
 from .suppression import apply_suppressions, parse_suppressions
 from .notebook import is_notebook, lint_notebook_text
-from .sweeps import is_sweep_candidate, lint_sweep_text  # noqa: E402
+from .sweeps import is_sweep_candidate, lint_sweep_text
 from .probe.store import annotate as annotate_with_probe
 
 log = logging.getLogger("hplint")

@@ -30,7 +30,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 from .analysis.hyperparams import is_learning_rate, is_momentum
 from .analysis.search_space import LINEAR, LOG, UNKNOWN_SCALE, Distribution
@@ -267,6 +267,8 @@ def _wandb_param(key: DNode, spec: DNode, shown: str, lines: List[str]) -> Optio
     distribution = spec.get("distribution")
     low, high = spec.get("min"), spec.get("max")
     values = spec.get("values")
+    if distribution is not None and distribution.kind == "scalar" and distribution.text == "categorical":
+        distribution = None  # `values` below
     if distribution is not None:
         kind = distribution.text if distribution.kind == "scalar" else ""
         if low is None or high is None:
@@ -451,7 +453,8 @@ def _nni(root: DNode, lines: List[str]) -> Iterator[DataDistribution]:
 def _has_shape(root: DNode) -> bool:
     if root.kind != "map":
         return False
-    if root.get("method") is not None and (root.get("parameters") or DNode("scalar", (1, 1), (1, 1))).kind == "map":
+    parameters = root.get("parameters")
+    if root.get("method") is not None and parameters is not None and parameters.kind == "map":
         return True
     hydra = root.get("hydra")
     if hydra is not None and hydra.kind == "map" and hydra.get("sweeper") is not None:

@@ -389,7 +389,7 @@ def test_stdin_notebook_fix_and_diff(tmp_path: Path):
     fixed = run("--fix")
     assert fixed.stdout == before.replace('"    nn.Conv2d(3, 8, 3),\\n"', '"    nn.Conv2d(3, 8, 3, bias=False),\\n"')
     diff = run("--diff")
-    assert f"(cell 3)" in diff.stdout and diff.returncode == 1
+    assert "(cell 3)" in diff.stdout and diff.returncode == 1
 
 
 def test_notebook_opened_as_json_text_in_the_editor_gets_raw_positions(tmp_path: Path):

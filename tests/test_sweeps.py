@@ -245,3 +245,8 @@ def test_big_data_files_are_not_read_in_directory_walks(tmp_path: Path, capsys, 
     assert json.loads(capsys.readouterr().out)["summary"]["files"] == 0
     main(["check", "annotations.json", "--output-format", "json", "--exit-zero"])  # named: always read
     assert [f["code"] for f in json.loads(capsys.readouterr().out)["findings"]] == ["HPL003"]
+
+
+def test_wandb_categorical_values(tmp_path: Path):
+    text = "method: grid\nparameters:\n  lr:\n    distribution: categorical\n    values: [0.1, 0.4, 0.7, 1.0]\n"
+    assert places(lint_text(tmp_path, "sweep.yaml", text)) == [("HPL003", 5, 13)]

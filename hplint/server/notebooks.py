@@ -23,7 +23,7 @@ from lsprotocol import types as lsp
 from ..findings import FixSafety
 from ..notebook import Cell, Notebook, lint_virtual, map_result
 from .analysis import Analysis
-from .diagnostics import PositionMap, to_diagnostic
+from .diagnostics import PositionMap, path_uri, to_diagnostic
 
 log = logging.getLogger("hplint.server")
 
@@ -86,8 +86,6 @@ def analyze(analyzer, path: Path, snap: Snapshot, generation) -> Optional[Dict[s
                         where = lsp.Location(uris[r.cell], positions[r.cell].range(r.span))
                     else:
                         other = analyzer._other_file(r.path)
-                        from .diagnostics import path_uri
-
                         rng = other.range(r.span) if other else lsp.Range(
                             lsp.Position(r.span.start_line - 1, r.span.start_col - 1),
                             lsp.Position(r.span.end_line - 1, r.span.end_col - 1))
