@@ -425,3 +425,14 @@ def test_cells_vscode_marks_as_another_language_are_skipped(tmp_path: Path):
     nb = write_nb(tmp_path / "sql.ipynb", [new_code_cell("import torch.nn as nn"), cell,
                                            new_code_cell("n = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))")])
     assert [(f.code, f.cell) for f in lint(nb).findings] == [("HPL002", 3)]
+
+
+def test_the_json_reader_sees_what_nbformat_sees(tmp_path: Path):
+    """Why hplint reads notebooks with the json module's scanners and not
+    nbformat: it needs only cell types and sources, which are the same."""
+    paths = [_fixable_notebook(tmp_path / "a.ipynb"), EXAMPLES / "notebook_training.ipynb"]
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        ours = read_notebook(text)
+        theirs = nbformat.reads(text, as_version=4)
+        assert [(c.cell_type, c.source) for c in ours.cells] == [(c.cell_type, c.source) for c in theirs.cells]
