@@ -436,3 +436,25 @@ def test_the_json_reader_sees_what_nbformat_sees(tmp_path: Path):
         ours = read_notebook(text)
         theirs = nbformat.reads(text, as_version=4)
         assert [(c.cell_type, c.source) for c in ours.cells] == [(c.cell_type, c.source) for c in theirs.cells]
+
+
+def test_diff_base_uses_the_notebook_lines_git_changed(tmp_path: Path, capsys, monkeypatch):
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    monkeypatch.chdir(tmp_path)
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@e", "GIT_CONFIG_GLOBAL": str(tmp_path / "gc"), "GIT_CONFIG_NOSYSTEM": "1",
+           "PATH": __import__("os").environ["PATH"]}
+    git = lambda *a: subprocess.run(["git", *a], cwd=tmp_path, env=env, check=True, capture_output=True)
+    cells = [new_code_cell("import torch.nn as nn"),
+             new_code_cell("a = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))")]
+    write_nb(tmp_path / "n.ipynb", cells)
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-q", "-m", "base")
+    write_nb(tmp_path / "n.ipynb", cells + [new_code_cell("b = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2))")])
+    main(["check", "n.ipynb", "--diff-base", "HEAD", "--output-format", "json", "--exit-zero"])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert [(f["code"], f["cell"]) for f in findings] == [("HPL002", 3)]
