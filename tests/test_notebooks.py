@@ -458,3 +458,21 @@ def test_diff_base_uses_the_notebook_lines_git_changed(tmp_path: Path, capsys, m
     main(["check", "n.ipynb", "--diff-base", "HEAD", "--output-format", "json", "--exit-zero"])
     findings = json.loads(capsys.readouterr().out)["findings"]
     assert [(f["code"], f["cell"]) for f in findings] == [("HPL002", 3)]
+
+
+def test_fix_in_an_ascii_escaped_crlf_notebook_keeps_its_encoding(tmp_path: Path):
+    doc = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                      "source": ["import torch.nn as nn\n", "label = \"é \\\\ \\\"q\\\"\"  # ünï\n",
+                                 "net = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))  # é"]}],
+           "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    text = json.dumps(doc, indent=1, ensure_ascii=True).replace("\n", "\r\n") + "\r\n"
+    nb = tmp_path / "esc.ipynb"
+    nb.write_bytes(text.encode())
+    [f] = lint(nb).findings
+    assert (f.code, f.cell, f.line) == ("HPL002", 1, 3)
+    raw_line = text.split("\r\n")[f.raw_span.start_line - 1]
+    assert raw_line[f.raw_span.start_col - 1:].startswith("nn.Linear(2, 3)")
+    assert main(["check", str(nb), "--fix", "--exit-zero"]) == 0
+    new = nb.read_bytes().decode()
+    assert new == text.replace("nn.Linear(2, 3)", "nn.Linear(2, 3, bias=False)")
+    assert "\\u00e9" in new and new.isascii()
