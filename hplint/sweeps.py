@@ -317,7 +317,10 @@ def _hydra_value(key: DNode, value: DNode, shown: str, text_lines: List[str]) ->
         log = value.get("log")
         scale = LOG if log is not None and log.text.lower() in ("true", "yes", "on") else LINEAR
         dist = _dist("hydra", "hydra.float", "type: float without log: true", scale, low.number(), high.number())
-        fix = None if log is not None else (lambda: _insert_member_fix(text_lines, value, "log", "true"))
+        if log is None:
+            fix = lambda: _insert_member_fix(text_lines, value, "log", "true")  # noqa: E731
+        else:  # `log: false`
+            fix = lambda: _replace_fix(log, "true")  # noqa: E731
         return DataDistribution(dist, name, shown, kind, fix)
     if value.kind == "seq":
         numbers = _numbers(value.items)

@@ -132,8 +132,16 @@ def test_hydra_sweeper_group_file_and_search_space_form(tmp_path: Path):
             low: 0.00001
             high: 0.1
             log: true
+          lr_off:
+            type: float
+            low: 0.00001
+            high: 0.1
+            log: false
         """)
-    assert places(lint_text(tmp_path, "optuna.yaml", text)) == [("HPL003", 4, 11)]  # `float`
+    result = lint_text(tmp_path, "optuna.yaml", text)
+    assert places(result) == [("HPL003", 4, 11), ("HPL003", 13, 11)]  # `float`
+    assert result.findings[0].fix.edits[0].new_text == "    log: true\n"
+    assert result.findings[1].fix.edits[0].new_text == "true"
 
 
 def test_nni_search_spaces(tmp_path: Path):
