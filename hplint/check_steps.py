@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from .findings import FileResult
 
@@ -90,10 +90,25 @@ def _fix(args, linter, staged: Staged, paths: Dict[str, Path], stdin_source: Opt
         from .fix.runner import fix_text
 
         shown = staged.results[0].path
-        outcome = fix_text(linter, stdin_source.text, stdin_source.path, shown, unsafe=args.unsafe_fixes)
+        path = stdin_source.path
+        fixer: Callable[..., Any] = fix_text
+        if str(path).lower().endswith(".ipynb"):  # cells, spliced back into the JSON
+            from .notebook import fix_notebook_text
+
+            fixer = fix_notebook_text
+        elif str(path).lower().endswith((".yaml", ".yml", ".json")):
+            from .sweeps import fix_sweep_text
+
+            fixer = fix_sweep_text
+        outcome = fixer(linter, stdin_source.text, path, shown, unsafe=args.unsafe_fixes)
         staged.results = [outcome.result]
         if args.diff:
-            sys.stdout.write(unified_diff(outcome.original, outcome.text, shown))
+            if hasattr(outcome, "changed_cells"):
+                from .notebook import cell_diff
+
+                sys.stdout.write(cell_diff(outcome, shown))
+            else:
+                sys.stdout.write(unified_diff(outcome.original, outcome.text, shown))
             staged.exit_code = EXIT_ERROR if outcome.result.errors else (
                 EXIT_FINDINGS if outcome.changed else EXIT_OK)
             for message in outcome.result.errors:

@@ -29,7 +29,10 @@ silently disable nothing. The enabled set is plain set algebra:
 over a broader one. `HPL000` (the file could not be parsed) is always enabled:
 a file hplint cannot read must never pass silently.
 
-Path patterns (`exclude`, `per-file-ignores` keys) are matched against the
+`extend-include` (patterns like `exclude`) names more files to lint in the
+directories walked, besides `*.py`, `*.ipynb` and sweep files.
+
+Path patterns (`exclude`, `extend-include`, `per-file-ignores` keys) are matched against the
 path relative to the directory holding the configuration file, with `/` as
 separator, using `fnmatch` (case-sensitive; `*` also crosses `/`):
 
@@ -75,6 +78,7 @@ PYPROJECT = "pyproject.toml"
 
 _KNOWN_KEYS: Tuple[str, ...] = (
     "exclude",
+    "extend-include",
     "extend-select",
     "ignore",
     "per-file-ignores",
@@ -236,6 +240,8 @@ class Config:
     ignore: Tuple[str, ...] = ()
     extend_select: Tuple[str, ...] = ()
     exclude: Tuple[str, ...] = ()
+    # More files to lint in walked directories, beyond *.py, *.ipynb and sweep files.
+    extend_include: Tuple[str, ...] = ()
     per_file_ignores: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
     severity: Dict[str, Severity] = field(default_factory=dict)
     options: Dict[str, Dict[str, Any]] = field(default_factory=dict)
@@ -289,6 +295,9 @@ class Config:
 
     def is_excluded(self, path: PathLike) -> bool:
         return any(path_matches(p, path, self.root) for p in self.exclude)
+
+    def is_extra_included(self, path: PathLike) -> bool:
+        return any(path_matches(p, path, self.root) for p in self.extend_include)
 
     def with_overrides(
         self,
@@ -433,13 +442,15 @@ def config_from_table(
         if key in table:
             kw[attr] = _check_selectors(table[key], file, _dotted(prefix, key), catalogue)
 
-    if "exclude" in table:
-        value = table["exclude"]
+    for key in ("exclude", "extend-include"):
+        if key not in table:
+            continue
+        value = table[key]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(
-                file, _dotted(prefix, "exclude"), f"must be an array of strings, got {_describe(value)}"
+                file, _dotted(prefix, key), f"must be an array of strings, got {_describe(value)}"
             )
-        kw["exclude"] = tuple(value)
+        kw[key.replace("-", "_")] = tuple(value)
 
     if "per-file-ignores" in table:
         pfi = _table(table["per-file-ignores"], file, _dotted(prefix, "per-file-ignores"))

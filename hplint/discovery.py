@@ -14,7 +14,23 @@ from typing import Iterable, List, Tuple
 SKIPPED_DIRS = frozenset({
     ".git", ".hg", ".svn", ".venv", "venv", "build", "dist", "node_modules", "__pycache__",
     ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs", ".hplint",
+    ".ipynb_checkpoints",
 })
+# Notebooks are linted like Python files; YAML/JSON files only when they hold a
+# search space (W&B sweep, Hydra sweeper, NNI): the others come back `skipped`.
+SUFFIXES = (".py", ".ipynb", ".yaml", ".yml", ".json")
+
+
+def _big_data_file(path: Path) -> bool:
+    """A YAML/JSON file too big to be a sweep file (a dataset, a lock file)."""
+    from .sweeps import MAX_DISCOVERED_BYTES, is_sweep_candidate
+
+    if not is_sweep_candidate(path):
+        return False
+    try:
+        return path.stat().st_size > MAX_DISCOVERED_BYTES
+    except OSError:
+        return False
 
 
 def discover(paths: Iterable[Path], config) -> Tuple[List[Path], List[str]]:
@@ -46,9 +62,9 @@ def discover(paths: Iterable[Path], config) -> Tuple[List[Path], List[str]]:
                 and not config.is_excluded(base / d)
             )
             for name in sorted(filenames):
-                if name.endswith(".py"):
-                    path = base / name
+                path = base / name
+                if name.endswith(".py") or name.lower().endswith(SUFFIXES[1:]) or config.is_extra_included(path):
                     # Regular files only: a FIFO named x.py would block the read.
-                    if path.is_file() and not config.is_excluded(path):
+                    if path.is_file() and not config.is_excluded(path) and not _big_data_file(path):
                         add(path)
     return files, missing

@@ -25,10 +25,12 @@ from .analysis.source import SourceError, decode_source, parse_checked
 from .catalogue import RuleDoc, load_catalogue
 from .config import Config
 from .findings import FileResult, Finding, Fix, RelatedLocation, Severity, Span, TextEdit
+from .notebook import is_notebook, lint_notebook_text
 from .probe.store import annotate as annotate_with_probe
 from .rules import all_rules
 from .rules.base import FixSpec, Report
 from .suppression import apply_suppressions, parse_suppressions
+from .sweeps import is_sweep_candidate, lint_sweep_text
 
 log = logging.getLogger("hplint")
 
@@ -75,6 +77,14 @@ class Linter:
     def lint_text(self, text: str, path: Path, shown_as: Optional[str] = None) -> FileResult:
         """Lint `text` as the contents of `path` (which need not exist on disk)."""
         shown = shown_as or display_path(path)
+        if is_notebook(path):
+            return lint_notebook_text(self, text, Path(path), shown)
+        if is_sweep_candidate(path):
+            return lint_sweep_text(self, text, Path(path), shown)
+        return self.lint_python_text(text, path, shown)
+
+    def lint_python_text(self, text: str, path: Path, shown: str) -> FileResult:
+        """Lint `text` as Python (a notebook's joined code cells come here too)."""
         if not self.incremental:
             # Already parsed as another file's dependency in this run: lint that tree.
             known = self.project.cached(Path(path), text)
@@ -214,7 +224,7 @@ class Linter:
             results = [self.lint_file(f) for f in files]
         else:
             results = _lint_parallel(self.config, files, jobs)
-        return sorted(results, key=lambda r: r.path)
+        return sorted((r for r in results if not r.skipped), key=lambda r: r.path)
 
 
 def _clamp(text: Optional[str], line: int, col: int):

@@ -49,6 +49,8 @@ class Span:
 class TextEdit:
     span: Span
     new_text: str
+    # Notebooks: the 1-based cell the span is in (the span is relative to it).
+    cell: Optional[int] = None
 
 
 class FixSafety(str, enum.Enum):
@@ -73,6 +75,14 @@ class RelatedLocation:
     path: str
     span: Span
     message: str
+    # Notebooks: `span` is relative to cell `cell` (1-based, as Jupyter counts
+    # cells); `raw_span` is the same place in the .ipynb file's JSON text.
+    cell: Optional[int] = None
+    raw_span: Optional[Span] = None
+
+    @property
+    def file_span(self) -> Span:
+        return self.raw_span or self.span
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,15 @@ class Finding:
     anchor: str = ""
     # Set when a probe run confirmed this finding on the same file contents.
     probe_note: Optional[str] = None
+    # Notebooks: `span` is relative to cell `cell` (1-based among all cells);
+    # `raw_span` is where that code sits in the .ipynb JSON text (SARIF, github).
+    cell: Optional[int] = None
+    raw_span: Optional[Span] = None
+
+    @property
+    def file_span(self) -> Span:
+        """The position in the file as stored on disk (differs for notebooks)."""
+        return self.raw_span or self.span
 
     @property
     def line(self) -> int:
@@ -123,3 +142,5 @@ class FileResult:
     source: Optional[str] = None
     # Internal errors (a rule that crashed): logged, the run exits 2, other rules still ran.
     errors: List[str] = field(default_factory=list)
+    # A YAML/JSON file that holds no search space: not a file hplint lints.
+    skipped: bool = False

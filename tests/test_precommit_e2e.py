@@ -26,6 +26,12 @@ needs.module("pre_commit", "pip install -e '.[dev]'")
 ROOT = Path(__file__).resolve().parent.parent
 BAD = "import torch.nn as nn\n\nblock = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))\n"
 GOOD = "import torch.nn as nn\n\nblock = nn.Sequential(nn.Conv2d(3, 8, 3, bias=False), nn.BatchNorm2d(8))\n"
+NOTEBOOK = (
+    '{"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# x"]},\n'
+    ' {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [],\n'
+    '  "source": ["import torch.nn as nn\\n", "block = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))"]}],\n'
+    ' "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n')
+SWEEP = "method: random\nparameters:\n  lr:\n    distribution: uniform\n    min: 0.0001\n    max: 0.1\n"
 
 
 def _env(tmp: Path) -> dict:
@@ -63,7 +69,8 @@ def setup(tmp_path_factory):
     work = tmp / "work"
     work.mkdir()
     _git(work, env, "init", "-q")
-    for name, text in (("bad.py", BAD), ("good.py", GOOD), ("fixme.py", BAD)):
+    for name, text in (("bad.py", BAD), ("good.py", GOOD), ("fixme.py", BAD), ("nb.ipynb", NOTEBOOK),
+                       ("sweep.yaml", SWEEP), ("ci.yaml", "on: push\n")):
         (work / name).write_text(text)
     # A pinned configuration (not `try-repo`, which clones and builds a new
     # hook environment on every call): pre-commit builds the environment once
@@ -100,3 +107,16 @@ def test_hooks_fail_pass_and_fix(setup):
     assert proc.returncode == 1  # pre-commit fails a hook that modified files
     assert "files were modified by this hook" in proc.stdout
     assert (work / "fixme.py").read_text() == GOOD
+
+
+def test_hooks_take_notebooks_and_sweep_files(setup):
+    _, work, _ = setup
+    proc = try_repo(setup, "hplint", "nb.ipynb")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "nb.ipynb:cell 2:2:23: HPL002 [bias-before-batchnorm]" in proc.stdout
+    proc = try_repo(setup, "hplint", "sweep.yaml")
+    assert proc.returncode == 1 and "sweep.yaml:4:19: HPL003 [lr-linear-sampling]" in proc.stdout
+    assert try_repo(setup, "hplint", "ci.yaml").returncode == 0  # not a sweep file: nothing to say
+    proc = try_repo(setup, "hplint-fix", "nb.ipynb")
+    assert proc.returncode == 1 and "files were modified by this hook" in proc.stdout
+    assert (work / "nb.ipynb").read_text() == NOTEBOOK.replace("nn.Conv2d(3, 8, 3)", "nn.Conv2d(3, 8, 3, bias=False)")

@@ -45,6 +45,8 @@ def run_fixes(linter, results: List[FileResult], paths: Dict[str, Path], *, unsa
         if path is None or not any(fix_applies(f.fix, unsafe) for f in result.findings):
             run.results.append(result)
             continue
+        if _fix_data_file(linter, run, result, path, unsafe=unsafe, write=write):
+            continue
         source = read_source(path)
         if not hasattr(source, "text"):
             run.results.append(result)
@@ -72,3 +74,32 @@ def run_fixes(linter, results: List[FileResult], paths: Dict[str, Path], *, unsa
             run.files_changed += 1
         run.results.append(outcome.result)
     return run
+
+
+def _fix_data_file(linter, run: FixRun, result: FileResult, path: Path, *, unsafe: bool, write: bool) -> bool:
+    """Notebooks and sweep files have their own fixers (hplint/notebook.py,
+    hplint/sweeps.py); False for every other file."""
+    from ..notebook import cell_diff, fix_notebook_text, is_notebook
+    from ..sweeps import fix_sweep_text, is_sweep_candidate
+
+    if not (is_notebook(path) or is_sweep_candidate(path)):
+        return False
+    source = read_source(path)
+    if not hasattr(source, "text"):
+        run.results.append(result)
+        return True
+    if is_notebook(path):
+        outcome = fix_notebook_text(linter, source.text, path, result.path, unsafe=unsafe)
+        diff = cell_diff(outcome, result.path) if outcome.changed else ""
+    else:
+        outcome = fix_sweep_text(linter, source.text, path, result.path, unsafe=unsafe)
+        diff = unified_diff(outcome.original, outcome.text, result.path) if outcome.changed else ""
+    if outcome.changed:
+        if write:
+            path.write_bytes(encode_source(source, outcome.text))
+        else:
+            run.diffs.append(diff)
+        run.fixed += len(outcome.fixed)
+        run.files_changed += 1
+    run.results.append(outcome.result)
+    return True

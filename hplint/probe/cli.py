@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import List
+from typing import Any, List, Optional
 
 from .render import render_json, render_text
 
@@ -63,17 +63,32 @@ def run_probe_command(argv: List[str]) -> int:
     from .session import run_probe
 
     select = [c.strip().upper() for s in args.select or [] for c in s.split(",") if c.strip()] or None
+    from ..analysis.source import SourceError
     from .runner import ProbeInterrupted
 
+    notebook: Optional[Any] = None  # a notebook's code cells, written as a temporary script
+    if str(args.script).lower().endswith(".ipynb"):  # run the code cells in order as one script
+        from ..notebook import write_probe_script
+
+        written = write_probe_script(args.script)
+        if isinstance(written, SourceError):
+            parser.error(f"{args.script}: {written.message}")
+        notebook = written
+        if notebook.note:
+            print(f"hplint probe: {notebook.note}", file=sys.stderr)
     try:
-        report = run_probe(args.script, script_args, steps=args.steps, batches_per_loader=args.batches_per_loader,
-                           timeout=args.timeout, device=args.device, nproc=args.nproc_per_node, select=select)
+        report = run_probe(notebook.path if notebook else args.script, script_args, steps=args.steps,
+                           batches_per_loader=args.batches_per_loader, timeout=args.timeout, device=args.device,
+                           nproc=args.nproc_per_node, select=select)
     except KeyboardInterrupt:
         print("hplint probe: interrupted; the script and everything it started were stopped", file=sys.stderr)
         return 130
     except ProbeInterrupted as exc:
         print(f"hplint probe: got {exc}; the script and everything it started were stopped", file=sys.stderr)
         return 128 + exc.signum
+    finally:
+        if notebook is not None:
+            notebook.remove()
     texts = report.pop("_texts", {})
     if not args.no_save and report["ok"]:
         try:
@@ -81,6 +96,8 @@ def run_probe_command(argv: List[str]) -> int:
             report["saved_to"] = str(saved)
         except OSError as exc:
             print(f"hplint probe: could not save the report: {exc}", file=sys.stderr)
+    if notebook is not None:
+        notebook.map_report(report, str(args.script))
     if args.report:
         args.report.write_text(render_json(report), encoding="utf-8")
     if args.plot:

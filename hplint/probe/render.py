@@ -60,6 +60,8 @@ def render_text(report: Dict[str, Any]) -> str:
     lines = [f"hplint probe: {report['script']} on {report.get('device') or 'a device not measured (no model was seen)'}"
              + (f" ({report['ranks']} ranks)" if report.get("ranks", 1) > 1 else "")
              + f" — {status_line(report)}, {report['elapsed_s']:.1f} s"]
+    if report.get("notebook_note"):
+        lines.append(f"  note: {report['notebook_note']}")
     if report.get("error"):
         lines.append(f"  error: {report['error']}")
     if report.get("traceback"):
@@ -81,7 +83,8 @@ def render_text(report: Dict[str, Any]) -> str:
         lines.append("No findings to confirm (hplint check found nothing the probe measures).")
     for f in findings:
         mark = {CONFIRMED: "CONFIRMED", NOT_CONFIRMED: "not confirmed"}.get(f["verdict"], "not exercised")
-        lines.append(f"{f['path']}:{f['line']}:{f['column']}: {f['code']} {mark}: {f['summary']}")
+        where = f"{f['path']}:cell {f['cell']}" if f.get("cell") is not None else f["path"]  # notebooks
+        lines.append(f"{where}:{f['line']}:{f['column']}: {f['code']} {mark}: {f['summary']}")
     health = report.get("health") or []
     if health:
         lines.append("")

@@ -70,7 +70,7 @@ def render(
 
 
 def sort_key(f: Finding):
-    return (f.path, f.span.start_line, f.span.start_col, f.code, f.message)
+    return (f.path, f.cell or 0, f.span.start_line, f.span.start_col, f.code, f.message)
 
 
 def sorted_findings(results: Iterable[FileResult]) -> List[Finding]:

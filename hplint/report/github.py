@@ -23,15 +23,16 @@ def escape_property(text: str) -> str:
 def format_command(f: Finding) -> str:
     props = [
         ("file", f.path.replace("\\", "/")),
-        ("line", str(f.span.start_line)),
-        ("col", str(f.span.start_col)),
-        ("endLine", str(f.span.end_line)),
-        ("endColumn", str(f.span.end_col)),
+        ("line", str(f.file_span.start_line)),
+        ("col", str(f.file_span.start_col)),
+        ("endLine", str(f.file_span.end_line)),
+        ("endColumn", str(f.file_span.end_col)),
         ("title", f"{f.code} {f.name}"),
     ]
-    message = f.message
+    message = f.message if f.cell is None else f"cell {f.cell}, line {f.span.start_line}: {f.message}"
     for r in f.related:
-        message += f"\n{r.path}:{r.span.start_line}:{r.span.start_col}: note: {r.message}"
+        where = r.path if r.cell is None else f"{r.path}:cell {r.cell}"
+        message += f"\n{where}:{r.span.start_line}:{r.span.start_col}: note: {r.message}"
     rendered = ",".join(f"{k}={escape_property(v)}" for k, v in props)
     return f"::{COMMANDS[f.severity]} {rendered}::{escape_data(message)}"
 

@@ -14,6 +14,7 @@ Schema (version 1)::
           "severity": "error" | "warning" | "info",
           "message": "...",
           "path": "src/model.py",                # as hplint was given it
+          "cell": 3,                             # notebooks only: 1-based cell; start/end are in it
           "start": {"line": 12, "column": 9},    # 1-based; columns count code points
           "end": {"line": 12, "column": 24},     # exclusive
           "fix": null | {
@@ -57,6 +58,11 @@ def _range(span: Span) -> Dict[str, Any]:
     return {"start": _pos(span.start_line, span.start_col), "end": _pos(span.end_line, span.end_col)}
 
 
+def _cell(cell: Optional[int]) -> Dict[str, int]:
+    """Notebooks only: `"cell": N`, and start/end are relative to that cell."""
+    return {} if cell is None else {"cell": cell}
+
+
 def finding_to_json(f: Finding, catalogue: Mapping[str, RuleDoc]) -> Dict[str, Any]:
     doc = catalogue.get(f.code)
     fix: Optional[Dict[str, Any]] = None
@@ -64,7 +70,7 @@ def finding_to_json(f: Finding, catalogue: Mapping[str, RuleDoc]) -> Dict[str, A
         fix = {
             "description": f.fix.description,
             "safety": f.fix.safety.value,
-            "edits": [dict(_range(e.span), content=e.new_text) for e in f.fix.edits],
+            "edits": [dict(_range(e.span), content=e.new_text, **_cell(e.cell)) for e in f.fix.edits],
         }
     return {
         "code": f.code,
@@ -72,10 +78,11 @@ def finding_to_json(f: Finding, catalogue: Mapping[str, RuleDoc]) -> Dict[str, A
         "severity": str(f.severity),
         "message": f.message,
         "path": f.path,
+        **_cell(f.cell),
         **_range(f.span),
         "fix": fix,
         "related": [
-            {"path": r.path, **_range(r.span), "message": r.message} for r in f.related
+            {"path": r.path, **_cell(r.cell), **_range(r.span), "message": r.message} for r in f.related
         ],
         "url": doc.url if doc is not None else None,
         "fingerprint": f.fingerprint(),

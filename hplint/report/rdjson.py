@@ -75,19 +75,19 @@ def _diagnostic(f: Finding, lines: _Lines, catalogue: Mapping[str, RuleDoc]) -> 
     if doc is not None:
         code["url"] = doc.url
     out: Dict[str, Any] = {
-        "message": f"[{f.name}] {f.message}",
-        "location": {"path": path, "range": _range(lines, f.path, f.span)},
+        "message": f"[{f.name}] {f.message}" + ("" if f.cell is None else f" (cell {f.cell}, line {f.span.start_line})"),
+        "location": {"path": path, "range": _range(lines, f.path, f.file_span)},
         "severity": SEVERITIES[f.severity],
         "code": code,
     }
-    if f.fix is not None and f.fix.edits:
+    if f.fix is not None and f.fix.edits and f.cell is None:  # notebook edits are cell text
         out["suggestions"] = [
             {"range": _range(lines, f.path, e.span), "text": e.new_text} for e in f.fix.edits
         ]
     if f.related:
         out["related_locations"] = [
             {"message": r.message,
-             "location": {"path": r.path.replace("\\", "/"), "range": _range(lines, r.path, r.span)}}
+             "location": {"path": r.path.replace("\\", "/"), "range": _range(lines, r.path, r.file_span)}}
             for r in f.related
         ]
     return out

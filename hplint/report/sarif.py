@@ -85,25 +85,30 @@ def _fallback_descriptor(f: Finding) -> Dict[str, Any]:
     }
 
 
+def _in_cell(message: str, cell, span: Span) -> str:
+    """Notebook positions point at the .ipynb JSON line; the message says the cell."""
+    return message if cell is None else f"{message} (cell {cell}, line {span.start_line})"
+
+
 def _result(f: Finding, index: int, root: Path) -> Dict[str, Any]:
     out: Dict[str, Any] = {
         "ruleId": f.code,
         "ruleIndex": index,
         "level": LEVELS[f.severity],
-        "message": {"text": f.message},
-        "locations": [{"physicalLocation": _physical(f.path, f.span, root)}],
+        "message": {"text": _in_cell(f.message, f.cell, f.span)},
+        "locations": [{"physicalLocation": _physical(f.path, f.file_span, root)}],
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint()},
     }
     if f.related:
         out["relatedLocations"] = [
             {
                 "id": i,
-                "physicalLocation": _physical(r.path, r.span, root),
-                "message": {"text": r.message},
+                "physicalLocation": _physical(r.path, r.file_span, root),
+                "message": {"text": _in_cell(r.message, r.cell, r.span)},
             }
             for i, r in enumerate(f.related, start=1)
         ]
-    if f.fix is not None:
+    if f.fix is not None and f.cell is None:  # notebook edits are cell text, not file text
         out["fixes"] = [
             {
                 "description": {"text": f.fix.description},

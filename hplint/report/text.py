@@ -23,9 +23,14 @@ def _paint(text: str, *styles: str, color: bool) -> str:
     return "".join(styles) + text + _RESET if color else text
 
 
+def _place(path: str, cell) -> str:
+    """`path`, or `path:cell N` for a position inside a notebook cell."""
+    return path if cell is None else f"{path}:cell {cell}"
+
+
 def format_finding(f: Finding, *, color: bool = False) -> List[str]:
     """The finding's line and its related-location lines."""
-    where = f"{f.path}:{f.span.start_line}:{f.span.start_col}:"
+    where = f"{_place(f.path, f.cell)}:{f.span.start_line}:{f.span.start_col}:"
     code = _paint(f.code, _BOLD, _SEVERITY_COLOUR[f.severity], color=color)
     line = f"{_paint(where, _BOLD, color=color)} {code} [{f.name}] {f.message}"
     if f.fix is not None:
@@ -35,7 +40,7 @@ def format_finding(f: Finding, *, color: bool = False) -> List[str]:
         line += f" ({f.probe_note})"
     lines = [line]
     for rel in f.related:
-        note = f"{rel.path}:{rel.span.start_line}:{rel.span.start_col}: note: {rel.message}"
+        note = f"{_place(rel.path, rel.cell)}:{rel.span.start_line}:{rel.span.start_col}: note: {rel.message}"
         lines.append("    " + _paint(note, _DIM, color=color))
     return lines
 

@@ -109,13 +109,13 @@ def changed_lines(ref: str, paths: Iterable[Path], cwd: Optional[Path] = None) -
 def finding_is_new(finding: Finding, changed: ChangedLines) -> bool:
     if finding.code == "HPL000":
         return changed.file_changed(finding.path)
-    span = finding.span
+    span = finding.file_span  # notebooks: the .ipynb line git diffs
     if any(changed.touches(finding.path, line) for line in range(span.start_line, span.end_line + 1)):
         return True
     return any(
         changed.touches(r.path, line)
         for r in finding.related
-        for line in range(r.span.start_line, r.span.end_line + 1)
+        for line in range(r.file_span.start_line, r.file_span.end_line + 1)
     )
 
 

@@ -19,6 +19,30 @@ def percent(share: float) -> str:
     return f"{value:.0f}%" if value >= 1 or value == 0 else f"{value:.2g}%"
 
 
+def linear_lr_fields(lo: float, hi: float, min_decades: float):
+    """The message fields that depend only on the bounds of a linear-scale
+    learning-rate search (`low`, `high`, `share`, `region`, `compare`), or None
+    when the range is too narrow to report. Shared by the Python rule and the
+    data-file search spaces (hplint/sweeps.py), so both say exactly the same."""
+    if lo < 0 or hi <= lo or decades(lo, hi) < min_decades - 1e-9:
+        return None
+    span = decades(lo, hi)
+    if span >= 2 - 1e-9:  # the top decade against the share log-uniform would give it
+        region_low, what = hi / 10, "the top decade"
+        share = top_decade_share(lo, hi)
+    else:  # below two decades "the top decade" is most of the range: use the upper half
+        region_low, what = math.sqrt(lo * hi), "the upper half of its orders of magnitude"
+        share = (hi - region_low) / (hi - lo)
+    compare = "" if math.isinf(span) else f" (a log-uniform search puts {percent(min(1.0, math.log10(hi / region_low) / span))} there)"
+    return {
+        "low": fmt(lo),
+        "high": fmt(hi),
+        "share": percent(share),
+        "region": f"{what} [{fmt(region_low)}, {fmt(hi)}]",
+        "compare": compare,
+    }
+
+
 class LrLinearSampling(Rule):
     code = "HPL003"
 
@@ -28,35 +52,19 @@ class LrLinearSampling(Rule):
         for dist in ctx.fact("search_space", SearchSpaceAnalysis).distributions:
             if dist.scale != LINEAR or dist.low is None or dist.high is None:
                 continue
-            lo, hi = dist.low, dist.high
-            if lo < 0 or hi <= lo or decades(lo, hi) < min_decades - 1e-9:
+            fields = linear_lr_fields(dist.low, dist.high, min_decades)
+            if fields is None:
                 continue
             binding = next((b for b in dist.bindings if is_learning_rate(b.name, extra)), None)
             if binding is None:
                 continue
-            span = decades(lo, hi)
-            if span >= 2 - 1e-9:  # the top decade against the share log-uniform would give it
-                region_low, what = hi / 10, "the top decade"
-                share = top_decade_share(lo, hi)
-            else:  # below two decades "the top decade" is most of the range: use the upper half
-                region_low, what = math.sqrt(lo * hi), "the upper half of its orders of magnitude"
-                share = (hi - region_low) / (hi - lo)
-            compare = "" if math.isinf(span) else f" (a log-uniform search puts {percent(min(1.0, math.log10(hi / region_low) / span))} there)"
             related = []
             if binding.how in ("keyword", "attribute") and binding.node is not dist.node:
                 related.append((ctx, binding.node, f"the learning rate it feeds ({binding.display})"))
+            fields.update(name=binding.display, spelling=spelling(ctx, dist), advice=advice(dist))
             yield Report(
                 dist.node,
-                {
-                    "name": binding.display,
-                    "low": fmt(lo),
-                    "high": fmt(hi),
-                    "spelling": spelling(ctx, dist),
-                    "share": percent(share),
-                    "region": f"{what} [{fmt(region_low)}, {fmt(hi)}]",
-                    "compare": compare,
-                    "advice": advice(dist),
-                },
+                fields,
                 related=related,
                 fix=log_fix(ctx, dist),
                 scope=dist.scope,

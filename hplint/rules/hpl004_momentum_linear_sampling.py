@@ -14,6 +14,38 @@ from .hpl003_lr_linear_sampling import fmt, percent
 _SCHEDULE_LENGTH = 100
 
 
+def linear_momentum_fields(lo: float, hi: float, min_decades: float, grid_count=None):
+    """The bound-dependent message fields of a linear-scale search over a β
+    near 1, or None when it is not reported. Shared by the Python rule and the
+    data-file search spaces (hplint/sweeps.py)."""
+    if not (0 <= lo < hi < 1):
+        return None
+    u_low, u_high = 1 - hi, 1 - lo  # the range of 1 - β
+    span = math.log10(u_high / u_low)
+    if span < min_decades - 1e-9:
+        return None
+    if grid_count is not None and grid_count > _SCHEDULE_LENGTH:
+        return None
+    if span >= 2 - 1e-9:  # the decade of 1-β nearest 1 and the one farthest from it
+        near_u, what = 10 * u_low, "the decade nearest 1"
+        share, far_share = near_one_shares(lo, hi)
+        far = f", while {percent(far_share)} have 1-β in [{fmt(u_high / 10)}, {fmt(u_high)}]"
+    else:  # under two decades: the half of the orders of magnitude nearest 1
+        near_u, what = math.sqrt(u_low * u_high), "the half of its orders of magnitude nearest 1"
+        share, far = (hi - (1 - near_u)) / (hi - lo), ""
+    near_beta = 1 - near_u
+    return {
+        "low": fmt(lo),
+        "high": fmt(hi),
+        "share": percent(share),
+        "region": f"[{fmt(near_beta)}, {fmt(hi)}], {what}",
+        "far": far,
+        "log_share": percent(math.log10(near_u / u_low) / span),
+        "r_low": fmt(round(math.log10(u_low), 3)),
+        "r_high": fmt(round(math.log10(u_high), 3)),
+    }
+
+
 class MomentumLinearSampling(Rule):
     code = "HPL004"
 
@@ -23,43 +55,20 @@ class MomentumLinearSampling(Rule):
         for dist in ctx.fact("search_space", SearchSpaceAnalysis).distributions:
             if dist.scale != LINEAR or dist.low is None or dist.high is None:
                 continue
-            lo, hi = dist.low, dist.high
-            if not (0 <= lo < hi < 1):
-                continue
-            u_low, u_high = 1 - hi, 1 - lo  # the range of 1 - β
-            span = math.log10(u_high / u_low)
-            if span < min_decades - 1e-9:
-                continue
-            if dist.is_grid and dist.grid_count is not None and dist.grid_count > _SCHEDULE_LENGTH:
+            fields = linear_momentum_fields(dist.low, dist.high, min_decades,
+                                            dist.grid_count if dist.is_grid else None)
+            if fields is None:
                 continue
             binding = next((b for b in dist.bindings if is_momentum(b.name, extra)), None)
             if binding is None:
                 continue
-            if span >= 2 - 1e-9:  # the decade of 1-β nearest 1 and the one farthest from it
-                near_u, what = 10 * u_low, "the decade nearest 1"
-                share, far_share = near_one_shares(lo, hi)
-                far = f", while {percent(far_share)} have 1-β in [{fmt(u_high / 10)}, {fmt(u_high)}]"
-            else:  # under two decades: the half of the orders of magnitude nearest 1
-                near_u, what = math.sqrt(u_low * u_high), "the half of its orders of magnitude nearest 1"
-                share, far = (hi - (1 - near_u)) / (hi - lo), ""
-            near_beta = 1 - near_u
             related = []
             if binding.how in ("keyword", "attribute") and binding.node is not dist.node:
                 related.append((ctx, binding.node, f"the momentum it feeds ({binding.display})"))
+            fields.update(name=binding.display, spelling=spelling(ctx, dist))
             yield Report(
                 dist.node,
-                {
-                    "name": binding.display,
-                    "low": fmt(lo),
-                    "high": fmt(hi),
-                    "spelling": spelling(ctx, dist),
-                    "share": percent(share),
-                    "region": f"[{fmt(near_beta)}, {fmt(hi)}], {what}",
-                    "far": far,
-                    "log_share": percent(math.log10(near_u / u_low) / span),
-                    "r_low": fmt(round(math.log10(u_low), 3)),
-                    "r_high": fmt(round(math.log10(u_high), 3)),
-                },
+                fields,
                 related=related,
                 fix=one_minus_fix(ctx, dist),
                 scope=dist.scope,

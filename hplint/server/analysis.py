@@ -55,6 +55,17 @@ class Analysis:
         return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:16]
 
 
+def _as_raw(finding: Finding) -> Finding:
+    """A notebook finding placed on the .ipynb text itself (its fix edits cell
+    text, so it is dropped)."""
+    from dataclasses import replace
+
+    if finding.raw_span is None:
+        return finding
+    related = tuple(replace(r, span=r.raw_span, cell=None) if r.raw_span is not None else r for r in finding.related)
+    return replace(finding, span=finding.raw_span, cell=None, raw_span=None, fix=None, related=related)
+
+
 class Analyzer:
     """Lints editor buffers. `report_config_error(message)` is called once per
     distinct configuration problem (the server shows it to the user)."""
@@ -148,6 +159,8 @@ class Analyzer:
             result = linter.lint_text(text, path, shown_as=str(path))
             for message in result.errors:  # a crashed rule: also an HPL000 diagnostic in the document
                 log.error("%s", message)
+            if str(path).lower().endswith(".ipynb"):  # an .ipynb opened as JSON text, not as a notebook
+                result.findings = [_as_raw(f) for f in result.findings]
             positions = PositionMap(text, self.codec)
             diagnostics = to_diagnostics(result.findings, positions, linter.catalogue, self._other_file)
             return Analysis(path, version, generation, text, positions, result.findings, diagnostics, list(result.errors))

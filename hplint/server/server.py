@@ -7,7 +7,8 @@ published only if the document is still at the analysed version, so a burst
 of edits never queues stale work.
 
 Diagnostics are pulled (`textDocument/diagnostic`) when the client declares
-support, pushed otherwise. Cross-file: after a document is analysed (edited,
+support, pushed otherwise; notebook cells are always pushed (and answered when
+pulled), since VS Code's client does not pull them. Cross-file: after a document is analysed (edited,
 saved, closed) the open documents whose last analysis read it, per the
 project index's `dependents` records, are re-linted (push) or the client is
 asked to pull again (`workspace/diagnostic/refresh`).
@@ -23,6 +24,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
+from urllib.parse import unquote
 
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
@@ -31,6 +33,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from .. import __version__
+from . import notebooks
 from .actions import FIX_ALL_KIND, code_actions
 from .analysis import Analysis, Analyzer
 from .diagnostics import PositionMap
@@ -80,7 +83,8 @@ class _AnsweringProtocol(LanguageServerProtocol):
 
 class HplintServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("hplint", __version__, protocol_cls=_AnsweringProtocol)
+        super().__init__("hplint", __version__, protocol_cls=_AnsweringProtocol,
+                         notebook_document_sync=notebooks.SYNC_OPTIONS)
         self.settings = Settings()
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="hplint-analysis")
         self.analyzer = Analyzer(report_config_error=self._config_error_from_worker)
@@ -94,16 +98,77 @@ class HplintServer(LanguageServer):
         self.save_generation = 0  # bumped by open/save/close/config (the "onSave" clock)
         self._reload_task: Optional[asyncio.Task] = None
         self._told: set = set()  # settings problems already shown
+        self.notebook_cells: Dict[str, set] = {}  # notebook uri -> cell uris with published diagnostics
 
     # -- helpers -----------------------------------------------------------
     def stamp(self) -> Tuple[int, int]:
         return (self.generation, self.save_generation)
 
     def document(self, uri: str):
-        return self.workspace.text_documents.get(uri)
+        docs = self.workspace.text_documents  # keyed by unquoted uris (VS Code's cell uris are quoted)
+        return docs.get(uri) or docs.get(unquote(uri))
 
     def python_documents(self) -> List[str]:
-        return [uri for uri in self.workspace.text_documents if not is_config_uri(uri)]
+        """Open files (notebook cells are linted through their notebook)."""
+        return [uri for uri in self.workspace.text_documents
+                if not is_config_uri(uri) and self.notebook_of(uri) is None]
+
+    def notebook_of(self, uri: str) -> Optional[str]:
+        """The uri of the notebook a cell document belongs to, or None."""
+        nb = self.workspace.get_notebook_document(cell_uri=uri)
+        return nb.uri if nb is not None else None
+
+    def notebook_documents(self) -> List[str]:
+        return list(self.workspace.notebook_documents)
+
+    async def analyze_notebook_now(self, nb_uri: str) -> Optional[Dict[str, Analysis]]:
+        snap = notebooks.snapshot(self.workspace, nb_uri)
+        if snap is None:
+            return None
+        analyses = await self.run_job(notebooks.analyze, self.analyzer, uri_path(nb_uri), snap, self.stamp())
+        if analyses is not None:
+            self.results.update(analyses)
+        return analyses
+
+    def schedule_notebook(self, nb_uri: str, delay: float) -> None:
+        key = f"notebook:{nb_uri}"
+        old = self.tasks.pop(key, None)
+        if old is not None:
+            old[0].cancel()
+        self.tasks[key] = (asyncio.ensure_future(self._lint_notebook_later(nb_uri, delay)), False)
+
+    async def _lint_notebook_later(self, nb_uri: str, delay: float) -> None:
+        key = f"notebook:{nb_uri}"
+        try:
+            if delay > 0:
+                await asyncio.sleep(delay)
+            snap = notebooks.snapshot(self.workspace, nb_uri)
+            if snap is None:
+                return
+            analyses = await self.run_job(notebooks.analyze, self.analyzer, uri_path(nb_uri), snap, self.stamp())
+            now = notebooks.snapshot(self.workspace, nb_uri)
+            if analyses is None or now is None or now[0] != snap[0]:
+                return
+            self.results.update(analyses)
+            if self.pull:
+                self.request_refresh()
+            # Cells are pushed to pull clients too: VS Code's client (vscode-languageclient 9)
+            # never pulls diagnostics for notebook cells.
+            published = self.notebook_cells.get(nb_uri, set())
+            for uri in published - set(analyses):  # deleted cells, or cells that became markdown
+                self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+            for uri, analysis in analyses.items():
+                self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+                    uri=uri, version=analysis.version, diagnostics=analysis.diagnostics))
+            self.notebook_cells[nb_uri] = set(analyses)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("linting notebook %s failed", nb_uri)
+        finally:
+            current = self.tasks.get(key)
+            if current is not None and current[0] is asyncio.current_task():
+                del self.tasks[key]
 
     async def run_job(self, fn: Callable, *args) -> Any:
         loop = asyncio.get_running_loop()
@@ -152,6 +217,10 @@ class HplintServer(LanguageServer):
         doc = self.document(uri)
         if doc is None:
             return None
+        nb_uri = self.notebook_of(uri)
+        if nb_uri is not None:  # a cell: lint its notebook
+            analyses = await self.analyze_notebook_now(nb_uri)
+            return analyses.get(uri) if analyses else None
         return await self.run_job(self._analyze_job, uri, doc.source, doc.version, self.stamp(), only_if_current)
 
     async def current_analysis(self, uri: str) -> Optional[Analysis]:
@@ -160,7 +229,8 @@ class HplintServer(LanguageServer):
         if doc is None:
             return None
         cached = self.results.get(uri)
-        if cached is not None and cached.version == doc.version:
+        if cached is not None and cached.version == doc.version and (
+                self.notebook_of(uri) is None or cached.generation == self.stamp()):  # other cells may have changed
             return cached
         return await self.analyze_now(uri)
 
@@ -203,7 +273,7 @@ class HplintServer(LanguageServer):
                 del self.tasks[uri]
 
     async def update_dependents(self, uri: str) -> None:
-        open_docs = {uri_path(u): u for u in self.python_documents() if u != uri}
+        open_docs = {uri_path(u): u for u in self.python_documents() + self.notebook_documents() if u != uri}
         if not open_docs:
             return
         paths = await self.run_job(self.analyzer.dependents, uri_path(uri), list(open_docs))
@@ -214,7 +284,10 @@ class HplintServer(LanguageServer):
             self.request_refresh()
         else:
             for path in paths:
-                self.schedule(open_docs[path], 0)
+                if open_docs[path] in self.workspace.notebook_documents:
+                    self.schedule_notebook(open_docs[path], 0)
+                else:
+                    self.schedule(open_docs[path], 0)
 
     def request_refresh(self) -> None:
         if self.refresh_support:
@@ -229,6 +302,8 @@ class HplintServer(LanguageServer):
         else:
             for uri in self.python_documents():
                 self.schedule(uri, 0)
+            for uri in self.notebook_documents():
+                self.schedule_notebook(uri, 0)
 
     # -- pull diagnostics --------------------------------------------------
     def _cached_for_pull(self, uri: str) -> Optional[Analysis]:
@@ -292,7 +367,7 @@ def create_server() -> HplintServer:
     def did_open(ls: HplintServer, params: lsp.DidOpenTextDocumentParams) -> None:
         uri = params.text_document.uri
         ls.loop = ls.loop or asyncio.get_running_loop()
-        if is_config_uri(uri):
+        if is_config_uri(uri) or ls.notebook_of(uri) is not None:  # cells: linted with their notebook
             return
         ls.generation += 1
         ls.save_generation += 1
@@ -304,7 +379,7 @@ def create_server() -> HplintServer:
     def did_change(ls: HplintServer, params: lsp.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
         doc = ls.document(uri)
-        if doc is None or is_config_uri(uri):
+        if doc is None or is_config_uri(uri) or ls.notebook_of(uri) is not None:
             return
         ls.generation += 1
         ls.last_change[uri] = time.monotonic()
@@ -347,6 +422,40 @@ def create_server() -> HplintServer:
             ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
         asyncio.ensure_future(ls.update_dependents(uri))
 
+    @server.feature(lsp.NOTEBOOK_DOCUMENT_DID_OPEN)
+    def notebook_did_open(ls: HplintServer, params: lsp.DidOpenNotebookDocumentParams) -> None:
+        ls.loop = ls.loop or asyncio.get_running_loop()
+        ls.generation += 1
+        ls.save_generation += 1
+        ls.schedule_notebook(params.notebook_document.uri, 0)
+
+    @server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def notebook_did_change(ls: HplintServer, params: lsp.DidChangeNotebookDocumentParams) -> None:
+        uri = params.notebook_document.uri
+        ls.generation += 1
+        if ls.settings.run == ON_SAVE:
+            return
+        ls.schedule_notebook(uri, ls.settings.debounce_s)  # pull: ends in a refresh (other cells change too)
+
+    @server.feature(lsp.NOTEBOOK_DOCUMENT_DID_SAVE)
+    def notebook_did_save(ls: HplintServer, params: lsp.DidSaveNotebookDocumentParams) -> None:
+        ls.generation += 1
+        ls.save_generation += 1
+        ls.schedule_notebook(params.notebook_document.uri, 0)
+
+    @server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    def notebook_did_close(ls: HplintServer, params: lsp.DidCloseNotebookDocumentParams) -> None:
+        uri = params.notebook_document.uri
+        task = ls.tasks.pop(f"notebook:{uri}", None)
+        if task is not None:
+            task[0].cancel()
+        ls.generation += 1
+        ls.save_generation += 1
+        cells = ls.notebook_cells.pop(uri, set()) | {c.uri for c in params.cell_text_documents}
+        for cell in cells:
+            ls.results.pop(cell, None)
+            ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=cell, diagnostics=[]))
+
     @server.feature(
         lsp.TEXT_DOCUMENT_DIAGNOSTIC,
         lsp.DiagnosticOptions(identifier="hplint", inter_file_dependencies=True, workspace_diagnostics=False),
@@ -362,7 +471,8 @@ def create_server() -> HplintServer:
 
     @server.feature(
         lsp.TEXT_DOCUMENT_CODE_ACTION,
-        lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL_KIND]),
+        lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL_KIND,
+                                                 notebooks.NOTEBOOK_FIX_ALL_KIND]),
     )
     async def code_action(ls: HplintServer, params: lsp.CodeActionParams):
         uri = params.text_document.uri
@@ -376,7 +486,15 @@ def create_server() -> HplintServer:
         if analysis is not None and analysis.version != doc.version:
             analysis = None
         positions = analysis.positions if analysis is not None else PositionMap(doc.source, ls.workspace.position_codec)
-        return code_actions(uri, params, doc.source, positions, analysis, doc.version) or None
+        actions = code_actions(uri, params, doc.source, positions, analysis, doc.version)
+        nb_uri = ls.notebook_of(uri)
+        only = params.context.only or []
+        if nb_uri is not None and any(notebooks.NOTEBOOK_FIX_ALL_KIND.startswith(o) for o in only):
+            analyses = await ls.analyze_notebook_now(nb_uri)
+            action = notebooks.fix_all_cells(analyses) if analyses else None
+            if action is not None:
+                actions.append(action)
+        return actions or None
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
     async def on_hover(ls: HplintServer, params: lsp.HoverParams):

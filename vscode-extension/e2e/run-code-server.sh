@@ -15,6 +15,8 @@
 #                     (default: a fresh temporary directory, removed on exit).
 #   HPLINT_E2E_KEEP=1 keep the temporary directory (logs, screenshots).
 #   E2E_EXPECT_TEXT   text the applied quick fix must produce (default: bias=False).
+#   E2E_NOTEBOOK      notebook to open after the .py check (default: example.ipynb,
+#                     written below); its warning must be on the right cell. Empty: skip.
 #
 # Needs (Debian): ripgrep, libkrb5-dev, chromium. Run as root, missing ones are
 # installed with apt-get.
@@ -119,6 +121,22 @@ import torch.nn as nn
 
 model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8))
 PY
+# A notebook: markdown first, the flagged code in the fourth cell (the third code cell).
+cat >"$WORK/workspace/example.ipynb" <<'NB'
+{
+ "cells": [
+  {"cell_type": "markdown", "metadata": {}, "source": ["# A model in a notebook"]},
+  {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": ["import torch.nn as nn"]},
+  {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": ["%matplotlib inline\n", "width = 8"]},
+  {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [],
+   "source": ["model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8))"]}
+ ],
+ "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+              "language_info": {"name": "python"}},
+ "nbformat": 4,
+ "nbformat_minor": 5
+}
+NB
 PYTHON_PATH="$PYTHON_PATH" node -e '
 const fs = require("fs");
 fs.writeFileSync(process.argv[1], JSON.stringify({
@@ -153,6 +171,7 @@ log "driving VS Code with $CHROMIUM"
 if NODE_PATH="$CACHE/puppeteer/node_modules" \
     CODE_SERVER_URL="http://127.0.0.1:$PORT/" WORKSPACE="$WORK/workspace" CHROMIUM="$CHROMIUM" \
     ARTIFACTS="$WORK/artifacts" E2E_EXPECT_TEXT="${E2E_EXPECT_TEXT:-bias=False}" \
+    E2E_NOTEBOOK="${E2E_NOTEBOOK-example.ipynb}" \
     node "$HERE/vscode-e2e.js"; then
     log "PASS"
 else

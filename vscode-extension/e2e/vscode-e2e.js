@@ -2,8 +2,13 @@
 // Driven by run-code-server.sh: opens example.py in code-server, waits for
 // hplint's warning squiggle, puts the cursor on it, presses Ctrl+. and checks
 // that a quick fix is offered; then applies it and checks the edited text.
+// With E2E_NOTEBOOK=example.ipynb it then opens that Jupyter notebook (VS Code's
+// built-in ipynb support, no kernel needed) and checks that hplint's warning
+// appears on the one cell that holds E2E_NOTEBOOK_EXPECT, and that its quick
+// fix (bias=False) applies to that cell.
 //
-// Env: CODE_SERVER_URL, WORKSPACE, CHROMIUM, ARTIFACTS, E2E_EXPECT_TEXT.
+// Env: CODE_SERVER_URL, WORKSPACE, CHROMIUM, ARTIFACTS, E2E_EXPECT_TEXT,
+// E2E_NOTEBOOK, E2E_NOTEBOOK_EXPECT.
 
 const path = require('path');
 const puppeteer = require('puppeteer-core');
@@ -59,6 +64,110 @@ async function openFile(page, name) {
         }
     }
     throw new Error(`could not open ${name}`);
+}
+
+const notebook = process.env.E2E_NOTEBOOK || '';
+const notebookExpect = process.env.E2E_NOTEBOOK_EXPECT || 'nn.Sequential(nn.Linear(4, 8)';
+
+/** Text of every cell of the open notebook, in order, and whether it has a warning squiggle. */
+async function notebookCells(page) {
+    return page.evaluate(() =>
+        [...document.querySelectorAll('.notebook-editor .cell-list-container .monaco-list-row')]
+            .sort((a, b) => Number(a.getAttribute('data-index')) - Number(b.getAttribute('data-index')))
+            .map((row) => {
+                const lines = row.querySelector('.monaco-editor .view-lines');
+                const markdown = row.querySelector('.markup-cell-row, .markdown-cell-row, .markup');
+                return {
+                    index: Number(row.getAttribute('data-index')),
+                    kind: lines ? 'code' : markdown ? 'markdown' : 'other',
+                    text: lines ? lines.innerText.replace(/\u00a0/g, ' ') : (row.innerText || '').trim(),
+                    warning: !!row.querySelector('.squiggly-warning'),
+                };
+            }),
+    );
+}
+
+/** Open the notebook, wait for hplint's warning and check it is on the right cell. */
+async function checkNotebook(page) {
+    step(`open ${notebook}`);
+    await page.keyboard.press('Escape');
+    for (let attempt = 1; ; attempt++) {
+        await page.keyboard.down('Control');
+        await page.keyboard.press('KeyP');
+        await page.keyboard.up('Control');
+        await page.waitForSelector('.quick-input-widget input', { visible: true, timeout: 10000 });
+        await page.type('.quick-input-widget input', notebook);
+        await sleep(1500);
+        await page.keyboard.press('Enter');
+        try {
+            await page.waitForSelector('.notebook-editor .cell-list-container', { timeout: 20000 });
+            break;
+        } catch (error) {
+            if (attempt >= 3) {
+                throw new Error(`the notebook editor did not open ${notebook}`);
+            }
+            await page.keyboard.press('Escape');
+        }
+    }
+    step('wait for a .squiggly-warning in a notebook cell');
+    const deadline = Date.now() + 90000;
+    let cells = [];
+    for (;;) {
+        cells = await notebookCells(page);
+        if (cells.some((c) => c.warning)) {
+            break;
+        }
+        if (Date.now() > deadline) {
+            throw new Error(`no warning in any cell; cells: ${JSON.stringify(cells)}`);
+        }
+        await sleep(500);
+    }
+    step(`cells: ${JSON.stringify(cells)}`);
+    const flagged = cells.filter((c) => c.warning);
+    if (flagged.length !== 1 || !flagged[0].text.includes(notebookExpect)) {
+        throw new Error(`the warning is not (only) on the cell holding ${notebookExpect}: ${JSON.stringify(cells)}`);
+    }
+    step(`warning on cell ${flagged[0].index + 1} (of ${cells.length}), the one holding ${notebookExpect}`);
+    await page.screenshot({ path: path.join(artifacts, 'notebook.png') });
+
+    step('quick fix in the cell: cursor on the squiggle, Ctrl+.');
+    const squiggle = await page.$('.notebook-editor .cell-list-container .squiggly-warning');
+    const box = await squiggle.boundingBox();
+    await page.mouse.click(box.x + Math.min(box.width / 2, 20), box.y + box.height / 2);
+    await sleep(500);
+    await page.keyboard.down('Control');
+    await page.keyboard.press('Period');
+    await page.keyboard.up('Control');
+    await page.waitForSelector('.action-widget', { visible: true, timeout: 15000 });
+    await sleep(500);
+    const rows = await page.$$('.action-widget .monaco-list-row:not(.group-header)');
+    const labels = [];
+    let target = null;
+    for (const row of rows) {
+        const label = await row.evaluate((e) => (e.getAttribute('aria-label') || e.textContent || '').trim());
+        labels.push(label);
+        if (!target && label.toLowerCase().includes('bias=false')) {
+            target = row;
+        }
+    }
+    step(`code actions offered in the cell: ${JSON.stringify(labels)}`);
+    if (!target) {
+        throw new Error('no bias=False quick fix offered in the notebook cell');
+    }
+    await target.click();
+    const fixDeadline = Date.now() + 15000;
+    for (;;) {
+        cells = await notebookCells(page);
+        const fixed = cells.find((c) => c.index === flagged[0].index);
+        if (fixed && fixed.text.includes('bias=False')) {
+            step(`cell ${fixed.index + 1} now reads: ${fixed.text}`);
+            break;
+        }
+        if (Date.now() > fixDeadline) {
+            throw new Error(`the quick fix did not change the cell: ${JSON.stringify(cells)}`);
+        }
+        await sleep(250);
+    }
 }
 
 async function main() {
@@ -125,6 +234,10 @@ async function main() {
             await waitForText(page, (text) => text.includes(expectText), 15000, expectText);
         }
         await page.screenshot({ path: path.join(artifacts, 'final.png') });
+
+        if (notebook) {
+            await checkNotebook(page);
+        }
         step('ok');
     } catch (error) {
         await page.screenshot({ path: path.join(artifacts, 'failure.png') }).catch(() => undefined);

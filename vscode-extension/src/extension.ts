@@ -27,6 +27,12 @@ export const ACTION_SHOW_OUTPUT = 'Show Output';
 const DOCUMENT_SELECTOR = [
     { scheme: 'file', language: 'python' },
     { scheme: 'untitled', language: 'python' },
+    // Python cells of Jupyter notebooks (the server syncs the notebook itself
+    // through LSP 3.17 notebook documents and reports per cell).
+    { notebook: 'jupyter-notebook', language: 'python' },
+    // Sweep / search-space files (W&B, Hydra, NNI); the server ignores other YAML/JSON.
+    { scheme: 'file', language: 'yaml' },
+    { scheme: 'file', language: 'json' },
 ];
 
 type StatusKind = 'starting' | 'running' | 'stopped' | 'error';

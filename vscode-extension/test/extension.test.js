@@ -103,6 +103,9 @@ test('client options: document selector, configuration sync and pyproject.toml w
     assert.deepEqual(options.documentSelector, [
         { scheme: 'file', language: 'python' },
         { scheme: 'untitled', language: 'python' },
+        { notebook: 'jupyter-notebook', language: 'python' },
+        { scheme: 'file', language: 'yaml' },
+        { scheme: 'file', language: 'json' },
     ]);
     assert.equal(options.synchronize.configurationSection, 'hplint');
     assert.equal(world.watchers.length, 1);
