@@ -188,7 +188,7 @@ def test_broken_sweep_file_is_hpl000(tmp_path: Path):
     result = lint_text(tmp_path, "sweep.yaml", "method: random\nparameters:\n  lr: {min: 0.1\n")
     [f] = result.findings
     # The parser reports the end of the stream; positions stay inside the text: the last line's end.
-    assert f.code == "HPL000" and f.message.startswith("invalid YAML") and (f.line, f.col) == (3, 17)
+    assert f.code == "HPL000" and f.message.startswith("invalid YAML") and (f.line, f.col) == (3, len("  lr: {min: 0.1") + 1)
 
 
 def test_config_ignore_severity_and_options_apply(tmp_path: Path):
