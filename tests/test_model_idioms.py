@@ -194,3 +194,31 @@ def test_flagged_where_marked(tmp_path, name):
 def test_quiet(tmp_path, name):
     rule, code = QUIET[name]
     assert lint_code(tmp_path, dedent(code), select=[rule]) == []
+
+
+def test_a_block_output_sum_that_flows_on_is_not_cancelled(tmp_path):
+    # pytorch-cifar100 attention.py: a pre-activation unit returns res + shortcut;
+    # the next unit normalises it but also adds it to its own output (identity
+    # shortcut), so the last conv's bias is not cancelled by that BatchNorm.
+    code = dedent("""
+        import torch.nn as nn
+
+        class PreAct(nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.res = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(), nn.Conv2d(c, c, 1))
+                self.shortcut = nn.Sequential()
+
+            def forward(self, x):
+                res = self.res(x)
+                return res + self.shortcut(x)
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.body = nn.Sequential(PreAct(8), PreAct(8))
+
+            def forward(self, x):
+                return self.body(x)
+        """)
+    assert lint_code(tmp_path, code, select=["HPL002"]) == []
