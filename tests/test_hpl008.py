@@ -37,7 +37,7 @@ POSITIVE = {
     "camel_case_name": MODEL + "def runInference(x):\n    return model(x)\n",
     # A model built in the function, but with trained weights loaded: a real evaluation.
     "built_then_weights_loaded": MODEL + "def test():\n    net = Net()\n    net.load_state_dict(torch.load('w.pt'))\n    return net(torch.randn(2, 4))\n",
-    "built_by_a_factory": MODEL + "def make_net():\n    return Net()\n\ndef evaluate(path):\n    net = make_net()\n    return net(torch.randn(2, 4))\n",
+    "built_by_a_factory_that_loads_weights": MODEL + "def make_net(path):\n    net = Net()\n    net.load_state_dict(torch.load(path))\n    return net\n\ndef evaluate(path):\n    net = make_net(path)\n    return net(torch.randn(2, 4))\n",
     # Evaluation every N steps inside the training loop, after the step: the model is in train mode.
     "no_grad_after_the_step_in_the_loop": MODEL + "opt = torch.optim.SGD(model.parameters(), lr=0.1)\nfor x in data:\n    opt.zero_grad()\n    model(x).sum().backward()\n    opt.step()\n    with torch.no_grad():\n        val = model(x)\n",
     # The helper that switches to eval runs only on some epochs.
@@ -71,6 +71,8 @@ NEGATIVE = {
     "guarded_by_if_training_alone": "if self.training:\n            x = F.dropout2d(x, 0.2)",
     "guarded_by_conditional_expression": "x = F.dropout(x, 0.3) if self.training else x",
     # pytorch-cifar models/*.py: `def test(): net = Net(); y = net(torch.randn(...))`, a shape check.
+    # pytorch-cifar densenet.py: the same through a factory that only builds the model.
+    "smoke_test_through_a_factory": MODEL + "def net_small():\n    return Net()\n\ndef test():\n    net = net_small()\n    print(net(torch.randn(2, 4)).size())\n",
     "smoke_test_of_a_fresh_model": MODEL + "def test():\n    net = Net()\n    y = net(torch.randn(2, 4))\n    print(y.size())\n",
     # A GAN's no-grad fakes for the discriminator step, before its backward (udacity MNIST GAN).
     "no_grad_fakes_before_backward": MODEL + "opt = torch.optim.SGD(model.parameters(), lr=0.1)\nfor real in data:\n    opt.zero_grad()\n    with torch.no_grad():\n        fake = model(real)\n    loss = (fake - real).pow(2).mean()\n    loss.backward()\n    opt.step()\n",

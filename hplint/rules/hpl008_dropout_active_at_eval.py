@@ -256,24 +256,36 @@ def _built_here_untrained(ctx, fn: cst.FunctionDef, mkey: str) -> bool:
     evaluation whose numbers depend on the mode."""
     if "." in mkey:
         return False
-    built = False
+    if _loads_weights(fn):
+        return False
+    return any(isinstance(node, cst.Assign) and isinstance(node.value, cst.Call) and _is_constructor(ctx, node.value)
+               and any(isinstance(t.target, cst.Name) and t.target.value == mkey for t in node.targets)
+               for node in walk(fn.body))
+
+
+def _is_constructor(ctx, call: cst.Call, depth: int = 0) -> bool:
+    """`Net()`, `models.ResNet18()`, or a factory of this file that only builds
+    one (`def densenet_cifar(): return DenseNet(...)`): an untrained model, not
+    one a factory may have loaded weights into."""
+    func = call.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else (func.value if isinstance(func, cst.Name) else "")
+    if name[:1].isupper():
+        return True
+    factory = ctx.function_named(name) if isinstance(func, cst.Name) and depth < 3 else None
+    if factory is None or _loads_weights(factory):
+        return False
+    returned = [n.value for n in walk(factory.body) if isinstance(n, cst.Return) and n.value is not None]
+    return bool(returned) and all(isinstance(v, cst.Call) and _is_constructor(ctx, v, depth + 1) for v in returned)
+
+
+def _loads_weights(fn: cst.FunctionDef) -> bool:
     for node in walk(fn.body):
-        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call) and _is_constructor(node.value) and any(
-                isinstance(t.target, cst.Name) and t.target.value == mkey for t in node.targets):
-            built = True
-        elif isinstance(node, cst.Call):
+        if isinstance(node, cst.Call):
             func = node.func
             name = func.attr.value if isinstance(func, cst.Attribute) else (func.value if isinstance(func, cst.Name) else "")
             if name in _WEIGHT_LOADERS:
-                return False
-    return built
-
-
-def _is_constructor(call: cst.Call) -> bool:
-    """`Net()`, `models.ResNet18()`: a class, not a factory that may load weights."""
-    func = call.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else (func.value if isinstance(func, cst.Name) else "")
-    return name[:1].isupper()
+                return True
+    return False
 
 
 def _feeds_a_training_step(ctx, training, fn, call: cst.Call) -> bool:
