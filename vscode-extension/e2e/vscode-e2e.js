@@ -102,7 +102,7 @@ async function checkNotebook(page) {
         try {
             await page.waitForSelector('.notebook-editor .cell-list-container', { timeout: 20000 });
             break;
-        } catch (error) {
+        } catch {
             if (attempt >= 3) {
                 throw new Error(`the notebook editor did not open ${notebook}`);
             }
