@@ -82,6 +82,30 @@ def run_stages(args, linter, results: List[FileResult], paths: Dict[str, Path],
     return staged
 
 
+def merge_probe_verdicts(results: List[FileResult], paths: Dict[str, Path], verdicts=None,
+                         stdin_source: Optional["SourceFile"] = None) -> None:
+    """The one step where saved `hplint probe` verdicts join the findings
+    ("confirmed by probe: ..."): a finding is marked only when a probe ran on
+    this exact file text. Python files only; a file is re-read only where a
+    `.hplint/probe` folder exists (the process pool does not ship texts back)."""
+    from .probe.store import ProbeVerdicts
+
+    verdicts = verdicts or ProbeVerdicts()
+    for result in results:
+        if not result.findings:
+            continue
+        path = stdin_source.path if stdin_source is not None else paths.get(result.path)
+        if path is None or path.suffix != ".py" or verdicts.folder_for(path) is None:
+            continue
+        text = stdin_source.text if stdin_source is not None else result.source
+        if text is None:
+            from .fix.files import read_source
+
+            source = read_source(path)
+            text = getattr(source, "text", None)
+        result.findings = verdicts.annotate(path, text, result.findings)
+
+
 def _fix(args, linter, staged: Staged, paths: Dict[str, Path], stdin_source: Optional["SourceFile"]) -> None:
     write = bool(args.fix) and not args.diff
     if stdin_source is not None:

@@ -186,7 +186,7 @@ def cmd_check(args) -> int:
         config = resolve_config(args, start)
     except ConfigError as exc:
         return _error(str(exc))
-    from .check_steps import run_stages, validate
+    from .check_steps import merge_probe_verdicts, run_stages, validate
 
     problem = validate(args)
     if problem:
@@ -213,6 +213,7 @@ def cmd_check(args) -> int:
         from .engine import display_path
 
         paths_by_shown = {display_path(f): f for f in files}
+    merge_probe_verdicts(results, paths_by_shown, stdin_source=stdin_source)
     staged = run_stages(args, linter, results, paths_by_shown, stdin_source)
     if staged.exit_code is not None:
         return staged.exit_code

@@ -645,10 +645,6 @@ def load_config(
 
 # --------------------------------------------------------------------------- per-document cache
 
-_CACHE_SIZE = 64
-# directory -> (config, its source's mtime or None)
-_cache: Dict[str, Tuple[Config, Optional[float]]] = {}
-
 
 def _mtime(path: Optional[Path]) -> Optional[float]:
     if path is None:
@@ -659,34 +655,37 @@ def _mtime(path: Optional[Path]) -> Optional[float]:
         return -1.0
 
 
-def load_config_for(
-    path: PathLike, catalogue: Optional[Dict[str, RuleDoc]] = None
-) -> Config:
-    """The configuration governing one document, cached per directory.
+class ConfigCache:
+    """The configuration governing each document, cached per directory.
 
-    For the language server, which asks for every document. A cached entry is
-    reused while its configuration file's mtime is unchanged; call
-    `clear_config_cache()` when configuration files appear or disappear.
-    Errors are raised (and not cached).
-    """
-    directory = Path(_abs(path))
-    if not directory.is_dir():
-        directory = directory.parent
-    catalogue = _default_catalogue() if catalogue is None else catalogue
-    key = str(directory)
-    hit = _cache.get(key)
-    if hit is not None and hit[0].catalogue is catalogue and _mtime(hit[0].source) == hit[1]:
-        return hit[0]
-    found = find_config_file(directory)
-    if found is None:
-        config = Config(root=Path.cwd(), source=None, catalogue=catalogue)
-    else:
-        config = load_config_file(found, catalogue)
-    if len(_cache) >= _CACHE_SIZE:
-        _cache.pop(next(iter(_cache)))
-    _cache[key] = (config, _mtime(config.source))
-    return config
+    For the language server, which asks for every document; it owns one (no
+    module-level state). A cached entry is reused while its configuration
+    file's mtime is unchanged; call `clear()` when configuration files appear
+    or disappear. Errors are raised (and not cached)."""
 
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        # directory -> (config, its source's mtime or None)
+        self._entries: Dict[str, Tuple[Config, Optional[float]]] = {}
 
-def clear_config_cache() -> None:
-    _cache.clear()
+    def load(self, path: PathLike, catalogue: Optional[Dict[str, RuleDoc]] = None) -> Config:
+        directory = Path(_abs(path))
+        if not directory.is_dir():
+            directory = directory.parent
+        catalogue = _default_catalogue() if catalogue is None else catalogue
+        key = str(directory)
+        hit = self._entries.get(key)
+        if hit is not None and hit[0].catalogue is catalogue and _mtime(hit[0].source) == hit[1]:
+            return hit[0]
+        found = find_config_file(directory)
+        if found is None:
+            config = Config(root=Path.cwd(), source=None, catalogue=catalogue)
+        else:
+            config = load_config_file(found, catalogue)
+        if len(self._entries) >= self.size:
+            self._entries.pop(next(iter(self._entries)))
+        self._entries[key] = (config, _mtime(config.source))
+        return config
+
+    def clear(self) -> None:
+        self._entries.clear()

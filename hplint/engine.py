@@ -26,7 +26,6 @@ from .catalogue import RuleDoc, load_catalogue
 from .config import Config
 from .findings import FileResult, Finding, Fix, RelatedLocation, Severity, Span, TextEdit
 from .notebook import is_notebook, lint_notebook_text
-from .probe.store import annotate as annotate_with_probe
 from .rules import all_rules
 from .rules.base import FixSpec, Report
 from .suppression import apply_suppressions, parse_suppressions
@@ -151,8 +150,6 @@ class Linter:
             (f.with_severity(self.config.severity_for(f.code, f.severity)) for f in findings),
             key=lambda f: (f.span.start_line, f.span.start_col, f.code),
         )
-        # Findings a `hplint probe` run confirmed on this exact text (cheap when none was saved).
-        result.findings = annotate_with_probe(ctx.path, ctx.text, result.findings)
         return result
 
     def source_error_result(self, shown: str, error: SourceError, text: Optional[str]) -> FileResult:

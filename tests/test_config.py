@@ -13,11 +13,10 @@ from hplint import config as config_mod
 from hplint.catalogue import CatalogueError, load_catalogue, parse_rule_doc
 from hplint.config import (
     Config,
+    ConfigCache,
     ConfigError,
-    clear_config_cache,
     find_config_file,
     load_config,
-    load_config_for,
     path_matches,
     resolve_selector,
 )
@@ -85,13 +84,6 @@ def write_catalogue(directory: Path) -> Path:
 @pytest.fixture(scope="module")
 def cat(tmp_path_factory):
     return load_catalogue(write_catalogue(tmp_path_factory.mktemp("rules")))
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    clear_config_cache()
-    yield
-    clear_config_cache()
 
 
 def write(path: Path, text: str) -> Path:
@@ -554,36 +546,47 @@ def test_non_utf8_config(tmp_path, cat):
 # ----------------------------------------------------------------- per-document cache
 
 
-def test_load_config_for_caches_per_directory_and_notices_edits(tmp_path, cat, monkeypatch):
+def test_config_cache_per_directory_notices_edits(tmp_path, cat, monkeypatch):
+    cache = ConfigCache()
     cfg_path = write(tmp_path / "hplint.toml", 'ignore = ["HPL001"]\n')
     doc = write(tmp_path / "src" / "m.py", "")
     calls = []
     real = config_mod.find_config_file
     monkeypatch.setattr(config_mod, "find_config_file", lambda start: calls.append(start) or real(start))
 
-    first = load_config_for(doc, catalogue=cat)
-    second = load_config_for(tmp_path / "src" / "other.py", catalogue=cat)
+    first = cache.load(doc, catalogue=cat)
+    second = cache.load(tmp_path / "src" / "other.py", catalogue=cat)
     assert first is second and len(calls) == 1
     assert first.ignore == ("HPL001",)
 
     cfg_path.write_text('ignore = ["HPL002"]\n', encoding="utf-8")
     stat = cfg_path.stat()
     os.utime(cfg_path, (stat.st_atime, stat.st_mtime + 5))
-    third = load_config_for(doc, catalogue=cat)
+    third = cache.load(doc, catalogue=cat)
     assert third.ignore == ("HPL002",) and len(calls) == 2
 
-    clear_config_cache()
-    load_config_for(doc, catalogue=cat)
+    cache.clear()
+    cache.load(doc, catalogue=cat)
     assert len(calls) == 3
 
 
-def test_load_config_for_raises_and_does_not_cache_errors(tmp_path, cat):
+def test_config_cache_raises_and_does_not_cache_errors(tmp_path, cat):
+    cache = ConfigCache()
     cfg_path = write(tmp_path / "hplint.toml", "selekt = 1\n")
     doc = tmp_path / "m.py"
     with pytest.raises(ConfigError):
-        load_config_for(doc, catalogue=cat)
+        cache.load(doc, catalogue=cat)
     cfg_path.write_text("select = ['ALL']\n", encoding="utf-8")
-    assert load_config_for(doc, catalogue=cat).select == ("ALL",)
+    assert cache.load(doc, catalogue=cat).select == ("ALL",)
+
+
+def test_config_caches_are_independent(tmp_path, cat):
+    # Two servers (or tests) in one process never see each other's entries.
+    write(tmp_path / "hplint.toml", 'ignore = ["HPL001"]\n')
+    doc = tmp_path / "m.py"
+    a, b = ConfigCache(), ConfigCache()
+    first = a.load(doc, catalogue=cat)
+    assert b.load(doc, catalogue=cat) is not first and a.load(doc, catalogue=cat) is first
 
 
 # ----------------------------------------------------------------- declared option schemas

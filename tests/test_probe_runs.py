@@ -169,9 +169,6 @@ def test_store_marks_check_findings(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert code == 0 and Path(report["saved_to"]).is_file()
     assert Path(report["saved_to"]).parent == tmp_path / ".hplint" / "probe"
-    from hplint.probe import store
-
-    store.clear_cache()
     assert main(["check", str(script), "--output-format", "json"]) == 1
     findings = json.loads(capsys.readouterr().out)["findings"]
     notes = {f["code"]: f["probe"] for f in findings}
@@ -179,7 +176,6 @@ def test_store_marks_check_findings(tmp_path, capsys):
     assert notes["HPL002"].startswith("confirmed by probe: bias gradient")
     # Another text: the saved verdicts no longer apply.
     script.write_text(script.read_text() + "\n# edited\n")
-    store.clear_cache()
     main(["check", str(script), "--output-format", "json"])
     assert all(f["probe"] is None for f in json.loads(capsys.readouterr().out)["findings"])
 

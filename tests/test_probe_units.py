@@ -124,33 +124,36 @@ def test_store_annotates_only_matching_text(tmp_path):
     report = {"abs_script": str(path), "findings": [
         {"code": "HPL001", "line": 4, "column": 5, "verdict": "confirmed", "summary": "variance shift 2.50x",
          "abs_path": str(path)}]}
-    store.clear_cache()
     linter = Linter()
+    # The linter never reads probe reports: the verdicts join in their own step.
     assert linter.lint_file(path).findings[0].probe_note is None
     saved = store.save(tmp_path, report, {str(path): MLP})
     assert saved.parent == tmp_path / ".hplint" / "probe"
-    store.clear_cache()
-    finding = linter.lint_file(path).findings[0]
+    assert linter.lint_file(path).findings[0].probe_note is None
+    (finding,) = store.ProbeVerdicts().annotate(path, MLP, linter.lint_file(path).findings)
     assert finding.probe_note == "confirmed by probe: variance shift 2.50x"
     from hplint.report.text import format_finding
 
     assert format_finding(finding)[0].endswith("(confirmed by probe: variance shift 2.50x)")
     changed = MLP.replace("0.5", "0.4")
-    assert linter.lint_text(changed, path).findings[0].probe_note is None
+    (other,) = store.ProbeVerdicts().annotate(path, changed, linter.lint_text(changed, path).findings)
+    assert other.probe_note is None
 
 
 def test_store_lookup_is_cached(tmp_path, monkeypatch):
     path = tmp_path / "a.py"
     path.write_text(MLP)
-    store.clear_cache()
     calls = []
     real = store.os.path.isdir
     monkeypatch.setattr(store.os.path, "isdir", lambda p: calls.append(p) or real(p))
-    linter = Linter()
-    linter.lint_file(path)
+    verdicts = store.ProbeVerdicts()
+    findings = Linter().lint_file(path).findings
+    verdicts.annotate(path, MLP, findings)
     first = len(calls)
-    linter.lint_file(path)
-    assert first >= 1 and len(calls) == first  # the second lint does not stat again
+    verdicts.annotate(path, MLP, findings)
+    assert first >= 1 and len(calls) == first  # the second lookup does not stat again
+    store.ProbeVerdicts().annotate(path, MLP, findings)
+    assert len(calls) > first  # each owner has its own cache
 
 
 def test_static_targets_follow_project_imports(tmp_path):

@@ -2,10 +2,12 @@
 say which findings a probe confirmed on the very same file contents.
 
 Layout: `<project root>/.hplint/probe/<sha256 of the file text>.json`, one per
-analysed file, holding that file's verdicts and the whole probe report. The
-lint path (`annotate`) must stay cheap and torch-free: the directory lookup is
-cached per folder, so a project without `.hplint/probe` costs one stat per
-folder per process, and the file text is hashed only when the folder exists.
+analysed file, holding that file's verdicts and the whole probe report. Reading
+them (`ProbeVerdicts.annotate`) is one named step after linting, called by the
+command line and the server; the linter itself never reads them. It must stay
+cheap and torch-free: the directory lookup is cached per folder, so a project
+without `.hplint/probe` costs one stat per folder, and the file text is hashed
+only when the folder exists.
 """
 
 from __future__ import annotations
@@ -21,11 +23,7 @@ from typing import Any, Dict, List, Optional, Tuple
 STORE_DIR = (".hplint", "probe")
 VERSION = 1
 
-# folder -> (when looked up, the .hplint/probe folder governing it or None); entries
-# expire so that a long-running editor server notices a probe run meanwhile.
-_dir_cache: Dict[str, Tuple[float, Optional[str]]] = {}
-DIR_TTL_S = 10.0
-_entry_cache: Dict[str, Tuple[float, Optional[dict]]] = {}  # entry file -> (mtime, data)
+DIR_TTL_S = 10.0  # a long-running server notices a probe run made meanwhile
 
 
 def content_hash(text: str) -> str:
@@ -58,63 +56,73 @@ def save(root: Path, report: Dict[str, Any], texts: Dict[str, str]) -> Path:
         os.replace(tmp, target)
         if path == report.get("abs_script"):
             script_entry = target
-    _dir_cache.clear()
     return script_entry or folder
 
 
-def _store_folder(directory: str) -> Optional[str]:
-    now = time.monotonic()
-    hit = _dir_cache.get(directory)
-    if hit is not None and now - hit[0] < DIR_TTL_S:
-        return hit[1]
-    candidate = os.path.join(directory, *STORE_DIR)
-    if os.path.isdir(candidate):
-        found: Optional[str] = candidate
-    else:
-        parent = os.path.dirname(directory)
-        found = _store_folder(parent) if parent and parent != directory else None
-    _dir_cache[directory] = (now, found)
-    return found
+class ProbeVerdicts:
+    """Reads saved probe verdicts for findings. One per `hplint check` run or
+    language server (no module-level state); the lookups are cached so that a
+    project without `.hplint/probe` costs one stat per folder, and file texts
+    are hashed only where that folder exists."""
 
+    def __init__(self) -> None:
+        # folder -> (when looked up, the .hplint/probe folder governing it or None)
+        self._folders: Dict[str, Tuple[float, Optional[str]]] = {}
+        self._entries: Dict[str, Tuple[float, Optional[dict]]] = {}  # entry file -> (mtime, data)
 
-def _entry(folder: str, text: str) -> Optional[dict]:
-    path = os.path.join(folder, content_hash(text) + ".json")
-    try:
-        mtime = os.stat(path).st_mtime
-    except OSError:
-        return None
-    hit = _entry_cache.get(path)
-    if hit is not None and hit[0] == mtime:
-        return hit[1]
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        data = None
-    _entry_cache[path] = (mtime, data)
-    return data
+    def folder_for(self, path: Path) -> Optional[str]:
+        return self._store_folder(os.path.dirname(os.path.abspath(path)))
 
+    def _store_folder(self, directory: str) -> Optional[str]:
+        now = time.monotonic()
+        hit = self._folders.get(directory)
+        if hit is not None and now - hit[0] < DIR_TTL_S:
+            return hit[1]
+        candidate = os.path.join(directory, *STORE_DIR)
+        if os.path.isdir(candidate):
+            found: Optional[str] = candidate
+        else:
+            parent = os.path.dirname(directory)
+            found = self._store_folder(parent) if parent and parent != directory else None
+        self._folders[directory] = (now, found)
+        return found
 
-def annotate(path: Path, text: Optional[str], findings: List) -> List:
-    """Set `probe_note` on findings a probe confirmed on this exact file text."""
-    if not findings or text is None:
-        return findings
-    folder = _store_folder(os.path.dirname(os.path.abspath(path)))
-    if folder is None:
-        return findings
-    entry = _entry(folder, text)
-    if not entry:
-        return findings
-    notes = {(f["code"], f["line"], f["column"]): f["summary"]
-             for f in entry.get("findings", []) if f.get("verdict") == "confirmed"}
-    if not notes:
-        return findings
-    out = []
-    for f in findings:
-        note = notes.get((f.code, f.span.start_line, f.span.start_col))
-        out.append(replace(f, probe_note=f"confirmed by probe: {note}") if note else f)
-    return out
+    def _entry(self, folder: str, text: str) -> Optional[dict]:
+        path = os.path.join(folder, content_hash(text) + ".json")
+        try:
+            mtime = os.stat(path).st_mtime
+        except OSError:
+            return None
+        hit = self._entries.get(path)
+        if hit is not None and hit[0] == mtime:
+            return hit[1]
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = None
+        self._entries[path] = (mtime, data)
+        return data
 
+    def annotate(self, path: Path, text: Optional[str], findings: List) -> List:
+        """Set `probe_note` on findings a probe confirmed on this exact file text."""
+        if not findings or text is None:
+            return findings
+        folder = self.folder_for(path)
+        if folder is None:
+            return findings
+        entry = self._entry(folder, text)
+        if not entry:
+            return findings
+        notes = {(f["code"], f["line"], f["column"]): f["summary"]
+                 for f in entry.get("findings", []) if f.get("verdict") == "confirmed"}
+        if not notes:
+            return findings
+        out = []
+        for f in findings:
+            note = notes.get((f.code, f.span.start_line, f.span.start_col))
+            out.append(replace(f, probe_note=f"confirmed by probe: {note}") if note else f)
+        return out
 
-def clear_cache() -> None:
-    _dir_cache.clear()
-    _entry_cache.clear()
+    def clear(self) -> None:
+        self._folders.clear()
+        self._entries.clear()

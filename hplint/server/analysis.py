@@ -24,9 +24,10 @@ from pygls.workspace.position_codec import PositionCodec
 from ..analysis.project import module_name_for
 from ..analysis.source import SourceError, decode_source
 from ..catalogue import load_catalogue
-from ..config import Config, ConfigError, clear_config_cache, load_config_for
+from ..config import Config, ConfigCache, ConfigError
 from ..engine import Linter
 from ..findings import Finding
+from ..probe.store import ProbeVerdicts
 from .diagnostics import PositionMap, to_diagnostics
 from .settings import Settings
 
@@ -82,6 +83,8 @@ class Analyzer:
         self.report_config_error = report_config_error
         self.linter_factory = linter_factory
         self.catalogue = load_catalogue()
+        self._configs = ConfigCache()  # directory -> the configuration that governs it
+        self._verdicts = ProbeVerdicts()  # saved `hplint probe` verdicts
         self._linters: Dict[int, Tuple[Config, Linter]] = {}  # id(project config) -> linter
         self._broken: Dict[str, Config] = {}  # directory -> fallback, while its config is invalid
         self._reported: Set[str] = set()
@@ -95,7 +98,7 @@ class Analyzer:
 
     def reload(self) -> None:
         """A configuration file changed: read every configuration again."""
-        clear_config_cache()
+        self._configs.clear()
         self._linters.clear()
         self._broken.clear()
         self._reported.clear()
@@ -106,7 +109,7 @@ class Analyzer:
         if directory in self._broken:
             return self._broken[directory]
         try:
-            return load_config_for(path, self.catalogue)
+            return self._configs.load(path, self.catalogue)
         except ConfigError as exc:
             message = f"hplint: invalid configuration, using defaults: {exc}"
             log.error("%s", message)
@@ -157,6 +160,8 @@ class Analyzer:
             self.set_overlay(path, text)
             linter = self.linter_for(path)
             result = linter.lint_text(text, path, shown_as=str(path))
+            if path.suffix == ".py":  # saved probe verdicts join the findings (one named step)
+                result.findings = self._verdicts.annotate(path, text, result.findings)
             for message in result.errors:  # a crashed rule: also an HPL000 diagnostic in the document
                 log.error("%s", message)
             if str(path).lower().endswith(".ipynb"):  # an .ipynb opened as JSON text, not as a notebook
