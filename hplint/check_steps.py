@@ -86,8 +86,9 @@ def merge_probe_verdicts(results: List[FileResult], paths: Dict[str, Path], verd
                          stdin_source: Optional["SourceFile"] = None) -> None:
     """The one step where saved `hplint probe` verdicts join the findings
     ("confirmed by probe: ..."): a finding is marked only when a probe ran on
-    this exact file text. Python files only; a file is re-read only where a
-    `.hplint/probe` folder exists (the process pool does not ship texts back)."""
+    this exact file text (for a notebook: its joined code cells, as the probe
+    ran them). A file is re-read only where a `.hplint/probe` folder exists
+    (the process pool does not ship texts back)."""
     from .probe.store import ProbeVerdicts
 
     verdicts = verdicts or ProbeVerdicts()
@@ -95,7 +96,7 @@ def merge_probe_verdicts(results: List[FileResult], paths: Dict[str, Path], verd
         if not result.findings:
             continue
         path = stdin_source.path if stdin_source is not None else paths.get(result.path)
-        if path is None or path.suffix != ".py" or verdicts.folder_for(path) is None:
+        if path is None or path.suffix not in (".py", ".ipynb") or verdicts.folder_for(path) is None:
             continue
         text = stdin_source.text if stdin_source is not None else result.source
         if text is None:
@@ -103,6 +104,16 @@ def merge_probe_verdicts(results: List[FileResult], paths: Dict[str, Path], verd
 
             source = read_source(path)
             text = getattr(source, "text", None)
+        if path.suffix == ".ipynb" and text is not None:
+            from .notebook import probe_view
+
+            view = probe_view(text)  # the probe ran the joined cells as a script
+            if view is not None:
+                script, lines = view
+                result.findings = verdicts.annotate(
+                    path, script, result.findings,
+                    position=lambda f, lines=lines: (lines.get((f.cell, f.span.start_line), -1), f.span.start_col))
+            continue
         result.findings = verdicts.annotate(path, text, result.findings)
 
 

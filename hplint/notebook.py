@@ -432,6 +432,17 @@ def map_result(result: FileResult, nb: Notebook, vm: VirtualModule, shown: str, 
     return FileResult(result.path, findings, text, list(result.errors))
 
 
+def probe_view(text: str) -> Optional[Tuple[str, Dict[Tuple[int, int], int]]]:
+    """What `hplint probe` ran for this notebook (the joined, masked code cells)
+    and (cell, line in cell) -> line of that script; None for a broken notebook.
+    Columns are the same in both (masking replaces whole lines)."""
+    nb = read_notebook(text)
+    if isinstance(nb, SourceError):
+        return None
+    vm = virtual_module(nb)
+    return vm.text, {where: line for line, where in enumerate(vm.lines) if line >= 1}
+
+
 # -- fixing ----------------------------------------------------------------------------
 @dataclass
 class NotebookFixOutcome:

@@ -103,8 +103,10 @@ class ProbeVerdicts:
         self._entries[path] = (mtime, data)
         return data
 
-    def annotate(self, path: Path, text: Optional[str], findings: List) -> List:
-        """Set `probe_note` on findings a probe confirmed on this exact file text."""
+    def annotate(self, path: Path, text: Optional[str], findings: List, position=None) -> List:
+        """Set `probe_note` on findings a probe confirmed on this exact file text.
+        `position(finding)` gives the (line, column) the probe saw, when the
+        finding is reported elsewhere (a notebook's cells vs its joined script)."""
         if not findings or text is None:
             return findings
         folder = self.folder_for(path)
@@ -119,7 +121,8 @@ class ProbeVerdicts:
             return findings
         out = []
         for f in findings:
-            note = notes.get((f.code, f.span.start_line, f.span.start_col))
+            line, col = position(f) if position is not None else (f.span.start_line, f.span.start_col)
+            note = notes.get((f.code, line, col))
             out.append(replace(f, probe_note=f"confirmed by probe: {note}") if note else f)
         return out
 
