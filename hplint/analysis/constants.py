@@ -196,7 +196,7 @@ class ConstantEvaluator:
             return self.value(assigned[0], None, depth + 1)
         qualname = self.ctx.imports.resolve_name(name)
         if qualname and self.ctx.project is not None and qualname != f"{self.ctx.module_name}.{name}":
-            other, symbol = self.ctx.project.resolve_symbol(qualname, self.ctx.module_name)
+            other, symbol = self.ctx.project.resolve_symbol(qualname, self.ctx.module_name, self.ctx.path)
             if other is not None and other is not self.ctx and "." not in symbol:
                 return other.constants.value(cst.Name(symbol), None, depth + 1)
         return UNKNOWN
@@ -219,7 +219,7 @@ class ConstantEvaluator:
                     return self.value(container[attr], None, depth + 1)
             if qualname is not None and self.ctx.project is not None:
                 # `config.LR` where `import config` is a project module
-                other, symbol = self.ctx.project.resolve_symbol(qualname, self.ctx.module_name)
+                other, symbol = self.ctx.project.resolve_symbol(qualname, self.ctx.module_name, self.ctx.path)
                 if other is not None and other is not self.ctx and symbol and "." not in symbol:
                     return other.constants.value(cst.Name(symbol), None, depth + 1)
         return UNKNOWN

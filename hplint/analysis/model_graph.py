@@ -255,7 +255,7 @@ class ModelAnalysis:
             return self.class_model(qualname[len(local):])
         if self.ctx.project is None:
             return None
-        other, symbol = self.ctx.project.resolve_symbol(qualname, self.ctx.module_name)
+        other, symbol = self.ctx.project.resolve_symbol(qualname, self.ctx.module_name, self.ctx.path)
         if other is None or not symbol or "." in symbol:
             return None
         return other.models.class_model(symbol)
@@ -319,7 +319,7 @@ class ModelAnalysis:
             return (ctx, node) if node is not None else None
         if ctx.project is None or qualname.startswith(("torch.", "builtins.")):
             return None
-        other, symbol = ctx.project.resolve_symbol(qualname, ctx.module_name)
+        other, symbol = ctx.project.resolve_symbol(qualname, ctx.module_name, ctx.path)
         if other is None or not symbol or "." in symbol:
             return None
         node = other.class_named(symbol)
@@ -664,7 +664,7 @@ class ModelAnalysis:
         if qn.startswith(local) and "." not in qn[len(local):]:
             symbol = qn[len(local):]
         elif ctx.project is not None:
-            target_ctx, symbol = ctx.project.resolve_symbol(qn, ctx.module_name)
+            target_ctx, symbol = ctx.project.resolve_symbol(qn, ctx.module_name, ctx.path)
         if target_ctx is None or not symbol or "." in symbol:
             return UNKNOWN_MODULE
         args, kwargs = self._call_args(ctx, call, frame, depth)

@@ -25,6 +25,12 @@ from .module import ModuleContext
 from .source import SourceError, decode_source, parse_checked
 
 
+# A file's imports may reach the parents of its own root (a test folder importing
+# the package beside it) up to the project's top, which these files mark.
+_PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+_MAX_PARENT_ROOTS = 3
+
+
 def module_name_for(path: Path) -> Tuple[str, bool, Path]:
     """(dotted module name, is_package, root directory) for a file on disk."""
     path = Path(os.path.abspath(path))
@@ -51,8 +57,11 @@ class ProjectIndex:
         self._lock = threading.RLock()
         # module -> the modules whose analysis read it (for editor invalidation)
         self.dependents: Dict[str, Set[str]] = {}
+        self._configured: List[Path] = []  # roots given by the caller (searched for every file)
+        self._search_paths: Dict[Path, List[Path]] = {}  # a file's root -> where its imports look
         for root in roots:
             self.add_root(root)
+            self._configured.append(Path(os.path.abspath(root)))
 
     def add_root(self, root: Path) -> None:
         root = Path(os.path.abspath(root))
@@ -80,18 +89,41 @@ class ProjectIndex:
             self._by_path.pop(Path(os.path.abspath(path)), None)
 
     # -- lookup ------------------------------------------------------------
-    def find_module_file(self, module: str) -> Optional[Path]:
+    def find_module_file(self, module: str, origin: Optional[Path] = None) -> Optional[Path]:
+        """The file of `module` as an import in `origin` would find it: from the
+        origin's own root first (a script's folder, the folder above its
+        top-most package), then that root's parents up to the project's
+        boundary, then configured roots. It never depends on which other files
+        are in the run; without an origin, every root seen so far is searched."""
         rel = Path(*module.split("."))
-        for root in self.roots:
+        for root in (self._search_path(origin) if origin is not None else self.roots):
             for candidate in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
                 if candidate.is_file():
                     return candidate
         return None
 
-    def context_for_module(self, module: str, requester: Optional[str] = None) -> Optional[ModuleContext]:
+    def _search_path(self, origin: Path) -> List[Path]:
+        root = module_name_for(origin)[2]
+        cached = self._search_paths.get(root)
+        if cached is None:
+            cached = [root]
+            directory = root
+            for _ in range(_MAX_PARENT_ROOTS):
+                if any((directory / marker).exists() for marker in _PROJECT_MARKERS):
+                    break  # the project's top: imports do not reach above it
+                if directory.parent == directory:
+                    break
+                directory = directory.parent
+                cached.append(directory)
+            cached += [r for r in self._configured if r not in cached]
+            self._search_paths[root] = cached
+        return cached
+
+    def context_for_module(self, module: str, requester: Optional[str] = None,
+                           origin: Optional[Path] = None) -> Optional[ModuleContext]:
         if requester:
             self.dependents.setdefault(module, set()).add(requester)
-        path = self.find_module_file(module)
+        path = self.find_module_file(module, origin)
         return self.context_for_path(path) if path is not None else None
 
     def context_for_path(self, path: Path) -> Optional[ModuleContext]:
@@ -152,13 +184,14 @@ class ProjectIndex:
         with self._lock:
             self._remember(Path(os.path.abspath(ctx.path)), (self._cache_key(Path(ctx.path)), ctx))
 
-    def resolve_symbol(self, qualname: str, requester: Optional[str] = None):
+    def resolve_symbol(self, qualname: str, requester: Optional[str] = None, origin: Optional[Path] = None):
         """`pkg.models.Net` -> (ModuleContext of pkg.models, "Net"), trying
-        the longest module prefix that is a project file."""
+        the longest module prefix that is a project file (as imported from
+        the file `origin`)."""
         parts = qualname.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             module = ".".join(parts[:cut])
-            ctx = self.context_for_module(module, requester)
+            ctx = self.context_for_module(module, requester, origin)
             if ctx is not None:
                 return ctx, ".".join(parts[cut:])
         return None, None

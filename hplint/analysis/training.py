@@ -404,7 +404,7 @@ def _locate(ctx, qn: str):
         return ctx, qn[len(local):]
     if ctx.project is None:
         return None, None
-    other, symbol = ctx.project.resolve_symbol(qn, ctx.module_name)
+    other, symbol = ctx.project.resolve_symbol(qn, ctx.module_name, ctx.path)
     if other is None or not symbol or "." in symbol:
         return None, None
     return other, symbol

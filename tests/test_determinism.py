@@ -1,0 +1,94 @@
+"""A file's findings never depend on which other files are in the run, their
+order, or the number of worker processes (docs/evaluation.md found a case:
+pytorch/examples' legacy/snli/train.py lost its HPL005 when the repository
+root was linted, because `from model import ...` found another folder's
+model.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hplint.config import Config
+from hplint.engine import Linter
+
+TRAIN = """
+import torch
+from model import Net
+
+net = Net()
+opt = torch.optim.SGD(net.parameters(), lr=0.1)
+for x, y in data:
+    opt.zero_grad()
+    net(x).sum().backward()
+    opt.step()
+"""
+RNN_MODEL = """
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(4, 8)
+
+    def forward(self, x):
+        return self.rnn(x)[0]
+"""
+PLAIN_MODEL = """
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 8)
+
+    def forward(self, x):
+        return self.fc(x)
+"""
+USES_PKG = TRAIN.replace("from model import Net", "from pkg.models import Net")
+
+
+def _tree(root: Path) -> list:
+    files = {
+        "pyproject.toml": "[project]\nname = 'x'\n",
+        "a_rnn/model.py": RNN_MODEL, "a_rnn/train.py": TRAIN,
+        "b_plain/model.py": PLAIN_MODEL, "b_plain/train.py": TRAIN,
+        "pkg/__init__.py": "", "pkg/models.py": RNN_MODEL,
+        "scripts/train_pkg.py": USES_PKG,  # imports the package beside its folder
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text.lstrip("\n"))
+    return sorted(root / name for name in files if name.endswith(".py"))
+
+
+def _keys(result):
+    return [(f.code, f.span, f.message) for f in result.findings]
+
+
+def test_findings_do_not_depend_on_the_rest_of_the_run(tmp_path):
+    files = _tree(tmp_path)
+    alone = {str(f): _keys(Linter(Config()).lint_file(f, shown_as=str(f))) for f in files}
+    runs = {
+        "together": Linter(Config()).lint_paths(files, jobs=1),
+        "reversed": Linter(Config()).lint_paths(list(reversed(files)), jobs=1),
+        "two workers": Linter(Config()).lint_paths(files * 1, jobs=2),
+    }
+    for how, results in runs.items():
+        together = {r.path: _keys(r) for r in results}
+        for f in files:
+            shown = next(p for p in together if Path(p).resolve() == f.resolve())
+            assert together[shown] == alone[str(f)], (how, f)
+    # and what is found is what Python would import: each script's own model.py
+    assert [k[0] for k in alone[str(tmp_path / "a_rnn/train.py")]] == ["HPL005"]
+    assert alone[str(tmp_path / "b_plain/train.py")] == []
+    assert [k[0] for k in alone[str(tmp_path / "scripts/train_pkg.py")]] == ["HPL005"]
+
+
+def test_the_other_folders_model_is_never_used(tmp_path):
+    files = _tree(tmp_path)
+    linter = Linter(Config())
+    # b_plain is linted first: its model.py is in the index when a_rnn/train.py asks for `model`.
+    results = {Path(r.path).resolve(): r for r in linter.lint_paths(
+        [tmp_path / "b_plain/model.py", tmp_path / "b_plain/train.py", tmp_path / "a_rnn/train.py"], jobs=1)}
+    assert [f.code for f in results[(tmp_path / "a_rnn/train.py").resolve()].findings] == ["HPL005"]
+    assert files  # the tree was written
