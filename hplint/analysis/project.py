@@ -24,7 +24,6 @@ from .incremental import statement_lines
 from .module import ModuleContext
 from .source import SourceError, decode_source, parse_checked
 
-
 # A file's imports may reach the parents of its own root (a test folder importing
 # the package beside it) up to the project's top, which these files mark.
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
