@@ -102,7 +102,7 @@ class Linter:
             if isinstance(checked, SourceError):
                 return self.source_error_result(shown, checked, text)
             tree, ast_module = checked
-            top_lines = statement_lines(tree.body, ast_module.body)
+            top_lines = statement_lines(tree.body, ast_module.body) if ast_module is not None else None
         ctx = self.context(text, tree, Path(path), top_lines, positions, index, memo)
         return self.lint_context(ctx, shown)
 

@@ -211,3 +211,18 @@ def test_end_of_file_errors_point_inside_the_text(tmp_path, newline):
     (finding,) = Linter(Config()).lint_text(text, tmp_path / "eof.py").findings
     assert finding.code == "HPL000" and "expected an indented block" in finding.message
     assert (finding.span.start_line, finding.span.start_col) == (3, len("    for x in loader:") + 1)
+
+
+def test_syntax_newer_than_this_python_is_still_linted(tmp_path):
+    # torch's own testing/_internal/py312_intrinsics.py: PEP 695 type parameters,
+    # which Python 3.11 rejects; libcst reads them, so the file is linted.
+    text = ("def first[T](items: list[T]) -> T:\n    return items[0]\n\ntype Pair = tuple[int, int]\n"
+            "import torch.nn as nn\nf = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))\n")
+    findings = Linter(Config()).lint_text(text, tmp_path / "py312.py").findings
+    assert [(f.code, f.span.start_line, f.span.start_col) for f in findings] == [("HPL002", 6, 19)]
+
+
+def test_a_real_syntax_error_keeps_cpythons_message(tmp_path):
+    (finding,) = Linter(Config()).lint_text("def train(:\n    pass\n", tmp_path / "bad.py").findings
+    assert finding.code == "HPL000" and finding.message.startswith("syntax error: ")
+    assert (finding.span.start_line, finding.span.start_col) == (1, 11)

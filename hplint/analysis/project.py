@@ -168,7 +168,7 @@ class ProjectIndex:
         tree, ast_module = checked
         name, is_package = self.add_file(path)
         return ModuleContext(path, text, tree, name, is_package, project=self, config=self.config,
-                             top_lines=statement_lines(tree.body, ast_module.body))
+                             top_lines=statement_lines(tree.body, ast_module.body) if ast_module is not None else None)
 
     def cached(self, path: Path, text: str) -> Optional[ModuleContext]:
         """The context of `path` if it was already parsed with exactly `text`

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import io
+import sys
 import tokenize
 from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple, Union
@@ -23,6 +24,9 @@ class SourceError:
     # True when the file is valid Python and hplint's own parser is what
     # failed: reported as a warning, since the code itself is not at fault.
     limitation: bool = False
+    # CPython's plain syntax error: the file may use syntax newer than the
+    # Python hplint runs on (PEP 695 `def f[T]()` on 3.11), which libcst reads.
+    maybe_newer_syntax: bool = False
 
 
 def decode_source(data: bytes) -> Union[str, SourceError]:
@@ -68,6 +72,9 @@ MAX_OPERANDS = 3000
 # ones are walked node by node, so the check costs next to nothing.
 _SMALL_STATEMENT_LINES = 200
 _SMALL_STATEMENT_CHARS = 4000
+# The newest syntax libcst reads (PEP 695 type parameters, PEP 701 f-strings):
+# on an older Python, a file CPython rejects may still be valid there.
+_NEWEST_SYNTAX = (3, 14)
 # Nested parentheses deeper than CPython's limit (200) are a syntax error there.
 MAX_NESTING = 200
 
@@ -96,7 +103,8 @@ def check_with_cpython(text: str) -> Union[CheckedSource, SourceError]:
             return SourceError("syntax error: source code cannot contain null bytes", line, nul - starts[line - 1] + 1)
         if isinstance(exc, ValueError):
             return SourceError(f"syntax error: {exc}")
-        return SourceError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1)
+        return SourceError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1,
+                           maybe_newer_syntax="nested" not in (exc.msg or ""))
     except (RecursionError, MemoryError):
         return SourceError("expression nested too deeply: Python itself cannot compile this file "
                            "(RecursionError during parsing)")
@@ -166,9 +174,16 @@ def _expression_problem(stmt: Any) -> Optional[SourceError]:
 
 
 def parse_checked(text: str) -> Union[Tuple[cst.Module, Any], SourceError]:
-    """libcst's tree of `text` and CPython's, or why there is none."""
+    """libcst's tree of `text` and CPython's (None for syntax newer than this
+    Python), or why there is none."""
     checked = check_with_cpython(text)
     if isinstance(checked, SourceError):
+        if checked.maybe_newer_syntax and sys.version_info < _NEWEST_SYNTAX:
+            # Syntax of a newer Python than this one: libcst's grammar knows it.
+            # CPython's tree is missing, so positions take the slower exact path.
+            newer = _parse_with_libcst(text)
+            if not isinstance(newer, SourceError):
+                return newer, None
         return checked
     tree = _parse_with_libcst(text)
     if isinstance(tree, SourceError):
