@@ -82,7 +82,7 @@ def test_dependency_parsed_once_per_run(tmp_path, monkeypatch):
 
 
 def test_deeply_nested_dependency_is_not_parsed(tmp_path):
-    """The nesting guard sits in parse_source, so cross-file lookups get it too."""
+    """The nesting guard sits in parse_checked, so cross-file lookups get it too."""
     from hplint.analysis.project import ProjectIndex
 
     (tmp_path / "generated.py").write_text("x = " + " + ".join(["1"] * 5000) + "\n")

@@ -11,7 +11,7 @@ from typing import Any, List, Optional, Tuple, Union
 
 import libcst as cst
 
-from ..text_lines import line_starts
+from ..text_lines import line_starts, split_lines
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,6 @@ _SMALL_STATEMENT_CHARS = 4000
 # The newest syntax libcst reads (PEP 695 type parameters, PEP 701 f-strings):
 # on an older Python, a file CPython rejects may still be valid there.
 _NEWEST_SYNTAX = (3, 14)
-# Nested parentheses deeper than CPython's limit (200) are a syntax error there.
-MAX_NESTING = 200
 
 
 @dataclass(frozen=True)
@@ -112,12 +110,6 @@ def check_with_cpython(text: str) -> Union[CheckedSource, SourceError]:
     return problem or CheckedSource(tree)
 
 
-def nesting_problem(text: str) -> Optional[SourceError]:
-    """Why `text` must not be handed to libcst, or None."""
-    checked = check_with_cpython(text)
-    return checked if isinstance(checked, SourceError) else None
-
-
 def _too_complex_for_libcst(tree: Any, text: str) -> Optional[SourceError]:
     import ast
 
@@ -132,7 +124,7 @@ def _too_complex_for_libcst(tree: Any, text: str) -> Optional[SourceError]:
         lines = (stmt.end_lineno or stmt.lineno) - stmt.lineno + 1 if hasattr(stmt, "lineno") else 1
         if lines <= _SMALL_STATEMENT_LINES:
             if line_lengths is None:
-                line_lengths = [len(line) for line in text.split("\n")]
+                line_lengths = [len(line) for line in split_lines(text)]
             first = getattr(stmt, "lineno", 1) - 1
             if sum(line_lengths[first:first + lines]) <= _SMALL_STATEMENT_CHARS:
                 continue
@@ -147,9 +139,11 @@ def _expression_problem(stmt: Any) -> Optional[SourceError]:
     import ast
 
     nested_statement_fields = ("body", "orelse", "finalbody", "handlers", "cases")
+    # Nested statements are checked on their own (match_case exists from 3.10).
+    statement_kinds = (ast.stmt, ast.excepthandler) + ((ast.match_case,) if hasattr(ast, "match_case") else ())
     stack: List[Tuple[Any, int]] = []
     for name, value in ast.iter_fields(stmt):
-        if name in nested_statement_fields and isinstance(value, list) and value and isinstance(value[0], (ast.stmt, ast.excepthandler)):
+        if name in nested_statement_fields and isinstance(value, list) and value and isinstance(value[0], statement_kinds):
             continue
         for child in (value if isinstance(value, list) else [value]):
             if isinstance(child, ast.AST):
