@@ -82,7 +82,7 @@ def run_stages(args, linter, results: List[FileResult], paths: Dict[str, Path],
     return staged
 
 
-def merge_probe_verdicts(results: List[FileResult], paths: Dict[str, Path], verdicts=None,
+def merge_probe_verdicts(results: List[FileResult], paths: Dict[str, Path],
                          stdin_source: Optional["SourceFile"] = None) -> None:
     """The one step where saved `hplint probe` verdicts join the findings
     ("confirmed by probe: ..."): a finding is marked only when a probe ran on
@@ -91,7 +91,7 @@ def merge_probe_verdicts(results: List[FileResult], paths: Dict[str, Path], verd
     (the process pool does not ship texts back)."""
     from .probe.store import ProbeVerdicts
 
-    verdicts = verdicts or ProbeVerdicts()
+    verdicts = ProbeVerdicts()
     for result in results:
         if not result.findings:
             continue

@@ -113,12 +113,11 @@ _PREFIX = "bBrRuUfFtT"
 # Inside a replacement field: a string literal (with its prefix), a comment, a
 # bracket, the `:` of a format spec.
 _FIELD_SPECIAL = re.compile(r"""(?<![\w.])[bBrRuUfFtT]{1,2}(?=["'])|["'#()\[\]{}:]""")
-_END_OF_LINE = NEWLINE
 _LITERAL_SPECIAL = {q: re.compile(r"[\\{}\r\n]|" + re.escape(q)) for q in ('"', "'", '"""', "'''")}
 
 
 def _line_end(text: str, pos: int) -> int:
-    m = _END_OF_LINE.search(text, pos)
+    m = NEWLINE.search(text, pos)
     return m.start() if m else len(text)
 
 

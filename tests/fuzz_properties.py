@@ -134,6 +134,12 @@ def _compiles(text: str) -> bool:
         return False
 
 
+def _program(text: str) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarnings of generated code
+        return ast.dump(ast.parse(text))
+
+
 def _under(text: str, starts: List[int], span) -> str:
     start = starts[span.start_line - 1] + span.start_col - 1
     end = starts[span.end_line - 1] + span.end_col - 1
@@ -204,7 +210,7 @@ def check_source(text: str, path: Path, *, previous: Optional[str] = None,
         # Only a re-indentation that keeps the program is comparable: one that
         # merges indentation levels (6 and 8 spaces both becoming 4) can make a
         # broken file valid or a valid one different.
-        if not _compiles(text) or not _compiles(changed) or ast.dump(ast.parse(changed)) != ast.dump(ast.parse(text)):
+        if not _compiles(text) or not _compiles(changed) or _program(changed) != _program(text):
             continue
         moved = make_linter().lint_text(changed, path, "fuzz.py").findings
         if [(f.code, f.span.start_line) for f in moved] != [(f.code, f.span.start_line) for f in result.findings]:
