@@ -60,6 +60,23 @@ FLAGGED = {
             def forward(self, x):
                 return self.body(x)
         """),
+    # The nested helper's flag passed positionally: its parameters bind in order.
+    "nested_helper_positional_flag": ("HPL002", """
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                def block(cin, cout, bn):
+                    layers = [nn.Conv2d(cin, cout, 3)]  # <- HPL002
+                    if bn:
+                        layers.append(nn.BatchNorm2d(cout))
+                    return layers
+                self.body = nn.Sequential(*block(3, 8, False), *block(8, 16, True))
+
+            def forward(self, x):
+                return self.body(x)
+        """),
     # pytorch-fm layer.py: `layers = list()`.
     "list_call_builder": ("HPL002", """
         import torch
@@ -165,6 +182,23 @@ QUIET = {
 
             def forward(self, x, g):
                 return self.bn(self.a(x) * g)
+        """),
+    # The flag is False at every call, passed positionally: no BatchNorm, nothing to report.
+    "nested_helper_positional_flag_false": ("HPL002", """
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                def block(cin, cout, bn):
+                    layers = [nn.Conv2d(cin, cout, 3)]
+                    if bn:
+                        layers.append(nn.BatchNorm2d(cout))
+                    return layers
+                self.body = nn.Sequential(*block(3, 8, False), *block(8, 16, False))
+
+            def forward(self, x):
+                return self.body(x)
         """),
     # The nested helper's layers have no bias: nothing to report.
     "nested_helper_bias_false": ("HPL002", """

@@ -377,11 +377,11 @@ class ModelAnalysis:
             return UNKNOWN_MODULE
         consts: Dict[str, Any] = dict(closure.consts) if closure is not None else {}
         mods: Dict[str, Any] = dict(closure.mods) if closure is not None else {}
-        if closure is not None and self_model is None:
-            self_model = closure.self_model
         positional = list(fn.params.posonly_params) + list(fn.params.params)
         if is_method or self_model is not None:
             positional = positional[1:]  # `self`
+        if closure is not None and self_model is None:
+            self_model = closure.self_model  # a nested helper's `self` is its method's
         for i, param in enumerate(positional + list(fn.params.kwonly_params)):
             name = param.name.value
             value: Any = UNKNOWN
