@@ -75,6 +75,16 @@ POSITIVE = {
                 torch.optim.SGD(model.parameters(), lr=0.1, momentum=momentum)
             torch.optim.RMSprop(model.parameters(), alpha=0.9, momentum=np.random.uniform(0.9, 0.999))  # <- HPL004
     """,
+    # optuna-examples tfkeras_integration.py: a range that reaches 1 spans
+    # infinitely many decades of 1-β (the ratio test would divide by zero).
+    "upper_bound_one": """
+        import random
+
+        def objective(trial):
+            momentum = trial.suggest_float("momentum", 0.0, 1.0)  # <- HPL004
+            ema_decay = random.uniform(0.9, 1.0)  # <- HPL004
+            return momentum, ema_decay
+    """,
 }
 
 NEGATIVE = {
@@ -123,11 +133,6 @@ NEGATIVE = {
             gamma = trial.suggest_float("gamma", 0.9, 0.999)
             return wd, p, gamma
     """,
-    "upper_bound_one": """
-        import random
-
-        momentum = random.uniform(0.9, 1.0)
-    """,
     "unknown_bounds": """
         def objective(trial, args):
             return trial.suggest_float("momentum", args.m_lo, args.m_hi)
@@ -161,6 +166,16 @@ def test_exact_position_and_message(tmp_path):
     assert "only 9% of the samples reach [0.99, 0.999]" in f.message
     assert "91% have 1-β in [0.01, 0.1]" in f.message
     assert "50%" in f.message and "r ~ U[-3, -1]" in f.message
+
+
+def test_range_up_to_one_is_measured_against_beta_0999(tmp_path):
+    momentum, ema = lint_code(tmp_path, POSITIVE["upper_bound_one"], select=[RULE])
+    assert "[0, 1]" in momentum.message
+    assert "only 1% of the samples reach [0.99, 1]" in momentum.message
+    assert "90% have 1-β in [0.1, 1]" in momentum.message and "r ~ U[-3, 0]" in momentum.message
+    assert "only 10% of the samples reach [0.99, 1]" in ema.message and "r ~ U[-3, -1]" in ema.message
+    # 1 - 10**r cannot reach β = 1, so the rewrite would change the range: no fix.
+    assert momentum.fix is None and ema.fix is None
 
 
 def test_betas_binding_is_named_by_index(tmp_path):

@@ -12,15 +12,21 @@ from .hpl003_lr_linear_sampling import fmt, percent
 
 # A grid this long bound to `betas` is a diffusion noise schedule, not a search.
 _SCHEDULE_LENGTH = 100
+# A range that reaches β = 1 (`suggest_float("momentum", 0.0, 1.0)`) spans
+# infinitely many decades of 1-β; the log-scale advice stops at β = 0.999.
+_OPEN_TOP_U = 1e-3
 
 
 def linear_momentum_fields(lo: float, hi: float, min_decades: float, grid_count=None):
     """The bound-dependent message fields of a linear-scale search over a β
     near 1, or None when it is not reported. Shared by the Python rule and the
     data-file search spaces (hplint/sweeps.py)."""
-    if not (0 <= lo < hi < 1):
+    if not (0 <= lo < hi <= 1):
         return None
-    u_low, u_high = 1 - hi, 1 - lo  # the range of 1 - β
+    open_top = hi == 1
+    u_low, u_high = (_OPEN_TOP_U if open_top else 1 - hi), 1 - lo  # the range of 1 - β
+    if u_low >= u_high:
+        return None
     span = math.log10(u_high / u_low)
     if span < min_decades - 1e-9:
         return None
@@ -28,7 +34,7 @@ def linear_momentum_fields(lo: float, hi: float, min_decades: float, grid_count=
         return None
     if span >= 2 - 1e-9:  # the decade of 1-β nearest 1 and the one farthest from it
         near_u, what = 10 * u_low, "the decade nearest 1"
-        share, far_share = near_one_shares(lo, hi)
+        share, far_share = near_one_shares(lo, hi) if not open_top else _shares(lo, hi, near_u, u_high)
         far = f", while {percent(far_share)} have 1-β in [{fmt(u_high / 10)}, {fmt(u_high)}]"
     else:  # under two decades: the half of the orders of magnitude nearest 1
         near_u, what = math.sqrt(u_low * u_high), "the half of its orders of magnitude nearest 1"
@@ -44,6 +50,15 @@ def linear_momentum_fields(lo: float, hi: float, min_decades: float, grid_count=
         "r_low": fmt(round(math.log10(u_low), 3)),
         "r_high": fmt(round(math.log10(u_high), 3)),
     }
+
+
+def _shares(lo: float, hi: float, near_u: float, u_high: float):
+    """(share with 1-β below `near_u`, share with 1-β in the decade below `u_high`)
+    for β ~ U[lo, hi]."""
+    width = hi - lo
+    near = (hi - max(lo, 1 - near_u)) / width
+    far = (min(hi, 1 - u_high / 10) - lo) / width
+    return near, far
 
 
 class MomentumLinearSampling(Rule):
