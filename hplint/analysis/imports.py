@@ -10,7 +10,7 @@ resolves to nothing: hplint never guesses from spelling.
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 
 import libcst as cst
 
@@ -77,6 +77,10 @@ class ImportTable:
         self.names: Dict[str, str] = {}
         self.star_modules: list = []
         self.local_definitions: Dict[str, str] = {}
+        # (module, name) -> what `from module import *` binds `name` to, for
+        # project modules; set by the ModuleContext that owns this table.
+        self.star_lookup: Optional[Callable[[str, str], Optional[str]]] = None
+        self._resolving_star = False  # guards `from a import *` cycles
 
     # -- building -------------------------------------------------------
     def _package(self, level: int) -> str:
@@ -125,6 +129,16 @@ class ImportTable:
             # `from torch.nn import *` brings in the public layer names.
             if module in ("torch.nn", "torch.nn.modules", "torch.optim") and name[:1].isupper():
                 return f"{module}.{name}"
+        if self.star_lookup is not None and self.star_modules and not self._resolving_star:
+            self._resolving_star = True
+            try:
+                # Later star imports shadow earlier ones, as at run time.
+                for module in reversed(self.star_modules):
+                    found = self.star_lookup(module, name)
+                    if found is not None:
+                        return found
+            finally:
+                self._resolving_star = False
         return None
 
     def qualified_name(self, node: cst.BaseExpression) -> Optional[str]:

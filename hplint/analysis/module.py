@@ -79,6 +79,8 @@ class ModuleContext:
         self.project = project
         self.config = config
         self.imports = ImportTable(module_name, is_package)
+        if project is not None:
+            self.imports.star_lookup = self._star_import
         self.calls: List[CallSite] = []
         self.classes: List[Definition] = []
         self.functions: List[Definition] = []
@@ -152,6 +154,34 @@ class ModuleContext:
                 self._index_module_statement(inner)
 
     # -- names ----------------------------------------------------------
+    def _star_import(self, module: str, name: str) -> Optional[str]:
+        """What `from module import *` binds `name` to, when `module` is a file
+        of the project (`from model import *` next to `train.py`): its own
+        classes and functions, the names it imports, and its own star imports,
+        filtered by a literal `__all__`; private names are not exported."""
+        if name.startswith("_") or self.project is None:
+            return None
+        target = self.project.context_for_module(module, self.module_name, self.path)
+        if target is None or target is self:
+            return None
+        exports = target.declared_exports()
+        if exports is not None and name not in exports:
+            return None
+        return target.imports.resolve_name(name)
+
+    def declared_exports(self) -> Optional[frozenset]:
+        """The names of a literal module-level `__all__`, or None."""
+        values = self.module_assignments.get("__all__")
+        if not values or not isinstance(values[-1], (cst.List, cst.Tuple)):
+            return None
+        names = set()
+        for element in values[-1].elements:
+            value = getattr(element, "value", None)
+            if not isinstance(value, cst.SimpleString):
+                return None  # computed: do not guess
+            names.add(value.evaluated_value)
+        return frozenset(names)
+
     def qualified_name(self, node: cst.BaseExpression) -> Optional[str]:
         key = id(node)
         if key in self._qualname_cache:
