@@ -67,6 +67,36 @@ POSITIVE = {
         USE_BIAS = True
         model = nn.Sequential(nn.Linear(4, 8, bias=USE_BIAS), nn.BatchNorm1d(8))  # <- HPL002
     """,
+    # The branches of an `if` inside a loop can both run in one model.
+    "branches_inside_a_loop_both_build": """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self, flags):
+                super().__init__()
+                self.layers = nn.ModuleList()
+                for flag in flags:
+                    if flag:
+                        self.layers.append(nn.BatchNorm1d(8))
+                    else:
+                        self.layers.append(nn.Linear(8, 8))  # <- HPL002
+            def forward(self, x):
+                for layer in self.layers:
+                    x = layer(x)
+                return x
+    """,
+    "biased_layer_outside_the_bn_branch": """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self, use_bn):
+                super().__init__()
+                self.fc = nn.Linear(8, 8)  # <- HPL002
+                if use_bn:
+                    self.bn = nn.BatchNorm1d(8)
+                else:
+                    self.bn = nn.Identity()
+            def forward(self, x):
+                return self.bn(self.fc(x))
+    """,
 }
 
 NEGATIVE = {
@@ -114,6 +144,38 @@ NEGATIVE = {
                 self.bn = nn.BatchNorm1d(4)
             def forward(self, x):
                 return self.fc(self.bn(x))
+    """,
+    # udacity deep-learning-v2-pytorch batch-norm/Batch_Normalization.ipynb: the
+    # biased Linear is built only on the branch that builds no BatchNorm.
+    "biased_layer_only_on_the_branch_without_bn": """
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class NeuralNet(nn.Module):
+            def __init__(self, use_batch_norm, input_size=784, hidden_dim=256):
+                super().__init__()
+                self.use_batch_norm = use_batch_norm
+                if use_batch_norm:
+                    self.fc1 = nn.Linear(input_size, hidden_dim, bias=False)
+                    self.batch_norm1 = nn.BatchNorm1d(hidden_dim)
+                else:
+                    self.fc1 = nn.Linear(input_size, hidden_dim)
+                self.fc3 = nn.Linear(hidden_dim, 10)
+            def forward(self, x):
+                x = self.fc1(x)
+                if self.use_batch_norm:
+                    x = self.batch_norm1(x)
+                return self.fc3(F.relu(x))
+    """,
+    "else_branch_builds_the_biased_block": """
+        import torch.nn as nn
+        def block(c_in, c_out, norm):
+            if norm:
+                layers = [nn.Conv2d(c_in, c_out, 3, bias=False), nn.BatchNorm2d(c_out)]
+            else:
+                layers = [nn.Conv2d(c_in, c_out, 3)]
+            return nn.Sequential(*layers, nn.ReLU())
+        def make(cfg):
+            return block(3, 8, norm=cfg.norm)
     """,
     "functional_linear_is_not_tracked": """
         import torch.nn.functional as F

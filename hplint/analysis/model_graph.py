@@ -48,6 +48,7 @@ for _d in ("1d", "2d", "3d"):
 SIZE_SLOT[L.NN + "SyncBatchNorm"] = (0, "num_features")
 LINEAR_LAYERS = frozenset({L.NN + "Linear", L.NN + "LazyLinear", L.NN + "Bilinear"})
 _STATEMENT_BUDGET = 50_000  # per file, plus two per line: pathological inputs end analysis, not the run
+_MAX_EXCLUSIVE_PAIRS = 10_000  # layers per branch pair tracked as mutually exclusive
 
 
 # ---------------------------------------------------------------------------
@@ -215,6 +216,13 @@ class ModelAnalysis:
         self._entry: Optional[cst.CSTNode] = None
         self._built_seqs: List[Tuple[Seq, Any]] = []
         self._done = False
+        # Layers built in __init__, in order; and pairs (id, id) of layers from
+        # the two branches of one `if` whose condition is unknown (outside any
+        # loop): they never exist in the same model, so no edge joins them
+        # (`if use_bn: fc = Linear(bias=False); bn = BN(..)` / `else: fc = Linear()`).
+        self._created: List[Layer] = []
+        self._exclusive: set = set()
+        self._loops = 0
 
     # -- public API ------------------------------------------------------
     def analyse(self) -> "ModelAnalysis":
@@ -477,7 +485,9 @@ class ModelAnalysis:
         before = {id(c): list(c.items) for c in lists}
         attrs_before = dict(frame.self_model.attrs) if frame.self_model is not None else {}
         mods_before = dict(frame.mods)
+        created_before = len(self._created)
         self._exec_build(ctx, stmt.body.body, frame, depth)
+        created_a = len(self._created)
         added_a = {id(c): c.items[len(before[id(c)]):] for c in lists}
         attrs_a = dict(frame.self_model.attrs) if frame.self_model is not None else {}
         mods_a = dict(frame.mods)
@@ -489,6 +499,8 @@ class ModelAnalysis:
         frame.mods.clear()
         frame.mods.update(mods_before)
         self._exec_build(ctx, else_body, frame, depth)
+        if not self._loops:
+            self._mark_exclusive(self._created[created_before:created_a], self._created[created_a:])
         for c in lists:
             added_b = c.items[len(before[id(c)]):]
             a = added_a[id(c)]
@@ -508,7 +520,22 @@ class ModelAnalysis:
             elif other is not value:
                 frame.mods[name] = Alt([value, other])
 
+    def _mark_exclusive(self, branch_a: List[Layer], branch_b: List[Layer]) -> None:
+        if len(branch_a) * len(branch_b) > _MAX_EXCLUSIVE_PAIRS:
+            return
+        for a in branch_a:
+            for b in branch_b:
+                self._exclusive.add((id(a), id(b)))
+                self._exclusive.add((id(b), id(a)))
+
     def _build_loop(self, ctx, stmt, frame: "_Frame", depth: int) -> None:
+        self._loops += 1  # an `if` inside a loop may take both branches in one model
+        try:
+            self._build_loop_rounds(ctx, stmt, frame, depth)
+        finally:
+            self._loops -= 1
+
+    def _build_loop_rounds(self, ctx, stmt, frame: "_Frame", depth: int) -> None:
         rounds = 2
         values: List[Any] = []
         if isinstance(stmt, cst.For):
@@ -752,7 +779,9 @@ class ModelAnalysis:
                 value = _static(ctx, expr, frame.consts, frame.self_model.consts if frame.self_model else {})
                 if isinstance(value, int) and not isinstance(value, bool) and value > 0:
                     size = value
-        return Layer(qn, category, call, ctx, bias, self._entry, size=size)
+        layer = Layer(qn, category, call, ctx, bias, self._entry, size=size)
+        self._created.append(layer)
+        return layer
 
     # -- data flow (forward) ------------------------------------------------------------
     def _call_method(self, model: ClassModel, ctx, fn: cst.FunctionDef, inputs: List[Tensor], depth: int) -> Any:
@@ -987,6 +1016,8 @@ class ModelAnalysis:
         return EMPTY
 
     def _record(self, src: Layer, dst: Layer, through: FrozenSet[str], reshapes, site, site_ctx) -> None:
+        if (id(src), id(dst)) in self._exclusive:
+            return  # built on two branches of one `if`: never in the same model
         key = (id(src.node), id(dst.node), through)
         edge = self._edge_keys.get(key)
         if edge is not None:
