@@ -84,6 +84,47 @@ POSITIVE = {
                     x = layer(x)
                 return x
     """,
+    # A gate elsewhere (Dice) does not hide a BatchNorm that really follows the layer.
+    "bn_before_a_gating_activation": """
+        import torch.nn as nn
+        class Dice(nn.Module):
+            def __init__(self, n):
+                super().__init__()
+                self.bn = nn.BatchNorm1d(n)
+            def forward(self, x):
+                return self.bn(x).sigmoid() * x
+        class Net(nn.Module):
+            def __init__(self, use_bn):
+                super().__init__()
+                self.use_bn = use_bn
+                self.fc = nn.Linear(16, 32)  # <- HPL002
+                self.bn = nn.BatchNorm1d(32)
+                self.act = Dice(32)
+            def forward(self, x):
+                x = self.fc(x)
+                if self.use_bn:
+                    x = self.bn(x)
+                return self.act(x)
+    """,
+    # pytorch-cifar100 nasnet.py: a block's plain `return x` feeds its caller's BatchNorm.
+    "block_output_returned_into_the_callers_bn": """
+        import torch.nn as nn
+        class SeparableConv2d(nn.Module):
+            def __init__(self, c_in, c_out, k):
+                super().__init__()
+                self.depthwise = nn.Conv2d(c_in, c_in, k, groups=c_in)
+                self.pointwise = nn.Conv2d(c_in, c_out, 1)  # <- HPL002
+            def forward(self, x):
+                x = self.depthwise(x)
+                x = self.pointwise(x)
+                return x
+        class Branch(nn.Module):
+            def __init__(self, c_in, c_out):
+                super().__init__()
+                self.block = nn.Sequential(nn.ReLU(), SeparableConv2d(c_in, c_out, 3), nn.BatchNorm2d(c_out))
+            def forward(self, x):
+                return self.block(x)
+    """,
     "biased_layer_outside_the_bn_branch": """
         import torch.nn as nn
         class Net(nn.Module):
@@ -165,6 +206,39 @@ NEGATIVE = {
                 if self.use_batch_norm:
                     x = self.batch_norm1(x)
                 return self.fc3(F.relu(x))
+    """,
+    # DeepCTR-Torch layers/activation.py Dice: BatchNorm only gates the raw
+    # input, which stays in the output with its bias.
+    "bn_used_as_a_gate_keeps_the_raw_input": """
+        import torch.nn as nn
+        class Dice(nn.Module):
+            def __init__(self, n):
+                super().__init__()
+                self.bn = nn.BatchNorm1d(n)
+                self.sigmoid = nn.Sigmoid()
+            def forward(self, x):
+                p = self.sigmoid(self.bn(x))
+                return p * x
+        class DNN(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(16, 32)
+                self.act = Dice(32)
+            def forward(self, x):
+                return self.act(self.fc(x))
+    """,
+    # PyTorch-GAN ebgan.py: the Linear's output is also returned (and used in a loss).
+    "raw_output_also_returned": """
+        import torch.nn as nn
+        class Discriminator(nn.Module):
+            def __init__(self, d=1024):
+                super().__init__()
+                self.embedding = nn.Linear(d, 32)
+                self.fc = nn.Sequential(nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, d))
+            def forward(self, x):
+                emb = self.embedding(x)
+                out = self.fc(emb)
+                return out, emb
     """,
     "else_branch_builds_the_biased_block": """
         import torch.nn as nn

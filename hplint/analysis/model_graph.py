@@ -223,6 +223,11 @@ class ModelAnalysis:
         self._created: List[Layer] = []
         self._exclusive: set = set()
         self._loops = 0
+        # id(affine layer node) -> for each place its raw output leaves the data
+        # path (a gate `p * x`, a returned tuple), the ids of every producer of
+        # the value that left: a BatchNorm among them means it was the
+        # BatchNorm's output that left, not the raw layer's.
+        self._escapes: Dict[int, List[FrozenSet[int]]] = {}
 
     # -- public API ------------------------------------------------------
     def analyse(self) -> "ModelAnalysis":
@@ -242,6 +247,24 @@ class ModelAnalysis:
             e for e in self.edges
             if e.src.category == src_category and e.dst.category == dst_category and e.through <= allowed
         ]
+
+    def output_escapes(self, edge: Edge) -> bool:
+        """Does the output of `edge.src` also leave by a path that skips
+        `edge.dst`? `p = sigmoid(bn(x)); return p * x` (a BatchNorm gate, the
+        Dice activation) or `emb = fc(x); return head(emb), emb` keep the raw
+        output, bias included."""
+        self.analyse()
+        return any(id(edge.dst.node) not in others for others in self._escapes.get(id(edge.src.node), ()))
+
+    def _escape(self, value: Any) -> None:
+        if not isinstance(value, Tensor) or not value.sources:
+            return
+        producers = frozenset(id(p.node) for p, _, _ in value.sources)
+        for producer, _, _ in value.sources:
+            if producer.category == L.AFFINE:
+                seen = self._escapes.setdefault(id(producer.node), [])
+                if producers not in seen and len(seen) < 16:
+                    seen.append(producers)
 
     def class_model(self, name: str) -> Optional[ClassModel]:
         node = self.ctx.class_named(name)
@@ -816,7 +839,15 @@ class ModelAnalysis:
                     elif isinstance(small, cst.Expr):
                         self._flow_expr(flow, small.value, depth)
                     elif isinstance(small, cst.Return) and small.value is not None:
-                        flow.returns.append(self._flow_expr(flow, small.value, depth))
+                        if isinstance(small.value, (cst.Tuple, cst.List)):
+                            returned: Any = EMPTY
+                            for element in small.value.elements:  # unpacked by the caller: unknown use
+                                self._escape(self._flow_expr(flow, element.value, depth))
+                        else:
+                            # A plain return flows on: every class's forward is also run on
+                            # its own, and a block's output feeds its caller's layers.
+                            returned = self._flow_expr(flow, small.value, depth)
+                        flow.returns.append(returned)
             elif isinstance(stmt, cst.If):
                 self._flow_expr(flow, stmt.test, depth)
                 before = dict(flow.env)
@@ -890,8 +921,9 @@ class ModelAnalysis:
                 self._flow_expr(flow, element.value, depth)
             return EMPTY
         if kind is cst.BinaryOperation:
-            self._flow_expr(flow, node.left, depth)
-            self._flow_expr(flow, node.right, depth)
+            # The operands leave the tracked data path (`p * x`, `x + pos`).
+            self._escape(self._flow_expr(flow, node.left, depth))
+            self._escape(self._flow_expr(flow, node.right, depth))
             return EMPTY
         if kind is cst.UnaryOperation:
             self._flow_expr(flow, node.expression, depth)

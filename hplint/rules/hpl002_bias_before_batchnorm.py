@@ -91,7 +91,7 @@ class BiasBeforeBatchNorm(Rule):
         for edge in ctx.models.edges_between(L.AFFINE, L.BATCHNORM, _ALLOWED):
             if edge.src.bias is not True:  # False, or unknown (`bias=not use_bn`)
                 continue
-            if not bias_cancelled(edge):
+            if not bias_cancelled(edge) or ctx.models.output_escapes(edge):
                 continue
             where = primary_location(edge, ctx)
             if where is None:
