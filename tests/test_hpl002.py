@@ -125,6 +125,30 @@ POSITIVE = {
             def forward(self, x):
                 return self.block(x)
     """,
+    # pytorch-cifar100 shufflenet.py: a wrapper hands **kwargs to Conv2d and
+    # the model's call sites pass no `bias`.
+    "conv_kwargs_without_bias_from_the_call_sites": """
+        import torch.nn as nn
+        class BasicConv2d(nn.Module):
+            def __init__(self, cin, cout, kernel_size, **kwargs):
+                super().__init__()
+                self.conv = nn.Conv2d(cin, cout, kernel_size, **kwargs)  # <- HPL002
+                self.bn = nn.BatchNorm2d(cout)
+            def forward(self, x):
+                return self.bn(self.conv(x))
+        class Stem(nn.Module):
+            def __init__(self, cin, cout, **kwargs):
+                super().__init__()
+                self.conv = BasicConv2d(cin, cout, 3, **kwargs)
+            def forward(self, x):
+                return self.conv(x)
+        class ShuffleNet(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1 = Stem(3, 24, padding=1, stride=1)
+            def forward(self, x):
+                return self.conv1(x)
+    """,
     "biased_layer_outside_the_bn_branch": """
         import torch.nn as nn
         class Net(nn.Module):
@@ -240,6 +264,30 @@ NEGATIVE = {
                 out = self.fc(emb)
                 return out, emb
     """,
+    "conv_kwargs_that_set_bias_false_or_are_unknown": """
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self, cin, cout, **kwargs):
+                super().__init__()
+                self.conv = nn.Conv2d(cin, cout, 3, **kwargs)
+                self.bn = nn.BatchNorm2d(cout)
+            def forward(self, x):
+                return self.bn(self.conv(x))
+        class Wrapper(nn.Module):
+            def __init__(self, **kwargs):
+                super().__init__()
+                self.block = Block(8, 8, **kwargs)
+            def forward(self, x):
+                return self.block(x)
+        class Net(nn.Module):
+            def __init__(self, opts):
+                super().__init__()
+                self.a = Block(3, 8, bias=False, padding=1)
+                self.b = Wrapper(bias=False)
+                self.c = Block(8, 8, **opts)
+            def forward(self, x):
+                return self.c(self.b(self.a(x)))
+    """,
     "else_branch_builds_the_biased_block": """
         import torch.nn as nn
         def block(c_in, c_out, norm):
@@ -279,7 +327,9 @@ def test_fix_sets_bias_false_and_is_idempotent(tmp_path, name):
     findings = lint_code(tmp_path, code, select=["HPL002"])
     fixed = code
     for finding in findings:
-        assert finding.fix is not None and finding.fix.safety.value == "safe"
+        # After `**kwargs` a caller elsewhere could pass `bias` too: unsafe.
+        expected = "unsafe" if "**kwargs" in finding.fix.edits[0].new_text else "safe"
+        assert finding.fix is not None and finding.fix.safety.value == expected
     fixed = apply_edits(code, [e for f in findings for e in f.fix.edits])
     libcst.parse_module(fixed)  # still parses
     assert "bias=False" in fixed or ", False)" in fixed

@@ -48,6 +48,7 @@ for _d in ("1d", "2d", "3d"):
 SIZE_SLOT[L.NN + "SyncBatchNorm"] = (0, "num_features")
 LINEAR_LAYERS = frozenset({L.NN + "Linear", L.NN + "LazyLinear", L.NN + "Bilinear"})
 _STATEMENT_BUDGET = 50_000  # per file, plus two per line: pathological inputs end analysis, not the run
+_SPLAT = "**"  # key in a call's keywords: it also passed `**mapping` we cannot read
 _MAX_EXCLUSIVE_PAIRS = 10_000  # layers per branch pair tracked as mutually exclusive
 
 
@@ -311,7 +312,7 @@ class ModelAnalysis:
             if fn is None:
                 self._exec_build(ctx, ctx.tree.body, _Frame(ctx, {}, {}, None), 0)
             else:
-                self._call_function(ctx, fn, [], {}, None, 0, bind_defaults=True)
+                self._call_function(ctx, fn, [], {}, None, 0, bind_defaults=True, call_known=False)
             for seq, seq_ctx in self._built_seqs:
                 self._apply(seq, EMPTY, None, seq_ctx, 0)
         self._built_seqs = []
@@ -392,7 +393,7 @@ class ModelAnalysis:
             if init is not None:
                 frame_self = model
                 self._call_function(ctx, init, args or [], kwargs or {}, frame_self, depth + 1,
-                                    bind_defaults=True, is_method=True)
+                                    bind_defaults=True, is_method=True, call_known=args is not None)
             self._class_models[key] = model
             return model
         finally:
@@ -401,7 +402,8 @@ class ModelAnalysis:
     # -- construction -----------------------------------------------------------
     def _call_function(self, ctx, fn: cst.FunctionDef, args: List[Any], kwargs: Dict[str, Any],
                        self_model: Optional[ClassModel], depth: int, bind_defaults: bool = True,
-                       is_method: bool = False, closure: Optional["_Frame"] = None) -> Any:
+                       is_method: bool = False, closure: Optional["_Frame"] = None,
+                       call_known: bool = True) -> Any:
         """Interpret a construction function; returns its (module) return value.
         A nested function sees its `closure` frame's names (and `self`)."""
         if depth > _MAX_DEPTH:
@@ -426,6 +428,10 @@ class ModelAnalysis:
         frame = _Frame(ctx, consts, mods, self_model)
         if closure is not None:
             frame.functions.update(closure.functions)
+        star = fn.params.star_kwarg
+        if star is not None and call_known and _SPLAT not in kwargs:
+            named = {p.name.value for p in positional + list(fn.params.kwonly_params)}
+            frame.star_kwargs[star.name.value] = {k: v for k, v in kwargs.items() if k not in named}
         self._exec_build(ctx, fn.body.body if isinstance(fn.body, cst.IndentedBlock) else [], frame, depth)
         if not frame.returns:
             return UNKNOWN_MODULE
@@ -737,6 +743,13 @@ class ModelAnalysis:
         args: List[Any] = []
         kwargs: Dict[str, Any] = {}
         for arg in call.args:
+            if arg.star == "**":
+                passed = frame.star_kwargs.get(arg.value.value) if isinstance(arg.value, cst.Name) else None
+                if passed is None:
+                    kwargs[_SPLAT] = UNKNOWN  # keywords nobody can list
+                else:
+                    kwargs.update(passed)  # `**kwargs` handed on from a known call
+                continue
             if arg.star:
                 continue
             const = ctx.constants.value(arg.value, frame.consts)
@@ -790,7 +803,7 @@ class ModelAnalysis:
                 is_bias = (arg.keyword is not None and arg.keyword.value == "bias") or \
                           (arg.keyword is None and not arg.star and i == slot)
                 if arg.star == "**":
-                    bias = None
+                    bias = _bias_in_splat(arg.value, frame, bias)
                 if is_bias:
                     value = ctx.constants.value(arg.value, frame.consts)
                     bias = None if value is UNKNOWN else bool(value) if value is not None else None
@@ -1053,6 +1066,10 @@ class ModelAnalysis:
         key = (id(src.node), id(dst.node), through)
         edge = self._edge_keys.get(key)
         if edge is not None:
+            if src.bias is True and edge.src.bias is not True:
+                # The class built on its own did not know its `**kwargs`; a call
+                # site that passes no `bias` shows the layer keeps it.
+                edge.src = src
             if reshapes not in edge.reshape_paths and len(edge.reshape_paths) < 16:
                 edge.reshape_paths.append(reshapes)
             return
@@ -1094,6 +1111,9 @@ class _Frame:
         self.self_model = self_model
         self.returns: List[Any] = []
         self.functions: Dict[str, cst.FunctionDef] = {}  # functions defined in this body
+        # `**kwargs` parameter -> the extra keywords its call site passed, when
+        # that call is known and spells every keyword (no `**other` of its own).
+        self.star_kwargs: Dict[str, Dict[str, Any]] = {}
 
     def containers(self) -> List[Any]:
         found = [v for v in self.mods.values() if isinstance(v, (PyList, ModList, Seq))]
@@ -1109,6 +1129,21 @@ class _Flow:
         self.model = model
         self.env = env
         self.returns: List[Any] = []
+
+
+def _bias_in_splat(splat: cst.BaseExpression, frame: "_Frame", bias: Optional[bool]) -> Optional[bool]:
+    """`nn.Conv2d(cin, cout, k, **kwargs)`: the bias the call site's keywords
+    give (`BasicConv2d(3, 24, 3, padding=1)` passes none: the default, True),
+    or None when the keywords are not known."""
+    passed = frame.star_kwargs.get(splat.value) if isinstance(splat, cst.Name) else None
+    if passed is None:
+        return None
+    if "bias" not in passed:
+        return bias
+    value = passed["bias"]
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == "const" and value[1] is not UNKNOWN:
+        return None if value[1] is None else bool(value[1])
+    return None
 
 
 def _bind(consts: Dict[str, Any], mods: Dict[str, Any], name: str, value: Any) -> None:

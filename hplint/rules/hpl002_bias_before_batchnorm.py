@@ -40,7 +40,10 @@ def bias_false_fix(call: cst.Call, kind: str) -> FixSpec:
         elif args:
             args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
         args.append(new_arg)
-    return FixSpec("Set bias=False", call, call.with_changes(args=args), FixSafety.SAFE)
+    # `Conv2d(c, c, 3, **kwargs, bias=False)` raises if some caller's kwargs
+    # hold `bias` too: only this file's call sites were read.
+    safety = FixSafety.UNSAFE if any(arg.star == "**" for arg in call.args) else FixSafety.SAFE
+    return FixSpec("Set bias=False", call, call.with_changes(args=args), safety)
 
 
 # Reshapes that keep a Linear's features on one axis, adding or removing only
