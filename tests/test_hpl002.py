@@ -149,6 +149,20 @@ POSITIVE = {
             def forward(self, x):
                 return self.conv1(x)
     """,
+    # pytorch-cifar100 nasnet.py Fit: the channel concatenation is assigned first.
+    "concat_assigned_before_the_bn": """
+        import torch
+        import torch.nn as nn
+        class Fit(nn.Module):
+            def __init__(self, c_in, c_out):
+                super().__init__()
+                self.p1 = nn.Sequential(nn.AvgPool2d(1, stride=2), nn.Conv2d(c_in, c_out // 2, 1))  # <- HPL002
+                self.p2 = nn.Sequential(nn.AvgPool2d(1, stride=2), nn.Conv2d(c_in, c_out // 2, 1))  # <- HPL002
+                self.bn = nn.BatchNorm2d(c_out)
+            def forward(self, x):
+                x = torch.cat([self.p1(x), self.p2(x)], 1)
+                return self.bn(x)
+    """,
     "biased_layer_outside_the_bn_branch": """
         import torch.nn as nn
         class Net(nn.Module):

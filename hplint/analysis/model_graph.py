@@ -944,25 +944,25 @@ class ModelAnalysis:
         return EMPTY
 
     def _flow_argument(self, flow: "_Flow", expr: cst.BaseExpression, depth: int) -> Any:
-        """An argument of a call. `self.bn(shortcut + residual)` and
-        `self.bn(torch.cat([a, b], 1))` hand the layer every operand; the same
-        sum assigned or returned also flows on elsewhere (a pre-activation
-        block's output feeds the next block's BatchNorm *and* its identity
-        shortcut), so only a sum or concatenation written as the argument
-        itself keeps its producers."""
+        """An argument of a call. `self.bn(shortcut + residual)` hands the
+        layer every operand; the same sum assigned or returned also flows on
+        elsewhere (a pre-activation block's output feeds the next block's
+        BatchNorm *and* its identity shortcut), so only a sum written as the
+        argument itself keeps its producers. A channel concatenation keeps
+        them wherever it is (`x = torch.cat([p1, p2], 1); self.bn(x)`, nasnet):
+        each channel still comes from one producer."""
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
             left = self._flow_argument(flow, expr.left, depth)
             right = self._flow_argument(flow, expr.right, depth)
             return _union([_pass_through(t, L.SUM) for t in (left, right) if isinstance(t, Tensor)] or [EMPTY])
         if isinstance(expr, cst.Call) and expr.args and flow.ctx.callee(expr) in _CONCATENATE:
-            return self._flow_concat(flow, expr, depth, keep=True)
+            return self._flow_concat(flow, expr, depth)
         return self._flow_expr(flow, expr, depth)
 
-    def _flow_concat(self, flow: "_Flow", call: cst.Call, depth: int, keep: bool = False) -> Any:
+    def _flow_concat(self, flow: "_Flow", call: cst.Call, depth: int) -> Any:
         """`torch.cat([a, b], 1)`: each part keeps its channels (dim 1) or its
         samples (dim 0); along any other dim channels mix positions, so the
-        result has no producer a rule could reason about. Only kept (`keep`)
-        where the concatenation is itself a call's argument."""
+        result has no producer a rule could reason about."""
         dim_arg = call_argument(call, 1, "dim")
         dim = 0 if dim_arg is None else flow.ctx.constants.value(dim_arg)
         parts = call.args[0].value
@@ -972,7 +972,7 @@ class ModelAnalysis:
             self._flow_expr(flow, parts, depth)
             return EMPTY
         tensors = [self._flow_expr(flow, element.value, depth) for element in parts.elements]
-        if not keep or dim not in (0, 1) or any(isinstance(e, cst.StarredElement) for e in parts.elements):
+        if dim not in (0, 1) or any(isinstance(e, cst.StarredElement) for e in parts.elements):
             return EMPTY
         return _union([_pass_through(t, L.CONCAT) for t in tensors if isinstance(t, Tensor)] or [EMPTY])
 
