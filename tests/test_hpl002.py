@@ -163,6 +163,47 @@ POSITIVE = {
                 x = torch.cat([self.p1(x), self.p2(x)], 1)
                 return self.bn(x)
     """,
+    # pytorch-cifar100 vgg.py: BatchNorm appended under `if batch_norm:` in the
+    # builder's loop; only the factories pass batch_norm=True.
+    "factory_passes_the_bn_flag_to_a_builder": """
+        import torch.nn as nn
+        CFG = {"A": [64, "M", 128]}
+        class VGG(nn.Module):
+            def __init__(self, features):
+                super().__init__()
+                self.features = features
+            def forward(self, x):
+                return self.features(x)
+        def make_layers(cfg, batch_norm=False):
+            layers = []
+            c_in = 3
+            for v in cfg:
+                if v == "M":
+                    layers += [nn.MaxPool2d(kernel_size=2, stride=2)]
+                    continue
+                layers += [nn.Conv2d(c_in, v, kernel_size=3, padding=1)]  # <- HPL002
+                if batch_norm:
+                    layers += [nn.BatchNorm2d(v)]
+                layers += [nn.ReLU(inplace=True)]
+                c_in = v
+            return nn.Sequential(*layers)
+        def vgg11_bn():
+            return VGG(make_layers(CFG["A"], batch_norm=True))
+    """,
+    # A model class instantiated by a script with arguments runs with them.
+    "script_builds_the_model_with_a_flag": """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self, use_bn=False):
+                super().__init__()
+                self.fc = nn.Linear(8, 8)  # <- HPL002
+                self.norm = nn.BatchNorm1d(8) if use_bn else nn.Identity()
+            def forward(self, x):
+                return self.norm(self.fc(x))
+        def main():
+            model = Net(use_bn=True)
+            return model
+    """,
     "biased_layer_outside_the_bn_branch": """
         import torch.nn as nn
         class Net(nn.Module):
@@ -301,6 +342,18 @@ NEGATIVE = {
                 self.c = Block(8, 8, **opts)
             def forward(self, x):
                 return self.c(self.b(self.a(x)))
+    """,
+    "factory_without_the_bn_flag": """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self, use_bn=False):
+                super().__init__()
+                self.fc = nn.Linear(8, 8)
+                self.norm = nn.BatchNorm1d(8) if use_bn else nn.Identity()
+            def forward(self, x):
+                return self.norm(self.fc(x))
+        def main():
+            return Net(use_bn=False)
     """,
     "else_branch_builds_the_biased_block": """
         import torch.nn as nn

@@ -216,6 +216,9 @@ class ModelAnalysis:
         self._budget = _STATEMENT_BUDGET + 2 * ctx.text.count("\n")
         self._entry: Optional[cst.CSTNode] = None
         self._built_seqs: List[Tuple[Seq, Any]] = []
+        # Model instances built by a script or factory (step 2), with the call
+        # in this file that brought a class of another file in.
+        self._built_instances: List[Tuple[ClassModel, Optional[cst.CSTNode]]] = []
         self._done = False
         # Layers built in __init__, in order; and pairs (id, id) of layers from
         # the two branches of one `if` whose condition is unknown (outside any
@@ -298,24 +301,45 @@ class ModelAnalysis:
         # 1. every nn.Module class: build it, then run its forward.
         for model in self.model_classes():
             self._run_model_forward(model)
-        # 2. Sequentials built outside model classes (scripts, helpers).
+        # 2. Sequentials built outside model classes (scripts, helpers), and
+        #    model classes instantiated there with arguments (factories such
+        #    as `def vgg11_bn(): return VGG(make_layers(cfg, batch_norm=True))`):
+        #    those instances run their forward with what the call passed.
         pending_scopes: Dict[int, Any] = {}
         for site in ctx.calls:
-            if ctx.callee(site.node) != L.SEQUENTIAL:
-                continue
             if any(isinstance(n, cst.ClassDef) for n in site.scope):
+                continue
+            if ctx.callee(site.node) != L.SEQUENTIAL and not self._instantiates_model(site.node):
                 continue
             fn = site.function
             pending_scopes.setdefault(id(fn) if fn is not None else 0, fn)
         for fn in pending_scopes.values():
             self._built_seqs = []
+            self._built_instances = []
             if fn is None:
                 self._exec_build(ctx, ctx.tree.body, _Frame(ctx, {}, {}, None), 0)
             else:
                 self._call_function(ctx, fn, [], {}, None, 0, bind_defaults=True, call_known=False)
             for seq, seq_ctx in self._built_seqs:
                 self._apply(seq, EMPTY, None, seq_ctx, 0)
+            for model, entry in self._built_instances:
+                outer, self._entry = self._entry, entry
+                try:
+                    self._run_model_forward(model)
+                finally:
+                    self._entry = outer
         self._built_seqs = []
+        self._built_instances = []
+
+    def _instantiates_model(self, call: cst.Call) -> bool:
+        """A call with arguments to a model class of the project."""
+        if not call.args:
+            return False  # built without arguments in step 1 already
+        qn = self.ctx.callee(call)
+        if qn is None or qn.startswith(("torch.", "builtins.", "numpy.")):
+            return False
+        found = self._resolve_class_node(self.ctx, qn)
+        return found is not None and self._is_module_class(found[0], found[1])
 
     def _run_model_forward(self, model: ClassModel) -> None:
         found = model.method("forward")
@@ -734,6 +758,9 @@ class ModelAnalysis:
             klass = target_ctx.class_named(symbol)
             if klass is not None:
                 model = self._class_model(target_ctx, klass, args, kwargs, depth + 1)
+                if model is not None and frame.self_model is None and (args or kwargs) and \
+                        all(m is not model for m, _ in self._built_instances):
+                    self._built_instances.append((model, self._entry))
                 return Instance(model, call) if model is not None else UNKNOWN_MODULE
         finally:
             self._entry = outer_entry
