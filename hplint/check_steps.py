@@ -32,8 +32,8 @@ def _err(message: str) -> None:
 
 def validate(args) -> Optional[str]:
     """A usage problem with the combination of flags, else None."""
-    if args.statistics and args.output_format not in ("text", "json"):
-        return "--statistics supports --output-format text or json"
+    if args.statistics and args.output_format not in ("full", "concise", "json"):
+        return "--statistics supports --output-format full, concise or json"
     if args.write_baseline and (args.fix or args.diff):
         return "--write-baseline cannot be combined with --fix or --diff"
     return None

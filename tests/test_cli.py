@@ -309,3 +309,150 @@ def test_parallel_run_matches_serial(project):
     parallel = json.loads(run("check", "-j", "2", "--output-format", "json", cwd=project).stdout)
     assert serial["findings"] == parallel["findings"]
     assert len(serial["findings"]) == 13 * 3
+
+
+# -- output: full/concise, quiet/silent, colour, progress ------------------------------------
+
+class _Tty(io.TextIOWrapper):
+    def isatty(self) -> bool:
+        return True
+
+
+def run_tty(*args: str, cwd: Path, stdout_tty: bool = True, stderr_tty: bool = True) -> Ran:
+    """`run`, with stdout and/or stderr looking like a terminal."""
+    out = (_Tty if stdout_tty else io.TextIOWrapper)(io.BytesIO(), encoding="utf-8", write_through=True)
+    err = (_Tty if stderr_tty else io.TextIOWrapper)(io.BytesIO(), encoding="utf-8", write_through=True)
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        os.chdir(previous)
+    return Ran(code, out.buffer.getvalue().decode("utf-8"), err.buffer.getvalue().decode("utf-8"))
+
+
+@pytest.fixture
+def plain_env(monkeypatch):
+    for name in ("NO_COLOR", "FORCE_COLOR", "CI"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_default_output_is_full_and_concise_is_one_line_each(project):
+    full = run("check", "train.py", cwd=project)
+    assert full.returncode == 1
+    assert "7 |     nn.Dropout(0.5),\n  |     ^^^^^^^^^^^^^^^ HPL001\n" in full.stdout
+    assert "  = help: Set bias=False\n" in full.stdout
+    concise = run("check", "train.py", "--output-format", "concise", cwd=project)
+    lines = concise.stdout.splitlines()
+    assert lines[0].startswith("train.py:5:5: HPL002 [bias-before-batchnorm] ")
+    assert not any(line.lstrip().startswith(("|", "=")) for line in lines)
+    # the concise lines are the full format's headers
+    assert [l for l in lines if l.startswith("train.py:")] == [
+        l for l in full.stdout.splitlines() if l.startswith("train.py:")]
+    assert run("check", "train.py", "--output-format", "text", cwd=project).stdout == full.stdout
+
+
+def test_quiet_prints_findings_only_and_silent_nothing(project):
+    quiet = run("check", "train.py", "-q", cwd=project)
+    assert quiet.returncode == 1 and "HPL001" in quiet.stdout and "Found" not in quiet.stdout
+    assert run("check", "clean.py", "--quiet", cwd=project).stdout == ""
+    baseline = project / "base.json"
+    run("check", "train.py", "--write-baseline", str(baseline), cwd=project)
+    hidden = run("check", "train.py", "--baseline", str(baseline), "-q", cwd=project)
+    assert hidden.stdout == "" and "hidden" not in hidden.stderr  # no notes either
+    silent = run("check", "train.py", "-s", cwd=project)
+    assert (silent.returncode, silent.stdout, silent.stderr) == (1, "", "")
+    assert run("check", "clean.py", "--silent", cwd=project).returncode == 0
+    assert run("check", "train.py", "-s", "--output-format", "json", cwd=project).stdout == ""
+    out = project / "report.json"
+    assert run("check", "train.py", "-s", "--output-format", "json", "-o", str(out), cwd=project).returncode == 1
+    assert json.loads(out.read_text())["findings"]  # --output-file still gets its report
+    assert run("check", "-q", "-s", cwd=project).returncode == 2  # one or the other
+
+
+def test_colour_follows_tty_no_color_force_color_and_flags(project, plain_env):
+    assert "\x1b[" in run_tty("check", "train.py", cwd=project).stdout
+    assert "\x1b[" not in run("check", "train.py", cwd=project).stdout  # not a terminal
+    plain_env.setenv("FORCE_COLOR", "1")
+    assert "\x1b[" in run("check", "train.py", cwd=project).stdout
+    assert "\x1b[" not in run("check", "train.py", "--color", "never", cwd=project).stdout
+    for fmt in ("json", "sarif", "github", "rdjson"):
+        assert "\x1b" not in run_tty("check", "train.py", "--output-format", fmt, cwd=project).stdout, fmt
+    plain_env.setenv("NO_COLOR", "1")  # wins over FORCE_COLOR
+    assert "\x1b[" not in run_tty("check", "train.py", cwd=project).stdout
+    assert "\x1b[" in run_tty("check", "train.py", "--color", "always", cwd=project).stdout
+    plain_env.setenv("NO_COLOR", "")  # empty: not set
+    plain_env.setenv("FORCE_COLOR", "")
+    assert "\x1b[" not in run("check", "train.py", cwd=project).stdout
+    report = project / "report.txt"
+    run_tty("check", "train.py", "--color", "always", "-o", str(report), cwd=project)
+    text = report.read_text()
+    assert "HPL001" in text and "\x1b" not in text  # a file never gets colour
+
+
+def test_long_messages_wrap_on_a_terminal_only(project, plain_env):
+    plain_env.setenv("COLUMNS", "60")
+    wrapped = run_tty("check", "train.py", "--color", "never", cwd=project).stdout
+    header = [l for l in wrapped.splitlines()
+              if l.startswith("train.py:") or l.startswith("    ") and not l.strip().startswith(("|", "="))]
+    assert all(len(l) <= 60 for l in header), header
+    assert len([l for l in header if l.startswith("    ")]) > 3
+    piped = run("check", "train.py", cwd=project).stdout
+    assert max(len(l) for l in piped.splitlines()) > 100
+
+
+def test_progress_on_a_terminal_stderr_only(project, plain_env):
+    from hplint.report import terminal
+
+    plain_env.setattr(terminal, "PROGRESS_DELAY", 0.0)
+    for i in range(5):
+        (project / f"copy{i}.py").write_text(BAD)
+    shown = run_tty("check", "-j", "1", cwd=project, stdout_tty=False)
+    assert "\rhplint: checked 7/7 files" in shown.stderr
+    assert shown.stderr.endswith("\r" + " " * len("hplint: checked 7/7 files") + "\r")  # erased at the end
+    assert "checked" not in shown.stdout
+    assert "checked" not in run("check", "-j", "1", cwd=project).stderr  # stderr not a terminal
+    assert "checked" not in run_tty("check", "-j", "1", "--output-format", "json", cwd=project).stderr
+    assert "checked" not in run_tty("check", "-j", "1", "-q", cwd=project).stderr
+    plain_env.setenv("CI", "true")
+    assert "checked" not in run_tty("check", "-j", "1", cwd=project).stderr
+
+
+def test_progress_waits_a_second_and_redraws_in_place():
+    from hplint.report.terminal import Progress
+
+    now = [0.0]
+    err = _Tty(io.BytesIO(), encoding="utf-8", write_through=True)
+    progress = Progress(err, clock=lambda: now[0])
+    progress(1, 200)
+    now[0] = 0.5
+    progress(2, 200)
+    assert err.buffer.getvalue() == b""  # a quick run never shows it
+    now[0] = 1.2
+    progress(100, 200)
+    now[0] = 1.25
+    progress(101, 200)  # too soon to redraw
+    now[0] = 1.26
+    progress(200, 200)  # the last count is always drawn
+    progress.clear()
+    assert err.buffer.getvalue().decode() == (
+        "\rhplint: checked 100/200 files\rhplint: checked 200/200 files\r" + " " * 29 + "\r")
+
+
+def test_lint_paths_reports_progress_serial_and_parallel(project):
+    from hplint.engine import Linter
+
+    files = []
+    for i in range(9):
+        (project / f"c{i}.py").write_text(BAD)
+        files.append(project / f"c{i}.py")
+    for jobs in (1, 2):
+        calls = []
+        results = Linter().lint_paths(files, jobs=jobs, on_file_done=lambda n, t, calls=calls: calls.append((n, t)))
+        assert len(results) == 9
+        counts = [n for n, _ in calls]
+        assert counts == sorted(counts) and counts[-1] == 9 and {t for _, t in calls} == {9}
+        if jobs == 1:
+            assert counts == list(range(1, 10))
