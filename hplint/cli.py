@@ -91,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     rule.add_argument("code", help="a rule code (HPL001) or name (dropout-before-batchnorm)")
     sub.add_parser("rules", help="list all rules")
 
+    init = sub.add_parser("init", help="write a commented [tool.hplint] configuration",
+                          description="Append a commented [tool.hplint] section to DIR/pyproject.toml "
+                                      "(every existing byte kept), or create DIR/hplint.toml when there "
+                                      "is no pyproject.toml. Refused when DIR already has a configuration.")
+    init.add_argument("directory", nargs="?", type=Path, default=Path("."), metavar="DIR",
+                      help="where to write it (default: .)")
+
     server = sub.add_parser("server", help="run the language server (stdio by default)")
     server.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (debugging)")
     server.add_argument("--log-level", default="WARNING")
@@ -170,6 +177,8 @@ def _main(argv: List[str]) -> int:
         return cmd_rule(args)
     if args.command == "rules":
         return cmd_rules()
+    if args.command == "init":
+        return cmd_init(args)
     if args.command == "server":
         from .server import main as server_main
 
@@ -302,6 +311,18 @@ def cmd_rules() -> int:
     for code in sorted(docs):
         doc = docs[code]
         print(f"{doc.code}  {doc.name:<{width}}  {str(doc.severity):<7}  {doc.summary}")
+    return EXIT_OK
+
+
+def cmd_init(args) -> int:
+    from .init_config import init
+
+    if not args.directory.is_dir():
+        return _error(f"no such directory: {args.directory}")
+    outcome = init(args.directory)
+    if outcome.path is None:
+        return _error(outcome.message)
+    print(outcome.message)
     return EXIT_OK
 
 
