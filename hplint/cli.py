@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     fixes.add_argument("--diff", action="store_true",
                        help="print a unified diff of what --fix would change and write nothing "
                             "(exit 1 when there is something to fix)")
+    fixes.add_argument("--add-noqa", action="store_true",
+                       help="silence every current finding with a `# hplint: disable=CODE` comment on its "
+                            "line (adopting hplint in a codebase), then exit 0")
     review = check.add_argument_group("review")
     review.add_argument("--diff-base", metavar="REF",
                         help="only report findings on lines added or changed since git revision REF")
