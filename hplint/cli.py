@@ -92,7 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     rule = sub.add_parser("rule", help="explain a rule (its catalogue document)")
     rule.add_argument("code", help="a rule code (HPL001) or name (dropout-before-batchnorm)")
-    sub.add_parser("rules", help="list all rules")
+    rule.add_argument("--output-format", choices=("text", "json"), default="text",
+                      help="text (default: the document) or json (its metadata and documentation)")
+    rules = sub.add_parser("rules", help="list all rules")
+    rules.add_argument("--output-format", choices=("text", "json"), default="text",
+                       help="text (default: one line each) or json (code, name, severity, summary, fix, "
+                            "options with defaults)")
 
     init = sub.add_parser("init", help="write a commented [tool.hplint] configuration",
                           description="Append a commented [tool.hplint] section to DIR/pyproject.toml "
@@ -179,7 +184,7 @@ def _main(argv: List[str]) -> int:
     if args.command == "rule":
         return cmd_rule(args)
     if args.command == "rules":
-        return cmd_rules()
+        return cmd_rules(args)
     if args.command == "init":
         return cmd_init(args)
     if args.command == "server":
@@ -295,21 +300,54 @@ def _finish(args, config: Config, results: List[FileResult], notes: Sequence[str
     return EXIT_FINDINGS if failing else EXIT_OK
 
 
+def _rule_json(doc) -> dict:
+    """A rule's metadata for `hplint rules/rule --output-format json`."""
+    options = []
+    for o in doc.options:
+        option = {"name": o.name, "default": o.default, "description": o.description}
+        if o.items is not None:
+            option["items"] = o.items
+        if o.minimum is not None:
+            option["min-exclusive" if o.min_exclusive else "min"] = o.minimum
+        if o.maximum is not None:
+            option["max"] = o.maximum
+        if o.choices:
+            option["choices"] = list(o.choices)
+        options.append(option)
+    return {"code": doc.code, "name": doc.name, "severity": str(doc.severity), "summary": doc.summary,
+            "fix": doc.fix, "message": doc.message, "url": doc.url, "options": options}
+
+
 def cmd_rule(args) -> int:
     doc = rule_doc(args.code)
     if doc is None:
+        from .catalogue import suggest_rule
+
+        guess = suggest_rule(args.code)
+        if guess:
+            return _error(f"unknown rule {args.code!r}; did you mean {guess!r}?")
         known = ", ".join(sorted(load_catalogue()))
         return _error(f"unknown rule {args.code!r} (known: {known})")
-    header = f"# {doc.code} {doc.name}\n\nDefault severity: {doc.severity}. Fix: {doc.fix}.\n"
     body = doc.body
     if body.lstrip().startswith(f"# {doc.code}"):
         body = body.lstrip().split("\n", 1)[1] if "\n" in body.lstrip() else ""
+    if getattr(args, "output_format", "text") == "json":
+        from .report import dump_json
+
+        sys.stdout.write(dump_json({**_rule_json(doc), "documentation": body.strip() + "\n"}))
+        return EXIT_OK
+    header = f"# {doc.code} {doc.name}\n\nDefault severity: {doc.severity}. Fix: {doc.fix}.\n"
     sys.stdout.write(header + body.rstrip() + "\n")
     return EXIT_OK
 
 
-def cmd_rules() -> int:
+def cmd_rules(args=None) -> int:
     docs = load_catalogue()
+    if getattr(args, "output_format", "text") == "json":
+        from .report import dump_json
+
+        sys.stdout.write(dump_json([_rule_json(docs[code]) for code in sorted(docs)]))
+        return EXIT_OK
     width = max(len(d.name) for d in docs.values())
     for code in sorted(docs):
         doc = docs[code]

@@ -456,3 +456,57 @@ def test_lint_paths_reports_progress_serial_and_parallel(project):
         assert counts == sorted(counts) and counts[-1] == 9 and {t for _, t in calls} == {9}
         if jobs == 1:
             assert counts == list(range(1, 10))
+
+
+# -- rules as JSON, did you mean ------------------------------------------------------------
+
+def test_rules_and_rule_as_json(tmp_path):
+    from hplint.catalogue import load_catalogue
+
+    docs = load_catalogue()
+    listing = json.loads(run("rules", "--output-format", "json", cwd=tmp_path).stdout)
+    assert [r["code"] for r in listing] == sorted(docs)
+    by_code = {r["code"]: r for r in listing}
+    for code, doc in docs.items():
+        row = by_code[code]
+        assert (row["name"], row["severity"], row["summary"], row["fix"]) == (
+            doc.name, str(doc.severity), doc.summary, doc.fix)
+        assert {o["name"]: o["default"] for o in row["options"]} == doc.option_defaults()
+    hpl006 = {o["name"]: o for o in by_code["HPL006"]["options"]}
+    assert hpl006["max-batch-size"]["default"] == 1024 and hpl006["max-batch-size"]["min"] == 1
+    assert hpl006["max-dataset-fraction"]["min-exclusive"] == 0 and hpl006["max-dataset-fraction"]["max"] == 1
+    assert {o["name"]: o for o in by_code["HPL007"]["options"]}["mode"]["choices"] == ["recipes", "strict"]
+    one = json.loads(run("rule", "adam-non-default-hyperparameters", "--output-format", "json", cwd=tmp_path).stdout)
+    assert {k: v for k, v in one.items() if k != "documentation"} == by_code["HPL007"]
+    assert "## Why is this bad?" in one["documentation"]
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("HPL0O1", "HPL001"), ("hpl01", "HPL001"), ("HPLOO2", "HPL002"),
+    ("dropout-before-batchnom", "dropout-before-batchnorm"), ("lr-linear-sampeling", "lr-linear-sampling"),
+])
+def test_rule_did_you_mean(tmp_path, typed, meant):
+    proc = run("rule", typed, cwd=tmp_path)
+    assert proc.returncode == 2 and f"did you mean '{meant}'?" in proc.stderr
+
+
+def test_rule_without_a_close_match_lists_the_rules(tmp_path):
+    proc = run("rule", "no-such-rule", cwd=tmp_path)
+    assert proc.returncode == 2 and "did you mean" not in proc.stderr and "known: HPL000" in proc.stderr
+
+
+def test_suppression_with_a_mistyped_code_suggests_the_rule(tmp_path):
+    (tmp_path / "s.py").write_text(dedent("""
+        import torch.nn as nn
+        a = nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(8))  # hplint: disable=HPL0O1
+        b = nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(8))  # hplint: disable=dropout-before-batchnom
+        c = 1  # hplint: disable=HPL999
+    """))
+    proc = run("check", "s.py", "--output-format", "json", cwd=tmp_path)
+    messages = sorted(f["message"] for f in json.loads(proc.stdout)["findings"] if f["code"] == "HPL100")
+    assert messages == [
+        "unknown rule code 'HPL0O1' in suppression comment; did you mean 'HPL001'?",
+        "unknown rule code 'HPL999' in suppression comment",
+        "unknown rule name 'dropout-before-batchnom' in suppression comment; did you mean "
+        "'dropout-before-batchnorm'?",
+    ]
