@@ -102,7 +102,7 @@ def _add_noqa(args, staged: Staged, paths: Dict[str, Path], stdin_source: Option
     errors = [e for r in staged.results for e in r.errors]
     for message in errors:
         print(f"hplint: {message}", file=sys.stderr)
-    if not args.silent:
+    if not quiet:
         print(f"Added {run.added} noqa directive{'s' if run.added != 1 else ''}.", file=sys.stderr)
     staged.exit_code = EXIT_ERROR if errors else EXIT_OK
 

@@ -132,3 +132,12 @@ def test_add_noqa_usage_errors(tmp_path):
     proc = run("check", "--add-noqa", "-", cwd=tmp_path, stdin="x = 1\n")
     assert proc.returncode == 2 and "stdin" in proc.stderr
     assert (tmp_path / "m.py").read_text() == f"import torch.nn as nn\na = {DROP}\n"
+
+
+def test_quiet_and_silent_add_noqa_print_nothing(tmp_path):
+    (tmp_path / "m.py").write_text(f"import torch.nn as nn\na = {DROP}\n")
+    (tmp_path / "broken.py").write_text("def f(:\n")
+    for flag in ("-q", "-s"):
+        proc = run("check", "--add-noqa", flag, ".", cwd=tmp_path)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    assert (tmp_path / "m.py").read_text().endswith("  # hplint: disable=HPL001\n")
