@@ -52,8 +52,9 @@ def run_stages(args, linter, results: List[FileResult], paths: Dict[str, Path],
         from .review.baseline import write_baseline
 
         count = write_baseline(args.write_baseline, staged.results)
-        print(f"hplint: recorded {count} finding{'s' if count != 1 else ''} in {args.write_baseline}",
-              file=sys.stderr)
+        if not (args.quiet or args.silent):
+            print(f"hplint: recorded {count} finding{'s' if count != 1 else ''} in {args.write_baseline}",
+                  file=sys.stderr)
         errors = [e for r in staged.results for e in r.errors]
         for message in errors:
             print(f"hplint: {message}", file=sys.stderr)
@@ -198,7 +199,8 @@ def _fix(args, linter, staged: Staged, paths: Dict[str, Path], stdin_source: Opt
         errors = [e for r in run.results for e in r.errors]
         for message in errors:
             print(f"hplint: {message}", file=sys.stderr)
-        print(f"hplint: would fix {run.fixed} finding{plural} in {files}", file=sys.stderr)
+        if not (args.quiet or args.silent):
+            print(f"hplint: would fix {run.fixed} finding{plural} in {files}", file=sys.stderr)
         staged.exit_code = EXIT_ERROR if errors else (EXIT_FINDINGS if run.files_changed else EXIT_OK)
         return
     staged.notes.append(f"Fixed {run.fixed} finding{plural} in {files}.")

@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="files or directories (default: .); '-' reads the source from stdin")
     check.add_argument("--output-format", choices=FORMATS, default="full", type=_format_name,
                        help="full (default: each finding with its source line), concise (one line each), "
-                            "json (docs/json-output.md), sarif 2.1.0, github annotations, rdjson (reviewdog)")
+                            "json (docs/json-output.md), sarif 2.1.0, github annotations, rdjson (reviewdog); "
+                            "text is read as full")
     check.add_argument("--stdin-filename", metavar="PATH", help="the path of the file read from stdin")
     check.add_argument("--fail-on", choices=("error", "warning", "info"), default="warning",
                        help="lowest severity that makes the exit code 1 (default: warning)")

@@ -359,7 +359,9 @@ def test_quiet_prints_findings_only_and_silent_nothing(project):
     assert quiet.returncode == 1 and "HPL001" in quiet.stdout and "Found" not in quiet.stdout
     assert run("check", "clean.py", "--quiet", cwd=project).stdout == ""
     baseline = project / "base.json"
-    run("check", "train.py", "--write-baseline", str(baseline), cwd=project)
+    assert run("check", "train.py", "--write-baseline", str(baseline), "-q", cwd=project).stderr == ""
+    diff = run("check", "train.py", "--diff", "-q", cwd=project)
+    assert diff.stdout.startswith("--- a/train.py") and diff.stderr == ""  # the diff is the output asked for
     hidden = run("check", "train.py", "--baseline", str(baseline), "-q", cwd=project)
     assert hidden.stdout == "" and "hidden" not in hidden.stderr  # no notes either
     silent = run("check", "train.py", "-s", cwd=project)
@@ -375,7 +377,7 @@ def test_quiet_prints_findings_only_and_silent_nothing(project):
 def test_colour_follows_tty_no_color_force_color_and_flags(project, plain_env):
     assert "\x1b[" in run_tty("check", "train.py", cwd=project).stdout
     assert "\x1b[" not in run("check", "train.py", cwd=project).stdout  # not a terminal
-    plain_env.setenv("FORCE_COLOR", "1")
+    plain_env.setenv("FORCE_COLOR", "0")  # any non-empty value (https://force-color.org)
     assert "\x1b[" in run("check", "train.py", cwd=project).stdout
     assert "\x1b[" not in run("check", "train.py", "--color", "never", cwd=project).stdout
     for fmt in ("json", "sarif", "github", "rdjson"):
