@@ -68,6 +68,13 @@ def test_readable_round_trips_within_three_significant_digits():
             assert ("e" in text) == (x < 1e-3 or float(text) >= 1e5), (x, text)
 
 
+def test_small_percentages_are_readable_too():
+    from hplint.rules.hpl003_lr_linear_sampling import percent
+
+    assert [percent(x) for x in (0.9, 0.25, 0.0052, 0.00052, 1e-7, 0)] == [
+        "90%", "25%", "0.52%", "0.052%", "1e-5%", "0%"]
+
+
 def test_messages_print_readable_numbers(tmp_path):
     (lr,) = lint_code(tmp_path, """
         def objective(trial):

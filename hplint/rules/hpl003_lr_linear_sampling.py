@@ -13,7 +13,7 @@ from .base import Report, Rule
 
 def percent(share: float) -> str:
     value = share * 100
-    return f"{value:.0f}%" if value >= 1 or value == 0 else f"{value:.2g}%"
+    return f"{value:.0f}%" if value >= 1 or value == 0 else f"{readable(value, 2)}%"
 
 
 def linear_lr_fields(lo: float, hi: float, min_decades: float):
