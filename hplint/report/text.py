@@ -178,6 +178,7 @@ class SourceLines:
         self._texts: Dict[str, Optional[str]] = {}
         self._cells: Dict[Tuple[str, int], Optional[List[str]]] = {}
         self._lines: Dict[str, Optional[List[str]]] = {}
+        self._notebooks: Dict[str, list] = {}  # path -> its cells
 
     def _text(self, result: FileResult) -> Optional[str]:
         if result.path not in self._texts:
@@ -200,10 +201,11 @@ class SourceLines:
             return self._lines[result.path]
         key = (result.path, f.cell)
         if key not in self._cells:
-            from ..notebook import read_notebook
+            if result.path not in self._notebooks:
+                from ..notebook import read_notebook
 
-            nb = read_notebook(text)
-            cells = getattr(nb, "cells", [])
+                self._notebooks[result.path] = getattr(read_notebook(text), "cells", [])
+            cells = self._notebooks[result.path]
             self._cells[key] = split_lines(cells[f.cell - 1].source) if 0 < f.cell <= len(cells) else None
         return self._cells[key]
 
@@ -253,7 +255,6 @@ def format_full(f: Finding, lines: Optional[List[str]], *, color: bool = False,
     if f.fix is not None and f.fix.description:
         out.append(f"{indent}{equals} {_paint('help', _BOLD, _CYAN, color=color)}: {f.fix.description}")
     return out
-
 
 
 def render_full(results: List[FileResult], *, color: bool = False, width: Optional[int] = None,
