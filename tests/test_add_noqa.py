@@ -141,3 +141,22 @@ def test_quiet_and_silent_add_noqa_print_nothing(tmp_path):
         proc = run("check", "--add-noqa", flag, ".", cwd=tmp_path)
         assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
     assert (tmp_path / "m.py").read_text().endswith("  # hplint: disable=HPL001\n")
+
+
+def test_stale_directives_of_every_kind_are_silenced_too(tmp_path):
+    (tmp_path / "h.py").write_text(dedent("""
+        # hplint: disable-file=HPL007
+        import torch.nn as nn
+        # hplint: disable-next-line=HPL002
+        x = 1
+        y = 2  # hplint: disabel=HPL001
+    """))
+    assert run("check", "--add-noqa", "h.py", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "h.py").read_text() == dedent("""
+        # hplint: disable-file=HPL007  # hplint: disable=HPL100
+        import torch.nn as nn
+        # hplint: disable-next-line=HPL002  # hplint: disable=HPL100
+        x = 1
+        y = 2  # hplint: disabel=HPL001  # hplint: disable=HPL100
+    """)
+    _check_clean(tmp_path, "h.py")
