@@ -387,6 +387,18 @@ def test_full_wraps_long_messages_to_the_width_only_when_asked():
     assert "\x1b[36m[*unsafe]\x1b[0m" in coloured
 
 
+def test_full_wraps_by_terminal_columns_and_shows_no_control_characters():
+    from hplint.report.text import text_width
+
+    f = mk("HPL001", "n", Severity.WARNING, "a.py", 1, 1, " ".join(["日本語の"] * 20) + " \x1b[2J end")
+    out = render("full", [FileResult("a.py", [f], "x = 1\n")], root=Path("."), summary=False, width=40)
+    head = out.splitlines()[: out.splitlines().index("  |")]
+    assert len(head) > 2 and all(text_width(line) <= 40 for line in head)
+    assert "\x1b" not in out and "\u241b[2J end" in head[-1]
+    concise = render("concise", [FileResult("a.py", [f])], root=Path("."))
+    assert "\x1b" not in concise
+
+
 def test_quiet_drops_the_summary_only(sample, tmp_path):
     for fmt in ("full", "concise"):
         loud = render(fmt, sample, root=tmp_path)

@@ -16,7 +16,6 @@ lines it goes on for.
 
 from __future__ import annotations
 
-import textwrap
 import unicodedata
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -53,19 +52,44 @@ def _marker(f: Finding) -> str:
     return "[*]" if f.fix.safety == FixSafety.SAFE else "[*unsafe]"
 
 
+def _printable(text: str) -> str:
+    """`text` with control characters (a message quoting source) as their
+    pictures, a tab as a space."""
+    return "".join(" " if c == "\t" else _visible(c) for c in text)
+
+
+def text_width(text: str) -> int:
+    return sum(char_width(c) for c in text)
+
+
+def _wrap(text: str, width: int, indent: str = "    ") -> List[str]:
+    """`text` broken at spaces into lines of at most `width` terminal columns
+    (wide characters count two), continuation lines indented; a word longer
+    than a line is never split (a path stays clickable)."""
+    words = text.split(" ")
+    lines: List[str] = []
+    current, used = words[0], text_width(words[0])
+    for word in words[1:]:
+        size = text_width(word)
+        if used + 1 + size > width and current.strip():
+            lines.append(current)
+            current, used = indent + word, len(indent) + size
+        else:
+            current += " " + word
+            used += 1 + size
+    lines.append(current)
+    return lines
+
+
 def header(f: Finding, *, color: bool = False, width: Optional[int] = None) -> List[str]:
     """`path:line:col: CODE [name] message [*] (probe note)`, wrapped to
     `width` columns (continuation lines indented) when given."""
     where = f"{_place(f.path, f.cell)}:{f.span.start_line}:{f.span.start_col}:"
     marker = _marker(f)
-    plain = f"{where} {f.code} [{f.name}] {f.message}" + (f" {marker}" if marker else "")
+    plain = f"{where} {f.code} [{f.name}] {_printable(f.message)}" + (f" {marker}" if marker else "")
     if f.probe_note:
-        plain += f" ({f.probe_note})"
-    if width is not None and len(plain) > width:
-        lines = textwrap.wrap(plain, width=max(width, 20), subsequent_indent="    ",
-                              break_long_words=False, break_on_hyphens=False)
-    else:
-        lines = [plain]
+        plain += f" ({_printable(f.probe_note)})"
+    lines = _wrap(plain, max(width, 20)) if width is not None else [plain]
     if not color:
         return lines
     text = "\n".join(lines)
