@@ -169,6 +169,47 @@ def load_catalogue(directory: Optional[Path] = None) -> Dict[str, RuleDoc]:
     return docs
 
 
+_LOOKALIKE_DIGITS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def _distance(a: str, b: str) -> int:
+    """Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`."""
+    previous2: list = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, previous2[j - 2] + 1)
+            current.append(cost)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def suggest_rule(token: str, catalogue: Optional[Dict[str, RuleDoc]] = None) -> Optional[str]:
+    """The rule code or name `token` most likely mistypes ("did you mean"),
+    or None. A code is suggested one edit away (`HPL0O1` -> `HPL001`, `HPL01`
+    -> `HPL001`), a name up to two edits away or one of a third of its length
+    (`dropout-before-batchnom`)."""
+    docs = load_catalogue() if catalogue is None else catalogue
+    key = token.strip()
+    code = key.upper()
+    lookalike = code[:3] + code[3:].translate(_LOOKALIKE_DIGITS)  # HPL0O1, HPL00l
+    if lookalike in docs and lookalike != code:
+        return lookalike
+    best: Optional[Tuple[int, str]] = None
+    for doc in docs.values():
+        for candidate, typed, limit in ((doc.code, key.upper(), 1),
+                                        (doc.name, key.lower(), max(2, len(doc.name) // 8))):
+            d = _distance(typed, candidate.upper() if candidate == doc.code else candidate)
+            if d == 0:
+                return None  # not a mistake: a rule's own code or name
+            if d <= limit and (best is None or d < best[0]):
+                best = (d, candidate)
+    return best[1] if best else None
+
+
 def rule_doc(code_or_name: str) -> Optional[RuleDoc]:
     """Look a rule up by code (`HPL001`, any case) or name (`dropout-before-batchnorm`)."""
     docs = load_catalogue()

@@ -32,10 +32,12 @@ def _err(message: str) -> None:
 
 def validate(args) -> Optional[str]:
     """A usage problem with the combination of flags, else None."""
-    if args.statistics and args.output_format not in ("text", "json"):
-        return "--statistics supports --output-format text or json"
+    if args.statistics and args.output_format not in ("full", "concise", "json"):
+        return "--statistics supports --output-format full, concise or json"
     if args.write_baseline and (args.fix or args.diff):
         return "--write-baseline cannot be combined with --fix or --diff"
+    if args.add_noqa and (args.fix or args.diff or args.write_baseline or args.statistics):
+        return "--add-noqa cannot be combined with --fix, --diff, --write-baseline or --statistics"
     return None
 
 
@@ -50,8 +52,9 @@ def run_stages(args, linter, results: List[FileResult], paths: Dict[str, Path],
         from .review.baseline import write_baseline
 
         count = write_baseline(args.write_baseline, staged.results)
-        print(f"hplint: recorded {count} finding{'s' if count != 1 else ''} in {args.write_baseline}",
-              file=sys.stderr)
+        if not (args.quiet or args.silent):
+            print(f"hplint: recorded {count} finding{'s' if count != 1 else ''} in {args.write_baseline}",
+                  file=sys.stderr)
         errors = [e for r in staged.results for e in r.errors]
         for message in errors:
             print(f"hplint: {message}", file=sys.stderr)
@@ -79,7 +82,30 @@ def run_stages(args, linter, results: List[FileResult], paths: Dict[str, Path],
         staged.results, hidden = filter_baseline(staged.results, args.baseline, counts)
         if hidden:
             staged.notes.append(f"{hidden} finding{'s' if hidden != 1 else ''} hidden by the baseline {args.baseline}.")
+    if args.add_noqa:
+        _add_noqa(args, staged, paths, stdin_source)
     return staged
+
+
+def _add_noqa(args, staged: Staged, paths: Dict[str, Path], stdin_source: Optional["SourceFile"]) -> None:
+    """`--add-noqa`: comments for the findings left after --diff-base/--baseline; exit 0 (2 on errors)."""
+    if stdin_source is not None:
+        _err("--add-noqa edits files; it cannot read the source from stdin")
+        staged.exit_code = EXIT_ERROR
+        return
+    from .add_noqa import add_noqa
+
+    run = add_noqa(staged.results, paths)
+    quiet = args.quiet or args.silent
+    if not quiet:
+        for note in run.notes:
+            print(f"hplint: {note}", file=sys.stderr)
+    errors = [e for r in staged.results for e in r.errors]
+    for message in errors:
+        print(f"hplint: {message}", file=sys.stderr)
+    if not quiet:
+        print(f"Added {run.added} noqa directive{'s' if run.added != 1 else ''}.", file=sys.stderr)
+    staged.exit_code = EXIT_ERROR if errors else EXIT_OK
 
 
 def merge_probe_verdicts(results: List[FileResult], paths: Dict[str, Path],
@@ -173,7 +199,8 @@ def _fix(args, linter, staged: Staged, paths: Dict[str, Path], stdin_source: Opt
         errors = [e for r in run.results for e in r.errors]
         for message in errors:
             print(f"hplint: {message}", file=sys.stderr)
-        print(f"hplint: would fix {run.fixed} finding{plural} in {files}", file=sys.stderr)
+        if not (args.quiet or args.silent):
+            print(f"hplint: would fix {run.fixed} finding{plural} in {files}", file=sys.stderr)
         staged.exit_code = EXIT_ERROR if errors else (EXIT_FINDINGS if run.files_changed else EXIT_OK)
         return
     staged.notes.append(f"Fixed {run.fixed} finding{plural} in {files}.")

@@ -1,4 +1,5 @@
-"""Command line: `hplint check`, `hplint rule`, `hplint rules`, `hplint server`, `hplint probe`.
+"""Command line: `hplint check`, `hplint rule`, `hplint rules`, `hplint init`,
+`hplint server`, `hplint probe`.
 
 Exit codes: 0 nothing at or above `--fail-on`; 1 findings; 2 usage, config or
 internal error.
@@ -17,7 +18,7 @@ from . import __version__
 from .catalogue import load_catalogue, rule_doc
 from .config import Config, ConfigError, load_config
 from .findings import FileResult, Severity
-from .report import FORMATS
+from .report import ALIASES, FORMATS, HUMAN_FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 _log_handler: Optional["logging.Handler"] = None  # the handler main() installed on the "hplint" logger
@@ -32,6 +33,11 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
                    help="read settings from FILE (pyproject.toml [tool.hplint] or an hplint.toml)")
 
 
+def _format_name(text: str) -> str:
+    """`--output-format` value: the older `text` is read as `full`."""
+    return ALIASES.get(text, text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hplint", description="A static linter for PyTorch training code.")
@@ -42,20 +48,29 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Lint Python files (directories are searched recursively).")
     check.add_argument("paths", nargs="*", type=Path, default=None, metavar="PATH",
                        help="files or directories (default: .); '-' reads the source from stdin")
-    check.add_argument("--output-format", choices=FORMATS, default="text",
-                       help="text (default), json (docs/json-output.md), sarif 2.1.0, github annotations, "
-                            "rdjson (reviewdog)")
+    check.add_argument("--output-format", choices=FORMATS, default="full", type=_format_name,
+                       help="full (default: each finding with its source line), concise (one line each), "
+                            "json (docs/json-output.md), sarif 2.1.0, github annotations, rdjson (reviewdog); "
+                            "text is read as full")
     check.add_argument("--stdin-filename", metavar="PATH", help="the path of the file read from stdin")
     check.add_argument("--fail-on", choices=("error", "warning", "info"), default="warning",
                        help="lowest severity that makes the exit code 1 (default: warning)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are reported")
     check.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: all cores)")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                       help="colour the text output (auto: only on a terminal, and not when NO_COLOR is set)")
+                       help="colour the full/concise output (auto: on a terminal, or with FORCE_COLOR set; "
+                            "never with NO_COLOR set; never in --output-file or a machine format)")
     check.add_argument("-o", "--output-file", type=Path, help="write the report to this file instead of stdout")
     check.add_argument("-v", "--verbose", action="store_true",
                        help="log what hplint does, with the traceback of any internal error, on stderr")
     _add_selection(check)
+    output = check.add_argument_group("output")
+    quiet = output.add_mutually_exclusive_group()
+    quiet.add_argument("-q", "--quiet", action="store_true",
+                       help="print the findings only: no summary, notes or progress")
+    quiet.add_argument("-s", "--silent", action="store_true",
+                       help="print no report at all (the exit code says it); --diff and stdin --fix "
+                            "still write their output, --output-file its file")
     fixes = check.add_argument_group("fixes")
     fixes.add_argument("--fix", action="store_true",
                        help="apply safe fixes, write the files, report what is left")
@@ -64,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     fixes.add_argument("--diff", action="store_true",
                        help="print a unified diff of what --fix would change and write nothing "
                             "(exit 1 when there is something to fix)")
+    fixes.add_argument("--add-noqa", action="store_true",
+                       help="silence every current finding with a `# hplint: disable=CODE` comment on its "
+                            "line (adopting hplint in a codebase), then exit 0")
     review = check.add_argument_group("review")
     review.add_argument("--diff-base", metavar="REF",
                         help="only report findings on lines added or changed since git revision REF")
@@ -75,7 +93,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     rule = sub.add_parser("rule", help="explain a rule (its catalogue document)")
     rule.add_argument("code", help="a rule code (HPL001) or name (dropout-before-batchnorm)")
-    sub.add_parser("rules", help="list all rules")
+    rule.add_argument("--output-format", choices=("text", "json"), default="text",
+                      help="text (default: the document) or json (its metadata and documentation)")
+    rules = sub.add_parser("rules", help="list all rules")
+    rules.add_argument("--output-format", choices=("text", "json"), default="text",
+                       help="text (default: one line each) or json (code, name, severity, summary, fix, "
+                            "options with defaults)")
+
+    init = sub.add_parser("init", help="write a commented [tool.hplint] configuration",
+                          description="Append a commented [tool.hplint] section to DIR/pyproject.toml "
+                                      "(every existing byte kept), or create DIR/hplint.toml when there "
+                                      "is no pyproject.toml. Refused when DIR already has a configuration.")
+    init.add_argument("directory", nargs="?", type=Path, default=Path("."), metavar="DIR",
+                      help="where to write it (default: .)")
 
     server = sub.add_parser("server", help="run the language server (stdio by default)")
     server.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (debugging)")
@@ -155,7 +185,9 @@ def _main(argv: List[str]) -> int:
     if args.command == "rule":
         return cmd_rule(args)
     if args.command == "rules":
-        return cmd_rules()
+        return cmd_rules(args)
+    if args.command == "init":
+        return cmd_init(args)
     if args.command == "server":
         from .server import main as server_main
 
@@ -209,7 +241,13 @@ def cmd_check(args) -> int:
         files, missing = discover(paths, config)
         if missing:
             return _error("no such file or directory: " + ", ".join(missing))
-        results = linter.lint_paths(files, jobs=args.jobs)
+        from .report.terminal import Progress
+
+        progress = Progress.for_run(args.output_format, sys.stderr, quiet=args.quiet or args.silent)
+        try:
+            results = linter.lint_paths(files, jobs=args.jobs, on_file_done=progress)
+        finally:
+            progress.clear()
         from .engine import display_path
 
         paths_by_shown = {display_path(f): f for f in files}
@@ -223,18 +261,22 @@ def cmd_check(args) -> int:
 def _finish(args, config: Config, results: List[FileResult], notes: Sequence[str] = (),
             to_stderr: bool = False) -> int:
     from .report import render
+    from .report.terminal import use_color, wrap_width
 
     stream = sys.stderr if to_stderr else sys.stdout
-    color = args.color == "always" or (args.color == "auto" and args.output_file is None
-                                      and stream.isatty() and not os.environ.get("NO_COLOR"))
+    to_file = args.output_file is not None
+    color = use_color(args.color, args.output_format, stream, to_file=to_file)
     if getattr(args, "statistics", False):
         from .report.statistics import render_statistics
 
         output = render_statistics(results, args.output_format, unsafe=args.unsafe_fixes)
     else:
         output = render(args.output_format, results, catalogue=config.catalogue, root=config.root,
-                        color=color, tool_version=__version__)
-    machine = args.output_format != "text" or args.output_file is not None
+                        color=color, tool_version=__version__, summary=not args.quiet,
+                        width=wrap_width(args.output_format, stream, to_file=to_file))
+    machine = args.output_format not in HUMAN_FORMATS or to_file
+    if args.quiet or args.silent:
+        notes = ()
     if notes and not machine:
         output += "".join(f"{note}\n" for note in notes)
     elif notes:
@@ -242,7 +284,7 @@ def _finish(args, config: Config, results: List[FileResult], notes: Sequence[str
             print(f"hplint: {note}", file=sys.stderr)
     if args.output_file:
         args.output_file.write_bytes(output.encode("utf-8", "surrogateescape"))
-    elif output:
+    elif output and not args.silent:
         # surrogateescape: a file name that is not valid UTF-8 is printed as the
         # bytes it has on disk (JSON formats have escaped it already).
         stream.buffer.write(output.encode("utf-8", "surrogateescape"))
@@ -259,25 +301,70 @@ def _finish(args, config: Config, results: List[FileResult], notes: Sequence[str
     return EXIT_FINDINGS if failing else EXIT_OK
 
 
+def _rule_json(doc) -> dict:
+    """A rule's metadata for `hplint rules/rule --output-format json`."""
+    options = []
+    for o in doc.options:
+        option = {"name": o.name, "default": o.default, "description": o.description}
+        if o.items is not None:
+            option["items"] = o.items
+        if o.minimum is not None:
+            option["min-exclusive" if o.min_exclusive else "min"] = o.minimum
+        if o.maximum is not None:
+            option["max"] = o.maximum
+        if o.choices:
+            option["choices"] = list(o.choices)
+        options.append(option)
+    return {"code": doc.code, "name": doc.name, "severity": str(doc.severity), "summary": doc.summary,
+            "fix": doc.fix, "message": doc.message, "url": doc.url, "options": options}
+
+
 def cmd_rule(args) -> int:
     doc = rule_doc(args.code)
     if doc is None:
+        from .catalogue import suggest_rule
+
+        guess = suggest_rule(args.code)
+        if guess:
+            return _error(f"unknown rule {args.code!r}; did you mean {guess!r}?")
         known = ", ".join(sorted(load_catalogue()))
         return _error(f"unknown rule {args.code!r} (known: {known})")
-    header = f"# {doc.code} {doc.name}\n\nDefault severity: {doc.severity}. Fix: {doc.fix}.\n"
     body = doc.body
     if body.lstrip().startswith(f"# {doc.code}"):
         body = body.lstrip().split("\n", 1)[1] if "\n" in body.lstrip() else ""
+    if getattr(args, "output_format", "text") == "json":
+        from .report import dump_json
+
+        sys.stdout.write(dump_json({**_rule_json(doc), "documentation": body.strip() + "\n"}))
+        return EXIT_OK
+    header = f"# {doc.code} {doc.name}\n\nDefault severity: {doc.severity}. Fix: {doc.fix}.\n"
     sys.stdout.write(header + body.rstrip() + "\n")
     return EXIT_OK
 
 
-def cmd_rules() -> int:
+def cmd_rules(args=None) -> int:
     docs = load_catalogue()
+    if getattr(args, "output_format", "text") == "json":
+        from .report import dump_json
+
+        sys.stdout.write(dump_json([_rule_json(docs[code]) for code in sorted(docs)]))
+        return EXIT_OK
     width = max(len(d.name) for d in docs.values())
     for code in sorted(docs):
         doc = docs[code]
         print(f"{doc.code}  {doc.name:<{width}}  {str(doc.severity):<7}  {doc.summary}")
+    return EXIT_OK
+
+
+def cmd_init(args) -> int:
+    from .init_config import init
+
+    if not args.directory.is_dir():
+        return _error(f"no such directory: {args.directory}")
+    outcome = init(args.directory)
+    if outcome.path is None:
+        return _error(outcome.message)
+    print(outcome.message)
     return EXIT_OK
 
 

@@ -11,10 +11,10 @@ import os
 import sys
 import traceback
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import libcst as cst
 
@@ -32,6 +32,10 @@ from .suppression import apply_suppressions, parse_suppressions
 from .sweeps import is_sweep_candidate, lint_sweep_text
 
 log = logging.getLogger("hplint")
+
+#: Called as `on_file_done(count, total)` while `lint_paths` works: `count`
+#: files of `total` are done (in worker chunks when linting in parallel).
+ProgressCallback = Callable[[int, int], None]
 
 
 def display_path(path: Path) -> str:
@@ -214,14 +218,34 @@ class Linter:
         return Fix(spec.description, tuple(edits), spec.safety)
 
     # -- many files ------------------------------------------------------------
-    def lint_paths(self, files: Sequence[Path], jobs: Optional[int] = None) -> List[FileResult]:
+    def lint_paths(self, files: Sequence[Path], jobs: Optional[int] = None,
+                   on_file_done: Optional[ProgressCallback] = None) -> List[FileResult]:
+        """Lint `files` (in `jobs` worker processes when there are enough);
+        `on_file_done(count, total)` is told as files finish."""
         jobs = jobs or os.cpu_count() or 1
         files = list(files)
+        done = _counter(len(files), on_file_done)
         if jobs <= 1 or len(files) < 2 * jobs:
-            results = [self.lint_file(f) for f in files]
+            results = []
+            for f in files:
+                results.append(self.lint_file(f))
+                done(1)
         else:
-            results = _lint_parallel(self.config, files, jobs)
+            results = _lint_parallel(self.config, files, jobs, done)
         return sorted((r for r in results if not r.skipped), key=lambda r: r.path)
+
+
+def _counter(total: int, on_file_done: Optional[ProgressCallback]) -> Callable[[int], None]:
+    """`done(n)`: n more files finished; tells `on_file_done` the running count."""
+    count = 0
+
+    def done(n: int) -> None:
+        nonlocal count
+        count += n
+        if on_file_done is not None:
+            on_file_done(count, total)
+
+    return done
 
 
 def _clamp(text: Optional[str], line: int, col: int):
@@ -273,7 +297,8 @@ def _lint_chunk(paths: List[str]) -> List[FileResult]:
     return out
 
 
-def _lint_parallel(config: Config, files: List[Path], jobs: int) -> List[FileResult]:
+def _lint_parallel(config: Config, files: List[Path], jobs: int,
+                   done: Callable[[int], None] = lambda n: None) -> List[FileResult]:
     # Chunks sorted by size, dealt round-robin, keep the workers evenly loaded.
     sized = sorted(files, key=lambda f: _size(f), reverse=True)
     chunks: List[List[str]] = [[] for _ in range(jobs * 4)]
@@ -282,17 +307,19 @@ def _lint_parallel(config: Config, files: List[Path], jobs: int) -> List[FileRes
     results: List[FileResult] = []
     unfinished: List[str] = []
     with _pool(config, jobs) as pool:
-        futures = [(chunk, pool.submit(_lint_chunk, chunk)) for chunk in chunks if chunk]
-        for chunk, future in futures:
+        futures = {pool.submit(_lint_chunk, chunk): chunk for chunk in chunks if chunk}
+        for future in as_completed(futures):
             try:
                 results.extend(future.result())
             except BrokenProcessPool:
-                unfinished.extend(chunk)
+                unfinished.extend(futures[future])
+                continue
+            done(len(futures[future]))
     if unfinished:
         # A worker died (a crash in native code, the OOM killer): every chunk it
         # shared the pool with failed too. Lint those files again one at a time,
         # each in a fresh worker, so only the file that kills it is lost.
-        results.extend(_lint_one_by_one(config, unfinished))
+        results.extend(_lint_one_by_one(config, unfinished, done))
     return results
 
 
@@ -302,7 +329,8 @@ def _pool(config: Config, jobs: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(config,))
 
 
-def _lint_one_by_one(config: Config, paths: List[str]) -> List[FileResult]:
+def _lint_one_by_one(config: Config, paths: List[str],
+                     done: Callable[[int], None] = lambda n: None) -> List[FileResult]:
     results: List[FileResult] = []
     pool = _pool(config, 1)
     try:
@@ -313,6 +341,7 @@ def _lint_one_by_one(config: Config, paths: List[str]) -> List[FileResult]:
                 results.append(_crashed_result(config, path))
                 pool.shutdown(wait=True)
                 pool = _pool(config, 1)
+            done(1)
     finally:
         pool.shutdown(wait=True)
     return results

@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
 
-from .catalogue import RuleDoc, load_catalogue
+from .catalogue import RuleDoc, load_catalogue, suggest_rule
 from .findings import Finding, Severity, Span
 from .text_lines import NEWLINE, line_starts, split_lines
 
@@ -403,8 +403,13 @@ def apply_suppressions(
                 if d.kind == NOQA and not token.upper().startswith("HPL"):
                     continue  # another tool's kebab-case name in a shared noqa
                 what = "code" if _CODE_LIKE.match(token) else "name"
+                guess = suggest_rule(token, dict(catalogue))
+                shown = token
+                if guess in catalogue:  # a mistyped code (HPL0O1) is a code, not a name
+                    what, shown = "code", token.upper()
+                hint = f"; did you mean '{guess}'?" if guess else ""
                 problems.append(
-                    (d, token, f"unknown rule {what} '{token}' in suppression comment")
+                    (d, token, f"unknown rule {what} '{shown}' in suppression comment{hint}")
                 )
                 continue
             codes.setdefault(code, token)

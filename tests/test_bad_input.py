@@ -56,7 +56,7 @@ def test_crashing_rule_is_one_finding_and_the_run_says_so(tmp_path, capsys, monk
     (tmp_path / "a.py").write_text(BAD)
     (tmp_path / "b.py").write_text(BAD)
     monkeypatch.chdir(tmp_path)
-    code, out, err = run_cli(capsys, "check", "-j", "1", "--exit-zero", ".")
+    code, out, err = run_cli(capsys, "check", "-j", "1", "--exit-zero", "--output-format", "concise", ".")
     assert code == 2  # internal error, even with --exit-zero
     assert "All checks passed" not in out
     internal = [line for line in out.splitlines() if "internal error in HPL007" in line]

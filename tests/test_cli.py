@@ -309,3 +309,206 @@ def test_parallel_run_matches_serial(project):
     parallel = json.loads(run("check", "-j", "2", "--output-format", "json", cwd=project).stdout)
     assert serial["findings"] == parallel["findings"]
     assert len(serial["findings"]) == 13 * 3
+
+
+# -- output: full/concise, quiet/silent, colour, progress ------------------------------------
+
+class _Tty(io.TextIOWrapper):
+    def isatty(self) -> bool:
+        return True
+
+
+def run_tty(*args: str, cwd: Path, stdout_tty: bool = True, stderr_tty: bool = True) -> Ran:
+    """`run`, with stdout and/or stderr looking like a terminal."""
+    out = (_Tty if stdout_tty else io.TextIOWrapper)(io.BytesIO(), encoding="utf-8", write_through=True)
+    err = (_Tty if stderr_tty else io.TextIOWrapper)(io.BytesIO(), encoding="utf-8", write_through=True)
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        os.chdir(previous)
+    return Ran(code, out.buffer.getvalue().decode("utf-8"), err.buffer.getvalue().decode("utf-8"))
+
+
+@pytest.fixture
+def plain_env(monkeypatch):
+    for name in ("NO_COLOR", "FORCE_COLOR", "CI"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_default_output_is_full_and_concise_is_one_line_each(project):
+    full = run("check", "train.py", cwd=project)
+    assert full.returncode == 1
+    assert "7 |     nn.Dropout(0.5),\n  |     ^^^^^^^^^^^^^^^ HPL001\n" in full.stdout
+    assert "  = help: Set bias=False\n" in full.stdout
+    concise = run("check", "train.py", "--output-format", "concise", cwd=project)
+    lines = concise.stdout.splitlines()
+    assert lines[0].startswith("train.py:5:5: HPL002 [bias-before-batchnorm] ")
+    assert not any(line.lstrip().startswith(("|", "=")) for line in lines)
+    # the concise lines are the full format's headers
+    assert [l for l in lines if l.startswith("train.py:")] == [
+        l for l in full.stdout.splitlines() if l.startswith("train.py:")]
+    assert run("check", "train.py", "--output-format", "text", cwd=project).stdout == full.stdout
+
+
+def test_quiet_prints_findings_only_and_silent_nothing(project):
+    quiet = run("check", "train.py", "-q", cwd=project)
+    assert quiet.returncode == 1 and "HPL001" in quiet.stdout and "Found" not in quiet.stdout
+    assert run("check", "clean.py", "--quiet", cwd=project).stdout == ""
+    baseline = project / "base.json"
+    assert run("check", "train.py", "--write-baseline", str(baseline), "-q", cwd=project).stderr == ""
+    diff = run("check", "train.py", "--diff", "-q", cwd=project)
+    assert diff.stdout.startswith("--- a/train.py") and diff.stderr == ""  # the diff is the output asked for
+    hidden = run("check", "train.py", "--baseline", str(baseline), "-q", cwd=project)
+    assert hidden.stdout == "" and "hidden" not in hidden.stderr  # no notes either
+    silent = run("check", "train.py", "-s", cwd=project)
+    assert (silent.returncode, silent.stdout, silent.stderr) == (1, "", "")
+    assert run("check", "clean.py", "--silent", cwd=project).returncode == 0
+    assert run("check", "train.py", "-s", "--output-format", "json", cwd=project).stdout == ""
+    out = project / "report.json"
+    assert run("check", "train.py", "-s", "--output-format", "json", "-o", str(out), cwd=project).returncode == 1
+    assert json.loads(out.read_text())["findings"]  # --output-file still gets its report
+    assert run("check", "-q", "-s", cwd=project).returncode == 2  # one or the other
+
+
+def test_colour_follows_tty_no_color_force_color_and_flags(project, plain_env):
+    assert "\x1b[" in run_tty("check", "train.py", cwd=project).stdout
+    assert "\x1b[" not in run("check", "train.py", cwd=project).stdout  # not a terminal
+    plain_env.setenv("FORCE_COLOR", "0")  # any non-empty value (https://force-color.org)
+    assert "\x1b[" in run("check", "train.py", cwd=project).stdout
+    assert "\x1b[" not in run("check", "train.py", "--color", "never", cwd=project).stdout
+    for fmt in ("json", "sarif", "github", "rdjson"):
+        assert "\x1b" not in run_tty("check", "train.py", "--output-format", fmt, cwd=project).stdout, fmt
+    plain_env.setenv("NO_COLOR", "1")  # wins over FORCE_COLOR
+    assert "\x1b[" not in run_tty("check", "train.py", cwd=project).stdout
+    assert "\x1b[" in run_tty("check", "train.py", "--color", "always", cwd=project).stdout
+    plain_env.setenv("NO_COLOR", "")  # empty: not set
+    plain_env.setenv("FORCE_COLOR", "")
+    assert "\x1b[" not in run("check", "train.py", cwd=project).stdout
+    report = project / "report.txt"
+    run_tty("check", "train.py", "--color", "always", "-o", str(report), cwd=project)
+    text = report.read_text()
+    assert "HPL001" in text and "\x1b" not in text  # a file never gets colour
+
+
+def test_long_messages_wrap_on_a_terminal_only(project, plain_env):
+    plain_env.setenv("COLUMNS", "60")
+    wrapped = run_tty("check", "train.py", "--color", "never", cwd=project).stdout
+    header = [l for l in wrapped.splitlines()
+              if l.startswith("train.py:") or l.startswith("    ") and not l.strip().startswith(("|", "="))]
+    assert all(len(l) <= 60 for l in header), header
+    assert len([l for l in header if l.startswith("    ")]) > 3
+    piped = run("check", "train.py", cwd=project).stdout
+    assert max(len(l) for l in piped.splitlines()) > 100
+
+
+def test_progress_on_a_terminal_stderr_only(project, plain_env):
+    from hplint.report import terminal
+
+    plain_env.setattr(terminal, "PROGRESS_DELAY", 0.0)
+    for i in range(5):
+        (project / f"copy{i}.py").write_text(BAD)
+    shown = run_tty("check", "-j", "1", cwd=project, stdout_tty=False)
+    assert "\rhplint: checked 7/7 files" in shown.stderr
+    assert shown.stderr.endswith("\r" + " " * len("hplint: checked 7/7 files") + "\r")  # erased at the end
+    assert "checked" not in shown.stdout
+    assert "checked" not in run("check", "-j", "1", cwd=project).stderr  # stderr not a terminal
+    assert "checked" not in run_tty("check", "-j", "1", "--output-format", "json", cwd=project).stderr
+    assert "checked" not in run_tty("check", "-j", "1", "-q", cwd=project).stderr
+    plain_env.setenv("CI", "true")
+    assert "checked" not in run_tty("check", "-j", "1", cwd=project).stderr
+
+
+def test_progress_waits_a_second_and_redraws_in_place():
+    from hplint.report.terminal import Progress
+
+    now = [0.0]
+    err = _Tty(io.BytesIO(), encoding="utf-8", write_through=True)
+    progress = Progress(err, clock=lambda: now[0])
+    progress(1, 200)
+    now[0] = 0.5
+    progress(2, 200)
+    assert err.buffer.getvalue() == b""  # a quick run never shows it
+    now[0] = 1.2
+    progress(100, 200)
+    now[0] = 1.25
+    progress(101, 200)  # too soon to redraw
+    now[0] = 1.26
+    progress(200, 200)  # the last count is always drawn
+    progress.clear()
+    assert err.buffer.getvalue().decode() == (
+        "\rhplint: checked 100/200 files\rhplint: checked 200/200 files\r" + " " * 29 + "\r")
+
+
+def test_lint_paths_reports_progress_serial_and_parallel(project):
+    from hplint.engine import Linter
+
+    files = []
+    for i in range(9):
+        (project / f"c{i}.py").write_text(BAD)
+        files.append(project / f"c{i}.py")
+    for jobs in (1, 2):
+        calls = []
+        results = Linter().lint_paths(files, jobs=jobs, on_file_done=lambda n, t, calls=calls: calls.append((n, t)))
+        assert len(results) == 9
+        counts = [n for n, _ in calls]
+        assert counts == sorted(counts) and counts[-1] == 9 and {t for _, t in calls} == {9}
+        if jobs == 1:
+            assert counts == list(range(1, 10))
+
+
+# -- rules as JSON, did you mean ------------------------------------------------------------
+
+def test_rules_and_rule_as_json(tmp_path):
+    from hplint.catalogue import load_catalogue
+
+    docs = load_catalogue()
+    listing = json.loads(run("rules", "--output-format", "json", cwd=tmp_path).stdout)
+    assert [r["code"] for r in listing] == sorted(docs)
+    by_code = {r["code"]: r for r in listing}
+    for code, doc in docs.items():
+        row = by_code[code]
+        assert (row["name"], row["severity"], row["summary"], row["fix"]) == (
+            doc.name, str(doc.severity), doc.summary, doc.fix)
+        assert {o["name"]: o["default"] for o in row["options"]} == doc.option_defaults()
+    hpl006 = {o["name"]: o for o in by_code["HPL006"]["options"]}
+    assert hpl006["max-batch-size"]["default"] == 1024 and hpl006["max-batch-size"]["min"] == 1
+    assert hpl006["max-dataset-fraction"]["min-exclusive"] == 0 and hpl006["max-dataset-fraction"]["max"] == 1
+    assert {o["name"]: o for o in by_code["HPL007"]["options"]}["mode"]["choices"] == ["recipes", "strict"]
+    one = json.loads(run("rule", "adam-non-default-hyperparameters", "--output-format", "json", cwd=tmp_path).stdout)
+    assert {k: v for k, v in one.items() if k != "documentation"} == by_code["HPL007"]
+    assert "## Why is this bad?" in one["documentation"]
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("HPL0O1", "HPL001"), ("hpl01", "HPL001"), ("HPLOO2", "HPL002"),
+    ("dropout-before-batchnom", "dropout-before-batchnorm"), ("lr-linear-sampeling", "lr-linear-sampling"),
+])
+def test_rule_did_you_mean(tmp_path, typed, meant):
+    proc = run("rule", typed, cwd=tmp_path)
+    assert proc.returncode == 2 and f"did you mean '{meant}'?" in proc.stderr
+
+
+def test_rule_without_a_close_match_lists_the_rules(tmp_path):
+    proc = run("rule", "no-such-rule", cwd=tmp_path)
+    assert proc.returncode == 2 and "did you mean" not in proc.stderr and "known: HPL000" in proc.stderr
+
+
+def test_suppression_with_a_mistyped_code_suggests_the_rule(tmp_path):
+    (tmp_path / "s.py").write_text(dedent("""
+        import torch.nn as nn
+        a = nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(8))  # hplint: disable=HPL0O1
+        b = nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(8))  # hplint: disable=dropout-before-batchnom
+        c = 1  # hplint: disable=HPL999
+    """))
+    proc = run("check", "s.py", "--output-format", "json", cwd=tmp_path)
+    messages = sorted(f["message"] for f in json.loads(proc.stdout)["findings"] if f["code"] == "HPL100")
+    assert messages == [
+        "unknown rule code 'HPL0O1' in suppression comment; did you mean 'HPL001'?",
+        "unknown rule code 'HPL999' in suppression comment",
+        "unknown rule name 'dropout-before-batchnom' in suppression comment; did you mean "
+        "'dropout-before-batchnorm'?",
+    ]

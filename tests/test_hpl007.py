@@ -219,7 +219,7 @@ def test_one_finding_per_call_naming_every_change(tmp_path):
         opt = torch.optim.Adam(params, betas=(0.7, 0.99), eps=1e-6)  # <- HPL007
     """
     [finding] = lint_code(tmp_path, code, select=["HPL007"])
-    assert "betas=(0.7, 0.99)" in finding.message and "eps=1e-06 (the BERT / RoBERTa recipe" in finding.message
+    assert "betas=(0.7, 0.99)" in finding.message and "eps=1e-6 (the BERT / RoBERTa recipe" in finding.message
     fixed = apply_edits(dedent(code), finding.fix.edits)
     assert "opt = torch.optim.Adam(params)  # <- HPL007" in fixed
 

@@ -256,7 +256,10 @@ def test_output_formats_point_at_cells_and_raw_lines(tmp_path: Path, capsys, mon
     main(["check", "o.ipynb", "--exit-zero"])
     text = capsys.readouterr().out
     assert "o.ipynb:cell 3:2:5: HPL002 [bias-before-batchnorm] Conv2d has a bias but feeds BatchNorm2d (cell 3, line 3)" in text
-    assert "    o.ipynb:cell 3:3:5: note: the BatchNorm2d that cancels the bias" in text
+    assert "  = note: o.ipynb:cell 3:3:5: the BatchNorm2d that cancels the bias" in text
+    assert "2 |     nn.Conv2d(3, 8, 3),\n  |     ^^^^^^^^^^^^^^^^^^ HPL002\n" in text  # the cell's line
+    main(["check", "o.ipynb", "--exit-zero", "--output-format", "concise"])
+    assert "    o.ipynb:cell 3:3:5: note: the BatchNorm2d that cancels the bias" in capsys.readouterr().out
 
     main(["check", "o.ipynb", "--output-format", "json", "--exit-zero"])
     [f] = json.loads(capsys.readouterr().out)["findings"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
@@ -124,17 +125,24 @@ def _looks_like(fmt: str, out: str) -> bool:
                 "rdjson": "diagnostics" in doc and "source" in doc}[fmt]
     if fmt == "github":
         return all(line.startswith("::") for line in out.splitlines()) and "::warning " in out
-    return "HPL002 [bias-before-batchnorm]" in out and out.rstrip().splitlines()[-1].startswith("Found ")
+    human = "HPL002 [bias-before-batchnorm]" in out and out.rstrip().splitlines()[-1].startswith("Found ")
+    full = "  = help: Pass bias=False" in out
+    return human and (full if fmt == "full" else not full)
 
 
 def test_every_format_the_cli_offers_renders_its_own_kind_of_report(sample, tmp_path, cat):
     from hplint.cli import build_parser
 
-    assert {"text", "json", "sarif", "github", "rdjson"} <= set(FORMATS)
+    assert {"full", "concise", "json", "sarif", "github", "rdjson"} <= set(FORMATS)
     for fmt in FORMATS:
         assert build_parser().parse_args(["check", "--output-format", fmt]).output_format == fmt
         out = render(fmt, sample, catalogue=cat, root=tmp_path)
         assert [other for other in FORMATS if _looks_like(other, out)] == [fmt], fmt
+    # the older name of the human format, still accepted on the command line and by render()
+    assert build_parser().parse_args(["check", "--output-format", "text"]).output_format == "full"
+    assert build_parser().parse_args(["check"]).output_format == "full"  # ruff's default
+    assert render("text", sample, catalogue=cat, root=tmp_path) == render("full", sample, catalogue=cat,
+                                                                          root=tmp_path)
     with pytest.raises(SystemExit):
         build_parser().parse_args(["check", "--output-format", "xml"])
     with pytest.raises(ValueError, match="unknown output format 'xml'"):
@@ -150,7 +158,7 @@ def test_default_catalogue(monkeypatch, cat, tmp_path):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_handles_zero_findings(fmt, cat, tmp_path, sarif_validator):
     out = render(fmt, [FileResult(str(tmp_path / "a.py"), [])], catalogue=cat, root=tmp_path)
-    if fmt == "text":
+    if fmt in ("full", "concise"):
         assert out == "All checks passed.\n"
     elif fmt == "github":
         assert out == ""
@@ -186,7 +194,7 @@ def test_every_format_handles_non_ascii(fmt, cat, tmp_path, sarif_validator):
 
 
 def test_text_exact(sample, tmp_path, cat):
-    out = render("text", sample, catalogue=cat, root=tmp_path)
+    out = render("concise", sample, catalogue=cat, root=tmp_path)
     t = str(tmp_path)
     assert out == (
         f"{t}/broken.py:1:7: HPL000 [parse-error] invalid syntax\n"
@@ -204,7 +212,7 @@ def test_text_exact(sample, tmp_path, cat):
 
 def test_text_sorts_by_line_then_column_not_lexically(tmp_path):
     fs = [mk("HPL001", "n", Severity.WARNING, "a.py", line, col, "m") for line, col in [(10, 1), (2, 10), (2, 9)]]
-    lines = render("text", [FileResult("a.py", fs)], root=tmp_path).splitlines()
+    lines = render("concise", [FileResult("a.py", fs)], root=tmp_path).splitlines()
     assert [l.split(" ")[0] for l in lines[:3]] == ["a.py:2:9:", "a.py:2:10:", "a.py:10:1:"]
 
 
@@ -226,17 +234,177 @@ def test_text_summary(tmp_path, severities, safeties, expected):
         mk("HPL001", "n", sev, "a.py", i + 1, 1, "m", fix=Fix("f", (), safety) if safety else None)
         for i, (sev, safety) in enumerate(zip(severities, safeties))
     ]
-    out = render("text", [FileResult("a.py", fs)], root=tmp_path)
-    assert out.splitlines()[-1] == expected
+    for fmt in ("full", "concise"):
+        out = render(fmt, [FileResult("a.py", fs)], root=tmp_path)
+        assert out.splitlines()[-1] == expected
 
 
-def test_text_colour(sample, tmp_path):
-    plain = render("text", sample, root=tmp_path)
-    coloured = render("text", sample, root=tmp_path, color=True)
+@pytest.mark.parametrize("fmt", ["full", "concise"])
+def test_text_colour(sample, tmp_path, fmt):
+    plain = render(fmt, sample, root=tmp_path)
+    coloured = render(fmt, sample, root=tmp_path, color=True)
     assert "\x1b[1m\x1b[31mHPL000\x1b[0m" in coloured  # error: bold red code
     assert "\x1b[1m\x1b[33mHPL001\x1b[0m" in coloured  # warning: yellow
     assert "\x1b[1m\x1b[34mHPL007\x1b[0m" in coloured  # info: blue
     assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
+
+
+# ----------------------------------------------------------------- full
+
+
+def _full(findings, source, path="a.py"):
+    return render("full", [FileResult(path, findings, source)], root=Path("."), summary=False)
+
+
+def test_full_exact():
+    source = "import torch.nn as nn\nm = nn.Sequential(nn.Conv2d(3, 16, 3), nn.BatchNorm2d(16))\n"
+    bias = mk("HPL002", "bias-before-batchnorm", Severity.WARNING, "a.py", 2, 19, "Conv2d bias is cancelled",
+              end=(2, 38), fix=Fix("Pass bias=False", (TextEdit(Span(2, 37, 2, 37), ", bias=False"),)),
+              related=[RelatedLocation("a.py", Span(2, 40, 2, 57), "the BatchNorm2d")])
+    out = render("full", [FileResult("a.py", [bias], source)], root=Path("."))
+    assert out == (
+        "a.py:2:19: HPL002 [bias-before-batchnorm] Conv2d bias is cancelled [*]\n"
+        "  |\n"
+        "2 | m = nn.Sequential(nn.Conv2d(3, 16, 3), nn.BatchNorm2d(16))\n"
+        "  |                   ^^^^^^^^^^^^^^^^^^^ HPL002\n"
+        "  |\n"
+        "  = note: a.py:2:40: the BatchNorm2d\n"
+        "  = help: Pass bias=False\n"
+        "\n"
+        "Found 1 finding (1 warning); 1 fixable with --fix.\n"
+    )
+
+
+def _caret_line(out: str) -> str:
+    return next(line for line in out.splitlines() if "^" in line)
+
+
+def _source_line(out: str) -> str:
+    return out.splitlines()[2]
+
+
+@pytest.mark.parametrize("line, start, end, under", [
+    ("\tx = nn.Dropout(0.5)", 6, 21, "nn.Dropout(0.5)"),  # a tab: 4 columns
+    ("  \tx = nn.Dropout(0.5)", 8, 23, "nn.Dropout(0.5)"),  # a tab after 2 spaces: to column 4
+    ("s = '日本語'; d = nn.Dropout(0.5)", 16, 31, "nn.Dropout(0.5)"),  # wide: two columns each
+    ("s = 'e\u0301'; d = nn.Dropout(0.5)", 15, 30, "nn.Dropout(0.5)"),  # a combining accent: none
+    ("d = nn.Dropout('日本')", 5, 21, "nn.Dropout('日本')"),  # wide characters inside the range
+])
+def test_full_carets_sit_under_the_range(line, start, end, under):
+    f = mk("HPL001", "n", Severity.WARNING, "a.py", 1, start, "m", end=(1, end))
+    out = _full([f], line + "\n")
+    shown, carets = _source_line(out), _caret_line(out)
+    assert "\t" not in shown
+    assert shown == "1 | " + line.expandtabs(4)
+    # the display columns of the range in the shown line, counting wide characters twice
+    from hplint.report.text import char_width
+
+    def width(text):
+        return sum(char_width(c) for c in text)
+
+    text = shown[len("1 | "):]
+    prefix = text[: text.index(under)]
+    assert carets == "  | " + " " * width(prefix) + "^" * width(under) + " HPL001"
+
+
+def test_full_wide_characters_take_two_columns():
+    f = mk("HPL001", "n", Severity.WARNING, "a.py", 1, 6, "m", end=(1, 8))
+    out = _full([f], "s = '日本語'\n")
+    assert _caret_line(out) == "  |      ^^^^ HPL001"  # under 日本, which a terminal draws 4 wide
+
+
+def test_full_control_characters_never_reach_the_terminal():
+    f = mk("HPL001", "n", Severity.WARNING, "a.py", 1, 8, "m", end=(1, 9))
+    out = _full([f], "x = 1  \x1b[2J  # \x0c\n")
+    assert "\x1b" not in out and "\x0c" not in out and "\u241b[2J" in out
+    assert _caret_line(out) == "  |        ^ HPL001"
+
+
+def test_full_multi_line_span_underlines_the_first_line_and_counts_the_rest():
+    source = "x = f(\n    1,\n    2,\n)\n"
+    f = mk("HPL003", "n", Severity.WARNING, "a.py", 1, 5, "m", end=(4, 2))
+    out = _full([f], source)
+    assert _source_line(out) == "1 | x = f("
+    assert _caret_line(out) == "  |     ^^ HPL003 (and 3 more lines)"
+    one = mk("HPL003", "n", Severity.WARNING, "a.py", 3, 5, "m", end=(4, 2))
+    assert _caret_line(_full([one], source)).endswith("^^ HPL003 (and 1 more line)")
+
+
+def test_full_clamps_a_range_past_the_end():
+    source = "a = 1\nbb = 2\n"
+    past = mk("HPL000", "n", Severity.ERROR, "a.py", 9, 3, "m", end=(9, 4))
+    out = _full([past], source)
+    assert _source_line(out) == "2 | bb = 2" and _caret_line(out) == "  |       ^ HPL000"
+    long_col = mk("HPL000", "n", Severity.ERROR, "a.py", 1, 40, "m", end=(1, 44))
+    assert _caret_line(_full([long_col], source)) == "  |      ^ HPL000"
+    empty = mk("HPL000", "n", Severity.ERROR, "a.py", 1, 1, "m", end=(1, 1))
+    assert _full([empty], "") == "a.py:1:1: HPL000 [n] m\n"  # nothing to show: the header only
+
+
+def test_full_zero_width_range_gets_one_caret():
+    f = mk("HPL005", "n", Severity.WARNING, "a.py", 1, 3, "m", end=(1, 3))
+    assert _caret_line(_full([f], "abcdef\n")) == "  |   ^ HPL005"
+
+
+def test_full_reads_the_file_when_the_worker_kept_no_text(tmp_path):
+    path = tmp_path / "w.py"
+    path.write_bytes(b"# -*- coding: latin-1 -*-\r\nx = '\xe9t\xe9'\r\n")
+    f = mk("HPL001", "n", Severity.WARNING, str(path), 2, 5, "m", end=(2, 10))
+    out = _full([f], None, path=str(path))
+    assert _source_line(out) == "2 | x = 'été'" and _caret_line(out) == "  |     ^^^^^ HPL001"
+    gone = mk("HPL001", "n", Severity.WARNING, str(tmp_path / "gone.py"), 2, 5, "m")
+    assert _full([gone], None, path=str(tmp_path / "gone.py")).count("\n") == 1  # header only
+
+
+def test_full_notebook_finding_shows_its_cell_line():
+    nb = json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "source": ["import torch.nn as nn\n"], "metadata": {}, "outputs": []},
+        {"cell_type": "markdown", "source": "# model", "metadata": {}},
+        {"cell_type": "code", "source": ["x = 1\n", "m = nn.Dropout(0.5)"], "metadata": {}, "outputs": []},
+    ]}, indent=1)
+    f = replace(mk("HPL001", "n", Severity.WARNING, "n.ipynb", 2, 5, "m", end=(2, 20)), cell=3,
+                raw_span=Span(12, 9, 12, 24))
+    out = _full([f], nb, path="n.ipynb")
+    assert out.splitlines()[0] == "n.ipynb:cell 3:2:5: HPL001 [n] m"
+    assert _source_line(out) == "2 | m = nn.Dropout(0.5)" and _caret_line(out) == "  |     ^^^^^^^^^^^^^^^ HPL001"
+
+
+def test_full_wraps_long_messages_to_the_width_only_when_asked():
+    message = " ".join(["word"] * 40)
+    f = mk("HPL001", "dropout-before-batchnorm", Severity.WARNING, "a.py", 1, 1, message,
+           fix=Fix("d", (), FixSafety.UNSAFE))
+    source = "x = 1\n"
+    unwrapped = render("full", [FileResult("a.py", [f], source)], root=Path("."), summary=False)
+    assert unwrapped.splitlines()[0].endswith("word [*unsafe]")
+    out = render("full", [FileResult("a.py", [f], source)], root=Path("."), summary=False, width=60)
+    head = out.splitlines()[: out.splitlines().index("  |")]
+    assert len(head) > 1 and all(len(line) <= 60 for line in head)
+    assert all(line.startswith("    ") for line in head[1:])
+    assert " ".join(line.strip() for line in head) == unwrapped.splitlines()[0]
+    coloured = render("full", [FileResult("a.py", [f], source)], root=Path("."), summary=False, width=60,
+                      color=True)
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == out
+    assert "\x1b[36m[*unsafe]\x1b[0m" in coloured
+
+
+def test_full_wraps_by_terminal_columns_and_shows_no_control_characters():
+    from hplint.report.text import text_width
+
+    f = mk("HPL001", "n", Severity.WARNING, "a.py", 1, 1, " ".join(["日本語の"] * 20) + " \x1b[2J end")
+    out = render("full", [FileResult("a.py", [f], "x = 1\n")], root=Path("."), summary=False, width=40)
+    head = out.splitlines()[: out.splitlines().index("  |")]
+    assert len(head) > 2 and all(text_width(line) <= 40 for line in head)
+    assert "\x1b" not in out and "\u241b[2J end" in head[-1]
+    concise = render("concise", [FileResult("a.py", [f])], root=Path("."))
+    assert "\x1b" not in concise
+
+
+def test_quiet_drops_the_summary_only(sample, tmp_path):
+    for fmt in ("full", "concise"):
+        loud = render(fmt, sample, root=tmp_path)
+        quiet = render(fmt, sample, root=tmp_path, summary=False)
+        assert loud.startswith(quiet) and "Found" not in quiet and quiet.count("HPL0") == loud.count("HPL0")
+    assert render("full", [FileResult("a.py", [])], root=tmp_path, summary=False) == ""
 
 
 # ----------------------------------------------------------------- json

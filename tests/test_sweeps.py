@@ -80,7 +80,7 @@ def test_wandb_yaml(tmp_path: Path):
         ("HPL003", 38, 23),  # nested parameters
     ]
     first = result.findings[0]
-    assert first.message.startswith("learning rate `learning_rate` is sampled on a linear scale from [0.0001, 0.1] "
+    assert first.message.startswith("learning rate `learning_rate` is sampled on a linear scale from [1e-4, 0.1] "
                                     "(distribution: uniform): 90% of the samples land in the top decade [0.01, 0.1]")
     assert first.fix is not None and first.fix.edits[0].new_text == "log_uniform_values"
     assert result.findings[1].message.count("W&B samples uniformly") == 1

@@ -1,5 +1,6 @@
-"""Rendering lint results for people (text), programs (json), code-scanning
-services (sarif), GitHub Actions annotations (github) and reviewdog (rdjson).
+"""Rendering lint results for people (full, concise), programs (json),
+code-scanning services (sarif), GitHub Actions annotations (github) and
+reviewdog (rdjson).
 
 Every renderer takes the same input and returns the whole report as one
 string; the caller writes it (as UTF-8) where it belongs. Findings are always
@@ -18,7 +19,11 @@ from typing import Dict, Iterable, List, Optional
 from ..catalogue import RuleDoc
 from ..findings import FileResult, Finding, FixSafety, Severity
 
-FORMATS = ("text", "json", "sarif", "github", "rdjson")
+FORMATS = ("full", "concise", "json", "sarif", "github", "rdjson")
+#: The formats for people: colour, wrapping, progress and notes are theirs only.
+HUMAN_FORMATS = ("full", "concise")
+#: Older names still accepted: `text` was the human format before `full`/`concise`.
+ALIASES = {"text": "full"}
 
 # A file name that is not valid UTF-8 reaches Python as lone surrogates
 # (PEP 383). JSON reports escape them ("\\udcff"), which keeps the report
@@ -40,12 +45,21 @@ def render(
     root: Path,
     color: bool = False,
     tool_version: str = "0.1.0",
+    width: Optional[int] = None,
+    summary: bool = True,
 ) -> str:
-    """The report for `results` in format `fmt` (one of FORMATS)."""
-    if fmt == "text":
+    """The report for `results` in format `fmt` (one of FORMATS, or an alias).
+    `color`, `width` (wrap to a terminal's columns) and `summary` (the closing
+    "Found ..." line) apply to the human formats only."""
+    fmt = ALIASES.get(fmt, fmt)
+    if fmt == "full":
+        from .text import render_full
+
+        return render_full(results, color=color, width=width, summary=summary)
+    if fmt == "concise":
         from .text import render_text
 
-        return render_text(results, color=color)
+        return render_text(results, color=color, summary=summary)
     if fmt in ("json", "sarif", "rdjson"):
         if catalogue is None:
             from ..catalogue import load_catalogue

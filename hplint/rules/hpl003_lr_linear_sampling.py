@@ -6,17 +6,14 @@ import math
 
 from ..analysis.hyperparams import is_learning_rate
 from ..analysis.search_space import LINEAR, SearchSpaceAnalysis, decades, spelling, top_decade_share
+from ..numbers import readable
 from ._search_fixes import advice, log_fix
 from .base import Report, Rule
 
 
-def fmt(value: float) -> str:
-    return f"{value:.6g}"
-
-
 def percent(share: float) -> str:
     value = share * 100
-    return f"{value:.0f}%" if value >= 1 or value == 0 else f"{value:.2g}%"
+    return f"{value:.0f}%" if value >= 1 or value == 0 else f"{readable(value, 2)}%"
 
 
 def linear_lr_fields(lo: float, hi: float, min_decades: float):
@@ -35,10 +32,10 @@ def linear_lr_fields(lo: float, hi: float, min_decades: float):
         share = (hi - region_low) / (hi - lo)
     compare = "" if math.isinf(span) else f" (a log-uniform search puts {percent(min(1.0, math.log10(hi / region_low) / span))} there)"
     return {
-        "low": fmt(lo),
-        "high": fmt(hi),
+        "low": readable(lo),
+        "high": readable(hi),
         "share": percent(share),
-        "region": f"{what} [{fmt(region_low)}, {fmt(hi)}]",
+        "region": f"{what} [{readable(region_low)}, {readable(hi)}]",
         "compare": compare,
     }
 

@@ -6,9 +6,10 @@ import math
 
 from ..analysis.hyperparams import is_momentum
 from ..analysis.search_space import LINEAR, SearchSpaceAnalysis, near_one_shares, spelling
+from ..numbers import readable
 from ._search_fixes import one_minus_fix
 from .base import Report, Rule
-from .hpl003_lr_linear_sampling import fmt, percent
+from .hpl003_lr_linear_sampling import percent
 
 # A grid this long bound to `betas` is a diffusion noise schedule, not a search.
 _SCHEDULE_LENGTH = 100
@@ -35,20 +36,20 @@ def linear_momentum_fields(lo: float, hi: float, min_decades: float, grid_count=
     if span >= 2 - 1e-9:  # the decade of 1-β nearest 1 and the one farthest from it
         near_u, what = 10 * u_low, "the decade nearest 1"
         share, far_share = near_one_shares(lo, hi) if not open_top else _shares(lo, hi, near_u, u_high)
-        far = f", while {percent(far_share)} have 1-β in [{fmt(u_high / 10)}, {fmt(u_high)}]"
+        far = f", while {percent(far_share)} have 1-β in [{readable(u_high / 10)}, {readable(u_high)}]"
     else:  # under two decades: the half of the orders of magnitude nearest 1
         near_u, what = math.sqrt(u_low * u_high), "the half of its orders of magnitude nearest 1"
         share, far = (hi - (1 - near_u)) / (hi - lo), ""
     near_beta = 1 - near_u
     return {
-        "low": fmt(lo),
-        "high": fmt(hi),
+        "low": readable(lo),
+        "high": readable(hi),
         "share": percent(share),
-        "region": f"[{fmt(near_beta)}, {fmt(hi)}], {what}",
+        "region": f"[{readable(near_beta)}, {readable(hi)}], {what}",
         "far": far,
         "log_share": percent(math.log10(near_u / u_low) / span),
-        "r_low": fmt(round(math.log10(u_low), 3)),
-        "r_high": fmt(round(math.log10(u_high), 3)),
+        "r_low": readable(round(math.log10(u_low), 3)),
+        "r_high": readable(round(math.log10(u_high), 3)),
     }
 
 

@@ -27,6 +27,7 @@ from ..analysis.modes import name_words
 from ..analysis.search_space import SearchSpaceAnalysis
 from ..analysis.walk import walk
 from ..findings import FixSafety, Severity
+from ..numbers import readable
 from .base import FixSpec, Report, Rule
 
 TORCH_BETAS = (0.9, 0.999)
@@ -130,7 +131,7 @@ def _as_betas(value: Any) -> Optional[Tuple[float, float]]:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:g}"
+    return readable(value)
 
 
 def betas_recipe(betas: Sequence[float]) -> Optional[Recipe]:
