@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from textwrap import dedent
+
 import pytest
 
+from helpers import lint_code, lint_files
 from training_helpers import apply_fix, lint, lint_source, parses
 
 LSTM_MODEL = """
@@ -299,3 +302,64 @@ Trainer(Net()).fit([])
     (finding,) = lint_source(tmp_path, src, "HPL005")
     assert "Net holds a recurrent LSTM" in finding.message
     assert "self.model.parameters()" in finding.fix.edits[0].new_text
+
+
+# DeepCTR-Torch models/basemodel.py: the training loop is `BaseModel.fit` on
+# `self`; the GRU lives in a subclass (models/dien.py).
+_BASE_FIT = """
+    import torch
+    import torch.nn as nn
+
+
+    class BaseModel(nn.Module):
+        def fit(self, x, y, epochs=1):
+            optim = torch.optim.Adam(self.parameters())
+            for _ in range(epochs):
+                optim.zero_grad()
+                loss = nn.functional.mse_loss(self(x), y)
+                loss.backward(){clip}
+                optim.step()
+"""
+
+_GRU_SUBCLASS = """
+    class DIEN(BaseModel):
+        def __init__(self):
+            super().__init__()
+            self.gru = nn.GRU(8, 8, batch_first=True)
+
+        def forward(self, x):
+            return self.gru(x)[0]
+
+
+    class DNN(BaseModel):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(8, 8)
+"""
+
+
+def test_training_loop_inherited_from_a_base_class_in_the_same_file(tmp_path):
+    code = _BASE_FIT.format(clip="") + _GRU_SUBCLASS
+    (finding,) = lint_code(tmp_path, code, select=["HPL005"])
+    assert finding.line == 12 and finding.message.startswith("DIEN holds a recurrent GRU (line 17)")
+    assert "`loss.backward()` (line 11)" in finding.message
+
+
+def test_training_loop_inherited_from_a_base_class_in_another_file(tmp_path):
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/basemodel.py": _BASE_FIT.format(clip=""),
+        "pkg/dien.py": "import torch.nn as nn\n\nfrom .basemodel import BaseModel\n\n" + dedent(_GRU_SUBCLASS),
+    }
+    (finding,) = lint_files(tmp_path, files, "pkg/dien.py", select=["HPL005"])
+    assert finding.line == 9  # the GRU, in the subclass's file
+    assert "`loss.backward()` (basemodel.py:11)" in finding.message
+    assert [r.path.endswith("basemodel.py") for r in finding.related] == [True]
+    # The base class's file does not depend on which subclasses exist.
+    assert lint_files(tmp_path, files, "pkg/basemodel.py", select=["HPL005"]) == []
+
+
+def test_inherited_training_loop_that_clips_is_clean(tmp_path):
+    clip = "\n                torch.nn.utils.clip_grad_norm_(self.parameters(), 1.0)"
+    code = _BASE_FIT.format(clip=clip) + _GRU_SUBCLASS
+    assert lint_code(tmp_path, code, select=["HPL005"]) == []

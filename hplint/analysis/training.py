@@ -752,3 +752,35 @@ def _comp_fors(for_in: Optional[cst.CompFor]) -> Iterator[cst.CompFor]:
     while for_in is not None:
         yield for_in
         for_in = for_in.inner_for_in
+
+
+@dataclass
+class InheritedStep:
+    """A training step written in a base class's method on `self`, run for a
+    subclass of this file (`class DIEN(BaseModel)` with the loop in
+    `BaseModel.fit`): its model is the subclass, with the subclass's layers."""
+
+    subclass: ClassModel
+    step: TrainingStep
+    step_ctx: Any  # ModuleContext of the file that holds the base class
+
+
+def inherited_steps(ctx) -> List[InheritedStep]:
+    """Training steps on `self` in the base classes (this file or another
+    project file) of each module-level model class of `ctx`. Depends only on
+    this file and the files it imports, never on which files are in the run."""
+    found: List[InheritedStep] = []
+    for model in ctx.models.model_classes():
+        seen: set = set()
+        stack = list(model.bases)
+        while stack:
+            base = stack.pop()
+            if id(base.node) in seen or base.ctx is None:
+                continue
+            seen.add(id(base.node))
+            stack.extend(base.bases)
+            for step in base.ctx.fact("training", TrainingAnalysis).steps:
+                expr = step.model_expr
+                if step.klass is base.node and isinstance(expr, cst.Name) and expr.value == "self":
+                    found.append(InheritedStep(model, step, base.ctx))
+    return found

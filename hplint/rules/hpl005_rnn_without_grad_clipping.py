@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..analysis import layers as L
-from ..analysis.training import TrainingAnalysis
+from ..analysis.training import TrainingAnalysis, inherited_steps
 from ..findings import FixSafety
 from ._training import clip_function, line_of, where
 from .base import FixSpec, Report, Rule
@@ -30,7 +30,7 @@ class RnnWithoutGradClipping(Rule):
                     "layer": L.short_name(rnn.kind),
                     "where": where(rnn, ctx),
                     "backward": ctx.code(step.backward),
-                    "backward_line": line_of(ctx, step.backward),
+                    "backward_where": f"line {line_of(ctx, step.backward)}",
                     "step": ctx.code(step.step),
                     "max_norm": repr(max_norm),
                 },
@@ -38,6 +38,45 @@ class RnnWithoutGradClipping(Rule):
                          (ctx, step.backward, "the backward pass")],
                 fix=self._fix(ctx, step, max_norm),
                 scope=step.scope,
+            )
+        yield from self._inherited(ctx, max_norm)
+
+    def _inherited(self, ctx, max_norm):
+        """`class DIEN(BaseModel)` holds a GRU; `BaseModel.fit` trains `self`
+        without clipping. Reported in the subclass's file: at the step when
+        the base class is in this file, else at the recurrent layer (or the
+        class) here, with the step as a related location."""
+        for inherited in inherited_steps(ctx):
+            step, step_ctx, subclass = inherited.step, inherited.step_ctx, inherited.subclass
+            if step.clipping is not None or step.framework_clipped:
+                continue
+            rnns = [layer for layer in subclass.all_layers() if layer.category == L.RNN and not layer.functional]
+            if not rnns:
+                continue
+            rnn = min(rnns, key=lambda layer: (str(layer.ctx.path), layer.ctx.span(layer.node).start_line))
+            base_has_rnn = step.model is not None and step.model.first(L.RNN) is not None
+            if base_has_rnn:
+                continue  # the base class's own file reports it
+            if step_ctx is ctx:
+                node, backward_where = step.step, f"line {line_of(ctx, step.backward)}"
+            else:
+                node = rnn.node if rnn.ctx is ctx else subclass.node.name
+                backward_where = f"{step_ctx.path.name}:{line_of(step_ctx, step.backward)}"
+            related = [(rnn.ctx, rnn.node, f"the recurrent {L.short_name(rnn.kind)}"),
+                       (step_ctx, step.backward, f"the backward pass in {step.klass.name.value}")]
+            yield Report(
+                node,
+                {
+                    "model": subclass.name,
+                    "layer": L.short_name(rnn.kind),
+                    "where": where(rnn, ctx),
+                    "backward": step_ctx.code(step.backward),
+                    "backward_where": backward_where,
+                    "step": step_ctx.code(step.step),
+                    "max_norm": repr(max_norm),
+                },
+                related=[r for r in related if r[0] is not ctx or r[1] is not node],
+                scope=step.scope if step_ctx is ctx else (subclass.node,),
             )
 
     def _fix(self, ctx, step, max_norm):
