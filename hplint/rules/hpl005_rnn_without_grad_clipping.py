@@ -57,13 +57,15 @@ class RnnWithoutGradClipping(Rule):
             base_has_rnn = step.model is not None and step.model.first(L.RNN) is not None
             if base_has_rnn:
                 continue  # the base class's own file reports it
+            node: cst.CSTNode
             if step_ctx is ctx:
                 node, backward_where = step.step, f"line {line_of(ctx, step.backward)}"
             else:
                 node = rnn.node if rnn.ctx is ctx else subclass.node.name
                 backward_where = f"{step_ctx.path.name}:{line_of(step_ctx, step.backward)}"
+            base_name = step.klass.name.value if step.klass is not None else "the base class"
             related = [(rnn.ctx, rnn.node, f"the recurrent {L.short_name(rnn.kind)}"),
-                       (step_ctx, step.backward, f"the backward pass in {step.klass.name.value}")]
+                       (step_ctx, step.backward, f"the backward pass in {base_name}")]
             yield Report(
                 node,
                 {
