@@ -106,11 +106,11 @@ class Resolver:
         self.overrides = overrides or Overrides()
         self.watch = watch
         self.size = size
-        self.roots: List[Path] = []
-        self.set_roots(roots)
         self._files: Dict[str, Optional[Path]] = {}  # directory -> its configuration file
         self._configs: Dict[Optional[Path], Tuple[Config, _Stamp]] = {}  # file -> config (overrides applied)
         self._defaults: Dict[Path, Config] = {}  # root -> the defaults rooted there
+        self.roots: List[Path] = []
+        self.set_roots(roots)
         self.overrides.apply(Config(catalogue=self.catalogue))  # bad selectors: an error now, not per file
 
     def set_roots(self, roots: Iterable[PathLike]) -> None:
