@@ -49,8 +49,11 @@ class Overrides:
     def from_args(cls, args: Any) -> "Overrides":
         """From `hplint check`'s parsed arguments (absent options: no override)."""
         def tuple_of(name: str) -> Optional[Tuple[str, ...]]:
+            """argparse's repeated, comma-separated values as one tuple; None if absent."""
             value = getattr(args, name, None)
-            return tuple(value) if value is not None else None
+            if value is None:
+                return None
+            return tuple(p.strip() for v in value for p in v.split(",") if p.strip())
 
         no_gitignore = getattr(args, "no_respect_gitignore", False)
         return cls(select=tuple_of("select"), ignore=tuple_of("ignore"), extend_select=tuple_of("extend_select"),
@@ -83,7 +86,7 @@ _Stamp = Tuple[Tuple[str, Optional[int]], ...]
 
 def _stamp(config: Config) -> _Stamp:
     """The mtimes of a configuration's file and of the files it extends."""
-    out = []
+    out: List[Tuple[str, Optional[int]]] = []
     for path in ((config.source,) if config.source else ()) + config.extends:
         try:
             out.append((str(path), path.stat().st_mtime_ns))
