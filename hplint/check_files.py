@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, List, Optional, Sequence, Tuple
 
 from .config import Config
-from .config_resolver import Overrides, Resolver
+from .config_resolver import Overrides, Resolver, check_paths_configs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +36,14 @@ def resolver_from_args(args: Any) -> Resolver:
     """The run's resolver: `--config` for every file, else each file's nearest
     configuration; the command-line overrides on top. Raises ConfigError."""
     return Resolver(explicit=getattr(args, "config", None), overrides=Overrides.from_args(args))
+
+
+def run_config(resolver: Resolver, start: Path, paths: Sequence[Path]) -> Config:
+    """The configuration of `start` (the report's root), after reading those of
+    every named path: raises ConfigError with all their problems at once
+    (discovery reports the broken configurations below them)."""
+    check_paths_configs(resolver, [p for p in paths if p.exists()])
+    return resolver.config_for(start)
 
 
 # -- --show-files / no files ----------------------------------------------------------------

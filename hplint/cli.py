@@ -183,9 +183,9 @@ def cmd_check(args) -> int:
         Path(".") if reading_stdin else paths[0])
     try:  # each file gets its own configuration; `config` is the first path's (the report's root)
         resolver = check_files.resolver_from_args(args)
-        config = resolver.config_for(start)
         if args.show_settings:
             return check_files.show_settings([start] if reading_stdin else paths, resolver)
+        config = check_files.run_config(resolver, start, [] if reading_stdin else paths)
     except ConfigError as exc:
         return _error(str(exc))
     from .check_steps import merge_probe_verdicts, run_stages, validate

@@ -536,7 +536,7 @@ def config_from_table(
         if extended is not None:
             base = replace(extended, root=root, source=source,
                            extends=(extended.source,) + extended.extends if extended.source else extended.extends,
-                           pattern_roots={k: extended.pattern_root(k) for k in PATTERN_KEYS})
+                           pattern_roots={k: extended.pattern_root(k) for k in PATTERN_KEYS if k in extended.origins})
     raise_collected(problems)
     set_keys = [k for k in table if k in _KNOWN_KEYS and k != "extend"]
     origins = {**base.origins, **{k: file for k in set_keys}}

@@ -160,6 +160,10 @@ class Resolver:
         self._configs[key] = (config, _stamp(config))
         return config
 
+    def defaults_for(self, path: PathLike) -> Config:
+        """The defaults (overrides applied) as a file with no configuration file above `path` gets them."""
+        return self._default_for(_directory_of(path))
+
     def _default_for(self, directory: Path) -> Config:
         root = next((r for r in self.roots if r == directory or r in directory.parents), None)
         root = root or Path.cwd()
