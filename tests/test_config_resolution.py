@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Dict, Set
 
 import pytest
+from test_cli import BAD, run
 
 from hplint.config import Config, ConfigError, ConfigErrors, load_config_file
 from hplint.config_resolver import Overrides, Resolver
-
-from test_cli import BAD, run
 
 ALL_THREE = {"HPL001", "HPL002", "HPL007"}
 
