@@ -1,6 +1,7 @@
 """Project configuration: which rules run, where, how loud, and with which options.
 
-hplint reads one configuration file per project. The settings live in the
+Each file is governed by the nearest configuration file above it (see
+config_resolver.py, which every front end uses). The settings live in the
 `[tool.hplint]` table of `pyproject.toml`, or at the top level of a standalone
 `hplint.toml` / `.hplint.toml`:
 
@@ -31,6 +32,13 @@ a file hplint cannot read must never pass silently.
 
 `extend-include` (patterns like `exclude`) names more files to lint in the
 directories walked, besides `*.py`, `*.ipynb` and sweep files.
+`respect-gitignore` (default true) skips what git ignores in walked directories.
+
+`extend = "PATH"` (relative to the file) reads that configuration file first;
+the keys this file sets replace its values (a whole key: `exclude` or
+`per-file-ignores` are not merged). Patterns keep the directory of the file
+that declares them (`Config.pattern_roots`); `Config.origins` records where
+each key came from. A cycle of `extend`s is an error.
 
 Path patterns (`exclude`, `extend-include`, `per-file-ignores` keys) are matched against the
 path relative to the directory holding the configuration file, with `/` as
@@ -51,7 +59,9 @@ only.
 Per-rule option names and types are checked against the defaults in the rule
 documents (`rules/HPL*.md`): a bool option takes a bool, an int option an int,
 a float option an int or float, a string option a string, a list option a list.
-Every error message names the file and the dotted key.
+Every error message names the file and the dotted key. All problems of a file
+(and of the files it extends) are reported together (`ConfigErrors`), with a
+did-you-mean for a mistyped key, option, rule code or name.
 """
 
 from __future__ import annotations
