@@ -168,7 +168,8 @@ def _main(argv: List[str]) -> int:
 
 
 def _error(message: str) -> int:
-    print(f"hplint: error: {message}", file=sys.stderr)
+    for line in message.splitlines() or [""]:  # several configuration problems: one line each
+        print(f"hplint: error: {line}", file=sys.stderr)
     return EXIT_ERROR
 
 

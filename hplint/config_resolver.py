@@ -194,7 +194,7 @@ class ConfigCache(Resolver):
 
 def check_paths_configs(resolver: Resolver, paths: Sequence[PathLike]) -> None:
     """Read the configuration of each path and raise every problem at once."""
-    problems: List[ConfigError] = []
+    problems: Dict[str, ConfigError] = {}  # by message: two paths under one broken file report it once
     seen = set()
     for path in paths:
         try:
@@ -204,5 +204,6 @@ def check_paths_configs(resolver: Resolver, paths: Sequence[PathLike]) -> None:
             seen.add(found)
             resolver.config_for(path)
         except ConfigError as exc:
-            problems.extend(e for e in exc.errors if str(e) not in {str(p) for p in problems})
-    raise_collected(problems)
+            for error in exc.errors:
+                problems.setdefault(str(error), error)
+    raise_collected(list(problems.values()))

@@ -277,8 +277,8 @@ def test_every_config_error_is_reported_at_once(tmp_path):
     write(tmp_path / "x.py", BAD)
     proc = run("check", cwd=tmp_path)
     assert proc.returncode == 2
-    lines = [line for line in proc.stderr.splitlines() if line.startswith(("hplint: error: ", str(cfg)))]
-    assert len(lines) == 5, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 5 and all(line.startswith(f"hplint: error: {cfg}: key ") for line in lines), proc.stderr
     text = proc.stderr
     assert "key 'tool.hplint.selct' is not a known setting; did you mean 'select'?" in text
     assert "key 'tool.hplint.ignore' has selector 'HPL0001' that matches no rule; did you mean 'HPL001'?" in text
@@ -331,3 +331,9 @@ def test_exclusion_reason_names_pattern_key_and_origin(tmp_path):
     config = Config(exclude=("legacy/",), root=tmp_path, origins={"exclude": "p.toml"})
     assert config.exclusion_reason(tmp_path / "legacy" / "a.py") == "'legacy/' in exclude (p.toml)"
     assert config.exclusion_reason(tmp_path / "a.py") is None
+
+
+def test_respect_gitignore_must_be_a_boolean(tmp_path):
+    cfg = write(tmp_path / "hplint.toml", 'respect-gitignore = "no"\n')
+    with pytest.raises(ConfigError, match="key 'respect-gitignore' must be a boolean, got string 'no'"):
+        load_config_file(cfg)
