@@ -78,6 +78,15 @@ def test_per_file_severity_and_options_follow_the_file(siblings):
     assert severities == {"a/x.py": "warning", "b/x.py": "error"}
 
 
+def test_rule_options_follow_the_file(tmp_path):
+    loader = "from torch.utils.data import DataLoader\n\nloader = DataLoader(range(10_000), batch_size=2048)\n"
+    write(tmp_path / "a" / "pyproject.toml", "[tool.hplint.rules.batch-size-too-large]\nmax-batch-size = 4096\n")
+    write(tmp_path / "b" / "pyproject.toml", "[tool.hplint]\n")
+    write(tmp_path / "a" / "train.py", loader)
+    write(tmp_path / "b" / "train.py", loader)
+    assert codes_by_path("b", "a", cwd=tmp_path) == {"b/train.py": {"HPL006"}}
+
+
 def test_stdin_filename_gets_that_files_project_config(siblings):
     proc = run("check", "--output-format", "json", "-", "--stdin-filename", "b/new.py", cwd=siblings, stdin=BAD)
     assert {f["code"] for f in json.loads(proc.stdout)["findings"]} == {"HPL002"}
