@@ -34,7 +34,7 @@ def corpus_files(root: Path, limit: int | None) -> list[Path]:
     from hplint.config import Config
     from hplint.discovery import discover
 
-    files, _ = discover([root], Config())
+    files = discover([root], Config()).files
     return files[:limit] if limit else files
 
 

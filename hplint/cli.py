@@ -16,7 +16,7 @@ from typing import List, Optional, Sequence
 
 from . import __version__
 from .catalogue import load_catalogue, rule_doc
-from .config import Config, ConfigError, load_config
+from .config import Config, ConfigError
 from .findings import FileResult, Severity
 from .report import ALIASES, FORMATS, HUMAN_FORMATS
 
@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     quiet.add_argument("-s", "--silent", action="store_true",
                        help="print no report at all (the exit code says it); --diff and stdin --fix "
                             "still write their output, --output-file its file")
+    from .check_files import add_arguments as add_file_arguments
+
+    add_file_arguments(check)
     fixes = check.add_argument_group("fixes")
     fixes.add_argument("--fix", action="store_true",
                        help="apply safe fixes, write the files, report what is left")
@@ -197,25 +200,25 @@ def _main(argv: List[str]) -> int:
 
 
 def _error(message: str) -> int:
-    print(f"hplint: error: {message}", file=sys.stderr)
+    for line in message.splitlines() or [""]:  # several configuration problems: one line each
+        print(f"hplint: error: {line}", file=sys.stderr)
     return EXIT_ERROR
 
 
-def resolve_config(args, start: Optional[Path]) -> Config:
-    config = load_config(explicit=args.config, start=start)
-    return config.with_overrides(select=args.select, ignore=args.ignore, extend_select=args.extend_select)
-
-
 def cmd_check(args) -> int:
+    from . import check_files
     from .discovery import discover
     from .engine import Linter
 
     paths: List[Path] = args.paths or [Path(".")]
     reading_stdin = len(paths) == 1 and str(paths[0]) == "-"
     start = Path(args.stdin_filename) if reading_stdin and args.stdin_filename else (
-        None if reading_stdin else paths[0])
-    try:
-        config = resolve_config(args, start)
+        Path(".") if reading_stdin else paths[0])
+    try:  # each file gets its own configuration; `config` is the first path's (the report's root)
+        resolver = check_files.resolver_from_args(args)
+        if args.show_settings:
+            return check_files.show_settings([start] if reading_stdin else paths, resolver)
+        config = check_files.run_config(resolver, start, [] if reading_stdin else paths)
     except ConfigError as exc:
         return _error(str(exc))
     from .check_steps import merge_probe_verdicts, run_stages, validate
@@ -223,9 +226,11 @@ def cmd_check(args) -> int:
     problem = validate(args)
     if problem:
         return _error(problem)
-    linter = Linter(config)
+    linter = Linter(config, resolver=resolver)
     paths_by_shown = {}
     stdin_source = None
+    if reading_stdin and args.force_exclude and args.stdin_filename and config.is_excluded(start):
+        return check_files.excluded_stdin(args, config)
     if reading_stdin:
         from .analysis.source import SourceError
         from .fix.files import source_from_bytes
@@ -238,9 +243,18 @@ def cmd_check(args) -> int:
             results = [linter.lint_text(source.text, source.path, shown)]
             stdin_source = source
     else:
-        files, missing = discover(paths, config)
-        if missing:
-            return _error("no such file or directory: " + ", ".join(missing))
+        found = discover(paths, resolver, force_exclude=args.force_exclude)
+        if found.errors:
+            return _error("\n".join(str(e) for e in found.errors))
+        if found.missing:
+            return _error("no such file or directory: " + ", ".join(found.missing))
+        files = found.files
+        if args.show_files:
+            return check_files.show_files(files)
+        if not files and found.excluded:  # never "All checks passed." when nothing was checked
+            code = check_files.report_no_files(args, found.excluded)
+            return code if code is not None else _finish(args, config, [],
+                                                         notes=[check_files.no_files_note(found.excluded)])
         from .report.terminal import Progress
 
         progress = Progress.for_run(args.output_format, sys.stderr, quiet=args.quiet or args.silent)

@@ -1,6 +1,7 @@
 """Project configuration: which rules run, where, how loud, and with which options.
 
-hplint reads one configuration file per project. The settings live in the
+Each file is governed by the nearest configuration file above it (see
+config_resolver.py, which every front end uses). The settings live in the
 `[tool.hplint]` table of `pyproject.toml`, or at the top level of a standalone
 `hplint.toml` / `.hplint.toml`:
 
@@ -31,6 +32,13 @@ a file hplint cannot read must never pass silently.
 
 `extend-include` (patterns like `exclude`) names more files to lint in the
 directories walked, besides `*.py`, `*.ipynb` and sweep files.
+`respect-gitignore` (default true) skips what git ignores in walked directories.
+
+`extend = "PATH"` (relative to the file) reads that configuration file first;
+the keys this file sets replace its values (a whole key: `exclude` or
+`per-file-ignores` are not merged). Patterns keep the directory of the file
+that declares them (`Config.pattern_roots`); `Config.origins` records where
+each key came from. A cycle of `extend`s is an error.
 
 Path patterns (`exclude`, `extend-include`, `per-file-ignores` keys) are matched against the
 path relative to the directory holding the configuration file, with `/` as
@@ -51,11 +59,14 @@ only.
 Per-rule option names and types are checked against the defaults in the rule
 documents (`rules/HPL*.md`): a bool option takes a bool, an int option an int,
 a float option an int or float, a string option a string, a list option a list.
-Every error message names the file and the dotted key.
+Every error message names the file and the dotted key. All problems of a file
+(and of the files it extends) are reported together (`ConfigErrors`), with a
+did-you-mean for a mistyped key, option, rule code or name.
 """
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import os
 import re
@@ -78,14 +89,19 @@ PYPROJECT = "pyproject.toml"
 
 _KNOWN_KEYS: Tuple[str, ...] = (
     "exclude",
+    "extend",
     "extend-include",
     "extend-select",
     "ignore",
     "per-file-ignores",
+    "respect-gitignore",
     "rules",
     "select",
     "severity",
 )
+
+#: Keys whose values are path patterns, matched relative to the file that sets them.
+PATTERN_KEYS: Tuple[str, ...] = ("exclude", "extend-exclude", "extend-include", "per-file-ignores")
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
@@ -112,6 +128,53 @@ class ConfigError(Exception):
         else:
             text = f"{file}: key '{key}' {reason}"
         super().__init__(text)
+
+    @property
+    def errors(self) -> List["ConfigError"]:
+        """Every problem this error stands for (one, or several for ConfigErrors)."""
+        return [self]
+
+
+class ConfigErrors(ConfigError):
+    """Several configuration problems, reported together: `str(err)` is one
+    line per problem, `errors` the problems. The attributes `file`, `key`,
+    `reason` and `line` are the first problem's."""
+
+    def __init__(self, errors: Iterable[ConfigError]):
+        flat: List[ConfigError] = []
+        for error in errors:
+            flat.extend(error.errors)
+        if not flat:
+            raise ValueError("ConfigErrors needs at least one error")
+        first = flat[0]
+        self.file, self.key, self.reason, self.line = first.file, first.key, first.reason, first.line
+        self._errors = flat
+        Exception.__init__(self, "\n".join(str(e) for e in flat))
+
+    @property
+    def errors(self) -> List[ConfigError]:
+        return list(self._errors)
+
+
+def raise_collected(problems: List[ConfigError]) -> None:
+    """Raise the problems gathered so far: one as itself, several as ConfigErrors."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise ConfigErrors(problems)
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """`"; did you mean 'select'?"` for the closest candidate, else ""."""
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _selector_hint(selector: str, catalogue: Mapping[str, RuleDoc]) -> str:
+    """A did-you-mean for a selector that matches no rule: the nearest code or name."""
+    sel = selector.strip()
+    hint = did_you_mean(sel.upper(), list(catalogue) + ["ALL"])
+    return hint or did_you_mean(sel.lower(), [doc.name for doc in catalogue.values()])
 
 
 def _dotted(prefix: str, *keys: str) -> str:
@@ -153,16 +216,19 @@ def resolve_selector(selector: str, catalogue: Mapping[str, RuleDoc]) -> FrozenS
 def _check_selectors(
     value: Any, file: str, key: str, catalogue: Mapping[str, RuleDoc]
 ) -> Tuple[str, ...]:
+    """The selectors of one list; every selector that matches no rule is a problem."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(file, key, f"must be an array of strings, got {_describe(value)}")
-    for sel in value:
-        if not resolve_selector(sel, catalogue):
-            raise ConfigError(
-                file,
-                key,
-                f"has selector {sel!r} that matches no rule "
-                "(expected a code such as HPL001, a code prefix, a rule name, or ALL)",
-            )
+    raise_collected([
+        ConfigError(
+            file,
+            key,
+            f"has selector {sel!r} that matches no rule{_selector_hint(sel, catalogue)} "
+            "(expected a code such as HPL001, a code prefix, a rule name, or ALL)",
+        )
+        for sel in value
+        if not resolve_selector(sel, catalogue)
+    ])
     return tuple(value)
 
 
@@ -245,8 +311,20 @@ class Config:
     per_file_ignores: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
     severity: Dict[str, Severity] = field(default_factory=dict)
     options: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    # Walked directories skip what .gitignore / .ignore / .git/info/exclude ignore.
+    respect_gitignore: bool = True
+    # More exclude patterns (`--extend-exclude`), on top of `exclude`.
+    extend_exclude: Tuple[str, ...] = ()
     root: Path = field(default_factory=Path.cwd)
     source: Optional[Path] = None
+    # The configuration files this one extends, nearest first (`extend`).
+    extends: Tuple[Path, ...] = ()
+    # Setting name (as in the file: "per-file-ignores") -> where its value came
+    # from: a configuration file's path or "command line (--OPTION)". Absent: the default.
+    origins: Dict[str, str] = field(default_factory=dict)
+    # Pattern setting (PATTERN_KEYS) -> the directory its patterns are relative
+    # to, when that is not `root` (set in an extended file, or on the command line).
+    pattern_roots: Dict[str, Path] = field(default_factory=dict)
     catalogue: Dict[str, RuleDoc] = field(
         default_factory=_default_catalogue, repr=False, compare=False
     )
@@ -259,11 +337,16 @@ class Config:
         off = _select_codes(self.ignore, self.catalogue)
         return frozenset(on - off) | ALWAYS_ENABLED
 
+    def pattern_root(self, key: str) -> Path:
+        """The directory the patterns of setting `key` (PATTERN_KEYS) are relative to."""
+        return self.pattern_roots.get(key, self.root)
+
     def ignored_for(self, path: PathLike) -> FrozenSet[str]:
         """Codes switched off for `path` by per-file-ignores."""
         out: set = set()
+        root = self.pattern_root("per-file-ignores")
         for pattern, selectors in self.per_file_ignores.items():
-            if path_matches(pattern, path, self.root):
+            if path_matches(pattern, path, root):
                 out |= _select_codes(selectors, self.catalogue)
         return frozenset(out - ALWAYS_ENABLED)
 
@@ -294,10 +377,21 @@ class Config:
         raise KeyError(f"rule {code} has no option {name!r}")
 
     def is_excluded(self, path: PathLike) -> bool:
-        return any(path_matches(p, path, self.root) for p in self.exclude)
+        return self.exclusion_reason(path) is not None
+
+    def exclusion_reason(self, path: PathLike) -> Optional[str]:
+        """Which pattern excludes `path`, and where it is set, e.g.
+        `'legacy/' in exclude (pyproject.toml)`; None when nothing excludes it."""
+        for key, patterns in (("exclude", self.exclude), ("extend-exclude", self.extend_exclude)):
+            root = self.pattern_root(key)
+            for pattern in patterns:
+                if path_matches(pattern, path, root):
+                    return f"{pattern!r} in {key} ({self.origins.get(key, 'default')})"
+        return None
 
     def is_extra_included(self, path: PathLike) -> bool:
-        return any(path_matches(p, path, self.root) for p in self.extend_include)
+        root = self.pattern_root("extend-include")
+        return any(path_matches(p, path, root) for p in self.extend_include)
 
     def with_overrides(
         self,
@@ -306,8 +400,11 @@ class Config:
         extend_select: Optional[Iterable[str]] = None,
     ) -> "Config":
         """Apply command-line options: `--select` replaces, `--ignore` and
-        `--extend-select` add. Raises ConfigError naming the option."""
+        `--extend-select` add. Raises ConfigError naming the option (every
+        selector that matches no rule, with the nearest rule as a hint)."""
         changes: Dict[str, Any] = {}
+        origins = dict(self.origins)
+        problems: List[ConfigError] = []
         for opt, value, attr in (
             ("--select", select, "select"),
             ("--ignore", ignore, "ignore"),
@@ -318,11 +415,15 @@ class Config:
             sels = _split_cli(value)
             for sel in sels:
                 if not resolve_selector(sel, self.catalogue):
-                    raise ConfigError(
-                        "command line", opt, f"selector {sel!r} matches no rule"
-                    )
+                    problems.append(ConfigError(
+                        "command line", opt, f"selector {sel!r} matches no rule{_selector_hint(sel, self.catalogue)}"
+                    ))
             changes[attr] = sels if attr == "select" else getattr(self, attr) + sels
-        return replace(self, **changes)
+            key = attr.replace("_", "-")
+            origins[key] = f"command line ({opt})" if attr == "select" or key not in origins else (
+                f"{origins[key]} + command line ({opt})")
+        raise_collected(problems)
+        return replace(self, origins=origins, **changes)
 
 
 def _split_cli(values: Iterable[str]) -> Tuple[str, ...]:
@@ -428,86 +529,187 @@ def config_from_table(
     root: Path,
     source: Optional[Path],
     catalogue: Dict[str, RuleDoc],
+    _chain: Tuple[Path, ...] = (),
 ) -> Config:
-    """Validate a `[tool.hplint]`-shaped table; `prefix` is its dotted name for messages."""
+    """Validate a `[tool.hplint]`-shaped table; `prefix` is its dotted name for messages.
+
+    Every problem is reported, not only the first: one raises ConfigError,
+    several ConfigErrors. With `extend = "PATH"` (relative to the file) the
+    settings of that file are the base and this table's keys replace theirs."""
+    problems: List[ConfigError] = []
+    kw = _parse_table(table, file, prefix, catalogue, problems)
+    base = Config(root=root, source=source, catalogue=catalogue)
+    if "extend" in table:
+        extended = _load_extended(table["extend"], file, _dotted(prefix, "extend"),
+                                  source.parent if source is not None else root, catalogue,
+                                  _chain + ((source,) if source is not None else ()), problems)
+        if extended is not None:
+            base = replace(extended, root=root, source=source,
+                           extends=(extended.source,) + extended.extends if extended.source else extended.extends,
+                           pattern_roots={k: extended.pattern_root(k) for k in PATTERN_KEYS if k in extended.origins})
+    raise_collected(problems)
+    set_keys = [k for k in table if k in _KNOWN_KEYS and k != "extend"]
+    origins = {**base.origins, **{k: file for k in set_keys}}
+    pattern_roots = {**base.pattern_roots, **{k: root for k in set_keys if k in PATTERN_KEYS}}
+    pattern_roots = {k: v for k, v in pattern_roots.items() if v != root}
+    return replace(base, origins=origins, pattern_roots=pattern_roots, **kw)
+
+
+def _load_extended(
+    value: Any, file: str, key: str, directory: Path, catalogue: Dict[str, RuleDoc],
+    chain: Tuple[Path, ...], problems: List[ConfigError],
+) -> Optional[Config]:
+    """The configuration an `extend` key names, or None (the problem recorded)."""
+    if not isinstance(value, str) or not value.strip():
+        problems.append(ConfigError(file, key, f"must be a path to a configuration file, got {_describe(value)}"))
+        return None
+    target = Path(os.path.realpath(directory / value))
+    seen = [Path(os.path.realpath(p)) for p in chain]
+    if target in seen:
+        cycle = " -> ".join(str(p) for p in seen[seen.index(target):] + [target])
+        problems.append(ConfigError(file, key, f"forms a cycle of extended configurations: {cycle}"))
+        return None
+    if not target.is_file():
+        problems.append(ConfigError(file, key, f"names {value!r}, which is not a file ({target})"))
+        return None
+    try:
+        return load_config_file(target, catalogue, _chain=chain)
+    except ConfigError as exc:
+        problems.extend(exc.errors)
+        return None
+
+
+def _parse_table(
+    table: Mapping[str, Any], file: str, prefix: str, catalogue: Dict[str, RuleDoc],
+    problems: List[ConfigError],
+) -> Dict[str, Any]:
+    """The Config fields a table sets; each problem goes to `problems` and the
+    rest of the table is still checked."""
+
+    def attempt(check, *args):
+        try:
+            return check(*args), True
+        except ConfigError as exc:
+            problems.extend(exc.errors)
+            return None, False
+
     for key in table:
         if key not in _KNOWN_KEYS:
-            raise ConfigError(
+            problems.append(ConfigError(
                 file,
                 _dotted(prefix, key),
-                f"is not a known setting (known: {', '.join(_KNOWN_KEYS)})",
-            )
+                f"is not a known setting{did_you_mean(key, _KNOWN_KEYS)} (known: {', '.join(_KNOWN_KEYS)})",
+            ))
     kw: Dict[str, Any] = {}
     for key, attr in (("select", "select"), ("ignore", "ignore"), ("extend-select", "extend_select")):
         if key in table:
-            kw[attr] = _check_selectors(table[key], file, _dotted(prefix, key), catalogue)
+            value, ok = attempt(_check_selectors, table[key], file, _dotted(prefix, key), catalogue)
+            if ok:
+                kw[attr] = value
 
     for key in ("exclude", "extend-include"):
         if key not in table:
             continue
         value = table[key]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(
+            problems.append(ConfigError(
                 file, _dotted(prefix, key), f"must be an array of strings, got {_describe(value)}"
-            )
+            ))
+            continue
         kw[key.replace("-", "_")] = tuple(value)
 
+    if "respect-gitignore" in table:
+        value = table["respect-gitignore"]
+        if isinstance(value, bool):
+            kw["respect_gitignore"] = value
+        else:
+            problems.append(ConfigError(
+                file, _dotted(prefix, "respect-gitignore"), f"must be a boolean, got {_describe(value)}"))
+
     if "per-file-ignores" in table:
-        pfi = _table(table["per-file-ignores"], file, _dotted(prefix, "per-file-ignores"))
-        kw["per_file_ignores"] = {
-            pattern: _check_selectors(
-                sels, file, _dotted(prefix, "per-file-ignores", pattern), catalogue
-            )
-            for pattern, sels in pfi.items()
-        }
+        pfi, ok = attempt(_table, table["per-file-ignores"], file, _dotted(prefix, "per-file-ignores"))
+        if ok:
+            checked = {}
+            for pattern, sels in pfi.items():
+                value, ok = attempt(_check_selectors, sels, file,
+                                    _dotted(prefix, "per-file-ignores", pattern), catalogue)
+                if ok:
+                    checked[pattern] = value
+            kw["per_file_ignores"] = checked
 
     if "severity" in table:
-        sev_table = _table(table["severity"], file, _dotted(prefix, "severity"))
-        severities: Dict[str, Severity] = {}
-        for rule, level in sev_table.items():
-            key = _dotted(prefix, "severity", rule)
-            code = _find_rule(rule, catalogue)
-            if code is None:
-                raise ConfigError(file, key, "names no rule (expected a rule code or name)")
-            if not isinstance(level, str):
-                raise ConfigError(
-                    file, key, f"must be one of \"error\", \"warning\", \"info\", got {_describe(level)}"
-                )
-            try:
-                severities[code] = Severity.parse(level)
-            except ValueError:
-                raise ConfigError(
-                    file, key, f"must be one of \"error\", \"warning\", \"info\", got {level!r}"
-                ) from None
-        kw["severity"] = severities
+        kw["severity"] = _parse_severity(table["severity"], file, prefix, catalogue, problems)
 
     if "rules" in table:
-        rules_table = _table(table["rules"], file, _dotted(prefix, "rules"))
-        options: Dict[str, Dict[str, Any]] = {}
-        for rule, opts in rules_table.items():
-            key = _dotted(prefix, "rules", rule)
-            code = _find_rule(rule, catalogue)
-            if code is None:
-                raise ConfigError(file, key, "names no rule (expected a rule code or name)")
-            opts = _table(opts, file, key)
-            doc = catalogue[code]
-            defaults = {o.name: o for o in doc.options}
-            merged = options.setdefault(code, {})
-            for name, value in opts.items():
-                okey = _dotted(prefix, "rules", rule, name)
-                if name not in defaults:
-                    known = ", ".join(sorted(defaults)) or "none"
-                    raise ConfigError(
-                        file, okey, f"is not an option of {code} {doc.name} (options: {known})"
-                    )
-                if name in merged:
-                    raise ConfigError(
-                        file, okey, f"is set twice for {code} (by code and by rule name)"
-                    )
-                merged[name] = _check_declared(value, defaults[name], file, okey)
-        kw["options"] = options
+        kw["options"] = _parse_rule_options(table["rules"], file, prefix, catalogue, problems)
+    return kw
 
-    return Config(root=root, source=source, catalogue=catalogue, **kw)
+
+def _rule_hint(rule: str, catalogue: Mapping[str, RuleDoc]) -> str:
+    return _selector_hint(rule, catalogue) if rule.upper() != "ALL" else ""
+
+
+def _parse_severity(
+    value: Any, file: str, prefix: str, catalogue: Dict[str, RuleDoc], problems: List[ConfigError]
+) -> Dict[str, Severity]:
+    severities: Dict[str, Severity] = {}
+    if not isinstance(value, dict):
+        problems.append(ConfigError(file, _dotted(prefix, "severity"), f"must be a table, got {_describe(value)}"))
+        return severities
+    for rule, level in value.items():
+        key = _dotted(prefix, "severity", rule)
+        code = _find_rule(rule, catalogue)
+        if code is None:
+            problems.append(ConfigError(
+                file, key, f"names no rule{_rule_hint(rule, catalogue)} (expected a rule code or name)"))
+            continue
+        expected = 'must be one of "error", "warning", "info", got '
+        if not isinstance(level, str):
+            problems.append(ConfigError(file, key, expected + _describe(level)))
+            continue
+        try:
+            severities[code] = Severity.parse(level)
+        except ValueError:
+            problems.append(ConfigError(file, key, expected + repr(level)))
+    return severities
+
+
+def _parse_rule_options(
+    value: Any, file: str, prefix: str, catalogue: Dict[str, RuleDoc], problems: List[ConfigError]
+) -> Dict[str, Dict[str, Any]]:
+    options: Dict[str, Dict[str, Any]] = {}
+    if not isinstance(value, dict):
+        problems.append(ConfigError(file, _dotted(prefix, "rules"), f"must be a table, got {_describe(value)}"))
+        return options
+    for rule, opts in value.items():
+        key = _dotted(prefix, "rules", rule)
+        code = _find_rule(rule, catalogue)
+        if code is None:
+            problems.append(ConfigError(
+                file, key, f"names no rule{_rule_hint(rule, catalogue)} (expected a rule code or name)"))
+            continue
+        if not isinstance(opts, dict):
+            problems.append(ConfigError(file, key, f"must be a table, got {_describe(opts)}"))
+            continue
+        doc = catalogue[code]
+        defaults = {o.name: o for o in doc.options}
+        merged = options.setdefault(code, {})
+        for name, item in opts.items():
+            okey = _dotted(prefix, "rules", rule, name)
+            if name not in defaults:
+                known = ", ".join(sorted(defaults)) or "none"
+                problems.append(ConfigError(
+                    file, okey,
+                    f"is not an option of {code} {doc.name}{did_you_mean(name, defaults)} (options: {known})"))
+                continue
+            if name in merged:
+                problems.append(ConfigError(file, okey, f"is set twice for {code} (by code and by rule name)"))
+                continue
+            try:
+                merged[name] = _check_declared(item, defaults[name], file, okey)
+            except ConfigError as exc:
+                problems.extend(exc.errors)
+    return options
 
 
 def _table(value: Any, file: str, key: str) -> Mapping[str, Any]:
@@ -603,9 +805,11 @@ def find_config_file(start: PathLike) -> Optional[Path]:
     return None
 
 
-def load_config_file(path: PathLike, catalogue: Optional[Dict[str, RuleDoc]] = None) -> Config:
+def load_config_file(path: PathLike, catalogue: Optional[Dict[str, RuleDoc]] = None,
+                     _chain: Tuple[Path, ...] = ()) -> Config:
     """Read one configuration file: `pyproject.toml` → its `[tool.hplint]`
-    (defaults if absent); any other file → top-level keys."""
+    (defaults if absent); any other file → top-level keys. An `extend` key
+    reads the file it names first (`_chain`: the files extending this one)."""
     catalogue = _default_catalogue() if catalogue is None else catalogue
     path = Path(path)
     file = str(path)
@@ -619,10 +823,10 @@ def load_config_file(path: PathLike, catalogue: Optional[Dict[str, RuleDoc]] = N
         if table is None:
             return Config(root=root, source=source, catalogue=catalogue)
         return config_from_table(
-            table, file=file, prefix="tool.hplint", root=root, source=source, catalogue=catalogue
+            table, file=file, prefix="tool.hplint", root=root, source=source, catalogue=catalogue, _chain=_chain
         )
     return config_from_table(
-        data, file=file, prefix="", root=root, source=source, catalogue=catalogue
+        data, file=file, prefix="", root=root, source=source, catalogue=catalogue, _chain=_chain
     )
 
 
@@ -643,49 +847,10 @@ def load_config(
     return load_config_file(found, catalogue)
 
 
-# --------------------------------------------------------------------------- per-document cache
+def __getattr__(name: str) -> Any:
+    # ConfigCache moved to config_resolver (the one resolver); kept importable from here.
+    if name == "ConfigCache":
+        from .config_resolver import ConfigCache
 
-
-def _mtime(path: Optional[Path]) -> Optional[float]:
-    if path is None:
-        return None
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return -1.0
-
-
-class ConfigCache:
-    """The configuration governing each document, cached per directory.
-
-    For the language server, which asks for every document; it owns one (no
-    module-level state). A cached entry is reused while its configuration
-    file's mtime is unchanged; call `clear()` when configuration files appear
-    or disappear. Errors are raised (and not cached)."""
-
-    def __init__(self, size: int = 64) -> None:
-        self.size = size
-        # directory -> (config, its source's mtime or None)
-        self._entries: Dict[str, Tuple[Config, Optional[float]]] = {}
-
-    def load(self, path: PathLike, catalogue: Optional[Dict[str, RuleDoc]] = None) -> Config:
-        directory = Path(_abs(path))
-        if not directory.is_dir():
-            directory = directory.parent
-        catalogue = _default_catalogue() if catalogue is None else catalogue
-        key = str(directory)
-        hit = self._entries.get(key)
-        if hit is not None and hit[0].catalogue is catalogue and _mtime(hit[0].source) == hit[1]:
-            return hit[0]
-        found = find_config_file(directory)
-        if found is None:
-            config = Config(root=Path.cwd(), source=None, catalogue=catalogue)
-        else:
-            config = load_config_file(found, catalogue)
-        if len(self._entries) >= self.size:
-            self._entries.pop(next(iter(self._entries)))
-        self._entries[key] = (config, _mtime(config.source))
-        return config
-
-    def clear(self) -> None:
-        self._entries.clear()
+        return ConfigCache
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,7 +14,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import libcst as cst
 
@@ -24,6 +24,7 @@ from .analysis.project import ProjectIndex
 from .analysis.source import SourceError, decode_source, parse_checked
 from .catalogue import RuleDoc, load_catalogue
 from .config import Config
+from .config_resolver import Resolver
 from .findings import FileResult, Finding, Fix, RelatedLocation, Severity, Span, TextEdit
 from .notebook import is_notebook, lint_notebook_text
 from .rules import all_rules
@@ -48,33 +49,45 @@ def display_path(path: Path) -> str:
 
 
 class Linter:
-    """Lints files and texts with one configuration. Reusable and cheap to keep:
-    the project index caches parsed dependency modules between calls."""
+    """Lints files and texts with one configuration, or with each file's own
+    configuration when given a `Resolver`. Reusable and cheap to keep: the
+    project index caches parsed dependency modules between calls."""
 
     def __init__(self, config: Optional[Config] = None, project: Optional[ProjectIndex] = None,
-                 incremental: bool = False) -> None:
-        self.config = config or Config()
+                 incremental: bool = False, resolver: Optional[Resolver] = None) -> None:
+        self.resolver = resolver
+        if config is None:
+            config = Config(catalogue=resolver.catalogue) if resolver is not None else Config()
+        self.config = config
         self.catalogue: Dict[str, RuleDoc] = self.config.catalogue or load_catalogue()
         self.rules = all_rules()
-        self.project = project or ProjectIndex(config=self.config)
+        self.project = project or ProjectIndex(config=self.config,
+                                               config_for=self.config_for if resolver is not None else None)
         # Editors lint the same document again and again: keep per-document
         # parsers that re-parse only the statements an edit changed.
         self.incremental = incremental
         self._parsers: Dict[str, IncrementalParser] = {}
+
+    def config_for(self, path: Optional[Path]) -> Config:
+        """The configuration governing `path`: the resolver's, else the one given."""
+        if self.resolver is None or path is None:
+            return self.config
+        return self.resolver.config_for(path)
 
     # -- one file ----------------------------------------------------------
     def lint_file(self, path: Path, shown_as: Optional[str] = None) -> FileResult:
         shown = shown_as or display_path(path)
         if os.path.lexists(path) and os.path.exists(path) and not os.path.isfile(path):
             kind = "a directory" if os.path.isdir(path) else "not a regular file"
-            return self.source_error_result(shown, SourceError(f"cannot read file: it is {kind}"), None)
+            return self.source_error_result(shown, SourceError(f"cannot read file: it is {kind}"), None, path)
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
-            return self.source_error_result(shown, SourceError(f"cannot read file: {exc.strerror or exc}"), None)
+            return self.source_error_result(shown, SourceError(f"cannot read file: {exc.strerror or exc}"), None,
+                                            path)
         text = decode_source(data)
         if isinstance(text, SourceError):
-            return self.source_error_result(shown, text, None)
+            return self.source_error_result(shown, text, None, path)
         return self.lint_text(text, Path(path), shown)
 
     def lint_text(self, text: str, path: Path, shown_as: Optional[str] = None) -> FileResult:
@@ -104,7 +117,7 @@ class Linter:
         else:
             checked = parse_checked(text)
             if isinstance(checked, SourceError):
-                return self.source_error_result(shown, checked, text)
+                return self.source_error_result(shown, checked, text, path)
             tree, ast_module = checked
             top_lines = statement_lines(tree.body, ast_module.body) if ast_module is not None else None
         ctx = self.context(text, tree, Path(path), top_lines, positions, index, memo)
@@ -123,14 +136,15 @@ class Linter:
     def context(self, text: str, tree: cst.Module, path: Path, top_lines=None, positions=None,
                 index=None, memo=None) -> ModuleContext:
         module_name, is_package = self.project.add_file(path) if path else ("", False)
-        ctx = ModuleContext(Path(path), text, tree, module_name, is_package, self.project, self.config,
+        ctx = ModuleContext(Path(path), text, tree, module_name, is_package, self.project, self.config_for(path),
                             top_lines=top_lines, position_cache=positions, index_cache=index, memo=memo)
         self.project.register(ctx)
         return ctx
 
     def lint_context(self, ctx: ModuleContext, shown: str) -> FileResult:
         result = FileResult(shown, [], ctx.text)
-        enabled = self.config.enabled_codes_for(ctx.path)
+        config = self.config_for(ctx.path)
+        enabled = config.enabled_codes_for(ctx.path)
         for code, rule in self.rules.items():
             if code not in enabled:
                 continue
@@ -151,18 +165,19 @@ class Linter:
         suppressions = parse_suppressions(ctx.text)
         findings = apply_suppressions(result.findings, suppressions, shown, self.catalogue, enabled_codes=enabled)
         result.findings = sorted(
-            (f.with_severity(self.config.severity_for(f.code, f.severity)) for f in findings),
+            (f.with_severity(config.severity_for(f.code, f.severity)) for f in findings),
             key=lambda f: (f.span.start_line, f.span.start_col, f.code),
         )
         return result
 
-    def source_error_result(self, shown: str, error: SourceError, text: Optional[str]) -> FileResult:
+    def source_error_result(self, shown: str, error: SourceError, text: Optional[str],
+                            path: Optional[Path] = None) -> FileResult:
         doc = self.catalogue.get("HPL000")
         line, col = _clamp(text, error.line, error.col)
         finding = Finding(
             code="HPL000",
             name=doc.name if doc else "unreadable-file",
-            severity=self.config.severity_for(
+            severity=self.config_for(path).severity_for(
                 "HPL000", Severity.WARNING if error.limitation else (doc.severity if doc else Severity.ERROR)),
             message=error.message,
             path=shown,
@@ -231,7 +246,7 @@ class Linter:
                 results.append(self.lint_file(f))
                 done(1)
         else:
-            results = _lint_parallel(self.config, files, jobs, done)
+            results = _lint_parallel(self.resolver or self.config, files, jobs, done)
         return sorted((r for r in results if not r.skipped), key=lambda r: r.path)
 
 
@@ -282,9 +297,16 @@ def _number_duplicate_anchors(findings: List[Finding]) -> None:
 _worker_linter: Optional[Linter] = None
 
 
-def _init_worker(config: Config) -> None:
+def _worker(settings: Union[Config, Resolver]) -> Linter:
+    """A linter for the pool: the run's resolver (each file its own configuration) or its one config."""
+    if isinstance(settings, Resolver):
+        return Linter(resolver=settings)
+    return Linter(settings)
+
+
+def _init_worker(settings: Union[Config, Resolver]) -> None:
     global _worker_linter
-    _worker_linter = Linter(config)
+    _worker_linter = _worker(settings)
 
 
 def _lint_chunk(paths: List[str]) -> List[FileResult]:
@@ -297,7 +319,7 @@ def _lint_chunk(paths: List[str]) -> List[FileResult]:
     return out
 
 
-def _lint_parallel(config: Config, files: List[Path], jobs: int,
+def _lint_parallel(settings: Union[Config, Resolver], files: List[Path], jobs: int,
                    done: Callable[[int], None] = lambda n: None) -> List[FileResult]:
     # Chunks sorted by size, dealt round-robin, keep the workers evenly loaded.
     sized = sorted(files, key=lambda f: _size(f), reverse=True)
@@ -306,7 +328,7 @@ def _lint_parallel(config: Config, files: List[Path], jobs: int,
         chunks[i % len(chunks)].append(str(f))
     results: List[FileResult] = []
     unfinished: List[str] = []
-    with _pool(config, jobs) as pool:
+    with _pool(settings, jobs) as pool:
         futures = {pool.submit(_lint_chunk, chunk): chunk for chunk in chunks if chunk}
         for future in as_completed(futures):
             try:
@@ -319,39 +341,39 @@ def _lint_parallel(config: Config, files: List[Path], jobs: int,
         # A worker died (a crash in native code, the OOM killer): every chunk it
         # shared the pool with failed too. Lint those files again one at a time,
         # each in a fresh worker, so only the file that kills it is lost.
-        results.extend(_lint_one_by_one(config, unfinished, done))
+        results.extend(_lint_one_by_one(settings, unfinished, done))
     return results
 
 
-def _pool(config: Config, jobs: int) -> ProcessPoolExecutor:
+def _pool(settings: Union[Config, Resolver], jobs: int) -> ProcessPoolExecutor:
     method = "fork" if sys.platform.startswith("linux") else None
     context = multiprocessing.get_context(method)
-    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(config,))
+    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(settings,))
 
 
-def _lint_one_by_one(config: Config, paths: List[str],
+def _lint_one_by_one(settings: Union[Config, Resolver], paths: List[str],
                      done: Callable[[int], None] = lambda n: None) -> List[FileResult]:
     results: List[FileResult] = []
-    pool = _pool(config, 1)
+    pool = _pool(settings, 1)
     try:
         for path in paths:
             try:
                 results.extend(pool.submit(_lint_chunk, [path]).result())
             except BrokenProcessPool:
-                results.append(_crashed_result(config, path))
+                results.append(_crashed_result(settings, path))
                 pool.shutdown(wait=True)
-                pool = _pool(config, 1)
+                pool = _pool(settings, 1)
             done(1)
     finally:
         pool.shutdown(wait=True)
     return results
 
 
-def _crashed_result(config: Config, path: str) -> FileResult:
+def _crashed_result(settings: Union[Config, Resolver], path: str) -> FileResult:
     shown = display_path(Path(path))
     message = (f"internal error: the process linting {shown} died (a crash in native code or out of memory); "
                "the other files were linted. Please report it with this file.")
-    result = Linter(config).source_error_result(shown, SourceError(message), None)
+    result = _worker(settings).source_error_result(shown, SourceError(message), None, Path(path))
     result.errors.append(message)
     return result
 

@@ -4,7 +4,8 @@ projects that run flake8 get hplint without another tool in CI.
 Registered as `HPL = hplint.flake8_plugin:HplintChecker` (group
 `flake8.extension`). flake8 hands over the file's lines; hplint lints their
 text with its own parser (the `tree` argument is flake8's `ast`, which hplint
-does not use) and the configuration found from the file's directory. flake8's
+does not use) and the configuration the file gets from hplint's resolver
+(the nearest hplint configuration above it, as `hplint check` uses). flake8's
 `# noqa` handling, `--select`/`--extend-ignore` and per-file-ignores then apply
 as for any plugin. Parse errors are left to flake8 (E999).
 """
@@ -12,27 +13,36 @@ as for any plugin. Parse errors are left to flake8 (E999).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Iterator, List, Tuple
 
 from . import __version__
 
-_linters: Dict[Optional[str], object] = {}
-
-
-def _linter_for(path: Path):
-    """One Linter per configuration file (cached for the flake8 run)."""
-    from .config import ConfigError, find_config_file, load_config
+if TYPE_CHECKING:  # pragma: no cover
     from .engine import Linter
 
-    found = find_config_file(path.parent if path.parent != Path("") else Path("."))
-    key = str(found) if found else None
-    if key not in _linters:
-        try:
-            config = load_config(explicit=found) if found else load_config(start=path.parent)
-        except ConfigError:
-            config = None  # a broken hplint config must not break flake8; use defaults
-        _linters[key] = Linter(config)
-    return _linters[key]
+_linters: Dict[str, "Linter"] = {}  # "resolver" -> the Linter every file shares; "defaults" -> the fallback
+
+
+def _linter_for(path: Path) -> "Linter":
+    """The run's linter, which gives each file the configuration hplint's own
+    command line would (the shared resolver; cached for the flake8 run). A
+    broken hplint configuration must not break flake8: that file is linted
+    with the defaults."""
+    from .config import ConfigError
+    from .config_resolver import Resolver
+    from .engine import Linter
+
+    linter = _linters.get("resolver")
+    if linter is None:
+        linter = _linters["resolver"] = Linter(resolver=Resolver())
+    try:
+        linter.config_for(path)
+    except ConfigError:
+        fallback = _linters.get("defaults")
+        if fallback is None:
+            fallback = _linters["defaults"] = Linter()
+        return fallback
+    return linter
 
 
 class HplintChecker:

@@ -388,8 +388,9 @@ class LineMap:
 
 
 # -- linting -----------------------------------------------------------------------------
-def error_result(linter, shown: str, error: SourceError, text: Optional[str]) -> FileResult:
-    return linter.source_error_result(shown, error, text)
+def error_result(linter, shown: str, error: SourceError, text: Optional[str],
+                 path: Optional[Path] = None) -> FileResult:
+    return linter.source_error_result(shown, error, text, path)
 
 
 MAX_BROKEN_CELLS = 20
@@ -420,7 +421,7 @@ def lint_virtual(linter, nb: Notebook, path: Path, shown: str) -> Tuple[FileResu
 def lint_notebook_text(linter, text: str, path: Path, shown: str) -> FileResult:
     nb = read_notebook(text)
     if isinstance(nb, SourceError):
-        return error_result(linter, shown, nb, text)
+        return error_result(linter, shown, nb, text, path)
     result, vm = lint_virtual(linter, nb, path, shown)
     return map_result(result, nb, vm, shown, text)
 
@@ -482,7 +483,7 @@ def fix_notebook_text(linter, text: str, path: Path, shown: str, *, unsafe: bool
 
     nb = read_notebook(text)
     if isinstance(nb, SourceError):
-        return NotebookFixOutcome(text, text, error_result(linter, shown, nb, text))
+        return NotebookFixOutcome(text, text, error_result(linter, shown, nb, text, path))
     original_sources = {c.index: c.source for c in nb.cells}
     current = text
     result, vm = lint_virtual(linter, nb, path, shown)

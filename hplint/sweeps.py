@@ -503,7 +503,7 @@ def _findings(linter, found: List[DataDistribution], path: Path, shown: str, ena
     from .rules.hpl003_lr_linear_sampling import linear_lr_fields
     from .rules.hpl004_momentum_linear_sampling import linear_momentum_fields
 
-    config = linter.config
+    config = linter.config_for(path)
     out: List[Finding] = []
     for item in found:
         dist = item.dist
@@ -545,14 +545,15 @@ def lint_sweep_text(linter, text: str, path: Path, shown: str) -> FileResult:
     try:
         found = search_space(text, path)
     except Invalid as exc:
-        return linter.source_error_result(shown, exc.error, text)
+        return linter.source_error_result(shown, exc.error, text, path)
     if found is None:
         return FileResult(shown, [], text, skipped=True)
-    enabled = linter.config.enabled_codes_for(path)
+    config = linter.config_for(path)
+    enabled = config.enabled_codes_for(path)
     findings = _findings(linter, found, path, shown, enabled)
     findings = apply_suppressions(findings, parse_suppressions(text), shown, linter.catalogue,
                                   enabled_codes=enabled)
-    findings = sorted((f.with_severity(linter.config.severity_for(f.code, f.severity)) for f in findings),
+    findings = sorted((f.with_severity(config.severity_for(f.code, f.severity)) for f in findings),
                       key=lambda f: (f.span.start_line, f.span.start_col, f.code))
     return FileResult(shown, findings, text)
 

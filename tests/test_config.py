@@ -395,7 +395,7 @@ def test_unknown_top_level_key_names_file_key_and_known_settings(tmp_path, cat):
     with pytest.raises(ConfigError) as info:
         load_config(path, catalogue=cat)
     msg = str(info.value)
-    assert msg.startswith(f"{path}: key 'tool.hplint.selekt' is not a known setting (known: ")
+    assert msg.startswith(f"{path}: key 'tool.hplint.selekt' is not a known setting; did you mean 'select'? (known: ")
     assert "select" in msg and "per-file-ignores" in msg
 
 
@@ -435,7 +435,7 @@ def test_with_overrides(tmp_path, cat):
 def test_with_overrides_rejects_unknown_selectors(cat, tmp_path):
     with pytest.raises(ConfigError) as info:
         Config(catalogue=cat, root=tmp_path).with_overrides(ignore=["HPL001", "HPX1"])
-    assert str(info.value) == "command line: --ignore selector 'HPX1' matches no rule"
+    assert str(info.value) == "command line: --ignore selector 'HPX1' matches no rule; did you mean 'HPL100'?"
 
 
 # ----------------------------------------------------------------- finding and loading files

@@ -39,3 +39,16 @@ def test_flake8_select_and_extend_ignore_apply(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--extend-ignore", "HPL", "model.py"],
                           cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout == ""
+
+
+def test_each_file_gets_its_config_from_hplints_resolver(tmp_path):
+    # a/ extends the root configuration (which ignores HPL002); b/ has its own.
+    (tmp_path / "pyproject.toml").write_text('[tool.hplint]\nignore = ["HPL002"]\n')
+    for name, config in (("a", 'extend = "../pyproject.toml"\n'), ("b", 'select = ["ALL"]\n')):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "hplint.toml").write_text(config)
+        (tmp_path / name / "model.py").write_text(SOURCE)
+    proc = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "a/model.py", "b/model.py"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    assert "b/model.py:3:23: HPL002" in proc.stdout and "a/model.py" not in proc.stdout

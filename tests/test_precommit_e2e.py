@@ -70,7 +70,8 @@ def setup(tmp_path_factory):
     work.mkdir()
     _git(work, env, "init", "-q")
     for name, text in (("bad.py", BAD), ("good.py", GOOD), ("fixme.py", BAD), ("nb.ipynb", NOTEBOOK),
-                       ("sweep.yaml", SWEEP), ("ci.yaml", "on: push\n")):
+                       ("sweep.yaml", SWEEP), ("ci.yaml", "on: push\n"), ("vendored.py", BAD),
+                       ("pyproject.toml", '[tool.hplint]\nexclude = ["vendored.py"]\n')):
         (work / name).write_text(text)
     # A pinned configuration (not `try-repo`, which clones and builds a new
     # hook environment on every call): pre-commit builds the environment once
@@ -102,6 +103,11 @@ def test_hooks_fail_pass_and_fix(setup):
     proc = try_repo(setup, "hplint", "good.py")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Passed" in proc.stdout
+
+    # pre-commit names the file; the hook's --force-exclude keeps the config's exclude in force
+    proc = try_repo(setup, "hplint", "vendored.py")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "HPL002" not in proc.stdout
 
     proc = try_repo(setup, "hplint-fix", "fixme.py")
     assert proc.returncode == 1  # pre-commit fails a hook that modified files

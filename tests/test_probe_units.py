@@ -166,6 +166,20 @@ def test_static_targets_follow_project_imports(tmp_path):
     assert targets[0].related[0].line == 5 and str(tmp_path / "models.py") in {str(Path(p)) for p in texts}
 
 
+def test_static_targets_lint_each_file_with_its_own_config(tmp_path):
+    # models.py sits in a sub-project whose config (extending the root's) turns HPL001 off
+    (tmp_path / "pyproject.toml").write_text('[tool.hplint]\nselect = ["ALL"]\n')
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "hplint.toml").write_text('extend = "../pyproject.toml"\nignore = ["HPL001"]\n')
+    (tmp_path / "lib" / "models.py").write_text(MLP)
+    (tmp_path / "train.py").write_text(MLP + "from lib.models import model as other\n")
+    (tmp_path / "lib" / "__init__.py").write_text("")
+    targets, findings, texts = static_targets(tmp_path / "train.py")
+    assert {Path(p).name for p in texts} >= {"train.py", "models.py"}  # both were linted
+    assert {(f.code, Path(f.path).name) for f in findings if f.code == "HPL001"} == {("HPL001", "train.py")}
+    assert store.project_root_for(tmp_path / "lib" / "models.py") == (tmp_path / "lib").resolve()
+
+
 def test_cli_argv_split():
     own, rest = split_argv(["probe", "train.py", "--steps", "3", "--", "--epochs", "2"])
     assert own == ["train.py", "--steps", "3"] and rest == ["--epochs", "2"]

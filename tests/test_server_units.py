@@ -242,3 +242,35 @@ def test_tcp_mode_answers_initialize():
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_file_in_a_sub_project_gets_that_sub_projects_config(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.hplint]\nignore = ["HPL001"]\n')
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "hplint.toml").write_text('ignore = ["HPL002"]\n')
+    analyzer = Analyzer()
+    # The root project's file first: the sub-project's config is not cached yet.
+    assert [d.code for d in analyzer.analyze(tmp_path / "m.py", BIAS_AND_DROPOUT).diagnostics] == ["HPL002"]
+    assert [d.code for d in analyzer.analyze(tmp_path / "sub" / "m.py", BIAS_AND_DROPOUT).diagnostics] == ["HPL001"]
+    assert [d.code for d in analyzer.analyze(tmp_path / "m.py", BIAS_AND_DROPOUT).diagnostics] == ["HPL002"]
+
+
+def test_sub_project_config_extends_the_root_config(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.hplint]\nignore = ["HPL001"]\n')
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "hplint.toml").write_text('extend = "../pyproject.toml"\nextend-select = []\n')
+    analyzer = Analyzer()
+    assert [d.code for d in analyzer.analyze(tmp_path / "sub" / "m.py", BIAS_AND_DROPOUT).diagnostics] == ["HPL002"]
+
+
+def test_workspace_folders_root_the_defaults(tmp_path):
+    from hplint.server.server import workspace_roots
+
+    one, two = tmp_path / "one", tmp_path / "two"
+    params = lsp.InitializeParams(capabilities=lsp.ClientCapabilities(), workspace_folders=[
+        lsp.WorkspaceFolder(uri=one.as_uri(), name="one"), lsp.WorkspaceFolder(uri=two.as_uri(), name="two")])
+    assert workspace_roots(params) == [one, two]
+    analyzer = Analyzer()
+    analyzer.set_roots(workspace_roots(params))
+    assert analyzer.config_for(two / "pkg" / "m.py").root == two
+    assert analyzer.config_for(one / "m.py").root == one

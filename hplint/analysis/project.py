@@ -45,9 +45,11 @@ def module_name_for(path: Path) -> Tuple[str, bool, Path]:
 class ProjectIndex:
     """Parses project modules on demand and caches them by path and content."""
 
-    def __init__(self, roots: Iterable[Path] = (), config=None) -> None:
+    def __init__(self, roots: Iterable[Path] = (), config=None, config_for=None) -> None:
         self.roots: List[Path] = []
         self.config = config
+        # path -> the configuration governing it (the run's resolver); else `config` for every module
+        self.config_for = config_for
         self.max_cached = 256
         # Least recently used first; bounded so a whole-corpus run does not keep
         # every parsed tree alive (2 GB on torch's 2,285 files without a bound).
@@ -167,7 +169,8 @@ class ProjectIndex:
             return None
         tree, ast_module = checked
         name, is_package = self.add_file(path)
-        return ModuleContext(path, text, tree, name, is_package, project=self, config=self.config,
+        config = self.config_for(path) if self.config_for is not None else self.config
+        return ModuleContext(path, text, tree, name, is_package, project=self, config=config,
                              top_lines=statement_lines(tree.body, ast_module.body) if ast_module is not None else None)
 
     def cached(self, path: Path, text: str) -> Optional[ModuleContext]:

@@ -33,9 +33,9 @@ def content_hash(text: str) -> str:
 def project_root_for(script: Path) -> Path:
     """Where a probe of `script` saves its report: the configuration's root when
     the project has an hplint configuration, else the script's folder."""
-    from ..config import find_config_file
+    from ..config_resolver import Resolver
 
-    found = find_config_file(script)
+    found = Resolver().config_file_for(script)
     return found.parent.resolve() if found is not None else Path(script).resolve().parent
 
 

@@ -132,11 +132,12 @@ def static_targets(script: Path, select: Optional[Sequence[str]] = None) -> Tupl
 
     Returns (targets, findings, texts): the probe-able findings, every finding,
     and the analysed file texts by absolute path (for the report store)."""
-    from ..config import load_config
+    from ..config_resolver import Resolver
     from ..engine import Linter
 
-    config = load_config(start=script)
-    linter = Linter(config)
+    resolver = Resolver()  # each project file gets its own configuration, as in `hplint check`
+    config = resolver.config_for(script)
+    linter = Linter(config, resolver=resolver)
     roots = [script.resolve().parent]
     if config.source is not None:
         roots.append(Path(config.root))

@@ -24,7 +24,8 @@ from pygls.workspace.position_codec import PositionCodec
 from ..analysis.project import module_name_for
 from ..analysis.source import SourceError, decode_source
 from ..catalogue import load_catalogue
-from ..config import Config, ConfigCache, ConfigError
+from ..config import Config, ConfigError
+from ..config_resolver import ConfigCache
 from ..engine import Linter
 from ..findings import Finding
 from ..probe.store import ProbeVerdicts
@@ -83,7 +84,7 @@ class Analyzer:
         self.report_config_error = report_config_error
         self.linter_factory = linter_factory
         self.catalogue = load_catalogue()
-        self._configs = ConfigCache()  # directory -> the configuration that governs it
+        self._configs = ConfigCache()  # the resolver: directory -> the configuration that governs it
         self._verdicts = ProbeVerdicts()  # saved `hplint probe` verdicts
         self._linters: Dict[int, Tuple[Config, Linter]] = {}  # id(project config) -> linter
         self._broken: Dict[str, Config] = {}  # directory -> fallback, while its config is invalid
@@ -95,6 +96,13 @@ class Analyzer:
     def set_settings(self, settings: Settings) -> None:
         self.settings = settings
         self._linters.clear()
+
+    def set_roots(self, roots: Iterable[Path]) -> None:
+        """The workspace folders: a document with no configuration file above it
+        gets the defaults rooted at the folder holding it (multi-root workspaces)."""
+        self._configs.set_roots(roots)
+        self._linters.clear()
+        self._broken.clear()
 
     def reload(self) -> None:
         """A configuration file changed: read every configuration again."""
@@ -116,7 +124,7 @@ class Analyzer:
             if message not in self._reported:
                 self._reported.add(message)
                 self.report_config_error(message)
-            fallback = Config(catalogue=self.catalogue)
+            fallback = self._configs.defaults_for(path)
             self._broken[directory] = fallback
             return fallback
 

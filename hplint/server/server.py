@@ -341,6 +341,17 @@ class HplintServer(LanguageServer):
         self.relint_all()
 
 
+def workspace_roots(params: lsp.InitializeParams) -> List[Path]:
+    """The workspace folders (multi-root), else the root the client named."""
+    folders = [f.uri for f in params.workspace_folders or []]
+    if not folders and params.root_uri:
+        folders = [params.root_uri]
+    roots = [uri_path(uri) for uri in folders if uri.startswith("file:")]
+    if not roots and params.root_path:
+        roots = [Path(os.path.abspath(params.root_path))]
+    return roots
+
+
 def create_server() -> HplintServer:
     server = HplintServer()
 
@@ -354,6 +365,7 @@ def create_server() -> HplintServer:
             ls.protocol.fm.features.pop(lsp.TEXT_DOCUMENT_DIAGNOSTIC, None)
             ls.protocol.fm.feature_options.pop(lsp.TEXT_DOCUMENT_DIAGNOSTIC, None)
         ls.settings = parse_settings(params.initialization_options, ls.analyzer.catalogue)
+        ls.analyzer.set_roots(workspace_roots(params))
         ls.analyzer.codec = ls.workspace.position_codec
         ls.analyzer.set_settings(ls.settings)
         log.info("initialized: %s diagnostics, settings %s", "pull" if ls.pull else "push", ls.settings)
@@ -519,6 +531,13 @@ def create_server() -> HplintServer:
         if not changed:
             return
         await ls.run_job(ls.analyzer.set_settings, settings)
+        ls.relint_all()
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def did_change_workspace_folders(ls: HplintServer, params: lsp.DidChangeWorkspaceFoldersParams) -> None:
+        # pygls has updated ls.workspace.folders already
+        roots = [uri_path(f.uri) for f in ls.workspace.folders.values() if f.uri.startswith("file:")]
+        await ls.run_job(ls.analyzer.set_roots, roots)
         ls.relint_all()
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)

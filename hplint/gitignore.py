@@ -1,0 +1,97 @@
+"""What `.gitignore`, `.ignore` and `.git/info/exclude` ignore, for the
+directories discovery walks (git's semantics, through the `pathspec` library).
+
+Inside a git repository (a directory holding `.git`) the ignore files from
+the repository's top down to a path's directory apply, and the repository's
+`.git/info/exclude`; outside one, those from the walked directory down. A
+deeper file's patterns win over a shallower one's, and within a file the last
+matching pattern wins, so `!keep.py` re-includes what `*.py` above ignored.
+In one directory `.ignore` wins over `.gitignore` (as in ripgrep and ruff).
+A directory git ignores is not entered, so nothing below it can be
+re-included (git's rule too).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import pathspec
+
+log = logging.getLogger("hplint")
+
+IGNORE_FILES = (".gitignore", ".ignore")  # later wins
+
+
+def _read_lines(path: Path) -> List[str]:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+def _compile(lines: List[str], where: str) -> Optional[pathspec.GitIgnoreSpec]:
+    if not any(line.strip() and not line.lstrip().startswith("#") for line in lines):
+        return None
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except ValueError:  # a malformed pattern: keep the others (git skips it too)
+        good = []
+        for line in lines:
+            try:
+                pathspec.GitIgnoreSpec.from_lines([line])
+                good.append(line)
+            except ValueError:
+                log.debug("%s: ignoring the malformed pattern %r", where, line)
+        return pathspec.GitIgnoreSpec.from_lines(good) if good else None
+
+
+class IgnoreFiles:
+    """Answers `ignored(path)` for one run; each ignore file is read once."""
+
+    def __init__(self) -> None:
+        self._specs: Dict[Path, Optional[pathspec.GitIgnoreSpec]] = {}
+        self._tops: Dict[Path, Optional[Path]] = {}
+
+    def repository_top(self, directory: Path) -> Optional[Path]:
+        """The nearest directory at or above `directory` that holds `.git`."""
+        if directory not in self._tops:
+            found = None
+            for candidate in (directory, *directory.parents):
+                if os.path.lexists(candidate / ".git"):
+                    found = candidate
+                    break
+            self._tops[directory] = found
+        return self._tops[directory]
+
+    def _spec(self, directory: Path, top: bool) -> Optional[pathspec.GitIgnoreSpec]:
+        key = directory
+        if key not in self._specs:
+            lines: List[str] = []
+            if top and (directory / ".git").is_dir():
+                lines += _read_lines(directory / ".git" / "info" / "exclude")
+            for name in IGNORE_FILES:
+                lines += _read_lines(directory / name)
+            self._specs[key] = _compile(lines, str(directory))
+        return self._specs[key]
+
+    def ignored(self, path: Path, walk_root: Path) -> bool:
+        """Whether git would ignore `path` (a file or directory found walking `walk_root`)."""
+        path = Path(os.path.abspath(path))
+        directory = path.parent
+        top = self.repository_top(directory) or Path(os.path.abspath(walk_root))
+        chain = [directory, *(p for p in directory.parents if p == top or top in p.parents)]
+        if top not in chain:
+            return False
+        is_dir = path.is_dir()
+        for d in chain:  # deepest first: the first file with a matching pattern decides
+            spec = self._spec(d, top=d == top)
+            if spec is None:
+                continue
+            rel = path.relative_to(d).as_posix() + ("/" if is_dir else "")
+            verdict = spec.check_file(rel).include
+            if verdict is not None:
+                return bool(verdict)
+        return False
