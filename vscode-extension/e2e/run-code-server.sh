@@ -189,7 +189,7 @@ if NODE_PATH="$CACHE/puppeteer/node_modules" \
     CODE_SERVER_URL="http://127.0.0.1:$PORT/" WORKSPACE="$WORK/workspace" CHROMIUM="$CHROMIUM" \
     ARTIFACTS="$WORK/artifacts" E2E_EXPECT_TEXT="${E2E_EXPECT_TEXT:-bias=False}" \
     E2E_NOTEBOOK="${E2E_NOTEBOOK-example.ipynb}" \
-    E2E_SETTINGS="$WORK/user-data/User/settings.json" \
+    E2E_SETTINGS="$WORK/workspace/.vscode/settings.json" \
     E2E_MISSING_SERVER_PYTHON="${E2E_MISSING_SERVER-$WORK/no-pygls/python}" E2E_MISSING_SERVER_LOG="$WORK/no-pygls/runs.log" \
     node "$HERE/vscode-e2e.js"; then
     log "PASS"

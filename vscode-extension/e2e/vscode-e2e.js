@@ -10,7 +10,7 @@
 // Then "hplint: Explain Rule…" for HPL002 must open a read-only preview (the
 // hplint-rule: virtual document), not an Untitled editor. Last, with
 // E2E_MISSING_SERVER_PYTHON (an interpreter whose hplint lacks pygls) it
-// switches hplint.interpreter to it in the user settings (E2E_SETTINGS) and
+// switches hplint.interpreter to it in the workspace settings (E2E_SETTINGS) and
 // checks that exactly one hplint notification appears, naming pygls, and that
 // the server is never started with it (E2E_MISSING_SERVER_LOG records each
 // run of that interpreter).
@@ -240,10 +240,11 @@ async function checkMissingServer(page) {
     const runs = process.env.E2E_MISSING_SERVER_LOG;
     const before = await hplintToasts(page);
     step(`hplint notifications before the switch: ${JSON.stringify(before)}`);
-    const settings = JSON.parse(fs.readFileSync(settingsFile, 'utf8'));
-    settings['hplint.interpreter'] = python;
-    fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
-    step(`hplint.interpreter -> ${python} (hplint without pygls)`);
+    // A workspace setting (.vscode/settings.json): VS Code watches the
+    // workspace's files; code-server does not notice edits of the user settings file.
+    fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+    fs.writeFileSync(settingsFile, JSON.stringify({ 'hplint.interpreter': python }, null, 2));
+    step(`hplint.interpreter -> ${python} (hplint without pygls) in ${settingsFile}`);
     const deadline = Date.now() + 60000;
     let toasts = [];
     for (;;) {

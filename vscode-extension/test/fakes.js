@@ -150,6 +150,7 @@ function makeVscode(world) {
     const settings = () => ({ ...(options.settings || {}) });
 
     const vscode = {
+        version: '1.85.0',
         StatusBarAlignment: { Left: 1, Right: 2 },
         ThemeColor: class ThemeColor {
             constructor(id) {
@@ -289,7 +290,8 @@ function makeVscode(world) {
             onWillSaveTextDocument: willSave.event,
             onDidChangeConfiguration: configChanged.event,
             createFileSystemWatcher(glob) {
-                const watcher = { glob, disposed: false, dispose: () => (watcher.disposed = true) };
+                const none = () => ({ dispose() {} });
+                const watcher = { glob, disposed: false, dispose: () => (watcher.disposed = true), onDidCreate: none, onDidChange: none, onDidDelete: none };
                 world.watchers.push(watcher);
                 return watcher;
             },
@@ -379,8 +381,9 @@ function loadExtension(options = {}) {
  * extension's calls. `importable: false`: no hplint; `serverDeps: false`:
  * hplint without pygls/lsprotocol (its [server] extra). `-m pip install`
  * succeeds and installs the server's dependencies (state kept in a file).
+ * `-m hplint server` runs `serverExit` (shell; default: exit 3 at once).
  */
-function fakePython(dir, { importable = true, serverDeps = true, ruleMarkdown = '# HPL001 dropout-before-batchnorm\n', name = 'python', pipFails = false } = {}) {
+function fakePython(dir, { importable = true, serverDeps = true, ruleMarkdown = '# HPL001 dropout-before-batchnorm\n', name = 'python', pipFails = false, serverExit = '' } = {}) {
     const file = path.join(dir, name);
     const log = path.join(dir, `${name}.calls`);
     const depsFile = path.join(dir, `${name}.deps-installed`);
@@ -401,6 +404,9 @@ if [ "$1" = "-c" ]; then
   exit 0
 fi
 echo "$*" >> '${log}'
+if [ "$1 $2 $3" = "-m hplint server" ]; then
+  ${serverExit || 'exit 3'}
+fi
 if [ "$1 $2 $3" = "-m pip install" ]; then
   ${pipFails ? 'echo "ERROR: no network" >&2; exit 1' : `touch '${depsFile}'; echo "Successfully installed pygls lsprotocol"; exit 0`}
 fi
