@@ -595,7 +595,7 @@ test('showOutput shows the output channel (and the status bar item runs it)', as
 test('explainRule: quick pick of HPL001…HPL010, runs the real `hplint rule`, opens its Markdown', NEEDS_REAL_PYTHON, async () => {
     const python = realPython();
     const { world } = await activate({
-        settings: { interpreter: python },
+        settings: { interpreter: python, importStrategy: 'fromEnvironment' },
         pick: (items) => items.find((i) => i.label === 'HPL002'),
     });
     await world.vscode.commands.executeCommand('hplint.explainRule');
@@ -654,5 +654,37 @@ test('explainRule: a failing `hplint rule` shows an error instead of a document'
     const output = world.outputChannels[0].lines.join('\n');
     assert.match(output, /exit code 2/);
     assert.match(output, /unknown rule 'HPL999'/);
+    await world.extension.deactivate();
+});
+
+// After `npm run bundle-libs` (opt-in: it downloads hplint's dependencies), a
+// Python without hplint runs the bundled one. Skipped without bundled/libs.
+const BUNDLED_LIBS = path.join(__dirname, '..', 'bundled', 'libs');
+const BARE_PYTHON = process.env.HPLINT_BARE_PYTHON || '/usr/bin/python3';
+function bareSkip() {
+    if (!fs.existsSync(path.join(BUNDLED_LIBS, 'hplint', '__init__.py'))) {
+        return 'no bundled/libs (npm run bundle-libs fills it)';
+    }
+    try {
+        execFileSync(BARE_PYTHON, ['-c', 'import hplint'], { stdio: 'ignore', cwd: '/' });
+        return `${BARE_PYTHON} has hplint itself`;
+    } catch (error) {
+        return error.code === 'ENOENT' ? `no ${BARE_PYTHON}` : false;
+    }
+}
+
+test('useBundled with bundled/libs: a Python without hplint passes the real server check and gets PYTHONPATH', { skip: bareSkip() }, async () => {
+    const dir = tempDir();
+    let { world, api } = await activate({ settings: { interpreter: BARE_PYTHON }, workspaceFolder: dir });
+    assert.equal(api.interpreter(), BARE_PYTHON);
+    assert.equal(world.clients.length, 1, world.outputChannels[0].lines.join('\n'));
+    assert.equal(world.clients[0].serverOptions.options.env.PYTHONPATH.split(path.delimiter)[0], BUNDLED_LIBS);
+    assert.ok(world.outputChannels[0].lines.some((l) => l.includes(`from ${path.join(BUNDLED_LIBS, 'hplint', '__init__.py')}`)));
+    await world.extension.deactivate();
+    // fromEnvironment: the same Python has no hplint of its own.
+    ({ world } = await activate({ settings: { interpreter: BARE_PYTHON, importStrategy: 'fromEnvironment' }, workspaceFolder: dir }));
+    await waitFor(() => world.messages.length === 1, 'the missing-hplint message');
+    assert.match(world.messages[0].message, /^hplint is not installed in/);
+    assert.equal(world.clients.length, 0);
     await world.extension.deactivate();
 });
