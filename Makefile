@@ -14,6 +14,7 @@ IN_CI = $(filter-out 0 false no,$(CI))
 # torch is pinned: 2.13.0 is the CPU build these machines carry; any other
 # version pulls gigabytes of CUDA packages.
 $(STAMP): pyproject.toml
+	@echo "== creating $(VENV) and installing hplint -e .[dev,server,probe] with torch 2.13.0 (CPU) from PyPI =="
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "torch==2.13.0" -e ".[dev,server,probe]"
@@ -39,6 +40,7 @@ lint: venv
 # can install it (root + apt); otherwise that test is skipped with its reason.
 neovim:
 	@command -v nvim >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && echo "== installing Debian's neovim (apt-get install neovim) for tests/test_neovim.py ==" \
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq neovim >/dev/null) ; } \
 	  || echo "neovim could not be installed: tests/test_neovim.py will be skipped"
 
@@ -53,7 +55,8 @@ test-extension:
 	  if [ -n "$(IN_CI)" ]; then echo "CI=$(CI) and Node.js (node, npm) is not installed: the VS Code extension cannot be checked" >&2; exit 1; fi; \
 	  echo "SKIPPED: the VS Code extension's checks (Node.js is not installed: https://nodejs.org, or apt-get install -y nodejs npm)"; \
 	else \
-	  cd vscode-extension && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } \
+	  cd vscode-extension && { [ node_modules/.package-lock.json -nt package-lock.json ] \
+	    || { echo "== installing the VS Code extension's npm packages (npm ci in vscode-extension/) =="; npm ci --no-audit --no-fund; }; } \
 	    && npm run typecheck && npm run lint \
 	    && HPLINT_PYTHON=$(abspath $(BIN)/python) npm test && npm run package; \
 	fi

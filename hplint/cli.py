@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     server = sub.add_parser("server", help="run the language server (stdio by default)")
     server.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (debugging)")
     server.add_argument("--log-level", default="WARNING")
+    server.add_argument("--check", action="store_true",
+                        help="only check that the server's dependencies (the [server] extra) import: "
+                             "exit 0, or 3 with the pip command that installs them")
 
     probe = sub.add_parser("probe", help="run a training script briefly with instrumentation to confirm findings")
     probe.add_argument("script", type=Path)

@@ -66,3 +66,93 @@ def test_bad_front_matter_is_reported_with_the_file():
         parse_rule_doc("# no front matter", path=__import__("pathlib").Path("x.md"))
     with pytest.raises(CatalogueError, match="lacks 'severity'"):
         parse_rule_doc('+++\ncode = "HPL999"\nname = "x-y"\nmessage = "m"\n+++\n')
+
+
+# -- the catalogue is the one registry: every copy is generated or checked ----
+def test_readme_rules_table_is_the_generated_one():
+    """`python -m hplint.catalogue --write-readme README.md` rewrites it."""
+    from pathlib import Path
+
+    from hplint.catalogue import README_TABLE_END, README_TABLE_START, readme_table
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index(README_TABLE_START) + len(README_TABLE_START):readme.index(README_TABLE_END)]
+    assert block.strip() == readme_table(meta_codes=tuple(META_CODES)).strip(), (
+        "README.md's rules table differs from rules/*.md: run `python -m hplint.catalogue --write-readme README.md`")
+
+
+def test_readme_table_follows_the_front_matter(tmp_path):
+    from hplint.catalogue import main, readme_table
+
+    docs = dict(CATALOGUE)
+    docs["HPL009"] = parse_rule_doc(CATALOGUE["HPL009"].path.read_text(encoding="utf-8")
+                                    .replace('severity = "warning"', 'severity = "error"', 1))
+    table = readme_table(docs)
+    assert "| HPL009 | batch-size-too-small-for-batchnorm | error | — |" in table
+    assert "| HPL008 | dropout-active-at-eval | error | safe / unsafe |" in table  # fix-summary
+    assert table.splitlines()[-2:] == ["| HPL000 | unreadable-file | error | — |",
+                                       "| HPL100 | unused-suppression | info | — |"]
+    readme = tmp_path / "README.md"
+    from hplint.catalogue import README_TABLE_END, README_TABLE_START
+
+    readme.write_text(f"# x\n\n{README_TABLE_START}\n| stale |\n{README_TABLE_END}\nafter\n", encoding="utf-8")
+    assert main(["--write-readme", str(readme)]) == 0
+    text = readme.read_text(encoding="utf-8")
+    assert "| stale |" not in text and "| HPL010 | train-mode-not-restored | warning | unsafe |" in text
+    assert text.endswith(f"{README_TABLE_END}\nafter\n")
+
+
+def test_probed_codes_come_from_the_front_matter_and_each_has_a_verdict():
+    from hplint.catalogue import probed_codes
+    from hplint.probe.targets import PROBED_CODES
+    from hplint.probe.verdicts import VERDICTS
+
+    assert PROBED_CODES == probed_codes() == {c for c, d in CATALOGUE.items() if d.probe}
+    assert PROBED_CODES, "no rule document says `probe = true`"
+    assert set(VERDICTS) == set(PROBED_CODES), "a probed rule without a verdict function, or the reverse"
+    assert not PROBED_CODES & set(META_CODES)
+
+
+def _template_fields(template):
+    import string
+
+    return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_message_templates_get_exactly_the_fields_the_rules_report(tmp_path, monkeypatch):
+    """Every `{field}` of a rule's message template is supplied by each of its
+    reports, and no report passes a field the template does not use. Runs every
+    rule over the catalogue's bad examples and the example projects."""
+    from pathlib import Path
+
+    from hplint.catalogue import RuleDoc
+
+    passed = {}
+    real = RuleDoc.format_message
+
+    def recording(self, **fields):
+        passed.setdefault(self.code, []).append(set(fields))
+        return real(self, **fields)
+
+    monkeypatch.setattr(RuleDoc, "format_message", recording)
+    root = Path(__file__).resolve().parent.parent
+    paths = []
+    for code, doc in CATALOGUE.items():
+        path = tmp_path / f"{code.lower()}_example.py"
+        path.write_text(doc.bad_example, encoding="utf-8")
+        paths.append(path)
+    for pattern in ("*.py", "*.ipynb", "*.yaml", "*.yml", "*.json"):
+        paths += sorted((root / "examples").rglob(pattern))
+    paths += sorted((root / "tests" / "data" / "fix").glob("*.py"))
+    linter = Linter(Config())
+    internal = [f for p in paths for f in linter.lint_file(p).findings
+                if f.code == "HPL000" and "internal error" in f.message]
+    assert not internal, internal  # a KeyError in format_message would be an internal error
+    for code, doc in CATALOGUE.items():
+        if code in META_CODES:  # built by the engine and the suppression scanner from one `{reason}`
+            assert _template_fields(doc.message) == {"reason"}
+            continue
+        assert code in passed, f"{code}: no report in the bad examples or examples/"
+        wanted = _template_fields(doc.message)
+        for fields in passed[code]:
+            assert fields == wanted, (code, "missing", wanted - fields, "unused", fields - wanted)

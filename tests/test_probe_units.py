@@ -207,3 +207,34 @@ def test_probe_modules_never_import_torch():
     code = ("import sys, hplint.cli, hplint.engine, hplint.probe.cli, hplint.probe.session, "
             "hplint.probe.store, hplint.probe.runner; assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_probe_thresholds_are_the_rule_options(tmp_path):
+    """HPL009's and HPL005's verdicts use the rule's configured option (the
+    catalogue default otherwise), not a copy of it."""
+    from hplint.catalogue import load_catalogue
+    from hplint.probe.targets import rule_options
+
+    assert rule_options("HPL009")["min-batch-size"] == load_catalogue()["HPL009"].option_defaults()["min-batch-size"] == 8
+    bn = {"bn_train_min_batch": 12}
+    assert verdict_for(target("HPL009"), 0, bn).verdict == "not confirmed"  # default 8
+    raised = Target("HPL009", "x.py", 3, 5, 3, shown="x.py", options={"min-batch-size": 16})
+    assert verdict_for(raised, 0, bn).verdict == "confirmed"
+    assert verdict_for(raised, 0, bn).measurements["threshold"] == 16
+    norms = {"grad_norms": [1.0, 1.1, 2.5, 2.4]}
+    assert verdict_for(target("HPL005"), 0, norms).verdict == "not confirmed"  # max-norm 5.0
+    tight = Target("HPL005", "x.py", 3, 5, 3, shown="x.py", options={"max-norm": 2.0})
+    assert verdict_for(tight, 0, norms).verdict == "confirmed"
+    assert Target.from_json(raised.to_json()).options == {"min-batch-size": 16}  # it travels to the child
+
+
+def test_static_targets_carry_the_projects_rule_options(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.hplint.rules.HPL009]\nmin-batch-size = 32\n", encoding="utf-8")
+    script = tmp_path / "train.py"
+    from hplint.catalogue import load_catalogue
+
+    script.write_text(load_catalogue()["HPL009"].bad_example, encoding="utf-8")
+    targets, _findings, _texts = static_targets(script)
+    hpl009 = [t for t in targets if t.code == "HPL009"]
+    assert hpl009 and hpl009[0].options == {"min-batch-size": 32}
+    assert verdict_for(hpl009[0], 0, {"bn_train_min_batch": 16}).verdict == "confirmed"

@@ -42,7 +42,8 @@ BIAS = HEADER + "net = nn.Sequential(nn.Linear(8, 8), nn.BatchNorm1d(8))\n"
 DROPOUT = HEADER + "model = nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(8))\n"
 ADAM = "import torch\n\nopt = torch.optim.Adam([], lr=1e-3, betas=(0.5, 0.9))\n"
 CLEAN = HEADER + "net = nn.Sequential(nn.Linear(8, 8, bias=False), nn.BatchNorm1d(8))\n"
-INIT_OPTIONS = {"select": [], "ignore": [], "severity": {"HPL007": "warning"}, "run": "onType", "debounce": 50}
+INIT_OPTIONS = {"select": [], "ignore": [], "severity": {"HPL007": "warning"}, "run": "onType", "debounce": 50,
+                "configuration": None, "explainCommand": None}
 
 
 @pytest_lsp.fixture(scope="module", config=SERVER)
@@ -209,22 +210,45 @@ async def test_fix_all_applies_every_safe_fix(client, folder):
 
 
 async def test_hover_on_diagnostic_and_on_suppression_comment(client, folder):
+    """A short card: message (once), the fix, the rule's summary and links; not
+    the whole rule document."""
     text = BIAS + "m = nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(8))  # hplint: disable=HPL001\n"
     uri = open_doc(client, write(folder / "hover.py", text))
-    await diagnostics_where(client, uri, has_codes("HPL002"))
+    (diag,) = await diagnostics_where(client, uri, has_codes("HPL002"))
     docs = load_catalogue()
     pos = position_of(text, "Linear")
     hover = await client.text_document_hover_async(lsp.HoverParams(lsp.TextDocumentIdentifier(uri), pos))
     assert hover.contents.kind == lsp.MarkupKind.Markdown
-    assert "# HPL002 bias-before-batchnorm" in hover.contents.value and docs["HPL002"].url in hover.contents.value
+    value = hover.contents.value
+    assert value.count(diag.message) == 1
+    assert f"**HPL002** `bias-before-batchnorm`: {docs['HPL002'].summary}" in value
+    assert "Fix (safe fix" in value and diag.data["fix"]["title"] in value
+    assert docs["HPL002"].url in value and "`hplint rule HPL002`" in value
+    assert "# HPL002" not in value and "## Why is this bad" not in value and "command:" not in value
     code_pos = position_of(text, "HPL001")
     inside = lsp.Position(code_pos.line, code_pos.character + 3)
     hover = await client.text_document_hover_async(lsp.HoverParams(lsp.TextDocumentIdentifier(uri), inside))
-    assert "# HPL001 dropout-before-batchnorm" in hover.contents.value
+    assert f"**HPL001** `dropout-before-batchnorm`: {docs['HPL001'].summary}" in hover.contents.value
     assert hover.range == lsp.Range(code_pos, lsp.Position(code_pos.line, code_pos.character + 6))
     nothing = await client.text_document_hover_async(
         lsp.HoverParams(lsp.TextDocumentIdentifier(uri), lsp.Position(0, 2)))
     assert nothing is None
+    close_doc(client, uri)
+
+
+async def test_hover_with_an_explain_command_links_it_and_leaves_the_message_to_the_editor(client, folder):
+    """VS Code shows the diagnostic's message above the hover: the extension
+    sends `explainCommand`, and the hover then links that command instead."""
+    client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(
+        {"hplint": {"explainCommand": "hplint.explainRule"}}))
+    uri = open_doc(client, write(folder / "hover_vscode.py", BIAS))
+    (diag,) = await diagnostics_where(client, uri, has_codes("HPL002"))
+    hover = await client.text_document_hover_async(
+        lsp.HoverParams(lsp.TextDocumentIdentifier(uri), position_of(BIAS, "Linear")))
+    value = hover.contents.value
+    assert diag.message not in value
+    assert '[Explain rule](command:hplint.explainRule?%5B%22HPL002%22%5D' in value
+    assert diag.data["fix"]["title"] in value and load_catalogue()["HPL002"].summary in value
     close_doc(client, uri)
 
 
@@ -234,7 +258,7 @@ async def test_hover_on_noqa_code(client, folder):
     await diagnostics_where(client, uri, has_codes())
     pos = position_of(text, "HPL001")
     hover = await client.text_document_hover_async(lsp.HoverParams(lsp.TextDocumentIdentifier(uri), pos))
-    assert "# HPL001 dropout-before-batchnorm" in hover.contents.value
+    assert "**HPL001** `dropout-before-batchnorm`" in hover.contents.value
     close_doc(client, uri)
 
 

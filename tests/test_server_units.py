@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -171,6 +172,30 @@ def test_broken_config_is_reported_once_and_defaults_apply_until_reload(tmp_path
     assert [d.code for d in analyzer.analyze(tmp_path / "m.py", BIAS_AND_DROPOUT).diagnostics] == ["HPL001"]
 
 
+def test_configuration_setting_names_the_config_file_for_every_document(tmp_path):
+    """`hplint.configuration` is the server's --config: that file, not the
+    nearest pyproject.toml, governs every document; edits to it apply."""
+    (tmp_path / "pyproject.toml").write_text('[tool.hplint]\nselect = ["HPL002"]\n')
+    explicit = tmp_path / "elsewhere" / "hplint.toml"
+    explicit.parent.mkdir()
+    explicit.write_text('select = ["HPL001"]\n')
+    shown = []
+    analyzer = Analyzer(report_config_error=shown.append)
+    lint = lambda: [d.code for d in analyzer.analyze(tmp_path / "m.py", BIAS_AND_DROPOUT).diagnostics]
+    assert lint() == ["HPL002"]
+    analyzer.set_settings(parse_settings({"configuration": str(explicit)}, CAT))
+    assert lint() == ["HPL001"]
+    explicit.write_text('select = ["ALL"]\nignore = ["HPL001"]\n')
+    os.utime(explicit, (1, 1))  # a new mtime even on a coarse clock
+    assert lint() == ["HPL002"]
+    analyzer.set_settings(parse_settings({"configuration": str(tmp_path / "missing.toml")}, CAT))
+    assert sorted(lint()) == ["HPL001", "HPL002"] and "missing.toml" in shown[-1]  # defaults, and the user is told
+    analyzer.set_settings(parse_settings({"configuration": ""}, CAT))
+    assert lint() == ["HPL002"]
+    assert parse_settings({"configuration": 3}, CAT).problems == ("setting hplint.configuration: 3 is not a path",)
+    assert parse_settings({"explainCommand": "hplint.explainRule"}, CAT).explain_command == "hplint.explainRule"
+
+
 def test_dependents_follow_requesters_transitively(tmp_path):
     analyzer = Analyzer()
     for name in ("a", "b", "c", "d"):
@@ -195,6 +220,25 @@ def test_server_never_imports_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_server_check_and_a_missing_server_extra(tmp_path):
+    """`hplint server --check` exits 0 with the versions; without pygls (hplint
+    installed without [server]) both it and the server exit 3 at once with the
+    pip command for this interpreter, not a traceback."""
+    ok = subprocess.run([sys.executable, "-m", "hplint", "server", "--check"], capture_output=True, text=True,
+                        stdin=subprocess.DEVNULL, timeout=60)
+    assert ok.returncode == 0 and "the language server can start" in ok.stdout and "pygls" in ok.stdout
+    # A `pygls` that fails to import, first on the path: what an install without the extra looks like.
+    (tmp_path / "pygls").mkdir()
+    (tmp_path / "pygls" / "__init__.py").write_text("raise ImportError(\"No module named 'pygls'\")\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
+    for args in (["--check"], []):
+        out = subprocess.run([sys.executable, "-m", "hplint", "server", *args], capture_output=True, text=True,
+                             stdin=subprocess.DEVNULL, timeout=60, env=env)
+        assert out.returncode == 3, out.stderr
+        assert "No module named 'pygls'" in out.stderr and f"{sys.executable} -m pip install" in out.stderr
+        assert "Traceback" not in out.stderr and out.stdout == ""
 
 
 def test_bad_log_level_is_a_usage_error():

@@ -10,7 +10,7 @@ const nodeGlobals = {
 };
 
 export default tseslint.config(
-    { ignores: ['dist/**', 'out/**', 'node_modules/**', '*.vsix'] },
+    { ignores: ['dist/**', 'out/**', 'node_modules/**', 'bundled/**', '*.vsix'] },
     {
         files: ['src/**/*.ts'],
         extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
@@ -20,6 +20,11 @@ export default tseslint.config(
         files: ['test/**/*.js', 'e2e/**/*.js'],
         extends: [js.configs.recommended],
         languageOptions: { sourceType: 'commonjs', globals: nodeGlobals },
+    },
+    {
+        files: ['scripts/**/*.mjs'],
+        extends: [js.configs.recommended],
+        languageOptions: { sourceType: 'module', globals: nodeGlobals },
     },
     {
         // page.evaluate() callbacks run in the browser

@@ -9,25 +9,29 @@ import operator
 import re
 from typing import Any, Dict, List, Optional
 
+from ..analysis.search_space import near_one_shares, top_decade_share
+
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
         ast.Div: operator.truediv, ast.Pow: operator.pow}
 _NUMBER = re.compile(r"(?<![\w.])-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
+# The shares are the rules' own (hplint.analysis.search_space, used by HPL003
+# and HPL004 for their messages), so the probe's figure and the finding agree.
 def lr_top_decade_share(lo: float, hi: float) -> float:
-    """Share of U[lo, hi] samples in [hi/10, hi]."""
+    """Share of U[lo, hi] samples in [hi/10, hi] (HPL003's figure)."""
     if hi <= lo:
         return 0.0
-    return min(1.0, (hi - max(hi / 10, lo)) / (hi - lo))
+    return min(1.0, top_decade_share(lo, hi))
 
 
 def beta_top_decade_share(lo: float, hi: float) -> float:
     """Share of U[lo, hi] samples of beta whose 1-beta lies in its top decade
-    [(1-lo)/10, 1-lo], i.e. far from 1 where sensitivity is lowest."""
+    [(1-lo)/10, 1-lo], i.e. far from 1 where sensitivity is lowest (HPL004's
+    `far` figure)."""
     if hi <= lo:
         return 0.0
-    top = 1 - (1 - lo) / 10  # beta below this has 1-beta in the top decade
-    return min(1.0, (min(top, hi) - lo) / (hi - lo))
+    return min(1.0, near_one_shares(lo, hi)[1])
 
 
 def _value(node: ast.AST) -> Optional[float]:

@@ -8,14 +8,17 @@ import ast
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from ..catalogue import probed_codes
 
 if TYPE_CHECKING:
+    from ..config import Config
     from ..findings import Finding
 
-# Codes whose findings the probe knows how to measure (HPL003/004 analytically).
-PROBED_CODES = frozenset({"HPL001", "HPL002", "HPL003", "HPL004", "HPL005", "HPL006",
-                          "HPL007", "HPL008", "HPL009", "HPL010"})
+# Codes whose findings the probe knows how to measure (HPL003/004 analytically):
+# the rule documents that say `probe = true`. verdicts.VERDICTS has one function each.
+PROBED_CODES = probed_codes()
 
 
 @dataclass
@@ -42,6 +45,9 @@ class Target:
     shown: str = ""  # the path as the user sees it
     related: List[Location] = field(default_factory=list)
     end_col: int = 0
+    # The rule's options as the project configures them (the rule document's
+    # defaults otherwise): the verdicts use the rule's own thresholds.
+    options: Dict[str, Any] = field(default_factory=dict)
 
     @property
     def locations(self) -> List[Location]:
@@ -57,16 +63,32 @@ class Target:
         return cls(**data)
 
 
-def targets_from_findings(findings: Iterable) -> List[Target]:
+def rule_options(code: str, config: Optional["Config"] = None) -> Dict[str, Any]:
+    """Every option of `code`: the configured value, else the catalogue default."""
+    from ..catalogue import load_catalogue
+
+    doc = load_catalogue().get(code)
+    if doc is None:
+        return {}
+    if config is None:
+        return doc.option_defaults()
+    return {o.name: config.option(code, o.name) for o in doc.options}
+
+
+def targets_from_findings(findings: Iterable, config: Optional["Config"] = None) -> List[Target]:
     """`Finding`s (paths as displayed, relative to the working directory) -> Targets."""
     out = []
+    options: Dict[str, Dict[str, Any]] = {}
     for f in findings:
         if f.code not in PROBED_CODES:
             continue
         related = [Location(os.path.abspath(r.path), r.span.start_line, r.span.end_line,
                             r.span.start_col, r.message) for r in f.related]
+        if f.code not in options:
+            options[f.code] = rule_options(f.code, config)
         out.append(Target(f.code, os.path.abspath(f.path), f.span.start_line, f.span.start_col,
-                          f.span.end_line, f.message, f.path, related, f.span.end_col))
+                          f.span.end_line, f.message, f.path, related, f.span.end_col,
+                          dict(options[f.code])))
     return out
 
 
@@ -150,4 +172,4 @@ def static_targets(script: Path, select: Optional[Sequence[str]] = None) -> Tupl
         findings.extend(f for f in result.findings if f.code not in ("HPL000", "HPL100"))
     if select:
         findings = [f for f in findings if f.code in select]
-    return targets_from_findings(findings), findings, texts
+    return targets_from_findings(findings, config), findings, texts

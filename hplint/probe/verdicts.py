@@ -8,19 +8,17 @@ import math
 import os
 import statistics
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from .sampling import share_for_target
-from .targets import Target
+from .targets import Target, rule_options
 
 CONFIRMED, NOT_CONFIRMED, NOT_EXERCISED = "confirmed", "not confirmed", "not exercised"
 
 VARIANCE_SHIFT_TOLERANCE = 0.10  # HPL001: |shift - 1| above this confirms
 BIAS_GRAD_RATIO = 1e-6  # HPL002: |grad bias| / |grad weight| below this confirms
-CLIP_BOUND = 5.0  # HPL005: the suggested clip_grad_norm_ bound
 JUMP_FACTOR = 10.0  # HPL005: a step-to-step rise this many times the median confirms
 NOISE_FACTOR = 4.0  # HPL006: batch size this many times B_simple confirms
-BN_MIN_BATCH = 8  # HPL009
 UPDATE_RATIO_RANGE = (1e-4, 1e-2)  # healthy update-to-weight ratio around 1e-3
 
 
@@ -50,6 +48,19 @@ class Health:
 
     def to_json(self) -> Dict[str, Any]:
         return {"check": self.check, "status": self.status, "detail": self.detail, "value": self.value}
+
+
+# The thresholds a rule option sets are not copied here: HPL005's suggested
+# clip bound is its `max-norm`, HPL009's smallest healthy batch its
+# `min-batch-size`, as the project configures them (Target.options, filled by
+# targets.static_targets) or as the rule document defaults them.
+def rule_option(t: Target, name: str) -> Any:
+    if name in t.options:
+        return t.options[name]
+    defaults = rule_options(t.code)
+    if name not in defaults:
+        raise KeyError(f"rule {t.code} has no option {name!r}")
+    return defaults[name]
 
 
 def _finite(values: Sequence[Any]) -> List[float]:
@@ -110,8 +121,9 @@ def _hpl005(t: Target, m: Dict[str, Any], tm: Dict[str, Any]) -> Verdict:
     clips = m.get("clip_calls") or []
     if not stats:
         return _v(t, NOT_EXERCISED, "no optimizer step ran", {})
-    figures = dict(stats, clipping_calls=len(clips), suggested_bound=CLIP_BOUND)
-    exploded = stats["max"] > CLIP_BOUND or stats["non_finite"] > 0
+    bound = rule_option(t, "max-norm")
+    figures = dict(stats, clipping_calls=len(clips), suggested_bound=bound)
+    exploded = stats["max"] > bound or stats["non_finite"] > 0
     jumped = stats["median"] > 0 and stats["largest_jump"] > JUMP_FACTOR * stats["median"]
     verdict = CONFIRMED if (exploded or jumped) and not clips else NOT_CONFIRMED
     text = (f"gradient norm max {_fmt(stats['max'])}, median {_fmt(stats['median'])}, "
@@ -209,9 +221,10 @@ def _hpl009(t: Target, m: Dict[str, Any], tm: Dict[str, Any]) -> Verdict:
     batch = m.get("bn_train_min_batch")
     if batch is None:
         return _v(t, NOT_EXERCISED, "no BatchNorm ran in training mode", {})
-    verdict = CONFIRMED if batch < BN_MIN_BATCH else NOT_CONFIRMED
-    return _v(t, verdict, f"smallest batch seen by BatchNorm in training: {batch}",
-              {"min_batch_size": batch, "bn_forwards": m.get("bn_train_forwards")})
+    minimum = rule_option(t, "min-batch-size")
+    verdict = CONFIRMED if batch < minimum else NOT_CONFIRMED
+    return _v(t, verdict, f"smallest batch seen by BatchNorm in training: {batch} (min-batch-size {minimum})",
+              {"min_batch_size": batch, "threshold": minimum, "bn_forwards": m.get("bn_train_forwards")})
 
 
 def _analytic(t: Target) -> Verdict:
@@ -226,30 +239,46 @@ def _v(t: Target, verdict: str, summary: str, measurements: Dict[str, Any]) -> V
     return Verdict(t.code, t.shown or t.path, t.line, t.col, verdict, summary, measurements, t.message, t.path)
 
 
+def _analytic_verdict(t: Target, index: int, m: Dict[str, Any], tm: Dict[str, Any]) -> Verdict:
+    return _analytic(t)
+
+
+def _by_index(fn: Callable[[Target, Dict[str, Any], Dict[str, Any], int], Verdict]) -> Callable[..., Verdict]:
+    return lambda t, index, m, tm: fn(t, m, tm, index)
+
+
+def _plain(fn: Callable[[Target, Dict[str, Any], Dict[str, Any]], Verdict]) -> Callable[..., Verdict]:
+    return lambda t, index, m, tm: fn(t, m, tm)
+
+
+# One verdict function per probed code (the rule documents with `probe = true`;
+# tests/test_catalogue.py checks the two agree). Called as fn(target, index,
+# measurements, the target's own measurements).
+ANALYTIC_CODES = frozenset({"HPL003", "HPL004"})  # decided from the source, no run needed
+VERDICTS: Dict[str, Callable[[Target, int, Dict[str, Any], Dict[str, Any]], Verdict]] = {
+    "HPL001": _plain(_hpl001),
+    "HPL002": _plain(_hpl002),
+    "HPL003": _analytic_verdict,
+    "HPL004": _analytic_verdict,
+    "HPL005": _plain(_hpl005),
+    "HPL006": _plain(_hpl006),
+    "HPL007": _plain(_hpl007),
+    "HPL008": _by_index(_hpl008),
+    "HPL009": _plain(_hpl009),
+    "HPL010": _by_index(_hpl010),
+}
+
+
 def verdict_for(target: Target, index: int, m: Optional[Dict[str, Any]]) -> Verdict:
-    if target.code in ("HPL003", "HPL004"):
+    if target.code in ANALYTIC_CODES:
         return _analytic(target)
+    fn = VERDICTS.get(target.code)
+    if fn is None:
+        return _v(target, NOT_EXERCISED, "the probe has no measurement for this rule", {})
     if not m:
         return _v(target, NOT_EXERCISED, "the probe recorded nothing", {})
     tm = (m.get("targets") or {}).get(str(index), {})
-    code = target.code
-    if code == "HPL001":
-        return _hpl001(target, m, tm)
-    if code == "HPL002":
-        return _hpl002(target, m, tm)
-    if code == "HPL005":
-        return _hpl005(target, m, tm)
-    if code == "HPL006":
-        return _hpl006(target, m, tm)
-    if code == "HPL007":
-        return _hpl007(target, m, tm)
-    if code == "HPL008":
-        return _hpl008(target, m, tm, index)
-    if code == "HPL010":
-        return _hpl010(target, m, tm, index)
-    if code == "HPL009":
-        return _hpl009(target, m, tm)
-    return _v(target, NOT_EXERCISED, "the probe has no measurement for this rule", {})
+    return fn(target, index, m, tm)
 
 
 _ORDER = {CONFIRMED: 0, NOT_CONFIRMED: 1, NOT_EXERCISED: 2}

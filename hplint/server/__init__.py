@@ -1,10 +1,27 @@
 """`hplint server`: the language server (stdio by default, `--tcp HOST:PORT`
-for debugging). Logs go to stderr only: stdout carries the protocol."""
+for debugging). Logs go to stderr only: stdout carries the protocol.
+
+Without pygls/lsprotocol (hplint installed without its `[server]` extra) it
+exits with EXIT_MISSING_DEPENDENCIES and one line naming the pip command;
+`--check` tells the same without starting (editors run it first)."""
 
 from __future__ import annotations
 
 import logging
 import sys
+
+EXIT_MISSING_DEPENDENCIES = 3
+INSTALL_HINT = "pip install 'pygls>=2.0,<3' 'lsprotocol>=2023.0.1' (the [server] extra of hplint)"
+
+
+def missing_dependencies() -> str:
+    """'' when the server's dependencies import, else why not."""
+    try:
+        import lsprotocol.types  # noqa: F401
+        import pygls.lsp.server  # noqa: F401
+    except ImportError as exc:
+        return str(exc)
+    return ""
 
 
 def main(args) -> int:
@@ -14,12 +31,26 @@ def main(args) -> int:
         print(f"hplint: error: unknown log level {args.log_level!r}", file=sys.stderr)
         return 2
     logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        from .server import create_server
-    except ImportError as exc:  # pygls / lsprotocol are the [server] extra
-        print(f"hplint: error: the language server needs pygls and lsprotocol "
-              f"(pip install 'hplint[server]'): {exc}", file=sys.stderr)
-        return 2
+    problem = missing_dependencies()
+    if problem:  # pygls / lsprotocol are the [server] extra
+        print(f"hplint: error: the language server needs pygls and lsprotocol ({problem}); "
+              f"install them in {sys.executable}: {sys.executable} -m {INSTALL_HINT}", file=sys.stderr)
+        return EXIT_MISSING_DEPENDENCIES
+    if getattr(args, "check", False):
+        from importlib.metadata import PackageNotFoundError, version
+
+        def _version(name: str) -> str:
+            try:
+                return version(name)
+            except PackageNotFoundError:
+                return "?"
+
+        from .. import __version__
+
+        print(f"hplint {__version__}: the language server can start "
+              f"(pygls {_version('pygls')}, lsprotocol {_version('lsprotocol')}; {sys.executable})")
+        return 0
+    from .server import create_server
     server = create_server()
     tcp = getattr(args, "tcp", None)
     if tcp:

@@ -24,7 +24,7 @@ from pygls.workspace.position_codec import PositionCodec
 from ..analysis.project import module_name_for
 from ..analysis.source import SourceError, decode_source
 from ..catalogue import load_catalogue
-from ..config import Config, ConfigError
+from ..config import Config, ConfigError, load_config_file
 from ..config_resolver import ConfigCache
 from ..engine import Linter
 from ..findings import Finding
@@ -88,12 +88,16 @@ class Analyzer:
         self._verdicts = ProbeVerdicts()  # saved `hplint probe` verdicts
         self._linters: Dict[int, Tuple[Config, Linter]] = {}  # id(project config) -> linter
         self._broken: Dict[str, Config] = {}  # directory -> fallback, while its config is invalid
+        self._explicit: Optional[Tuple[Path, Optional[float], Config]] = None  # the `configuration` setting's file
         self._reported: Set[str] = set()
         self._overlays: Dict[Path, str] = {}
         self._modules: Dict[Path, str] = {}
 
     # -- configuration ---------------------------------------------------------
     def set_settings(self, settings: Settings) -> None:
+        if settings.configuration != self.settings.configuration:
+            self._broken.clear()
+            self._explicit = None
         self.settings = settings
         self._linters.clear()
 
@@ -104,11 +108,28 @@ class Analyzer:
         self._linters.clear()
         self._broken.clear()
 
+    def _explicit_config(self, name: str) -> Config:
+        """The file the `configuration` setting names, reread when it changes."""
+        path = Path(os.path.abspath(os.path.expanduser(name)))
+        try:
+            mtime: Optional[float] = path.stat().st_mtime
+        except OSError:
+            mtime = None
+        hit = self._explicit
+        if hit is not None and hit[0] == path and hit[1] == mtime:
+            return hit[2]
+        if mtime is None:
+            raise ConfigError(str(path), None, "the file named by the hplint.configuration setting does not exist")
+        config = load_config_file(path, self.catalogue)
+        self._explicit = (path, mtime, config)
+        return config
+
     def reload(self) -> None:
         """A configuration file changed: read every configuration again."""
         self._configs.clear()
         self._linters.clear()
         self._broken.clear()
+        self._explicit = None
         self._reported.clear()
         self._modules.clear()  # packages (__init__.py) may have appeared
 
@@ -117,6 +138,8 @@ class Analyzer:
         if directory in self._broken:
             return self._broken[directory]
         try:
+            if self.settings.configuration:
+                return self._explicit_config(self.settings.configuration)
             return self._configs.load(path, self.catalogue)
         except ConfigError as exc:
             message = f"hplint: invalid configuration, using defaults: {exc}"

@@ -521,7 +521,7 @@ def create_server() -> HplintServer:
             text, positions = analysis.text, analysis.positions
         else:
             analysis, text, positions = None, doc.source, PositionMap(doc.source, ls.workspace.position_codec)
-        return hover(text, params.position, positions, analysis, ls.analyzer.catalogue)
+        return hover(text, params.position, positions, analysis, ls.analyzer.catalogue, ls.settings.explain_command)
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: HplintServer, params: lsp.DidChangeConfigurationParams) -> None:

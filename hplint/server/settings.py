@@ -3,10 +3,15 @@
 
 Shape (the VS Code extension's `hplint.*` settings):
 `{"select": [...], "ignore": [...], "severity": {"HPL007": "warning"},
-"run": "onType" | "onSave", "debounce": 300}`; didChangeConfiguration wraps it
+"run": "onType" | "onSave", "debounce": 300, "configuration": "path/to/hplint.toml",
+"explainCommand": "hplint.explainRule"}`; didChangeConfiguration wraps it
 as `{"hplint": {...}}`. Parsing never raises: a bad value is dropped and
 described in `problems`, so a typo in an editor setting cannot stop the server.
-They apply on top of the project's `[tool.hplint]` table.
+They apply on top of the project's `[tool.hplint]` table, or of the file
+`configuration` names (the command line's `--config`: used for every document
+instead of the nearest pyproject.toml / hplint.toml). `explainCommand` is the
+client's command that shows a rule: hovers then link to it instead of
+repeating the diagnostic's message, which VS Code already shows above them.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ class Settings:
     severity: Tuple[Tuple[str, Severity], ...] = ()  # (code, severity), sorted
     run: str = ON_TYPE
     debounce_ms: int = DEFAULT_DEBOUNCE_MS
+    configuration: Optional[str] = None  # an explicit configuration file (absolute, or relative to the cwd)
+    explain_command: Optional[str] = None  # e.g. "hplint.explainRule": hovers link to it
     problems: Tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -118,4 +125,18 @@ def parse_settings(options: Any, catalogue: Mapping[str, RuleDoc], base: Optiona
             debounce = int(value)
         elif value is not None:
             problems.append(f"setting hplint.debounce: {value!r} is not a number of milliseconds")
-    return Settings(select, ignore, severity, run, debounce, tuple(problems))
+    configuration = base.configuration
+    if "configuration" in data:
+        value = data["configuration"]
+        if isinstance(value, str):
+            configuration = value.strip() or None
+        elif value is None:
+            configuration = None
+        else:
+            problems.append(f"setting hplint.configuration: {value!r} is not a path")
+
+    explain = base.explain_command
+    if "explainCommand" in data:
+        value = data["explainCommand"]
+        explain = value.strip() or None if isinstance(value, str) else None
+    return Settings(select, ignore, severity, run, debounce, configuration, explain, tuple(problems))

@@ -17,6 +17,9 @@
 #   E2E_EXPECT_TEXT   text the applied quick fix must produce (default: bias=False).
 #   E2E_NOTEBOOK      notebook to open after the .py check (default: example.ipynb,
 #                     written below); its warning must be on the right cell. Empty: skip.
+#   E2E_MISSING_SERVER  interpreter for the last check (one notification, no crash
+#                     loop when hplint lacks pygls; default: a wrapper written below
+#                     that hides pygls from HPLINT_PYTHON). Empty: skip.
 #
 # Needs (Debian): ripgrep, libkrb5-dev, chromium. Run as root, missing ones are
 # installed with apt-get.
@@ -48,7 +51,7 @@ VSIX="$(cd "$(dirname "$VSIX")" && pwd)/$(basename "$VSIX")"
 PYTHON_PATH="$(command -v "$PYTHON" || true)"
 [[ -n "$PYTHON_PATH" ]] || die "HPLINT_PYTHON=$PYTHON not found"
 "$PYTHON_PATH" -c 'import hplint' || die "hplint is not importable by $PYTHON_PATH (pip install -e '.[server]')"
-"$PYTHON_PATH" -m hplint server --help >/dev/null 2>&1 || log "warning: '$PYTHON_PATH -m hplint server --help' failed; the server may not exist yet"
+"$PYTHON_PATH" -m hplint server --check || die "'$PYTHON_PATH -m hplint server --check' failed"
 
 # --- system packages -------------------------------------------------------
 missing=()
@@ -152,6 +155,20 @@ fs.writeFileSync(process.argv[1], JSON.stringify({
   "editor.hover.enabled": false
 }, null, 2));' "$WORK/user-data/User/settings.json"
 
+# An interpreter whose hplint lacks the [server] extra: the same Python with a
+# `pygls` first on its path that fails to import, as in an install without it.
+# Each run is logged (first two arguments) to check the server never starts.
+mkdir -p "$WORK/no-pygls/block/pygls"
+echo 'raise ImportError("No module named pygls")' >"$WORK/no-pygls/block/pygls/__init__.py"
+cat >"$WORK/no-pygls/python" <<SH
+#!/bin/sh
+printf '%s %s\n' "\$1" "\$(printf '%s' "\$2 \$3" | head -c 30 | tr '\n' ' ')" >>"$WORK/no-pygls/runs.log"
+PYTHONPATH="$WORK/no-pygls/block\${PYTHONPATH:+:\$PYTHONPATH}" exec "$PYTHON_PATH" "\$@"
+SH
+chmod +x "$WORK/no-pygls/python"
+"$WORK/no-pygls/python" -c 'import pygls' 2>/dev/null && die "the no-pygls interpreter imports pygls"
+: >"$WORK/no-pygls/runs.log"
+
 # --- start code-server ---------------------------------------------------------
 PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 log "starting code-server on 127.0.0.1:$PORT"
@@ -172,6 +189,8 @@ if NODE_PATH="$CACHE/puppeteer/node_modules" \
     CODE_SERVER_URL="http://127.0.0.1:$PORT/" WORKSPACE="$WORK/workspace" CHROMIUM="$CHROMIUM" \
     ARTIFACTS="$WORK/artifacts" E2E_EXPECT_TEXT="${E2E_EXPECT_TEXT:-bias=False}" \
     E2E_NOTEBOOK="${E2E_NOTEBOOK-example.ipynb}" \
+    E2E_SETTINGS="$WORK/workspace/.vscode/settings.json" \
+    E2E_MISSING_SERVER_PYTHON="${E2E_MISSING_SERVER-$WORK/no-pygls/python}" E2E_MISSING_SERVER_LOG="$WORK/no-pygls/runs.log" \
     node "$HERE/vscode-e2e.js"; then
     log "PASS"
 else

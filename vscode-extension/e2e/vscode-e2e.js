@@ -7,9 +7,19 @@
 // appears on the one cell that holds E2E_NOTEBOOK_EXPECT, and that its quick
 // fix (bias=False) applies to that cell.
 //
+// Then "hplint: Explain Rule…" for HPL002 must open a read-only preview (the
+// hplint-rule: virtual document), not an Untitled editor. Last, with
+// E2E_MISSING_SERVER_PYTHON (an interpreter whose hplint lacks pygls) it
+// switches hplint.interpreter to it in the workspace settings (E2E_SETTINGS) and
+// checks that exactly one hplint notification appears, naming pygls, and that
+// the server is never started with it (E2E_MISSING_SERVER_LOG records each
+// run of that interpreter).
+//
 // Env: CODE_SERVER_URL, WORKSPACE, CHROMIUM, ARTIFACTS, E2E_EXPECT_TEXT,
-// E2E_NOTEBOOK, E2E_NOTEBOOK_EXPECT.
+// E2E_NOTEBOOK, E2E_NOTEBOOK_EXPECT, E2E_SETTINGS, E2E_MISSING_SERVER_PYTHON,
+// E2E_MISSING_SERVER_LOG.
 
+const fs = require('fs');
 const path = require('path');
 const puppeteer = require('puppeteer-core');
 
@@ -170,6 +180,100 @@ async function checkNotebook(page) {
     }
 }
 
+async function runCommand(page, title) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.down('Control');
+    await page.keyboard.down('Shift');
+    await page.keyboard.press('KeyP');
+    await page.keyboard.up('Shift');
+    await page.keyboard.up('Control');
+    await page.waitForSelector('.quick-input-widget input', { visible: true, timeout: 10000 });
+    await page.type('.quick-input-widget input', title);
+    await sleep(1500);
+    await page.keyboard.press('Enter');
+}
+
+async function tabTitles(page) {
+    return page.evaluate(() => [...document.querySelectorAll('.tabs-container .tab')].map((t) => (t.getAttribute('aria-label') || t.textContent || '').trim()));
+}
+
+/** "hplint: Explain Rule…" → HPL002: a read-only preview of the rule, no Untitled editor. */
+async function checkExplainRule(page) {
+    step('hplint: Explain Rule… → HPL002');
+    await runCommand(page, 'hplint: Explain Rule');
+    await page.waitForSelector('.quick-input-widget input', { visible: true, timeout: 10000 });
+    await sleep(500);
+    await page.type('.quick-input-widget input', 'HPL002');
+    await sleep(800);
+    await page.keyboard.press('Enter');
+    const deadline = Date.now() + 30000;
+    let titles = [];
+    for (;;) {
+        titles = await tabTitles(page);
+        if (titles.some((t) => t.includes('HPL002'))) {
+            break;
+        }
+        if (Date.now() > deadline) {
+            throw new Error(`no HPL002 tab opened; tabs: ${JSON.stringify(titles)}`);
+        }
+        await sleep(500);
+    }
+    step(`tabs: ${JSON.stringify(titles)}`);
+    if (titles.some((t) => /Untitled/.test(t))) {
+        throw new Error(`Explain Rule left an Untitled editor: ${JSON.stringify(titles)}`);
+    }
+    await page.screenshot({ path: path.join(artifacts, 'explain-rule.png') });
+}
+
+async function hplintToasts(page) {
+    return page.evaluate(() =>
+        [...document.querySelectorAll('.notifications-toasts .notification-toast, .notifications-center .notification-list-item')]
+            .map((e) => (e.getAttribute('aria-label') || e.textContent || '').trim())
+            .filter((t) => /hplint/i.test(t)),
+    );
+}
+
+/** Switch to an interpreter without pygls: one notification, the server never started. */
+async function checkMissingServer(page) {
+    const python = process.env.E2E_MISSING_SERVER_PYTHON;
+    const settingsFile = process.env.E2E_SETTINGS;
+    const runs = process.env.E2E_MISSING_SERVER_LOG;
+    const before = await hplintToasts(page);
+    step(`hplint notifications before the switch: ${JSON.stringify(before)}`);
+    // A workspace setting (.vscode/settings.json): VS Code watches the
+    // workspace's files; code-server does not notice edits of the user settings file.
+    fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+    fs.writeFileSync(settingsFile, JSON.stringify({ 'hplint.interpreter': python }, null, 2));
+    step(`hplint.interpreter -> ${python} (hplint without pygls) in ${settingsFile}`);
+    const deadline = Date.now() + 60000;
+    let toasts = [];
+    for (;;) {
+        toasts = (await hplintToasts(page)).filter((t) => !before.includes(t));
+        if (toasts.length > 0 || Date.now() > deadline) {
+            break;
+        }
+        await sleep(500);
+    }
+    // Long enough for a crash loop to show itself (languageclient restarts within a second or two).
+    await sleep(15000);
+    toasts = (await hplintToasts(page)).filter((t) => !before.includes(t));
+    await page.screenshot({ path: path.join(artifacts, 'missing-server.png') });
+    const calls = fs.existsSync(runs) ? fs.readFileSync(runs, 'utf8').trim().split('\n').filter((l) => l) : [];
+    step(`notifications: ${JSON.stringify(toasts)}; runs of that interpreter: ${JSON.stringify(calls)}`);
+    if (toasts.length !== 1) {
+        throw new Error(`expected exactly one hplint notification, got ${toasts.length}: ${JSON.stringify(toasts)}`);
+    }
+    if (!/pygls/.test(toasts[0]) || !/Install in the selected interpreter/.test(toasts[0])) {
+        throw new Error(`the notification does not name pygls and offer the install: ${toasts[0]}`);
+    }
+    if (calls.some((c) => /-m hplint server/.test(c))) {
+        throw new Error(`the server was started with the interpreter that lacks pygls: ${JSON.stringify(calls)}`);
+    }
+    if (calls.length === 0) {
+        throw new Error('the extension never ran the interpreter (did the setting change reach it?)');
+    }
+}
+
 async function main() {
     const browser = await puppeteer.launch({
         executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -237,6 +341,10 @@ async function main() {
 
         if (notebook) {
             await checkNotebook(page);
+        }
+        await checkExplainRule(page);
+        if (process.env.E2E_MISSING_SERVER_PYTHON) {
+            await checkMissingServer(page);
         }
         step('ok');
     } catch (error) {

@@ -1,22 +1,21 @@
-/** Rule codes offered by "hplint: Explain Rule…". `hplint rule <CODE>` is the source of truth. */
+/**
+ * Rule codes offered by "hplint: Explain Rule…", with their names and summary
+ * lines. Generated at build time from the rule catalogue (`rules/HPL*.md`) by
+ * `scripts/gen-rules.mjs`; `hplint rule <CODE>` is the source of the text.
+ */
+
+import { GENERATED_RULES } from './generated/rules';
 
 export interface RuleEntry {
     code: string;
     name: string;
+    severity: string;
+    summary: string;
+    /** `hplint probe` measures its findings. */
+    probe: boolean;
 }
 
-export const RULES: readonly RuleEntry[] = [
-    { code: 'HPL001', name: 'dropout-before-batchnorm' },
-    { code: 'HPL002', name: 'bias-before-batchnorm' },
-    { code: 'HPL003', name: 'lr-linear-sampling' },
-    { code: 'HPL004', name: 'momentum-linear-sampling' },
-    { code: 'HPL005', name: 'rnn-without-grad-clipping' },
-    { code: 'HPL006', name: 'batch-size-too-large' },
-    { code: 'HPL007', name: 'adam-non-default-hyperparameters' },
-    { code: 'HPL008', name: 'dropout-active-at-eval' },
-    { code: 'HPL009', name: 'batch-size-too-small-for-batchnorm' },
-    { code: 'HPL010', name: '' },
-];
+export const RULES: readonly RuleEntry[] = GENERATED_RULES;
 
 export const RULE_CODE = /^HPL\d{3}$/;
 

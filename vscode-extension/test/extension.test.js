@@ -55,12 +55,21 @@ test('package.json declares the same commands and settings the code uses', () =>
     assert.equal(titles['hplint.explainRule'], 'hplint: Explain Rule…');
 
     const props = PACKAGE.contributes.configuration.properties;
-    assert.deepEqual(Object.keys(props).sort(), ['hplint.ignore', 'hplint.interpreter', 'hplint.run', 'hplint.select', 'hplint.severity', 'hplint.trace.server']);
+    assert.deepEqual(Object.keys(props).sort(), [
+        'hplint.configuration', 'hplint.fixAll', 'hplint.ignore', 'hplint.importStrategy', 'hplint.interpreter', 'hplint.lint.run',
+        'hplint.run', 'hplint.select', 'hplint.severity', 'hplint.showNotifications', 'hplint.trace.server',
+    ]);
+    assert.deepEqual(props['hplint.importStrategy'].enum, ['useBundled', 'fromEnvironment']);
+    assert.deepEqual(props['hplint.showNotifications'].enum, ['off', 'onError', 'onWarning', 'always']);
+    assert.equal(props['hplint.showNotifications'].default, 'off');
+    assert.equal(props['hplint.fixAll'].default, false);
+    assert.equal(props['hplint.configuration'].default, '');
+    assert.ok(props['hplint.run'].deprecationMessage, 'hplint.run is the deprecated spelling of hplint.lint.run');
     assert.deepEqual(props['hplint.select'].default, []);
     assert.deepEqual(props['hplint.ignore'].default, []);
     assert.deepEqual(props['hplint.severity'].default, {});
-    assert.equal(props['hplint.run'].default, 'onType');
-    assert.deepEqual(props['hplint.run'].enum, ['onType', 'onSave']);
+    assert.equal(props['hplint.lint.run'].default, 'onType');
+    assert.deepEqual(props['hplint.lint.run'].enum, ['onType', 'onSave']);
     assert.equal(props['hplint.interpreter'].default, '');
     assert.deepEqual(props['hplint.severity'].additionalProperties.enum, ['error', 'warning', 'info']);
 
@@ -90,8 +99,8 @@ test('the server command is [interpreter, -m, hplint, server] over stdio', async
     assert.equal(transport, undefined);
     assert.equal(client.serverOptions.options.cwd, dir);
     assert.deepEqual(client.calls, ['start']);
-    // The import check ran with the same interpreter before the server started.
-    assert.deepEqual(python.calls(), ['-c import hplint']);
+    // The server check ran with the same interpreter before the server started.
+    assert.deepEqual(python.calls(), ['-c <server check>']);
     await world.extension.deactivate();
 });
 
@@ -107,7 +116,9 @@ test('client options: document selector, configuration sync and pyproject.toml w
         { scheme: 'file', language: 'yaml' },
         { scheme: 'file', language: 'json' },
     ]);
-    assert.equal(options.synchronize.configurationSection, 'hplint');
+    // Settings changes go out as sendSettings() builds them, not as the raw section.
+    assert.equal(options.synchronize.configurationSection, undefined);
+    assert.deepEqual(options.markdown, { isTrusted: { enabledCommands: ['hplint.explainRule'] } });
     assert.equal(world.watchers.length, 1);
     assert.equal(world.watchers[0].glob, '**/pyproject.toml');
     assert.equal(options.synchronize.fileEvents, world.watchers[0]);
@@ -123,14 +134,17 @@ test('initializationOptions mirror the settings', async () => {
         select: ['HPL001', 'HPL00'],
         ignore: ['HPL007'],
         severity: { HPL002: 'error', HPL003: 'info' },
-        run: 'onSave',
+        'lint.run': 'onSave',
+        configuration: '${workspaceFolder}/ci/hplint.toml',
     };
-    const { world } = await activate({ settings });
+    const { world } = await activate({ settings, workspaceFolder: dir });
     assert.deepEqual(world.clients[0].clientOptions.initializationOptions, {
         select: ['HPL001', 'HPL00'],
         ignore: ['HPL007'],
         severity: { HPL002: 'error', HPL003: 'info' },
         run: 'onSave',
+        configuration: path.join(dir, 'ci', 'hplint.toml'),
+        explainCommand: 'hplint.explainRule',
     });
     assert.ok(world.configSections.includes('hplint'));
     await world.extension.deactivate();
@@ -140,7 +154,8 @@ test('initializationOptions defaults when nothing is set', async () => {
     const dir = tempDir();
     const python = fakePython(dir);
     const { world } = await activate({ settings: { interpreter: python.path } });
-    assert.deepEqual(world.clients[0].clientOptions.initializationOptions, { select: [], ignore: [], severity: {}, run: 'onType' });
+    assert.deepEqual(world.clients[0].clientOptions.initializationOptions,
+        { select: [], ignore: [], severity: {}, run: 'onType', configuration: null, explainCommand: 'hplint.explainRule' });
     await world.extension.deactivate();
 });
 
@@ -182,7 +197,7 @@ test('interpreter: python3 when neither the setting nor the Python extension giv
         const { world, api } = await activate({ settings: {} });
         assert.equal(api.interpreter(), 'python3');
         assert.deepEqual([world.clients[0].serverOptions.command, ...world.clients[0].serverOptions.args], ['python3', '-m', 'hplint', 'server']);
-        assert.deepEqual(python3.calls(), ['-c import hplint']);
+        assert.deepEqual(python3.calls(), ['-c <server check>']);
         await world.extension.deactivate();
     } finally {
         process.env.PATH = savedPath;
@@ -206,19 +221,25 @@ test('interpreter: a failing Python extension falls back to python3', async () =
     }
 });
 
-test('missing hplint: error message with its two actions, no client, error status', async () => {
+test('missing hplint: one error message with its actions, no client, error status', async () => {
     const dir = tempDir();
     const python = fakePython(dir, { importable: false });
-    const { world } = await activate({ settings: { interpreter: python.path } });
+    const { world, api } = await activate({ settings: { interpreter: python.path } });
     await waitFor(() => world.messages.length > 0, 'the error message');
 
     assert.equal(world.clients.length, 0);
     const [message] = world.messages;
     assert.equal(message.level, 'error');
-    assert.equal(message.message, `hplint is not installed in ${python.path}`);
-    assert.deepEqual(message.items, ['How to install', 'Select Interpreter']);
+    assert.match(message.message, new RegExp(`^hplint is not installed in ${python.path}\\. Install it from a checkout of hplint \\(.* -m pip install -e '/path/to/hplint\\[server\\]'\\)`));
+    assert.deepEqual(message.items, ['Select Interpreter', 'Open docs']);
     assert.equal(world.statusBarItems[0].text, '$(error) hplint');
-    assert.ok(world.outputChannels[0].lines.some((l) => l.includes("No module named 'hplint'")));
+    assert.match(world.statusBarItems[0].tooltip, /hplint is not installed in/);
+    assert.ok(world.outputChannels[0].lines.some((l) => l.includes('No module named hplint')));
+    // A restart with the same problem does not notify again.
+    await world.vscode.commands.executeCommand('hplint.restartServer');
+    await api.ready();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(world.messages.length, 1);
     await world.extension.deactivate();
 });
 
@@ -248,26 +269,226 @@ test('missing hplint: "Select Interpreter" opens the setting without the Python 
     await world.extension.deactivate();
 });
 
-test('missing hplint: "How to install" shows the pip command and can copy it', async () => {
+test('missing hplint: "Open docs" previews the README shipped in the extension (no web link)', async () => {
     const dir = tempDir();
     const python = fakePython(dir, { importable: false });
-    const { world } = await activate({
-        settings: { interpreter: python.path },
-        answerError: () => 'How to install',
-        answerInfo: () => 'Copy Command',
-    });
-    await waitFor(() => world.clipboard !== undefined, 'the clipboard');
-    assert.equal(world.clipboard, `${python.path} -m pip install 'hplint[server]'`);
-    const info = world.messages.find((m) => m.level === 'info');
-    assert.ok(info.message.includes("pip install 'hplint[server]'"));
+    const { world } = await activate({ settings: { interpreter: python.path }, answerError: () => 'Open docs' });
+    await waitFor(() => world.executed.some((e) => e.id === 'markdown.showPreview'), 'the README preview');
+    const preview = world.executed.find((e) => e.id === 'markdown.showPreview');
+    assert.equal(preview.args[0].fsPath, path.join(world.context.extensionPath, 'README.md'));
+    assert.ok(fs.existsSync(preview.args[0].fsPath));
+    assert.deepEqual(world.openedExternal, []);
     await world.extension.deactivate();
 });
 
-test('an interpreter that does not exist counts as missing hplint', async () => {
+test('hplint without its [server] extra: one notification naming pygls, and Install runs pip there, then starts', async () => {
+    const dir = tempDir();
+    const python = fakePython(dir, { serverDeps: false });
+    const { world, api } = await activate({
+        settings: { interpreter: python.path },
+        answerError: (message, items) => (items.includes('Install in the selected interpreter') ? 'Install in the selected interpreter' : undefined),
+    });
+    await waitFor(() => world.clients.length === 1, 'the server after pip');
+    await api.ready();
+    assert.equal(world.messages.length, 1);
+    const [message] = world.messages;
+    assert.match(message.message, new RegExp(`^hplint's language server needs pygls and lsprotocol, missing in ${python.path}\\.`));
+    assert.match(message.message, /pip install 'pygls>=2.0,<3' 'lsprotocol>=2023.0.1'/);
+    assert.deepEqual(message.items, ['Install in the selected interpreter', 'Select Interpreter', 'Open docs']);
+    assert.deepEqual(python.calls(), ['-c <server check>', '-m pip install pygls>=2.0,<3 lsprotocol>=2023.0.1', '-c <server check>']);
+    assert.ok(world.outputChannels[0].lines.some((l) => l.includes('Successfully installed pygls lsprotocol')));
+    assert.equal(world.statusBarItems[0].text, '$(check) hplint');
+    await world.extension.deactivate();
+});
+
+test('a failing pip says so once and leaves the server stopped', async () => {
+    const dir = tempDir();
+    const python = fakePython(dir, { serverDeps: false, pipFails: true });
+    const { world } = await activate({
+        settings: { interpreter: python.path },
+        answerError: (message, items) => (items.includes('Install in the selected interpreter') ? 'Install in the selected interpreter' : undefined),
+    });
+    await waitFor(() => world.messages.length === 2, 'the pip failure');
+    assert.match(world.messages[1].message, /pip could not install/);
+    assert.equal(world.clients.length, 0);
+    assert.ok(world.outputChannels[0].lines.some((l) => l.includes('ERROR: no network')));
+    await world.extension.deactivate();
+});
+
+test('a workspace that does not use hplint: missing hplint stays in the status bar until a command runs', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'pyproject.toml'), '[project]\nname = "x"\n\n[tool.ruff]\n');
+    const python = fakePython(dir, { importable: false, name: 'python3' });
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${dir}${path.delimiter}${savedPath}`;
+    try {
+        const { world, api } = await activate({ settings: {}, workspaceFolder: dir });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.deepEqual(world.messages, []);
+        assert.equal(world.statusBarItems[0].text, '$(error) hplint');
+        assert.match(world.statusBarItems[0].tooltip, /hplint is not installed in python3/);
+        assert.ok(world.outputChannels[0].lines.some((l) => l.includes('does not configure hplint')));
+        // The user asks for hplint: now the problem is worth one notification.
+        await world.vscode.commands.executeCommand('hplint.restartServer');
+        await api.ready();
+        await waitFor(() => world.messages.length === 1, 'the notification after the command');
+        assert.match(world.messages[0].message, /^hplint is not installed in python3/);
+        assert.deepEqual(python.calls(), ['-c <server check>', '-c <server check>']);
+        await world.extension.deactivate();
+    } finally {
+        process.env.PATH = savedPath;
+    }
+});
+
+for (const [what, file, text] of [
+    ['[tool.hplint] in pyproject.toml', 'pyproject.toml', '[project]\nname = "x"\n\n[tool.hplint]\nignore = ["HPL007"]\n'],
+    ['[tool.hplint.rules.HPL006] in pyproject.toml', 'pyproject.toml', '[tool.hplint.rules.HPL006]\nmax-batch-size = 64\n'],
+    ['hplint.toml', 'hplint.toml', 'select = ["ALL"]\n'],
+]) {
+    test(`a workspace with ${what} is told at once that hplint is missing`, async () => {
+        const dir = tempDir();
+        fs.writeFileSync(path.join(dir, file), text);
+        fakePython(dir, { importable: false, name: 'python3' });
+        const savedPath = process.env.PATH;
+        process.env.PATH = `${dir}${path.delimiter}${savedPath}`;
+        try {
+            const { world } = await activate({ settings: {}, workspaceFolder: dir });
+            await waitFor(() => world.messages.length === 1, 'the notification');
+            await world.extension.deactivate();
+        } finally {
+            process.env.PATH = savedPath;
+        }
+    });
+}
+
+test('an interpreter that does not exist: one message saying so', async () => {
     const { world } = await activate({ settings: { interpreter: '/nonexistent/bin/python' } });
     await waitFor(() => world.messages.length > 0, 'the error message');
-    assert.equal(world.messages[0].message, 'hplint is not installed in /nonexistent/bin/python');
+    assert.equal(world.messages[0].message, 'hplint: the interpreter /nonexistent/bin/python was not found.');
+    assert.deepEqual(world.messages[0].items, ['Select Interpreter', 'Show Output']);
     assert.equal(world.clients.length, 0);
+    await world.extension.deactivate();
+});
+
+test('the server exiting for a missing dependency is not restarted, and is reported once', async () => {
+    const dir = tempDir();
+    const python = fakePython(dir);
+    const { world } = await activate({ settings: { interpreter: python.path } });
+    const client = world.clients[0];
+    fakePython(dir, { serverDeps: false }); // pygls uninstalled under the running server
+    for (let i = 0; i < 5; i++) {
+        const result = await client.serverExited();
+        assert.equal(result.action, world.lc.CloseAction.DoNotRestart);
+        assert.equal(result.handled, true, 'languageclient shows no message of its own');
+    }
+    await waitFor(() => world.messages.length > 0, 'the notification');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(world.messages.length, 1);
+    assert.match(world.messages[0].message, /needs pygls and lsprotocol/);
+    assert.equal(world.statusBarItems[0].text, '$(error) hplint');
+    await world.extension.deactivate();
+});
+
+test('a crashing server is restarted twice, then stays down with one message (showNotifications onError)', async () => {
+    const dir = tempDir();
+    const python = fakePython(dir);
+    const { world } = await activate({ settings: { interpreter: python.path, showNotifications: 'onError' } });
+    const client = world.clients[0];
+    const actions = [];
+    for (let i = 0; i < 4; i++) {
+        actions.push((await client.serverExited()).action);
+    }
+    const { Restart, DoNotRestart } = world.lc.CloseAction;
+    assert.deepEqual(actions, [Restart, Restart, DoNotRestart, DoNotRestart]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(world.messages.map((m) => m.message), [
+        'hplint: the server keeps crashing and was stopped; see the output.',
+        'hplint: the server keeps crashing and was stopped; see the output.',
+    ].slice(0, world.messages.length));
+    assert.ok(world.messages.length >= 1);
+    // An error while reading/writing never shuts the client down by itself.
+    assert.deepEqual(client.clientOptions.errorHandler.error(new Error('x'), undefined, 1), { action: world.lc.ErrorAction.Continue, handled: true });
+    assert.equal(client.clientOptions.initializationFailedHandler(new Error('boom')), false);
+    await world.extension.deactivate();
+});
+
+test("showNotifications filters the server's window/showMessage; everything is logged", async () => {
+    for (const [level, shown] of [['off', []], ['onError', ['bad']], ['onWarning', ['bad', 'careful']], ['always', ['bad', 'careful', 'fyi']]]) {
+        const dir = tempDir();
+        const python = fakePython(dir);
+        const { world } = await activate({ settings: { interpreter: python.path, showNotifications: level } });
+        const handler = world.clients[0].notificationHandlers.get('window/showMessage');
+        handler({ type: 1, message: 'bad' });
+        handler({ type: 2, message: 'careful' });
+        handler({ type: 3, message: 'fyi' });
+        handler({ type: 4, message: 'log' });
+        assert.deepEqual(world.messages.map((m) => m.message), shown, level);
+        assert.ok(['bad', 'careful', 'fyi', 'log'].every((m) => world.outputChannels[0].lines.some((l) => l.includes(`server: ${m}`))));
+        await world.extension.deactivate();
+    }
+});
+
+test('settings changes are sent as didChangeConfiguration in the initializationOptions shape; importStrategy restarts', async () => {
+    const dir = tempDir();
+    const python = fakePython(dir);
+    const { world, api } = await activate({ settings: { interpreter: python.path }, workspaceFolder: dir });
+    world.changeSettings({ interpreter: python.path, configuration: 'ci/hplint.toml', 'lint.run': 'onSave' });
+    await api.ready();
+    assert.equal(world.clients.length, 1);
+    assert.deepEqual(world.clients[0].sentNotifications, [{
+        method: 'workspace/didChangeConfiguration',
+        params: { settings: { hplint: { select: [], ignore: [], severity: {}, run: 'onSave', configuration: path.join(dir, 'ci', 'hplint.toml'), explainCommand: 'hplint.explainRule' } } },
+    }]);
+    world.changeSettings({ interpreter: python.path, importStrategy: 'fromEnvironment' });
+    await api.ready();
+    assert.equal(world.clients.length, 2);
+    assert.ok(world.outputChannels[0].lines.some((l) => l.includes('importStrategy fromEnvironment')));
+    await world.extension.deactivate();
+});
+
+test('importStrategy useBundled: bundled/libs goes on PYTHONPATH for the check and the server; without it, a clear fallback', async () => {
+    const dir = tempDir();
+    const python = fakePython(dir);
+    let { world } = await activate({ settings: { interpreter: python.path }, extensionPath: dir });
+    assert.equal(world.clients[0].serverOptions.options.env, undefined);
+    assert.ok(world.outputChannels[0].lines.some((l) => l.includes('carries no bundled hplint') && l.includes(python.path)));
+    await world.extension.deactivate();
+
+    const libs = path.join(dir, 'bundled', 'libs');
+    fs.mkdirSync(path.join(libs, 'hplint'), { recursive: true });
+    fs.writeFileSync(path.join(libs, 'hplint', '__init__.py'), '');
+    ({ world } = await activate({ settings: { interpreter: python.path }, extensionPath: dir }));
+    assert.equal(world.clients[0].serverOptions.options.env.PYTHONPATH.split(path.delimiter)[0], libs);
+    await world.extension.deactivate();
+
+    ({ world } = await activate({ settings: { interpreter: python.path, importStrategy: 'fromEnvironment' }, extensionPath: dir }));
+    assert.equal(world.clients[0].serverOptions.options.env, undefined);
+    await world.extension.deactivate();
+});
+
+test('hplint.fixAll: saving a Python file applies the source.fixAll.hplint edits; off by default', async () => {
+    const dir = tempDir();
+    const python = fakePython(dir);
+    const edit = { newText: 'bias=False' };
+    const document = {
+        languageId: 'python',
+        uri: { toString: () => 'file:///x.py' },
+        lineCount: 3,
+        lineAt: () => ({ range: { end: { line: 2, character: 4 } } }),
+    };
+    const executeCommand = (id, args) => {
+        if (id !== 'vscode.executeCodeActionProvider') return undefined;
+        assert.equal(args[0], document.uri);
+        assert.equal(args[2], 'source.fixAll.hplint');
+        assert.deepEqual([args[1].start.line, args[1].end.line, args[1].end.character], [0, 2, 4]);
+        return Promise.resolve([{ kind: { value: 'source.fixAll.hplint' }, edit: { get: (uri) => (uri === document.uri ? [edit] : []) } }]);
+    };
+    let { world } = await activate({ settings: { interpreter: python.path }, executeCommand });
+    assert.deepEqual(await world.save(document), []);
+    await world.extension.deactivate();
+    ({ world } = await activate({ settings: { interpreter: python.path, fixAll: true }, executeCommand }));
+    assert.deepEqual(await world.save(document), [edit]);
+    assert.deepEqual(await world.save({ ...document, languageId: 'yaml' }), []);
     await world.extension.deactivate();
 });
 
@@ -284,7 +505,7 @@ test('restart command stops the client and starts a new one', async () => {
     assert.deepEqual(world.clients[1].calls, ['start']);
     assert.equal(world.statusBarItems[0].text, '$(check) hplint');
     // The import check runs again on restart.
-    assert.deepEqual(python.calls(), ['-c import hplint', '-c import hplint']);
+    assert.deepEqual(python.calls(), ['-c <server check>', '-c <server check>']);
     await world.extension.deactivate();
     assert.deepEqual(world.clients[1].calls, ['start', 'stop']);
 });
@@ -349,11 +570,14 @@ test('status bar follows the client state', async () => {
     await world.extension.deactivate();
 });
 
-test('a server that fails to start shows an error and the error status', async () => {
+test('a server that fails to start: the error status; a notification only with showNotifications', async () => {
     const dir = tempDir();
     const python = fakePython(dir);
-    const { world } = await activate({ settings: { interpreter: python.path }, clientStartFails: true });
+    let { world } = await activate({ settings: { interpreter: python.path }, clientStartFails: true });
     assert.equal(world.statusBarItems[0].text, '$(error) hplint');
+    assert.deepEqual(world.messages, []);
+    await world.extension.deactivate();
+    ({ world } = await activate({ settings: { interpreter: python.path, showNotifications: 'onError' }, clientStartFails: true }));
     await waitFor(() => world.messages.length > 0, 'the error message');
     assert.match(world.messages[0].message, /failed to start/);
     await world.extension.deactivate();
@@ -371,7 +595,7 @@ test('showOutput shows the output channel (and the status bar item runs it)', as
 test('explainRule: quick pick of HPL001…HPL010, runs the real `hplint rule`, opens its Markdown', NEEDS_REAL_PYTHON, async () => {
     const python = realPython();
     const { world } = await activate({
-        settings: { interpreter: python },
+        settings: { interpreter: python, importStrategy: 'fromEnvironment' },
         pick: (items) => items.find((i) => i.label === 'HPL002'),
     });
     await world.vscode.commands.executeCommand('hplint.explainRule');
@@ -380,14 +604,17 @@ test('explainRule: quick pick of HPL001…HPL010, runs the real `hplint rule`, o
     for (let n = 1; n <= 10; n++) {
         assert.ok(labels.includes(`HPL${String(n).padStart(3, '0')}`), `HPL${n} offered`);
     }
-    assert.equal(world.openedDocuments.length, 1);
-    assert.equal(world.openedDocuments[0].language, 'markdown');
-    // The document is what `hplint rule HPL002` prints: the rule the user picked.
+    // A read-only virtual document (no dirty Untitled tab) in the Markdown preview.
+    assert.deepEqual(world.openedDocuments, []);
+    const preview = world.executed.find((e) => e.id === 'markdown.showPreview');
+    assert.equal(preview.args[0].toString(), 'hplint-rule:/HPL002.md');
+    // Its text is what `hplint rule HPL002` prints: the rule the user picked.
     const printed = execFileSync(python, ['-m', 'hplint', 'rule', 'HPL002'], { encoding: 'utf8' });
     assert.match(printed, /^# HPL002 bias-before-batchnorm\n/);
-    assert.equal(world.openedDocuments[0].content, printed);
-    const preview = world.executed.find((e) => e.id === 'markdown.showPreview');
-    assert.equal(preview.args[0], world.openedDocuments[0].uri);
+    const provider = world.contentProviders.get('hplint-rule');
+    assert.equal(await provider.provideTextDocumentContent(preview.args[0]), printed);
+    // The quick pick shows each rule's summary line from the catalogue.
+    assert.equal(world.quickPicks[0].items.find((i) => i.label === 'HPL002').detail, 'A biased Linear/Conv layer that feeds BatchNorm directly');
     await world.extension.deactivate();
 });
 
@@ -408,6 +635,11 @@ test('explainRule: typed code through the input box, and a code argument', async
     await world.vscode.commands.executeCommand('hplint.explainRule', 'HPL005');
     assert.ok(python.calls().includes('-m hplint rule HPL005'));
     assert.equal(world.quickPicks.length, 1, 'no quick pick when a code is passed');
+    // Opening it again (the hover's "Explain rule" link) reuses the text; the provider serves it.
+    await world.vscode.commands.executeCommand('hplint.explainRule', 'HPL005');
+    assert.equal(python.calls().filter((c) => c === '-m hplint rule HPL005').length, 1);
+    const text = await world.contentProviders.get('hplint-rule').provideTextDocumentContent(world.vscode.Uri.parse('hplint-rule:/HPL005.md'));
+    assert.match(text, /\(code: HPL005\)/);
     await world.extension.deactivate();
 });
 
@@ -416,10 +648,43 @@ test('explainRule: a failing `hplint rule` shows an error instead of a document'
     const { world } = await activate({ settings: { interpreter: python } });
     await world.vscode.commands.executeCommand('hplint.explainRule', 'HPL999');
     assert.equal(world.openedDocuments.length, 0);
+    assert.ok(!world.executed.some((e) => e.id === 'markdown.showPreview'));
     assert.ok(world.messages.some((m) => m.level === 'error' && m.message.includes('HPL999')));
     // The output channel has the command's own reason (its exit status and stderr).
     const output = world.outputChannels[0].lines.join('\n');
     assert.match(output, /exit code 2/);
     assert.match(output, /unknown rule 'HPL999'/);
+    await world.extension.deactivate();
+});
+
+// After `npm run bundle-libs` (opt-in: it downloads hplint's dependencies), a
+// Python without hplint runs the bundled one. Skipped without bundled/libs.
+const BUNDLED_LIBS = path.join(__dirname, '..', 'bundled', 'libs');
+const BARE_PYTHON = process.env.HPLINT_BARE_PYTHON || '/usr/bin/python3';
+function bareSkip() {
+    if (!fs.existsSync(path.join(BUNDLED_LIBS, 'hplint', '__init__.py'))) {
+        return 'no bundled/libs (npm run bundle-libs fills it)';
+    }
+    try {
+        execFileSync(BARE_PYTHON, ['-c', 'import hplint'], { stdio: 'ignore', cwd: '/' });
+        return `${BARE_PYTHON} has hplint itself`;
+    } catch (error) {
+        return error.code === 'ENOENT' ? `no ${BARE_PYTHON}` : false;
+    }
+}
+
+test('useBundled with bundled/libs: a Python without hplint passes the real server check and gets PYTHONPATH', { skip: bareSkip() }, async () => {
+    const dir = tempDir();
+    let { world, api } = await activate({ settings: { interpreter: BARE_PYTHON }, workspaceFolder: dir });
+    assert.equal(api.interpreter(), BARE_PYTHON);
+    assert.equal(world.clients.length, 1, world.outputChannels[0].lines.join('\n'));
+    assert.equal(world.clients[0].serverOptions.options.env.PYTHONPATH.split(path.delimiter)[0], BUNDLED_LIBS);
+    assert.ok(world.outputChannels[0].lines.some((l) => l.includes(`from ${path.join(BUNDLED_LIBS, 'hplint', '__init__.py')}`)));
+    await world.extension.deactivate();
+    // fromEnvironment: the same Python has no hplint of its own.
+    ({ world } = await activate({ settings: { interpreter: BARE_PYTHON, importStrategy: 'fromEnvironment' }, workspaceFolder: dir }));
+    await waitFor(() => world.messages.length === 1, 'the missing-hplint message');
+    assert.match(world.messages[0].message, /^hplint is not installed in/);
+    assert.equal(world.clients.length, 0);
     await world.extension.deactivate();
 });

@@ -77,6 +77,8 @@ class EventEmitter {
 }
 
 const State = { Stopped: 1, Running: 2, Starting: 3 };
+const CloseAction = { DoNotRestart: 1, Restart: 2 };
+const ErrorAction = { Continue: 1, Shutdown: 2 };
 
 function makeLanguageClientModule(world) {
     class LanguageClient {
@@ -89,7 +91,26 @@ function makeLanguageClientModule(world) {
             this.calls = [];
             this.stateEmitter = new EventEmitter();
             this.onDidChangeState = this.stateEmitter.event;
+            this.notificationHandlers = new Map();
+            this.sentNotifications = [];
             world.clients.push(this);
+        }
+        onNotification(method, handler) {
+            this.notificationHandlers.set(method, handler);
+            return { dispose: () => this.notificationHandlers.delete(method) };
+        }
+        async sendNotification(method, params) {
+            this.sentNotifications.push({ method, params });
+        }
+        /** What languageclient does when the server process exits: ask the error handler. */
+        async serverExited() {
+            this.setState(State.Stopped);
+            const result = await this.clientOptions.errorHandler.closed();
+            this.calls.push(`closed:${result.action === CloseAction.Restart ? 'restart' : 'stay-down'}`);
+            if (result.action === CloseAction.Restart) {
+                this.setState(State.Running);
+            }
+            return result;
         }
         setState(newState) {
             const oldState = this.state;
@@ -114,6 +135,8 @@ function makeLanguageClientModule(world) {
     return {
         LanguageClient,
         State,
+        CloseAction,
+        ErrorAction,
         TransportKind: { stdio: 0, ipc: 1, pipe: 2, socket: 3 },
         RevealOutputChannelOn: { Debug: 0, Info: 1, Warn: 2, Error: 3, Never: 4 },
     };
@@ -122,10 +145,12 @@ function makeLanguageClientModule(world) {
 function makeVscode(world) {
     const options = world.options;
     const configChanged = new EventEmitter();
+    const willSave = new EventEmitter();
 
     const settings = () => ({ ...(options.settings || {}) });
 
     const vscode = {
+        version: '1.85.0',
         StatusBarAlignment: { Left: 1, Right: 2 },
         ThemeColor: class ThemeColor {
             constructor(id) {
@@ -137,8 +162,20 @@ function makeVscode(world) {
                 this.dispose = fn;
             }
         },
+        Position: class Position {
+            constructor(line, character) {
+                this.line = line;
+                this.character = character;
+            }
+        },
+        Range: class Range {
+            constructor(start, end) {
+                this.start = start;
+                this.end = end;
+            }
+        },
         Uri: {
-            parse: (value) => ({ scheme: value.split(':')[0], toString: () => value, fsPath: value }),
+            parse: (value) => ({ scheme: value.split(':')[0], path: value.replace(/^[^:]*:/, ''), toString: () => value, fsPath: value }),
             file: (p) => ({ scheme: 'file', fsPath: p, toString: () => `file://${p}` }),
         },
         window: {
@@ -188,6 +225,10 @@ function makeVscode(world) {
                 world.messages.push({ level: 'error', message, items });
                 return options.answerError ? options.answerError(message, items) : undefined;
             },
+            async showWarningMessage(message, ...items) {
+                world.messages.push({ level: 'warning', message, items });
+                return undefined;
+            },
             async showInformationMessage(message, ...items) {
                 world.messages.push({ level: 'info', message, items });
                 return options.answerInfo ? options.answerInfo(message, items) : undefined;
@@ -200,8 +241,8 @@ function makeVscode(world) {
                 world.inputBoxes.push(boxOptions);
                 return options.input;
             },
-            async showTextDocument(document) {
-                world.shownDocuments.push(document);
+            async showTextDocument(document, showOptions) {
+                world.shownDocuments.push({ document, options: showOptions });
                 return {};
             },
         },
@@ -212,6 +253,9 @@ function makeVscode(world) {
             },
             async executeCommand(id, ...args) {
                 world.executed.push({ id, args });
+                if (options.executeCommand && options.executeCommand(id, args, world) !== undefined) {
+                    return options.executeCommand(id, args, world);
+                }
                 if (world.commands.has(id)) {
                     return world.commands.get(id)(...args);
                 }
@@ -232,16 +276,28 @@ function makeVscode(world) {
                         const all = settings();
                         return key in all ? all[key] : defaultValue;
                     },
+                    // What the test's settings give is "set by the user" (globalValue).
+                    inspect(key) {
+                        const all = settings();
+                        return { key, globalValue: key in all ? all[key] : undefined };
+                    },
                 };
             },
+            registerTextDocumentContentProvider(scheme, provider) {
+                world.contentProviders.set(scheme, provider);
+                return { dispose: () => world.contentProviders.delete(scheme) };
+            },
+            onWillSaveTextDocument: willSave.event,
             onDidChangeConfiguration: configChanged.event,
             createFileSystemWatcher(glob) {
-                const watcher = { glob, disposed: false, dispose: () => (watcher.disposed = true) };
+                const none = () => ({ dispose() {} });
+                const watcher = { glob, disposed: false, dispose: () => (watcher.disposed = true), onDidCreate: none, onDidChange: none, onDidDelete: none };
                 world.watchers.push(watcher);
                 return watcher;
             },
             async openTextDocument(init) {
-                const document = { ...init, uri: { scheme: 'untitled', toString: () => 'untitled:Untitled-1' } };
+                // A Uri (virtual documents) or { language, content } (an Untitled one).
+                const document = init && init.scheme ? { uri: init } : { ...init, uri: { scheme: 'untitled', toString: () => 'untitled:Untitled-1' } };
                 world.openedDocuments.push(document);
                 return document;
             },
@@ -265,6 +321,13 @@ function makeVscode(world) {
         },
     };
 
+    /** Fires onWillSaveTextDocument; resolves to the edits the extension handed to waitUntil. */
+    world.save = async (document) => {
+        const waits = [];
+        willSave.fire({ document, reason: 1, waitUntil: (thenable) => waits.push(thenable) });
+        const results = await Promise.all(waits);
+        return results.flat();
+    };
     world.changeSettings = (newSettings) => {
         const before = settings();
         options.settings = newSettings;
@@ -296,6 +359,7 @@ function loadExtension(options = {}) {
         clients: [],
         configSections: [],
         extensionLookups: [],
+        contentProviders: new Map(),
         clipboard: undefined,
     };
     world.vscode = makeVscode(world);
@@ -308,18 +372,43 @@ function loadExtension(options = {}) {
     }
     delete require.cache[BUNDLE];
     world.extension = require(options.bundle ? BUNDLE : path.join(OUT_DIR, 'extension.js'));
-    world.context = { subscriptions: [] };
+    world.context = { subscriptions: [], extensionPath: options.extensionPath || path.resolve(__dirname, '..') };
     return world;
 }
 
-/** An executable stand-in for Python: a shell script that answers the extension's calls. */
-function fakePython(dir, { importable = true, ruleMarkdown = '# HPL001 dropout-before-batchnorm\n', name = 'python' } = {}) {
+/**
+ * An executable stand-in for Python: a shell script that answers the
+ * extension's calls. `importable: false`: no hplint; `serverDeps: false`:
+ * hplint without pygls/lsprotocol (its [server] extra). `-m pip install`
+ * succeeds and installs the server's dependencies (state kept in a file).
+ * `-m hplint server` runs `serverExit` (shell; default: exit 3 at once).
+ */
+function fakePython(dir, { importable = true, serverDeps = true, ruleMarkdown = '# HPL001 dropout-before-batchnorm\n', name = 'python', pipFails = false, serverExit = '' } = {}) {
     const file = path.join(dir, name);
     const log = path.join(dir, `${name}.calls`);
+    const depsFile = path.join(dir, `${name}.deps-installed`);
+    if (serverDeps) {
+        fs.writeFileSync(depsFile, '');
+    } else if (fs.existsSync(depsFile)) {
+        fs.unlinkSync(depsFile);
+    }
     const script = `#!/bin/sh
-echo "$*" >> '${log}'
 if [ "$1" = "-c" ]; then
-  ${importable ? 'exit 0' : "echo \"ModuleNotFoundError: No module named 'hplint'\" >&2; exit 1"}
+  echo "-c <server check>" >> '${log}'
+  ${importable ? '' : "echo 'HPLINT_CHECK {\"missing\": [\"hplint\"], \"errors\": [\"ModuleNotFoundError: No module named hplint\"]}'; exit 0"}
+  if [ -f '${depsFile}' ]; then
+    echo 'HPLINT_CHECK {"hplint": "0.1.0", "location": "/fake/hplint/__init__.py", "missing": [], "errors": []}'
+  else
+    echo 'HPLINT_CHECK {"hplint": "0.1.0", "location": "/fake/hplint/__init__.py", "missing": ["pygls", "lsprotocol"], "errors": ["ModuleNotFoundError: No module named pygls"]}'
+  fi
+  exit 0
+fi
+echo "$*" >> '${log}'
+if [ "$1 $2 $3" = "-m hplint server" ]; then
+  ${serverExit || 'exit 3'}
+fi
+if [ "$1 $2 $3" = "-m pip install" ]; then
+  ${pipFails ? 'echo "ERROR: no network" >&2; exit 1' : `touch '${depsFile}'; echo "Successfully installed pygls lsprotocol"; exit 0`}
 fi
 if [ "$1 $2 $3" = "-m hplint rule" ]; then
   if [ "$4" = "HPL999" ]; then echo "unknown rule $4" >&2; exit 2; fi
@@ -383,4 +472,4 @@ function fakePythonExtension(python, { throws = false, active = false } = {}) {
     return extension;
 }
 
-module.exports = { loadExtension, fakePython, fakePythonExtension, tempDir, waitFor, State, OUT_DIR, BUNDLE };
+module.exports = { loadExtension, fakePython, fakePythonExtension, tempDir, waitFor, State, CloseAction, OUT_DIR, BUNDLE };
