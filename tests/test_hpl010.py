@@ -26,6 +26,68 @@ def evaluate(net, data):
         return sum(net(x).sum().item() for x in data)
 """
 
+# DeepCTR-Torch models/basemodel.py: the loop lives in the base class's fit() on
+# `self` (the optimizer set elsewhere, DataParallel under a condition), and
+# validation goes through two helpers to `model = self.eval()`.
+BASE_FIT = """
+import torch
+import torch.nn as nn
+
+
+class BaseModel(nn.Module):
+    def fit(self, loader, epochs=10):
+        model = self.train()
+        optim = self.optim
+        if self.gpus:
+            model = torch.nn.DataParallel(model, device_ids=self.gpus)
+        for epoch in range(epochs):
+            try:
+                for x, y in loader:
+                    y_pred = model(x).squeeze()
+                    optim.zero_grad()
+                    nn.functional.mse_loss(y_pred, y).backward()
+                    optim.step()
+            except KeyboardInterrupt:
+                raise
+            self.evaluate(x, y)
+
+    def evaluate(self, x, y):
+        return self.predict(x)
+
+    def predict(self, x):
+        model = self.eval()
+        with torch.no_grad():
+            return model(x)
+"""
+
+# pytorch-tutorial neural_style_transfer: a frozen feature extractor kept in
+# eval mode while the optimizer trains the image, not the network.
+STYLE_TRANSFER = """
+import torch
+import torch.nn as nn
+import torchvision.models as models
+
+
+class VGGNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.vgg = models.vgg19(pretrained=True).features
+
+    def forward(self, x):
+        return self.vgg(x)
+
+
+def main(content, steps):
+    target = content.clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([target], lr=0.003)
+    vgg = VGGNet().eval()
+    for step in range(steps):
+        loss = (vgg(target) - vgg(content)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+"""
+
 POSITIVE = {
     "eval_at_end_of_epoch": HEAD + "for epoch in range(10):" + TRAIN + "    model.eval()\n    val = model(val_x)\n",
     "helper_switches": HEAD + EVALUATE + "for epoch in range(10):" + TRAIN + "    print(evaluate(model, val_data))\n",
@@ -63,6 +125,7 @@ class Trainer:
             self.validate()
 """,
     "eval_before_loop": HEAD + "model.eval()\nfor epoch in range(10):" + TRAIN,
+    "base_class_fit_on_self": BASE_FIT,
 }
 
 NEGATIVE = {
@@ -85,6 +148,9 @@ NEGATIVE = {
     "no_eval": HEAD + "for epoch in range(10):" + TRAIN,
     "other_model_evaluated": HEAD + "ema = nn.Sequential(nn.Linear(4, 1), nn.Dropout(0.1))\nfor epoch in range(10):" + TRAIN + "    ema.eval()\n",
     "final_evaluation_after_loop": HEAD + "for epoch in range(10):" + TRAIN + "model.eval()\n",
+    "frozen_feature_extractor_in_eval": STYLE_TRANSFER,
+    "base_class_fit_restores_train": BASE_FIT.replace("            self.evaluate(x, y)\n",
+                                                      "            self.evaluate(x, y)\n            model.train()\n"),
     "train_inside_inner_loop": HEAD + "for epoch in range(10):" + TRAIN.replace("        opt.zero_grad()", "        model.train()\n        opt.zero_grad()") + "    model.eval()\n",
 }
 

@@ -261,7 +261,7 @@ class ModelResolver:
                 if owner is not None and attr in owner.attrs:
                     return _from_value(owner.attrs[attr], attr)
                 for value, method in reversed(self.self_attributes(klass).get(attr, [])):
-                    if _refers_to(value, f"self.{attr}"):
+                    if _refers_to(value, f"self.{attr}", self.ctx):
                         continue
                     found = self.resolve(value, method, klass, depth + 1)
                     if found is not None:
@@ -288,7 +288,7 @@ class ModelResolver:
                         value = _mirrored(ctx, value, index)
                         if value is None:
                             continue
-                    if _refers_to(value, name):
+                    if _refers_to(value, name, ctx):
                         continue
                     return self.resolve(value, scope, klass if scope is fn else None, depth + 1)
                 return None
@@ -410,13 +410,18 @@ def _locate(ctx, qn: str):
     return other, symbol
 
 
-def _refers_to(value: cst.BaseExpression, name: str) -> bool:
+def _refers_to(value: cst.BaseExpression, name: str, ctx=None) -> bool:
+    """Is `value` `name` itself, maybe wrapped (`model.to(device)`,
+    `DDP(model)`, `torch.nn.DataParallel(model, ...)`)? A self-referential
+    assignment such as `model = nn.DataParallel(model)` keeps the earlier value."""
     inner = value
     while True:
         if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and inner.func.attr.value in _MODULE_METHODS:
             inner = inner.func.value
         elif isinstance(inner, cst.Call) and inner.args and not isinstance(inner.func, cst.Attribute):
             inner = inner.args[0].value
+        elif ctx is not None and isinstance(inner, cst.Call) and inner.args and ctx.callee(inner) in _WRAPPERS:
+            inner = inner.args[0].value  # `torch.nn.DataParallel(model, device_ids=...)`
         else:
             break
     return dotted_name(inner) == name
@@ -527,7 +532,7 @@ class TrainingAnalysis:
             if entries:
                 for value, index in reversed(entries):
                     value = value if index is None else _mirrored(self.ctx, value, index)
-                    if value is not None and not _refers_to(value, name):
+                    if value is not None and not _refers_to(value, name, self.ctx):
                         return value  # `opt = accelerator.prepare(opt)` refers back: take the earlier one
                 return None
             if scope is None:
@@ -558,7 +563,13 @@ class TrainingAnalysis:
             if self.ctx.qualified_name(target) is not None:
                 continue  # an imported function, not a model instance
             ref = self.resolver.resolve(target, back.function, back.klass)
-            if ref is not None and ref.layers:
+            # The method's own class is the model even with no layers of its own:
+            # a base class whose subclasses bring them (DeepCTR-Torch
+            # `model = self.train()`). Any other layerless class (a torchvision
+            # feature extractor) is not known to be what trains.
+            own_class = ref is not None and ref.class_model is not None and back.klass is not None and \
+                ref.class_model.node is back.klass
+            if ref is not None and (ref.layers or own_class):
                 result.forward_expr = target
                 if result.model is None:
                     model_expr, result.model = target, ref

@@ -41,9 +41,12 @@ class TrainModeNotRestored(Rule):
                     continue
                 if not _contained_in_scope(fn, ctx, eval_node):
                     continue  # the switch happened in a helper's own body: reported there
-                if step is not None and step.model is not None and \
+                if step is not None and step.model is not None and step.model.layers and \
                         not (step.model.categories() & {L.DROPOUT, L.BATCHNORM}):
-                    continue  # eval mode changes nothing for this model
+                    # Eval mode changes nothing for this model. A model with no
+                    # layers at all is not known: a base class whose subclasses
+                    # bring them (DeepCTR-Torch's BaseModel.fit on `self`).
+                    continue
                 reported.add(id(eval_node))
                 model = step.model.name if step is not None and step.model is not None else f"`{mkey}`"
                 yield Report(
