@@ -363,3 +363,37 @@ def test_inherited_training_loop_that_clips_is_clean(tmp_path):
     clip = "\n                torch.nn.utils.clip_grad_norm_(self.parameters(), 1.0)"
     code = _BASE_FIT.format(clip=clip) + _GRU_SUBCLASS
     assert lint_code(tmp_path, code, select=["HPL005"]) == []
+
+
+# pytorch/examples distributed/rpc/rnn: RPC training with dist_autograd.
+RPC_TRAINING = """
+import torch
+import torch.distributed.autograd as dist_autograd
+from torch.distributed.optim import DistributedOptimizer
+
+
+class Model(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(8, 8)
+
+    def forward(self, x):
+        return self.lstm(x)[0]
+
+
+def run(params, data):
+    model = Model()
+    opt = DistributedOptimizer(torch.optim.SGD, params, lr=0.05)
+    for x, y in data:
+        with dist_autograd.context() as context_id:
+            loss = torch.nn.functional.mse_loss(model(x), y)
+            dist_autograd.backward(context_id, [loss])
+            opt.step(context_id)
+"""
+
+
+def test_rpc_training_with_dist_autograd(tmp_path):
+    (finding,) = lint_source(tmp_path, RPC_TRAINING, "HPL005")
+    assert finding.line == 22 and "`dist_autograd.backward(context_id, [loss])`" in finding.message
+    # clip_grad_norm_ on .grad would not touch RPC gradients: no fix offered.
+    assert finding.fix is None

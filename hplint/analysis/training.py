@@ -45,6 +45,9 @@ _WRAPPERS = frozenset({
 # `model, opt = accelerator.prepare(model, opt)`: positional results mirror arguments.
 _MIRROR_METHODS = frozenset({"prepare", "setup"})
 
+# `dist_autograd.backward(context_id, [loss])`: RPC training (pytorch/examples distributed/rpc).
+_BACKWARD_FUNCTIONS = frozenset({"torch.autograd.backward", "torch.distributed.autograd.backward"})
+
 CLIP_FUNCTIONS = frozenset({
     "torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_value_", "torch.nn.utils.clip_grad_norm",
     "torch.nn.utils.clip_grads_with_norm_",
@@ -714,9 +717,9 @@ def is_backward(ctx, call: cst.Call) -> bool:
             return True
         if func.attr.value == "backward":
             qn = ctx.qualified_name(func)
-            return qn is None or qn == "torch.autograd.backward"
+            return qn is None or qn in _BACKWARD_FUNCTIONS
         return False
-    return isinstance(func, cst.Name) and func.value == "backward" and ctx.callee(call) == "torch.autograd.backward"
+    return isinstance(func, cst.Name) and func.value == "backward" and ctx.callee(call) in _BACKWARD_FUNCTIONS
 
 
 def params_model(ctx, optimizer_call: cst.Call) -> Optional[cst.BaseExpression]:

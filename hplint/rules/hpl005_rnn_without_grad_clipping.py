@@ -85,6 +85,8 @@ class RnnWithoutGradClipping(Rule):
         clip = clip_function(ctx)
         if clip is None or step.model_expr is None:
             return None
+        if ctx.callee(step.backward) == "torch.distributed.autograd.backward":
+            return None  # RPC gradients live in the autograd context, not in `.grad`
         model = ctx.code(step.model_expr)
         text = f"{clip}({model}.parameters(), max_norm={max_norm!r})"
         func = step.step.func
