@@ -204,6 +204,35 @@ POSITIVE = {
             model = Net(use_bn=True)
             return model
     """,
+    # A library class nobody here builds: its default is what users get.
+    "bias_default_with_no_call_site": """
+        import torch.nn as nn
+        class DepthWiseConv2d(nn.Module):
+            def __init__(self, dim_in, kernel_size, bias=True):
+                super().__init__()
+                self.conv = nn.Conv2d(dim_in, dim_in, kernel_size, groups=dim_in, bias=bias)  # <- HPL002
+                self.bn = nn.BatchNorm2d(dim_in)
+            def forward(self, x):
+                return self.bn(self.conv(x))
+    """,
+    # One call site keeps the default bias: it is live there.
+    "bias_default_kept_by_one_call_site": """
+        import torch.nn as nn
+        class DepthWiseConv2d(nn.Module):
+            def __init__(self, dim_in, kernel_size, bias=True):
+                super().__init__()
+                self.conv = nn.Conv2d(dim_in, dim_in, kernel_size, groups=dim_in, bias=bias)  # <- HPL002
+                self.bn = nn.BatchNorm2d(dim_in)
+            def forward(self, x):
+                return self.bn(self.conv(x))
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = DepthWiseConv2d(8, 3, bias=False)
+                self.b = DepthWiseConv2d(8, 3)
+            def forward(self, x):
+                return self.b(self.a(x))
+    """,
     "biased_layer_outside_the_bn_branch": """
         import torch.nn as nn
         class Net(nn.Module):
@@ -354,6 +383,28 @@ NEGATIVE = {
                 return self.norm(self.fc(x))
         def main():
             return Net(use_bn=False)
+    """,
+    # lucidrains/vit-pytorch cvt.py: `bias = True` is the wrapper's default, but
+    # every call site builds it with bias=False.
+    "bias_default_that_every_call_site_overrides": """
+        import torch.nn as nn
+        class DepthWiseConv2d(nn.Module):
+            def __init__(self, dim_in, dim_out, kernel_size, bias=True):
+                super().__init__()
+                self.net = nn.Sequential(
+                    nn.Conv2d(dim_in, dim_in, kernel_size, groups=dim_in, bias=bias),
+                    nn.BatchNorm2d(dim_in),
+                    nn.Conv2d(dim_in, dim_out, kernel_size=1, bias=bias),
+                )
+            def forward(self, x):
+                return self.net(x)
+        class Attention(nn.Module):
+            def __init__(self, dim):
+                super().__init__()
+                self.to_q = DepthWiseConv2d(dim, dim, 3, bias=False)
+                self.to_kv = DepthWiseConv2d(dim, dim * 2, 3, bias=False)
+            def forward(self, x):
+                return self.to_q(x), self.to_kv(x)
     """,
     "else_branch_builds_the_biased_block": """
         import torch.nn as nn

@@ -68,6 +68,10 @@ class Layer:
     entry: Optional[cst.CSTNode] = None  # call in the analysed file that brought it in
     functional: bool = False
     size: Optional[int] = None  # out_features / out_channels / num_features when static
+    # `bias=bias` where `bias` took its default because the class was built
+    # without a call site (`def __init__(..., bias=True)` built on its own):
+    # a guess that the real call sites override.
+    bias_default: bool = False
 
 
 @dataclass(eq=False)
@@ -129,6 +133,19 @@ class Edge:
     # Reshapes on each path from src to dst that passes through `through`:
     # (op, static dims) in order, e.g. (("view", (None, 128, 4, 4)),).
     reshape_paths: List[Tuple[Tuple[str, Tuple[Optional[int], ...]], ...]] = field(default_factory=list)
+    # (bias_default, bias) of each build of the source layer that reached dst.
+    biases: List[Tuple[bool, Optional[bool]]] = field(default_factory=list)
+
+    def source_bias(self) -> Optional[bool]:
+        """The source layer's bias over every build that reached dst: True when
+        some build has one. A bias that only a parameter's default gave, in a
+        class built without a call site, counts only when no call site built
+        the layer (`DepthWiseConv2d(..., bias=True)` that every caller builds
+        with `bias=False`)."""
+        real = [bias for default, bias in self.biases if not default] or [bias for _, bias in self.biases]
+        if any(bias is True for bias in real):
+            return True
+        return False if real and all(bias is False for bias in real) else None
 
 
 @dataclass(eq=False)
@@ -433,6 +450,7 @@ class ModelAnalysis:
         if depth > _MAX_DEPTH:
             return UNKNOWN_MODULE
         consts: Dict[str, Any] = dict(closure.consts) if closure is not None else {}
+        defaulted: set = set(closure.defaulted) if closure is not None else set()
         mods: Dict[str, Any] = dict(closure.mods) if closure is not None else {}
         positional = list(fn.params.posonly_params) + list(fn.params.params)
         if is_method or self_model is not None:
@@ -442,14 +460,21 @@ class ModelAnalysis:
         for i, param in enumerate(positional + list(fn.params.kwonly_params)):
             name = param.name.value
             value: Any = UNKNOWN
+            from_default = False
             if i < len(positional) and i < len(args):
                 value = args[i]
             elif name in kwargs:
                 value = kwargs[name]
             elif param.default is not None and bind_defaults:
                 value = ("const", ctx.constants.value(param.default))
+                from_default = not call_known
+            if from_default:
+                defaulted.add(name)
+            else:
+                defaulted.discard(name)  # also a closure's name this parameter shadows
             _bind(consts, mods, name, value)
         frame = _Frame(ctx, consts, mods, self_model)
+        frame.defaulted = defaulted
         if closure is not None:
             frame.functions.update(closure.functions)
         star = fn.params.star_kwarg
@@ -823,6 +848,7 @@ class ModelAnalysis:
 
     def _make_layer(self, ctx, call: cst.Call, qn: str, category: str, frame: "_Frame") -> Layer:
         bias: Optional[bool] = None
+        bias_default = False
         if category == L.AFFINE:
             bias = True
             slot = L.BIAS_SLOT.get(qn, -1)
@@ -834,6 +860,7 @@ class ModelAnalysis:
                 if is_bias:
                     value = ctx.constants.value(arg.value, frame.consts)
                     bias = None if value is UNKNOWN else bool(value) if value is not None else None
+                    bias_default = isinstance(arg.value, cst.Name) and arg.value.value in frame.defaulted
         size = None
         size_slot = SIZE_SLOT.get(qn)
         if size_slot is not None:
@@ -842,7 +869,7 @@ class ModelAnalysis:
                 value = _static(ctx, expr, frame.consts, frame.self_model.consts if frame.self_model else {})
                 if isinstance(value, int) and not isinstance(value, bool) and value > 0:
                     size = value
-        layer = Layer(qn, category, call, ctx, bias, self._entry, size=size)
+        layer = Layer(qn, category, call, ctx, bias, self._entry, size=size, bias_default=bias_default)
         self._created.append(layer)
         return layer
 
@@ -1093,14 +1120,17 @@ class ModelAnalysis:
         key = (id(src.node), id(dst.node), through)
         edge = self._edge_keys.get(key)
         if edge is not None:
-            if src.bias is True and edge.src.bias is not True:
+            if (src.bias_default, src.bias) not in edge.biases:
+                edge.biases.append((src.bias_default, src.bias))
+            if src.bias is True and not src.bias_default and (edge.src.bias is not True or edge.src.bias_default):
                 # The class built on its own did not know its `**kwargs`; a call
                 # site that passes no `bias` shows the layer keeps it.
                 edge.src = src
             if reshapes not in edge.reshape_paths and len(edge.reshape_paths) < 16:
                 edge.reshape_paths.append(reshapes)
             return
-        edge = self._edge_keys[key] = Edge(src, dst, through, site, site_ctx, [reshapes])
+        edge = self._edge_keys[key] = Edge(src, dst, through, site, site_ctx, [reshapes],
+                                           [(src.bias_default, src.bias)])
         self.edges.append(edge)
 
     def _dims(self, flow: Optional["_Flow"], args, ctx=None) -> Tuple[Optional[int], ...]:
@@ -1138,6 +1168,8 @@ class _Frame:
         self.self_model = self_model
         self.returns: List[Any] = []
         self.functions: Dict[str, cst.FunctionDef] = {}  # functions defined in this body
+        # Parameters that took their default because no call site is known.
+        self.defaulted: set = set()
         # `**kwargs` parameter -> the extra keywords its call site passed, when
         # that call is known and spells every keyword (no `**other` of its own).
         self.star_kwargs: Dict[str, Dict[str, Any]] = {}

@@ -92,7 +92,7 @@ class BiasBeforeBatchNorm(Rule):
     def check(self, ctx):
         reported = set()
         for edge in ctx.models.edges_between(L.AFFINE, L.BATCHNORM, _ALLOWED):
-            if edge.src.bias is not True:  # False, or unknown (`bias=not use_bn`)
+            if edge.source_bias() is not True:  # False, or unknown (`bias=not use_bn`)
                 continue
             if not bias_cancelled(edge) or ctx.models.output_escapes(edge):
                 continue
