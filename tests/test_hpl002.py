@@ -450,10 +450,22 @@ def test_fix_sets_bias_false_and_is_idempotent(tmp_path, name):
         assert finding.fix is not None and finding.fix.safety.value == expected
     fixed = apply_edits(code, [e for f in findings for e in f.fix.edits])
     libcst.parse_module(fixed)  # still parses
-    assert "bias=False" in fixed or ", False)" in fixed
+    assert "bias=False" in fixed or ", False)" in fixed or "bias=not " in fixed
     assert lint_code(tmp_path, fixed, select=["HPL002"]) == []
     # comments on the flagged lines survive
     assert fixed.count("# <- HPL002") == code.count("# <- HPL002")
+
+
+def test_fix_keeps_the_bias_where_a_flag_leaves_out_the_batchnorm(tmp_path):
+    """`if batch_norm: layers += [BatchNorm2d]` after the conv: bias=False would
+    change the model built without BatchNorm; `bias=not batch_norm` does not."""
+    (vgg,) = lint_code(tmp_path, POSITIVE["factory_passes_the_bn_flag_to_a_builder"], select=["HPL002"])
+    assert vgg.fix.description == "Set bias=not batch_norm"
+    assert vgg.fix.edits[0].new_text == "nn.Conv2d(c_in, v, kernel_size=3, padding=1, bias=not batch_norm)"
+    (script,) = lint_code(tmp_path, POSITIVE["script_builds_the_model_with_a_flag"], select=["HPL002"])
+    assert script.fix.description == "Set bias=not use_bn"  # `BatchNorm1d(8) if use_bn else nn.Identity()`
+    (plain,) = lint_code(tmp_path, POSITIVE["bias_from_constant"], select=["HPL002"])
+    assert plain.fix.description == "Set bias=False"
 
 
 def test_fix_replaces_existing_positional_bias(tmp_path):

@@ -26,14 +26,17 @@ tensors and unknown calls end a chain (hplint prefers silence to guessing).
 
 from __future__ import annotations
 
+import itertools
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple
 
 import libcst as cst
 
 from . import layers as L
 from .arguments import call_argument
 from .constants import UNKNOWN
+from .imports import dotted_name
 
 _MAX_DEPTH = 8
 
@@ -48,6 +51,7 @@ for _d in ("1d", "2d", "3d"):
 SIZE_SLOT[L.NN + "SyncBatchNorm"] = (0, "num_features")
 LINEAR_LAYERS = frozenset({L.NN + "Linear", L.NN + "LazyLinear", L.NN + "Bilinear"})
 _STATEMENT_BUDGET = 50_000  # per file, plus two per line: pathological inputs end analysis, not the run
+_FRAME_SERIALS = itertools.count(1)  # construction frames, for Layer.conditions
 _SPLAT = "**"  # key in a call's keywords: it also passed `**mapping` we cannot read
 _MAX_EXCLUSIVE_PAIRS = 10_000  # layers per branch pair tracked as mutually exclusive
 
@@ -72,6 +76,11 @@ class Layer:
     # without a call site (`def __init__(..., bias=True)` built on its own):
     # a guess that the real call sites override.
     bias_default: bool = False
+    # The flags a construction ran under, as (frame serial, flag, value): the
+    # BatchNorm of `if batch_norm: layers += [nn.BatchNorm2d(v)]` carries
+    # (f, "batch_norm", True); the conv built before it in frame f does not.
+    conditions: Tuple[Tuple[int, str, bool], ...] = ()
+    frame: int = 0  # serial of the construction frame
 
 
 @dataclass(eq=False)
@@ -555,7 +564,8 @@ class ModelAnalysis:
             except TypeError:
                 chosen = None
             if chosen is not None:
-                self._exec_build(ctx, chosen, frame, depth)
+                with _under_flag(frame, stmt.test, test):
+                    self._exec_build(ctx, chosen, frame, depth)
                 return
         # Unknown condition: run both branches from the same state, then join:
         # lists get an alternative of what each branch appended.
@@ -675,9 +685,11 @@ class ModelAnalysis:
             if test is UNKNOWN:
                 return Alt([body, orelse])
             try:
-                return body if test else orelse
+                chosen = node.body if test else node.orelse
             except TypeError:
                 return Alt([body, orelse])
+            with _under_flag(frame, node.test, test):
+                return self._eval_module(ctx, chosen, frame, depth)
         if kind is cst.Subscript:
             container = self._eval_module(ctx, node.value, frame, depth)
             if isinstance(container, (PyList, ModList, Seq)) and container.items:
@@ -869,7 +881,8 @@ class ModelAnalysis:
                 value = _static(ctx, expr, frame.consts, frame.self_model.consts if frame.self_model else {})
                 if isinstance(value, int) and not isinstance(value, bool) and value > 0:
                     size = value
-        layer = Layer(qn, category, call, ctx, bias, self._entry, size=size, bias_default=bias_default)
+        layer = Layer(qn, category, call, ctx, bias, self._entry, size=size, bias_default=bias_default,
+                      conditions=tuple(frame.conditions), frame=frame.serial)
         self._created.append(layer)
         return layer
 
@@ -1170,6 +1183,8 @@ class _Frame:
         self.functions: Dict[str, cst.FunctionDef] = {}  # functions defined in this body
         # Parameters that took their default because no call site is known.
         self.defaulted: set = set()
+        self.serial = next(_FRAME_SERIALS)
+        self.conditions: List[Tuple[int, str, bool]] = []  # known flags of the enclosing ifs
         # `**kwargs` parameter -> the extra keywords its call site passed, when
         # that call is known and spells every keyword (no `**other` of its own).
         self.star_kwargs: Dict[str, Dict[str, Any]] = {}
@@ -1188,6 +1203,26 @@ class _Flow:
         self.model = model
         self.env = env
         self.returns: List[Any] = []
+
+
+@contextmanager
+def _under_flag(frame: "_Frame", test: cst.BaseExpression, value: Any) -> Iterator[None]:
+    """While a branch chosen by a known flag runs (`if batch_norm:`,
+    `if not self.no_bn:`, `x if use_bn else y`), its constructions carry the flag."""
+    negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+    name = dotted_name(test.expression if negated else test)  # type: ignore[attr-defined]
+    try:
+        truthy = bool(value)
+    except Exception:
+        name = None
+    if name is None:
+        yield
+        return
+    frame.conditions.append((frame.serial, name, (not truthy) if negated else truthy))
+    try:
+        yield
+    finally:
+        frame.conditions.pop()
 
 
 def _bias_in_splat(splat: cst.BaseExpression, frame: "_Frame", bias: Optional[bool]) -> Optional[bool]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional, Tuple
+
 import libcst as cst
 
 from ..analysis import layers as L
@@ -16,10 +18,19 @@ from .base import FixSpec, Report, Rule
 _ALLOWED = {L.RESHAPE, L.IDENTITY, L.SUM, L.CONCAT}
 
 
-def bias_false_fix(call: cst.Call, kind: str) -> FixSpec:
-    """`bias=False` on the layer's construction, editing only that argument."""
+def bias_false_fix(call: cst.Call, kind: str, flag: Optional[Tuple[str, bool]] = None) -> FixSpec:
+    """`bias=False` on the layer's construction, editing only that argument.
+    With `flag` (the BatchNorm exists only when `batch_norm` is true, and the
+    layer is built either way): `bias=not batch_norm`, which keeps the bias
+    where no BatchNorm follows."""
     slot = L.BIAS_SLOT.get(kind, -1)
-    false = cst.Name("False")
+    false: cst.BaseExpression = cst.Name("False")
+    description = "Set bias=False"
+    if flag is not None:
+        name, present_when = flag
+        text = f"not {name}" if present_when else name
+        false = cst.parse_expression(text)
+        description = f"Set bias={text}"
     args = list(call.args)
     for i, arg in enumerate(args):
         if (arg.keyword is not None and arg.keyword.value == "bias") or (
@@ -43,7 +54,7 @@ def bias_false_fix(call: cst.Call, kind: str) -> FixSpec:
     # `Conv2d(c, c, 3, **kwargs, bias=False)` raises if some caller's kwargs
     # hold `bias` too: only this file's call sites were read.
     safety = FixSafety.UNSAFE if any(arg.star == "**" for arg in call.args) else FixSafety.SAFE
-    return FixSpec("Set bias=False", call, call.with_changes(args=args), safety)
+    return FixSpec(description, call, call.with_changes(args=args), safety)
 
 
 # Reshapes that keep a Linear's features on one axis, adding or removing only
@@ -103,7 +114,7 @@ class BiasBeforeBatchNorm(Rule):
             if (id(node), id(edge.dst.node)) in reported:
                 continue  # one pair joined along paths through different transparent ops
             reported.add((id(node), id(edge.dst.node)))
-            fix = bias_false_fix(node, edge.src.kind) if node is edge.src.node else None
+            fix = bias_false_fix(node, edge.src.kind, _bn_flag(edge)) if node is edge.src.node else None
             yield Report(
                 node,
                 {
@@ -115,3 +126,11 @@ class BiasBeforeBatchNorm(Rule):
                 related=[(edge.dst.ctx, edge.dst.node, f"the {L.short_name(edge.dst.kind)} that cancels the bias")],
                 fix=fix,
             )
+
+
+def _bn_flag(edge) -> Optional[Tuple[str, bool]]:
+    """The flag under which only the BatchNorm was built, in the same function
+    as the layer (`layers += [conv]; if batch_norm: layers += [bn]`), else None."""
+    extra = [(name, value) for serial, name, value in edge.dst.conditions
+             if serial == edge.src.frame and (serial, name, value) not in edge.src.conditions]
+    return extra[-1] if len(extra) == 1 else None
