@@ -1210,7 +1210,7 @@ def _under_flag(frame: "_Frame", test: cst.BaseExpression, value: Any) -> Iterat
     """While a branch chosen by a known flag runs (`if batch_norm:`,
     `if not self.no_bn:`, `x if use_bn else y`), its constructions carry the flag."""
     negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
-    name = dotted_name(test.expression if negated else test)  # type: ignore[attr-defined]
+    name = dotted_name(test.expression if negated else test)
     try:
         truthy = bool(value)
     except Exception:
