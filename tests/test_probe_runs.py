@@ -25,16 +25,23 @@ needs.module("torch", "make venv installs the CPU build")
 
 from hplint.cli import main
 from hplint.probe.session import run_probe
-from hplint.probe.targets import Target
+from hplint.probe.targets import Target, enclosing_function, static_targets
 
 SCRIPTS = Path(__file__).parent / "probe_scripts"
 pytestmark = pytest.mark.slow
 
 
-def probe(name: str, steps: int = 6, **kw):
-    report = run_probe(SCRIPTS / name, steps=steps, device="cpu", timeout=kw.pop("timeout", 90), **kw)
+def probe(name: str, steps: int = 6, args=(), **kw):
+    report = run_probe(SCRIPTS / name, args, steps=steps, device="cpu", timeout=kw.pop("timeout", 90),
+                       progress=False, **kw)
     report.pop("_texts", None)
     return report
+
+
+def target_at(code: str, name: str, line: int, col: int = 1) -> Target:
+    """A finding given by hand (for a clean twin the static rules rightly pass)."""
+    path = str(SCRIPTS / name)
+    return Target(code, path, line, col, line, shown=name, function=enclosing_function(path, line))
 
 
 def only(report, code):
@@ -84,32 +91,73 @@ def test_short_gru_not_confirmed():
 
 
 def test_eval_without_eval_confirmed_and_control():
+    """Evaluation after every epoch: it runs within the training budget."""
     bad = only(probe("eval_without_eval.py", steps=4), "HPL008")
     assert bad["verdict"] == "confirmed"
     assert bad["measurements"]["training_mode_no_grad_forwards"] > 0
     assert bad["measurements"]["at_this_site"] > 0
-    good = probe("eval_with_eval.py", steps=4)
-    assert not [f for f in good["findings"] if f["code"] == "HPL008"]
+    assert not [t for t in static_targets(SCRIPTS / "eval_with_eval.py")[0] if t.code == "HPL008"]
 
 
-def test_eval_probe_on_explicit_target_not_confirmed_when_eval_called():
-    """The measurement itself, given the finding by hand: eval() makes it pass."""
-    script = SCRIPTS / "eval_with_eval.py"
-    target = Target("HPL008", str(script), 21, 25, 21, shown="eval_with_eval.py")
-    report = probe("eval_with_eval.py", steps=4, targets=[target])
-    verdict = only(report, "HPL008")
-    assert verdict["verdict"] == "not confirmed"
+def test_final_evaluation_reached_by_fast_forward_and_clean_twin():
+    """30 epochs, evaluation only at the end: past the 6-step budget the probe
+    fast-forwards (one batch per loader pass) until the evaluation has run, then stops."""
+    bad = probe("epochs_final_eval.py")
+    hpl008 = only(bad, "HPL008")
+    assert hpl008["verdict"] == "confirmed" and hpl008["measurements"]["during_fast_forward"]
+    assert bad["status"] == "stopped" and bad["stop_reason"] == "exercised" and bad["steps"] == 6
+    assert bad["fast_forward"]["steps"] >= 20  # the remaining epochs, one step each
+    assert len(bad["grad_norms"]) == 6  # fast-forward steps are not measured
+    assert not static_targets(SCRIPTS / "epochs_final_eval_clean.py")[0]
+    clean = probe("epochs_final_eval_clean.py", targets=[target_at("HPL008", "epochs_final_eval_clean.py", 14, 25)])
+    verdict = only(clean, "HPL008")
+    assert verdict["verdict"] == "not confirmed" and clean["stop_reason"] == "exercised"
     assert verdict["measurements"]["eval_mode_no_grad_forwards"] > 0
 
 
-def test_batch_far_above_noise_scale_confirmed_and_noisy_control():
-    big = only(probe("big_batch.py", steps=5), "HPL006")
-    assert big["verdict"] == "confirmed"
-    assert big["measurements"]["batch_size"] == 4096
-    assert big["measurements"]["b_simple"] < 4096 / 4
-    noisy = only(probe("small_batch_noisy.py", steps=5), "HPL006")
-    assert noisy["verdict"] == "not confirmed"
-    assert noisy["measurements"]["b_simple"] > 2048 / 4
+def test_validation_every_n_epochs_reached_by_fast_forward_and_clean_twin():
+    bad = probe("epochs_validate_every.py")
+    hpl010 = only(bad, "HPL010")
+    assert hpl010["verdict"] == "confirmed" and hpl010["measurements"]["during_fast_forward"]
+    assert bad["stop_reason"] == "exercised" and not [f for f in bad["findings"] if f["verdict"] == "not exercised"]
+    assert not static_targets(SCRIPTS / "epochs_validate_every_clean.py")[0]
+    clean = probe("epochs_validate_every_clean.py",
+                  targets=[target_at("HPL010", "epochs_validate_every_clean.py", 39, 45)])
+    verdict = only(clean, "HPL010")
+    assert verdict["verdict"] == "not confirmed" and verdict["measurements"]["eval_calls"] >= 1
+
+
+def test_batch_size_of_the_step_with_accumulation_and_diagnostic_pass():
+    """DataLoader batch 4096, accumulated over 8 micro-batches of 512, plus a
+    discarded diagnostic pass on 128 samples: the step's batch is 4096."""
+    big = only(probe("accum_big_batch.py", steps=4), "HPL006")
+    m = big["measurements"]
+    assert big["verdict"] == "confirmed", big["summary"]
+    assert m["batch_size"] == 4096 and m["step_batches"] == [4096] * 4
+    assert m["b_simple"] < 4096 / 4 and len(m["b_simple_range"]) == 2
+    assert "accumulated over 8 backward passes" in big["summary"]
+    noisy = only(probe("accum_noisy.py", steps=4), "HPL006")
+    assert noisy["verdict"] == "not confirmed" and noisy["measurements"]["batch_size"] == 4096
+    assert noisy["measurements"]["b_simple"] > 4096 / 4
+
+
+def test_batchnorm_batch_per_layer_and_overfit_one_batch():
+    small = only(probe("bn_small_batch.py", steps=4), "HPL009")
+    assert small["verdict"] == "confirmed" and small["measurements"]["min_batch_size"] == 4
+    assert small["measurements"]["batchnorms"][0]["site"] == "bn_small_batch.py:20"
+    # The twin: the same script with --batch-size 64, trained on one fixed batch.
+    twin = probe("bn_small_batch.py", args=["--batch-size", "64"], overfit_batch=40)
+    assert only(twin, "HPL009")["verdict"] == "not confirmed"
+    overfit = twin["overfit"]
+    assert overfit["passed"] is True and overfit["final"] < 0.1 * overfit["initial"], overfit
+    assert twin["steps"] == 40 and len(overfit["losses"]) == 40
+
+
+def test_gradient_norm_is_measured_before_clipping():
+    report = probe("lstm_clip_tight.py", steps=4, targets=[target_at("HPL005", "lstm_clip_tight.py", 30)])
+    m = only(report, "HPL005")["measurements"]
+    assert m["clipping_calls"] == 4 and m["before_clipping"]
+    assert m["max"] > 5.0 and m["max_after_clipping"] <= 1.0 + 1e-4
 
 
 def test_crash_reports_traceback(capsys):

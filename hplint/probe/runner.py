@@ -162,12 +162,61 @@ def command_for(script: Path, script_args: Sequence[str], nproc: int) -> List[st
     return [sys.executable, "-m", "hplint.probe.bootstrap", str(script), *script_args]
 
 
+def progress_line(data: Dict[str, Any], left: float) -> str:
+    """One status line while the script runs (shown on a terminal only)."""
+    if data.get("lr_find") is not None:
+        phase = f"lr range test, {data['lr_find']} steps"
+    elif data.get("fast_forward"):
+        phase = f"fast-forward, {data.get('fast_steps', 0)} steps past the budget"
+    else:
+        phase = f"step {data.get('steps', 0)}/{data.get('budget', '?')}"
+    targets = data.get("targets", 0)
+    shown = f", {data.get('exercised', 0)}/{targets} targets exercised" if targets else ""
+    return f"hplint probe: {phase}{shown}, {max(0.0, left):.0f} s left"
+
+
+def _wait(proc: subprocess.Popen, timeout: float, progress: Optional[Path], start: float) -> None:
+    """proc.wait(timeout), drawing a progress line on stderr when `progress` is set."""
+    if progress is None:
+        proc.wait(timeout=timeout)
+        return
+    shown = ""
+    try:
+        while True:
+            left = timeout - (time.monotonic() - start)
+            try:
+                proc.wait(timeout=max(0.01, min(0.25, left)))
+                return
+            except subprocess.TimeoutExpired:
+                if left <= 0.01:
+                    raise
+            try:
+                data = json.loads(progress.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                data = {}
+            line = progress_line(data, left)
+            if line != shown:
+                sys.stderr.write("\r\x1b[K" + line)
+                sys.stderr.flush()
+                shown = line
+    finally:
+        if shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
 def run_child(script: Path, script_args: Sequence[str], config: Dict[str, Any], *, timeout: float,
-              device: str = "auto", nproc: int = 1, cwd: Optional[Path] = None) -> ChildRun:
-    """Run the script under instrumentation; never longer than `timeout` (plus the grace)."""
+              device: str = "auto", nproc: int = 1, cwd: Optional[Path] = None,
+              progress: Optional[bool] = None) -> ChildRun:
+    """Run the script under instrumentation; never longer than `timeout` (plus the grace).
+    `progress`: a status line on stderr while it runs (default: when stderr is a terminal)."""
+    if progress is None:
+        progress = sys.stderr.isatty()
     with tempfile.TemporaryDirectory(prefix="hplint-probe-") as tmp:
         tmpdir = Path(tmp)
-        config = dict(config, out_dir=str(tmpdir), device=device)
+        progress_path = tmpdir / "progress.json" if progress else None
+        config = dict(config, out_dir=str(tmpdir), device=device, started=time.time(), timeout=timeout,
+                      progress_path=str(progress_path) if progress_path else None)
         config_path = tmpdir / "config.json"
         config_path.write_text(json.dumps(config), encoding="utf-8")
         env = dict(os.environ)
@@ -186,7 +235,7 @@ def run_child(script: Path, script_args: Sequence[str], config: Dict[str, Any], 
                                     stdout=log, stderr=subprocess.STDOUT, env=env,
                                     cwd=str(cwd) if cwd else None, start_new_session=True)
             try:
-                proc.wait(timeout=timeout)
+                _wait(proc, timeout, progress_path, start)
             except subprocess.TimeoutExpired:
                 timed_out = True
                 _kill_group(proc.pid, signal.SIGTERM)

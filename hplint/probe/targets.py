@@ -8,7 +8,7 @@ import ast
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 if TYPE_CHECKING:
     from ..findings import Finding
@@ -42,6 +42,9 @@ class Target:
     shown: str = ""  # the path as the user sees it
     related: List[Location] = field(default_factory=list)
     end_col: int = 0
+    # The innermost function holding the finding: {"name", "line" (the def), "first"
+    # (its code object's first line: the first decorator)}; None at module level.
+    function: Optional[Dict[str, Any]] = None
 
     @property
     def locations(self) -> List[Location]:
@@ -65,9 +68,34 @@ def targets_from_findings(findings: Iterable) -> List[Target]:
             continue
         related = [Location(os.path.abspath(r.path), r.span.start_line, r.span.end_line,
                             r.span.start_col, r.message) for r in f.related]
-        out.append(Target(f.code, os.path.abspath(f.path), f.span.start_line, f.span.start_col,
-                          f.span.end_line, f.message, f.path, related, f.span.end_col))
+        path = os.path.abspath(f.path)
+        out.append(Target(f.code, path, f.span.start_line, f.span.start_col, f.span.end_line, f.message,
+                          f.path, related, f.span.end_col, enclosing_function(path, f.span.start_line)))
     return out
+
+
+_FUNCTIONS: Dict[str, List[Tuple[int, int, int, str]]] = {}  # path -> (first, def line, end, name)
+
+
+def enclosing_function(path: str, line: int) -> Optional[Dict[str, Any]]:
+    """The innermost `def` whose body holds `line` (read with `ast`; nothing runs)."""
+    spans = _FUNCTIONS.get(path)
+    if spans is None:
+        spans = []
+        try:
+            tree = ast.parse(Path(path).read_bytes())
+        except (OSError, SyntaxError, ValueError):
+            tree = None
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                spans.append((first, node.lineno, node.end_lineno or node.lineno, node.name))
+        _FUNCTIONS[path] = spans
+    inside = [s for s in spans if s[1] < line <= s[2]]
+    if not inside:
+        return None
+    first, def_line, _end, name = max(inside, key=lambda s: s[1])
+    return {"name": name, "line": def_line, "first": first}
 
 
 # -- which files the static pass lints ------------------------------------------
