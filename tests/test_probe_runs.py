@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow
 
 def probe(name: str, steps: int = 6, args=(), **kw):
     report = run_probe(SCRIPTS / name, args, steps=steps, device="cpu", timeout=kw.pop("timeout", 90),
-                       progress=False, **kw)
+                       progress=kw.pop("progress", False), **kw)
     report.pop("_texts", None)
     return report
 
@@ -115,8 +115,9 @@ def test_final_evaluation_reached_by_fast_forward_and_clean_twin():
     assert verdict["measurements"]["eval_mode_no_grad_forwards"] > 0
 
 
-def test_validation_every_n_epochs_reached_by_fast_forward_and_clean_twin():
-    bad = probe("epochs_validate_every.py")
+def test_validation_every_n_epochs_reached_by_fast_forward_and_clean_twin(capfd):
+    bad = probe("epochs_validate_every.py", progress=True)  # as on a terminal
+    assert re.search(r"hplint probe: .*\d+ s left", capfd.readouterr().err)
     hpl010 = only(bad, "HPL010")
     assert hpl010["verdict"] == "confirmed" and hpl010["measurements"]["during_fast_forward"]
     assert bad["stop_reason"] == "exercised" and not [f for f in bad["findings"] if f["verdict"] == "not exercised"]
@@ -211,11 +212,26 @@ def test_torchrun_gloo_two_ranks():
 
 
 def test_store_marks_check_findings(tmp_path, capsys):
+    needs.module("matplotlib", "the dev extra installs it: pip install -e '.[dev]'")
     script = tmp_path / "train.py"
     script.write_text((SCRIPTS / "dropout_bn_mlp.py").read_text())
-    code = main(["probe", str(script), "--steps", "4", "--device", "cpu", "--output-format", "json"])
-    report = json.loads(capsys.readouterr().out)
+    png, page = tmp_path / "probe.png", tmp_path / "report.html"
+    code = main(["probe", str(script), "--steps", "4", "--device", "cpu", "--output-format", "json",
+                 "--plot", str(png), "--report", str(page)])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
     assert code == 0 and Path(report["saved_to"]).is_file()
+    assert "\r" not in captured.err  # no progress line when stderr is not a terminal
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    html = page.read_text(encoding="utf-8")
+    assert "HPL001" in html and "HPL002" in html and "variance shift" in html and "confirmed" in html
+    assert "https://" not in html and "http://" not in html and "<link" not in html
+    assert "data:image/png;base64," in html
+    assert main(["check", str(script), "--output-format", "sarif"]) == 1
+    results = json.loads(capsys.readouterr().out)["runs"][0]["results"]
+    shift = next(r for r in results if r["ruleId"] == "HPL001")
+    assert shift["properties"]["probeVerdict"] == "confirmed"
+    assert "(confirmed by a probe run: variance shift" in shift["message"]["text"]
     assert Path(report["saved_to"]).parent == tmp_path / ".hplint" / "probe"
     assert main(["check", str(script), "--output-format", "json"]) == 1
     findings = json.loads(capsys.readouterr().out)["findings"]

@@ -377,6 +377,7 @@ class Recorder:
         """Gradients discarded: the samples (and noise-scale chunks) gathered so far
         belong to no step."""
         self._zero_seen = True
+        self._last_loss = None
         self._accum = 0
         self._accum_backwards = 0
         self._noise_acc = None
@@ -591,14 +592,17 @@ class Recorder:
         """Before a backward pass adds into .grad: count its samples into the step."""
         if self.fast:
             return
-        if torch.is_tensor(tensor) and tensor.numel() == 1:
-            self._last_loss = tensor.detach().reshape(())
         if not self._zero_seen and self.optimizers:
             # No zero_grad seen: gradients set to None by hand also start a new step.
             first = next((p for p in self._optimizer_params() if p.requires_grad), None)
             if first is not None and first.grad is None:
                 self.on_zero_grad()
                 self._zero_seen = False
+        if torch.is_tensor(tensor) and tensor.numel() == 1:
+            # The step's loss: what its backward passes added up (micro-batch losses
+            # divided by the accumulation count sum to the batch's loss).
+            value = tensor.detach().reshape(()).float()
+            self._last_loss = value if self._last_loss is None else self._last_loss + value
         self._accum += self._fwd_batch or self._loss_batch
         self._accum_backwards += 1
         self._fwd_batch = self._loss_batch = 0
