@@ -260,6 +260,29 @@ def test_device_cuda_fails_clearly_without_cuda(capsys):
     code = main(["probe", str(SCRIPTS / "no_optimizer.py"), "--device", "cuda", "--no-save"])
     out = capsys.readouterr().out
     assert code == 1 and "CUDA was requested but is not available" in out
+    # Truthful about why, and that nothing ran on the CPU instead.
+    assert "CPU-only build" in out or "sees no GPU" in out
+    assert "nothing ran (use --device cpu or auto" in out
+
+
+def test_lr_find_restores_the_script_and_the_cpu_fallback_says_so():
+    """The range test first (model, optimizer, lr restored), then the probe steps
+    and the fast-forward to the final evaluation; --device auto without CUDA
+    reports the CPU the script fell back to, and why."""
+    report = run_probe(SCRIPTS / "epochs_final_eval.py", steps=6, lr_find=24, device="auto", timeout=90,
+                       progress=False)
+    lr = report["lr_find"]
+    assert lr["restored"] and lr["script_lr"] == 1e-3 and lr["script_lr_restored"]
+    assert len(lr["trace"]) >= 10 and lr["suggested_range"][0] < lr["suggested_range"][1]
+    assert "suggested lr range" in lr["detail"]
+    assert report["steps"] == 6 and len(report["losses"]) == 6
+    # Restored: the first probe step starts again from the untrained model's loss (~ln 2).
+    assert abs(report["losses"][0] - lr["initial_loss"]) < 0.1
+    assert only(report, "HPL008")["verdict"] == "confirmed"
+    import torch
+
+    if not torch.cuda.is_available():
+        assert report["device"].startswith("cpu (no CUDA here: ") and not report["device_info"]["cuda_available"]
 
 
 # -- the probe's own end: signals end the script and everything it started ----------------

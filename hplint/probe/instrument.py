@@ -507,6 +507,7 @@ class Recorder:
                 info["ratios"].append(ratio)
         if info is not None:
             info["steps"] += 1
+            info["lrs"] = [float(g["lr"]) for g in opt.param_groups]
             self.step_count = max(self.step_count, info["steps"])
         else:
             self.step_count += 1
@@ -790,7 +791,8 @@ class Recorder:
         opts = []
         for info in self.optimizers:
             opts.append({"type": info["type"], "site": info["site"], "steps": info["steps"],
-                         "targets": info["targets"], "update_ratios": [num(r) for r in info["ratios"]]})
+                         "targets": info["targets"], "update_ratios": [num(r) for r in info["ratios"]],
+                         "lrs": info.get("lrs")})
         ce = None
         if self.ce_initial is not None and "loss" in self.ce_initial:
             ce = {"classes": self.ce_initial["classes"], "loss": num(self.ce_initial["loss"])}

@@ -69,6 +69,14 @@ def run_probe(script: Path, script_args: Sequence[str] = (), *, steps: int = 20,
         device_used = f"{device} (requested; no model was seen on it)"
     elif device_used is not None and device == "cuda" and not device_used.startswith("cuda"):
         device_used = f"{device_used} (--device cuda was requested, but the script put its model on {device_used})"
+    info = (primary or {}).get("device_info") or {}
+    if device_used and info:
+        if device_used.startswith("cuda") and info.get("name"):
+            device_used = f"{device_used} ({info['name']})"
+        elif device_used == "cpu" and device == "auto" and not info.get("cuda_available"):
+            # The script's own `cuda if available else cpu` fell back: say why.
+            device_used = "cpu (no CUDA here: " + (f"torch {info.get('torch')} is a CPU-only build)"
+                                                  if not info.get("cuda_build") else "no GPU visible)")
     report: Dict[str, Any] = {
         "script": os.path.relpath(abs_script) if not os.path.relpath(abs_script).startswith("..") else abs_script,
         "abs_script": abs_script,
@@ -102,7 +110,11 @@ def run_probe(script: Path, script_args: Sequence[str] = (), *, steps: int = 20,
     if overfit_batch:
         report["overfit"] = overfit_result(report["losses"], overfit_batch, (primary or {}).get("batches_served", 0))
     if lr_find:
-        report["lr_find"] = lr_find_result((primary or {}).get("lr_find"))
+        data = (primary or {}).get("lr_find")
+        if data is not None:
+            opts = (primary or {}).get("optimizers") or []
+            data = dict(data, lrs_after=opts[0].get("lrs") if opts else None)
+        report["lr_find"] = lr_find_result(data)
     report["_texts"] = texts or {abs_script: _read(abs_script)}
     return report
 

@@ -352,6 +352,9 @@ def lr_find_result(data: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     out: Dict[str, Any] = dict(data)
     script_lr = (data.get("script_lrs") or [None])[0]
     out["script_lr"] = script_lr
+    after = data.get("lrs_after")
+    if after is not None:
+        out["script_lr_restored"] = after == data.get("script_lrs")
     if len(trace) < 4:
         out["detail"] = "too few steps with a finite loss for a range test"
         return out
