@@ -277,3 +277,24 @@ def test_progress_line_and_html_report_self_contained():
     assert "HPL001" in page and "variance shift 2.50x &lt;b&gt;" in page and "confirmed" in page
     assert "<svg" in page  # no matplotlib figure given: inline SVG lines
     assert "http://" not in page and "https://" not in page and "<link" not in page and "<script" not in page
+
+
+def test_wait_ends_ranks_left_behind(tmp_path, monkeypatch):
+    """torchrun: once one rank wrote its measurements (its probe ended, e.g. after
+    a fast-forward), the others get RANK_GRACE_S, not the whole --timeout."""
+    import subprocess
+    import time
+
+    from hplint.probe import runner
+
+    monkeypatch.setattr(runner, "RANK_GRACE_S", 0.3)
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (tmp_path / "measurements-0.json").write_text("{}")
+        start = time.monotonic()
+        with pytest.raises(runner._RanksStopped):
+            runner._wait(proc, 20.0, None, start, ranks_dir=tmp_path)
+        assert time.monotonic() - start < 5
+    finally:
+        proc.kill()
+        proc.wait()

@@ -115,6 +115,8 @@ def why_not_exercised(t: Target, m: Dict[str, Any], default: str) -> str:
         return f"{fn['name']}() ran, but never reached line {t.line} with dropout/BatchNorm in it"
     if status == "completed":
         return "the script ran to its end without running this code"
+    if m.get("stop_reason") == "budget":
+        return f"the probe stopped after its {m.get('steps', 0)} steps (--no-fast-forward) before this code ran"
     return default
 
 
