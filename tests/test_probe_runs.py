@@ -154,6 +154,18 @@ def test_batchnorm_batch_per_layer_and_overfit_one_batch():
     assert twin["steps"] == 40 and len(overfit["losses"]) == 40
 
 
+def test_lightning_trainer_steps_are_measured_after_the_closure():
+    """Lightning's Trainer calls optimizer.step(closure): gradients exist only once
+    the closure ran. The static rules do not link a LightningModule's
+    training_step to Trainer clipping yet, so the finding is given by hand."""
+    needs.module("lightning", "the dev extra installs it: pip install -e '.[dev]'")
+    report = probe("lightning_lstm.py", steps=4, targets=[target_at("HPL005", "lightning_lstm.py", 13)])
+    assert report["status"] == "stopped" and report["steps"] == 4, report.get("output_tail")
+    assert len(report["grad_norms"]) == 4 and all(isinstance(x, float) for x in report["losses"])
+    assert report["step_batches"] == [8] * 4
+    assert only(report, "HPL005")["verdict"] == "confirmed"
+
+
 def test_gradient_norm_is_measured_before_clipping():
     report = probe("lstm_clip_tight.py", steps=4, targets=[target_at("HPL005", "lstm_clip_tight.py", 30)])
     m = only(report, "HPL005")["measurements"]

@@ -439,11 +439,31 @@ class Recorder:
     def _params(opt: Optimizer) -> List[torch.Tensor]:
         return [p for g in opt.param_groups for p in g["params"] if p.grad is not None and not p.grad.is_sparse]
 
-    def pre_step(self, opt: Optimizer, args, kwargs) -> None:
+    def pre_step(self, opt: Optimizer, args, kwargs):
         if not self._roots_done:
             self._find_roots()
         if self.fast:
-            return
+            return None
+        closure = kwargs.get("closure") if "closure" in kwargs else (args[0] if args else None)
+        if callable(closure):
+            # step(closure) (Lightning, LBFGS): the gradients exist only once the
+            # closure ran inside step(), so measure then, on its first call.
+            done = []
+
+            def measured_closure(*a, **k):
+                out = closure(*a, **k)
+                if not done:
+                    done.append(True)
+                    self._pre_body(opt)
+                return out
+
+            if "closure" in kwargs:
+                return args, dict(kwargs, closure=measured_closure)
+            return (measured_closure,) + tuple(args[1:]), kwargs
+        self._pre_body(opt)
+        return None
+
+    def _pre_body(self, opt: Optimizer) -> None:
         if not self.lr_done:
             self._lr_pre(opt)
             return
