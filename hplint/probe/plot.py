@@ -120,7 +120,7 @@ def _noise_panel(ax, report: Dict[str, Any]) -> None:
     if math.isfinite(b) and b > 0:
         ax.axhline(b, color="#1f77b4", linewidth=1.0, label=f"B_simple ~ {b:.0f}")
         ax.axhline(batch / NOISE_FACTOR, color="#c0392b", linewidth=0.8, linestyle=":",
-                   label=f"batch / {NOISE_FACTOR:g}: confirms below")
+                   label=f"batch / {NOISE_FACTOR:g}: B_simple under it confirms")
     ax.axhline(batch, color="#c0392b", linewidth=1.4, label=f"batch per step {batch}")
     ax.set_yscale("log")
     ax.set_xlabel("optimizer step")
