@@ -298,3 +298,15 @@ def test_wait_ends_ranks_left_behind(tmp_path, monkeypatch):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_cli_rejects_overfit_with_lr_find(tmp_path, capsys):
+    from hplint.probe.cli import run_probe_command
+
+    script = tmp_path / "t.py"
+    script.write_text("print(1)\n")
+    for argv in (["--overfit-batch", "3", "--lr-find", "8"], ["--lr-find", "2"], ["--lr-range", "1", "0.1"]):
+        with pytest.raises(SystemExit) as exc:
+            run_probe_command(["probe", str(script), *argv])
+        assert exc.value.code == 2
+    assert "--overfit-batch and --lr-find" in capsys.readouterr().err

@@ -21,11 +21,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a training script briefly under instrumentation and confirm hplint's findings "
                     "with measured figures. Arguments after `--` go to the script.")
     p.add_argument("script", type=Path)
-    p.add_argument("--steps", type=int, default=20, help="stop after this many optimizer steps (default 20)")
+    p.add_argument("--steps", type=int, default=20,
+                   help="measure this many optimizer steps (default 20), then stop, or fast-forward until "
+                        "the evaluation code a finding points at has run")
     p.add_argument("--batches-per-loader", type=int, default=None, metavar="K",
                    help="cut every DataLoader pass to K batches (default: half the steps)")
     p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
-                   help="kill the script (and its children) after this long (default 300)")
+                   help="kill the script (and its children) after this long (default 300); a fast-forward "
+                        "ends a little before it")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="cpu hides GPUs from the script; cuda fails clearly where CUDA is missing; "
                         "auto leaves the choice to the script (the report says where the model ran)")
