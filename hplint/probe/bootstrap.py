@@ -86,6 +86,7 @@ def main() -> int:
             status["status"] = "timeout"
         except SystemExit as exc:
             code = exc.code
+            status["exit_line"] = _script_line(exc, script)
             if code in (None, 0):
                 status["status"] = "completed"
             else:

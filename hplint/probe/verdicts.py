@@ -105,7 +105,8 @@ def why_not_exercised(t: Target, m: Dict[str, Any], default: str) -> str:
         if status == "crashed":
             return f"{fn['name']}() is never called: the script crashed{at} first"
         if status == "completed":
-            return f"{fn['name']}() is never called: the script ran to its end without calling it"
+            return (f"{fn['name']}() is never called: the script exited{at} without calling it" if line else
+                    f"{fn['name']}() is never called: the script ran to its end without calling it")
         return f"{fn['name']}() was never called during the probe"
     if status == "exited":
         return f"the script exited{at} before this code ran"
