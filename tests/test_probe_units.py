@@ -4,6 +4,7 @@ analytic HPL003/004 shares, the sparkline, the report store and its hook in
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -238,3 +239,119 @@ def test_static_targets_carry_the_projects_rule_options(tmp_path):
     hpl009 = [t for t in targets if t.code == "HPL009"]
     assert hpl009 and hpl009[0].options == {"min-batch-size": 32}
     assert verdict_for(hpl009[0], 0, {"bn_train_min_batch": 16}).verdict == "confirmed"
+
+
+def test_noise_scale_estimator_on_synthetic_gradients():
+    """Per-sample gradients G + noise with a known covariance: chunks of 64 and
+    the step's 2048 samples, over 6 steps, recover B_simple = tr(Sigma) / |G|^2."""
+    import random
+
+    rng = random.Random(1)
+    dim, sigma = 20, 1.0
+    G = [0.25] * dim  # |G|^2 = 1.25; tr(Sigma) = 20: B_simple = 16
+    samples = []
+    for _ in range(6):
+        chunks = []
+        for _ in range(32):
+            chunk = [sum(G[d] + rng.gauss(0, sigma) for _ in range(64)) / 64 for d in range(dim)]
+            chunks.append(chunk)
+        big = [sum(c[d] for c in chunks) / len(chunks) for d in range(dim)]
+        samples.append({"batch": 4096, "b_small": 64, "b_big": 2048,
+                        "g2_small": sum(sum(v * v for v in c) for c in chunks) / len(chunks),
+                        "g2_big": sum(v * v for v in big)})
+    est = noise_scale(samples)
+    assert est["b_simple"] == pytest.approx(16.0, rel=0.25)
+    assert est["batch_size"] == 4096 and len(est["b_simple_per_step"]) == 6
+    lo, hi = est["b_simple_range"]
+    assert lo < est["b_simple"] < hi and est["b_simple_spread"] > 0
+    v = verdict_for(target("HPL006"), 0, {"noise": samples, "step_backwards": [8] * 6})
+    assert v.verdict == "confirmed" and "accumulated over 8 backward passes" in v.summary
+    assert "per step" in v.summary
+
+
+def test_not_exercised_says_why():
+    from hplint.probe.verdicts import why_not_exercised
+
+    t = Target("HPL008", "/p/t.py", 20, 5, 20, shown="t.py", function={"name": "evaluate", "line": 16, "first": 16})
+    assert why_not_exercised(t, {"end": {"status": "completed"}}, "?") == \
+        "evaluate() is never called: the script ran to its end without calling it"
+    assert why_not_exercised(t, {"end": {"status": "exited", "exit_line": 42}}, "?") == \
+        "evaluate() is never called: the script exited at line 42 first"
+    timeout = why_not_exercised(t, {"end": {"status": "stopped"}, "stop_reason": "timeout",
+                                    "fast_forward": {"active": True, "steps": 90}}, "?")
+    assert timeout.startswith("the code never ran before the timeout") and "90 steps" in timeout
+    called = {"end": {"status": "completed"}, "functions_called": {"/p/t.py:16": 3}}
+    assert why_not_exercised(t, called, "?") == "evaluate() ran, but never reached line 20 with dropout/BatchNorm in it"
+    module_level = Target("HPL010", "/p/t.py", 30, 1, 30)
+    assert why_not_exercised(module_level, {"end": {"status": "exited", "exit_line": 7}}, "?") == \
+        "the script exited at line 7 before this code ran"
+    verdict = verdict_for(t, 0, {"end": {"status": "completed"}, "mode_events": {}, "steps": 5})
+    assert verdict.verdict == "not exercised" and "never called" in verdict.summary
+
+
+def test_overfit_and_lr_find_results():
+    from hplint.probe.verdicts import lr_find_result, overfit_result
+
+    fit = overfit_result([2.0, 1.0, 0.5, 0.1, 0.05, 0.04, 0.03], 7, batches_served=7)
+    assert fit["passed"] is True and fit["final"] == pytest.approx(0.04)
+    stuck = overfit_result([2.0, 1.9, 1.8, 1.8, 1.7], 5, batches_served=5)
+    assert stuck["passed"] is False and "does not approach zero" in stuck["detail"]
+    assert overfit_result([1.0, 0.5], 2, batches_served=0)["passed"] is None  # no DataLoader to hold fixed
+    lrs = [1e-5 * 10 ** (i / 4) for i in range(21)]  # 1e-5 .. 1
+    loss = [1.0 if lr < 1e-3 else max(0.1, 1.0 - 0.45 * (math.log10(lr) + 3)) if lr < 0.1 else 5.0 for lr in lrs]
+    result = lr_find_result({"trace": [{"lr": a, "loss": b} for a, b in zip(lrs, loss)], "script_lrs": [1e-4]})
+    lo, hi = result["suggested_range"]
+    assert 1e-4 < lo < result["steepest_lr"] < hi < 0.5
+    assert result["script_lr_inside"] is False and "below it" in result["detail"]
+    inside = lr_find_result({"trace": [{"lr": a, "loss": b} for a, b in zip(lrs, loss)], "script_lrs": [lo * 1.5]})
+    assert inside["script_lr_inside"] is True
+
+
+def test_progress_line_and_html_report_self_contained():
+    from hplint.probe.html_report import render_html
+    from hplint.probe.runner import progress_line
+
+    assert progress_line({"steps": 3, "budget": 20, "targets": 4, "exercised": 1}, 12.4) == \
+        "hplint probe: step 3/20, 1/4 targets exercised, 12 s left"
+    assert "fast-forward, 7 steps" in progress_line({"fast_forward": True, "fast_steps": 7}, 3)
+    report = {"script": "t.py", "device": "cpu", "status": "stopped", "steps": 3, "elapsed_s": 1.0,
+              "grad_norms": [1.0, 2.0, 3.0], "losses": [0.7, 0.6, 0.5], "health": [],
+              "findings": [{"code": "HPL001", "path": "t.py", "line": 4, "column": 5, "verdict": "confirmed",
+                            "summary": "variance shift 2.50x <b>", "message": "m", "measurements": {}}]}
+    page = render_html(report)
+    assert "HPL001" in page and "variance shift 2.50x &lt;b&gt;" in page and "confirmed" in page
+    assert "<svg" in page  # no matplotlib figure given: inline SVG lines
+    assert "http://" not in page and "https://" not in page and "<link" not in page and "<script" not in page
+
+
+def test_wait_ends_ranks_left_behind(tmp_path, monkeypatch):
+    """torchrun: once one rank wrote its measurements (its probe ended, e.g. after
+    a fast-forward), the others get RANK_GRACE_S, not the whole --timeout."""
+    import subprocess
+    import time
+
+    from hplint.probe import runner
+
+    monkeypatch.setattr(runner, "RANK_GRACE_S", 0.3)
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (tmp_path / "measurements-0.json").write_text("{}")
+        start = time.monotonic()
+        with pytest.raises(runner._RanksStopped):
+            runner._wait(proc, 20.0, None, start, ranks_dir=tmp_path)
+        assert time.monotonic() - start < 5
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_cli_rejects_overfit_with_lr_find(tmp_path, capsys):
+    from hplint.probe.cli import run_probe_command
+
+    script = tmp_path / "t.py"
+    script.write_text("print(1)\n")
+    for argv in (["--overfit-batch", "3", "--lr-find", "8"], ["--lr-find", "2"], ["--lr-range", "1", "0.1"]):
+        with pytest.raises(SystemExit) as exc:
+            run_probe_command(["probe", str(script), *argv])
+        assert exc.value.code == 2
+    assert "--overfit-batch and --lr-find" in capsys.readouterr().err

@@ -540,7 +540,9 @@ def test_sarif_is_valid_and_complete(sample, tmp_path, cat, sarif_validator):
         }
     ]
     assert bias["properties"] == {"fixSafety": "safe"}
-    assert results[1]["properties"] == {"fixSafety": "unsafe", "probe": "variance shift 1.8x"}
+    assert results[1]["properties"] == {"fixSafety": "unsafe", "probe": "variance shift 1.8x",
+                                        "probeVerdict": "confirmed", "probeSummary": "variance shift 1.8x"}
+    assert results[1]["message"]["text"].endswith(" (confirmed by a probe run: variance shift 1.8x)")
     parse = results[0]
     assert "fixes" not in parse and "relatedLocations" not in parse
     assert parse["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "broken.py"

@@ -37,6 +37,15 @@ def _traceback_tail(exc: BaseException, lines: int = 12) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
+def _script_line(exc: BaseException, script: str):
+    """The innermost line of the script itself in the exception's traceback."""
+    line = None
+    for entry in traceback.extract_tb(exc.__traceback__):
+        if os.path.abspath(entry.filename) == script:
+            line = entry.lineno
+    return line
+
+
 def main() -> int:
     if len(sys.argv) < 2:
         print("usage: python -m hplint.probe.bootstrap SCRIPT [ARGS...]", file=sys.stderr)
@@ -56,7 +65,12 @@ def main() -> int:
                           "(pip install 'hplint[probe]')")
             return 0
         if config.get("device") == "cuda" and not torch.cuda.is_available():
-            status.update(status="no-cuda", error="--device cuda: CUDA is not available in this environment")
+            build = torch.version.cuda
+            why = (f"torch {torch.__version__} is a CPU-only build" if not build else
+                   f"torch {torch.__version__} (CUDA {build}) sees no GPU"
+                   + (" (CUDA_VISIBLE_DEVICES is empty)" if os.environ.get("CUDA_VISIBLE_DEVICES") == "" else ""))
+            status.update(status="no-cuda", error=f"--device cuda: CUDA is not available here: {why}; "
+                          "nothing ran (use --device cpu or auto to probe on the CPU)")
             return 0
         from .instrument import ProbeStop, install
 
@@ -72,15 +86,18 @@ def main() -> int:
             status["status"] = "timeout"
         except SystemExit as exc:
             code = exc.code
+            status["exit_line"] = _script_line(exc, script)
             if code in (None, 0):
                 status["status"] = "completed"
             else:
                 status.update(status="exited", exit_code=code if isinstance(code, int) else 1,
                               error=str(code) if not isinstance(code, int) else f"exit code {code}")
+            status["exit_line"] = _script_line(exc, script)
         except BaseException as exc:  # the script crashed: report it, do not re-raise
             missing = isinstance(exc, FileNotFoundError)
             status.update(status="missing-data" if missing else "crashed",
-                          error=f"{type(exc).__name__}: {exc}", traceback=_traceback_tail(exc))
+                          error=f"{type(exc).__name__}: {exc}", traceback=_traceback_tail(exc),
+                          exit_line=_script_line(exc, script))
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         try:
             recorder.finish()
@@ -90,7 +107,10 @@ def main() -> int:
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         status["ended"] = time.time()
-        data = {"status": status, "measurements": recorder.measurements() if recorder is not None else None}
+        measurements = recorder.measurements() if recorder is not None else None
+        if measurements is not None:  # the verdicts' "why not exercised" needs how the run ended
+            measurements["end"] = {k: status.get(k) for k in ("status", "exit_line", "exit_code")}
+        data = {"status": status, "measurements": measurements}
         tmp = out.with_suffix(".tmp")
         tmp.write_text(json.dumps(data), encoding="utf-8")
         os.replace(tmp, out)

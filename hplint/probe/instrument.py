@@ -10,15 +10,19 @@ the first few steps.
 
 from __future__ import annotations
 
+import copy
+import json
 import math
 import os
 import sys
+import time
 import weakref
 from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 from torch.optim.optimizer import Optimizer, register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 from torch.utils.data import DataLoader
 
@@ -31,7 +35,10 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 _TORCH = os.path.dirname(os.path.abspath(torch.__file__))
 MAX_STACK_EVENTS = 200  # stack captures for eval-mode events; counts continue past it
 NOISE_STEPS = 4  # optimizer steps on which the gradient noise scale is estimated
-NOISE_CHUNKS = 8  # micro-batches per estimate
+NOISE_CHUNKS = 8  # micro-batches per loss call
+NOISE_MAX_CHUNKS_PER_STEP = 32  # gradient accumulation: stop splitting a step's losses past this
+PROGRESS_EVERY_S = 0.3
+FAST_TARGET_CODES = ("HPL008", "HPL010")  # exercised by code that runs after the training budget
 
 
 class ProbeStop(BaseException):
@@ -40,10 +47,13 @@ class ProbeStop(BaseException):
 
 
 class _Truncated:
-    """A DataLoader iterator cut to `limit` batches."""
+    """A DataLoader iterator cut to `limit` batches; to one batch once the
+    recorder fast-forwards; serving one fixed batch again and again for
+    --overfit-batch (`repeat` holds the loader, which caches its first batch)."""
 
-    def __init__(self, inner, limit: int) -> None:
-        self._inner, self._left = inner, limit
+    def __init__(self, inner, limit: int, recorder: "Recorder", repeat=None) -> None:
+        self._inner, self._left, self._rec, self._repeat = inner, limit, recorder, repeat
+        self._served = 0
         try:
             self._len = min(len(inner), limit)
         except TypeError:
@@ -53,9 +63,22 @@ class _Truncated:
         return self
 
     def __next__(self):
+        rec = self._rec
+        if rec.fast:
+            rec.fast_tick()
+            if self._served >= 1:
+                raise StopIteration
         if self._left <= 0:
             raise StopIteration
         self._left -= 1
+        self._served += 1
+        rec.batches_served += 1
+        if self._repeat is not None:
+            cached = getattr(self._repeat, "_hplint_fixed_batch", None)
+            if cached is None:
+                cached = next(self._inner)
+                self._repeat._hplint_fixed_batch = cached
+            return cached
         return next(self._inner)
 
     def __len__(self) -> int:
@@ -63,6 +86,19 @@ class _Truncated:
 
     def __getattr__(self, name):
         return getattr(self._inner, name)
+
+
+def _leading_dim(args) -> Optional[int]:
+    """The batch dimension of a forward's first tensor argument (or first tensor
+    of a list/tuple/dict argument)."""
+    for a in args:
+        if isinstance(a, dict):
+            a = next(iter(a.values()), None)
+        elif isinstance(a, (list, tuple)):
+            a = a[0] if a else None
+        if torch.is_tensor(a):
+            return int(a.shape[0]) if a.dim() else None
+    return None
 
 
 def _sq_norm(tensors) -> torch.Tensor:
@@ -118,6 +154,60 @@ class Recorder:
         self.want_noise = "HPL006" in self.codes
         self._files: Dict[str, str] = {}
         self._keep: List[Any] = []
+        # Fast-forward past the training budget until HPL008/HPL010 code has run.
+        started = float(config.get("started") or time.time())
+        timeout = float(config.get("timeout") or 300.0)
+        self.timeout = timeout
+        self.ff_deadline = started + timeout - min(10.0, max(1.0, 0.15 * timeout))
+        self.fast = False
+        self.fast_steps = 0
+        self.fast_started: Optional[float] = None
+        self.stop_reason: Optional[str] = None
+        self.batches_served = 0
+        self.loader_passes = 0
+        self.fast_passes = 0
+        self.fast_forward_enabled = bool(config.get("fast_forward", True))
+        self.pending = {ti for ti, t in enumerate(self.targets) if t.code in FAST_TARGET_CODES}
+        self.exercised: Dict[int, Dict[str, Any]] = {}
+        self.eval_calls = 0
+        self._eval_since_step = False
+        self.functions_called: Dict[str, int] = {}
+        self._watch: Dict[Tuple[str, int], str] = {}
+        for t in self.targets:
+            fn = t.function
+            if t.code in FAST_TARGET_CODES and fn:
+                self._watch[(t.path, int(fn["first"]))] = fn["name"]
+        self._watch_lines = {line for _, line in self._watch}
+        # The batch of an optimizer step: samples whose gradients were accumulated
+        # since the last zero_grad (outermost module forwards under grad, per backward).
+        self._depth = 0
+        self._fwd_batch = 0
+        self._loss_batch = 0
+        self._accum = 0
+        self._accum_backwards = 0
+        self._zero_seen = False
+        self.step_batches: List[Optional[int]] = []
+        self.step_backwards: List[int] = []
+        self._noise_acc: Optional[Dict[str, Any]] = None
+        self._preclip: Optional[torch.Tensor] = None
+        self.grad_norms_clipped: List[Optional[torch.Tensor]] = []
+        self.bn_seen: Dict[int, Dict[str, Any]] = {}
+        # --overfit-batch N, --lr-find K
+        self.overfit = int(config.get("overfit_batch") or 0)
+        if self.overfit:
+            self.steps_limit = self.overfit
+            self.fast_forward_enabled = False
+        self.lr_find = int(config.get("lr_find") or 0)
+        self.lr_bounds = (float(config.get("lr_min") or 1e-7), float(config.get("lr_max") or 10.0))
+        self.lr_trace: List[Dict[str, float]] = []
+        self.lr_state: Optional[Dict[str, Any]] = None
+        self.lr_done = not self.lr_find
+        self.lr_note: Optional[str] = None
+        self._lr_skip_post = False
+        self.schedulers: List[weakref.ref] = []
+        self.script_lrs: Optional[List[float]] = None
+        self.progress_path = config.get("progress_path")
+        self._progress_at = 0.0
 
     # -- frames ---------------------------------------------------------------
     def _abs(self, filename: str) -> str:
@@ -159,6 +249,10 @@ class Recorder:
             module.register_forward_pre_hook(self._mode_hook)
         if self.watch_bn_batch and isinstance(module, _BN):
             module.register_forward_pre_hook(self._bn_batch_hook)
+            frames = self.user_frames(3, limit=1)
+            self.bn_seen[id(module)] = {
+                "site": f"{os.path.basename(frames[0][0])}:{frames[0][1]}" if frames else "?",
+                "layer": type(module).__name__, "sync": isinstance(module, nn.SyncBatchNorm), "sizes": {}}
         if not self.sites:
             return
         frames = self.user_frames(3, limit=6)
@@ -196,17 +290,108 @@ class Recorder:
         else:
             key = "train_nograd" if module.training else "eval_nograd"
         self.mode_events[key] += 1
-        if len(self.mode_sites) < MAX_STACK_EVENTS:
-            frames = self.user_frames(2)
+        record = len(self.mode_sites) < MAX_STACK_EVENTS
+        if not (record or self.pending):
+            return
+        frames = self.user_frames(2)
+        hits = sorted({ti for ti, _, _ in self._match(frames)})
+        if record:
             self.mode_sites.append({
                 "training": module.training, "grad": grad, "module": type(module).__name__,
-                "called_from": [f"{p}:{l}" for p, l, _ in frames[:4]],
-                "targets": sorted({ti for ti, _, _ in self._match(frames)}),
+                "called_from": [f"{p}:{l}" for p, l, _ in frames[:4]], "targets": hits,
+                "fast_forward": self.fast,
             })
+        if self.pending:
+            for ti in list(self.pending):
+                code = self.targets[ti].code
+                if (code == "HPL008" and not grad and ti in hits) or (code == "HPL010" and grad):
+                    self._exercise(ti)
+            if self.fast:
+                self.fast_tick()
+
+    # -- fast-forward: past the budget, until every targeted finding's code ran --------
+    def _exercise(self, ti: int) -> None:
+        self.pending.discard(ti)
+        self.exercised[ti] = {"step": self.step_count, "fast_forward": self.fast, "fast_steps": self.fast_steps,
+                              "loader_passes": self.loader_passes}
+
+    def fast_tick(self) -> None:
+        """Called from the loader, the optimizer and the mode hooks while fast-forwarding."""
+        if not self.pending:
+            self.stop_reason = "exercised"
+            raise ProbeStop()
+        if time.time() > self.ff_deadline:
+            self.stop_reason = "timeout"
+            raise ProbeStop()
+        self._progress()
+
+    def on_eval_call(self) -> None:
+        """`module.train(False)` / `eval()` from user code (not torch's recursion)."""
+        self.eval_calls += 1
+        self._eval_since_step = True
+
+    def _trace(self, frame, event, arg):
+        """sys.settrace 'call' events: which watched functions (the ones holding an
+        HPL008/HPL010 finding) were ever called. Removed once all were seen."""
+        code = frame.f_code
+        if code.co_firstlineno in self._watch_lines:
+            key = (self._abs(code.co_filename), code.co_firstlineno)
+            if key in self._watch:
+                self.functions_called.setdefault(f"{key[0]}:{key[1]}", self.step_count)
+                if len(self.functions_called) >= len(self._watch):
+                    sys.settrace(None)
+        return None
+
+    def _progress(self, force: bool = False) -> None:
+        if not self.progress_path:
+            return
+        now = time.time()
+        if not force and now - self._progress_at < PROGRESS_EVERY_S:
+            return
+        self._progress_at = now
+        data = {"steps": self.step_count, "budget": self.steps_limit, "fast_forward": self.fast,
+                "fast_steps": self.fast_steps, "targets": len(self.targets),
+                "exercised": len(self.targets) - len(self.pending),
+                "lr_find": len(self.lr_trace) if not self.lr_done else None}
+        try:
+            tmp = self.progress_path + ".tmp"
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(data, f)
+            os.replace(tmp, self.progress_path)
+        except OSError:
+            pass
+
+    # -- the batch of an optimizer step ------------------------------------------------
+    def _global_pre(self, module, args) -> None:
+        if self._depth == 0 and not self.fast and torch.is_grad_enabled():
+            n = _leading_dim(args)
+            if n and n > self._fwd_batch:
+                self._fwd_batch = n
+        self._depth += 1
+
+    def _global_post(self, module, args, output) -> None:
+        if self._depth > 0:
+            self._depth -= 1
+
+    def on_zero_grad(self) -> None:
+        """Gradients discarded: the samples (and noise-scale chunks) gathered so far
+        belong to no step."""
+        self._zero_seen = True
+        self._last_loss = None
+        self._accum = 0
+        self._accum_backwards = 0
+        self._noise_acc = None
+
+    def _optimizer_params(self) -> List[torch.Tensor]:
+        return [p for info in self.optimizers if info["ref"]() is not None
+                for g in info["ref"]().param_groups for p in g["params"]]
 
     def _bn_batch_hook(self, module, args) -> None:
-        if module.training and args and torch.is_tensor(args[0]):
+        if module.training and not self.fast and args and torch.is_tensor(args[0]):
             n = int(args[0].shape[0])
+            seen = self.bn_seen.get(id(module))
+            if seen is not None:
+                seen["sizes"][n] = seen["sizes"].get(n, 0) + 1
             self.bn_train_forwards += 1
             self.bn_train_min_batch = n if self.bn_train_min_batch is None else min(n, self.bn_train_min_batch)
 
@@ -218,7 +403,7 @@ class Recorder:
         self._collect_bn[id(module)] = x.var(dim=dims, unbiased=False) if dims else x.var(unbiased=False)
 
     def _root_hook(self, module, args, kwargs) -> None:
-        if module.training and torch.is_grad_enabled():
+        if module.training and not self.fast and torch.is_grad_enabled():
             self._root_inputs[id(module)] = (weakref.ref(module), (args, kwargs))
 
     def _find_roots(self) -> None:
@@ -254,9 +439,34 @@ class Recorder:
     def _params(opt: Optimizer) -> List[torch.Tensor]:
         return [p for g in opt.param_groups for p in g["params"] if p.grad is not None and not p.grad.is_sparse]
 
-    def pre_step(self, opt: Optimizer, args, kwargs) -> None:
+    def pre_step(self, opt: Optimizer, args, kwargs):
         if not self._roots_done:
             self._find_roots()
+        if self.fast:
+            return None
+        closure = kwargs.get("closure") if "closure" in kwargs else (args[0] if args else None)
+        if callable(closure):
+            # step(closure) (Lightning, LBFGS): the gradients exist only once the
+            # closure ran inside step(), so measure then, on its first call.
+            done = []
+
+            def measured_closure(*a, **k):
+                out = closure(*a, **k)
+                if not done:
+                    done.append(True)
+                    self._pre_body(opt)
+                return out
+
+            if "closure" in kwargs:
+                return args, dict(kwargs, closure=measured_closure)
+            return (measured_closure,) + tuple(args[1:]), kwargs
+        self._pre_body(opt)
+        return None
+
+    def _pre_body(self, opt: Optimizer) -> None:
+        if not self.lr_done:
+            self._lr_pre(opt)
+            return
         params = self._params(opt)
         if not params:
             return
@@ -264,9 +474,16 @@ class Recorder:
             self.device = str(params[0].device)
         with torch.no_grad():
             grads = [p.grad for p in params]
-            self.grad_norms.append(_sq_norm(grads).sqrt())
+            measured = _sq_norm(grads).sqrt()
+            pre, self._preclip = self._preclip, None
+            # Before any clipping the script does: what clip_grad_norm_ was given.
+            self.grad_norms.append(pre if pre is not None else measured)
+            self.grad_norms_clipped.append(measured if pre is not None else None)
             self.losses.append(self._last_loss)
             self._last_loss = None
+            self.step_batches.append(self._accum or None)
+            self.step_backwards.append(self._accum_backwards)
+            self._finish_noise_step(self._accum or None)
             self._snapshots[id(opt)] = (params, [p.detach().clone() for p in params])
             for ti, roles in self.roles.items():
                 for ref, role, _, site in roles:
@@ -286,6 +503,18 @@ class Recorder:
         entry["steps"] += 1
 
     def post_step(self, opt: Optimizer, args, kwargs) -> None:
+        if self._eval_since_step:  # a training step after an eval() call: HPL010's code ran
+            self._eval_since_step = False
+            for ti in [ti for ti in self.pending if self.targets[ti].code == "HPL010"]:
+                self._exercise(ti)
+        if self.fast:
+            self.fast_steps += 1
+            self.fast_tick()
+            return
+        if not self.lr_done or self._lr_skip_post:
+            self._lr_skip_post = False
+            self._lr_post(opt)
+            return
         snap = self._snapshots.pop(id(opt), None)
         info = getattr(opt, "_hplint_probe", None)
         if snap is not None:
@@ -298,54 +527,160 @@ class Recorder:
                 info["ratios"].append(ratio)
         if info is not None:
             info["steps"] += 1
+            info["lrs"] = [float(g["lr"]) for g in opt.param_groups]
             self.step_count = max(self.step_count, info["steps"])
         else:
             self.step_count += 1
         if self.step_count >= self.steps_limit:
+            if self.fast_forward_enabled and self.pending:
+                self.fast = True  # the budget is spent: run on cheaply until the targets' code ran
+                self.fast_started = time.time()
+                self._progress(force=True)
+                return
+            self.stop_reason = "budget"
             raise ProbeStop()
+        self._progress()
+
+    # -- --lr-find K: exponential learning-rate range test, then everything restored ------
+    def _lr_pre(self, opt: Optimizer) -> None:
+        state = self.lr_state
+        if state is None:
+            modules = [m for m in (r() for r in self.all_modules) if m is not None]
+            buffers = [b for m in modules for b in m._buffers.values() if torch.is_tensor(b)]
+            state = self.lr_state = {
+                "opt": weakref.ref(opt), "optim_state": copy.deepcopy(opt.state_dict()),
+                "params": [(p, p.detach().clone()) for g in opt.param_groups for p in g["params"]],
+                "buffers": [(b, b.detach().clone()) for b in buffers],
+                "schedulers": [(s, copy.deepcopy(s.state_dict())) for s in (r() for r in self.schedulers)
+                               if s is not None],
+                "i": 0, "lr": None, "initial_loss": None}
+            self.script_lrs = [float(g["lr"]) for g in opt.param_groups]
+        if state["opt"]() is not opt or not self.script_lrs:
+            return
+        loss = self._last_loss
+        self._last_loss = None
+        value = float(loss) if loss is not None else None
+        if state["i"] == 0:
+            state["initial_loss"] = value
+        elif value is not None:  # the loss after the previous step, taken at the previous lr
+            self.lr_trace.append({"lr": state["lr"], "loss": value})
+            finite = [x["loss"] for x in self.lr_trace if math.isfinite(x["loss"])]
+            if not math.isfinite(value) or (finite and value > 4 * max(min(finite), 1e-12)
+                                            and len(self.lr_trace) > 3):
+                self.lr_note = "stopped early: the loss diverged"
+                self._lr_restore(zero_grads=True)
+                self._lr_skip_post = True
+                return
+        lo, hi = self.lr_bounds
+        lr = lo * (hi / lo) ** (state["i"] / max(1, self.lr_find - 1))
+        base = self.script_lrs[0] or 1.0
+        for g, script_lr in zip(opt.param_groups, self.script_lrs):
+            g["lr"] = lr * (script_lr / base if base else 1.0)  # keep the groups' ratios
+        state["lr"] = lr
+
+    def _lr_post(self, opt: Optimizer) -> None:
+        state = self.lr_state
+        if state is None or state["opt"]() is not opt or self.lr_done:
+            return
+        state["i"] += 1
+        if state["i"] >= self.lr_find:
+            self._lr_restore(zero_grads=False)
+
+    def _lr_restore(self, zero_grads: bool) -> None:
+        """Model, buffers, optimizer state (its lr included) and schedulers as they
+        were before the first lr-find step; the script trains on from there."""
+        state = self.lr_state
+        self.lr_done = True
+        if state is None:
+            return
+        opt = state["opt"]()
+        with torch.no_grad():
+            for p, saved in state["params"]:
+                p.copy_(saved)
+                if zero_grads and p.grad is not None:
+                    p.grad.zero_()  # the step about to run must not move the restored weights
+            for b, saved in state["buffers"]:
+                b.copy_(saved)
+        if opt is not None:
+            opt.load_state_dict(state["optim_state"])
+        for sched, saved in state["schedulers"]:
+            sched.load_state_dict(saved)
+        state["params"] = state["buffers"] = []
+        state["restored"] = True
 
     # -- losses, backward, noise scale -------------------------------------------
-    def on_backward(self, tensor: torch.Tensor) -> None:
-        if tensor.numel() == 1:
-            self._last_loss = tensor.detach().reshape(())
-        pending = self._noise_pending
-        if pending is not None and pending[0] is tensor:
-            self._noise_pending = None
+    def on_backward(self, tensor) -> None:
+        """Before a backward pass adds into .grad: count its samples into the step."""
+        if self.fast:
+            return
+        if not self._zero_seen and self.optimizers:
+            # No zero_grad seen: gradients set to None by hand also start a new step.
+            first = next((p for p in self._optimizer_params() if p.requires_grad), None)
+            if first is not None and first.grad is None:
+                self.on_zero_grad()
+                self._zero_seen = False
+        if torch.is_tensor(tensor) and tensor.numel() == 1:
+            # The step's loss: what its backward passes added up (micro-batch losses
+            # divided by the accumulation count sum to the batch's loss).
+            value = tensor.detach().reshape(()).float()
+            self._last_loss = value if self._last_loss is None else self._last_loss + value
+        self._accum += self._fwd_batch or self._loss_batch
+        self._accum_backwards += 1
+        self._fwd_batch = self._loss_batch = 0
+        pending, self._noise_pending = self._noise_pending, None
+        if pending is not None:
             try:
                 self._estimate_noise(pending[1])
             except Exception as exc:  # the estimate is optional; the run goes on
                 self.noise_note = f"noise-scale estimate failed: {type(exc).__name__}: {exc}"
 
     def want_noise_now(self) -> bool:
-        return self.want_noise and len(self.noise) < NOISE_STEPS and bool(self.optimizers) and torch.is_grad_enabled()
+        return (self.want_noise and not self.fast and self.lr_done and len(self.noise) < NOISE_STEPS
+                and bool(self.optimizers) and torch.is_grad_enabled())
 
     def _estimate_noise(self, per_sample: torch.Tensor) -> None:
         """McCandlish et al. (2018), appendix A: |G|^2 and tr(Sigma) from gradient
-        norms at two batch sizes (micro-batches of this batch, and the batch)."""
+        norms at two batch sizes: chunks of each backward's loss (small), and all
+        chunks of the optimizer step together (big: the step's whole batch, with
+        gradient accumulation every micro-batch). Chunks of passes whose gradients
+        are discarded (zero_grad before the step) are dropped with them."""
         batch = per_sample.shape[0]
-        chunks = min(NOISE_CHUNKS, batch)
+        acc = self._noise_acc
+        used = acc["chunks"] if acc else 0
+        chunks = min(NOISE_CHUNKS, batch, NOISE_MAX_CHUNKS_PER_STEP - used)
         if chunks < 2:
             return
         small = batch // chunks
-        params = [p for info in self.optimizers if info["ref"]() is not None
-                  for g in info["ref"]().param_groups for p in g["params"] if p.requires_grad]
-        total = None
-        small_sq = 0.0
+        params = [p for p in self._optimizer_params() if p.requires_grad]
+        if acc is None:
+            acc = self._noise_acc = {"sum": None, "sq": 0.0, "chunks": 0, "samples": 0, "inv": 0.0, "losses": 0}
         for i in range(chunks):
             grads = torch.autograd.grad(per_sample[i * small:(i + 1) * small].mean(), params,
                                         retain_graph=True, allow_unused=True)
-            grads = [g if g is not None else torch.zeros_like(p) for g, p in zip(grads, params)]
-            small_sq += float(_sq_norm(grads))
-            total = grads if total is None else torch._foreach_add(total, grads)
-        big = small * chunks
-        big_sq = float(_sq_norm([t / chunks for t in total]))
-        self.noise.append({"batch": batch, "b_small": small, "b_big": big,
-                           "g2_small": small_sq / chunks, "g2_big": big_sq})
+            grads = [g.detach() if g is not None else torch.zeros_like(p) for g, p in zip(grads, params)]
+            acc["sq"] += float(_sq_norm(grads))
+            weighted = torch._foreach_mul(grads, float(small))
+            acc["sum"] = weighted if acc["sum"] is None else torch._foreach_add(acc["sum"], weighted)
+        acc["chunks"] += chunks
+        acc["samples"] += small * chunks
+        acc["inv"] += chunks / small
+        acc["losses"] += 1
+
+    def _finish_noise_step(self, step_batch: Optional[int]) -> None:
+        acc, self._noise_acc = self._noise_acc, None
+        if not acc or acc["chunks"] < 2 or acc["sum"] is None:
+            return
+        big = float(_sq_norm([t / acc["samples"] for t in acc["sum"]]))
+        self.noise.append({"batch": step_batch or acc["samples"], "b_small": acc["chunks"] / acc["inv"],
+                           "b_big": acc["samples"], "g2_small": acc["sq"] / acc["chunks"], "g2_big": big,
+                           "losses_split": acc["losses"]})
 
     def wrap_loss(self, fn, name: str):
         recorder = self
 
         def loss(*args, **kwargs):
+            if args and torch.is_tensor(args[0]) and args[0].dim() >= 1 and torch.is_grad_enabled():
+                recorder._loss_batch = max(recorder._loss_batch, int(args[0].shape[0]))
             if name == "cross_entropy" and recorder.ce_initial is None and torch.is_grad_enabled() \
                     and args and torch.is_tensor(args[0]) and args[0].dim() >= 2:
                 recorder.ce_initial = {"classes": int(args[0].shape[1])}
@@ -375,6 +710,12 @@ class Recorder:
         recorder = self
 
         def clip(*args, **kwargs):
+            if recorder.fast or not recorder.lr_done:
+                return fn(*args, **kwargs)
+            if recorder._preclip is None:
+                with torch.no_grad():
+                    grads = [p.grad for p in recorder._optimizer_params() if p.grad is not None and not p.grad.is_sparse]
+                    recorder._preclip = _sq_norm(grads).sqrt() if grads else None
             out = fn(*args, **kwargs)
             bound = kwargs.get("max_norm", kwargs.get("clip_value", args[1] if len(args) > 1 else None))
             recorder.clip_calls.append({"kind": kind, "bound": float(bound) if bound is not None else None,
@@ -470,15 +811,70 @@ class Recorder:
         opts = []
         for info in self.optimizers:
             opts.append({"type": info["type"], "site": info["site"], "steps": info["steps"],
-                         "targets": info["targets"], "update_ratios": [num(r) for r in info["ratios"]]})
+                         "targets": info["targets"], "update_ratios": [num(r) for r in info["ratios"]],
+                         "lrs": info.get("lrs")})
         ce = None
         if self.ce_initial is not None and "loss" in self.ce_initial:
             ce = {"classes": self.ce_initial["classes"], "loss": num(self.ce_initial["loss"])}
         roles = {str(ti): [{"role": role, "site": site, "type": type(ref()).__name__ if ref() else None}
                            for ref, role, _, site in items] for ti, items in self.roles.items()}
+        world = 1
+        try:
+            import torch.distributed as dist
+
+            if dist.is_available() and dist.is_initialized():
+                world = dist.get_world_size()
+        except Exception:
+            pass
+        bn_layers = []
+        for info in self.bn_seen.values():
+            sizes = info["sizes"]
+            if not sizes:
+                continue
+            ordered = sorted(n for n, c in sizes.items() for _ in range(min(c, 10000)))
+            median = ordered[len(ordered) // 2]
+            scale = world if info["sync"] else 1  # SyncBatchNorm pools the batch over the ranks
+            bn_layers.append({"site": info["site"], "layer": info["layer"], "sync": info["sync"],
+                              "local_min": min(sizes), "local_median": median, "forwards": sum(sizes.values()),
+                              "effective_median": median * scale, "effective_min": min(sizes) * scale})
+        lr_find = None
+        if self.lr_find:
+            state = self.lr_state or {}
+            lr_find = {"steps": self.lr_find, "bounds": list(self.lr_bounds), "trace": self.lr_trace,
+                       "initial_loss": state.get("initial_loss"), "script_lrs": self.script_lrs,
+                       "restored": bool(state.get("restored")), "note": self.lr_note}
+        cuda = torch.cuda.is_available()
+        device_info = {"torch": torch.__version__, "cuda_available": cuda,
+                       "cuda_devices": torch.cuda.device_count() if cuda else 0,
+                       "cuda_build": torch.version.cuda,
+                       "visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
+        if cuda and self.device and self.device.startswith("cuda"):
+            try:
+                device_info["name"] = torch.cuda.get_device_name(torch.device(self.device))
+            except Exception:
+                pass
         return {
             "steps": self.step_count,
             "device": self.device,
+            "device_info": device_info,
+            "world_size": world,
+            "step_batches": self.step_batches,
+            "step_backwards": self.step_backwards,
+            "grad_norms_clipped": [num(g) for g in self.grad_norms_clipped],
+            "bn_layers": bn_layers,
+            "fast_forward": {"enabled": self.fast_forward_enabled, "active": self.fast, "steps": self.fast_steps,
+                             "seconds": round(time.time() - self.fast_started, 2) if self.fast_started else 0.0,
+                             "deadline_s": round(self.ff_deadline - time.time(), 1),
+                             "loader_passes": self.fast_passes},
+            "stop_reason": self.stop_reason,
+            "loader_passes": self.loader_passes,
+            "batches_served": self.batches_served,
+            "exercised": {str(k): v for k, v in self.exercised.items()},
+            "pending": sorted(self.pending),
+            "functions_called": self.functions_called,
+            "eval_calls": self.eval_calls,
+            "overfit_batch": self.overfit or None,
+            "lr_find": lr_find,
             "grad_norms": [num(g) for g in self.grad_norms],
             "update_ratios": [num(r) for r in self.update_ratios],
             "losses": [num(x) for x in self.losses],
@@ -525,17 +921,60 @@ def install(config: Dict[str, Any]) -> Recorder:
     def iterate(self):
         if len(rec.loader_batch_sizes) < 20:
             rec.loader_batch_sizes.append(self.batch_size)
-        return _Truncated(loader_iter(self), rec.batches)
+        rec.loader_passes += 1
+        if rec.fast:
+            rec.fast_passes += 1
+            rec.fast_tick()
+        return _Truncated(loader_iter(self), rec.batches, rec, repeat=self if rec.overfit else None)
 
     DataLoader.__iter__ = iterate  # type: ignore[method-assign]
 
-    backward = torch.Tensor.backward
+    # Tensor.backward calls torch.autograd.backward: one patch sees both spellings.
+    autograd_backward = torch.autograd.backward
 
-    def patched_backward(self, *args, **kwargs):
-        rec.on_backward(self)
-        return backward(self, *args, **kwargs)
+    def patched_backward(tensors, *args, **kwargs):
+        first = tensors[0] if isinstance(tensors, (list, tuple)) and tensors else tensors
+        rec.on_backward(first)
+        return autograd_backward(tensors, *args, **kwargs)
 
-    torch.Tensor.backward = patched_backward  # type: ignore[method-assign]
+    patched_backward.__wrapped__ = autograd_backward  # type: ignore[attr-defined]
+    torch.autograd.backward = patched_backward
+
+    for holder in (Optimizer, nn.Module):
+        zero_grad = holder.zero_grad
+
+        def patched_zero_grad(self, *args, _inner=zero_grad, **kwargs):
+            rec.on_zero_grad()
+            return _inner(self, *args, **kwargs)
+
+        holder.zero_grad = patched_zero_grad  # type: ignore[method-assign]
+
+    module_train = nn.Module.train
+    train_code = module_train.__code__
+
+    def patched_train(self, mode=True):
+        if not mode and sys._getframe(1).f_code is not train_code:  # not torch's own recursion
+            rec.on_eval_call()
+        return module_train(self, mode)
+
+    nn.Module.train = patched_train  # type: ignore[method-assign]
+    register_module_forward_pre_hook(rec._global_pre)
+    register_module_forward_hook(rec._global_post, always_call=True)
+
+    try:
+        from torch.optim.lr_scheduler import LRScheduler
+
+        scheduler_init = LRScheduler.__init__
+
+        def sched_init(self, *args, **kwargs):
+            scheduler_init(self, *args, **kwargs)
+            rec.schedulers.append(weakref.ref(self))
+
+        LRScheduler.__init__ = sched_init  # type: ignore[method-assign]
+    except ImportError:
+        pass
+    if rec._watch:
+        sys.settrace(rec._trace)
 
     for name in ("cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
                  "binary_cross_entropy", "binary_cross_entropy_with_logits"):

@@ -11,7 +11,7 @@ from .verdicts import CONFIRMED, NOT_CONFIRMED, grad_norm_stats
 
 BARS = "▁▂▃▄▅▆▇█"
 _STATUS_TEXT = {
-    "stopped": "stopped after {steps} optimizer steps (--steps)",
+    "stopped": "stopped after {steps} measured optimizer steps (--steps)",
     "completed": "the script ended on its own after {steps} optimizer steps",
     "timeout": "killed at the timeout after {steps} optimizer steps",
     "crashed": "the script crashed after {steps} optimizer steps",
@@ -62,6 +62,12 @@ def render_text(report: Dict[str, Any]) -> str:
              + f" — {status_line(report)}, {report['elapsed_s']:.1f} s"]
     if report.get("notebook_note"):
         lines.append(f"  note: {report['notebook_note']}")
+    ff = report.get("fast_forward") or {}
+    if ff.get("active"):
+        lines.append(f"  fast-forward: {ff.get('steps', 0)} more steps ({ff.get('loader_passes', 0)} loader passes "
+                     f"of one batch, {ff.get('seconds', 0):.1f} s) until the evaluation code with a finding ran")
+    if report.get("note"):
+        lines.append(f"  note: {report['note']}")
     if report.get("error"):
         lines.append(f"  error: {report['error']}")
     if report.get("traceback"):
@@ -85,6 +91,20 @@ def render_text(report: Dict[str, Any]) -> str:
         mark = {CONFIRMED: "CONFIRMED", NOT_CONFIRMED: "not confirmed"}.get(f["verdict"], "not exercised")
         where = f"{f['path']}:cell {f['cell']}" if f.get("cell") is not None else f["path"]  # notebooks
         lines.append(f"{where}:{f['line']}:{f['column']}: {f['code']} {mark}: {f['summary']}")
+    overfit = report.get("overfit")
+    if overfit:
+        lines.append("")
+        mark = {True: "passed", False: "FAILED", None: "not measured"}[overfit.get("passed")]
+        lines.append(f"overfit one batch: {mark}: {overfit.get('detail', '')}")
+        if overfit.get("losses"):
+            lines.append(f"  loss per step  {sparkline(overfit['losses'])}")
+        lines.append(f"  criterion: {overfit['criterion']}")
+    lr = report.get("lr_find")
+    if lr:
+        lines.append("")
+        lines.append(f"lr range test: {lr.get('detail', '')}" + (f" ({lr['note']})" if lr.get("note") else ""))
+        if lr.get("restored"):
+            lines.append("  model, optimizer state and learning rate restored; the probe steps ran after it")
     health = report.get("health") or []
     if health:
         lines.append("")

@@ -19,6 +19,12 @@ from typing import Any, Dict, List, Optional, Sequence, Set
 from .bootstrap import CONFIG_ENV
 
 GRACE_S = 5.0  # after SIGTERM, time the child gets to write its measurements
+RANK_GRACE_S = 10.0  # torchrun: once one rank has stopped, how long the others get to stop too
+
+
+class _RanksStopped(Exception):
+    """One rank ended its probe (e.g. at the end of a fast-forward) while others
+    still run, typically blocked in a collective that rank will never join."""
 
 
 @dataclass
@@ -162,12 +168,72 @@ def command_for(script: Path, script_args: Sequence[str], nproc: int) -> List[st
     return [sys.executable, "-m", "hplint.probe.bootstrap", str(script), *script_args]
 
 
+def progress_line(data: Dict[str, Any], left: float) -> str:
+    """One status line while the script runs (shown on a terminal only)."""
+    if data.get("lr_find") is not None:
+        phase = f"lr range test, {data['lr_find']} steps"
+    elif data.get("fast_forward"):
+        phase = f"fast-forward, {data.get('fast_steps', 0)} steps past the budget"
+    else:
+        phase = f"step {data.get('steps', 0)}/{data.get('budget', '?')}"
+    targets = data.get("targets", 0)
+    shown = f", {data.get('exercised', 0)}/{targets} targets exercised" if targets else ""
+    return f"hplint probe: {phase}{shown}, {max(0.0, left):.0f} s left"
+
+
+def _wait(proc: subprocess.Popen, timeout: float, progress: Optional[Path], start: float,
+          ranks_dir: Optional[Path] = None) -> None:
+    """proc.wait(timeout), drawing a progress line on stderr when `progress` is set;
+    with `ranks_dir` (torchrun), raises _RanksStopped when one rank has written its
+    measurements and the others have not ended RANK_GRACE_S later."""
+    if progress is None and ranks_dir is None:
+        proc.wait(timeout=timeout)
+        return
+    shown = ""
+    first_done: Optional[float] = None
+    try:
+        while True:
+            left = timeout - (time.monotonic() - start)
+            try:
+                proc.wait(timeout=max(0.01, min(0.25, left)))
+                return
+            except subprocess.TimeoutExpired:
+                if left <= 0.01:
+                    raise
+            if ranks_dir is not None:
+                if first_done is None and any(ranks_dir.glob("measurements-*.json")):
+                    first_done = time.monotonic()
+                elif first_done is not None and time.monotonic() - first_done > RANK_GRACE_S:
+                    raise _RanksStopped()
+            if progress is None:
+                continue
+            try:
+                data = json.loads(progress.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                data = {}
+            line = progress_line(data, left)
+            if line != shown:
+                sys.stderr.write("\r\x1b[K" + line)
+                sys.stderr.flush()
+                shown = line
+    finally:
+        if shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
 def run_child(script: Path, script_args: Sequence[str], config: Dict[str, Any], *, timeout: float,
-              device: str = "auto", nproc: int = 1, cwd: Optional[Path] = None) -> ChildRun:
-    """Run the script under instrumentation; never longer than `timeout` (plus the grace)."""
+              device: str = "auto", nproc: int = 1, cwd: Optional[Path] = None,
+              progress: Optional[bool] = None) -> ChildRun:
+    """Run the script under instrumentation; never longer than `timeout` (plus the grace).
+    `progress`: a status line on stderr while it runs (default: when stderr is a terminal)."""
+    if progress is None:
+        progress = sys.stderr.isatty()
     with tempfile.TemporaryDirectory(prefix="hplint-probe-") as tmp:
         tmpdir = Path(tmp)
-        config = dict(config, out_dir=str(tmpdir), device=device)
+        progress_path = tmpdir / "progress.json" if progress else None
+        config = dict(config, out_dir=str(tmpdir), device=device, started=time.time(), timeout=timeout,
+                      progress_path=str(progress_path) if progress_path else None)
         config_path = tmpdir / "config.json"
         config_path.write_text(json.dumps(config), encoding="utf-8")
         env = dict(os.environ)
@@ -178,7 +244,7 @@ def run_child(script: Path, script_args: Sequence[str], config: Dict[str, Any], 
             env["CUDA_VISIBLE_DEVICES"] = ""
         log_path = tmpdir / "output.log"
         start = time.monotonic()
-        timed_out = False
+        timed_out = ranks_stopped = False
         _become_subreaper()
         children_before = set(_children_by_parent().get(os.getpid(), ()))
         with open(log_path, "wb") as log, _SignalsEndTheRun():
@@ -186,9 +252,10 @@ def run_child(script: Path, script_args: Sequence[str], config: Dict[str, Any], 
                                     stdout=log, stderr=subprocess.STDOUT, env=env,
                                     cwd=str(cwd) if cwd else None, start_new_session=True)
             try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                timed_out = True
+                _wait(proc, timeout, progress_path, start, tmpdir if nproc > 1 else None)
+            except (subprocess.TimeoutExpired, _RanksStopped) as exc:
+                timed_out = isinstance(exc, subprocess.TimeoutExpired)
+                ranks_stopped = not timed_out
                 _kill_group(proc.pid, signal.SIGTERM)
                 try:
                     proc.wait(timeout=GRACE_S)
@@ -214,9 +281,11 @@ def run_child(script: Path, script_args: Sequence[str], config: Dict[str, Any], 
     elif not statuses:
         run.error = "the probe process ended without writing measurements (exit code %s)" % proc.returncode
     else:
-        bad = [s for s in statuses if s["status"] not in ("stopped", "completed")]
+        # Ranks stopped because another rank's probe had ended are not failures.
+        ok = ("stopped", "completed", "timeout") if ranks_stopped else ("stopped", "completed")
+        bad = [s for s in statuses if s["status"] not in ok]
         chosen = bad[0] if bad else statuses[0]
-        run.status = chosen["status"]
+        run.status = "stopped" if ranks_stopped and chosen["status"] == "timeout" else chosen["status"]
         run.error = chosen.get("error")
         run.traceback = chosen.get("traceback")
     return run

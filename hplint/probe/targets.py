@@ -48,6 +48,9 @@ class Target:
     # The rule's options as the project configures them (the rule document's
     # defaults otherwise): the verdicts use the rule's own thresholds.
     options: Dict[str, Any] = field(default_factory=dict)
+    # The innermost function holding the finding: {"name", "line" (the def), "first"
+    # (its code object's first line: the first decorator)}; None at module level.
+    function: Optional[Dict[str, Any]] = None
 
     @property
     def locations(self) -> List[Location]:
@@ -86,10 +89,35 @@ def targets_from_findings(findings: Iterable, config: Optional["Config"] = None)
                             r.span.start_col, r.message) for r in f.related]
         if f.code not in options:
             options[f.code] = rule_options(f.code, config)
-        out.append(Target(f.code, os.path.abspath(f.path), f.span.start_line, f.span.start_col,
-                          f.span.end_line, f.message, f.path, related, f.span.end_col,
-                          dict(options[f.code])))
+        path = os.path.abspath(f.path)
+        out.append(Target(f.code, path, f.span.start_line, f.span.start_col, f.span.end_line, f.message,
+                          f.path, related, f.span.end_col, dict(options[f.code]),
+                          enclosing_function(path, f.span.start_line)))
     return out
+
+
+_FUNCTIONS: Dict[str, List[Tuple[int, int, int, str]]] = {}  # path -> (first, def line, end, name)
+
+
+def enclosing_function(path: str, line: int) -> Optional[Dict[str, Any]]:
+    """The innermost `def` whose body holds `line` (read with `ast`; nothing runs)."""
+    spans = _FUNCTIONS.get(path)
+    if spans is None:
+        spans = []
+        try:
+            tree = ast.parse(Path(path).read_bytes())
+        except (OSError, SyntaxError, ValueError):
+            tree = None
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                spans.append((first, node.lineno, node.end_lineno or node.lineno, node.name))
+        _FUNCTIONS[path] = spans
+    inside = [s for s in spans if s[1] < line <= s[2]]
+    if not inside:
+        return None
+    first, def_line, _end, name = max(inside, key=lambda s: s[1])
+    return {"name": name, "line": def_line, "first": first}
 
 
 # -- which files the static pass lints ------------------------------------------

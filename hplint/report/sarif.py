@@ -127,8 +127,10 @@ def _result(f: Finding, index: int, root: Path) -> Dict[str, Any]:
             }
         ]
         out["properties"] = {"fixSafety": f.fix.safety.value}
-    if f.probe_note:
-        out.setdefault("properties", {})["probe"] = f.probe_note
+    if f.probe_note:  # set only for findings a saved probe run confirmed on this file text
+        summary = f.probe_note.split(":", 1)[-1].strip()
+        out.setdefault("properties", {}).update(probe=f.probe_note, probeVerdict="confirmed", probeSummary=summary)
+        out["message"]["text"] += f" (confirmed by a probe run: {summary})"
     return out
 
 

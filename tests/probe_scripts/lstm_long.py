@@ -19,8 +19,8 @@ class Tagger(nn.Module):
 model = Tagger()
 optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
 for step in range(1000):
-    x = torch.randn(8, 200, 8)
-    y = torch.randint(0, 4, (8, 200))
+    x = torch.randn(8, 100, 8)
+    y = torch.randint(0, 4, (8, 100))
     logits = model(x)
     loss = nn.functional.cross_entropy(logits.reshape(-1, 4), y.reshape(-1), reduction="sum")
     optimizer.zero_grad()
