@@ -10,6 +10,7 @@ select = ["ALL"]            # or codes / prefixes / names
 ignore = ["HPL007"]
 extend-select = []
 exclude = ["legacy/", "*_pb2.py"]
+cache-dir = ".hplint/cache"  # per-file results; relative to this file's folder
 [tool.hplint.per-file-ignores]
 "tests/*" = ["HPL006"]
 [tool.hplint.severity]
@@ -57,6 +58,8 @@ Every error message names the file and the dotted key.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -77,6 +80,7 @@ STANDALONE_NAMES: Tuple[str, ...] = ("hplint.toml", ".hplint.toml")
 PYPROJECT = "pyproject.toml"
 
 _KNOWN_KEYS: Tuple[str, ...] = (
+    "cache-dir",
     "exclude",
     "extend-include",
     "extend-select",
@@ -247,6 +251,8 @@ class Config:
     options: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     root: Path = field(default_factory=Path.cwd)
     source: Optional[Path] = None
+    # Where `hplint check` keeps per-file results (None: `<root>/.hplint/cache`).
+    cache_dir: Optional[Path] = None
     catalogue: Dict[str, RuleDoc] = field(
         default_factory=_default_catalogue, repr=False, compare=False
     )
@@ -292,6 +298,24 @@ class Config:
                 if opt.name == name:
                     return opt.default
         raise KeyError(f"rule {code} has no option {name!r}")
+
+    def fingerprint(self) -> str:
+        """A stable digest of every setting that can change a file's findings
+        (selection, per-file ignores, severities, rule options, the root that
+        patterns are relative to, and the rule catalogue's content): equal
+        across processes and runs exactly when linting gives the same result.
+        Where the settings came from (`source`) and `cache_dir` are left out."""
+        settings = {
+            "select": list(self.select), "ignore": list(self.ignore),
+            "extend_select": list(self.extend_select), "exclude": list(self.exclude),
+            "extend_include": list(self.extend_include),
+            "per_file_ignores": {k: list(v) for k, v in self.per_file_ignores.items()},
+            "severity": {k: int(v) for k, v in self.severity.items()},
+            "options": self.options, "root": _abs(self.root),
+            "catalogue": [repr(self.catalogue[code]) for code in sorted(self.catalogue)],
+        }
+        text = json.dumps(settings, sort_keys=True, default=repr, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
     def is_excluded(self, path: PathLike) -> bool:
         return any(path_matches(p, path, self.root) for p in self.exclude)
@@ -451,6 +475,14 @@ def config_from_table(
                 file, _dotted(prefix, key), f"must be an array of strings, got {_describe(value)}"
             )
         kw[key.replace("-", "_")] = tuple(value)
+
+    if "cache-dir" in table:
+        value = table["cache-dir"]
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(
+                file, _dotted(prefix, "cache-dir"), f"must be a non-empty string (a folder), got {_describe(value)}"
+            )
+        kw["cache_dir"] = root / os.path.expanduser(value)
 
     if "per-file-ignores" in table:
         pfi = _table(table["per-file-ignores"], file, _dotted(prefix, "per-file-ignores"))
