@@ -24,6 +24,7 @@ from .analysis.project import ProjectIndex
 from .analysis.source import SourceError, decode_source, parse_checked
 from .catalogue import RuleDoc, load_catalogue
 from .config import Config
+from .display import display_path
 from .findings import FileResult, Finding, Fix, RelatedLocation, Severity, Span, TextEdit
 from .notebook import is_notebook, lint_notebook_text
 from .rules import all_rules
@@ -34,25 +35,19 @@ from .sweeps import is_sweep_candidate, lint_sweep_text
 log = logging.getLogger("hplint")
 
 
-def display_path(path: Path) -> str:
-    """Paths as users typed them: relative to the working directory when inside it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
-
-
 class Linter:
     """Lints files and texts with one configuration. Reusable and cheap to keep:
     the project index caches parsed dependency modules between calls."""
 
     def __init__(self, config: Optional[Config] = None, project: Optional[ProjectIndex] = None,
-                 incremental: bool = False) -> None:
+                 incremental: bool = False, track_dependencies: bool = False) -> None:
         self.config = config or Config()
         self.catalogue: Dict[str, RuleDoc] = self.config.catalogue or load_catalogue()
         self.rules = all_rules()
         self.project = project or ProjectIndex(config=self.config)
+        # The result cache needs to know which other files each result read.
+        self.track_dependencies = track_dependencies
+        self.project.track_dependencies = self.project.track_dependencies or track_dependencies
         # Editors lint the same document again and again: keep per-document
         # parsers that re-parse only the statements an edit changed.
         self.incremental = incremental
@@ -60,6 +55,12 @@ class Linter:
 
     # -- one file ----------------------------------------------------------
     def lint_file(self, path: Path, shown_as: Optional[str] = None) -> FileResult:
+        result = self._lint_file(path, shown_as)
+        if self.track_dependencies:
+            result.dependencies = self.project.dependencies(path)
+        return result
+
+    def _lint_file(self, path: Path, shown_as: Optional[str] = None) -> FileResult:
         shown = shown_as or display_path(path)
         if os.path.lexists(path) and os.path.exists(path) and not os.path.isfile(path):
             kind = "a directory" if os.path.isdir(path) else "not a regular file"
@@ -215,13 +216,16 @@ class Linter:
 
     # -- many files ------------------------------------------------------------
     def lint_paths(self, files: Sequence[Path], jobs: Optional[int] = None) -> List[FileResult]:
+        return sorted((r for r in self.lint_many(files, jobs) if not r.skipped), key=lambda r: r.path)
+
+    def lint_many(self, files: Sequence[Path], jobs: Optional[int] = None) -> List[FileResult]:
+        """One result per file, skipped ones included, in no particular order
+        (in a process pool, results carry no source text)."""
         jobs = jobs or os.cpu_count() or 1
         files = list(files)
         if jobs <= 1 or len(files) < 2 * jobs:
-            results = [self.lint_file(f) for f in files]
-        else:
-            results = _lint_parallel(self.config, files, jobs)
-        return sorted((r for r in results if not r.skipped), key=lambda r: r.path)
+            return [self.lint_file(f) for f in files]
+        return _lint_parallel(self.config, files, jobs, self.track_dependencies)
 
 
 def _clamp(text: Optional[str], line: int, col: int):
@@ -258,9 +262,9 @@ def _number_duplicate_anchors(findings: List[Finding]) -> None:
 _worker_linter: Optional[Linter] = None
 
 
-def _init_worker(config: Config) -> None:
+def _init_worker(config: Config, track_dependencies: bool = False) -> None:
     global _worker_linter
-    _worker_linter = Linter(config)
+    _worker_linter = Linter(config, track_dependencies=track_dependencies)
 
 
 def _lint_chunk(paths: List[str]) -> List[FileResult]:
@@ -273,7 +277,7 @@ def _lint_chunk(paths: List[str]) -> List[FileResult]:
     return out
 
 
-def _lint_parallel(config: Config, files: List[Path], jobs: int) -> List[FileResult]:
+def _lint_parallel(config: Config, files: List[Path], jobs: int, track: bool = False) -> List[FileResult]:
     # Chunks sorted by size, dealt round-robin, keep the workers evenly loaded.
     sized = sorted(files, key=lambda f: _size(f), reverse=True)
     chunks: List[List[str]] = [[] for _ in range(jobs * 4)]
@@ -281,7 +285,7 @@ def _lint_parallel(config: Config, files: List[Path], jobs: int) -> List[FileRes
         chunks[i % len(chunks)].append(str(f))
     results: List[FileResult] = []
     unfinished: List[str] = []
-    with _pool(config, jobs) as pool:
+    with _pool(config, jobs, track) as pool:
         futures = [(chunk, pool.submit(_lint_chunk, chunk)) for chunk in chunks if chunk]
         for chunk, future in futures:
             try:
@@ -292,19 +296,19 @@ def _lint_parallel(config: Config, files: List[Path], jobs: int) -> List[FileRes
         # A worker died (a crash in native code, the OOM killer): every chunk it
         # shared the pool with failed too. Lint those files again one at a time,
         # each in a fresh worker, so only the file that kills it is lost.
-        results.extend(_lint_one_by_one(config, unfinished))
+        results.extend(_lint_one_by_one(config, unfinished, track))
     return results
 
 
-def _pool(config: Config, jobs: int) -> ProcessPoolExecutor:
+def _pool(config: Config, jobs: int, track: bool = False) -> ProcessPoolExecutor:
     method = "fork" if sys.platform.startswith("linux") else None
     context = multiprocessing.get_context(method)
-    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(config,))
+    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(config, track))
 
 
-def _lint_one_by_one(config: Config, paths: List[str]) -> List[FileResult]:
+def _lint_one_by_one(config: Config, paths: List[str], track: bool = False) -> List[FileResult]:
     results: List[FileResult] = []
-    pool = _pool(config, 1)
+    pool = _pool(config, 1, track)
     try:
         for path in paths:
             try:
@@ -312,7 +316,7 @@ def _lint_one_by_one(config: Config, paths: List[str]) -> List[FileResult]:
             except BrokenProcessPool:
                 results.append(_crashed_result(config, path))
                 pool.shutdown(wait=True)
-                pool = _pool(config, 1)
+                pool = _pool(config, 1, track)
     finally:
         pool.shutdown(wait=True)
     return results
