@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("-o", "--output-file", type=Path, help="write the report to this file instead of stdout")
     check.add_argument("-v", "--verbose", action="store_true",
                        help="log what hplint does, with the traceback of any internal error, on stderr")
+    check.add_argument("--no-cache", action="store_true",
+                       help="lint every file, neither reading nor writing the result cache (.hplint/cache)")
     _add_selection(check)
     fixes = check.add_argument_group("fixes")
     fixes.add_argument("--fix", action="store_true",
@@ -76,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     rule = sub.add_parser("rule", help="explain a rule (its catalogue document)")
     rule.add_argument("code", help="a rule code (HPL001) or name (dropout-before-batchnorm)")
     sub.add_parser("rules", help="list all rules")
+    clean = sub.add_parser("clean", help="remove the result cache of the project (.hplint/cache or cache-dir)")
+    clean.add_argument("--config", type=Path, metavar="FILE", help="the project's configuration file")
 
     server = sub.add_parser("server", help="run the language server (stdio by default)")
     server.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (debugging)")
@@ -156,6 +160,8 @@ def _main(argv: List[str]) -> int:
         return cmd_rule(args)
     if args.command == "rules":
         return cmd_rules()
+    if args.command == "clean":
+        return cmd_clean(args)
     if args.command == "server":
         from .server import main as server_main
 
@@ -176,7 +182,7 @@ def resolve_config(args, start: Optional[Path]) -> Config:
 
 def cmd_check(args) -> int:
     from .discovery import discover
-    from .engine import Linter
+    from .result_cache import LazyLinter, lint_paths_cached, open_cache
 
     paths: List[Path] = args.paths or [Path(".")]
     reading_stdin = len(paths) == 1 and str(paths[0]) == "-"
@@ -191,7 +197,9 @@ def cmd_check(args) -> int:
     problem = validate(args)
     if problem:
         return _error(problem)
-    linter = Linter(config)
+    use_cache = not args.no_cache and not reading_stdin
+    # Built on first use: a run the cache answers whole never imports the rules.
+    linter = LazyLinter(config, track_dependencies=use_cache)
     paths_by_shown = {}
     stdin_source = None
     if reading_stdin:
@@ -209,8 +217,8 @@ def cmd_check(args) -> int:
         files, missing = discover(paths, config)
         if missing:
             return _error("no such file or directory: " + ", ".join(missing))
-        results = linter.lint_paths(files, jobs=args.jobs)
-        from .engine import display_path
+        results = lint_paths_cached(linter, files, jobs=args.jobs, cache=open_cache(config) if use_cache else None)
+        from .display import display_path
 
         paths_by_shown = {display_path(f): f for f in files}
     merge_probe_verdicts(results, paths_by_shown, stdin_source=stdin_source)
@@ -257,6 +265,21 @@ def _finish(args, config: Config, results: List[FileResult], notes: Sequence[str
     threshold = Severity.parse(args.fail_on)
     failing = any(f.severity >= threshold for r in results for f in r.findings)
     return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def cmd_clean(args) -> int:
+    from .result_cache import clear_cache
+    from .result_cache.store import cache_folder
+
+    try:
+        config = load_config(explicit=args.config)
+    except ConfigError as exc:
+        return _error(str(exc))
+    problem = clear_cache(config)
+    if problem:
+        return _error(problem)
+    print(f"hplint: removed the result cache {cache_folder(config)}", file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_rule(args) -> int:
