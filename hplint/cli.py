@@ -275,10 +275,14 @@ def cmd_clean(args) -> int:
         config = load_config(explicit=args.config)
     except ConfigError as exc:
         return _error(str(exc))
+    folder = cache_folder(config)
+    if not folder.exists():
+        print(f"hplint: no result cache at {folder}", file=sys.stderr)
+        return EXIT_OK
     problem = clear_cache(config)
     if problem:
         return _error(problem)
-    print(f"hplint: removed the result cache {cache_folder(config)}", file=sys.stderr)
+    print(f"hplint: removed the result cache {folder}", file=sys.stderr)
     return EXIT_OK
 
 

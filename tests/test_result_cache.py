@@ -170,8 +170,9 @@ def test_clean_removes_the_cache(project):
     ran = run("clean", cwd=project)
     assert ran.returncode == 0, ran.stderr
     assert not (project / ".hplint" / "cache").exists()
+    again = run("clean", cwd=project)
+    assert again.returncode == 0 and "no result cache at" in again.stderr
     assert check(project)[1] == 2
-    assert run("clean", cwd=project / ".hplint").returncode == 0  # nothing there: fine
 
 
 def test_cache_dir_setting_and_clean_refuses_a_folder_it_did_not_make(project):
@@ -293,3 +294,11 @@ def test_dependencies_do_not_depend_on_run_order(tmp_path):
     assert files == [str(pkg / "blocks.py")]
     assert ("exists", str(pkg / "__init__.py"), True) in probes
     assert ("exists", str(tmp_path / "__init__.py"), False) in probes
+
+
+def test_the_probe_store_creates_hplint_folder_through_the_same_helper(tmp_path):
+    from hplint.probe import store
+
+    store.save(tmp_path, {"findings": []}, {str(tmp_path / "train.py"): "x = 1\n"})
+    assert len(list((tmp_path / ".hplint" / "probe").glob("*.json"))) == 1
+    assert (tmp_path / ".hplint" / ".gitignore").read_text().splitlines()[-1] == "*"
