@@ -302,3 +302,21 @@ def test_the_probe_store_creates_hplint_folder_through_the_same_helper(tmp_path)
     store.save(tmp_path, {"findings": []}, {str(tmp_path / "train.py"): "x = 1\n"})
     assert len(list((tmp_path / ".hplint" / "probe").glob("*.json"))) == 1
     assert (tmp_path / ".hplint" / ".gitignore").read_text().splitlines()[-1] == "*"
+
+
+def test_a_run_the_cache_answers_whole_never_imports_libcst_or_the_rules(project):
+    """What keeps a warm run fast: nothing of the analysis is even imported."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom hplint.cli import main\nmain(['check', '--exit-zero', '-o', 'report.txt', '.'])\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'libcst' or m.startswith('hplint.rules')))")
+    def imported():
+        ran = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True,
+                             timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert ran.returncode == 0, ran.stderr
+        return ran.stdout.strip()
+    assert "libcst" in imported()  # cold: linted
+    assert imported() == "[]"  # warm: answered from the cache
+    (project / "train.py").write_text(CLEAN)
+    assert "hplint.rules" in imported()  # one changed file: the linter is built for it
