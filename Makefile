@@ -75,6 +75,7 @@ fuzz: venv
 
 bench: venv
 	$(BIN)/python bench/bench_check.py
+	$(BIN)/python bench/bench_cache.py
 
 clean:
 	rm -rf $(VENV) vscode-extension/node_modules vscode-extension/dist

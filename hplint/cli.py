@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("-o", "--output-file", type=Path, help="write the report to this file instead of stdout")
     check.add_argument("-v", "--verbose", action="store_true",
                        help="log what hplint does, with the traceback of any internal error, on stderr")
+    check.add_argument("--no-cache", action="store_true",
+                       help="lint every file, neither reading nor writing the result cache (.hplint/cache)")
     _add_selection(check)
     output = check.add_argument_group("output")
     quiet = output.add_mutually_exclusive_group()
@@ -109,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
                                       "is no pyproject.toml. Refused when DIR already has a configuration.")
     init.add_argument("directory", nargs="?", type=Path, default=Path("."), metavar="DIR",
                       help="where to write it (default: .)")
+    clean = sub.add_parser("clean", help="remove the result cache of the project (.hplint/cache or cache-dir)")
+    clean.add_argument("--config", type=Path, metavar="FILE", help="the project's configuration file")
 
     server = sub.add_parser("server", help="run the language server (stdio by default)")
     server.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (debugging)")
@@ -194,6 +198,8 @@ def _main(argv: List[str]) -> int:
         return cmd_rules(args)
     if args.command == "init":
         return cmd_init(args)
+    if args.command == "clean":
+        return cmd_clean(args)
     if args.command == "server":
         from .server import main as server_main
 
@@ -211,7 +217,7 @@ def _error(message: str) -> int:
 def cmd_check(args) -> int:
     from . import check_files
     from .discovery import discover
-    from .engine import Linter
+    from .result_cache import LazyLinter, lint_paths_cached, open_cache
 
     paths: List[Path] = args.paths or [Path(".")]
     reading_stdin = len(paths) == 1 and str(paths[0]) == "-"
@@ -229,14 +235,16 @@ def cmd_check(args) -> int:
     problem = validate(args)
     if problem:
         return _error(problem)
-    linter = Linter(config, resolver=resolver)
+    use_cache = not args.no_cache and not reading_stdin
+    # Built on first use: a run the cache answers whole never imports the rules.
+    linter = LazyLinter(config, resolver=resolver, track_dependencies=use_cache)
     paths_by_shown = {}
     stdin_source = None
     if reading_stdin and args.force_exclude and args.stdin_filename and config.is_excluded(start):
         return check_files.excluded_stdin(args, config)
     if reading_stdin:
-        from .analysis.source import SourceError
         from .fix.files import source_from_bytes
+        from .source_text import SourceError
 
         shown = args.stdin_filename or "<stdin>"
         source = source_from_bytes(Path(args.stdin_filename or "stdin.py"), sys.stdin.buffer.read())
@@ -260,12 +268,13 @@ def cmd_check(args) -> int:
                                                          notes=[check_files.no_files_note(found.excluded)])
         from .report.terminal import Progress
 
+        cache = open_cache(config, config_for=resolver.config_for) if use_cache else None
         progress = Progress.for_run(args.output_format, sys.stderr, quiet=args.quiet or args.silent)
         try:
-            results = linter.lint_paths(files, jobs=args.jobs, on_file_done=progress)
+            results = lint_paths_cached(linter, files, jobs=args.jobs, cache=cache, on_file_done=progress)
         finally:
             progress.clear()
-        from .engine import display_path
+        from .display import display_path
 
         paths_by_shown = {display_path(f): f for f in files}
     merge_probe_verdicts(results, paths_by_shown, stdin_source=stdin_source)
@@ -334,6 +343,26 @@ def _rule_json(doc) -> dict:
         options.append(option)
     return {"code": doc.code, "name": doc.name, "severity": str(doc.severity), "summary": doc.summary,
             "fix": doc.fix, "message": doc.message, "url": doc.url, "options": options}
+
+
+def cmd_clean(args) -> int:
+    from .config_resolver import Resolver
+    from .result_cache import clear_cache
+    from .result_cache.store import cache_folder
+
+    try:
+        config = Resolver(explicit=args.config).config_for(Path(".") / "x.py")
+    except ConfigError as exc:
+        return _error(str(exc))
+    folder = cache_folder(config)
+    if not folder.exists():
+        print(f"hplint: no result cache at {folder}", file=sys.stderr)
+        return EXIT_OK
+    problem = clear_cache(config)
+    if problem:
+        return _error(problem)
+    print(f"hplint: removed the result cache {folder}", file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_rule(args) -> int:

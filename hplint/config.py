@@ -11,6 +11,7 @@ select = ["ALL"]            # or codes / prefixes / names
 ignore = ["HPL007"]
 extend-select = []
 exclude = ["legacy/", "*_pb2.py"]
+cache-dir = ".hplint/cache"  # per-file results; relative to this file's folder
 [tool.hplint.per-file-ignores]
 "tests/*" = ["HPL006"]
 [tool.hplint.severity]
@@ -68,6 +69,8 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -88,6 +91,7 @@ STANDALONE_NAMES: Tuple[str, ...] = ("hplint.toml", ".hplint.toml")
 PYPROJECT = "pyproject.toml"
 
 _KNOWN_KEYS: Tuple[str, ...] = (
+    "cache-dir",
     "exclude",
     "extend",
     "extend-include",
@@ -325,6 +329,8 @@ class Config:
     # Pattern setting (PATTERN_KEYS) -> the directory its patterns are relative
     # to, when that is not `root` (set in an extended file, or on the command line).
     pattern_roots: Dict[str, Path] = field(default_factory=dict)
+    # Where `hplint check` keeps per-file results (None: `<root>/.hplint/cache`).
+    cache_dir: Optional[Path] = None
     catalogue: Dict[str, RuleDoc] = field(
         default_factory=_default_catalogue, repr=False, compare=False
     )
@@ -375,6 +381,25 @@ class Config:
                 if opt.name == name:
                     return opt.default
         raise KeyError(f"rule {code} has no option {name!r}")
+
+    def fingerprint(self) -> str:
+        """A stable digest of every setting that can change a file's findings
+        (selection, per-file ignores, severities, rule options, the root that
+        patterns are relative to, and the rule catalogue's content): equal
+        across processes and runs exactly when linting gives the same result.
+        Where the settings came from (`source`) and `cache_dir` are left out."""
+        settings = {
+            "select": list(self.select), "ignore": list(self.ignore),
+            "extend_select": list(self.extend_select), "exclude": list(self.exclude),
+            "extend_include": list(self.extend_include),
+            "per_file_ignores": {k: list(v) for k, v in self.per_file_ignores.items()},
+            "severity": {k: int(v) for k, v in self.severity.items()},
+            "options": self.options, "root": _abs(self.root),
+            "pattern_roots": {k: _abs(v) for k, v in sorted(self.pattern_roots.items())},
+            "catalogue": [repr(self.catalogue[code]) for code in sorted(self.catalogue)],
+        }
+        text = json.dumps(settings, sort_keys=True, default=repr, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
     def is_excluded(self, path: PathLike) -> bool:
         return self.exclusion_reason(path) is not None
@@ -548,6 +573,8 @@ def config_from_table(
                            extends=(extended.source,) + extended.extends if extended.source else extended.extends,
                            pattern_roots={k: extended.pattern_root(k) for k in PATTERN_KEYS if k in extended.origins})
     raise_collected(problems)
+    if "cache_dir" in kw and not kw["cache_dir"].is_absolute():
+        kw["cache_dir"] = root / kw["cache_dir"]
     set_keys = [k for k in table if k in _KNOWN_KEYS and k != "extend"]
     origins = {**base.origins, **{k: file for k in set_keys}}
     pattern_roots = {**base.pattern_roots, **{k: root for k in set_keys if k in PATTERN_KEYS}}
@@ -625,6 +652,14 @@ def _parse_table(
         else:
             problems.append(ConfigError(
                 file, _dotted(prefix, "respect-gitignore"), f"must be a boolean, got {_describe(value)}"))
+
+    if "cache-dir" in table:
+        value = table["cache-dir"]
+        if isinstance(value, str) and value.strip():
+            kw["cache_dir"] = Path(os.path.expanduser(value))  # relative to the file's folder: config_from_table
+        else:
+            problems.append(ConfigError(
+                file, _dotted(prefix, "cache-dir"), f"must be a non-empty string (a folder), got {_describe(value)}"))
 
     if "per-file-ignores" in table:
         pfi, ok = attempt(_table, table["per-file-ignores"], file, _dotted(prefix, "per-file-ignores"))

@@ -36,7 +36,7 @@ SUFFIXES = (".py", ".ipynb", ".yaml", ".yml", ".json")
 
 def _big_data_file(path: Path) -> bool:
     """A YAML/JSON file too big to be a sweep file (a dataset, a lock file)."""
-    from .sweeps import MAX_DISCOVERED_BYTES, is_sweep_candidate
+    from .sweep_files import MAX_DISCOVERED_BYTES, is_sweep_candidate
 
     if not is_sweep_candidate(path):
         return False

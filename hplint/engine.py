@@ -25,6 +25,7 @@ from .analysis.source import SourceError, decode_source, parse_checked
 from .catalogue import RuleDoc, load_catalogue
 from .config import Config
 from .config_resolver import Resolver
+from .display import display_path
 from .findings import FileResult, Finding, Fix, RelatedLocation, Severity, Span, TextEdit
 from .notebook import is_notebook, lint_notebook_text
 from .rules import all_rules
@@ -39,22 +40,14 @@ log = logging.getLogger("hplint")
 ProgressCallback = Callable[[int, int], None]
 
 
-def display_path(path: Path) -> str:
-    """Paths as users typed them: relative to the working directory when inside it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
-
-
 class Linter:
     """Lints files and texts with one configuration, or with each file's own
     configuration when given a `Resolver`. Reusable and cheap to keep: the
     project index caches parsed dependency modules between calls."""
 
     def __init__(self, config: Optional[Config] = None, project: Optional[ProjectIndex] = None,
-                 incremental: bool = False, resolver: Optional[Resolver] = None) -> None:
+                 incremental: bool = False, resolver: Optional[Resolver] = None,
+                 track_dependencies: bool = False) -> None:
         self.resolver = resolver
         if config is None:
             config = Config(catalogue=resolver.catalogue) if resolver is not None else Config()
@@ -63,6 +56,9 @@ class Linter:
         self.rules = all_rules()
         self.project = project or ProjectIndex(config=self.config,
                                                config_for=self.config_for if resolver is not None else None)
+        # The result cache needs to know which other files each result read.
+        self.track_dependencies = track_dependencies
+        self.project.track_dependencies = self.project.track_dependencies or track_dependencies
         # Editors lint the same document again and again: keep per-document
         # parsers that re-parse only the statements an edit changed.
         self.incremental = incremental
@@ -76,6 +72,12 @@ class Linter:
 
     # -- one file ----------------------------------------------------------
     def lint_file(self, path: Path, shown_as: Optional[str] = None) -> FileResult:
+        result = self._lint_file(path, shown_as)
+        if self.track_dependencies:
+            result.dependencies = self.project.dependencies(path)
+        return result
+
+    def _lint_file(self, path: Path, shown_as: Optional[str] = None) -> FileResult:
         shown = shown_as or display_path(path)
         if os.path.lexists(path) and os.path.exists(path) and not os.path.isfile(path):
             kind = "a directory" if os.path.isdir(path) else "not a regular file"
@@ -237,6 +239,13 @@ class Linter:
                    on_file_done: Optional[ProgressCallback] = None) -> List[FileResult]:
         """Lint `files` (in `jobs` worker processes when there are enough);
         `on_file_done(count, total)` is told as files finish."""
+        return sorted((r for r in self.lint_many(files, jobs, on_file_done) if not r.skipped),
+                      key=lambda r: r.path)
+
+    def lint_many(self, files: Sequence[Path], jobs: Optional[int] = None,
+                  on_file_done: Optional[ProgressCallback] = None) -> List[FileResult]:
+        """One result per file, skipped ones included, in no particular order
+        (in a process pool, results carry no source text)."""
         jobs = jobs or os.cpu_count() or 1
         files = list(files)
         done = _counter(len(files), on_file_done)
@@ -245,9 +254,8 @@ class Linter:
             for f in files:
                 results.append(self.lint_file(f))
                 done(1)
-        else:
-            results = _lint_parallel(self.resolver or self.config, files, jobs, done)
-        return sorted((r for r in results if not r.skipped), key=lambda r: r.path)
+            return results
+        return _lint_parallel(self.resolver or self.config, files, jobs, self.track_dependencies, done)
 
 
 def _counter(total: int, on_file_done: Optional[ProgressCallback]) -> Callable[[int], None]:
@@ -297,16 +305,16 @@ def _number_duplicate_anchors(findings: List[Finding]) -> None:
 _worker_linter: Optional[Linter] = None
 
 
-def _worker(settings: Union[Config, Resolver]) -> Linter:
+def _worker(settings: Union[Config, Resolver], track_dependencies: bool = False) -> Linter:
     """A linter for the pool: the run's resolver (each file its own configuration) or its one config."""
     if isinstance(settings, Resolver):
-        return Linter(resolver=settings)
-    return Linter(settings)
+        return Linter(resolver=settings, track_dependencies=track_dependencies)
+    return Linter(settings, track_dependencies=track_dependencies)
 
 
-def _init_worker(settings: Union[Config, Resolver]) -> None:
+def _init_worker(settings: Union[Config, Resolver], track_dependencies: bool = False) -> None:
     global _worker_linter
-    _worker_linter = _worker(settings)
+    _worker_linter = _worker(settings, track_dependencies)
 
 
 def _lint_chunk(paths: List[str]) -> List[FileResult]:
@@ -319,7 +327,7 @@ def _lint_chunk(paths: List[str]) -> List[FileResult]:
     return out
 
 
-def _lint_parallel(settings: Union[Config, Resolver], files: List[Path], jobs: int,
+def _lint_parallel(settings: Union[Config, Resolver], files: List[Path], jobs: int, track: bool = False,
                    done: Callable[[int], None] = lambda n: None) -> List[FileResult]:
     # Chunks sorted by size, dealt round-robin, keep the workers evenly loaded.
     sized = sorted(files, key=lambda f: _size(f), reverse=True)
@@ -328,7 +336,7 @@ def _lint_parallel(settings: Union[Config, Resolver], files: List[Path], jobs: i
         chunks[i % len(chunks)].append(str(f))
     results: List[FileResult] = []
     unfinished: List[str] = []
-    with _pool(settings, jobs) as pool:
+    with _pool(settings, jobs, track) as pool:
         futures = {pool.submit(_lint_chunk, chunk): chunk for chunk in chunks if chunk}
         for future in as_completed(futures):
             try:
@@ -341,20 +349,20 @@ def _lint_parallel(settings: Union[Config, Resolver], files: List[Path], jobs: i
         # A worker died (a crash in native code, the OOM killer): every chunk it
         # shared the pool with failed too. Lint those files again one at a time,
         # each in a fresh worker, so only the file that kills it is lost.
-        results.extend(_lint_one_by_one(settings, unfinished, done))
+        results.extend(_lint_one_by_one(settings, unfinished, track, done))
     return results
 
 
-def _pool(settings: Union[Config, Resolver], jobs: int) -> ProcessPoolExecutor:
+def _pool(settings: Union[Config, Resolver], jobs: int, track: bool = False) -> ProcessPoolExecutor:
     method = "fork" if sys.platform.startswith("linux") else None
     context = multiprocessing.get_context(method)
-    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(settings,))
+    return ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(settings, track))
 
 
-def _lint_one_by_one(settings: Union[Config, Resolver], paths: List[str],
+def _lint_one_by_one(settings: Union[Config, Resolver], paths: List[str], track: bool = False,
                      done: Callable[[int], None] = lambda n: None) -> List[FileResult]:
     results: List[FileResult] = []
-    pool = _pool(settings, 1)
+    pool = _pool(settings, 1, track)
     try:
         for path in paths:
             try:
@@ -362,7 +370,7 @@ def _lint_one_by_one(settings: Union[Config, Resolver], paths: List[str],
             except BrokenProcessPool:
                 results.append(_crashed_result(settings, path))
                 pool.shutdown(wait=True)
-                pool = _pool(settings, 1)
+                pool = _pool(settings, 1, track)
             done(1)
     finally:
         pool.shutdown(wait=True)

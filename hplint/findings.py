@@ -144,3 +144,9 @@ class FileResult:
     errors: List[str] = field(default_factory=list)
     # A YAML/JSON file that holds no search space: not a file hplint lints.
     skipped: bool = False
+    # Set when the linter tracks dependencies (the result cache): the project
+    # files this result's facts were read from and the look-ups on disk its
+    # analysis made, as `ProjectIndex.dependencies` gives them. Not a finding's
+    # business, so equality and reports ignore it.
+    dependencies: Optional[Tuple[List[str], List[Tuple[str, str, bool]]]] = field(
+        default=None, compare=False, repr=False)

@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from . import jsonpos
-from .analysis.source import SourceError
 from .findings import FileResult, Finding, Fix, RelatedLocation, Span, TextEdit
+from .source_text import SourceError
 
 SUFFIX = ".ipynb"
 

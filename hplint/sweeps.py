@@ -34,10 +34,10 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 from .analysis.hyperparams import is_learning_rate, is_momentum
 from .analysis.search_space import LINEAR, LOG, UNKNOWN_SCALE, Distribution
-from .analysis.source import SourceError
 from .findings import FileResult, Finding, Fix, FixSafety, Span, TextEdit
+from .source_text import SourceError
+from .sweep_files import MAX_DISCOVERED_BYTES, SUFFIXES, is_sweep_candidate  # noqa: F401 (this module's API)
 
-SUFFIXES = (".yaml", ".yml", ".json")
 # Words one of the formats must contain (a cheap gate before any parsing).
 _GATE = re.compile(r"\bparameters\b|_type\b|\bsweeper\b|\bsearch_?[sS]pace\b")
 
@@ -45,14 +45,6 @@ _GATE = re.compile(r"\bparameters\b|_type\b|\bsweeper\b|\bsearch_?[sS]pace\b")
 # What a broken file must show to be reported as a broken sweep file (HPL000).
 _LOOKS_LIKE_ONE = re.compile(r'(?m)^(?:method|hydra|searchSpace|search_space)\s*:|"_type"\s*:|^\s*_type\s*:'
                              r'|^\s*"method"\s*:\s*"(?:grid|random|bayes)"')
-# Sweep files are small; bigger YAML/JSON files (datasets, lock files) are not read in directory walks.
-MAX_DISCOVERED_BYTES = 1 << 20
-
-
-def is_sweep_candidate(path) -> bool:
-    return str(path).lower().endswith(SUFFIXES)
-
-
 # -- a position-keeping tree for YAML and JSON ---------------------------------------
 @dataclass
 class DNode:

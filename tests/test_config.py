@@ -652,3 +652,39 @@ def test_catalogue_declares_a_bad_item_type(tmp_path):
           "[options.o]\ndefault = []\nitems = \"tuple\"\n+++\n# x\n"
     with pytest.raises(CatalogueError, match="items must be one of"):
         parse_rule_doc(bad, tmp_path / "HPL001.md")
+
+
+# --------------------------------------------------------------------------- cache-dir, fingerprint
+
+
+def test_cache_dir_is_relative_to_the_config_folder(tmp_path, cat):
+    path = write(tmp_path / "pyproject.toml", '[tool.hplint]\ncache-dir = "build/hplint-cache"\n')
+    assert load_config(path, catalogue=cat).cache_dir == tmp_path / "build" / "hplint-cache"
+    assert load_config(write(tmp_path / "x" / "hplint.toml", ""), catalogue=cat).cache_dir is None
+
+
+@pytest.mark.parametrize("value", ["1", "true", '["a"]', '""'])
+def test_cache_dir_must_be_a_string(tmp_path, cat, value):
+    path = write(tmp_path / "pyproject.toml", f"[tool.hplint]\ncache-dir = {value}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, catalogue=cat)
+    assert str(info.value).startswith(f"{path}: key 'tool.hplint.cache-dir' must be a non-empty string")
+
+
+def test_fingerprint_is_stable_and_follows_every_setting_that_changes_findings(tmp_path, cat):
+    base = Config(root=tmp_path, catalogue=cat)
+    assert base.fingerprint() == Config(root=tmp_path, catalogue=dict(cat)).fingerprint()
+    # Where the settings came from and where results are cached change nothing.
+    assert base.fingerprint() == Config(root=tmp_path, catalogue=cat, source=tmp_path / "hplint.toml",
+                                        cache_dir=tmp_path / "c").fingerprint()
+    changed = [
+        base.with_overrides(ignore=["HPL001"]),
+        Config(root=tmp_path / "sub", catalogue=cat),
+        Config(root=tmp_path, catalogue=cat, per_file_ignores={"tests/*": ("HPL001",)}),
+        Config(root=tmp_path, catalogue=cat, severity={"HPL001": Severity.ERROR}),
+        Config(root=tmp_path, catalogue=cat, options={"HPL006": {"max-batch-size": 2}}),
+        Config(root=tmp_path, catalogue={**cat, "HPL001": parse_rule_doc(
+            (REPO / "rules" / "HPL001.md").read_text(encoding="utf-8").replace("BatchNorm", "BN"))}),
+    ]
+    prints = [c.fingerprint() for c in changed]
+    assert base.fingerprint() not in prints and len(set(prints)) == len(prints)

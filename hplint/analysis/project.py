@@ -18,9 +18,10 @@ import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from .incremental import statement_lines
+from .lookups import EXISTS, FILE
 from .module import ModuleContext
 from .source import SourceError, decode_source, parse_checked
 
@@ -29,14 +30,19 @@ from .source import SourceError, decode_source, parse_checked
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _MAX_PARENT_ROOTS = 3
 
+# Dependency tracking: the prefix of the nodes that stand for a search root
+# (the others are files).
+_ROOT_NODE = "root:"
 
-def module_name_for(path: Path) -> Tuple[str, bool, Path]:
-    """(dotted module name, is_package, root directory) for a file on disk."""
+
+def module_name_for(path: Path, exists: Callable[[Path], bool] = os.path.exists) -> Tuple[str, bool, Path]:
+    """(dotted module name, is_package, root directory) for a file on disk;
+    `exists` answers the `__init__.py` look-ups (the index records them)."""
     path = Path(os.path.abspath(path))
     is_package = path.name == "__init__.py"
     parts: List[str] = [] if is_package else [path.stem]
     directory = path.parent
-    while (directory / "__init__.py").exists() and directory.parent != directory:
+    while exists(directory / "__init__.py") and directory.parent != directory:
         parts.append(directory.name)
         directory = directory.parent
     return ".".join(reversed(parts)), is_package, directory
@@ -63,6 +69,50 @@ class ProjectIndex:
         for root in roots:
             self.add_root(root)
             self._configured.append(Path(os.path.abspath(root)))
+        # Dependency tracking for the result cache (off unless asked for): what
+        # the analysis of each file looked at on disk, recorded per file (and per
+        # search root) so that `dependencies(path)` never depends on run order or
+        # on what an earlier file of the run left parsed and memoised.
+        self.track_dependencies = False
+        self._probed: Dict[str, Dict[Tuple[str, str], bool]] = {}  # node -> {(kind, path): outcome}
+        self._links: Dict[str, Set[str]] = {}  # node -> nodes whose facts it used
+
+    # -- dependency tracking ---------------------------------------------
+    def _link(self, node: str, other: str) -> None:
+        if self.track_dependencies:
+            self._links.setdefault(node, set()).add(other)
+
+    def _prober(self, node: str, kind: str) -> Callable[[Path], bool]:
+        """A file/existence test that, when tracking, records its outcome under `node`."""
+        check = os.path.isfile if kind == FILE else os.path.exists
+        if not self.track_dependencies:
+            return check
+
+        def probe(path: Path) -> bool:
+            outcome = check(path)
+            self._probed.setdefault(node, {})[(kind, str(path))] = outcome
+            return outcome
+        return probe
+
+    def dependencies(self, path: Path) -> Tuple[List[str], List[Tuple[str, str, bool]]]:
+        """What the findings of `path` may depend on besides its own text:
+        (the project files whose contents its analysis read, transitively;
+        the look-ups on disk that analysis made, as (kind, path, outcome) where
+        kind is FILE for `os.path.isfile` and EXISTS for `os.path.exists`).
+        A module that did not resolve is among the look-ups as absent
+        candidates, so a file that appears there later changes the answer."""
+        start = os.path.abspath(path)
+        seen, todo = {start}, [start]
+        probes: Dict[Tuple[str, str], bool] = {}
+        while todo:
+            node = todo.pop()
+            probes.update(self._probed.get(node, {}))
+            for other in self._links.get(node, ()):
+                if other not in seen:
+                    seen.add(other)
+                    todo.append(other)
+        files = sorted(n for n in seen if not n.startswith(_ROOT_NODE) and n != start)
+        return files, sorted((kind, p, outcome) for (kind, p), outcome in probes.items())
 
     def add_root(self, root: Path) -> None:
         root = Path(os.path.abspath(root))
@@ -70,7 +120,9 @@ class ProjectIndex:
             self.roots.append(root)
 
     def add_file(self, path: Path) -> Tuple[str, bool]:
-        name, is_package, root = module_name_for(path)
+        node = os.path.abspath(path)
+        name, is_package, root = module_name_for(path, self._prober(node, EXISTS))
+        self._link(node, _ROOT_NODE + str(root))
         self.add_root(root)
         return name, is_package
 
@@ -97,20 +149,24 @@ class ProjectIndex:
         boundary, then configured roots. It never depends on which other files
         are in the run; without an origin, every root seen so far is searched."""
         rel = Path(*module.split("."))
+        is_file = self._prober(os.path.abspath(origin), FILE) if origin is not None else os.path.isfile
         for root in (self._search_path(origin) if origin is not None else self.roots):
             for candidate in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
-                if candidate.is_file():
+                if is_file(candidate):
                     return candidate
         return None
 
     def _search_path(self, origin: Path) -> List[Path]:
-        root = module_name_for(origin)[2]
+        node = os.path.abspath(origin)
+        root = module_name_for(origin, self._prober(node, EXISTS))[2]
+        self._link(node, _ROOT_NODE + str(root))
         cached = self._search_paths.get(root)
         if cached is None:
             cached = [root]
             directory = root
+            exists = self._prober(_ROOT_NODE + str(root), EXISTS)
             for _ in range(_MAX_PARENT_ROOTS):
-                if any((directory / marker).exists() for marker in _PROJECT_MARKERS):
+                if any(exists(directory / marker) for marker in _PROJECT_MARKERS):
                     break  # the project's top: imports do not reach above it
                 if directory.parent == directory:
                     break
@@ -125,7 +181,11 @@ class ProjectIndex:
         if requester:
             self.dependents.setdefault(module, set()).add(requester)
         path = self.find_module_file(module, origin)
-        return self.context_for_path(path) if path is not None else None
+        if path is None:
+            return None
+        if origin is not None:
+            self._link(os.path.abspath(origin), os.path.abspath(path))
+        return self.context_for_path(path)
 
     def context_for_path(self, path: Path) -> Optional[ModuleContext]:
         path = Path(os.path.abspath(path))

@@ -3,62 +3,16 @@
 from __future__ import annotations
 
 import bisect
-import io
 import sys
-import tokenize
 from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple, Union
 
 import libcst as cst
 
+# SourceError and decode_source live in hplint.source_text (no libcst there);
+# importing them from here keeps working.
+from ..source_text import SourceError, decode_source  # noqa: F401
 from ..text_lines import line_starts, split_lines
-
-
-@dataclass(frozen=True)
-class SourceError:
-    """Why a file could not be analysed, and where (1-based)."""
-
-    message: str
-    line: int = 1
-    col: int = 1
-    # True when the file is valid Python and hplint's own parser is what
-    # failed: reported as a warning, since the code itself is not at fault.
-    limitation: bool = False
-    # CPython's plain syntax error: the file may use syntax newer than the
-    # Python hplint runs on (PEP 695 `def f[T]()` on 3.11), which libcst reads.
-    maybe_newer_syntax: bool = False
-
-
-def decode_source(data: bytes) -> Union[str, SourceError]:
-    """Decode like the interpreter does: a BOM or PEP 263 coding line, else UTF-8."""
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as exc:
-        # Raised for undecodable bytes in the first two lines as well as for a
-        # bad coding line; decoding as UTF-8 below tells which, with a position.
-        encoding = "utf-8"
-        try:
-            data.decode(encoding)
-        except UnicodeDecodeError:
-            pass
-        else:
-            return SourceError(f"cannot decode file: {exc.msg if hasattr(exc, 'msg') else exc}")
-    try:
-        text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        if isinstance(exc, UnicodeDecodeError):
-            line = data.count(b"\n", 0, exc.start) + 1
-            col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-            return SourceError(
-                f"cannot decode file as {encoding}: byte 0x{data[exc.start]:02x} is not valid ({exc.reason})",
-                line,
-                col,
-            )
-        return SourceError(f"cannot decode file: unknown encoding {encoding!r}")
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text
-
 
 # CPython's parser runs first on every file: it is ~8x faster than libcst, its
 # verdict on what is valid Python is the one users know, and it tells where

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
-from ..analysis.source import SourceError, decode_source
+from ..source_text import SourceError, decode_source
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-STORE_DIR = (".hplint", "probe")
+from ..state_dir import STATE_DIR, state_folder
+
+STORE_DIR = (STATE_DIR, "probe")
 VERSION = 1
 
 DIR_TTL_S = 10.0  # a long-running server notices a probe run made meanwhile
@@ -41,8 +43,7 @@ def project_root_for(script: Path) -> Path:
 
 def save(root: Path, report: Dict[str, Any], texts: Dict[str, str]) -> Path:
     """Write one entry per analysed file; returns the script's entry."""
-    folder = root.joinpath(*STORE_DIR)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = state_folder(root, *STORE_DIR[1:])
     script_entry = None
     for path, text in texts.items():
         verdicts = [f for f in report.get("findings", []) if f.get("abs_path") == path]

@@ -207,11 +207,14 @@ class SourceLines:
     def _text(self, result: FileResult) -> Optional[str]:
         if result.path not in self._texts:
             text = result.source
-            if text is None:
-                from ..fix.files import read_source
+            if text is None:  # a worker or the result cache kept no text: read it again
+                from ..source_text import decode_source
 
-                source = read_source(Path(result.path))
-                text = getattr(source, "text", None)
+                try:
+                    decoded = decode_source(Path(result.path).read_bytes())
+                except OSError:
+                    decoded = None
+                text = decoded if isinstance(decoded, str) else None
             self._texts[result.path] = text
         return self._texts[result.path]
 
