@@ -319,3 +319,24 @@ def test_a_run_the_cache_answers_whole_never_imports_libcst_or_the_rules(project
     assert imported() == "[]"  # warm: answered from the cache
     (project / "train.py").write_text(CLEAN)
     assert "hplint.rules" in imported()  # one changed file: the linter is built for it
+
+
+def test_sibling_projects_keep_their_own_settings_through_the_cache(tmp_path):
+    """Two projects in one run, each with its own [tool.hplint]: a warm run
+    gives each file its own project's findings, and a change to one project's
+    configuration re-lints only that project's files."""
+    for name, ignore in (("a", []), ("b", ["HPL002"])):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "pyproject.toml").write_text(f"[tool.hplint]\nignore = {json.dumps(ignore)}\n")
+        (tmp_path / name / "train.py").write_text(BAD)
+    first, linted, hits, _ = check(tmp_path, "a", "b")
+    assert (linted, hits) == (2, 0)
+    a_codes = {f["code"] for f in first if f["path"].startswith("a")}
+    b_codes = {f["code"] for f in first if f["path"].startswith("b")}
+    assert "HPL002" in a_codes and "HPL002" not in b_codes
+    second, linted, hits, _ = check(tmp_path, "b", "a")
+    assert (linted, hits) == (0, 2) and second == first
+    (tmp_path / "b" / "pyproject.toml").write_text("[tool.hplint]\nignore = []\n")
+    third, linted, hits, _ = check(tmp_path, "a", "b")
+    assert (linted, hits) == (1, 1)
+    assert {f["code"] for f in third if f["path"].startswith("b")} == a_codes

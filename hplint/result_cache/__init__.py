@@ -25,7 +25,7 @@ from ..display import display_path
 from ..findings import FileResult
 from .codec import decode_result, encode_result
 from .keys import DiskState, entry_name
-from .store import CacheStore, clear_cache, open_store
+from .store import CacheStore, cache_folder, clear_cache, open_store
 
 __all__ = ["CacheStats", "LazyLinter", "ResultCache", "clear_cache", "lint_paths_cached"]
 
@@ -67,11 +67,14 @@ class CacheStats:
 
 class ResultCache:
     """Look-ups and stores for one run. `config_for(path)` is the Config a
-    file is linted with; the key uses that one's fingerprint."""
+    file is linted with: the key uses its fingerprint, and its project's
+    cache folder holds the entry (two projects in one run keep their own
+    caches, whatever the order of the paths)."""
 
     def __init__(self, store: CacheStore, config_for: Callable[[Path], Any]) -> None:
-        self.store = store
+        self.store = store  # the first path's project: for messages
         self.config_for = config_for
+        self._stores: Dict[Path, CacheStore] = {store.folder: store}
         self.disk = DiskState()
         self.stats = CacheStats()
         self._fingerprints: Dict[int, Tuple[Any, str]] = {}  # id(config) -> (config, fingerprint)
@@ -85,6 +88,14 @@ class ResultCache:
             self._fingerprints[id(config)] = hit
         return hit[1]
 
+    def _store_for(self, path: Path) -> CacheStore:
+        config = self.config_for(path)
+        folder = cache_folder(config)
+        store = self._stores.get(folder)
+        if store is None:
+            store = self._stores[folder] = open_store(config)
+        return store
+
     def lookup(self, path: Path, shown: str) -> Optional[FileResult]:
         """The stored result of `path` if it is still valid, else None."""
         self.stats.files += 1
@@ -92,7 +103,7 @@ class ResultCache:
         if sha is None:  # a directory, gone, unreadable: the linter reports it
             return None
         name = entry_name(self._settings(path), path, shown)
-        entry = self.store.read(name)
+        entry = self._store_for(path).read(name)
         if entry is None:
             return None
         try:
@@ -117,11 +128,12 @@ class ResultCache:
         name = entry_name(self._settings(path), path, result.path)
         files, probes = self.disk.record(*result.dependencies)
         entry = {"key": name, "sha": sha, "files": files, "probes": probes, "result": encode_result(result)}
-        if self.store.write(name, entry):
+        store = self._store_for(path)
+        if store.write(name, entry):
             self.stats.stored += 1
         elif not self._warned:
             self._warned = True
-            print(f"hplint: warning: cannot write the result cache in {self.store.folder}: {self.store.problem}; "
+            print(f"hplint: warning: cannot write the result cache in {store.folder}: {store.problem}; "
                   "linting without it (--no-cache turns it off)", file=sys.stderr)
 
 
