@@ -2,7 +2,7 @@
 """Rerun hplint's real-code evaluation on pinned snapshots of public repositories.
 
 Standard library only; hplint itself runs as a subprocess
-(``python -m hplint check --output-format json --exit-zero -j 1``).
+(``python -m hplint check --output-format json --exit-zero --no-cache -j 1``).
 
 Snapshots are not downloaded by this script. Extract each repository at the
 pinned commit under ``--repos DIR`` (default /work/eval/repos), in a folder
@@ -124,7 +124,7 @@ def run_hplint(python: str, pythonpath: str | None, cwd: Path, paths: list[str],
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
-    cmd = [python, "-m", "hplint", "check", "--output-format", "json", "--exit-zero", "-j", "1",
+    cmd = [python, "-m", "hplint", "check", "--output-format", "json", "--exit-zero", "--no-cache", "-j", "1",
            "--config", str(config), *paths]
     t0 = time.perf_counter()
     r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
