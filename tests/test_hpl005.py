@@ -397,3 +397,31 @@ def test_rpc_training_with_dist_autograd(tmp_path):
     assert finding.line == 22 and "`dist_autograd.backward(context_id, [loss])`" in finding.message
     # clip_grad_norm_ on .grad would not touch RPC gradients: no fix offered.
     assert finding.fix is None
+
+
+def test_inherited_loop_that_trains_an_alias_of_self(tmp_path):
+    """DeepCTR-Torch: `model = self.train()`, the optimizer set elsewhere, and
+    the GRU inside a layer class of the subclass."""
+    base = (_BASE_FIT.format(clip="")
+            .replace("optim = torch.optim.Adam(self.parameters())", "model = self.train()\n            optim = self.optim")
+            .replace("mse_loss(self(x), y)", "mse_loss(model(x), y)"))
+    sub = """
+        import torch.nn as nn
+
+        from .basemodel import BaseModel
+
+
+        class InterestExtractor(nn.Module):
+            def __init__(self, n):
+                super().__init__()
+                self.gru = nn.GRU(n, n, batch_first=True)
+
+
+        class DIEN(BaseModel):
+            def __init__(self):
+                super().__init__()
+                self.interest_extractor = InterestExtractor(8)
+    """
+    files = {"pkg/__init__.py": "", "pkg/basemodel.py": base, "pkg/dien.py": sub}
+    (finding,) = lint_files(tmp_path, files, "pkg/dien.py", select=["HPL005"])
+    assert finding.line == 9 and finding.message.startswith("DIEN holds a recurrent GRU (line 9)")

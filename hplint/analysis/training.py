@@ -794,7 +794,16 @@ def inherited_steps(ctx) -> List[InheritedStep]:
             seen.add(id(base.node))
             stack.extend(base.bases)
             for step in base.ctx.fact("training", TrainingAnalysis).steps:
-                expr = step.model_expr
-                if step.klass is base.node and isinstance(expr, cst.Name) and expr.value == "self":
+                if step.klass is base.node and _trains_self(step, base):
                     found.append(InheritedStep(model, step, base.ctx))
     return found
+
+
+def _trains_self(step: TrainingStep, owner: ClassModel) -> bool:
+    """The step trains the instance its method runs on: `self`, or an alias
+    of it (`model = self.train()`, then `nn.DataParallel(model)`)."""
+    expr = step.model_expr
+    if isinstance(expr, cst.Name) and expr.value == "self":
+        return True
+    model = step.model.class_model if step.model is not None else None
+    return model is not None and model.node is owner.node
