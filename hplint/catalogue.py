@@ -20,7 +20,33 @@ from typing import Any, Dict, Optional, Tuple
 from ._toml import tomllib
 from .findings import Severity
 
-DOCS_BASE_URL = "https://github.com/hplint/hplint/blob/main/rules/"
+
+def project_url(label: str) -> Optional[str]:
+    """A `[project.urls]` entry of the installed hplint (`Homepage`, `Rules`),
+    or None. hplint has no public home yet: with none declared, reports and
+    the editor carry no links rather than links to nowhere."""
+    return _project_urls().get(label.lower())
+
+
+_URLS: Optional[Dict[str, str]] = None
+
+
+def _project_urls() -> Dict[str, str]:
+    global _URLS
+    if _URLS is None:
+        urls: Dict[str, str] = {}
+        try:
+            from importlib.metadata import PackageNotFoundError, metadata
+
+            for entry in metadata("hplint").get_all("Project-URL") or []:
+                label, _, url = entry.partition(",")
+                if url.strip():
+                    urls[label.strip().lower()] = url.strip()
+        except (ImportError, PackageNotFoundError):
+            pass
+        _URLS = urls
+    return _URLS
+
 
 _FRONT_MATTER = re.compile(r"\A\+\+\+\s*\n(.*?)\n\+\+\+\s*\n", re.S)
 _SECTION = re.compile(r"^## +(.+?)\s*$", re.M)
@@ -74,8 +100,11 @@ class RuleDoc:
     fix_summary: str = ""  # the README's fix column when one word is not enough (`fix-summary`)
 
     @property
-    def url(self) -> str:
-        return f"{DOCS_BASE_URL}{self.code}.md"
+    def url(self) -> Optional[str]:
+        """The rule document online: `[project.urls] Rules` + `HPL001.md`, or
+        None while hplint declares no such URL."""
+        base = project_url("Rules")
+        return f"{base.rstrip('/')}/{self.code}.md" if base else None
 
     @property
     def bad_example(self) -> str:

@@ -115,7 +115,7 @@ def test_json_schema_fields(project):
     assert f["path"] == "train.py" and f["severity"] == "warning" and f["name"] == "bias-before-batchnorm"
     assert f["start"] == {"line": 5, "column": 5} and f["end"] == {"line": 5, "column": 20}
     assert f["fix"]["safety"] == "safe" and f["fix"]["edits"][0]["content"] == "nn.Linear(4, 8, bias=False)"
-    assert f["url"].endswith("rules/HPL002.md")
+    assert f["url"] is None  # no public rules URL is declared (catalogue.project_url)
     assert by_code["HPL001"]["fix"] is None
     assert doc["summary"]["warning"] == 2 and doc["summary"]["info"] == 1
 

@@ -167,7 +167,7 @@ def test_every_format_handles_zero_findings(fmt, cat, tmp_path, sarif_validator)
         assert doc["findings"] == []
         assert doc["summary"] == {"error": 0, "warning": 0, "info": 0, "fixable": 0, "files": 1}
     elif fmt == "rdjson":
-        assert json.loads(out) == {"source": {"name": "hplint", "url": "https://github.com/hplint/hplint"},
+        assert json.loads(out) == {"source": {"name": "hplint"},
                                    "diagnostics": []}
     else:
         doc = assert_valid_sarif(sarif_validator, out)
@@ -432,7 +432,7 @@ def test_json_document(sample, tmp_path, cat):
         "related": [
             {"path": bias_finding.path, "start": {"line": 13, "column": 9}, "end": {"line": 13, "column": 28}, "message": "the BatchNorm2d"}
         ],
-        "url": "https://github.com/hplint/hplint/blob/main/rules/HPL002.md",
+        "url": None,  # hplint declares no public rules URL (catalogue.project_url)
         "fingerprint": bias_finding.fingerprint(),
         "probe": None,
     }
@@ -479,7 +479,7 @@ def test_sarif_is_valid_and_complete(sample, tmp_path, cat, sarif_validator):
     (run,) = doc["runs"]
     driver = run["tool"]["driver"]
     assert driver["name"] == "hplint" and driver["version"] == "1.2.3"
-    assert driver["informationUri"].startswith("https://")
+    assert "informationUri" not in driver  # no public home declared: no link to nowhere
     assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": tmp_path.as_uri() + "/"}}
     assert run["columnKind"] == "unicodeCodePoints"
 
@@ -489,7 +489,7 @@ def test_sarif_is_valid_and_complete(sample, tmp_path, cat, sarif_validator):
     assert hpl2["name"] == "BiasBeforeBatchnorm"
     assert hpl2["shortDescription"] == {"text": "Summary of bias-before-batchnorm."}
     assert "Checks bias-before-batchnorm." in hpl2["fullDescription"]["text"]
-    assert hpl2["helpUri"] == cat["HPL002"].url
+    assert "helpUri" not in hpl2
     assert hpl2["help"]["markdown"] == cat["HPL002"].body.strip()
     assert hpl2["defaultConfiguration"] == {"level": "warning"}
     assert rules[3]["defaultConfiguration"] == {"level": "note"}
@@ -634,3 +634,20 @@ def test_github_escaping(tmp_path):
 def test_github_windows_separators(tmp_path):
     f = mk("HPL001", "n", Severity.WARNING, "src\\m.py", 1, 1, "m")
     assert "file=src/m.py," in render("github", [FileResult(f.path, [f])], root=tmp_path)
+
+
+def test_links_appear_once_the_package_declares_its_urls(sample, tmp_path, monkeypatch, sarif_validator):
+    """`[project.urls] Homepage / Rules` in the package metadata: SARIF, rdjson,
+    JSON and the editor link there; without them they carry no links at all."""
+    from hplint import catalogue as catalogue_module
+
+    monkeypatch.setattr(catalogue_module, "_URLS", {"homepage": "https://example.org/hplint",
+                                                   "rules": "https://example.org/hplint/rules/"})
+    cat = load_catalogue()
+    assert cat["HPL002"].url == "https://example.org/hplint/rules/HPL002.md"
+    doc = assert_valid_sarif(sarif_validator, render("sarif", sample, catalogue=cat, root=tmp_path, tool_version="1"))
+    driver = doc["runs"][0]["tool"]["driver"]
+    assert driver["informationUri"] == "https://example.org/hplint"
+    assert {r["id"]: r["helpUri"] for r in driver["rules"]}["HPL002"] == cat["HPL002"].url
+    rd = json.loads(render("rdjson", sample, catalogue=cat, root=tmp_path))
+    assert rd["source"] == {"name": "hplint", "url": "https://example.org/hplint"}

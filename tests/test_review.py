@@ -218,7 +218,7 @@ def test_rdjson_output(repo, capsys, rdjson_validator):
     assert main(["check", "--output-format", "rdjson", "-j", "2", "model.py", "uni.py"]) == 1
     doc = json.loads(capsys.readouterr().out)
     rdjson_validator.validate(doc)
-    assert doc["source"] == {"name": "hplint", "url": "https://github.com/hplint/hplint"}
+    assert doc["source"] == {"name": "hplint"}
     model, uni = doc["diagnostics"]
     assert model["location"] == {"path": "model.py", "range": {"start": {"line": 7, "column": 21},
                                                                "end": {"line": 7, "column": 40}}}

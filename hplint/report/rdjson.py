@@ -12,11 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
-from ..catalogue import RuleDoc
+from ..catalogue import RuleDoc, project_url
 from ..findings import FileResult, Finding, Severity, Span
 from . import dump_json, sorted_findings
 
-SOURCE = {"name": "hplint", "url": "https://github.com/hplint/hplint"}
+
+def _source() -> Dict[str, str]:
+    homepage = project_url("Homepage")
+    return {"name": "hplint", "url": homepage} if homepage else {"name": "hplint"}
 SEVERITIES = {Severity.ERROR: "ERROR", Severity.WARNING: "WARNING", Severity.INFO: "INFO"}
 
 
@@ -72,7 +75,7 @@ def _diagnostic(f: Finding, lines: _Lines, catalogue: Mapping[str, RuleDoc]) -> 
     path = f.path.replace("\\", "/")
     doc = catalogue.get(f.code)
     code: Dict[str, str] = {"value": f.code}
-    if doc is not None:
+    if doc is not None and doc.url:
         code["url"] = doc.url
     out: Dict[str, Any] = {
         "message": f"[{f.name}] {f.message}" + ("" if f.cell is None else f" (cell {f.cell}, line {f.span.start_line})"),
@@ -96,7 +99,7 @@ def _diagnostic(f: Finding, lines: _Lines, catalogue: Mapping[str, RuleDoc]) -> 
 def report_to_rdjson(results: List[FileResult], *, catalogue: Mapping[str, RuleDoc]) -> Dict[str, Any]:
     lines = _Lines(results)
     return {
-        "source": dict(SOURCE),
+        "source": _source(),
         "diagnostics": [_diagnostic(f, lines, catalogue) for f in sorted_findings(results)],
     }
 

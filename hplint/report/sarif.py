@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping
 from urllib.parse import quote
 
-from ..catalogue import RuleDoc
+from ..catalogue import RuleDoc, project_url
 from ..findings import FileResult, Finding, Severity, Span
 from . import dump_json, relative_posix, sorted_findings
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
-INFORMATION_URI = "https://github.com/hplint/hplint"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "hplint/v1"
 
@@ -63,16 +62,18 @@ def _rule_descriptor(doc: RuleDoc) -> Dict[str, Any]:
     tags = ["pytorch"]
     if doc.fix in ("safe", "unsafe"):
         tags.append("autofix")
-    return {
+    rule: Dict[str, Any] = {
         "id": doc.code,
         "name": camel_case(doc.name),
         "shortDescription": {"text": summary},
         "fullDescription": {"text": full},
-        "helpUri": doc.url,
-        "help": {"text": f"{full}\n\n{doc.url}", "markdown": doc.body.strip() or summary},
+        "help": {"text": f"{full}\n\n{doc.url}" if doc.url else full, "markdown": doc.body.strip() or summary},
         "defaultConfiguration": {"level": LEVELS[doc.severity]},
         "properties": {"tags": tags, "fix": doc.fix},
     }
+    if doc.url:  # only a link that exists (see catalogue.project_url)
+        rule["helpUri"] = doc.url
+    return rule
 
 
 def _fallback_descriptor(f: Finding) -> Dict[str, Any]:
@@ -163,7 +164,7 @@ def report_to_sarif(
                         "name": "hplint",
                         "version": tool_version,
                         "semanticVersion": tool_version,
-                        "informationUri": INFORMATION_URI,
+                        **({"informationUri": homepage} if (homepage := project_url("Homepage")) else {}),
                         "rules": rules,
                     }
                 },

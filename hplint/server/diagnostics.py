@@ -129,7 +129,7 @@ def to_diagnostic(
         message=finding.message,
         severity=_SEVERITY.get(finding.severity, lsp.DiagnosticSeverity.Warning),
         code=finding.code,
-        code_description=lsp.CodeDescription(href=doc.url) if doc else None,
+        code_description=lsp.CodeDescription(href=doc.url) if doc and doc.url else None,
         source=SOURCE,
         related_information=related or None,
         tags=[lsp.DiagnosticTag.Unnecessary] if finding.code == "HPL100" else None,

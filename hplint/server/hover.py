@@ -35,7 +35,8 @@ def rule_markdown(doc: RuleDoc, explain_command: Optional[str] = None) -> str:
         links.append(f"[Explain rule](command:{explain_command}?{args} \"Show the rule's documentation\")")
     else:
         links.append(f"`hplint rule {doc.code}`")
-    links.append(f"[documentation]({doc.url})")
+    if doc.url:
+        links.append(f"[documentation]({doc.url})")
     return f"**{doc.code}** `{doc.name}`: {doc.summary}\n\n{' · '.join(links)}"
 
 
