@@ -156,3 +156,39 @@ def test_message_templates_get_exactly_the_fields_the_rules_report(tmp_path, mon
         wanted = _template_fields(doc.message)
         for fields in passed[code]:
             assert fields == wanted, (code, "missing", wanted - fields, "unused", fields - wanted)
+
+
+_OPTION_BULLET = re.compile(r"^- `(?P<name>[a-z0-9-]+)` \((?P<kind>[^,]+),(?: (?P<choices>[^)]*?),)? default `(?P<default>[^`]*)`\)", re.M)
+
+
+def _kind_of(option) -> str:
+    default = option.default
+    if option.items == "pair":
+        return "array of pairs"
+    if option.items is not None:
+        return f"array of {option.items}s"
+    if isinstance(default, bool):
+        return "boolean"
+    if isinstance(default, int):
+        return "integer"
+    if isinstance(default, float):
+        return "number"
+    return "string"
+
+
+def test_options_prose_matches_the_declared_schema():
+    """Each rule document's Options bullets state the type and default its
+    front matter declares (the front matter is the source; the prose is checked)."""
+    from hplint._toml import tomllib
+
+    for doc in CATALOGUE.values():
+        declared = {o.name: o for o in doc.options}
+        bullets = {m.group("name"): m for m in _OPTION_BULLET.finditer(doc.sections.get("options", ""))}
+        assert set(bullets) == set(declared), (doc.code, sorted(bullets), sorted(declared))
+        for name, bullet in bullets.items():
+            option = declared[name]
+            stated = tomllib.loads(f"v = {bullet.group('default')}")["v"]
+            assert stated == option.default, (doc.code, name, stated, option.default)
+            assert bullet.group("kind") == _kind_of(option), (doc.code, name, bullet.group("kind"))
+            if option.choices:
+                assert all(f'"{c}"' in (bullet.group("choices") or "") for c in option.choices), (doc.code, name)
