@@ -75,7 +75,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from ._toml import tomllib
 from .catalogue import RuleDoc, RuleOption, load_catalogue
@@ -684,20 +684,29 @@ def _rule_hint(rule: str, catalogue: Mapping[str, RuleDoc]) -> str:
     return _selector_hint(rule, catalogue) if rule.upper() != "ALL" else ""
 
 
-def _parse_severity(
-    value: Any, file: str, prefix: str, catalogue: Dict[str, RuleDoc], problems: List[ConfigError]
-) -> Dict[str, Severity]:
-    severities: Dict[str, Severity] = {}
+def _per_rule(value: Any, file: str, prefix: str, section: str, catalogue: Dict[str, RuleDoc],
+              problems: List[ConfigError]) -> Iterator[Tuple[str, str, Any]]:
+    """(dotted key, rule code, value) of each entry of a table keyed by rule
+    code or name (`[tool.hplint.severity]`, `[tool.hplint.rules]`); a table
+    that is not one, and a name that is no rule, go to `problems`."""
     if not isinstance(value, dict):
-        problems.append(ConfigError(file, _dotted(prefix, "severity"), f"must be a table, got {_describe(value)}"))
-        return severities
-    for rule, level in value.items():
-        key = _dotted(prefix, "severity", rule)
+        problems.append(ConfigError(file, _dotted(prefix, section), f"must be a table, got {_describe(value)}"))
+        return
+    for rule, item in value.items():
+        key = _dotted(prefix, section, rule)
         code = _find_rule(rule, catalogue)
         if code is None:
             problems.append(ConfigError(
                 file, key, f"names no rule{_rule_hint(rule, catalogue)} (expected a rule code or name)"))
             continue
+        yield key, code, item
+
+
+def _parse_severity(
+    value: Any, file: str, prefix: str, catalogue: Dict[str, RuleDoc], problems: List[ConfigError]
+) -> Dict[str, Severity]:
+    severities: Dict[str, Severity] = {}
+    for key, code, level in _per_rule(value, file, prefix, "severity", catalogue, problems):
         expected = 'must be one of "error", "warning", "info", got '
         if not isinstance(level, str):
             problems.append(ConfigError(file, key, expected + _describe(level)))
@@ -713,16 +722,7 @@ def _parse_rule_options(
     value: Any, file: str, prefix: str, catalogue: Dict[str, RuleDoc], problems: List[ConfigError]
 ) -> Dict[str, Dict[str, Any]]:
     options: Dict[str, Dict[str, Any]] = {}
-    if not isinstance(value, dict):
-        problems.append(ConfigError(file, _dotted(prefix, "rules"), f"must be a table, got {_describe(value)}"))
-        return options
-    for rule, opts in value.items():
-        key = _dotted(prefix, "rules", rule)
-        code = _find_rule(rule, catalogue)
-        if code is None:
-            problems.append(ConfigError(
-                file, key, f"names no rule{_rule_hint(rule, catalogue)} (expected a rule code or name)"))
-            continue
+    for key, code, opts in _per_rule(value, file, prefix, "rules", catalogue, problems):
         if not isinstance(opts, dict):
             problems.append(ConfigError(file, key, f"must be a table, got {_describe(opts)}"))
             continue
@@ -730,7 +730,7 @@ def _parse_rule_options(
         defaults = {o.name: o for o in doc.options}
         merged = options.setdefault(code, {})
         for name, item in opts.items():
-            okey = _dotted(prefix, "rules", rule, name)
+            okey = _dotted(key, name)
             if name not in defaults:
                 known = ", ".join(sorted(defaults)) or "none"
                 problems.append(ConfigError(
