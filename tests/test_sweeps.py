@@ -99,6 +99,22 @@ def test_json_sweep_message_is_the_python_message(tmp_path: Path):
     assert (data[0].line, data[0].col) == (5, 23)
 
 
+def test_momentum_range_up_to_one_in_a_sweep_file(tmp_path: Path):
+    """optuna-examples' U[0, 1] momentum, written as a W&B sweep: the same
+    measure against beta 0.999 as in Python."""
+    sweep = dedent("""
+        method: random
+        parameters:
+          momentum:
+            distribution: uniform
+            min: 0.0
+            max: 1.0
+    """)
+    (finding,) = lint_text(tmp_path, "sweep.yaml", sweep).findings
+    assert (finding.code, finding.line) == ("HPL004", 4)
+    assert "only 1% of the samples reach [0.99, 1]" in finding.message and "r ~ U[-3, 0]" in finding.message
+
+
 def test_hydra_optuna_sweeper(tmp_path: Path):
     text = dedent("""
         defaults:
