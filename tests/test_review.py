@@ -223,7 +223,7 @@ def test_rdjson_output(repo, capsys, rdjson_validator):
     assert model["location"] == {"path": "model.py", "range": {"start": {"line": 7, "column": 21},
                                                                "end": {"line": 7, "column": 40}}}
     assert model["severity"] == "WARNING" and model["code"]["value"] == "HPL002"
-    assert model["code"]["url"].endswith("/rules/HPL002.md")
+    assert "url" not in model["code"]  # no public rules URL is declared (catalogue.project_url)
     assert model["suggestions"] == [{"range": model["location"]["range"], "text": "nn.Conv2d(3, 16, 3, bias=False)"}]
     assert model["related_locations"][0]["location"]["range"]["start"] == {"line": 8, "column": 19}
     # Columns are UTF-8 bytes: "é" is one code point but two bytes.
