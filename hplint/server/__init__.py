@@ -4,6 +4,7 @@ for debugging). Logs go to stderr only: stdout carries the protocol."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 
@@ -21,6 +22,8 @@ def main(args) -> int:
               f"(pip install 'hplint[server]'): {exc}", file=sys.stderr)
         return 2
     server = create_server()
+    if os.environ.get("HPLINT_SERVER_GC", "tuned") != "default":  # `default`: CPython's settings (benchmarks)
+        server.tune_gc()
     tcp = getattr(args, "tcp", None)
     if tcp:
         host, _, port = tcp.rpartition(":")
