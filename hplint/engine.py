@@ -6,15 +6,12 @@ review tools all call `Linter`; none of them run rules on their own.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import sys
 import traceback
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence
 
 import libcst as cst
 
@@ -25,13 +22,20 @@ from .analysis.source import SourceError, decode_source, parse_checked
 from .catalogue import RuleDoc, load_catalogue
 from .config import Config
 from .findings import FileResult, Finding, Fix, RelatedLocation, Severity, Span, TextEdit
-from .notebook import is_notebook, lint_notebook_text
 from .rules import all_rules
 from .rules.base import FixSpec, Report
 from .suppression import apply_suppressions, parse_suppressions
-from .sweeps import is_sweep_candidate, lint_sweep_text
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 log = logging.getLogger("hplint")
+
+# Cold start (`hplint check one.py` from a hook): notebooks, sweep files and
+# the process pool are imported when a run needs them, not with the engine.
+# These are notebook.SUFFIX and sweeps.SUFFIXES (tests/test_startup.py checks).
+NOTEBOOK_SUFFIX = ".ipynb"
+SWEEP_SUFFIXES = (".yaml", ".yml", ".json")
 
 #: Called as `on_file_done(count, total)` while `lint_paths` works: `count`
 #: files of `total` are done (in worker chunks when linting in parallel).
@@ -80,9 +84,14 @@ class Linter:
     def lint_text(self, text: str, path: Path, shown_as: Optional[str] = None) -> FileResult:
         """Lint `text` as the contents of `path` (which need not exist on disk)."""
         shown = shown_as or display_path(path)
-        if is_notebook(path):
+        lowered = str(path).lower()
+        if lowered.endswith(NOTEBOOK_SUFFIX):
+            from .notebook import lint_notebook_text
+
             return lint_notebook_text(self, text, Path(path), shown)
-        if is_sweep_candidate(path):
+        if lowered.endswith(SWEEP_SUFFIXES):
+            from .sweeps import lint_sweep_text
+
             return lint_sweep_text(self, text, Path(path), shown)
         return self.lint_python_text(text, path, shown)
 
@@ -304,6 +313,9 @@ def _lint_parallel(config: Config, files: List[Path], jobs: int,
     chunks: List[List[str]] = [[] for _ in range(jobs * 4)]
     for i, f in enumerate(sized):
         chunks[i % len(chunks)].append(str(f))
+    from concurrent.futures import as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
     results: List[FileResult] = []
     unfinished: List[str] = []
     with _pool(config, jobs) as pool:
@@ -323,7 +335,10 @@ def _lint_parallel(config: Config, files: List[Path], jobs: int,
     return results
 
 
-def _pool(config: Config, jobs: int) -> ProcessPoolExecutor:
+def _pool(config: Config, jobs: int) -> "ProcessPoolExecutor":
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     method = "fork" if sys.platform.startswith("linux") else None
     context = multiprocessing.get_context(method)
     return ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(config,))
@@ -331,6 +346,8 @@ def _pool(config: Config, jobs: int) -> ProcessPoolExecutor:
 
 def _lint_one_by_one(config: Config, paths: List[str],
                      done: Callable[[int], None] = lambda n: None) -> List[FileResult]:
+    from concurrent.futures.process import BrokenProcessPool
+
     results: List[FileResult] = []
     pool = _pool(config, 1)
     try:
