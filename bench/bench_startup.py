@@ -40,9 +40,20 @@ def _env(pythonpath: str, bytecode: bool = True) -> Dict[str, str]:
     return env
 
 
-def wall(cmd: List[str], env: Dict[str, str]) -> float:
+CPU: Dict[str, List[float]] = {}  # label -> CPU seconds (user + system) of each run
+
+
+def wall(cmd: List[str], env: Dict[str, str], label: str = "") -> float:
+    """Wall seconds of one run; its CPU seconds go to CPU[label]. On a shared
+    machine CPU time barely moves with the load, wall time does."""
     start = time.perf_counter()
-    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if hasattr(os, "wait4"):
+        _, _, usage = os.wait4(proc.pid, 0)
+        proc.returncode = 0
+        CPU.setdefault(label, []).append(usage.ru_utime + usage.ru_stime)
+    else:
+        proc.wait()
     return time.perf_counter() - start
 
 
@@ -58,8 +69,12 @@ def import_costs(cmd: List[str], env: Dict[str, str]) -> List[Tuple[int, int, st
     return out
 
 
-def describe(times: List[float]) -> str:
-    return f"median {statistics.median(times):.3f} s  (min {min(times):.3f}, max {max(times):.3f}, n={len(times)})"
+def describe(times: List[float], label: str = "") -> str:
+    text = f"median {statistics.median(times):.3f} s  (min {min(times):.3f}, max {max(times):.3f}, n={len(times)})"
+    cpu = CPU.get(label)
+    if cpu:
+        text += f"  cpu median {statistics.median(cpu):.3f} s"
+    return text
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -70,24 +85,36 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--no-bytecode", action="store_true",
                         help="compile hplint from source on every run (PYTHONDONTWRITEBYTECODE=1), as in a "
                              "checkout whose __pycache__ cannot be written")
+    parser.add_argument("--compare", metavar="DIR",
+                        help="also time `hplint check FILE` of the hplint in DIR, interleaved with this one "
+                             "(e.g. `git archive <commit> hplint | tar -x -C DIR`)")
     args = parser.parse_args(argv)
     env = _env(args.pythonpath, bytecode=not args.no_bytecode)
+    other_env = _env(args.compare, bytecode=not args.no_bytecode) if args.compare else None
     check = [sys.executable, "-m", "hplint", "check", "--exit-zero", str(args.file)]
     version = [sys.executable, "-m", "hplint", "--version"]
     bare = [sys.executable, "-c", "pass"]
-    times: Dict[str, List[float]] = {"check": [], "version": [], "python": []}
+    times: Dict[str, List[float]] = {"check": [], "version": [], "python": [], "compare": []}
     wall(check, env)  # warm the file cache and the .pyc files
-    for _ in range(args.runs):  # alternating, so machine noise hits all three alike
-        times["check"].append(wall(check, env))
-        times["version"].append(wall(version, env))
-        times["python"].append(wall(bare, env))
+    if other_env is not None:
+        wall(check, other_env)
+    for _ in range(args.runs):  # alternating, so machine noise hits all of them alike
+        times["check"].append(wall(check, env, "check"))
+        if other_env is not None:
+            times["compare"].append(wall(check, other_env, "compare"))
+        times["version"].append(wall(version, env, "version"))
+        times["python"].append(wall(bare, env, "python"))
     print(f"hplint from {args.pythonpath}; file {args.file}; "
           f"{'no .pyc (compiled each run)' if args.no_bytecode else 'with .pyc files'}")
-    print(f"python -c pass (baseline)      {describe(times['python'])}")
-    print(f"hplint --version               {describe(times['version'])}")
+    print(f"python -c pass (baseline)      {describe(times['python'], 'python')}")
+    print(f"hplint --version               {describe(times['version'], 'version')}")
     median = statistics.median(times["check"])
     verdict = "ok" if median < TARGET_S else "over"
-    print(f"hplint check FILE              {describe(times['check'])}   target < {TARGET_S} s: {verdict}")
+    print(f"hplint check FILE              {describe(times['check'], 'check')}   target < {TARGET_S} s: {verdict}")
+    if times["compare"]:
+        before = statistics.median(times["compare"])
+        print(f"  baseline {args.compare}: {describe(times['compare'], 'compare')}; "
+              f"this one takes {median / before:.0%} of its wall time")
     costs = import_costs(check, env)
     top_level = {name.strip() for _, _, name in costs if not name.startswith(" ")}
     print("10 most expensive imports of `hplint check FILE` (cumulative ms [self ms]):")

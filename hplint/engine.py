@@ -22,7 +22,7 @@ from .analysis.source import SourceError, decode_source, parse_checked
 from .catalogue import RuleDoc, load_catalogue
 from .config import Config
 from .findings import FileResult, Finding, Fix, RelatedLocation, Severity, Span, TextEdit
-from .rules import all_rules
+from .rules import LazyRules
 from .rules.base import FixSpec, Report
 from .suppression import apply_suppressions, parse_suppressions
 
@@ -59,7 +59,7 @@ class Linter:
                  incremental: bool = False) -> None:
         self.config = config or Config()
         self.catalogue: Dict[str, RuleDoc] = self.config.catalogue or load_catalogue()
-        self.rules = all_rules()
+        self.rules = LazyRules()  # a rule's module is imported when a file enables it
         self.project = project or ProjectIndex(config=self.config)
         # Editors lint the same document again and again: keep per-document
         # parsers that re-parse only the statements an edit changed.
@@ -140,12 +140,13 @@ class Linter:
     def lint_context(self, ctx: ModuleContext, shown: str) -> FileResult:
         result = FileResult(shown, [], ctx.text)
         enabled = self.config.enabled_codes_for(ctx.path)
-        for code, rule in self.rules.items():
+        for code in self.rules:
             if code not in enabled:
                 continue
             doc = self.catalogue.get(code)
             if doc is None:
                 continue
+            rule = self.rules[code]
             try:
                 reports = list(rule.check(ctx))
                 findings = [self._finding(report, doc, ctx, shown) for report in reports]
@@ -240,6 +241,8 @@ class Linter:
                 results.append(self.lint_file(f))
                 done(1)
         else:
+            for code in self.rules:  # import the rules once here, not in every forked worker
+                self.rules[code]
             results = _lint_parallel(self.config, files, jobs, done)
         return sorted((r for r in results if not r.skipped), key=lambda r: r.path)
 

@@ -81,3 +81,22 @@ def test_the_fix_package_still_exports_its_names():
         assert callable(getattr(fix, name))
     with pytest.raises(AttributeError):
         fix.no_such_name  # noqa: B018
+
+
+def test_selected_rules_only_import_what_they_need(tmp_path):
+    (tmp_path / "one.py").write_text(WITH_FINDINGS)
+    code, modules = modules_after(tmp_path, "check", "--select", "HPL007", "--fail-on", "info", "one.py")
+    assert code == 1
+    assert "hplint.rules.hpl007_adam_non_default" in modules
+    assert not [m for m in modules if m.startswith("hplint.rules.hpl0") and not m.startswith("hplint.rules.hpl007")]
+    assert "hplint.rules._edges" not in modules  # what only the Dropout/BatchNorm rules need
+
+
+def test_lazy_rules_are_the_registered_rules():
+    from hplint.rules import LazyRules, all_rules
+
+    lazy, eager = LazyRules(), all_rules()
+    assert list(lazy) == list(eager)
+    assert all(type(lazy[code]) is type(eager[code]) for code in eager)
+    with pytest.raises(KeyError):
+        lazy["HPL999"]
