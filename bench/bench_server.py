@@ -209,6 +209,7 @@ def gc_description(mode: str) -> str:
     from hplint.server import gctune
 
     return (f"tuned: thresholds {gctune.THRESHOLDS}, gc.freeze() after start-up and the first lint, "
+            f"full collection every {gctune.COLLECT_EVERY} lints, "
             f"full collection + freeze after {gctune.IDLE_S:g} s idle")
 
 

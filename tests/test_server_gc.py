@@ -90,3 +90,19 @@ def test_server_tune_gc_marks_the_server(restore_gc):
     assert not ls.gc_tuned
     ls.tune_gc()
     assert ls.gc_tuned and gc.get_threshold() == gctune.THRESHOLDS
+
+
+def test_editing_without_pause_still_collects_cycles(restore_gc):
+    import weakref
+
+    gctune.tune_gc()
+    gctune.after_lint()  # the first lint: freezes
+    gc.set_threshold(0)  # no automatic collection: only after_lint may free the cycle
+    obj = _Cycle()
+    ref = weakref.ref(obj)
+    del obj
+    for _ in range(gctune.COLLECT_EVERY - 1):
+        gctune.after_lint()
+    assert ref() is not None
+    gctune.after_lint()
+    assert ref() is None  # collected by the COLLECT_EVERY-th lint, no idle period needed
