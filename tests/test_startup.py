@@ -100,3 +100,6 @@ def test_lazy_rules_are_the_registered_rules():
     assert all(type(lazy[code]) is type(eager[code]) for code in eager)
     with pytest.raises(KeyError):
         lazy["HPL999"]
+    replacement = eager["HPL001"]
+    lazy["HPL002"] = replacement  # replaceable, as a dict of rules was
+    assert lazy["HPL002"] is replacement and list(lazy) == list(eager)

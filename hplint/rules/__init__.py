@@ -67,11 +67,15 @@ class LazyRules(Mapping[str, Rule]):
             rule = self._rules[code] = classes[0]()
         return rule
 
+    def __setitem__(self, code: str, rule: Rule) -> None:
+        """Put a rule in place of the registered one (tests, embedding)."""
+        self._rules[code] = rule
+
     def __iter__(self) -> Iterator[str]:
-        return iter(self._modules)
+        return iter(sorted(set(self._modules) | set(self._rules)))
 
     def __len__(self) -> int:
-        return len(self._modules)
+        return len(set(self._modules) | set(self._rules))
 
 
 __all__ = ["Rule", "Report", "FixSpec", "LazyRules", "all_rules", "rule_classes", "META_CODES"]
