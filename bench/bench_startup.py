@@ -7,8 +7,8 @@ the spread) next to the target, then the 10 most expensive imports of one
 `check` run (`python -X importtime`, cumulative microseconds, self in
 brackets). The baseline is `python -c pass`: the interpreter's own start-up,
 which no change to hplint can remove. hplint's modules are loaded from .pyc
-files, as from an installed package (`--no-bytecode`: compiled from source
-every run, as with PYTHONDONTWRITEBYTECODE=1). `--pythonpath DIR` measures another
+files, as from an installed package (`--no-bytecode`: no cache at all, every
+module compiled every run, an upper bound). `--pythonpath DIR` measures another
 copy of hplint (e.g. an older commit exported with `git archive`).
 
 Run: `.venv/bin/python bench/bench_startup.py [--runs 10] [FILE]`.
@@ -35,8 +35,11 @@ def _env(pythonpath: str, bytecode: bool = True) -> Dict[str, str]:
     env = dict(os.environ, PYTHONPATH=pythonpath, NO_COLOR="1")
     if bytecode:  # as installed: pip writes .pyc files (the warm-up run writes them here)
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-    else:
+    else:  # an empty cache folder, never written: every module (libcst too) compiled every run
+        import tempfile
+
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="hplint-nopyc-")
     return env
 
 
@@ -83,8 +86,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--pythonpath", default=str(HERE.parent), help="the hplint to measure (default: this checkout)")
     parser.add_argument("--no-bytecode", action="store_true",
-                        help="compile hplint from source on every run (PYTHONDONTWRITEBYTECODE=1), as in a "
-                             "checkout whose __pycache__ cannot be written")
+                        help="no bytecode cache at all: every module, libcst's too, compiled on every run "
+                             "(an upper bound; PYTHONDONTWRITEBYTECODE=1 with an empty PYTHONPYCACHEPREFIX)")
     parser.add_argument("--compare", metavar="DIR",
                         help="also time `hplint check FILE` of the hplint in DIR, interleaved with this one "
                              "(e.g. `git archive <commit> hplint | tar -x -C DIR`)")
