@@ -5,6 +5,7 @@ the command stays a thin parser."""
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +109,25 @@ def _add_noqa(args, staged: Staged, paths: Dict[str, Path], stdin_source: Option
     staged.exit_code = EXIT_ERROR if errors else EXIT_OK
 
 
+PROBE_STORE_DIR = (".hplint", "probe")  # probe.store.STORE_DIR (tests/test_startup.py checks)
+
+
+def _any_probe_store(files) -> bool:
+    """Whether a `.hplint/probe` folder is in the directory of, or above, any of `files`."""
+    seen = set()
+    for path in files:
+        directory = os.path.dirname(os.path.abspath(path))
+        while directory not in seen:
+            seen.add(directory)
+            if os.path.isdir(os.path.join(directory, *PROBE_STORE_DIR)):
+                return True
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                break
+            directory = parent
+    return False
+
+
 def merge_probe_verdicts(results: List[FileResult], paths: Dict[str, Path],
                          stdin_source: Optional["SourceFile"] = None) -> None:
     """The one step where saved `hplint probe` verdicts join the findings
@@ -115,6 +135,9 @@ def merge_probe_verdicts(results: List[FileResult], paths: Dict[str, Path],
     this exact file text (for a notebook: its joined code cells, as the probe
     ran them). A file is re-read only where a `.hplint/probe` folder exists
     (the process pool does not ship texts back)."""
+    wanted = [stdin_source.path if stdin_source is not None else paths.get(r.path) for r in results if r.findings]
+    if not _any_probe_store(p for p in wanted if p is not None):
+        return  # the usual case: no verdicts anywhere, and the probe package stays unimported
     from .probe.store import ProbeVerdicts
 
     verdicts = ProbeVerdicts()

@@ -1,5 +1,5 @@
 """Command line: `hplint check`, `hplint rule`, `hplint rules`, `hplint init`,
-`hplint server`, `hplint probe`.
+`hplint merge-sarif`, `hplint server`, `hplint probe`.
 
 Exit codes: 0 nothing at or above `--fail-on`; 1 findings; 2 usage, config or
 internal error.
@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="lowest severity that makes the exit code 1 (default: warning)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings are reported")
     check.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    check.add_argument("--shard", metavar="I/N",
+                       help="lint only shard I of N (1 <= I <= N): files split by a hash of their path relative "
+                            "to the project root, the same on every machine (docs/ci.md)")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                        help="colour the full/concise output (auto: on a terminal, or with FORCE_COLOR set; "
                             "never with NO_COLOR set; never in --output-file or a machine format)")
@@ -114,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     clean = sub.add_parser("clean", help="remove the result cache of the project (.hplint/cache or cache-dir)")
     clean.add_argument("--config", type=Path, metavar="FILE", help="the project's configuration file")
 
+    merge = sub.add_parser("merge-sarif", help="merge the SARIF logs of --shard runs into one",
+                           description="Merge SARIF logs (e.g. of `hplint check --shard I/N`) into one run.")
+    merge.add_argument("inputs", nargs="+", type=Path, metavar="SARIF")
+    merge.add_argument("-o", "--output-file", type=Path, help="write the merged log here (default: stdout)")
     server = sub.add_parser("server", help="run the language server (stdio by default)")
     server.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (debugging)")
     server.add_argument("--log-level", default="WARNING")
@@ -200,6 +207,8 @@ def _main(argv: List[str]) -> int:
         return cmd_init(args)
     if args.command == "clean":
         return cmd_clean(args)
+    if args.command == "merge-sarif":
+        return cmd_merge_sarif(args)
     if args.command == "server":
         from .server import main as server_main
 
@@ -235,6 +244,8 @@ def cmd_check(args) -> int:
     problem = validate(args)
     if problem:
         return _error(problem)
+    if reading_stdin and args.shard is not None:
+        return _error("--shard splits the files of a run; it cannot be used with '-' (stdin)")
     use_cache = not args.no_cache and not reading_stdin
     # Built on first use: a run the cache answers whole never imports the rules.
     linter = LazyLinter(config, resolver=resolver, track_dependencies=use_cache)
@@ -266,6 +277,13 @@ def cmd_check(args) -> int:
             code = check_files.report_no_files(args, found.excluded)
             return code if code is not None else _finish(args, config, [],
                                                          notes=[check_files.no_files_note(found.excluded)])
+        if args.shard is not None:
+            from .shards import ShardError, select_shard
+
+            try:
+                files = select_shard(files, args.shard, config.root)
+            except ShardError as exc:
+                return _error(str(exc))
         from .report.terminal import Progress
 
         cache = open_cache(config, config_for=resolver.config_for) if use_cache else None
@@ -399,6 +417,21 @@ def cmd_rules(args=None) -> int:
     for code in sorted(docs):
         doc = docs[code]
         print(f"{doc.code}  {doc.name:<{width}}  {str(doc.severity):<7}  {doc.summary}")
+    return EXIT_OK
+
+
+def cmd_merge_sarif(args) -> int:
+    from .report import dump_json
+    from .shards import ShardError, merge_sarif_files
+
+    try:
+        output = dump_json(merge_sarif_files(args.inputs))
+    except ShardError as exc:
+        return _error(str(exc))
+    if args.output_file:
+        args.output_file.write_text(output, encoding="utf-8")
+    else:
+        sys.stdout.write(output)
     return EXIT_OK
 
 

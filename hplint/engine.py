@@ -6,15 +6,12 @@ review tools all call `Linter`; none of them run rules on their own.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import sys
 import traceback
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Union
 
 import libcst as cst
 
@@ -27,13 +24,20 @@ from .config import Config
 from .config_resolver import Resolver
 from .display import display_path
 from .findings import FileResult, Finding, Fix, RelatedLocation, Severity, Span, TextEdit
-from .notebook import is_notebook, lint_notebook_text
-from .rules import all_rules
+from .rules import LazyRules
 from .rules.base import FixSpec, Report
 from .suppression import apply_suppressions, parse_suppressions
-from .sweeps import is_sweep_candidate, lint_sweep_text
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 log = logging.getLogger("hplint")
+
+# Cold start (`hplint check one.py` from a hook): notebooks, sweep files and
+# the process pool are imported when a run needs them, not with the engine.
+# These are notebook.SUFFIX and sweeps.SUFFIXES (tests/test_startup.py checks).
+NOTEBOOK_SUFFIX = ".ipynb"
+SWEEP_SUFFIXES = (".yaml", ".yml", ".json")
 
 #: Called as `on_file_done(count, total)` while `lint_paths` works: `count`
 #: files of `total` are done (in worker chunks when linting in parallel).
@@ -53,7 +57,7 @@ class Linter:
             config = Config(catalogue=resolver.catalogue) if resolver is not None else Config()
         self.config = config
         self.catalogue: Dict[str, RuleDoc] = self.config.catalogue or load_catalogue()
-        self.rules = all_rules()
+        self.rules = LazyRules()  # a rule's module is imported when a file enables it
         self.project = project or ProjectIndex(config=self.config,
                                                config_for=self.config_for if resolver is not None else None)
         # The result cache needs to know which other files each result read.
@@ -95,9 +99,14 @@ class Linter:
     def lint_text(self, text: str, path: Path, shown_as: Optional[str] = None) -> FileResult:
         """Lint `text` as the contents of `path` (which need not exist on disk)."""
         shown = shown_as or display_path(path)
-        if is_notebook(path):
+        lowered = str(path).lower()
+        if lowered.endswith(NOTEBOOK_SUFFIX):
+            from .notebook import lint_notebook_text
+
             return lint_notebook_text(self, text, Path(path), shown)
-        if is_sweep_candidate(path):
+        if lowered.endswith(SWEEP_SUFFIXES):
+            from .sweeps import lint_sweep_text
+
             return lint_sweep_text(self, text, Path(path), shown)
         return self.lint_python_text(text, path, shown)
 
@@ -147,12 +156,13 @@ class Linter:
         result = FileResult(shown, [], ctx.text)
         config = self.config_for(ctx.path)
         enabled = config.enabled_codes_for(ctx.path)
-        for code, rule in self.rules.items():
+        for code in self.rules:
             if code not in enabled:
                 continue
             doc = self.catalogue.get(code)
             if doc is None:
                 continue
+            rule = self.rules[code]
             try:
                 reports = list(rule.check(ctx))
                 findings = [self._finding(report, doc, ctx, shown) for report in reports]
@@ -255,6 +265,8 @@ class Linter:
                 results.append(self.lint_file(f))
                 done(1)
             return results
+        for code in self.rules:  # import the rules once here, not in every forked worker
+            self.rules[code]
         return _lint_parallel(self.resolver or self.config, files, jobs, self.track_dependencies, done)
 
 
@@ -334,6 +346,9 @@ def _lint_parallel(settings: Union[Config, Resolver], files: List[Path], jobs: i
     chunks: List[List[str]] = [[] for _ in range(jobs * 4)]
     for i, f in enumerate(sized):
         chunks[i % len(chunks)].append(str(f))
+    from concurrent.futures import as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
     results: List[FileResult] = []
     unfinished: List[str] = []
     with _pool(settings, jobs, track) as pool:
@@ -353,7 +368,10 @@ def _lint_parallel(settings: Union[Config, Resolver], files: List[Path], jobs: i
     return results
 
 
-def _pool(settings: Union[Config, Resolver], jobs: int, track: bool = False) -> ProcessPoolExecutor:
+def _pool(settings: Union[Config, Resolver], jobs: int, track: bool = False) -> "ProcessPoolExecutor":
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     method = "fork" if sys.platform.startswith("linux") else None
     context = multiprocessing.get_context(method)
     return ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(settings, track))
@@ -361,6 +379,8 @@ def _pool(settings: Union[Config, Resolver], jobs: int, track: bool = False) -> 
 
 def _lint_one_by_one(settings: Union[Config, Resolver], paths: List[str], track: bool = False,
                      done: Callable[[int], None] = lambda n: None) -> List[FileResult]:
+    from concurrent.futures.process import BrokenProcessPool
+
     results: List[FileResult] = []
     pool = _pool(settings, 1, track)
     try:

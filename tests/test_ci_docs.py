@@ -42,16 +42,26 @@ def _runs(node):
             yield from _runs(item)
 
 
+def _commands(block_doc):
+    for run in _runs(block_doc):
+        script = run.replace("\\\n", " ").replace("${{ github.base_ref }}", "main")
+        for line in script.splitlines():
+            command = line.split(" | ")[0].strip()
+            if command.startswith("hplint "):
+                yield command
+
+
+def _sharded(block_doc) -> bool:
+    return isinstance(block_doc, dict) and any("matrix.shard" in c for c in _commands(block_doc))
+
+
 def hplint_commands():
+    """The commands of the one-job recipes (the sharded one has its own test)."""
     out = []
     for block in yaml_blocks():
         doc = yaml.safe_load(block)
-        for run in _runs(doc):
-            script = run.replace("\\\n", " ").replace("${{ github.base_ref }}", "main")
-            for line in script.splitlines():
-                command = line.split(" | ")[0].strip()
-                if command.startswith("hplint "):
-                    out.append(command)
+        if not _sharded(doc):
+            out.extend(_commands(doc))
     return out
 
 
@@ -59,7 +69,7 @@ def test_the_recipes_are_valid_workflows():
     blocks = yaml_blocks()
     assert len(blocks) >= 4
     workflows = [yaml.safe_load(b) for b in blocks if b.startswith("name:")]
-    assert len(workflows) == 3
+    assert len(workflows) == 4
     uses = [s.get("uses", "") for w in workflows for j in w["jobs"].values() for s in j["steps"]]
     assert "github/codeql-action/upload-sarif@v3" in uses
     formats = {re.search(r"--output-format (\w+)", c).group(1) for c in hplint_commands() if "--output-format" in c}
@@ -109,3 +119,29 @@ def test_documented_commands_run(project, command):
         assert proc.returncode == 1 and "model.py:6:" in proc.stdout and "model.py:4:" not in proc.stdout
     else:
         pytest.fail(f"no output check for {command}")
+
+
+def test_sharded_recipe_merges_to_the_unsharded_log(project):
+    """Each matrix job's command, then the merge job's: one log equal to one unsharded run's."""
+    [workflow] = [w for w in (yaml.safe_load(b) for b in yaml_blocks()) if _sharded(w)]
+    shards = workflow["jobs"]["lint"]["strategy"]["matrix"]["shard"]
+    lint = list(_commands(workflow["jobs"]["lint"]))
+    [merge] = list(_commands(workflow["jobs"]["upload"]))
+    assert len(lint) == 1 and f"/{len(shards)} " in lint[0]
+    for shard in shards:
+        args = shlex.split(lint[0].replace("${{ matrix.shard }}", str(shard)))[1:]
+        proc = subprocess.run([sys.executable, "-m", "hplint", *args], cwd=project, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    args = []
+    for arg in shlex.split(merge)[1:]:  # the shell expands the glob
+        args.extend(sorted(p.name for p in project.glob(arg)) if "*" in arg else [arg])
+    assert len([a for a in args if a.endswith(".sarif")]) == len(shards) + 1  # the inputs and the output
+    proc = subprocess.run([sys.executable, "-m", "hplint", *args], cwd=project, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    merged = json.loads((project / args[args.index("--output-file") + 1]).read_text(encoding="utf-8"))
+    jsonschema.validate(merged, json.loads((DATA / "sarif-2.1.0.json").read_text(encoding="utf-8")))
+    subprocess.run([sys.executable, "-m", "hplint", "check", "--output-format", "sarif", "--output-file",
+                    "whole.sarif", "--exit-zero", "."], cwd=project, check=True, capture_output=True)
+    whole = json.loads((project / "whole.sarif").read_text(encoding="utf-8"))
+    assert merged == whole
+    assert {r["ruleId"] for r in merged["runs"][0]["results"]} == {"HPL002", "HPL007"}

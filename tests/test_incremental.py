@@ -115,3 +115,80 @@ def test_two_space_and_crlf_documents_reassemble_exactly():
 def test_statements_indented_differently_fall_back_to_a_full_parse():
     text = "def a():\n  return 1\n\n\ndef b():\n    return 2\n"
     assert IncrementalParser().parse(text) is None
+
+
+# -- syntax checked on the edited region only ------------------------------------------
+REGION_BASE = (
+    '"""Doc."""\nimport torch\n\n\n@dec\ndef a(x):\n    return (x +\n            1)\n\n\n'
+    "class B:\n    def f(self):\n        pass\n\n\nx = 1; y = 2\nz = [\n    1,\n]\n# trailing comment\n"
+)
+REGION_EDITS = [
+    lambda t: t.replace("return (x +", "return (x -"),                    # inside a multi-line statement
+    lambda t: t.replace("        pass\n", "        pass\n    def g(self):\n        return 2\n"),  # grows a class
+    lambda t: t.replace("\n\nx = 1", "\n    extra = 3\n\nx = 1"),        # continues the chunk above
+    lambda t: t.replace("@dec\n", ""),                                   # a decorator removed
+    lambda t: t.replace("def a(x):", "@more\ndef a(x):"),                # and added
+    lambda t: t.replace("x = 1; y = 2", "x = 1\ny = 2"),                 # one chunk becomes two
+    lambda t: t.replace("z = [\n", "z = (\n"),                          # unbalanced: a syntax error
+    lambda t: t.replace("class B:\n", ""),                                # an indentation error
+    lambda t: t.replace("import torch\n", "import torch\nw = (\n"),       # a bracket left open before other chunks
+    lambda t: t + "q = 4\n",                                             # appended
+    lambda t: "from __future__ import annotations\n" + t,               # prepended
+    lambda t: t.replace("# trailing comment\n", ""),                    # the last lines removed
+]
+
+
+def _fresh(text):
+    parsed = IncrementalParser().parse(text)
+    return None if parsed is None else (parsed[0].code, sorted(parsed[1].values()))
+
+
+@pytest.mark.parametrize("edit", range(len(REGION_EDITS)))
+def test_region_check_gives_what_a_whole_check_gives(edit):
+    parser = IncrementalParser()
+    assert parser.parse(REGION_BASE) is not None
+    text = REGION_EDITS[edit](REGION_BASE)
+    assert text != REGION_BASE
+    parsed = parser.parse(text)
+    got = None if parsed is None else (parsed[0].code, sorted(parsed[1].values()))
+    assert got == _fresh(text)
+    again = parser.parse(REGION_BASE)  # and back
+    assert again is not None and (again[0].code, sorted(again[1].values())) == _fresh(REGION_BASE)
+
+
+def test_region_check_is_used_for_ordinary_edits_and_on_random_line_edits():
+    import random
+
+    rng = random.Random(7)
+    base = REGION_BASE * 3
+    lines = base.splitlines(keepends=True)
+    parser = IncrementalParser()
+    parser.parse(base)
+    pieces = ["pass\n", "    pass\n", "x = (\n", ")\n", "@d\n", "def h():\n", "\n", "# c\n", "y = 1\n", "else:\n"]
+    for _ in range(150):
+        edited = list(lines)
+        k = rng.randrange(len(edited) + 1)
+        action = rng.randrange(3)
+        if action == 0 and edited:
+            del edited[min(k, len(edited) - 1)]
+        elif action == 1:
+            edited.insert(k, rng.choice(pieces))
+        elif edited:
+            edited[min(k, len(edited) - 1)] = rng.choice(pieces)
+        text = "".join(edited)
+        parsed = parser.parse(text)
+        assert (None if parsed is None else (parsed[0].code, sorted(parsed[1].values()))) == _fresh(text), text
+        if parsed is not None:
+            lines = edited  # go on from the valid versions
+    assert parser.region_checks > 20
+
+
+def test_region_check_on_the_bench_file_edit():
+    parser = IncrementalParser()
+    text = "import torch\n\nEDIT_ME = 0\n" + "".join(f"\n\ndef f{i}(x):\n    return x + {i}\n" for i in range(50))
+    parser.parse(text)
+    before = parser.region_checks
+    edited = text.replace("EDIT_ME = 0", "EDIT_ME = 1")
+    module, lines = parser.parse(edited)
+    assert parser.region_checks == before + 1
+    assert (module.code, sorted(lines.values())) == _fresh(edited)

@@ -78,6 +78,18 @@ def test_position_map_counts_utf16_and_utf8_units():
     assert utf16.lines[1].endswith("f(1)")  # \r\n is one line break
 
 
+def test_position_map_ascii_lines_match_the_codec_in_every_encoding():
+    text = "x = f(1)\n\ty = 2\n"
+    for kind in (lsp.PositionEncodingKind.Utf8, lsp.PositionEncodingKind.Utf16, lsp.PositionEncodingKind.Utf32):
+        codec = PositionCodec(kind)
+        positions = PositionMap(text, codec)
+        for line in (1, 2):
+            line_text = text.split("\n")[line - 1]
+            for col in range(0, len(line_text) + 4):  # 0 and past the end are clamped
+                expected = codec.client_num_units(line_text[: max(col - 1, 0)])
+                assert positions.position(line, col) == lsp.Position(line - 1, expected)
+
+
 # -- code actions ------------------------------------------------------------------
 def _edit(text, line0, code):
     edit = disable_line_edit(text, line0, code, PositionMap(text))

@@ -10,18 +10,61 @@ parsed again and the module is reassembled from cached statement nodes.
 Unchanged statements keep their node objects across versions, which also lets
 source positions (computed per top-level statement) be reused.
 
+CPython's parse of a whole 2,000-line file is itself ~25% of an edit, so
+after the first version only the edited region is given to CPython: the
+chunks from the one holding the last unchanged line before the edit to the
+one holding the first changed line's end. Region boundaries are top-level
+statement starts at column 0, where the tokenizer holds no state (no open
+bracket, string or continuation), and `ast.parse` checks syntax only (no
+symbol table, no `__future__` placement), so the region parses alone exactly
+when the file does; if the region does not parse alone, the whole text is
+checked, as on the first version.
+
 Anything unusual (a syntax error, a chunk libcst refuses alone) returns None
 and the caller parses the whole text the ordinary way.
 """
 
 from __future__ import annotations
 
+import bisect
 from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
 
 from ..text_lines import split_lines
 from .source import SourceError, check_with_cpython
+
+
+class _Stmt:
+    """What chunking needs of one of CPython's top-level statements (lines are 1-based)."""
+
+    __slots__ = ("lineno", "end_lineno", "first")
+
+    def __init__(self, lineno: int, end_lineno: int, first: int) -> None:
+        self.lineno = lineno  # the statement's own line (`def`, not its decorators)
+        self.end_lineno = end_lineno
+        self.first = first  # its first line, decorators included
+
+    @classmethod
+    def of(cls, stmt: Any, offset: int = 0) -> "_Stmt":
+        decorators = getattr(stmt, "decorator_list", None) or []
+        end = stmt.end_lineno or stmt.lineno
+        return cls(stmt.lineno + offset, end + offset, min([stmt.lineno] + [d.lineno for d in decorators]) + offset)
+
+    def moved(self, delta: int) -> "_Stmt":
+        return _Stmt(self.lineno + delta, self.end_lineno + delta, self.first + delta)
+
+
+def _common_lines(old: List[str], new: List[str]) -> Tuple[int, int]:
+    """(lines equal at the start, lines equal at the end, not overlapping the first)."""
+    limit = min(len(old), len(new))
+    prefix = 0
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    return prefix, suffix
 
 
 def statement_lines(cst_body, ast_body) -> Optional[Dict[int, int]]:
@@ -105,23 +148,62 @@ class IncrementalParser:
         # id(statement) -> (statement, its calls, functions, classes, imports): ModuleContext's index.
         self.index: Dict[int, Tuple[Any, ...]] = {}
         self.memo = NodeMemo()
+        # The last version parsed: its lines, CPython's top-level statements, chunk starts.
+        self._lines: List[str] = []
+        self._body: List[_Stmt] = []
+        self._starts: List[int] = []
+        self.region_checks = 0  # versions whose syntax was checked on the edited region only
 
-    def parse(self, text: str) -> Optional[Tuple[cst.Module, Dict[int, int]]]:
+    def _statements(self, text: str, lines: List[str]) -> Optional[List[_Stmt]]:
+        """CPython's top-level statements of `text`, or None if it is not
+        valid (or libcst could not survive it)."""
+        body = self._statements_by_region(lines)
+        if body is not None:
+            self.region_checks += 1
+            return body
         checked = check_with_cpython(text)
         if isinstance(checked, SourceError):
             return None  # parse_checked reports it
-        body = checked.ast_module.body
+        return [_Stmt.of(stmt) for stmt in checked.ast_module.body]
+
+    def _statements_by_region(self, lines: List[str]) -> Optional[List[_Stmt]]:
+        """The statements, checking only the edited region against the last
+        version; None when that cannot be done (then the whole text is checked)."""
+        old, starts = self._lines, self._starts
+        if not starts or not old:
+            return None
+        prefix, suffix = _common_lines(old, lines)
+        if prefix == len(old) == len(lines):
+            return list(self._body)  # the same lines
+        # Old chunks a..b are re-checked: from the one holding the last unchanged line
+        # before the edit (inserted lines may continue it) to the one holding the last changed line.
+        a = max(bisect.bisect_right(starts, max(prefix, 1)) - 1, 0)
+        b = max(bisect.bisect_right(starts, max(len(old) - suffix, 1)) - 1, a)
+        start = starts[a]
+        old_end = starts[b + 1] if b + 1 < len(starts) else len(old) + 1  # exclusive
+        delta = len(lines) - len(old)
+        end = old_end + delta
+        if start > prefix + 1 or old_end <= len(old) - suffix or end < start:
+            return None  # the boundaries are not both on unchanged lines
+        region = "".join(lines[start - 1:end - 1])
+        checked = check_with_cpython(region)
+        if isinstance(checked, SourceError):
+            return None  # the whole text decides (and says where the error is)
+        before = [s for s in self._body if s.lineno < start]
+        after = [s.moved(delta) for s in self._body if s.lineno >= old_end]
+        return before + [_Stmt.of(stmt, start - 1) for stmt in checked.ast_module.body] + after
+
+    def parse(self, text: str) -> Optional[Tuple[cst.Module, Dict[int, int]]]:
+        lines = split_lines(text, keepends=True)
+        body = self._statements(text, lines)
         if not body:
             return None
         starts: List[int] = [1]
-        previous_end = body[0].end_lineno or body[0].lineno
+        previous_end = body[0].end_lineno
         for stmt in body[1:]:
-            decorators = getattr(stmt, "decorator_list", None) or []
-            start = min([stmt.lineno] + [d.lineno for d in decorators])
-            if start > previous_end:  # `a = 1; b = 2` stays in one chunk
-                starts.append(start)
-            previous_end = stmt.end_lineno or stmt.lineno
-        lines = split_lines(text, keepends=True)
+            if stmt.first > previous_end:  # `a = 1; b = 2` stays in one chunk
+                starts.append(stmt.first)
+            previous_end = stmt.end_lineno
         # Chunks of the previous version, by text; a text may occur more than
         # once (identical statements), and each occurrence needs its own nodes:
         # findings, positions and caches are keyed by node identity.
@@ -155,6 +237,7 @@ class IncrementalParser:
         if top_lines is None:
             return None
         self._chunks = chunks  # keep what this version uses, drop the rest
+        self._lines, self._body, self._starts = lines, body, starts
         self.memo.advance()
         live = {id(s) for s in statements}
         self.positions = {k: v for k, v in self.positions.items() if k in live}

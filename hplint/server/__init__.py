@@ -8,6 +8,7 @@ exits with EXIT_MISSING_DEPENDENCIES and one line naming the pip command;
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 EXIT_MISSING_DEPENDENCIES = 3
@@ -52,6 +53,8 @@ def main(args) -> int:
         return 0
     from .server import create_server
     server = create_server()
+    if os.environ.get("HPLINT_SERVER_GC", "tuned") != "default":  # `default`: CPython's settings (benchmarks)
+        server.tune_gc()
     tcp = getattr(args, "tcp", None)
     if tcp:
         host, _, port = tcp.rpartition(":")

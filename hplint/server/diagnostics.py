@@ -48,6 +48,8 @@ class PositionMap:
             last = len(self.lines) - 1
             return lsp.Position(last, self.codec.client_num_units(self.lines[last]))
         text = self.lines[index]
+        if text.isascii():  # one code unit per character in UTF-8, UTF-16 and UTF-32 (most lines)
+            return lsp.Position(index, min(max(col - 1, 0), len(text)))
         return lsp.Position(index, self.codec.client_num_units(text[: max(col - 1, 0)]))
 
     def range(self, span: Span) -> lsp.Range:

@@ -33,7 +33,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from .. import __version__
-from . import notebooks
+from . import gctune, notebooks
 from .actions import FIX_ALL_KIND, code_actions
 from .analysis import Analysis, Analyzer
 from .diagnostics import PositionMap
@@ -99,6 +99,30 @@ class HplintServer(LanguageServer):
         self._reload_task: Optional[asyncio.Task] = None
         self._told: set = set()  # settings problems already shown
         self.notebook_cells: Dict[str, set] = {}  # notebook uri -> cell uris with published diagnostics
+        self.gc_tuned = False  # set by tune_gc() at start-up (hplint.server.main)
+        self._idle_gc: Optional[asyncio.TimerHandle] = None
+
+    # -- garbage collection (gctune.py says why) --------------------------------
+    def tune_gc(self) -> None:
+        gctune.tune_gc()
+        self.gc_tuned = True
+
+    def _after_lint(self) -> None:
+        """After a lint: freeze the first one's caches; (re)arm the idle collection."""
+        if not self.gc_tuned or self.loop is None:
+            return
+        gctune.after_lint()
+        if self._idle_gc is not None:
+            self._idle_gc.cancel()
+        self._idle_gc = self.loop.call_later(gctune.IDLE_S, self._collect_if_idle)
+
+    def _collect_if_idle(self) -> None:
+        self._idle_gc = None
+        quiet = time.monotonic() - max(self.last_change.values(), default=0.0)
+        if self.tasks or quiet < gctune.IDLE_S:  # still editing: try again later
+            self._idle_gc = self.loop.call_later(gctune.IDLE_S, self._collect_if_idle) if self.loop else None
+            return
+        gctune.collect_when_idle()
 
     # -- helpers -----------------------------------------------------------
     def stamp(self) -> Tuple[int, int]:
@@ -261,6 +285,7 @@ class HplintServer(LanguageServer):
             if not self.pull:
                 self.text_document_publish_diagnostics(
                     lsp.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=analysis.diagnostics))
+            self._after_lint()
             if dependents:
                 await self.update_dependents(uri)
         except asyncio.CancelledError:
@@ -326,6 +351,7 @@ class HplintServer(LanguageServer):
         analysis = await self.analyze_now(uri)
         if analysis is not None:
             self.results[uri] = analysis
+            self._after_lint()
         return analysis
 
     # -- configuration ---------------------------------------------------------
