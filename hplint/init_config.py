@@ -86,6 +86,14 @@ def template(*, pyproject: bool, catalogue: Optional[Dict[str, RuleDoc]] = None)
     lines += [
         f"# exclude = {toml_value(list(defaults.exclude))}",
         f"# extend-include = {toml_value(list(defaults.extend_include))}",
+    ]
+    lines += _comment("Directories walked skip what .gitignore, .ignore and .git/info/exclude ignore.")
+    lines += [f"# respect-gitignore = {toml_value(defaults.respect_gitignore)}"]
+    lines += _comment("To inherit another configuration file, add extend = \"../pyproject.toml\" "
+                      "(relative to this file); the keys set here replace its keys.")
+    lines += _comment("Where `hplint check` keeps its result cache (default: .hplint/cache next to this file).")
+    lines += [
+        '# cache-dir = ".hplint/cache"',
         "",
         "# Rules to skip in some files:",
         f"# [{sub}per-file-ignores]",
