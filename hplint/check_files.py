@@ -35,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def resolver_from_args(args: Any) -> Resolver:
     """The run's resolver: `--config` for every file, else each file's nearest
     configuration; the command-line overrides on top. Raises ConfigError."""
-    return Resolver(explicit=getattr(args, "config", None), overrides=Overrides.from_args(args))
+    # One run: every directory's answer is kept (the server's resolver is bounded).
+    return Resolver(explicit=getattr(args, "config", None), overrides=Overrides.from_args(args), size=1 << 20)
 
 
 def run_config(resolver: Resolver, start: Path, paths: Sequence[Path]) -> Config:

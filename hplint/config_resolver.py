@@ -112,6 +112,9 @@ class Resolver:
         self._files: Dict[str, Optional[Path]] = {}  # directory -> its configuration file
         self._configs: Dict[Optional[Path], Tuple[Config, _Stamp]] = {}  # file -> config (overrides applied)
         self._defaults: Dict[Path, Config] = {}  # root -> the defaults rooted there
+        # path as given -> its configuration, for one run (watch=False): a run asks
+        # for every file's configuration several times (lint, cache key, cache folder).
+        self._by_path: Dict[str, Config] = {}
         self.roots: List[Path] = []
         self.set_roots(roots)
         self.overrides.apply(Config(catalogue=self.catalogue))  # bad selectors: an error now, not per file
@@ -120,20 +123,21 @@ class Resolver:
         """Workspace roots: where a file without a configuration file is rooted."""
         self.roots = sorted({Path(os.path.abspath(r)) for r in roots}, key=lambda p: len(p.parts), reverse=True)
         self._defaults.clear()
+        self._by_path.clear()
 
     def clear(self) -> None:
         """Forget everything read (configuration files appeared, changed or went)."""
         self._files.clear()
         self._configs.clear()
         self._defaults.clear()
+        self._by_path.clear()
 
     # -- lookups ----------------------------------------------------------------
     def config_file_for(self, path: PathLike) -> Optional[Path]:
         """The configuration file governing `path` (a file or directory), or None."""
         if self.explicit is not None:
             return self.explicit
-        directory = _directory_of(path)
-        key = str(directory)
+        key = _directory_key(path)
         found: Any = self._files.get(key, _MISSING)
         if found is not _MISSING and self.watch and found is not None:
             hit = self._configs.get(found)
@@ -141,7 +145,7 @@ class Resolver:
                 found = _MISSING  # edited: look again (it may be gone) and re-read
                 self._configs.pop(hit[0].source, None)
         if found is _MISSING:
-            found = _config.find_config_file(directory)
+            found = _config.find_config_file(Path(key))
             if len(self._files) >= self.size:
                 self._files.pop(next(iter(self._files)))
             self._files[key] = found
@@ -149,6 +153,15 @@ class Resolver:
 
     def config_for(self, path: PathLike) -> Config:
         """The effective configuration for `path`, overrides applied."""
+        if not self.watch:
+            key = os.fspath(path)
+            known = self._by_path.get(key)
+            if known is None:
+                known = self._by_path[key] = self._config_for(path)
+            return known
+        return self._config_for(path)
+
+    def _config_for(self, path: PathLike) -> Config:
         found = self.config_file_for(path)
         if found is None:
             return self._default_for(_directory_of(path))
@@ -174,8 +187,13 @@ class Resolver:
 
 
 def _directory_of(path: PathLike) -> Path:
-    here = Path(os.path.abspath(os.fspath(path)))
-    return here if here.is_dir() else here.parent
+    return Path(_directory_key(path))
+
+
+def _directory_key(path: PathLike) -> str:
+    """The directory of `path` (itself when it is one), as an absolute string."""
+    here = os.path.abspath(os.fspath(path))
+    return here if os.path.isdir(here) else os.path.dirname(here)
 
 
 class ConfigCache(Resolver):

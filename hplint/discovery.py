@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Tuple, Union
 
 from .config import Config, ConfigError
 from .config_resolver import Resolver
@@ -89,8 +89,9 @@ def discover(paths: Iterable[Path], settings: Union[Config, Resolver], force_exc
                     found.errors.append(error)
             return None
 
-    def skipped(path: Path, config: Config, walk_root: Path) -> bool:
-        return config.is_excluded(path) or (config.respect_gitignore and ignore_files.ignored(path, walk_root))
+    def skipped(path: Path, config: Config, walk_root: Path, is_dir: Optional[bool] = None) -> bool:
+        return config.is_excluded(path) or (
+            config.respect_gitignore and ignore_files.ignored(path, walk_root, is_dir))
 
     for root in paths:
         root = Path(root)
@@ -117,12 +118,12 @@ def discover(paths: Iterable[Path], settings: Union[Config, Resolver], force_exc
             dirnames[:] = sorted(
                 d for d in dirnames
                 if d not in SKIPPED_DIRS and not d.endswith(".egg-info")
-                and not skipped(base / d, config, root)
+                and not skipped(base / d, config, root, True)
             )
             for name in sorted(filenames):
                 path = base / name
                 if name.endswith(".py") or name.lower().endswith(SUFFIXES[1:]) or config.is_extra_included(path):
                     # Regular files only: a FIFO named x.py would block the read.
-                    if path.is_file() and not skipped(path, config, root) and not _big_data_file(path):
+                    if path.is_file() and not skipped(path, config, root, False) and not _big_data_file(path):
                         add(path)
     return found

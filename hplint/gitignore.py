@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import pathspec
 
@@ -54,6 +54,7 @@ class IgnoreFiles:
     def __init__(self) -> None:
         self._specs: Dict[Path, Optional[pathspec.GitIgnoreSpec]] = {}
         self._tops: Dict[Path, Optional[Path]] = {}
+        self._chains: Dict[Tuple[str, str], List[Tuple[str, pathspec.GitIgnoreSpec]]] = {}
 
     def repository_top(self, directory: Path) -> Optional[Path]:
         """The nearest directory at or above `directory` that holds `.git`."""
@@ -77,21 +78,36 @@ class IgnoreFiles:
             self._specs[key] = _compile(lines, str(directory))
         return self._specs[key]
 
-    def ignored(self, path: Path, walk_root: Path) -> bool:
-        """Whether git would ignore `path` (a file or directory found walking `walk_root`)."""
-        path = Path(os.path.abspath(path))
-        directory = path.parent
-        top = self.repository_top(directory) or Path(os.path.abspath(walk_root))
-        chain = [directory, *(p for p in directory.parents if p == top or top in p.parents)]
-        if top not in chain:
+    def ignored(self, path: Path, walk_root: Path, is_dir: Optional[bool] = None) -> bool:
+        """Whether git would ignore `path` (a file or directory found walking
+        `walk_root`; `is_dir` when the walker already knows which)."""
+        full = os.path.abspath(path)
+        directory = os.path.dirname(full)
+        specs = self._chain(directory, os.path.abspath(walk_root))
+        if not specs:
             return False
-        is_dir = path.is_dir()
-        for d in chain:  # deepest first: the first file with a matching pattern decides
-            spec = self._spec(d, top=d == top)
-            if spec is None:
-                continue
-            rel = path.relative_to(d).as_posix() + ("/" if is_dir else "")
+        if is_dir is None:
+            is_dir = os.path.isdir(full)
+        for base, spec in specs:  # deepest first: the first file with a matching pattern decides
+            rel = full[len(base):].lstrip(os.sep).replace(os.sep, "/") + ("/" if is_dir else "")
             verdict = spec.check_file(rel).include
             if verdict is not None:
                 return bool(verdict)
         return False
+
+    def _chain(self, directory: str, walk_root: str) -> List[Tuple[str, pathspec.GitIgnoreSpec]]:
+        """The ignore specs that apply in `directory`, deepest first (cached)."""
+        key = (directory, walk_root)
+        cached = self._chains.get(key)
+        if cached is None:
+            here = Path(directory)
+            top = self.repository_top(here) or Path(walk_root)
+            chain = [here, *(p for p in here.parents if p == top or top in p.parents)]
+            cached = []
+            if top in chain:
+                for d in chain:
+                    spec = self._spec(d, top=d == top)
+                    if spec is not None:
+                        cached.append((str(d), spec))
+            self._chains[key] = cached
+        return cached

@@ -16,6 +16,7 @@ lines it goes on for.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -52,9 +53,14 @@ def _marker(f: Finding) -> str:
     return "[*]" if f.fix.safety == FixSafety.SAFE else "[*unsafe]"
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _printable(text: str) -> str:
     """`text` with control characters (a message quoting source) as their
     pictures, a tab as a space."""
+    if _CONTROL.search(text) is None:
+        return text  # the usual case, without a Python-level loop per character
     return "".join(" " if c == "\t" else _visible(c) for c in text)
 
 
@@ -177,6 +183,8 @@ def _visible(ch: str) -> str:
 def display_line(line: str) -> Tuple[str, List[int]]:
     """`line` as shown (tabs expanded, controls visible) and, for each code
     point index 0..len(line), the display column it starts at."""
+    if line.isascii() and _CONTROL.search(line) is None:  # the usual line: one column a character
+        return line, list(range(len(line) + 1))
     out: List[str] = []
     columns: List[int] = []
     col = 0
