@@ -830,13 +830,21 @@ def find_config_file(start: PathLike) -> Optional[Path]:
     if not here.is_dir():
         here = here.parent
     for directory in (here, *here.parents):
-        for name in STANDALONE_NAMES:
-            candidate = directory / name
-            if candidate.is_file():
-                return candidate
-        candidate = directory / PYPROJECT
-        if candidate.is_file() and _pyproject_has_hplint(candidate):
+        found = config_file_in(directory)
+        if found is not None:
+            return found
+    return None
+
+
+def config_file_in(directory: Path) -> Optional[Path]:
+    """`directory`'s own configuration file (the precedence of find_config_file), or None."""
+    for name in STANDALONE_NAMES:
+        candidate = directory / name
+        if candidate.is_file():
             return candidate
+    candidate = directory / PYPROJECT
+    if candidate.is_file() and _pyproject_has_hplint(candidate):
+        return candidate
     return None
 
 

@@ -145,10 +145,21 @@ class Resolver:
                 found = _MISSING  # edited: look again (it may be gone) and re-read
                 self._configs.pop(hit[0].source, None)
         if found is _MISSING:
-            found = _config.find_config_file(Path(key))
-            if len(self._files) >= self.size:
-                self._files.pop(next(iter(self._files)))
-            self._files[key] = found
+            found = self._look_up(key)
+        return found
+
+    def _look_up(self, key: str) -> Optional[Path]:
+        """find_config_file for the directory `key`, reusing what its parents
+        already answered (a run asks for every directory of a tree)."""
+        found = _config.config_file_in(Path(key))
+        if found is None:
+            parent = os.path.dirname(key)
+            if parent != key:
+                known: Any = self._files.get(parent, _MISSING)
+                found = self._look_up(parent) if known is _MISSING or self.watch else known
+        if len(self._files) >= self.size:
+            self._files.pop(next(iter(self._files)))
+        self._files[key] = found
         return found
 
     def config_for(self, path: PathLike) -> Config:

@@ -550,24 +550,24 @@ def test_config_cache_per_directory_notices_edits(tmp_path, cat, monkeypatch):
     cache = ConfigCache()
     cfg_path = write(tmp_path / "hplint.toml", 'ignore = ["HPL001"]\n')
     doc = write(tmp_path / "src" / "m.py", "")
-    calls = []
-    real = config_mod.find_config_file
-    monkeypatch.setattr(config_mod, "find_config_file", lambda start: calls.append(start) or real(start))
+    calls = []  # directories looked into: src, then its parent that holds hplint.toml
+    real = config_mod.config_file_in
+    monkeypatch.setattr(config_mod, "config_file_in", lambda directory: calls.append(directory) or real(directory))
 
     first = cache.load(doc, catalogue=cat)
     second = cache.load(tmp_path / "src" / "other.py", catalogue=cat)
-    assert first is second and len(calls) == 1
+    assert first is second and calls == [tmp_path / "src", tmp_path]
     assert first.ignore == ("HPL001",)
 
     cfg_path.write_text('ignore = ["HPL002"]\n', encoding="utf-8")
     stat = cfg_path.stat()
     os.utime(cfg_path, (stat.st_atime, stat.st_mtime + 5))
     third = cache.load(doc, catalogue=cat)
-    assert third.ignore == ("HPL002",) and len(calls) == 2
+    assert third.ignore == ("HPL002",) and len(calls) == 4  # edited: looked up again
 
     cache.clear()
     cache.load(doc, catalogue=cat)
-    assert len(calls) == 3
+    assert len(calls) == 6
 
 
 def test_config_cache_raises_and_does_not_cache_errors(tmp_path, cat):
