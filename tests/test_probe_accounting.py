@@ -134,3 +134,20 @@ def test_clip_with_an_infinite_bound_only_measures(setup):
     assert rec.clip_calls == [] and rec._preclip is None
     clip(model.parameters(), max_norm=1e-3)
     assert [c["bound"] for c in rec.clip_calls] == [1e-3] and rec._preclip is not None
+
+
+def test_clipping_every_micro_batch_measures_the_last_clip_of_the_step(setup):
+    """accelerator.clip_grad_norm_ outside `if accelerator.sync_gradients` clips
+    each micro-batch's partial sum: the step's pre-clip norm is the one the last
+    clip saw (all micro-batches in), not the first micro-batch's alone."""
+    rec, model, opt = setup
+    clip = rec.wrap_clip(torch.nn.utils.clip_grad_norm_, "clip_grad_norm_")
+    rec.on_zero_grad()
+    norms = []
+    for _ in range(3):
+        forward_backward(rec, model, 8, scale=10.0)
+        norms.append(float(torch.nn.utils.get_total_norm([p.grad for p in model.parameters()])))
+        clip(model.parameters(), 1e6)  # a bound nothing reaches: the gradients stay as they are
+    step(rec, opt)
+    assert float(rec.grad_norms[0]) == pytest.approx(norms[-1]) and norms[-1] != pytest.approx(norms[0])
+    assert len(rec.clip_calls) == 3 and rec.step_batches == [24]

@@ -632,6 +632,10 @@ class Recorder:
             self._last_loss = value if self._last_loss is None else self._last_loss + value
         self._accum += self._fwd_batch or self._loss_batch
         self._accum_backwards += 1
+        # A clip before this backward saw part of the step's gradients (clipping
+        # every micro-batch, as accelerator.clip_grad_norm_ allows): the step's
+        # pre-clip norm is taken at the next clip, once more gradients came in.
+        self._preclip = None
         self._fwd_batch = self._loss_batch = 0
         pending, self._noise_pending = self._noise_pending, None
         if pending is not None:
