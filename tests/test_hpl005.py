@@ -113,6 +113,18 @@ for x in data:
     accelerator.backward(model(x).sum())
     opt.step()
 """,
+    "hf_trainer_max_grad_norm_zero": LSTM_MODEL + """
+from transformers import Trainer, TrainingArguments
+args = TrainingArguments(output_dir="out", max_grad_norm=0.0)
+Trainer(model=Net(), args=args, train_dataset=data).train()
+""",
+    "hf_trainer_max_grad_norm_none_model_by_name": LSTM_MODEL + """
+import transformers
+def main():
+    net = Net()
+    trainer = transformers.Seq2SeqTrainer(net, transformers.TrainingArguments("out", max_grad_norm=None))
+    trainer.train()
+""",
     "clip_after_step_does_not_count": LSTM_MODEL + """
 model = Net()
 opt = torch.optim.Adam(model.parameters())
@@ -176,6 +188,19 @@ class Lit(pl.LightningModule):
         opt.step()
 
 trainer = pl.Trainer(gradient_clip_val=0.5)
+""",
+    "hf_trainer_clips_by_default": LSTM_MODEL + """
+from transformers import Trainer, TrainingArguments
+Trainer(model=Net(), args=TrainingArguments(output_dir="out"), train_dataset=data).train()
+""",
+    "hf_trainer_clips_at_max_grad_norm": LSTM_MODEL + """
+from transformers import Trainer, TrainingArguments
+Trainer(model=Net(), args=TrainingArguments(output_dir="out", max_grad_norm=0.5)).train()
+""",
+    "hf_trainer_not_recurrent": """
+import torch.nn as nn
+from transformers import Trainer, TrainingArguments
+Trainer(model=nn.Linear(4, 2), args=TrainingArguments(output_dir="out", max_grad_norm=0)).train()
 """,
     "scheduler_step_is_not_optimizer": """
 import torch
@@ -425,3 +450,13 @@ def test_inherited_loop_that_trains_an_alias_of_self(tmp_path):
     files = {"pkg/__init__.py": "", "pkg/basemodel.py": base, "pkg/dien.py": sub}
     (finding,) = lint_files(tmp_path, files, "pkg/dien.py", select=["HPL005"])
     assert finding.line == 9 and finding.message.startswith("DIEN holds a recurrent GRU (line 9)")
+
+
+def test_hf_trainer_with_clipping_off_is_reported_at_the_trainer(tmp_path):
+    """Trainer's loop holds the backward and the step; the finding goes on the
+    Trainer construction, with the recurrent layer as a related location."""
+    (finding,) = lint_source(tmp_path, POSITIVE["hf_trainer_max_grad_norm_zero"], "HPL005")
+    text = (tmp_path / "train.py").read_text().splitlines()
+    assert text[finding.line - 1].startswith("Trainer(model=Net()") and finding.col == 1
+    assert "Net holds a recurrent LSTM (line 7)" in finding.message and "max_grad_norm off" in finding.message
+    assert finding.related[0].span.start_line == 7

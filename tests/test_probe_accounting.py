@@ -30,7 +30,7 @@ def forward_backward(rec, model, n, scale=1.0):
     x = torch.randn(n, 4)
     rec._global_pre(model, (x,))  # what the global module hooks see
     out = model(x)
-    rec._global_post(model, (x,), out)
+    rec._global_post(model, (x,), {}, out)
     loss = out.pow(2).mean() * scale
     rec.on_backward(loss)
     loss.backward()
@@ -72,8 +72,8 @@ def test_nested_forwards_count_the_outermost_and_the_loss_batch_is_a_fallback(se
     x = torch.randn(32, 4)
     rec._global_pre(model, (x,))
     rec._global_pre(model, (x.reshape(64, 2),))  # an inner module on a reshaped input: not the batch
-    rec._global_post(model, (), None)
-    rec._global_post(model, (), None)
+    rec._global_post(model, (), {}, None)
+    rec._global_post(model, (), {}, None)
     loss = model(x).sum()
     rec.on_backward(loss)
     loss.backward()
@@ -104,3 +104,50 @@ def test_step_loss_sums_the_micro_batch_losses(setup):
         loss.backward()
     step(rec, opt)
     assert float(rec.losses[0]) == pytest.approx(0.75)
+
+
+def test_keyword_only_forward_gives_the_batch_from_its_keywords(setup):
+    """model(**batch), as Hugging Face Trainer calls it: the global pre-hook sees
+    no arguments, the post-hook (with keywords) reads the batch before backward."""
+    rec, model, opt = setup
+    rec.on_zero_grad()
+    for _ in range(2):
+        x = torch.randn(8, 4)
+        rec._global_pre(model, ())
+        out = model(x)
+        rec._global_post(model, (), {"x": x, "labels": torch.zeros(8)}, out)
+        loss = out.sum()
+        rec._loss_batch = 8 * 200  # what the loss function saw: tokens, not samples
+        rec.on_backward(loss)
+        loss.backward()
+    step(rec, opt)
+    assert rec.step_batches == [16]
+
+
+def test_clip_with_an_infinite_bound_only_measures(setup):
+    """Hugging Face Trainer with max_grad_norm=0 logs the norm through
+    clip_grad_norm_(params, inf): nothing is clipped, so no clipping is counted."""
+    rec, model, opt = setup
+    clip = rec.wrap_clip(torch.nn.utils.clip_grad_norm_, "clip_grad_norm_")
+    forward_backward(rec, model, 4, scale=100.0)
+    clip(model.parameters(), float("inf"))
+    assert rec.clip_calls == [] and rec._preclip is None
+    clip(model.parameters(), max_norm=1e-3)
+    assert [c["bound"] for c in rec.clip_calls] == [1e-3] and rec._preclip is not None
+
+
+def test_clipping_every_micro_batch_measures_the_last_clip_of_the_step(setup):
+    """accelerator.clip_grad_norm_ outside `if accelerator.sync_gradients` clips
+    each micro-batch's partial sum: the step's pre-clip norm is the one the last
+    clip saw (all micro-batches in), not the first micro-batch's alone."""
+    rec, model, opt = setup
+    clip = rec.wrap_clip(torch.nn.utils.clip_grad_norm_, "clip_grad_norm_")
+    rec.on_zero_grad()
+    norms = []
+    for _ in range(3):
+        forward_backward(rec, model, 8, scale=10.0)
+        norms.append(float(torch.nn.utils.get_total_norm([p.grad for p in model.parameters()])))
+        clip(model.parameters(), 1e6)  # a bound nothing reaches: the gradients stay as they are
+    step(rec, opt)
+    assert float(rec.grad_norms[0]) == pytest.approx(norms[-1]) and norms[-1] != pytest.approx(norms[0])
+    assert len(rec.clip_calls) == 3 and rec.step_batches == [24]

@@ -141,6 +141,42 @@ def test_lightning_trainer_steps_are_measured_after_the_closure():
     assert only(report, "HPL005")["verdict"] == "confirmed"
 
 
+def test_accelerate_loop_measures_the_real_step_of_the_whole_accumulated_batch():
+    """Accelerator().prepare(...) wraps the optimizer in an AcceleratedOptimizer that
+    steps the SGD inside only on the last of 2 micro-batches (accelerator.accumulate):
+    one measured step per effective batch of 16, gradients read before clipping."""
+    needs.module("accelerate", "the dev extra installs it: pip install -e '.[dev]'")
+    bad = probe("accelerate_gru.py", steps=4)
+    assert bad["status"] == "stopped" and bad["steps"] == 4, bad.get("output_tail")
+    assert bad["step_batches"] == [16] * 4 and len(bad["grad_norms"]) == 4
+    hpl005 = only(bad, "HPL005")  # the static rule finds accelerator.backward ... optimizer.step()
+    assert hpl005["verdict"] == "confirmed" and hpl005["measurements"]["clipping_calls"] == 0
+    assert not static_targets(SCRIPTS / "accelerate_gru_clipped.py")[0]
+    clean = probe("accelerate_gru_clipped.py", steps=4, targets=[target_at("HPL005", "accelerate_gru_clipped.py", 40)])
+    m = only(clean, "HPL005")["measurements"]
+    assert only(clean, "HPL005")["verdict"] == "not confirmed" and clean["step_batches"] == [16] * 4
+    assert m["clipping_calls"] == 4 and m["max"] > 5.0 and m["max_after_clipping"] <= 1.0 + 1e-4
+
+
+def test_hf_trainer_max_grad_norm_zero_confirmed_and_default_clipping_not():
+    """transformers.Trainer with max_grad_norm=0 still calls clip_grad_norm_(params, inf)
+    to log the norm: a measurement, not clipping. model(**batch) passes the batch
+    by keyword; 2 micro-batches of 8 per step. The static rule reports the Trainer
+    construction; the clean twin, which it rightly passes, gets the finding by hand."""
+    needs.module("transformers", "the dev extra installs it: pip install -e '.[dev]'")
+    assert not static_targets(SCRIPTS / "hf_trainer_lstm_clipped.py")[0]
+    bad = probe("hf_trainer_lstm.py", steps=4)
+    assert bad["status"] == "stopped" and bad["steps"] == 4, bad.get("output_tail")
+    assert bad["step_batches"] == [16] * 4
+    hpl005 = only(bad, "HPL005")
+    assert hpl005["line"] == 46 and hpl005["verdict"] == "confirmed", hpl005
+    assert hpl005["measurements"]["clipping_calls"] == 0
+    clean = probe("hf_trainer_lstm_clipped.py", steps=4, targets=[target_at("HPL005", "hf_trainer_lstm_clipped.py", 15)])
+    m = only(clean, "HPL005")["measurements"]
+    assert only(clean, "HPL005")["verdict"] == "not confirmed" and m["clipping_calls"] == 4
+    assert m["max"] > 5.0 and m["max_after_clipping"] <= 1.0 + 1e-4
+
+
 def test_gradient_norm_is_measured_before_clipping():
     report = probe("lstm_clip_tight.py", steps=4, targets=[target_at("HPL005", "lstm_clip_tight.py", 30)])
     m = only(report, "HPL005")["measurements"]

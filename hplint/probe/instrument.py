@@ -369,9 +369,15 @@ class Recorder:
                 self._fwd_batch = n
         self._depth += 1
 
-    def _global_post(self, module, args, output) -> None:
+    def _global_post(self, module, args, kwargs, output) -> None:
         if self._depth > 0:
             self._depth -= 1
+            if self._depth == 0 and kwargs and not args and not self.fast and torch.is_grad_enabled():
+                # model(**batch) (Hugging Face Trainer): the global pre-hook sees no
+                # keyword arguments, so the batch comes from them here, before backward.
+                n = _leading_dim(tuple(kwargs.values()))
+                if n and n > self._fwd_batch:
+                    self._fwd_batch = n
 
     def on_zero_grad(self) -> None:
         """Gradients discarded: the samples (and noise-scale chunks) gathered so far
@@ -626,6 +632,10 @@ class Recorder:
             self._last_loss = value if self._last_loss is None else self._last_loss + value
         self._accum += self._fwd_batch or self._loss_batch
         self._accum_backwards += 1
+        # A clip before this backward saw part of the step's gradients (clipping
+        # every micro-batch, as accelerator.clip_grad_norm_ allows): the step's
+        # pre-clip norm is taken at the next clip, once more gradients came in.
+        self._preclip = None
         self._fwd_batch = self._loss_batch = 0
         pending, self._noise_pending = self._noise_pending, None
         if pending is not None:
@@ -712,12 +722,16 @@ class Recorder:
         def clip(*args, **kwargs):
             if recorder.fast or not recorder.lr_done:
                 return fn(*args, **kwargs)
+            bound = kwargs.get("max_norm", kwargs.get("clip_value", args[1] if len(args) > 1 else None))
+            if isinstance(bound, (int, float)) and not math.isfinite(bound):
+                # clip_grad_norm_(params, inf) only measures (Hugging Face Trainer's
+                # gradient-norm log with max_grad_norm=0): nothing is clipped.
+                return fn(*args, **kwargs)
             if recorder._preclip is None:
                 with torch.no_grad():
                     grads = [p.grad for p in recorder._optimizer_params() if p.grad is not None and not p.grad.is_sparse]
                     recorder._preclip = _sq_norm(grads).sqrt() if grads else None
             out = fn(*args, **kwargs)
-            bound = kwargs.get("max_norm", kwargs.get("clip_value", args[1] if len(args) > 1 else None))
             recorder.clip_calls.append({"kind": kind, "bound": float(bound) if bound is not None else None,
                                         "norm": out.detach() if torch.is_tensor(out) else None})
             return out
@@ -959,7 +973,7 @@ def install(config: Dict[str, Any]) -> Recorder:
 
     nn.Module.train = patched_train  # type: ignore[method-assign]
     register_module_forward_pre_hook(rec._global_pre)
-    register_module_forward_hook(rec._global_post, always_call=True)
+    register_module_forward_hook(rec._global_post, with_kwargs=True, always_call=True)
 
     try:
         from torch.optim.lr_scheduler import LRScheduler

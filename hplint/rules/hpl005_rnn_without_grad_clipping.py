@@ -40,6 +40,40 @@ class RnnWithoutGradClipping(Rule):
                 scope=step.scope,
             )
         yield from self._inherited(ctx, max_norm)
+        yield from self._hf_trainer(ctx, analysis, max_norm)
+
+    def _hf_trainer(self, ctx, analysis, max_norm):
+        """`Trainer(model=Net(), args=TrainingArguments(max_grad_norm=0))`: the loop
+        (backward, step) is Trainer's, which clips at `max_grad_norm` (1.0 unless
+        0 or None). Reported at the Trainer construction when the model is recurrent."""
+        if "transformers" not in analysis.frameworks():
+            return  # every TrainingArguments of the file keeps Trainer's clipping
+        for site in ctx.calls:
+            qn = ctx.callee(site.node) or ""
+            if not (qn.startswith("transformers.") and qn.endswith("Trainer")):
+                continue
+            model_expr = next((a.value for a in site.node.args if a.keyword is not None and a.keyword.value == "model"),
+                              None)
+            if model_expr is None and site.node.args and site.node.args[0].keyword is None:
+                model_expr = site.node.args[0].value
+            model = analysis.resolver.resolve(model_expr, site.function, site.klass) if model_expr is not None else None
+            rnn = model.first(L.RNN) if model is not None else None
+            if model is None or rnn is None:
+                continue
+            yield Report(
+                site.node,
+                {
+                    "model": model.name,
+                    "layer": L.short_name(rnn.kind),
+                    "where": where(rnn, ctx),
+                    "backward": "accelerator.backward(loss)",
+                    "backward_where": f"inside {qn}, with max_grad_norm off",
+                    "step": "optimizer.step()",
+                    "max_norm": repr(max_norm),
+                },
+                related=[(rnn.ctx, rnn.node, f"the recurrent {L.short_name(rnn.kind)}")],
+                scope=site.scope,
+            )
 
     def _inherited(self, ctx, max_norm):
         """`class DIEN(BaseModel)` holds a GRU; `BaseModel.fit` trains `self`
