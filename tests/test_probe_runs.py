@@ -371,3 +371,18 @@ def test_signals_to_the_probe_end_the_script_and_its_descendants(tmp_path, signu
     while _alive(escaped) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(escaped), "a descendant that called setsid() outlived the probe"
+
+
+def test_adam_eps_far_above_its_default_confirmed_and_clean_twin():
+    """HPL007: eps = 10 turns Adam's step into lr * m / eps; the update-to-weight
+    ratio per step falls far under the healthy ~1e-3. The twin is the same
+    script with the default eps, probed for the same finding."""
+    bad = probe("adam_eps_large.py", steps=6)
+    hpl007 = only(bad, "HPL007")
+    assert hpl007["verdict"] == "confirmed", hpl007
+    assert hpl007["measurements"]["update_ratio_median"] < 1e-4
+    twin = probe("adam_eps_large.py", steps=6, args=["--eps", "1e-8"],
+                 targets=[target_at("HPL007", "adam_eps_large.py", 25)])
+    healthy = only(twin, "HPL007")
+    assert healthy["verdict"] == "not confirmed", healthy
+    assert 1e-4 <= healthy["measurements"]["update_ratio_median"] <= 1e-2
