@@ -386,3 +386,16 @@ def test_adam_eps_far_above_its_default_confirmed_and_clean_twin():
     healthy = only(twin, "HPL007")
     assert healthy["verdict"] == "not confirmed", healthy
     assert 1e-4 <= healthy["measurements"]["update_ratio_median"] <= 1e-2
+
+
+def test_linear_random_search_confirmed_analytically_and_log_twin_clean():
+    """HPL003/HPL004 are decided from the bounds (no measurement needed), on a
+    real-shaped search loop; the log-scale twin has nothing to confirm."""
+    bad = probe("random_search_linear.py", steps=4)
+    lr, momentum = only(bad, "HPL003"), only(bad, "HPL004")
+    assert lr["verdict"] == momentum["verdict"] == "confirmed"
+    assert lr["measurements"]["share_top_decade"] == pytest.approx(0.9, abs=0.01)
+    assert "analytic" in lr["summary"]
+    assert not static_targets(SCRIPTS / "random_search_log.py")[0]
+    twin = probe("random_search_log.py", steps=4)
+    assert [f for f in twin["findings"] if f["verdict"] == "confirmed"] == []
