@@ -460,3 +460,55 @@ def test_hf_trainer_with_clipping_off_is_reported_at_the_trainer(tmp_path):
     assert text[finding.line - 1].startswith("Trainer(model=Net()") and finding.col == 1
     assert "Net holds a recurrent LSTM (line 7)" in finding.message and "max_grad_norm off" in finding.message
     assert finding.related[0].span.start_line == 7
+
+
+_LIT_LSTM = """
+import lightning.pytorch as pl
+import torch
+import torch.nn as nn
+
+
+class Tagger(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(8, 16, batch_first=True)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return nn.functional.mse_loss(self.rnn(x)[0], y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.01)
+"""
+
+
+@pytest.mark.parametrize("fit", [
+    "trainer = pl.Trainer(max_epochs=3)\ntrainer.fit(Tagger(), loader)\n",
+    "model = Tagger()\npl.Trainer(max_epochs=3, gradient_clip_val=0).fit(model=model, train_dataloaders=loader)\n",
+])
+def test_lightning_trainer_without_gradient_clip_val_is_reported_at_fit(tmp_path, fit):
+    """Automatic optimisation: Lightning runs backward and step inside fit(), and
+    clips only with Trainer(gradient_clip_val=...)."""
+    source = _LIT_LSTM + fit
+    (finding,) = lint_source(tmp_path, source, "HPL005")
+    fit_line = next(i for i, line in enumerate(source.lstrip("\n").splitlines(), 1) if ".fit(" in line)
+    assert finding.line == fit_line
+    assert finding.message.startswith("Tagger holds a recurrent LSTM")
+    fixed = apply_fix(source.lstrip("\n"), finding.fix)
+    assert "gradient_clip_val=5.0" in fixed and fixed.count("gradient_clip_val") == 1 and parses(fixed)
+    assert lint_source(tmp_path, fixed, "HPL005") == []
+
+
+@pytest.mark.parametrize("fit", [
+    "pl.Trainer(gradient_clip_val=0.5).fit(Tagger(), loader)\n",
+    "import sys\npl.Trainer(gradient_clip_val=float(sys.argv[1])).fit(Tagger(), loader)\n",  # unread: assumed to clip
+])
+def test_lightning_trainer_that_clips_is_clean(tmp_path, fit):
+    assert lint_source(tmp_path, _LIT_LSTM + fit, "HPL005") == []
+
+
+def test_lightning_manual_optimisation_or_no_rnn_is_not_read_from_fit(tmp_path):
+    manual = _LIT_LSTM.replace("        self.rnn = nn.LSTM", "        self.automatic_optimization = False\n        self.rnn = nn.LSTM")
+    assert lint_source(tmp_path, manual + "pl.Trainer().fit(Tagger(), loader)\n", "HPL005") == []
+    linear = _LIT_LSTM.replace("nn.LSTM(8, 16, batch_first=True)", "nn.Linear(8, 16)").replace("self.rnn(x)[0]", "self.rnn(x)")
+    assert lint_source(tmp_path, linear + "pl.Trainer().fit(Tagger(), loader)\n", "HPL005") == []

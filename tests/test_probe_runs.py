@@ -131,10 +131,11 @@ def test_batchnorm_batch_per_layer_and_overfit_one_batch():
 
 def test_lightning_trainer_steps_are_measured_after_the_closure():
     """Lightning's Trainer calls optimizer.step(closure): gradients exist only once
-    the closure ran. The static rules do not link a LightningModule's
-    training_step to Trainer clipping yet, so the finding is given by hand."""
+    the closure ran. The static HPL005 reports the `fit` of a Trainer without
+    gradient_clip_val (automatic optimisation), and the probe confirms it."""
     needs.module("lightning", "the dev extra installs it: pip install -e '.[dev]'")
-    report = probe("lightning_lstm.py", steps=4, targets=[target_at("HPL005", "lightning_lstm.py", 13)])
+    assert [t.code for t in static_targets(SCRIPTS / "lightning_lstm.py")[0]] == ["HPL005"]
+    report = probe("lightning_lstm.py", steps=4)
     assert report["status"] == "stopped" and report["steps"] == 4, report.get("output_tail")
     assert len(report["grad_norms"]) == 4 and all(isinstance(x, float) for x in report["losses"])
     assert report["step_batches"] == [8] * 4

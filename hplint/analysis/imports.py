@@ -31,6 +31,8 @@ _ALIASES = {
     "pytorch_lightning": "lightning.pytorch",
     "lightning": "lightning.pytorch",
 }
+# `lightning.fabric` is its own package, not a part of `lightning.pytorch`.
+_NOT_ALIASED = ("lightning.fabric",)
 
 
 def canonical(qualname: str) -> str:
@@ -46,7 +48,11 @@ def canonical(qualname: str) -> str:
                     return qualname
                 return public + tail
             return public + rest
+    if qualname.startswith(_NOT_ALIASED):
+        return qualname
     for alias, public in _ALIASES.items():
+        if qualname == public or qualname.startswith(public + "."):
+            return qualname  # already public: `lightning.pytorch.Trainer` stays itself
         if qualname == alias or qualname.startswith(alias + "."):
             return public + qualname[len(alias):]
     return qualname

@@ -807,3 +807,52 @@ def _trains_self(step: TrainingStep, owner: ClassModel) -> bool:
         return True
     model = step.model.class_model if step.model is not None else None
     return model is not None and model.node is owner.node
+
+
+@dataclass
+class LightningFit:
+    """`trainer.fit(model, ...)` of a Lightning `Trainer(...)` built in this file
+    with no gradient clipping, training a LightningModule with automatic
+    optimisation: Lightning runs backward and step itself, so this call is
+    the training step (`training_step` returns the loss)."""
+
+    fit: cst.Call
+    trainer: cst.Call
+    model: ModelRef
+    scope: Scope
+
+
+def lightning_fits(ctx) -> List[LightningFit]:
+    analysis: TrainingAnalysis = ctx.fact("training", TrainingAnalysis)
+    found: List[LightningFit] = []
+    for site in ctx.calls:
+        func = site.node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "fit"):
+            continue
+        trainer = func.value if isinstance(func.value, cst.Call) else analysis._construction_of(func.value, site)
+        qn = (ctx.callee(trainer) or "") if isinstance(trainer, cst.Call) else ""
+        if not (qn.startswith("lightning.pytorch") and qn.endswith(".Trainer")):
+            continue
+        clip = _keyword(ctx, trainer, "gradient_clip_val", default=None)
+        if clip is UNKNOWN or (isinstance(clip, (int, float)) and not isinstance(clip, bool) and clip > 0):
+            continue  # clips, or a value hplint cannot read (assumed to clip)
+        model_expr = call_argument(site.node, 0, "model")
+        model = analysis.resolver.resolve(model_expr, site.function, site.klass) if model_expr is not None else None
+        if model is None or model.class_model is None or not _automatic_lightning(ctx, model.class_model):
+            continue
+        found.append(LightningFit(site.node, trainer, model, site.scope))
+    return found
+
+
+def _automatic_lightning(ctx, model: ClassModel) -> bool:
+    """A LightningModule whose `training_step` Lightning optimises itself
+    (no `self.automatic_optimization = False`)."""
+    if model.method("training_step") is None:
+        return False
+    from .walk import walk
+
+    for node in walk(model.node):
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value == "False" and \
+                any(dotted_name(t.target) == "self.automatic_optimization" for t in node.targets):
+            return False
+    return True

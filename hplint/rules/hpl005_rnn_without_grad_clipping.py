@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..analysis import layers as L
-from ..analysis.training import TrainingAnalysis, inherited_steps
+from ..analysis.training import TrainingAnalysis, inherited_steps, lightning_fits
 from ..findings import FixSafety
 from ._training import clip_function, line_of, where
 from .base import FixSpec, Report, Rule
@@ -41,6 +41,44 @@ class RnnWithoutGradClipping(Rule):
             )
         yield from self._inherited(ctx, max_norm)
         yield from self._hf_trainer(ctx, analysis, max_norm)
+        yield from self._lightning(ctx, max_norm)
+
+    def _lightning(self, ctx, max_norm):
+        """`pl.Trainer(max_epochs=3).fit(Tagger(), loader)`: with automatic
+        optimisation Lightning runs backward and step; it clips only with
+        `gradient_clip_val`. Reported at the fit call, with an unsafe fix that
+        passes `gradient_clip_val` to the Trainer."""
+        for fit in lightning_fits(ctx):
+            rnn = fit.model.first(L.RNN)
+            if rnn is None:
+                continue
+            bound = cst.Float(repr(max_norm))
+            args = list(fit.trainer.args)
+            existing = [i for i, a in enumerate(args) if a.keyword is not None and a.keyword.value == "gradient_clip_val"]
+            if existing:  # `gradient_clip_val=0` / `None`: replace the value
+                args[existing[0]] = args[existing[0]].with_changes(value=bound)
+            else:
+                if args and not isinstance(args[-1].comma, cst.Comma):
+                    args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                args.append(cst.Arg(keyword=cst.Name("gradient_clip_val"), value=bound,
+                                    equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
+            fix = FixSpec(f"Pass gradient_clip_val={max_norm:g} to the Trainer", fit.trainer,
+                          fit.trainer.with_changes(args=args), FixSafety.UNSAFE)
+            yield Report(
+                fit.fit,
+                {
+                    "model": fit.model.name,
+                    "layer": L.short_name(rnn.kind),
+                    "where": where(rnn, ctx),
+                    "backward": "loss.backward()",
+                    "backward_where": "inside Trainer.fit, which clips only with gradient_clip_val",
+                    "step": "optimizer.step()",
+                    "max_norm": repr(max_norm),
+                },
+                related=[(rnn.ctx, rnn.node, f"the recurrent {L.short_name(rnn.kind)}")],
+                fix=fix,
+                scope=fit.scope,
+            )
 
     def _hf_trainer(self, ctx, analysis, max_norm):
         """`Trainer(model=Net(), args=TrainingArguments(max_grad_norm=0))`: the loop
