@@ -9,6 +9,7 @@ import libcst as cst
 from ..analysis import layers as L
 from ..analysis.model_graph import LINEAR_LAYERS
 from ..findings import FixSafety
+from ._call_args import append_keyword
 from ._edges import describe_location, primary_location
 from .base import FixSpec, Report, Rule
 
@@ -39,18 +40,7 @@ def bias_false_fix(call: cst.Call, kind: str, flag: Optional[Tuple[str, bool]] =
             args[i] = arg.with_changes(value=false)
             break
     else:
-        new_arg = cst.Arg(keyword=cst.Name("bias"), value=false,
-                          equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
-        if args and isinstance(args[-1].comma, cst.Comma):
-            # Multi-line call with a trailing comma: the new argument takes the
-            # last one's comma (newline before `)`), the last one its neighbour's.
-            new_arg = new_arg.with_changes(comma=args[-1].comma)
-            between = args[-2].comma if len(args) > 1 and isinstance(args[-2].comma, cst.Comma) else \
-                cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-            args[-1] = args[-1].with_changes(comma=between)
-        elif args:
-            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        args.append(new_arg)
+        args = append_keyword(args, "bias", false)
     # `Conv2d(c, c, 3, **kwargs, bias=False)` raises if some caller's kwargs
     # hold `bias` too: only this file's call sites were read.
     safety = FixSafety.UNSAFE if any(arg.star == "**" for arg in call.args) else FixSafety.SAFE

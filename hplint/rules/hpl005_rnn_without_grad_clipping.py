@@ -7,6 +7,7 @@ import libcst as cst
 from ..analysis import layers as L
 from ..analysis.training import TrainingAnalysis, inherited_steps, lightning_fits
 from ..findings import FixSafety
+from ._call_args import set_keyword
 from ._training import clip_function, line_of, where
 from .base import FixSpec, Report, Rule
 
@@ -52,16 +53,8 @@ class RnnWithoutGradClipping(Rule):
             rnn = fit.model.first(L.RNN)
             if rnn is None:
                 continue
-            bound = cst.Float(repr(max_norm))
-            args = list(fit.trainer.args)
-            existing = [i for i, a in enumerate(args) if a.keyword is not None and a.keyword.value == "gradient_clip_val"]
-            if existing:  # `gradient_clip_val=0` / `None`: replace the value
-                args[existing[0]] = args[existing[0]].with_changes(value=bound)
-            else:
-                if args and not isinstance(args[-1].comma, cst.Comma):
-                    args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-                args.append(cst.Arg(keyword=cst.Name("gradient_clip_val"), value=bound,
-                                    equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
+            # `gradient_clip_val=0` / `None` gets the bound; otherwise it is added.
+            args = set_keyword(list(fit.trainer.args), "gradient_clip_val", cst.Float(repr(max_norm)))
             fix = FixSpec(f"Pass gradient_clip_val={max_norm:g} to the Trainer", fit.trainer,
                           fit.trainer.with_changes(args=args), FixSafety.UNSAFE)
             yield Report(

@@ -27,6 +27,7 @@ from ..analysis.modes import NO_GRAD, SET_GRAD, ModeAnalysis, is_eval_name, mode
 from ..analysis.training import TrainingAnalysis, _is_method, body_statements, call_argument, function_params
 from ..analysis.walk import walk
 from ..findings import FixSafety
+from ._call_args import append_keyword
 from ._training import contains, first_statement, line_of, where
 from .base import FixSpec, Report, Rule
 
@@ -309,10 +310,7 @@ def _training_flag_fix(call: cst.Call, slot: int, keyword: str, arg, self_name: 
     if arg is not None:
         args = [a.with_changes(value=flag) if a.value is arg else a for a in args]
     else:
-        if args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
-            args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        args.append(cst.Arg(keyword=cst.Name(keyword), value=flag,
-                            equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
+        args = append_keyword(args, keyword, flag)
     return FixSpec(f"Pass {keyword}={self_name}.training", call, call.with_changes(args=args), FixSafety.SAFE)
 
 
