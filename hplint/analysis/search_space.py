@@ -598,12 +598,14 @@ def top_decade_share(lo: float, hi: float) -> float:
     return (hi - max(lo, hi / 10)) / (hi - lo)
 
 
-def near_one_shares(lo: float, hi: float) -> Tuple[float, float]:
-    """For β ~ U[lo, hi] with hi < 1: (share whose 1-β lies in the decade nearest
-    1-hi, i.e. β >= 1 - 10(1-hi); share whose 1-β lies in the decade nearest
-    1-lo, i.e. β <= 1 - (1-lo)/10) (HPL004)."""
+def near_one_shares(lo: float, hi: float, u_low: Optional[float] = None) -> Tuple[float, float]:
+    """For β ~ U[lo, hi]: (share whose 1-β lies in the decade nearest 1-hi,
+    i.e. β >= 1 - 10(1-hi); share whose 1-β lies in the decade nearest 1-lo,
+    i.e. β <= 1 - (1-lo)/10) (HPL004). A range that reaches β = 1 passes the
+    smallest 1-β it is measured against as `u_low` (default 1 - hi)."""
     width = hi - lo
-    near = (hi - max(lo, 1 - 10 * (1 - hi))) / width
+    u_low = 1 - hi if u_low is None else u_low
+    near = (hi - max(lo, 1 - 10 * u_low)) / width
     far = (min(hi, 1 - (1 - lo) / 10) - lo) / width
     return near, far
 

@@ -35,7 +35,7 @@ def linear_momentum_fields(lo: float, hi: float, min_decades: float, grid_count=
         return None
     if span >= 2 - 1e-9:  # the decade of 1-β nearest 1 and the one farthest from it
         near_u, what = 10 * u_low, "the decade nearest 1"
-        share, far_share = near_one_shares(lo, hi) if not open_top else _shares(lo, hi, near_u, u_high)
+        share, far_share = near_one_shares(lo, hi, u_low)
         far = f", while {percent(far_share)} have 1-β in [{readable(u_high / 10)}, {readable(u_high)}]"
     else:  # under two decades: the half of the orders of magnitude nearest 1
         near_u, what = math.sqrt(u_low * u_high), "the half of its orders of magnitude nearest 1"
@@ -51,15 +51,6 @@ def linear_momentum_fields(lo: float, hi: float, min_decades: float, grid_count=
         "r_low": readable(round(math.log10(u_low), 3)),
         "r_high": readable(round(math.log10(u_high), 3)),
     }
-
-
-def _shares(lo: float, hi: float, near_u: float, u_high: float):
-    """(share with 1-β below `near_u`, share with 1-β in the decade below `u_high`)
-    for β ~ U[lo, hi]."""
-    width = hi - lo
-    near = (hi - max(lo, 1 - near_u)) / width
-    far = (min(hi, 1 - u_high / 10) - lo) / width
-    return near, far
 
 
 class MomentumLinearSampling(Rule):
