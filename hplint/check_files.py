@@ -49,7 +49,7 @@ def run_config(resolver: Resolver, start: Path, paths: Sequence[Path]) -> Config
 
 # -- --show-files / no files ----------------------------------------------------------------
 def show_files(files: Sequence[Path]) -> int:
-    from .engine import display_path
+    from .display import display_path
 
     for path in sorted(files, key=display_path):
         print(display_path(path))
@@ -107,7 +107,7 @@ def _value(value: Any) -> str:
 
 def settings_lines(path: Path, config: Config) -> List[str]:
     """The settings `path` gets, one per line, each with where it comes from."""
-    from .engine import display_path
+    from .display import display_path
 
     lines = [f"Settings for {display_path(path)}:"]
     if config.source is None:
