@@ -79,6 +79,7 @@ class ModuleContext:
         self.project = project
         self.config = config
         self.imports = ImportTable(module_name, is_package)
+        self._star_targets: Dict[str, Optional["ModuleContext"]] = {}
         if project is not None:
             self.imports.star_lookup = self._star_import
         self.calls: List[CallSite] = []
@@ -161,7 +162,10 @@ class ModuleContext:
         filtered by a literal `__all__`; private names are not exported."""
         if name.startswith("_") or self.project is None:
             return None
-        target = self.project.context_for_module(module, self.module_name, self.path)
+        # Every name no import binds asks (local variables too): find the module once.
+        if module not in self._star_targets:
+            self._star_targets[module] = self.project.context_for_module(module, self.module_name, self.path)
+        target = self._star_targets[module]
         if target is None or target is self:
             return None
         exports = target.declared_exports()
