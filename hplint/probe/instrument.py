@@ -190,6 +190,7 @@ class Recorder:
         self.step_backwards: List[int] = []
         self._noise_acc: Optional[Dict[str, Any]] = None
         self._preclip: Optional[torch.Tensor] = None
+        self._in_clip = False  # inside a wrapped clipping function
         self.grad_norms_clipped: List[Optional[torch.Tensor]] = []
         self.bn_seen: Dict[int, Dict[str, Any]] = {}
         # --overfit-batch N, --lr-find K
@@ -720,7 +721,8 @@ class Recorder:
         recorder = self
 
         def clip(*args, **kwargs):
-            if recorder.fast or not recorder.lr_done:
+            if recorder.fast or not recorder.lr_done or recorder._in_clip:
+                # Nested: torch's clip_grad_norm_ calls clip_grads_with_norm_ itself.
                 return fn(*args, **kwargs)
             bound = kwargs.get("max_norm", kwargs.get("clip_value", args[1] if len(args) > 1 else None))
             if isinstance(bound, (int, float)) and not math.isfinite(bound):
@@ -731,9 +733,15 @@ class Recorder:
                 with torch.no_grad():
                     grads = [p.grad for p in recorder._optimizer_params() if p.grad is not None and not p.grad.is_sparse]
                     recorder._preclip = _sq_norm(grads).sqrt() if grads else None
-            out = fn(*args, **kwargs)
+            recorder._in_clip = True
+            try:
+                out = fn(*args, **kwargs)
+            finally:
+                recorder._in_clip = False
+            # clip_grads_with_norm_(params, max_norm, total_norm) returns None: its norm is an argument.
+            norm = out if kind != "clip_grads_with_norm_" else kwargs.get("total_norm", args[2] if len(args) > 2 else None)
             recorder.clip_calls.append({"kind": kind, "bound": float(bound) if bound is not None else None,
-                                        "norm": out.detach() if torch.is_tensor(out) else None})
+                                        "norm": norm.detach() if torch.is_tensor(norm) else None})
             return out
 
         clip.__wrapped__ = fn  # type: ignore[attr-defined]
@@ -996,7 +1004,8 @@ def install(config: Dict[str, Any]) -> Recorder:
             setattr(F, name, rec.wrap_loss(getattr(F, name), name))
 
     clip_mod = torch.nn.utils.clip_grad
-    for name in ("clip_grad_norm_", "clip_grad_norm", "clip_grad_value_"):
+    # clip_grads_with_norm_: accelerate >= 1.x clips with get_total_norm + clip_grads_with_norm_.
+    for name in ("clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "clip_grads_with_norm_"):
         for holder in (torch.nn.utils, clip_mod):
             fn = getattr(holder, name, None)
             if fn is not None:
