@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -55,6 +55,13 @@ _BUILTIN_FUNCS = {"float", "int", "abs", "min", "max", "round", "pow"}
 _MAX_DEPTH = 12
 
 
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:
+        return False
+
+
 def _string_value(node: cst.BaseExpression) -> Optional[str]:
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         value = node.evaluated_value
@@ -62,10 +69,37 @@ def _string_value(node: cst.BaseExpression) -> Optional[str]:
     return None
 
 
+# `where` of ConstantEvaluator.value: keep the program point of the enclosing evaluation.
+_INHERIT: Any = object()
+
+
 class ConstantEvaluator:
+    """Names are looked up in the binder (ctx.binder) at the program point of
+    the expression: the call it is an argument of (found through ctx.calls),
+    or the binding whose value is being evaluated. A name whose reaching
+    bindings disagree, or that a parameter, loop or `with` binds, is UNKNOWN."""
+
     def __init__(self, ctx) -> None:
         self.ctx = ctx
         self._argparse: Optional[Dict[str, cst.BaseExpression]] = None
+        # (scope owner, point) of the expression being evaluated: a call or a Binding.
+        self._where: Optional[Tuple[Any, Any]] = None
+        self._points: Optional[Dict[int, Any]] = None
+        self._binding_values: Dict[int, Any] = {}
+
+    def _point_of(self, node: cst.BaseExpression) -> Optional[Tuple[Any, Any]]:
+        """(owner, call) for a call of the file or one of its arguments."""
+        if self._points is None:
+            points: Dict[int, Any] = {}
+            for site in self.ctx.calls:
+                points[id(site.node)] = site
+                for arg in site.node.args:
+                    points[id(arg.value)] = site
+            self._points = points
+        site = self._points.get(id(node))
+        if site is None:
+            return None
+        return (site.scope[-1] if site.scope else None), site.node
 
     # -- argparse --------------------------------------------------------
     def argparse_defaults(self) -> Dict[str, cst.BaseExpression]:
@@ -100,15 +134,27 @@ class ConstantEvaluator:
         return self._argparse
 
     # -- evaluation ---------------------------------------------------------
-    def value(self, node: Optional[cst.BaseExpression], env: Optional[Dict[str, Any]] = None, depth: int = 0) -> Any:
+    def value(self, node: Optional[cst.BaseExpression], env: Optional[Dict[str, Any]] = None, depth: int = 0,
+              where: Any = _INHERIT) -> Any:
+        """`where`: (scope owner, call or Binding) to look names up at; by default
+        the enclosing evaluation's, or at the top the call `node` belongs to (the
+        module's end when it belongs to none). None: the module's end."""
         if node is None or depth > _MAX_DEPTH:
             return UNKNOWN
+        saved = self._where
+        if where is _INHERIT:
+            if depth == 0:
+                self._where = self._point_of(node)
+        else:
+            self._where = where
         try:
             return self._value(node, env or {}, depth)
         except Exception:
             # Total by design: whatever the analysed code does (an index out of
             # range, a missing key, an attribute of None), its value is unknown.
             return UNKNOWN
+        finally:
+            self._where = saved
 
     def _value(self, node: cst.BaseExpression, env: Dict[str, Any], depth: int) -> Any:
         kind = type(node)
@@ -191,15 +237,40 @@ class ConstantEvaluator:
             return False
         if name == "None":
             return None
-        assigned = self.ctx.module_assignments.get(name)
-        if assigned and len(assigned) == 1:
-            return self.value(assigned[0], None, depth + 1)
+        owner, point = self._where or (None, None)
+        _, bindings = self.ctx.binder.lookup(name, owner, point)
+        if bindings and not all(b.kind == "import" for b in bindings):
+            return self._agreed(bindings, depth)
         qualname = self.ctx.imports.resolve_name(name)
         if qualname and self.ctx.project is not None and qualname != f"{self.ctx.module_name}.{name}":
             other, symbol = self.ctx.project.resolve_symbol(qualname, self.ctx.module_name, self.ctx.path)
             if other is not None and other is not self.ctx and "." not in symbol:
-                return other.constants.value(cst.Name(symbol), None, depth + 1)
+                return other.constants.value(cst.Name(symbol), None, depth + 1, where=None)
         return UNKNOWN
+
+    def _agreed(self, bindings, depth: int) -> Any:
+        """The value every reaching binding gives, or UNKNOWN when they differ or
+        one is not an expression (a parameter, a loop target, unbound)."""
+        result: Any = UNKNOWN
+        for i, binding in enumerate(bindings):
+            value = self._binding_value(binding, depth)
+            if value is UNKNOWN or (i and not _same(value, result)):
+                return UNKNOWN
+            result = value
+        return result
+
+    def _binding_value(self, binding, depth: int) -> Any:
+        if not binding.has_value:
+            return UNKNOWN
+        key = id(binding)
+        if key in self._binding_values:
+            return self._binding_values[key]
+        self._binding_values[key] = UNKNOWN  # a binding that reaches itself (a loop) is unknown
+        value = self.value(binding.value, None, depth + 1, where=(self.ctx.binder.owner_of_binding(binding), binding))
+        if binding.index is not None:
+            value = value[binding.index] if isinstance(value, (tuple, list)) and binding.index < len(value) else UNKNOWN
+        self._binding_values[key] = value
+        return value
 
     def _attribute(self, node: cst.Attribute, env: Dict[str, Any], depth: int) -> Any:
         qualname = self.ctx.qualified_name(node)
@@ -221,7 +292,7 @@ class ConstantEvaluator:
                 # `config.LR` where `import config` is a project module
                 other, symbol = self.ctx.project.resolve_symbol(qualname, self.ctx.module_name, self.ctx.path)
                 if other is not None and other is not self.ctx and symbol and "." not in symbol:
-                    return other.constants.value(cst.Name(symbol), None, depth + 1)
+                        return other.constants.value(cst.Name(symbol), None, depth + 1, where=None)
         return UNKNOWN
 
     def _subscript(self, node: cst.Subscript, env: Dict[str, Any], depth: int) -> Any:

@@ -291,6 +291,12 @@ class ModuleContext:
         return self.fact("constants", ConstantEvaluator)
 
     @property
+    def binder(self):
+        from .binder import Binder
+
+        return self.fact("binder", Binder)
+
+    @property
     def models(self):
         from .model_graph import ModelAnalysis
 
