@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Set
+from typing import List, Optional, Set
 
 import libcst as cst
 
@@ -42,7 +42,6 @@ from .arguments import call_argument as _argument
 from .constants import UNKNOWN
 from .imports import dotted_name
 from .modes import NO_GRAD, SET_GRAD, is_eval_name, name_words
-from .training import body_statements
 from .walk import children, walk
 
 _BATCH_NAME = re.compile(
@@ -88,7 +87,6 @@ class BatchSizeAnalysis:
         self.ctx = ctx
         self.sizes: List[BatchSize] = []
         self._reported: Set[int] = set()
-        self._envs: Dict[int, Dict[str, Any]] = {}
         self._definitions()
         self._loaders()
 
@@ -149,8 +147,7 @@ class BatchSizeAnalysis:
             elif (last == "dict" or last.endswith(_CONFIG_CALL_SUFFIXES)) and not is_eval_only_name(last):
                 for arg in call.args:
                     if arg.keyword is not None and is_batch_name(arg.keyword.value):
-                        self._add(arg.value, f"`{arg.keyword.value}=` of {last}()", site.scope,
-                                  self._env(site.function))
+                        self._add(arg.value, f"`{arg.keyword.value}=` of {last}()", site.scope)
 
     def _dict_keys(self, node: cst.BaseExpression, owner: str, depth: int = 0) -> None:
         if not isinstance(node, cst.Dict) or depth > 4 or is_eval_only_name(owner.rsplit(".", 1)[-1]):
@@ -187,14 +184,13 @@ class BatchSizeAnalysis:
             if arg.keyword is None:
                 continue
             if arg.keyword.value == "gradient_accumulation_steps":
-                value = self.ctx.constants.value(arg.value, self._env(site.function))
+                value = self.ctx.constants.value(arg.value)
                 if isinstance(value, int) and not isinstance(value, bool):
                     accumulation = value
             elif arg.keyword.value in ("per_device_train_batch_size", "per_gpu_train_batch_size"):
                 batch = arg
         if batch is not None:
-            self._add(batch.value, f"`{batch.keyword.value}=`", site.scope, self._env(site.function),
-                      accumulation=accumulation)
+            self._add(batch.value, f"`{batch.keyword.value}=`", site.scope, accumulation=accumulation)
 
     # -- loaders ------------------------------------------------------------------
     def _loaders(self) -> None:
@@ -207,13 +203,12 @@ class BatchSizeAnalysis:
             batch = _argument(call, 1, "batch_size")
             if batch is None or self._eval_only(site):
                 continue
-            env = self._env(site.function)
             definition = self._definition_of(batch, site)
             if definition is not None and id(definition) in self._reported:
                 continue
             literal = _is_literal(batch)
             dataset = _argument(call, 0, "dataset")
-            self._add(batch, "DataLoader `batch_size`", site.scope, env,
+            self._add(batch, "DataLoader `batch_size`", site.scope, None,
                       dataset_size=self._dataset_size(dataset, site) if dataset is not None else None,
                       via="" if literal else ctx.code(batch))
 
@@ -342,43 +337,16 @@ class BatchSizeAnalysis:
         return bool(loops) and all(loops)
 
     def _assigned_to(self, site) -> Optional[str]:
-        body = site.function.body if site.function is not None else self.ctx.tree
-        for stmt in body_statements(body):
-            if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    if isinstance(small, cst.Assign) and small.value is site.node:
-                        name = dotted_name(small.targets[0].target)
-                        return name.rsplit(".", 1)[-1] if name else None
-        return None
-
-    def _env(self, fn: Optional[cst.FunctionDef]) -> Dict[str, Any]:
-        """Local names assigned once in the function, with their static values."""
-        if fn is None:
-            return {}
-        key = id(fn)
-        if key not in self._envs:
-            from .training import _assignments
-
-            env: Dict[str, Any] = {}
-            for name, values in _assignments(fn.body).items():
-                if len(values) == 1 and values[0][1] is None and "." not in name:
-                    value = self.ctx.constants.value(values[0][0])
-                    if value is not UNKNOWN:
-                        env[name] = value
-            self._envs[key] = env
-        return self._envs[key]
+        """The attribute or name a call is assigned to (`self.train_loader = DataLoader(...)`)."""
+        name = self.ctx.binder.scope(site.function).target_of(site.node)
+        return name.rsplit(".", 1)[-1] if name else None
 
     def _definition_of(self, expr: cst.BaseExpression, site) -> Optional[cst.CSTNode]:
         ctx = self.ctx
         if isinstance(expr, cst.Name):
-            if site.function is not None:
-                from .training import _assignments
-
-                local = _assignments(site.function.body).get(expr.value)
-                if local:
-                    return local[-1][0]
-            values = ctx.module_assignments.get(expr.value)
-            return values[-1] if values else None
+            binder = ctx.binder
+            bindings = binder.values_at(expr.value, binder.owner_of(site), site.node)
+            return bindings[-1].value if bindings else None
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
             default = ctx.constants.argparse_defaults().get(expr.attr.value)
             if default is not None:
@@ -412,16 +380,15 @@ class BatchSizeAnalysis:
         if not isinstance(dataset, cst.Call):
             return None
         qn = ctx.callee(dataset) or ""
-        env = self._env(site.function)
         if qn.endswith("TensorDataset") and dataset.args:
             return self._dataset_size(dataset.args[0].value, site, depth + 1)
         if qn in _TENSOR_MAKERS and dataset.args:
             if qn == "torch.randint":
                 shape = _argument(dataset, 2, "size")
-                value = ctx.constants.value(shape, env) if shape is not None else UNKNOWN
+                value = ctx.constants.value(shape) if shape is not None else UNKNOWN
                 first = value[0] if isinstance(value, (list, tuple)) and value else UNKNOWN
             else:
-                first = ctx.constants.value(dataset.args[0].value, env)
+                first = ctx.constants.value(dataset.args[0].value)
                 if isinstance(first, (list, tuple)):
                     first = first[0] if first else UNKNOWN
             if isinstance(first, int) and not isinstance(first, bool):
@@ -429,7 +396,7 @@ class BatchSizeAnalysis:
         if qn.endswith("Subset") and len(dataset.args) >= 2:
             indices = dataset.args[1].value
             if isinstance(indices, cst.Call) and isinstance(indices.func, cst.Name) and indices.func.value == "range":
-                bounds = [ctx.constants.value(a.value, env) for a in indices.args]
+                bounds = [ctx.constants.value(a.value) for a in indices.args]
                 if bounds and all(isinstance(b, int) for b in bounds):
                     return len(range(*bounds))
         return None

@@ -72,9 +72,34 @@ class ScopeBindings:
         self.declared_global: Set[str] = set()
         self.declared_nonlocal: Set[str] = set()
         self.returns: List[cst.BaseExpression] = []  # `return value` expressions, in order
+        self._index: Optional[Dict[str, List[Tuple[cst.BaseExpression, Optional[int]]]]] = None
+        self._targets: Optional[Dict[int, str]] = None
 
     def binds(self, name: str) -> bool:
         return name in self.bindings and name not in self.declared_global and name not in self.declared_nonlocal
+
+    def assignment_index(self) -> Dict[str, List[Tuple[cst.BaseExpression, Optional[int]]]]:
+        """name -> [(value, index in an unpacked target or None)] for every
+        value-carrying binding, in source order (branches and loops included)."""
+        if self._index is None:
+            index: Dict[str, List[Tuple[cst.BaseExpression, Optional[int]]]] = {}
+            for name, bindings in self.bindings.items():
+                entries = [(b.value, b.index) for b in bindings if b.has_value]
+                if entries:
+                    index[name] = entries  # type: ignore[assignment]
+            self._index = index
+        return self._index
+
+    def target_of(self, value: cst.CSTNode) -> Optional[str]:
+        """The (first) name an expression is assigned to in this scope: `opt = Adam(...)` -> "opt"."""
+        if self._targets is None:
+            targets: Dict[int, str] = {}
+            for name, bindings in self.bindings.items():
+                for b in bindings:
+                    if b.has_value and b.index is None:
+                        targets.setdefault(id(b.value), name)
+            self._targets = targets
+        return self._targets.get(id(value))
 
     def values(self, name: str) -> List[Binding]:
         """Every binding of `name` with a value, in source order (any program point)."""

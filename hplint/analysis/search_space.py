@@ -124,15 +124,15 @@ class Distribution:
 
 
 class _Scope:
-    """Parents, name uses and simple local values of one function (or the module
-    or a class body), nested definitions excluded. Built only for scopes that
-    hold a candidate."""
+    """Parents and name uses of one function (or the module or a class body),
+    nested definitions excluded. Built only for scopes that hold a candidate;
+    what names hold comes from the binder (ctx.binder)."""
 
-    def __init__(self, root: cst.CSTNode) -> None:
+    def __init__(self, root: cst.CSTNode, binder) -> None:
         self.root = root
+        self.binder = binder
         self.parent: Dict[int, cst.CSTNode] = {}
         self.names: Dict[str, List[cst.Name]] = {}
-        self.assigned: Dict[str, List[cst.BaseExpression]] = {}
         self._env: Optional[Dict[str, Any]] = None
         parent = self.parent
         stack = [root]
@@ -145,27 +145,22 @@ class _Scope:
                     self.names.setdefault(child.value, []).append(child)
                 elif kind is cst.FunctionDef or kind is cst.ClassDef:
                     continue
-                elif kind is cst.Assign:
-                    for target in child.targets:
-                        if isinstance(target.target, cst.Name):
-                            self.assigned.setdefault(target.target.value, []).append(child.value)
                 stack.append(child)
 
     def env(self, constants) -> Dict[str, Any]:
-        """Parameter defaults and single-assignment locals with static values."""
+        """The defaults of parameters the function never rebinds
+        (`def objective(trial, lr_max=0.1)`): a search's bounds are read as if
+        the function were called with its defaults. Locals are the binder's."""
         if self._env is None:
             env: Dict[str, Any] = {}
             if isinstance(self.root, cst.FunctionDef):
+                bindings = self.binder.scope(self.root).bindings
                 params = self.root.params
                 for param in (*params.params, *params.kwonly_params, *params.posonly_params):
-                    if param.default is not None:
+                    name = param.name.value
+                    if param.default is not None and len(bindings.get(name, ())) == 1:
                         value = constants.value(param.default)
                         if value is not UNKNOWN:
-                            env[param.name.value] = value
-                for name, values in self.assigned.items():
-                    if len(values) == 1 and name not in env:
-                        value = constants.value(values[0], env)
-                        if value is not UNKNOWN and not isinstance(value, dict):
                             env[name] = value
             self._env = env
         return self._env
@@ -409,7 +404,7 @@ class SearchSpaceAnalysis:
         root = scope[-1] if scope else self.ctx.tree
         found = self._scopes.get(id(root))
         if found is None:
-            found = self._scopes[id(root)] = _Scope(root)
+            found = self._scopes[id(root)] = _Scope(root, self.ctx.binder)
         return found
 
     def _follow(self, found: Distribution, scope_nodes) -> None:

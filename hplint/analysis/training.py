@@ -145,32 +145,6 @@ def _block(part: Any) -> List[cst.CSTNode]:
     return []
 
 
-def _assignments(body: Any) -> Dict[str, List[Tuple[cst.BaseExpression, Optional[int]]]]:
-    """name -> [(value, index in a tuple target or None)] in source order."""
-    out: Dict[str, List[Tuple[cst.BaseExpression, Optional[int]]]] = {}
-    for stmt in body_statements(body):
-        if not isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-            continue
-        for small in stmt.body:
-            if isinstance(small, cst.Assign):
-                for target in small.targets:
-                    _record_target(out, target.target, small.value)
-            elif isinstance(small, cst.AnnAssign) and small.value is not None:
-                _record_target(out, small.target, small.value)
-    return out
-
-
-def _record_target(out, target, value) -> None:
-    key = dotted_name(target)
-    if key is not None:
-        out.setdefault(key, []).append((value, None))
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for i, element in enumerate(target.elements):
-            key = dotted_name(element.value)
-            if key is not None:
-                out.setdefault(key, []).append((value, i))
-
-
 def function_params(fn: cst.FunctionDef, method: bool) -> List[str]:
     names = [p.name.value for p in list(fn.params.posonly_params) + list(fn.params.params)]
     return names[1:] if method else names
@@ -185,18 +159,14 @@ class ModelResolver:
 
     def __init__(self, ctx) -> None:
         self.ctx = ctx
-        self._assign_cache: Dict[int, Dict[str, List[Tuple[cst.BaseExpression, Optional[int]]]]] = {}
         self._self_attrs: Dict[int, Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]]] = {}
         self._cache: Dict[Tuple[int, int], Optional[ModelRef]] = {}
         self._callers: Optional[Dict[str, List[CallSite]]] = None
 
     # -- scopes ----------------------------------------------------------------
     def assignments(self, fn: Optional[cst.FunctionDef]):
-        key = id(fn) if fn is not None else 0
-        if key not in self._assign_cache:
-            body = fn.body if fn is not None else self.ctx.tree
-            self._assign_cache[key] = _assignments(body)
-        return self._assign_cache[key]
+        """name -> [(value, index)] bound in `fn` (None: the module), from the binder."""
+        return self.ctx.binder.scope(fn).assignment_index()
 
     def self_attributes(self, klass: cst.ClassDef):
         """`self.X = value` anywhere in the class's methods: X -> [(value, method)]."""

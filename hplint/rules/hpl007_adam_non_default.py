@@ -406,11 +406,8 @@ class _SearchIndex:
         """Locals of a function assigned a search call (`b1 = trial.suggest_float(...)`)."""
         key = id(fn) if fn is not None else 0
         if key not in self._locals:
-            from ..analysis.training import _assignments
-
             found: Dict[str, cst.Call] = {}
-            body = fn.body if fn is not None else self.ctx.tree
-            for name, values in _assignments(body).items():
+            for name, values in self.ctx.binder.scope(fn).assignment_index().items():
                 for value, _ in values:
                     call = _first_search_call(self.ctx, value)
                     if call is not None:
