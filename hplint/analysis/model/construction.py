@@ -37,7 +37,6 @@ def flatten_items(value: Any) -> Optional[List[Any]]:
     return None
 
 
-
 class Construction(Interpreter):
     """Runs construction code: frames, statements, branches, loops, calls of
     construction functions. Expressions are `_eval_module`'s (construction_exprs)."""
@@ -278,7 +277,6 @@ class Frame:
         return list(unique.values())
 
 
-
 @contextmanager
 def under_flag(frame: "Frame", test: cst.BaseExpression, value: Any) -> Iterator[None]:
     """While a branch chosen by a known flag runs (`if batch_norm:`,
@@ -297,7 +295,6 @@ def under_flag(frame: "Frame", test: cst.BaseExpression, value: Any) -> Iterator
         yield
     finally:
         frame.conditions.pop()
-
 
 
 def bind(consts: Dict[str, Any], mods: Dict[str, Any], name: str, value: Any) -> None:

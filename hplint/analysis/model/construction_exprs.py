@@ -90,7 +90,7 @@ class ConstructionExprs(Construction):
         finally:
             self._class_in_progress.discard(key)
 
-    # -- construction -----------------------------------------------------------
+    # -- expressions ------------------------------------------------------------
 
     def _eval_module(self, ctx, node: cst.BaseExpression, frame: "Frame", depth: int) -> Any:
         kind = type(node)
@@ -349,7 +349,6 @@ def _bias_in_splat(splat: cst.BaseExpression, frame: "Frame", bias: Optional[boo
     if isinstance(value, tuple) and len(value) == 2 and value[0] == "const" and value[1] is not UNKNOWN:
         return None if value[1] is None else bool(value[1])
     return None
-
 
 
 def _freeze(value: Any) -> Any:

@@ -339,14 +339,12 @@ class _FlowState:
         self.returns: List[Any] = []
 
 
-
 _CONCATENATE = frozenset({"torch.cat", "torch.concat", "torch.concatenate"})
 
 
 def _pass_through(tensor: Tensor, category: str, op: Optional[Tuple[str, Tuple]] = None) -> Tensor:
     extra = (op,) if op is not None else ()
     return Tensor(frozenset((p, through | {category}, reshapes + extra) for p, through, reshapes in tensor.sources))
-
 
 
 def _union(values: List[Any]) -> Any:

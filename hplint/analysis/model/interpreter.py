@@ -17,7 +17,7 @@ _STATEMENT_BUDGET = 50_000  # per file, plus two per line: pathological inputs e
 
 
 class Budget(Exception):
-    pass
+    """The file spent its statement budget: analysis ends, the run goes on."""
 
 
 class Interpreter:
@@ -35,16 +35,15 @@ class Interpreter:
         # never exist in the same model, so the flow joins them by no edge
         # (`if use_bn: fc = Linear(bias=False); bn = BN(..)` / `else: fc = Linear()`).
         self._exclusive: set = set()
+
     def _tick(self) -> None:
         self._statements += 1
         if self._statements > self._budget:
             raise Budget()
 
 
-
 def is_self_attr(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self"
-
 
 
 _BINARY_OPS = {
