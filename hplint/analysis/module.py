@@ -298,7 +298,7 @@ class ModuleContext:
 
     @property
     def models(self):
-        from .model_graph import ModelAnalysis
+        from .model import ModelAnalysis
 
         return self.fact("models", ModelAnalysis)
 

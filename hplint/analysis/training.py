@@ -29,7 +29,7 @@ from . import layers as L
 from .arguments import call_argument
 from .constants import UNKNOWN
 from .imports import dotted_name
-from .model_graph import ClassModel, Layer, layers_in
+from .model import ClassModel, Layer, layers_in
 from .module import CallSite, Scope
 
 _MAX_DEPTH = 4

@@ -67,3 +67,8 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         kids = list(children(current))
         kids.reverse()
         push(kids)
+
+
+def contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
+    """Is `inner` (by identity) `outer` or a node below it?"""
+    return any(node is inner for node in walk(outer))

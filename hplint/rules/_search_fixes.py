@@ -12,7 +12,8 @@ from typing import Optional
 
 import libcst as cst
 
-from ..analysis.search_space import Distribution, _arg
+from ..analysis.arguments import call_argument as _arg
+from ..analysis.search_space import Distribution
 from ..findings import FixSafety
 from .base import FixSpec
 

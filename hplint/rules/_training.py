@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from typing import Optional
 
-import libcst as cst
-
-from ..analysis.walk import walk
-
 
 def where(layer, ctx) -> str:
     """`line 12` in the same file, `models.py:12` in another one."""
@@ -17,23 +13,6 @@ def where(layer, ctx) -> str:
 
 def line_of(ctx, node) -> int:
     return ctx.span(node).start_line
-
-
-def contains(outer: cst.CSTNode, inner: cst.CSTNode) -> bool:
-    return any(node is inner for node in walk(outer))
-
-
-def first_statement(block) -> Optional[cst.CSTNode]:
-    """The first statement of a block, after a docstring."""
-    body = getattr(block, "body", None)
-    if not isinstance(body, (list, tuple)) or not body:
-        return None
-    stmts = list(body)
-    first = stmts[0]
-    if len(stmts) > 1 and isinstance(first, cst.SimpleStatementLine) and len(first.body) == 1 and \
-            isinstance(first.body[0], cst.Expr) and isinstance(first.body[0].value, (cst.SimpleString, cst.ConcatenatedString)):
-        return stmts[1]
-    return first
 
 
 def clip_function(ctx) -> Optional[str]:

@@ -7,7 +7,7 @@ from typing import Optional, Tuple
 import libcst as cst
 
 from ..analysis import layers as L
-from ..analysis.model_graph import LINEAR_LAYERS
+from ..analysis.model import LINEAR_LAYERS
 from ..findings import FixSafety
 from ._call_args import append_keyword
 from ._edges import describe_location, primary_location

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..analysis import layers as L
+from ..analysis.hf_trainer import HfTrainerAnalysis
 from ..analysis.training import TrainingAnalysis, inherited_steps, lightning_fits
 from ..findings import FixSafety
 from ._call_args import set_keyword
@@ -41,7 +42,7 @@ class RnnWithoutGradClipping(Rule):
                 scope=step.scope,
             )
         yield from self._inherited(ctx, max_norm)
-        yield from self._hf_trainer(ctx, analysis, max_norm)
+        yield from self._hf_trainer(ctx, max_norm)
         yield from self._lightning(ctx, max_norm)
 
     def _lightning(self, ctx, max_norm):
@@ -73,23 +74,13 @@ class RnnWithoutGradClipping(Rule):
                 scope=fit.scope,
             )
 
-    def _hf_trainer(self, ctx, analysis, max_norm):
-        """`Trainer(model=Net(), args=TrainingArguments(max_grad_norm=0))`: the loop
-        (backward, step) is Trainer's, which clips at `max_grad_norm` (1.0 unless
-        0 or None). Reported at the Trainer construction when the model is recurrent."""
-        if "transformers" not in analysis.frameworks():
-            return  # every TrainingArguments of the file keeps Trainer's clipping
-        for site in ctx.calls:
-            qn = ctx.callee(site.node) or ""
-            if not (qn.startswith("transformers.") and qn.endswith("Trainer")):
-                continue
-            model_expr = next((a.value for a in site.node.args if a.keyword is not None and a.keyword.value == "model"),
-                              None)
-            if model_expr is None and site.node.args and site.node.args[0].keyword is None:
-                model_expr = site.node.args[0].value
-            model = analysis.resolver.resolve(model_expr, site.function, site.klass) if model_expr is not None else None
-            rnn = model.first(L.RNN) if model is not None else None
-            if model is None or rnn is None:
+    def _hf_trainer(self, ctx, max_norm):
+        """`Trainer(model=Net(), args=TrainingArguments(max_grad_norm=0))`: reported
+        at the Trainer construction when the model is recurrent."""
+        for trainer in ctx.fact("hf_trainers", HfTrainerAnalysis).trainers:
+            site, qn, model = trainer.site, trainer.qualname, trainer.model
+            rnn = model.first(L.RNN)
+            if rnn is None:
                 continue
             yield Report(
                 site.node,

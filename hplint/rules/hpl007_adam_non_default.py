@@ -11,59 +11,24 @@ on Adam's least important hyperparameters. `mode = "strict"` reports every
 non-default value (recipes are named in the message).
 
 The recipe table is documented, with sources, in rules/HPL007.md;
-tests/test_hpl007.py checks that the two agree.
+tests/test_hpl007.py checks that the two agree. Which calls build an Adam and
+whether they train a GAN (analysis/optimizers.py), and which arguments a search
+feeds (analysis/search_feeds.py), are analysis facts this rule queries.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from ..analysis.modes import name_words
-from ..analysis.search_space import SearchSpaceAnalysis
-from ..analysis.walk import walk
+from ..analysis.optimizers import OptimizerSpec, adam_optimizer, trains_gan
+from ..analysis.search_feeds import SearchFeeds
 from ..findings import FixSafety, Severity
 from ..numbers import readable
 from .base import FixSpec, Report, Rule
-
-TORCH_BETAS = (0.9, 0.999)
-TORCH_EPS = 1e-8
-
-
-@dataclass(frozen=True)
-class OptimizerSpec:
-    betas_slot: Optional[int]  # positional index of betas (None: keyword only)
-    eps_slot: Optional[int]
-    betas: Tuple[float, float] = TORCH_BETAS
-    eps: float = TORCH_EPS
-
-
-OPTIMIZERS: Dict[str, OptimizerSpec] = {}
-# torch: (params, lr, betas, eps, ...)
-for _mod, _name in (("adam", "Adam"), ("adamw", "AdamW"), ("nadam", "NAdam"), ("radam", "RAdam"),
-                    ("adamax", "Adamax"), ("sparse_adam", "SparseAdam")):
-    OPTIMIZERS[f"torch.optim.{_name}"] = OPTIMIZERS[f"torch.optim.{_mod}.{_name}"] = OptimizerSpec(2, 3)
-# apex / DeepSpeed: (params, lr, bias_correction, betas, eps, ...)
-for _qn in ("apex.optimizers.FusedAdam", "apex.optimizers.fused_adam.FusedAdam",
-            "deepspeed.ops.adam.FusedAdam", "deepspeed.ops.adam.fused_adam.FusedAdam",
-            "deepspeed.ops.adam.DeepSpeedCPUAdam", "deepspeed.ops.adam.cpu_adam.DeepSpeedCPUAdam"):
-    OPTIMIZERS[_qn] = OptimizerSpec(3, 4)
-# bitsandbytes: (params, lr, betas, eps, ...)
-for _name in ("Adam", "AdamW", "Adam8bit", "AdamW8bit", "Adam32bit", "AdamW32bit", "PagedAdam",
-              "PagedAdamW", "PagedAdam8bit", "PagedAdamW8bit", "PagedAdam32bit", "PagedAdamW32bit"):
-    OPTIMIZERS[f"bitsandbytes.optim.{_name}"] = OptimizerSpec(2, 3)
-# Hugging Face's own AdamW: eps defaults to 1e-6, not torch's 1e-8.
-for _qn in ("transformers.AdamW", "transformers.optimization.AdamW"):
-    OPTIMIZERS[_qn] = OptimizerSpec(2, 3, TORCH_BETAS, 1e-6)
-# timm's factory: betas/eps are keywords passed on to the optimizer `opt=` names.
-TIMM_FACTORIES = frozenset({"timm.optim.create_optimizer_v2", "timm.optim.optim_factory.create_optimizer_v2",
-                            "timm.optim._optim_factory.create_optimizer_v2"})
-TIMM_ADAM = frozenset({"adam", "adamw", "nadam", "nadamw", "radam", "adamax", "adamp",
-                       "fusedadam", "fusedadamw"})
 
 
 @dataclass(frozen=True)
@@ -97,21 +62,6 @@ RECIPES: Tuple[Recipe, ...] = (
 
 MODES = ("recipes", "strict")
 
-# Optuna's trial methods, and library functions that sample a search space.
-_SEARCH_METHODS = frozenset({"suggest_float", "suggest_uniform", "suggest_loguniform",
-                             "suggest_discrete_uniform", "suggest_categorical", "suggest_int"})
-_SEARCH_PACKAGES = ("ray.tune.", "flaml.tune.", "hyperopt.", "skopt.", "optuna.", "ConfigSpace.", "nevergrad.")
-_SEARCH_FUNCTIONS = frozenset({
-    "uniform", "quniform", "loguniform", "qloguniform", "choice", "grid_search", "randn", "qrandn",
-    "sample_from", "normal", "qnormal", "lognormal", "Real", "Categorical", "Integer",
-    "FloatDistribution", "UniformDistribution", "LogUniformDistribution", "CategoricalDistribution",
-    "UniformFloatHyperparameter", "CategoricalHyperparameter", "Float", "Scalar", "Choice",
-})
-_GAN_WORDS = frozenset({"gan", "generator", "generators", "discriminator", "discriminators", "critic",
-                        "gen", "disc", "dis", "netg", "netd", "g", "d"})
-_GAN_CLASS_WORDS = frozenset({"gan", "generator", "discriminator", "critic"})
-_NOT_GAN = frozenset({"organ", "morgan", "logan", "slogan", "vegan", "hogan", "reagan", "megan", "teagan",
-                      "pagan"})
 
 
 def _close(a: float, b: float) -> bool:
@@ -180,14 +130,14 @@ class AdamNonDefaultHyperparameters(Rule):
         accepted_eps = [float(e) for e in ctx.option(self.code, "accepted-eps") or []]
         low = float(ctx.option(self.code, "warn-eps-below"))
         high = float(ctx.option(self.code, "warn-eps-above"))
-        search: Optional[_SearchIndex] = None
+        search: Optional[SearchFeeds] = None
         for site in ctx.calls:
-            found = self._optimizer(ctx, site.node)
+            found = adam_optimizer(ctx, site.node)
             if found is None:
                 continue
             optimizer, spec = found
             if search is None:
-                search = _SearchIndex(ctx)
+                search = ctx.fact("search_feeds", SearchFeeds)
             changes = self._changes(ctx, site, spec, search)
             if not changes:
                 continue
@@ -200,7 +150,7 @@ class AdamNonDefaultHyperparameters(Rule):
                     change.recipe = eps_recipe(change.value)
                     change.extreme = change.value < low or change.value > high
                 if change.recipe is not None:
-                    change.recipe_applies = not change.recipe.gan or _trains_gan(ctx, site)
+                    change.recipe_applies = not change.recipe.gan or trains_gan(ctx, site)
             searched = [c for c in changes if c.searched]
             flagged = [c for c in changes if c.searched or not (
                 c.accepted or (not strict and c.recipe is not None and c.recipe_applies))]
@@ -208,24 +158,7 @@ class AdamNonDefaultHyperparameters(Rule):
                 continue
             yield self._report(ctx, site, optimizer, spec, changes, flagged, searched, strict)
 
-    # -- which calls ---------------------------------------------------------------
-    def _optimizer(self, ctx, call: cst.Call) -> Optional[Tuple[str, OptimizerSpec]]:
-        qn = ctx.callee(call) or ""
-        spec = OPTIMIZERS.get(qn)
-        if spec is not None:
-            return qn.rsplit(".", 1)[-1], spec
-        if qn in TIMM_FACTORIES:
-            opt = None
-            for i, arg in enumerate(call.args):
-                if (arg.keyword is not None and arg.keyword.value == "opt") or (arg.keyword is None and not arg.star and i == 1):
-                    opt = ctx.constants.value(arg.value)
-            if isinstance(opt, str):
-                name = opt.lower().split("_")[-1]
-                if name in TIMM_ADAM:
-                    return f"create_optimizer_v2(opt={opt!r})", OptimizerSpec(None, None)
-        return None
-
-    def _changes(self, ctx, site, spec: OptimizerSpec, search: "_SearchIndex") -> List[_Change]:
+    def _changes(self, ctx, site, spec: OptimizerSpec, search: SearchFeeds) -> List[_Change]:
         changes: List[_Change] = []
         position: Optional[int] = 0
         for arg in site.node.args:
@@ -309,147 +242,3 @@ def _source(ctx, arg: cst.Arg) -> str:
     return f" (from `{ctx.code(arg.value)}`)"
 
 
-# ---------------------------------------------------------------------------
-# context: does this optimizer train a GAN?
-
-
-def _trains_gan(ctx, site) -> bool:
-    """The optimizer's parameters name a generator/discriminator/critic (`netG`,
-    `generator.parameters()`, `D_A`), or the file is about a GAN: another
-    optimizer there trains one, it defines or imports a Generator/Discriminator/
-    Critic class, or its path names a GAN (`dcgan.py`, `wgan_gp/train.py`)."""
-    return _params_name_gan(site.node) or ctx.fact("hpl007_gan_file", _GanFile).value
-
-
-def _params_name_gan(call: cst.Call) -> bool:
-    params = call.args[0].value if call.args and call.args[0].keyword is None else next(
-        (a.value for a in call.args if a.keyword is not None and a.keyword.value in ("params", "model_params")),
-        None)
-    if params is not None:
-        for node in walk(params):
-            if isinstance(node, cst.Name) and any(w in _GAN_WORDS for w in name_words(node.value)):
-                return True
-    return False
-
-
-class _GanFile:
-    def __init__(self, ctx) -> None:
-        self.value = self._compute(ctx)
-
-    @staticmethod
-    def _compute(ctx) -> bool:
-        # Another optimizer of the file trains a generator or discriminator: the
-        # encoder of a BicycleGAN or MUNIT trains with the same recipe.
-        for site in ctx.calls:
-            if (ctx.callee(site.node) or "") in OPTIMIZERS and _params_name_gan(site.node):
-                return True
-        for definition in ctx.classes:
-            if any(w in _GAN_CLASS_WORDS for w in name_words(definition.name)):
-                return True
-        for local in ctx.imports.names:
-            if any(w in _GAN_CLASS_WORDS for w in name_words(local)):
-                return True
-        path = getattr(ctx, "path", None)
-        if path is None:
-            return False
-        parts = [path.parent.name, path.stem]  # `dcgan/train.py`, `wgan_gp.py`; not the whole path
-        return any(_is_gan_token(t) for part in parts for t in re.split(r"[^a-z0-9]+", part.lower()))
-
-
-def _is_gan_token(token: str) -> bool:
-    """`gan`, `dcgan`, `wgan`, `stylegan2`, `cyclegan`; not `organ`, `morgan`, `slogan`."""
-    token = token.rstrip("0123456789")
-    if token.endswith("s"):
-        token = token[:-1]
-    return token.endswith("gan") and len(token) <= 12 and token not in _NOT_GAN
-
-
-# ---------------------------------------------------------------------------
-# search spaces feeding betas / eps
-
-
-def is_search_call(ctx, call: cst.Call) -> bool:
-    func = call.func
-    if isinstance(func, cst.Attribute) and func.attr.value in _SEARCH_METHODS:
-        return True
-    qn = ctx.callee(call) or ""
-    return qn.startswith(_SEARCH_PACKAGES) and qn.rsplit(".", 1)[-1] in _SEARCH_FUNCTIONS
-
-
-class _SearchIndex:
-    """Names that a search space binds in this file, for `feeding`."""
-
-    def __init__(self, ctx) -> None:
-        self.ctx = ctx
-        self._keys: Optional[Dict[str, Any]] = None  # dict key / suggest name / label -> distribution
-        self._locals: Dict[int, Dict[str, cst.Call]] = {}
-
-    def _bound_keys(self) -> Dict[str, Any]:
-        if self._keys is None:
-            keys: Dict[str, Any] = {}
-            if any(is_search_call(self.ctx, s.node) for s in self.ctx.calls):
-                for dist in self.ctx.fact("search_space", SearchSpaceAnalysis).distributions:
-                    for binding in dist.bindings:
-                        if binding.how in ("dict key", "suggest name", "label", "name", "variable"):
-                            keys.setdefault(binding.name, (binding.how, dist))
-                # Categorical and grid searches (`"beta2": tune.choice([0.98, 0.999])`)
-                # are no distributions of the search-space fact: read the dict literals.
-                for node in walk(self.ctx.tree):
-                    if isinstance(node, cst.DictElement) and isinstance(node.key, cst.SimpleString) and \
-                            isinstance(node.key.evaluated_value, str) and isinstance(node.value, cst.Call) and \
-                            is_search_call(self.ctx, node.value):
-                        keys.setdefault(node.key.evaluated_value, ("dict key", node.value))
-            self._keys = keys
-        return self._keys
-
-    def _local_searches(self, fn) -> Dict[str, cst.Call]:
-        """Locals of a function assigned a search call (`b1 = trial.suggest_float(...)`)."""
-        key = id(fn) if fn is not None else 0
-        if key not in self._locals:
-            found: Dict[str, cst.Call] = {}
-            for name, values in self.ctx.binder.scope(fn).assignment_index().items():
-                for value, _ in values:
-                    call = _first_search_call(self.ctx, value)
-                    if call is not None:
-                        found[name] = call
-            self._locals[key] = found
-        return self._locals[key]
-
-    def feeding(self, expr: cst.BaseExpression, site) -> str:
-        """How a search space feeds `expr`, or "" when none does."""
-        ctx = self.ctx
-        call = _first_search_call(ctx, expr)
-        if call is not None:
-            return f"sampled by `{ctx.code(call.func)}`"
-        names = set()
-        keys = set()
-        for node in walk(expr):
-            if isinstance(node, cst.Name):
-                names.add(node.value)
-            elif isinstance(node, cst.SimpleString) and isinstance(node.evaluated_value, str):
-                keys.add(node.evaluated_value)
-            elif isinstance(node, cst.Attribute):
-                keys.add(node.attr.value)
-        local = self._local_searches(site.function)
-        for name in sorted(names):
-            if name in local:
-                return f"`{name}` is sampled by `{ctx.code(local[name].func)}`"
-        bound = self._bound_keys()
-        for key in sorted(keys | names):
-            if key in bound:
-                how, dist = bound[key]
-                if how == "variable" and key not in names:
-                    continue
-                if how == "variable" and dist.scope and site.function is not None and dist.scope[-1] is not site.function:
-                    continue
-                call = dist if isinstance(dist, cst.Call) else dist.node
-                spelling = ctx.code(call.func) if isinstance(call, cst.Call) else "a sweep"
-                return f"`{key}` is sampled by `{spelling}`"
-        return ""
-
-
-def _first_search_call(ctx, expr: cst.CSTNode) -> Optional[cst.Call]:
-    for node in walk(expr):
-        if isinstance(node, cst.Call) and is_search_call(ctx, node):
-            return node
-    return None

@@ -1,18 +1,9 @@
 """HPL008 dropout-active-at-eval: evaluation that runs a model still in training
 mode, and functional dropout hard-wired on inside a module.
 
-(a) Evaluation code is a function named like evaluation (evaluate, validate,
-val, test, predict, infer...), a function decorated `@torch.no_grad()` /
-`@torch.inference_mode()`, or a `with torch.no_grad()` / `inference_mode()` /
-`set_grad_enabled(False)` block. A call of a model holding Dropout or BatchNorm
-there is reported unless `eval()` (or `train(False)`) ran on it on every path
-before the call — in the function itself, or, when the model is a parameter or
-`self.<attr>`, at every call site of the function in this file. Methods of
-Lightning modules and Hugging Face Trainer subclasses are left to the framework,
-which switches modes itself; pytest/unittest test functions are not evaluation code.
-
-(b) `F.dropout(x, p)` (training defaults to True), `F.dropout(x, p, True)`,
-`torch.dropout(x, p, train=True)` in a method of an `nn.Module` subclass.
+What counts as evaluation code, which model calls there may run in training
+mode, and which functional dropout calls stay active are facts of
+`hplint.analysis.eval_dropout`; this rule words the reports and the fixes.
 """
 
 from __future__ import annotations
@@ -22,30 +13,12 @@ from typing import Optional
 import libcst as cst
 
 from ..analysis import layers as L
-from ..analysis.imports import dotted_name
-from ..analysis.modes import NO_GRAD, SET_GRAD, ModeAnalysis, is_eval_name, model_key
-from ..analysis.training import TrainingAnalysis, _is_method, body_statements, call_argument, function_params
-from ..analysis.walk import walk
+from ..analysis.eval_dropout import EvalDropoutAnalysis, FunctionalDropout, UnswitchedEval
 from ..findings import FixSafety
 from ._call_args import append_keyword
-from ._training import contains, first_statement, line_of, where
+from ._training import line_of, where
 from .base import FixSpec, Report, Rule
 
-_F = "torch.nn.functional."
-# qualified name -> (slot of the training flag, its keyword, default when omitted)
-FUNCTIONAL_DROPOUT = {
-    _F + "dropout": (2, "training", True),
-    _F + "dropout1d": (2, "training", True),
-    _F + "dropout2d": (2, "training", True),
-    _F + "dropout3d": (2, "training", True),
-    _F + "alpha_dropout": (2, "training", False),
-    _F + "feature_alpha_dropout": (2, "training", False),
-    "torch.dropout": (2, "train", None),
-    "torch.alpha_dropout": (2, "train", None),
-    "torch.feature_dropout": (2, "train", None),
-    "torch.feature_alpha_dropout": (2, "train", None),
-}
-_FRAMEWORK_PREFIXES = ("lightning.pytorch", "transformers.")
 _CONSEQUENCE = {
     "dropout": "dropout randomly zeroes activations at inference, so predictions are noisy and metrics wrong",
     "batchnorm": "BatchNorm normalises with batch statistics and overwrites its running statistics during evaluation",
@@ -56,252 +29,62 @@ class DropoutActiveAtEval(Rule):
     code = "HPL008"
 
     def check(self, ctx):
-        yield from self._functional(ctx)
-        yield from self._evaluation(ctx)
+        facts = ctx.fact("eval_dropout", EvalDropoutAnalysis)
+        for found in facts.functional:
+            yield self._functional(ctx, found)
+        for found in facts.evaluation:
+            yield self._evaluation(ctx, found)
 
     # -- (b) functional dropout ---------------------------------------------------
-    def _functional(self, ctx):
-        for site in ctx.calls:
-            spec = FUNCTIONAL_DROPOUT.get(ctx.callee(site.node) or "")
-            if spec is None:
-                continue
-            fn, klass = site.function, site.klass
-            if fn is None or klass is None or not site.scope or site.scope[-1] is not fn:
-                continue
-            if len(site.scope) < 2 or site.scope[-2] is not klass or not _is_method(fn, klass):
-                continue
-            if not _is_module_class(ctx, klass):
-                continue
-            slot, keyword, default = spec
-            arg = call_argument(site.node, slot, keyword)
-            value = default if arg is None else ctx.constants.value(arg)
-            if value is not True:
-                continue
-            self_name = fn.params.params[0].name.value if fn.params.params else "self"
-            if _guarded_by_training(fn.body, site.node, self_name):
-                continue  # `if self.training: x = F.dropout(x, p)` is mode-aware already
-            name = ctx.code(site.node.func)
-            how = "its `training` argument defaults to True" if arg is None else f"`{keyword}` is hard-wired to True"
-            yield Report(
-                site.node,
-                {
-                    "what": f"`{name}(...)` in `{klass.name.value}.{fn.name.value}` stays active in eval mode ({how})",
-                    "consequence": _CONSEQUENCE["dropout"],
-                    "fix": f"Pass `{keyword}={self_name}.training`.",
-                },
-                fix=_training_flag_fix(site.node, slot, keyword, arg, self_name),
-                scope=site.scope,
-            )
+    def _functional(self, ctx, found: FunctionalDropout) -> Report:
+        site, keyword, self_name = found.site, found.keyword, found.self_name
+        name = ctx.code(site.node.func)
+        how = "its `training` argument defaults to True" if found.arg is None else f"`{keyword}` is hard-wired to True"
+        return Report(
+            site.node,
+            {
+                "what": f"`{name}(...)` in `{found.klass.name.value}.{found.fn.name.value}` stays active in eval mode ({how})",
+                "consequence": _CONSEQUENCE["dropout"],
+                "fix": f"Pass `{keyword}={self_name}.training`.",
+            },
+            fix=_training_flag_fix(site.node, found.slot, keyword, found.arg, self_name),
+            scope=site.scope,
+        )
 
     # -- (a) evaluation code --------------------------------------------------------
-    def _evaluation(self, ctx):
-        training = ctx.fact("training", TrainingAnalysis)
-        modes = ctx.fact("modes", ModeAnalysis)
-        regions = {}  # id(fn) -> (fn, klass, why, whole)
-        test_file = _is_test_file(ctx)
-        for definition in ctx.functions:
-            fn = definition.node
-            klass = definition.scope[-1] if definition.scope and isinstance(definition.scope[-1], cst.ClassDef) else None
-            if klass is not None and _framework_class(ctx, klass):
-                continue
-            if _is_test_function(fn, klass, test_file):
-                continue
-            decorated = next((d for d in fn.decorators if _decorator_disables_grad(ctx, d)), None)
-            if decorated is not None:
-                regions[id(fn)] = (fn, klass, f"`{fn.name.value}` is decorated with `@{ctx.code(decorated.decorator)}`", True)
-            elif is_eval_name(fn.name.value):
-                regions[id(fn)] = (fn, klass, f"`{fn.name.value}` is named like evaluation code", True)
-        for site in ctx.calls:
-            qn = ctx.callee(site.node)
-            if qn in NO_GRAD or qn in SET_GRAD:
-                fn, klass = site.function, site.klass
-                if klass is not None and _framework_class(ctx, klass):
-                    continue
-                if fn is not None and site.scope[-1] is not fn:
-                    klass = None
-                if fn is not None and _is_test_function(fn, klass, test_file):
-                    continue
-                key = id(fn) if fn is not None else 0
-                if key not in regions:
-                    regions[key] = (fn, klass, f"under `{ctx.code(site.node)}`", False)
-        seen = set()
-        for key, (fn, klass, why, whole) in regions.items():
-            method_klass = klass if fn is not None and klass is not None and _is_method(fn, klass) else None
-            # Resolve the models called first: the mode walk runs only where one holds dropout/BN.
-            candidates = []
-            for site in training.calls_by_function.get(key, []):
-                target = _model_target(ctx, site.node)
-                mkey = model_key(target) if target is not None else None
-                if mkey is None:
-                    continue
-                ref = training.resolver.resolve(target, fn, method_klass)
-                layer = (ref.first(L.DROPOUT) or ref.first(L.BATCHNORM)) if ref is not None else None
-                if layer is not None:
-                    candidates.append((site, target, mkey, ref, layer))
-            if not candidates:
-                continue
-            flow = modes.flow(fn, method_klass)
-            for site, target, mkey, ref, layer in candidates:
-                call = site.node
-                if not whole and id(call) not in flow.nograd:
-                    continue
-                if fn is not None and _built_here_untrained(ctx, fn, mkey):
-                    continue  # a smoke test of a model just built: its mode changes nothing
-                if not whole and _feeds_a_training_step(ctx, training, fn, call):
-                    continue  # no-grad targets/fakes computed inside the training step
-                state = flow.states.get(id(call))
-                if state is None or state.in_eval(mkey) or (key, mkey) in seen:
-                    continue
-                if self._callers_switch(ctx, modes, training, fn, method_klass, mkey):
-                    continue
-                seen.add((key, mkey))
-                yield self._report(ctx, training, flow, fn, why, whole, site, target, mkey, ref, layer)
-
-    def _callers_switch(self, ctx, modes, training, fn, klass, mkey) -> bool:
-        """Every call site of `fn` in this file has the model in eval mode."""
-        if fn is None:
-            return False
-        head = mkey.split(".")[0]
-        params = function_params(fn, klass is not None)
-        sites = []
-        if head in params or (head == "self" and klass is not None):
-            sites = [(s, _map(mkey, s.node, params, head)) for s in training.resolver.callers(fn, klass)]
-            if head == "self" and klass is not None and _is_module_class(ctx, klass):
-                # `model.predict(x)` on an instance of this module class
-                for s in ctx.calls:
-                    func = s.node.func
-                    if isinstance(func, cst.Attribute) and func.attr.value == fn.name.value and \
-                            model_key(func.value) not in (None, "self"):
-                        ref = training.resolver.resolve(func.value, s.function, s.klass)
-                        if ref is not None and ref.class_model is not None and ref.class_model.node is klass:
-                            sites.append((s, model_key(func.value) + mkey[4:]))
-        sites = [(s, k) for s, k in sites if k is not None]
-        if not sites:
-            return False
-        for site, outer in sites:
-            caller_klass = site.klass if site.function is not None and site.klass is not None and \
-                _is_method(site.function, site.klass) else None
-            state = modes.flow(site.function, caller_klass).states.get(id(site.node))
-            if state is None or not state.in_eval(outer):
-                return False
-        return True
-
-    def _report(self, ctx, training, flow, fn, why, whole, site, target, mkey, ref, layer):
-        trains = [c for c in flow.train_calls.get(mkey, []) if line_of(ctx, c) < line_of(ctx, site.node)]
-        if trains:
-            detail = f"`{ctx.code(trains[-1])}` on line {line_of(ctx, trains[-1])} switched it back to training mode"
+    def _evaluation(self, ctx, found: UnswitchedEval) -> Report:
+        site, mkey, layer = found.site, found.mkey, found.layer
+        if found.trains_before:
+            last = found.trains_before[-1]
+            detail = f"`{ctx.code(last)}` on line {line_of(ctx, last)} switched it back to training mode"
         else:
             detail = f"no `{mkey}.eval()` runs before it on every path"
-        what = (f"`{ctx.code(site.node.func)}(...)` runs {ref.name} (holds {L.short_name(layer.kind)}, "
-                f"{where(layer, ctx)}) in evaluation code ({why}) while it may be in training mode: {detail}")
-        category = layer.category
+        what = (f"`{ctx.code(site.node.func)}(...)` runs {found.ref.name} (holds {L.short_name(layer.kind)}, "
+                f"{where(layer, ctx)}) in evaluation code ({found.why}) while it may be in training mode: {detail}")
         return Report(
             site.node,
             {
                 "what": what,
-                "consequence": _CONSEQUENCE[category],
+                "consequence": _CONSEQUENCE[layer.category],
                 "fix": f"Call `{mkey}.eval()` before evaluating and `{mkey}.train()` before training resumes.",
             },
             related=[(layer.ctx, layer.node, f"the {L.short_name(layer.kind)}")],
-            fix=self._eval_fix(ctx, training, fn, whole, site, mkey),
+            fix=_eval_fix(found),
             scope=site.scope,
         )
 
-    def _eval_fix(self, ctx, training, fn, whole, site, mkey) -> Optional[FixSpec]:
-        body = fn.body if fn is not None else ctx.tree
-        if whole:
-            first = first_statement(body)
-            if first is None or isinstance(fn.body, cst.SimpleStatementSuite):
-                return None
-            return FixSpec(f"Call {mkey}.eval() before evaluating", first, safety=FixSafety.UNSAFE,
-                           insert_before_line=f"{mkey}.eval()")
-        block = None
-        for stmt in body_statements(body):
-            if isinstance(stmt, cst.With) and contains(stmt, site.node):
-                block = stmt  # outermost with that holds the call
-                break
-        if block is None:
-            return None
-        resumes = any(s.function is fn for s in training.steps)
-        return FixSpec(f"Call {mkey}.eval() before the no-grad block" + (" and train() after it" if resumes else ""),
-                       block, safety=FixSafety.UNSAFE, insert_before_line=f"{mkey}.eval()",
-                       insert_after_line=f"{mkey}.train()" if resumes else None)
 
-
-def _mentions_training(test: cst.BaseExpression, self_name: str) -> bool:
-    """`self.training`, `self.training and p > 0` (not `not self.training`)."""
-    if isinstance(test, cst.Attribute):
-        return isinstance(test.value, cst.Name) and test.value.value == self_name and test.attr.value == "training"
-    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
-        return _mentions_training(test.left, self_name) or _mentions_training(test.right, self_name)
-    return False
-
-
-def _guarded_by_training(block, call: cst.Call, self_name: str) -> bool:
-    """The call runs only in training mode: inside `if <self>.training ...:` or
-    `F.dropout(x) if <self>.training else x`."""
-    for node in walk(block):
-        if isinstance(node, cst.If) and _mentions_training(node.test, self_name) and contains(node.body, call):
-            return True
-        if isinstance(node, cst.IfExp) and _mentions_training(node.test, self_name) and contains(node.body, call):
-            return True
-    return False
-
-
-_WEIGHT_LOADERS = ("load_state_dict", "load", "from_pretrained", "load_from_checkpoint")
-
-
-def _built_here_untrained(ctx, fn: cst.FunctionDef, mkey: str) -> bool:
-    """`net = Net(); net(torch.randn(...))` in a function that loads no weights:
-    a shape check of an untrained model (pytorch-cifar's `def test()`), not an
-    evaluation whose numbers depend on the mode."""
-    if "." in mkey:
-        return False
-    if _loads_weights(fn):
-        return False
-    return any(isinstance(node, cst.Assign) and isinstance(node.value, cst.Call) and _is_constructor(ctx, node.value)
-               and any(isinstance(t.target, cst.Name) and t.target.value == mkey for t in node.targets)
-               for node in walk(fn.body))
-
-
-def _is_constructor(ctx, call: cst.Call, depth: int = 0) -> bool:
-    """`Net()`, `models.ResNet18()`, or a factory of this file that only builds
-    one (`def densenet_cifar(): return DenseNet(...)`): an untrained model, not
-    one a factory may have loaded weights into."""
-    func = call.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else (func.value if isinstance(func, cst.Name) else "")
-    if name[:1].isupper():
-        return True
-    factory = ctx.function_named(name) if isinstance(func, cst.Name) and depth < 3 else None
-    if factory is None or _loads_weights(factory):
-        return False
-    returned = [n.value for n in walk(factory.body) if isinstance(n, cst.Return) and n.value is not None]
-    return bool(returned) and all(isinstance(v, cst.Call) and _is_constructor(ctx, v, depth + 1) for v in returned)
-
-
-def _loads_weights(fn: cst.FunctionDef) -> bool:
-    for node in walk(fn.body):
-        if isinstance(node, cst.Call):
-            func = node.func
-            name = func.attr.value if isinstance(func, cst.Attribute) else (func.value if isinstance(func, cst.Name) else "")
-            if name in _WEIGHT_LOADERS:
-                return True
-    return False
-
-
-def _feeds_a_training_step(ctx, training, fn, call: cst.Call) -> bool:
-    """A no-grad block in a loop, before that loop's backward(): it computes
-    inputs of the training step (GAN fakes for the discriminator, RL targets,
-    a teacher's outputs), which is training, not evaluation."""
-    body = fn.body if fn is not None else ctx.tree
-    for loop in walk(body):
-        if not isinstance(loop, (cst.For, cst.While)) or not contains(loop.body, call):
-            continue
-        call_line = line_of(ctx, call)
-        for step in training.steps:
-            if step.function is fn and contains(loop.body, step.backward) and line_of(ctx, step.backward) > call_line:
-                return True
-    return False
+def _eval_fix(found: UnswitchedEval) -> Optional[FixSpec]:
+    mkey = found.mkey
+    if found.eval_at is None:
+        return None
+    if found.whole:
+        return FixSpec(f"Call {mkey}.eval() before evaluating", found.eval_at, safety=FixSafety.UNSAFE,
+                       insert_before_line=f"{mkey}.eval()")
+    resumes = found.resumes_training
+    return FixSpec(f"Call {mkey}.eval() before the no-grad block" + (" and train() after it" if resumes else ""),
+                   found.eval_at, safety=FixSafety.UNSAFE, insert_before_line=f"{mkey}.eval()",
+                   insert_after_line=f"{mkey}.train()" if resumes else None)
 
 
 def _training_flag_fix(call: cst.Call, slot: int, keyword: str, arg, self_name: str) -> FixSpec:
@@ -312,56 +95,3 @@ def _training_flag_fix(call: cst.Call, slot: int, keyword: str, arg, self_name: 
     else:
         args = append_keyword(args, keyword, flag)
     return FixSpec(f"Pass {keyword}={self_name}.training", call, call.with_changes(args=args), FixSafety.SAFE)
-
-
-def _map(mkey: str, call: cst.Call, params, head: str) -> Optional[str]:
-    if head == "self":
-        return mkey
-    arg = call_argument(call, params.index(head), head)
-    if arg is None:
-        return None
-    if isinstance(arg, cst.Call) and isinstance(arg.func, cst.Attribute) and arg.func.attr.value == "eval":
-        arg = arg.func.value  # f(model.eval()): the switch ran before the call
-    outer = model_key(arg)
-    return outer + mkey[len(head):] if outer else None
-
-
-def _model_target(ctx, call: cst.Call) -> Optional[cst.BaseExpression]:
-    """`model(x)`, `self.net(x)`, `model.forward(x)`, `self(x)` -> the module expression."""
-    func = call.func
-    if isinstance(func, cst.Attribute) and func.attr.value == "forward":
-        func = func.value
-    if dotted_name(func) is None:
-        return None
-    if ctx.qualified_name(func) is not None:
-        return None  # an imported function or class
-    return func
-
-
-def _is_module_class(ctx, klass: cst.ClassDef) -> bool:
-    if ctx.class_named(klass.name.value) is klass:
-        return ctx.models.class_model(klass.name.value) is not None
-    return any((ctx.qualified_name(b.value) or "") in L.MODULE_BASES for b in klass.bases)
-
-
-def _framework_class(ctx, klass: cst.ClassDef) -> bool:
-    return any((ctx.qualified_name(b.value) or "").startswith(_FRAMEWORK_PREFIXES) for b in klass.bases)
-
-
-def _decorator_disables_grad(ctx, decorator: cst.Decorator) -> bool:
-    node = decorator.decorator
-    if isinstance(node, cst.Call):
-        node = node.func
-    return ctx.qualified_name(node) in NO_GRAD
-
-
-def _is_test_function(fn, klass, test_file: bool) -> bool:
-    """pytest / unittest tests exercise models on purpose; they are not evaluation code."""
-    return fn.name.value.startswith("test") and (
-        test_file or (klass is not None and klass.name.value.startswith("Test")))
-
-
-def _is_test_file(ctx) -> bool:
-    name = ctx.path.name
-    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py" or \
-        "tests" in ctx.path.parts or "test" in ctx.path.parts

@@ -1,0 +1,369 @@
+"""Dropout and BatchNorm left active at evaluation (the facts of HPL008).
+
+(a) Evaluation code is a function named like evaluation (evaluate, validate,
+val, test, predict, infer...), a function decorated `@torch.no_grad()` /
+`@torch.inference_mode()`, or a `with torch.no_grad()` / `inference_mode()` /
+`set_grad_enabled(False)` block. A call of a model holding Dropout or BatchNorm
+there is an `UnswitchedEval` unless `eval()` (or `train(False)`) ran on it on
+every path before the call — in the function itself, or, when the model is a
+parameter or `self.<attr>`, at every call site of the function in this file.
+Methods of Lightning modules and Hugging Face Trainer subclasses are left to
+the framework, which switches modes itself; pytest/unittest test functions are
+not evaluation code; a model just built and not loaded (a shape check), and a
+no-grad block that feeds the training step of its loop, are not evaluation.
+
+(b) A `FunctionalDropout`: `F.dropout(x, p)` (training defaults to True),
+`F.dropout(x, p, True)`, `torch.dropout(x, p, train=True)` in a method of an
+`nn.Module` subclass, outside `if self.training:`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+import libcst as cst
+
+from . import layers as L
+from .arguments import call_argument
+from .imports import dotted_name
+from .modes import NO_GRAD, SET_GRAD, ModeAnalysis, is_eval_name, model_key
+from .module import CallSite
+from .training import TrainingAnalysis, _is_method, body_statements, function_params
+from .walk import contains, walk
+
+_F = "torch.nn.functional."
+# qualified name -> (slot of the training flag, its keyword, default when omitted)
+FUNCTIONAL_DROPOUT = {
+    _F + "dropout": (2, "training", True),
+    _F + "dropout1d": (2, "training", True),
+    _F + "dropout2d": (2, "training", True),
+    _F + "dropout3d": (2, "training", True),
+    _F + "alpha_dropout": (2, "training", False),
+    _F + "feature_alpha_dropout": (2, "training", False),
+    "torch.dropout": (2, "train", None),
+    "torch.alpha_dropout": (2, "train", None),
+    "torch.feature_dropout": (2, "train", None),
+    "torch.feature_alpha_dropout": (2, "train", None),
+}
+_FRAMEWORK_PREFIXES = ("lightning.pytorch", "transformers.")
+_WEIGHT_LOADERS = ("load_state_dict", "load", "from_pretrained", "load_from_checkpoint")
+
+
+@dataclass
+class FunctionalDropout:
+    """A functional dropout call that stays active in eval mode."""
+
+    site: CallSite
+    fn: cst.FunctionDef
+    klass: cst.ClassDef
+    slot: int
+    keyword: str
+    arg: Optional[cst.BaseExpression]  # the training flag as written; None when omitted
+    self_name: str
+
+
+@dataclass
+class UnswitchedEval:
+    """A call in evaluation code of a model that may be in training mode."""
+
+    site: CallSite
+    fn: Optional[cst.FunctionDef]
+    why: str  # why this is evaluation code
+    whole: bool  # the whole function is evaluation code (not only a no-grad block)
+    mkey: str  # the model expression, `model` / `self.net`
+    ref: Any  # the training analysis' ModelRef of the model
+    layer: Any  # the Dropout / BatchNorm it holds
+    # `mkey.train()` calls before this one in the function, in source order.
+    trains_before: List[cst.CSTNode] = field(default_factory=list)
+    # Where `mkey.eval()` belongs: the function's first statement (whole) or
+    # the outermost `with` that holds the call; None when there is no such place.
+    eval_at: Optional[cst.CSTNode] = None
+    resumes_training: bool = False  # the function trains after evaluating
+
+
+class EvalDropoutAnalysis:
+    """`ctx.fact("eval_dropout", EvalDropoutAnalysis)`: `functional` and `evaluation`."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.functional: List[FunctionalDropout] = list(self._functional())
+        self.evaluation: List[UnswitchedEval] = list(self._evaluation())
+
+    # -- (b) functional dropout ---------------------------------------------------
+    def _functional(self):
+        ctx = self.ctx
+        for site in ctx.calls:
+            spec = FUNCTIONAL_DROPOUT.get(ctx.callee(site.node) or "")
+            if spec is None:
+                continue
+            fn, klass = site.function, site.klass
+            if fn is None or klass is None or not site.scope or site.scope[-1] is not fn:
+                continue
+            if len(site.scope) < 2 or site.scope[-2] is not klass or not _is_method(fn, klass):
+                continue
+            if not _is_module_class(ctx, klass):
+                continue
+            slot, keyword, default = spec
+            arg = call_argument(site.node, slot, keyword)
+            value = default if arg is None else ctx.constants.value(arg)
+            if value is not True:
+                continue
+            self_name = fn.params.params[0].name.value if fn.params.params else "self"
+            if _guarded_by_training(fn.body, site.node, self_name):
+                continue  # `if self.training: x = F.dropout(x, p)` is mode-aware already
+            yield FunctionalDropout(site, fn, klass, slot, keyword, arg, self_name)
+
+    # -- (a) evaluation code --------------------------------------------------------
+    def _evaluation(self):
+        ctx = self.ctx
+        training = ctx.fact("training", TrainingAnalysis)
+        modes = ctx.fact("modes", ModeAnalysis)
+        regions: Dict[int, Tuple[Any, Any, str, bool]] = {}  # id(fn) -> (fn, klass, why, whole)
+        test_file = _is_test_file(ctx)
+        for definition in ctx.functions:
+            fn = definition.node
+            klass = definition.scope[-1] if definition.scope and isinstance(definition.scope[-1], cst.ClassDef) else None
+            if klass is not None and _framework_class(ctx, klass):
+                continue
+            if _is_test_function(fn, klass, test_file):
+                continue
+            decorated = next((d for d in fn.decorators if _decorator_disables_grad(ctx, d)), None)
+            if decorated is not None:
+                regions[id(fn)] = (fn, klass, f"`{fn.name.value}` is decorated with `@{ctx.code(decorated.decorator)}`", True)
+            elif is_eval_name(fn.name.value):
+                regions[id(fn)] = (fn, klass, f"`{fn.name.value}` is named like evaluation code", True)
+        for site in ctx.calls:
+            qn = ctx.callee(site.node)
+            if qn in NO_GRAD or qn in SET_GRAD:
+                fn, klass = site.function, site.klass
+                if klass is not None and _framework_class(ctx, klass):
+                    continue
+                if fn is not None and site.scope[-1] is not fn:
+                    klass = None
+                if fn is not None and _is_test_function(fn, klass, test_file):
+                    continue
+                key = id(fn) if fn is not None else 0
+                if key not in regions:
+                    regions[key] = (fn, klass, f"under `{ctx.code(site.node)}`", False)
+        seen = set()
+        for key, (fn, klass, why, whole) in regions.items():
+            method_klass = klass if fn is not None and klass is not None and _is_method(fn, klass) else None
+            # Resolve the models called first: the mode walk runs only where one holds dropout/BN.
+            candidates = []
+            for site in training.calls_by_function.get(key, []):
+                target = _model_target(ctx, site.node)
+                mkey = model_key(target) if target is not None else None
+                if mkey is None:
+                    continue
+                ref = training.resolver.resolve(target, fn, method_klass)
+                layer = (ref.first(L.DROPOUT) or ref.first(L.BATCHNORM)) if ref is not None else None
+                if layer is not None:
+                    candidates.append((site, mkey, ref, layer))
+            if not candidates:
+                continue
+            flow = modes.flow(fn, method_klass)
+            for site, mkey, ref, layer in candidates:
+                call = site.node
+                if not whole and id(call) not in flow.nograd:
+                    continue
+                if fn is not None and _built_here_untrained(ctx, fn, mkey):
+                    continue  # a smoke test of a model just built: its mode changes nothing
+                if not whole and _feeds_a_training_step(ctx, training, fn, call):
+                    continue  # no-grad targets/fakes computed inside the training step
+                state = flow.states.get(id(call))
+                if state is None or state.in_eval(mkey) or (key, mkey) in seen:
+                    continue
+                if self._callers_switch(modes, training, fn, method_klass, mkey):
+                    continue
+                seen.add((key, mkey))
+                line = _line_of(ctx, call)
+                trains = [c for c in flow.train_calls.get(mkey, []) if _line_of(ctx, c) < line]
+                eval_at, resumes = self._eval_place(training, fn, whole, site)
+                yield UnswitchedEval(site, fn, why, whole, mkey, ref, layer, trains, eval_at, resumes)
+
+    def _callers_switch(self, modes, training, fn, klass, mkey) -> bool:
+        """Every call site of `fn` in this file has the model in eval mode."""
+        ctx = self.ctx
+        if fn is None:
+            return False
+        head = mkey.split(".")[0]
+        params = function_params(fn, klass is not None)
+        sites = []
+        if head in params or (head == "self" and klass is not None):
+            sites = [(s, _map(mkey, s.node, params, head)) for s in training.resolver.callers(fn, klass)]
+            if head == "self" and klass is not None and _is_module_class(ctx, klass):
+                # `model.predict(x)` on an instance of this module class
+                for s in ctx.calls:
+                    func = s.node.func
+                    if isinstance(func, cst.Attribute) and func.attr.value == fn.name.value and \
+                            model_key(func.value) not in (None, "self"):
+                        ref = training.resolver.resolve(func.value, s.function, s.klass)
+                        if ref is not None and ref.class_model is not None and ref.class_model.node is klass:
+                            sites.append((s, model_key(func.value) + mkey[4:]))
+        sites = [(s, k) for s, k in sites if k is not None]
+        if not sites:
+            return False
+        for site, outer in sites:
+            caller_klass = site.klass if site.function is not None and site.klass is not None and \
+                _is_method(site.function, site.klass) else None
+            state = modes.flow(site.function, caller_klass).states.get(id(site.node))
+            if state is None or not state.in_eval(outer):
+                return False
+        return True
+
+    def _eval_place(self, training, fn, whole: bool, site) -> Tuple[Optional[cst.CSTNode], bool]:
+        """Where `model.eval()` goes, and whether the function trains after it."""
+        body = fn.body if fn is not None else self.ctx.tree
+        if whole:
+            first = _first_statement(body)
+            if first is None or isinstance(fn.body, cst.SimpleStatementSuite):
+                return None, False
+            return first, False
+        for stmt in body_statements(body):
+            if isinstance(stmt, cst.With) and contains(stmt, site.node):
+                return stmt, any(s.function is fn for s in training.steps)  # outermost with that holds the call
+        return None, False
+
+
+def _line_of(ctx, node) -> int:
+    return ctx.span(node).start_line
+
+
+def _first_statement(block) -> Optional[cst.CSTNode]:
+    """The first statement of a block, after a docstring."""
+    body = getattr(block, "body", None)
+    if not isinstance(body, (list, tuple)) or not body:
+        return None
+    stmts = list(body)
+    first = stmts[0]
+    if len(stmts) > 1 and isinstance(first, cst.SimpleStatementLine) and len(first.body) == 1 and \
+            isinstance(first.body[0], cst.Expr) and isinstance(first.body[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+        return stmts[1]
+    return first
+
+
+def _mentions_training(test: cst.BaseExpression, self_name: str) -> bool:
+    """`self.training`, `self.training and p > 0` (not `not self.training`)."""
+    if isinstance(test, cst.Attribute):
+        return isinstance(test.value, cst.Name) and test.value.value == self_name and test.attr.value == "training"
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _mentions_training(test.left, self_name) or _mentions_training(test.right, self_name)
+    return False
+
+
+def _guarded_by_training(block, call: cst.Call, self_name: str) -> bool:
+    """The call runs only in training mode: inside `if <self>.training ...:` or
+    `F.dropout(x) if <self>.training else x`."""
+    for node in walk(block):
+        if isinstance(node, cst.If) and _mentions_training(node.test, self_name) and contains(node.body, call):
+            return True
+        if isinstance(node, cst.IfExp) and _mentions_training(node.test, self_name) and contains(node.body, call):
+            return True
+    return False
+
+
+def _built_here_untrained(ctx, fn: cst.FunctionDef, mkey: str) -> bool:
+    """`net = Net(); net(torch.randn(...))` in a function that loads no weights:
+    a shape check of an untrained model (pytorch-cifar's `def test()`), not an
+    evaluation whose numbers depend on the mode."""
+    if "." in mkey:
+        return False
+    if _loads_weights(fn):
+        return False
+    return any(isinstance(node, cst.Assign) and isinstance(node.value, cst.Call) and _is_constructor(ctx, node.value)
+               and any(isinstance(t.target, cst.Name) and t.target.value == mkey for t in node.targets)
+               for node in walk(fn.body))
+
+
+def _is_constructor(ctx, call: cst.Call, depth: int = 0) -> bool:
+    """`Net()`, `models.ResNet18()`, or a factory of this file that only builds
+    one (`def densenet_cifar(): return DenseNet(...)`): an untrained model, not
+    one a factory may have loaded weights into."""
+    func = call.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else (func.value if isinstance(func, cst.Name) else "")
+    if name[:1].isupper():
+        return True
+    factory = ctx.function_named(name) if isinstance(func, cst.Name) and depth < 3 else None
+    if factory is None or _loads_weights(factory):
+        return False
+    returned = [n.value for n in walk(factory.body) if isinstance(n, cst.Return) and n.value is not None]
+    return bool(returned) and all(isinstance(v, cst.Call) and _is_constructor(ctx, v, depth + 1) for v in returned)
+
+
+def _loads_weights(fn: cst.FunctionDef) -> bool:
+    for node in walk(fn.body):
+        if isinstance(node, cst.Call):
+            func = node.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else (func.value if isinstance(func, cst.Name) else "")
+            if name in _WEIGHT_LOADERS:
+                return True
+    return False
+
+
+def _feeds_a_training_step(ctx, training, fn, call: cst.Call) -> bool:
+    """A no-grad block in a loop, before that loop's backward(): it computes
+    inputs of the training step (GAN fakes for the discriminator, RL targets,
+    a teacher's outputs), which is training, not evaluation."""
+    body = fn.body if fn is not None else ctx.tree
+    for loop in walk(body):
+        if not isinstance(loop, (cst.For, cst.While)) or not contains(loop.body, call):
+            continue
+        call_line = _line_of(ctx, call)
+        for step in training.steps:
+            if step.function is fn and contains(loop.body, step.backward) and _line_of(ctx, step.backward) > call_line:
+                return True
+    return False
+
+
+def _map(mkey: str, call: cst.Call, params, head: str) -> Optional[str]:
+    if head == "self":
+        return mkey
+    arg = call_argument(call, params.index(head), head)
+    if arg is None:
+        return None
+    if isinstance(arg, cst.Call) and isinstance(arg.func, cst.Attribute) and arg.func.attr.value == "eval":
+        arg = arg.func.value  # f(model.eval()): the switch ran before the call
+    outer = model_key(arg)
+    return outer + mkey[len(head):] if outer else None
+
+
+def _model_target(ctx, call: cst.Call) -> Optional[cst.BaseExpression]:
+    """`model(x)`, `self.net(x)`, `model.forward(x)`, `self(x)` -> the module expression."""
+    func = call.func
+    if isinstance(func, cst.Attribute) and func.attr.value == "forward":
+        func = func.value
+    if dotted_name(func) is None:
+        return None
+    if ctx.qualified_name(func) is not None:
+        return None  # an imported function or class
+    return func
+
+
+def _is_module_class(ctx, klass: cst.ClassDef) -> bool:
+    if ctx.class_named(klass.name.value) is klass:
+        return ctx.models.class_model(klass.name.value) is not None
+    return any((ctx.qualified_name(b.value) or "") in L.MODULE_BASES for b in klass.bases)
+
+
+def _framework_class(ctx, klass: cst.ClassDef) -> bool:
+    return any((ctx.qualified_name(b.value) or "").startswith(_FRAMEWORK_PREFIXES) for b in klass.bases)
+
+
+def _decorator_disables_grad(ctx, decorator: cst.Decorator) -> bool:
+    node = decorator.decorator
+    if isinstance(node, cst.Call):
+        node = node.func
+    return ctx.qualified_name(node) in NO_GRAD
+
+
+def _is_test_function(fn, klass, test_file: bool) -> bool:
+    """pytest / unittest tests exercise models on purpose; they are not evaluation code."""
+    return fn.name.value.startswith("test") and (
+        test_file or (klass is not None and klass.name.value.startswith("Test")))
+
+
+def _is_test_file(ctx) -> bool:
+    name = ctx.path.name
+    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py" or \
+        "tests" in ctx.path.parts or "test" in ctx.path.parts

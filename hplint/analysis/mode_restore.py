@@ -1,0 +1,95 @@
+"""Train mode not restored (the facts of HPL010): an epoch loop switches the
+model to eval mode for validation and trains the next epoch without switching
+it back.
+
+Read from the mode analysis: each training step (or helper call that trains)
+reached in eval mode, reported once per `eval()` switch, in the body that holds
+the switch. A model that is known to hold no Dropout/BatchNorm is not one whose
+mode matters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, List, Optional
+
+import libcst as cst
+
+from . import layers as L
+from .modes import ModeAnalysis
+from .training import TrainingAnalysis, _is_method, body_statements
+from .walk import contains
+
+
+@dataclass
+class ModeNotRestored:
+    eval_node: cst.CSTNode  # the switch to eval mode
+    training_node: cst.CSTNode  # the training step that runs in eval mode
+    mkey: str  # the model expression switched, `model` / `self.net`
+    model: Any  # the step's model (ModelRef) when known, else None
+    scope: tuple  # enclosing definitions of the function that holds both
+    # The first statement of the loop whose iterations should start in train
+    # mode (the outermost loop holding both, else the innermost holding the
+    # step); None when there is no such loop.
+    restore_at: Optional[cst.CSTNode]
+
+
+class ModeRestoreAnalysis:
+    """`ctx.fact("mode_restore", ModeRestoreAnalysis).findings`."""
+
+    def __init__(self, ctx) -> None:
+        self.findings: List[ModeNotRestored] = self._compute(ctx)
+
+    @staticmethod
+    def _compute(ctx) -> List[ModeNotRestored]:
+        training = ctx.fact("training", TrainingAnalysis)
+        modes = ctx.fact("modes", ModeAnalysis)
+        out: List[ModeNotRestored] = []
+        reported = set()
+        for _key, sites in training.calls_by_function.items():
+            if not _worth_walking(modes, sites):
+                continue
+            site0 = sites[0]
+            fn = site0.function
+            klass = site0.klass if fn is not None and site0.klass is not None and _is_method(fn, site0.klass) else None
+            flow = modes.flow(fn, klass)
+            for keys, node, state, step in flow.trainings:
+                if any(state.in_train(k) for k in keys):
+                    continue
+                found = [(k, state.maybe_eval(k)) for k in keys]
+                found = [(k, n) for k, n in found if n is not None]
+                if not found:
+                    continue
+                mkey, eval_node = found[0]
+                if id(eval_node) in reported:
+                    continue
+                if not contains(fn if fn is not None else ctx.tree, eval_node):
+                    continue  # the switch happened in a helper's own body: reported there
+                if step is not None and step.model is not None and step.model.layers and \
+                        not (step.model.categories() & {L.DROPOUT, L.BATCHNORM}):
+                    # Eval mode changes nothing for this model. A model with no
+                    # layers at all is not known: a base class whose subclasses
+                    # bring them (DeepCTR-Torch's BaseModel.fit on `self`).
+                    continue
+                reported.add(id(eval_node))
+                model = step.model if step is not None else None
+                out.append(ModeNotRestored(eval_node, node, mkey, model, site0.scope if fn is not None else (),
+                                           _restore_at(ctx, fn, node, eval_node)))
+        return out
+
+
+def _restore_at(ctx, fn, training_node, eval_node) -> Optional[cst.CSTNode]:
+    body = fn.body if fn is not None else ctx.tree
+    loops = [s for s in body_statements(body) if isinstance(s, (cst.For, cst.While)) and contains(s, training_node)]
+    if not loops:
+        return None
+    both = [s for s in loops if contains(s, eval_node)]
+    loop = both[0] if both else loops[-1]  # outermost loop holding both, else the innermost one
+    if not isinstance(loop.body, cst.IndentedBlock) or not loop.body.body:
+        return None
+    return loop.body.body[0]
+
+
+def _worth_walking(modes, sites) -> bool:
+    """A body that trains and may switch modes (directly or through same-file helpers)."""
+    return modes.reaches(sites, "train") and modes.reaches(sites, "switch")

@@ -1,0 +1,131 @@
+"""ModelAnalysis: the model facts of one file (`ctx.models`) — its model
+classes, the layers they hold, and the edges between layers — and the driver
+that runs construction, then forward flow, over the file.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Optional
+
+import libcst as cst
+
+from .. import layers as L
+from .construction import Frame
+from .construction_exprs import ConstructionExprs
+from .flow import ForwardFlow
+from .interpreter import Budget
+from .structure import EMPTY, ClassModel, Edge, Seq
+
+
+class ModelAnalysis(ConstructionExprs, ForwardFlow):
+    """Model facts for one file: classes, layers, and the edges between them."""
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._done = False
+
+    # -- public API ------------------------------------------------------
+    def analyse(self) -> "ModelAnalysis":
+        if self._done:
+            return self
+        self._done = True
+        try:
+            self._analyse_file()
+        except (Budget, RecursionError):
+            pass
+        return self
+
+    def edges_between(self, src_category: str, dst_category: str, allowed: Iterable[str]) -> List[Edge]:
+        self.analyse()
+        allowed = frozenset(allowed)
+        return [
+            e for e in self.edges
+            if e.src.category == src_category and e.dst.category == dst_category and e.through <= allowed
+        ]
+
+    def output_escapes(self, edge: Edge) -> bool:
+        """Does the output of `edge.src` also leave by a path that skips
+        `edge.dst`? `p = sigmoid(bn(x)); return p * x` (a BatchNorm gate, the
+        Dice activation) or `emb = fc(x); return head(emb), emb` keep the raw
+        output, bias included."""
+        self.analyse()
+        return any(id(edge.dst.node) not in others for others in self._escapes.get(id(edge.src.node), ()))
+
+    def class_model(self, name: str) -> Optional[ClassModel]:
+        node = self.ctx.class_named(name)
+        return self._class_model(self.ctx, node) if node is not None else None
+
+    def model_classes(self) -> List[ClassModel]:
+        out = []
+        for definition in self.ctx.classes:
+            if not definition.scope:
+                model = self._class_model(self.ctx, definition.node)
+                if model is not None:
+                    out.append(model)
+        return out
+
+    def resolve_class(self, qualname: str) -> Optional[ClassModel]:
+        """A model class by qualified name, in this file or another project file."""
+        local = f"{self.ctx.module_name}."
+        if qualname.startswith(local) and "." not in qualname[len(local):]:
+            return self.class_model(qualname[len(local):])
+        if self.ctx.project is None:
+            return None
+        other, symbol = self.ctx.project.resolve_symbol(qualname, self.ctx.module_name, self.ctx.path)
+        if other is None or not symbol or "." in symbol:
+            return None
+        return other.models.class_model(symbol)
+
+    # -- driving -----------------------------------------------------------
+    def _analyse_file(self) -> None:
+        ctx = self.ctx
+        # 1. every nn.Module class: build it, then run its forward.
+        for model in self.model_classes():
+            self._run_model_forward(model)
+        # 2. Sequentials built outside model classes (scripts, helpers), and
+        #    model classes instantiated there with arguments (factories such
+        #    as `def vgg11_bn(): return VGG(make_layers(cfg, batch_norm=True))`):
+        #    those instances run their forward with what the call passed.
+        pending_scopes: Dict[int, Any] = {}
+        for site in ctx.calls:
+            if any(isinstance(n, cst.ClassDef) for n in site.scope):
+                continue
+            if ctx.callee(site.node) != L.SEQUENTIAL and not self._instantiates_model(site.node):
+                continue
+            fn = site.function
+            pending_scopes.setdefault(id(fn) if fn is not None else 0, fn)
+        for fn in pending_scopes.values():
+            self._built_seqs = []
+            self._built_instances = []
+            if fn is None:
+                self._exec_build(ctx, ctx.tree.body, Frame(ctx, {}, {}, None), 0)
+            else:
+                self._call_function(ctx, fn, [], {}, None, 0, bind_defaults=True, call_known=False)
+            for seq, seq_ctx in self._built_seqs:
+                self._apply(seq, EMPTY, None, seq_ctx, 0)
+            for model, entry in self._built_instances:
+                outer, self._entry = self._entry, entry
+                try:
+                    self._run_model_forward(model)
+                finally:
+                    self._entry = outer
+        self._built_seqs = []
+        self._built_instances = []
+
+    def _instantiates_model(self, call: cst.Call) -> bool:
+        """A call with arguments to a model class of the project."""
+        if not call.args:
+            return False  # built without arguments in step 1 already
+        qn = self.ctx.callee(call)
+        if qn is None or qn.startswith(("torch.", "builtins.", "numpy.")):
+            return False
+        found = self._resolve_class_node(self.ctx, qn)
+        return found is not None and self._is_module_class(found[0], found[1])
+
+    def _run_model_forward(self, model: ClassModel) -> None:
+        found = model.method("forward")
+        if found is not None:
+            owner, fn = found
+            self._call_method(model, owner.ctx, fn, [EMPTY], 0)
+        elif model.sequential_items is not None:
+            self._apply(Seq(model.sequential_items), EMPTY, None, model.ctx, 0)

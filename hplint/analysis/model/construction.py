@@ -1,0 +1,305 @@
+"""Construction: the layers a model holds, from `__init__`, helper functions
+and script bodies (the statements; `construction_exprs` evaluates the
+expressions).
+
+Reads `nn.Sequential` (positional, `OrderedDict`, `*layers`), lists built with
+literals / `append` / `extend` / `+=` / comprehensions, `add_module`,
+`ModuleList`/`ModuleDict`, helper functions and methods that return blocks
+(also imported from another project module), helpers defined inside
+`__init__`, and project `nn.Module` classes used as sub-modules. Conditions
+whose value is unknown are explored both ways; loops run up to two rounds.
+"""
+
+from __future__ import annotations
+
+import itertools
+from contextlib import contextmanager
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+
+import libcst as cst
+
+from ..constants import UNKNOWN
+from ..imports import dotted_name
+from .interpreter import MAX_DEPTH, Interpreter, is_self_attr, static_value
+from .structure import UNKNOWN_MODULE, Alt, ClassModel, Layer, ModList, PyList, Seq
+
+_FRAME_SERIALS = itertools.count(1)  # construction frames, for Layer.conditions
+SPLAT = "**"  # key in a call's keywords: it also passed `**mapping` we cannot read
+_MAX_EXCLUSIVE_PAIRS = 10_000  # layers per branch pair tracked as mutually exclusive
+
+
+def flatten_items(value: Any) -> Optional[List[Any]]:
+    """Items a value contributes when splatted (`*layers`) or extended."""
+    if isinstance(value, (PyList, Seq, ModList)):
+        return list(value.items)
+    if isinstance(value, Alt):
+        return [Alt([Seq(flatten_items(o) or [o]) for o in value.options])]
+    return None
+
+
+class Construction(Interpreter):
+    """Runs construction code: frames, statements, branches, loops, calls of
+    construction functions. Expressions are `_eval_module`'s (construction_exprs)."""
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._class_models: Dict[Any, Optional[ClassModel]] = {}
+        self._class_in_progress: set = set()
+        self._built_seqs: List[Tuple[Seq, Any]] = []
+        # Model instances built by a script or factory (step 2 of the analysis),
+        # with the call in this file that brought a class of another file in.
+        self._built_instances: List[Tuple[ClassModel, Optional[cst.CSTNode]]] = []
+        # Layers built, in order (for the mutually exclusive pairs of an `if`).
+        self._created: List[Layer] = []
+        self._loops = 0
+
+    def _eval_module(self, ctx, node: cst.BaseExpression, frame: "Frame", depth: int) -> Any:
+        """The module value of a construction expression (construction_exprs)."""
+        raise NotImplementedError
+
+    def _call_function(self, ctx, fn: cst.FunctionDef, args: List[Any], kwargs: Dict[str, Any],
+                       self_model: Optional[ClassModel], depth: int, bind_defaults: bool = True,
+                       is_method: bool = False, closure: Optional["Frame"] = None,
+                       call_known: bool = True) -> Any:
+        """Interpret a construction function; returns its (module) return value.
+        A nested function sees its `closure` frame's names (and `self`)."""
+        if depth > MAX_DEPTH:
+            return UNKNOWN_MODULE
+        consts: Dict[str, Any] = dict(closure.consts) if closure is not None else {}
+        defaulted: set = set(closure.defaulted) if closure is not None else set()
+        mods: Dict[str, Any] = dict(closure.mods) if closure is not None else {}
+        positional = list(fn.params.posonly_params) + list(fn.params.params)
+        if is_method or self_model is not None:
+            positional = positional[1:]  # `self`
+        if closure is not None and self_model is None:
+            self_model = closure.self_model  # a nested helper's `self` is its method's
+        for i, param in enumerate(positional + list(fn.params.kwonly_params)):
+            name = param.name.value
+            value: Any = UNKNOWN
+            from_default = False
+            if i < len(positional) and i < len(args):
+                value = args[i]
+            elif name in kwargs:
+                value = kwargs[name]
+            elif param.default is not None and bind_defaults:
+                value = ("const", ctx.constants.value(param.default))
+                from_default = not call_known
+            if from_default:
+                defaulted.add(name)
+            else:
+                defaulted.discard(name)  # also a closure's name this parameter shadows
+            bind(consts, mods, name, value)
+        frame = Frame(ctx, consts, mods, self_model)
+        frame.defaulted = defaulted
+        if closure is not None:
+            frame.functions.update(closure.functions)
+        star = fn.params.star_kwarg
+        if star is not None and call_known and SPLAT not in kwargs:
+            named = {p.name.value for p in positional + list(fn.params.kwonly_params)}
+            frame.star_kwargs[star.name.value] = {k: v for k, v in kwargs.items() if k not in named}
+        self._exec_build(ctx, fn.body.body if isinstance(fn.body, cst.IndentedBlock) else [], frame, depth)
+        if not frame.returns:
+            return UNKNOWN_MODULE
+        return frame.returns[0] if len(frame.returns) == 1 else Alt(frame.returns)
+
+    def _exec_build(self, ctx, body: Iterable[cst.CSTNode], frame: "Frame", depth: int) -> None:
+        for stmt in body:
+            self._tick()
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    self._build_small(ctx, small, frame, depth)
+            elif isinstance(stmt, cst.If):
+                self._build_if(ctx, stmt, frame, depth)
+            elif isinstance(stmt, (cst.For, cst.While)):
+                self._build_loop(ctx, stmt, frame, depth)
+            elif isinstance(stmt, cst.With):
+                self._exec_build(ctx, stmt.body.body, frame, depth)
+            elif isinstance(stmt, cst.Try):
+                self._exec_build(ctx, stmt.body.body, frame, depth)
+            elif isinstance(stmt, cst.FunctionDef):
+                frame.functions[stmt.name.value] = stmt  # a nested helper, run where it is called
+
+    def _build_small(self, ctx, small: cst.CSTNode, frame: "Frame", depth: int) -> None:
+        if isinstance(small, (cst.Assign, cst.AnnAssign)):
+            targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+            if small.value is None:
+                return
+            value = self._eval_module(ctx, small.value, frame, depth)
+            const = ctx.constants.value(small.value, frame.consts)
+            for target in targets:
+                if isinstance(target, cst.Name):
+                    frame.consts.pop(target.value, None)
+                    if const is not UNKNOWN:
+                        frame.consts[target.value] = const
+                    frame.mods[target.value] = value
+                elif is_self_attr(target) and frame.self_model is not None:
+                    frame.self_model.attrs[target.attr.value] = value
+                    frame.self_model.consts.pop(target.attr.value, None)
+                    if const is UNKNOWN:
+                        const = static_value(ctx, small.value, frame.consts, frame.self_model.consts)
+                    if const is not UNKNOWN:
+                        frame.self_model.consts[target.attr.value] = const
+        elif isinstance(small, cst.AugAssign):
+            if isinstance(small.operator, cst.AddAssign):
+                container = self._lookup(small.target, frame)
+                addition = flatten_items(self._eval_module(ctx, small.value, frame, depth))
+                if isinstance(container, (PyList, ModList)) and addition is not None:
+                    container.items.extend(addition)
+        elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+            self._eval_module(ctx, small.value, frame, depth)
+        elif isinstance(small, cst.Return) and small.value is not None:
+            frame.returns.append(self._eval_module(ctx, small.value, frame, depth))
+
+    def _lookup(self, target: cst.BaseExpression, frame: "Frame") -> Any:
+        if isinstance(target, cst.Name):
+            return frame.mods.get(target.value, UNKNOWN_MODULE)
+        if is_self_attr(target) and frame.self_model is not None:
+            return frame.self_model.attrs.get(target.attr.value, UNKNOWN_MODULE)
+        return UNKNOWN_MODULE
+
+    def _build_if(self, ctx, stmt: cst.If, frame: "Frame", depth: int) -> None:
+        test = ctx.constants.value(stmt.test, frame.consts)
+        orelse = stmt.orelse
+        else_body: List[cst.CSTNode] = []
+        if isinstance(orelse, cst.Else):
+            else_body = list(orelse.body.body)
+        elif isinstance(orelse, cst.If):
+            else_body = [orelse]
+        if test is not UNKNOWN:
+            try:
+                chosen = stmt.body.body if test else else_body
+            except TypeError:
+                chosen = None
+            if chosen is not None:
+                with under_flag(frame, stmt.test, test):
+                    self._exec_build(ctx, chosen, frame, depth)
+                return
+        # Unknown condition: run both branches from the same state, then join:
+        # lists get an alternative of what each branch appended.
+        lists = frame.containers()
+        before = {id(c): list(c.items) for c in lists}
+        attrs_before = dict(frame.self_model.attrs) if frame.self_model is not None else {}
+        mods_before = dict(frame.mods)
+        created_before = len(self._created)
+        self._exec_build(ctx, stmt.body.body, frame, depth)
+        created_a = len(self._created)
+        added_a = {id(c): c.items[len(before[id(c)]):] for c in lists}
+        attrs_a = dict(frame.self_model.attrs) if frame.self_model is not None else {}
+        mods_a = dict(frame.mods)
+        for c in lists:
+            c.items[:] = before[id(c)]
+        if frame.self_model is not None:
+            frame.self_model.attrs.clear()
+            frame.self_model.attrs.update(attrs_before)
+        frame.mods.clear()
+        frame.mods.update(mods_before)
+        self._exec_build(ctx, else_body, frame, depth)
+        if not self._loops:
+            self._mark_exclusive(self._created[created_before:created_a], self._created[created_a:])
+        for c in lists:
+            added_b = c.items[len(before[id(c)]):]
+            a = added_a[id(c)]
+            if a or added_b:
+                c.items[:] = before[id(c)] + [Alt([Seq(list(a)), Seq(list(added_b))])]
+        if frame.self_model is not None:
+            for name, value in attrs_a.items():
+                other = frame.self_model.attrs.get(name)
+                if other is None:
+                    frame.self_model.attrs[name] = value
+                elif other is not value:
+                    frame.self_model.attrs[name] = Alt([value, other])
+        for name, value in mods_a.items():
+            other = frame.mods.get(name)
+            if other is None:
+                frame.mods[name] = value
+            elif other is not value:
+                frame.mods[name] = Alt([value, other])
+
+    def _mark_exclusive(self, branch_a: List[Layer], branch_b: List[Layer]) -> None:
+        if len(branch_a) * len(branch_b) > _MAX_EXCLUSIVE_PAIRS:
+            return
+        for a in branch_a:
+            for b in branch_b:
+                self._exclusive.add((id(a), id(b)))
+                self._exclusive.add((id(b), id(a)))
+
+    def _build_loop(self, ctx, stmt, frame: "Frame", depth: int) -> None:
+        self._loops += 1  # an `if` inside a loop may take both branches in one model
+        try:
+            self._build_loop_rounds(ctx, stmt, frame, depth)
+        finally:
+            self._loops -= 1
+
+    def _build_loop_rounds(self, ctx, stmt, frame: "Frame", depth: int) -> None:
+        rounds = 2
+        values: List[Any] = []
+        if isinstance(stmt, cst.For):
+            seq = ctx.constants.value(stmt.iter, frame.consts)
+            if seq is UNKNOWN and isinstance(stmt.iter, cst.Call) and isinstance(stmt.iter.func, cst.Name) \
+                    and stmt.iter.func.value == "range":
+                bounds = [ctx.constants.value(a.value, frame.consts) for a in stmt.iter.args]
+                if bounds and all(isinstance(b, int) and not isinstance(b, bool) for b in bounds):
+                    seq = list(range(*bounds[:3]))[:3]
+            if isinstance(seq, (list, tuple)):
+                values = list(seq)[:2]
+                rounds = len(values)
+        for i in range(rounds):
+            if isinstance(stmt, cst.For) and isinstance(stmt.target, cst.Name):
+                frame.consts.pop(stmt.target.value, None)
+                if i < len(values):
+                    frame.consts[stmt.target.value] = values[i]
+            self._exec_build(ctx, stmt.body.body, frame, depth)
+
+
+class Frame:
+    """Construction state: constants, module values, the model being built."""
+
+    def __init__(self, ctx, consts: Dict[str, Any], mods: Dict[str, Any], self_model: Optional[ClassModel]):
+        self.ctx = ctx
+        self.consts = consts
+        self.mods = mods
+        self.self_model = self_model
+        self.returns: List[Any] = []
+        self.functions: Dict[str, cst.FunctionDef] = {}  # functions defined in this body
+        # Parameters that took their default because no call site is known.
+        self.defaulted: set = set()
+        self.serial = next(_FRAME_SERIALS)
+        self.conditions: List[Tuple[int, str, bool]] = []  # known flags of the enclosing ifs
+        # `**kwargs` parameter -> the extra keywords its call site passed, when
+        # that call is known and spells every keyword (no `**other` of its own).
+        self.star_kwargs: Dict[str, Dict[str, Any]] = {}
+
+    def containers(self) -> List[Any]:
+        found = [v for v in self.mods.values() if isinstance(v, (PyList, ModList, Seq))]
+        if self.self_model is not None:
+            found += [v for v in self.self_model.attrs.values() if isinstance(v, (ModList, Seq))]
+        unique = {id(v): v for v in found}
+        return list(unique.values())
+
+
+@contextmanager
+def under_flag(frame: "Frame", test: cst.BaseExpression, value: Any) -> Iterator[None]:
+    """While a branch chosen by a known flag runs (`if batch_norm:`,
+    `if not self.no_bn:`, `x if use_bn else y`), its constructions carry the flag."""
+    negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
+    name = dotted_name(test.expression if negated else test)
+    try:
+        truthy = bool(value)
+    except Exception:
+        name = None
+    if name is None:
+        yield
+        return
+    frame.conditions.append((frame.serial, name, (not truthy) if negated else truthy))
+    try:
+        yield
+    finally:
+        frame.conditions.pop()
+
+
+def bind(consts: Dict[str, Any], mods: Dict[str, Any], name: str, value: Any) -> None:
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == "const":
+        if value[1] is not UNKNOWN:
+            consts[name] = value[1]
+    elif isinstance(value, tuple) and len(value) == 2 and value[0] == "mod":
+        mods[name] = value[1]

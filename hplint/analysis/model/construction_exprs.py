@@ -1,0 +1,365 @@
+"""Construction expressions: what a call, a list, a conditional or a subscript
+in construction code evaluates to — a layer (with its bias and size), a
+Sequential, a ModuleList, a list of blocks, a project helper's return value,
+a project model class built with the call's arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+import libcst as cst
+
+from .. import layers as L
+from ..arguments import call_argument
+from ..constants import UNKNOWN
+from .construction import SPLAT, Construction, Frame, flatten_items, under_flag
+from .interpreter import MAX_DEPTH, is_self_attr, static_value
+from .structure import SIZE_SLOT, UNKNOWN_MODULE, Alt, ClassModel, Instance, Layer, ModList, PyList, Seq
+
+
+class ConstructionExprs(Construction):
+    """Construction with its expressions, and the model classes it builds."""
+
+    # -- classes -----------------------------------------------------------
+    def _is_module_class(self, ctx, node: cst.ClassDef, depth: int = 0) -> bool:
+        for base in node.bases:
+            qn = ctx.qualified_name(base.value)
+            if qn is None:
+                continue
+            if qn in L.MODULE_BASES:
+                return True
+            if depth < 4 and self._resolve_class_node(ctx, qn) is not None:
+                other_ctx, other_node = self._resolve_class_node(ctx, qn)
+                if self._is_module_class(other_ctx, other_node, depth + 1):
+                    return True
+        return False
+
+    def _resolve_class_node(self, ctx, qualname: str):
+        local = f"{ctx.module_name}."
+        if qualname.startswith(local) and "." not in qualname[len(local):]:
+            node = ctx.class_named(qualname[len(local):])
+            return (ctx, node) if node is not None else None
+        if ctx.project is None or qualname.startswith(("torch.", "builtins.")):
+            return None
+        other, symbol = ctx.project.resolve_symbol(qualname, ctx.module_name, ctx.path)
+        if other is None or not symbol or "." in symbol:
+            return None
+        node = other.class_named(symbol)
+        return (other, node) if node is not None else None
+
+    def _class_model(self, ctx, node: cst.ClassDef, args: Optional[List[Any]] = None,
+                     kwargs: Optional[Dict[str, Any]] = None, depth: int = 0) -> Optional[ClassModel]:
+        # A class from another file is built once per call site of this file: its
+        # layers carry that call as `entry`, where findings about them are reported.
+        entry = id(self._entry) if ctx is not self.ctx and self._entry is not None else None
+        key = (id(node), _freeze(args), _freeze(kwargs), entry)
+        if key in self._class_models:
+            return self._class_models[key]
+        if key in self._class_in_progress or depth > MAX_DEPTH:
+            return None
+        if not self._is_module_class(ctx, node):
+            self._class_models[key] = None
+            return None
+        self._class_in_progress.add(key)
+        try:
+            model = ClassModel(node.name.value, node, ctx)
+            for stmt in node.body.body:
+                if isinstance(stmt, cst.FunctionDef):
+                    model.methods[stmt.name.value] = stmt
+            for base in node.bases:
+                qn = ctx.qualified_name(base.value)
+                if qn == L.SEQUENTIAL:
+                    model.sequential_items = []
+                resolved = self._resolve_class_node(ctx, qn) if qn else None
+                if resolved is not None:
+                    base_model = self._class_model(resolved[0], resolved[1], None, None, depth + 1)
+                    if base_model is not None:
+                        model.bases.append(base_model)
+                        model.attrs.update(base_model.attrs)
+                        model.consts.update(base_model.consts)
+                        if base_model.sequential_items is not None:
+                            model.sequential_items = list(base_model.sequential_items)
+            init = model.methods.get("__init__")
+            if init is not None:
+                frame_self = model
+                self._call_function(ctx, init, args or [], kwargs or {}, frame_self, depth + 1,
+                                    bind_defaults=True, is_method=True, call_known=args is not None)
+            self._class_models[key] = model
+            return model
+        finally:
+            self._class_in_progress.discard(key)
+
+    # -- expressions ------------------------------------------------------------
+
+    def _eval_module(self, ctx, node: cst.BaseExpression, frame: "Frame", depth: int) -> Any:
+        kind = type(node)
+        if kind is cst.Call:
+            return self._build_call(ctx, node, frame, depth)
+        if kind is cst.Name:
+            return frame.mods.get(node.value, UNKNOWN_MODULE)
+        if kind is cst.Attribute:
+            if is_self_attr(node) and frame.self_model is not None:
+                return frame.self_model.attrs.get(node.attr.value, UNKNOWN_MODULE)
+            return UNKNOWN_MODULE
+        if kind is cst.List or kind is cst.Tuple:
+            items: List[Any] = []
+            for element in node.elements:
+                value = self._eval_module(ctx, element.value, frame, depth)
+                if isinstance(element, cst.StarredElement):
+                    items.extend(flatten_items(value) or [])
+                else:
+                    items.append(value)
+            return PyList(items)
+        if kind is cst.ListComp or kind is cst.GeneratorExp:
+            element = self._eval_module(ctx, node.elt, frame, depth)
+            # Two representatives: enough to see what one repetition feeds the next.
+            return PyList([element, element]) if element is not UNKNOWN_MODULE else PyList([])
+        if kind is cst.BinaryOperation:
+            left = self._eval_module(ctx, node.left, frame, depth)
+            right = self._eval_module(ctx, node.right, frame, depth)
+            if isinstance(node.operator, cst.Add):
+                a, b = flatten_items(left), flatten_items(right)
+                if a is not None and b is not None:
+                    return PyList(a + b)
+            if isinstance(node.operator, cst.Multiply):
+                items = flatten_items(left) or flatten_items(right)
+                if items is not None:
+                    return PyList(items + items)
+            return UNKNOWN_MODULE
+        if kind is cst.IfExp:
+            test = ctx.constants.value(node.test, frame.consts)
+            body = self._eval_module(ctx, node.body, frame, depth)
+            orelse = self._eval_module(ctx, node.orelse, frame, depth)
+            if test is UNKNOWN:
+                return Alt([body, orelse])
+            try:
+                chosen = node.body if test else node.orelse
+            except TypeError:
+                return Alt([body, orelse])
+            with under_flag(frame, node.test, test):
+                return self._eval_module(ctx, chosen, frame, depth)
+        if kind is cst.Subscript:
+            container = self._eval_module(ctx, node.value, frame, depth)
+            if isinstance(container, (PyList, ModList, Seq)) and container.items:
+                return Alt(list(container.items))
+            return UNKNOWN_MODULE
+        return UNKNOWN_MODULE
+
+    def _build_call(self, ctx, call: cst.Call, frame: "Frame", depth: int) -> Any:
+        qn = ctx.callee(call)
+        category = L.module_category(qn)
+        if category is not None:
+            return self._make_layer(ctx, call, qn, category, frame)
+        if qn == L.SEQUENTIAL:
+            seq = Seq(self._sequential_items(ctx, call.args, frame, depth))
+            self._built_seqs.append((seq, ctx))
+            return seq
+        if qn in (L.MODULE_LIST, L.MODULE_DICT):
+            items: List[Any] = []
+            if call.args:
+                value = self._container_value(ctx, call.args[0].value, frame, depth)
+                items = flatten_items(value) or []
+            return ModList(items)
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            receiver = func.value
+            # list / ModuleList mutation
+            if method in ("append", "extend", "insert", "add_module", "register_module") or \
+                    (method == "__setitem__"):
+                target = self._eval_module(ctx, receiver, frame, depth) if not (
+                    isinstance(receiver, cst.Name) and receiver.value == "self") else None
+                if method in ("add_module", "register_module") and isinstance(receiver, cst.Name) \
+                        and receiver.value == "self" and len(call.args) >= 2 and frame.self_model is not None:
+                    name = ctx.constants.value(call.args[0].value, frame.consts)
+                    if isinstance(name, str):
+                        frame.self_model.attrs[name] = self._eval_module(ctx, call.args[1].value, frame, depth)
+                    return UNKNOWN_MODULE
+                if method in ("add_module", "register_module") and isinstance(target, (Seq, ModList)) \
+                        and len(call.args) >= 2:
+                    target.items.append(self._eval_module(ctx, call.args[1].value, frame, depth))
+                    return UNKNOWN_MODULE
+                if isinstance(target, (PyList, ModList, Seq)) and call.args:
+                    value = self._eval_module(ctx, call.args[-1].value, frame, depth)
+                    if method == "extend":
+                        target.items.extend(flatten_items(value) or [])
+                    elif method == "insert":
+                        index = ctx.constants.value(call.args[0].value, frame.consts)
+                        if index == 0:
+                            target.items.insert(0, value)
+                        else:
+                            target.items.append(value)
+                    else:
+                        target.items.append(value)
+                return UNKNOWN_MODULE
+            if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Name) \
+                    and receiver.func.value == "super" and method == "__init__":
+                if frame.self_model is not None and frame.self_model.sequential_items is not None:
+                    frame.self_model.sequential_items = self._sequential_items(ctx, call.args, frame, depth)
+                return UNKNOWN_MODULE
+            if method in ("to", "cuda", "cpu", "float", "half", "double", "train", "eval", "requires_grad_"):
+                return self._eval_module(ctx, receiver, frame, depth)
+            if isinstance(receiver, cst.Name) and receiver.value == "self" and frame.self_model is not None:
+                found = frame.self_model.method(method)
+                if found is not None:
+                    args, kwargs = self._call_args(ctx, call, frame, depth)
+                    return self._call_function(found[0].ctx, found[1], args, kwargs, frame.self_model,
+                                               depth + 1, is_method=True)
+                return UNKNOWN_MODULE
+        if isinstance(func, cst.Name) and func.value in frame.functions:
+            # A block helper defined inside `__init__` (PyTorch-GAN's
+            # `def discriminator_block(...)`): run it with the enclosing
+            # frame's names visible, as the closure sees them.
+            args, kwargs = self._call_args(ctx, call, frame, depth)
+            return self._call_function(ctx, frame.functions[func.value], args, kwargs, None, depth + 1,
+                                       closure=frame)
+        if qn in ("copy.deepcopy", "copy.copy") and call.args:
+            return self._eval_module(ctx, call.args[0].value, frame, depth)
+        if isinstance(func, cst.Name) and func.value in ("list", "tuple"):
+            # `layers = list()` is `[]` (pytorch-fm); `list(blocks)` copies.
+            return self._eval_module(ctx, call.args[0].value, frame, depth) if call.args else PyList([])
+        if qn is None or qn.startswith(("torch.", "builtins.", "numpy.")):
+            return UNKNOWN_MODULE
+        return self._call_project(ctx, call, qn, frame, depth)
+
+    def _call_project(self, ctx, call: cst.Call, qn: str, frame: "Frame", depth: int) -> Any:
+        """A helper function or model class defined in this file or the project."""
+        target_ctx, symbol = ctx, None
+        local = f"{ctx.module_name}."
+        if qn.startswith(local) and "." not in qn[len(local):]:
+            symbol = qn[len(local):]
+        elif ctx.project is not None:
+            target_ctx, symbol = ctx.project.resolve_symbol(qn, ctx.module_name, ctx.path)
+        if target_ctx is None or not symbol or "." in symbol:
+            return UNKNOWN_MODULE
+        args, kwargs = self._call_args(ctx, call, frame, depth)
+        outer_entry = self._entry
+        if target_ctx is not self.ctx and self._entry is None:
+            self._entry = call
+        try:
+            fn = target_ctx.function_named(symbol)
+            if fn is not None:
+                return self._call_function(target_ctx, fn, args, kwargs, None, depth + 1)
+            klass = target_ctx.class_named(symbol)
+            if klass is not None:
+                model = self._class_model(target_ctx, klass, args, kwargs, depth + 1)
+                if model is not None and frame.self_model is None and (args or kwargs) and \
+                        all(m is not model for m, _ in self._built_instances):
+                    self._built_instances.append((model, self._entry))
+                return Instance(model, call) if model is not None else UNKNOWN_MODULE
+        finally:
+            self._entry = outer_entry
+        return UNKNOWN_MODULE
+
+    def _call_args(self, ctx, call: cst.Call, frame: "Frame", depth: int):
+        args: List[Any] = []
+        kwargs: Dict[str, Any] = {}
+        for arg in call.args:
+            if arg.star == "**":
+                passed = frame.star_kwargs.get(arg.value.value) if isinstance(arg.value, cst.Name) else None
+                if passed is None:
+                    kwargs[SPLAT] = UNKNOWN  # keywords nobody can list
+                else:
+                    kwargs.update(passed)  # `**kwargs` handed on from a known call
+                continue
+            if arg.star:
+                continue
+            const = ctx.constants.value(arg.value, frame.consts)
+            value: Any
+            if const is not UNKNOWN:
+                value = ("const", const)
+            else:
+                module = self._eval_module(ctx, arg.value, frame, depth)
+                value = ("mod", module) if module is not UNKNOWN_MODULE else UNKNOWN
+            if arg.keyword is None:
+                args.append(value)
+            else:
+                kwargs[arg.keyword.value] = value
+        return args, kwargs
+
+    def _container_value(self, ctx, node: cst.BaseExpression, frame: "Frame", depth: int) -> Any:
+        if isinstance(node, cst.Dict):
+            return PyList([self._eval_module(ctx, e.value, frame, depth)
+                           for e in node.elements if isinstance(e, cst.DictElement)])
+        if isinstance(node, cst.Call) and (ctx.callee(node) or "").endswith("OrderedDict") and node.args:
+            inner = node.args[0].value
+            if isinstance(inner, (cst.List, cst.Tuple)):
+                items = []
+                for element in inner.elements:
+                    pair = element.value
+                    if isinstance(pair, cst.Tuple) and len(pair.elements) == 2:
+                        items.append(self._eval_module(ctx, pair.elements[1].value, frame, depth))
+                return PyList(items)
+        return self._eval_module(ctx, node, frame, depth)
+
+    def _sequential_items(self, ctx, args, frame: "Frame", depth: int) -> List[Any]:
+        items: List[Any] = []
+        for arg in args:
+            if arg.keyword is not None:
+                continue
+            if arg.star == "*":
+                items.extend(flatten_items(self._eval_module(ctx, arg.value, frame, depth)) or [UNKNOWN_MODULE])
+            elif len(args) == 1 and isinstance(arg.value, (cst.Call, cst.Dict)) and \
+                    (isinstance(arg.value, cst.Dict) or (ctx.callee(arg.value) or "").endswith("OrderedDict")):
+                items.extend(flatten_items(self._container_value(ctx, arg.value, frame, depth)) or [])
+            else:
+                items.append(self._eval_module(ctx, arg.value, frame, depth))
+        return items
+
+    def _make_layer(self, ctx, call: cst.Call, qn: str, category: str, frame: "Frame") -> Layer:
+        bias: Optional[bool] = None
+        bias_default = False
+        if category == L.AFFINE:
+            bias = True
+            slot = L.BIAS_SLOT.get(qn, -1)
+            for i, arg in enumerate(call.args):
+                is_bias = (arg.keyword is not None and arg.keyword.value == "bias") or \
+                          (arg.keyword is None and not arg.star and i == slot)
+                if arg.star == "**":
+                    bias = _bias_in_splat(arg.value, frame, bias)
+                if is_bias:
+                    value = ctx.constants.value(arg.value, frame.consts)
+                    bias = None if value is UNKNOWN else bool(value) if value is not None else None
+                    bias_default = isinstance(arg.value, cst.Name) and arg.value.value in frame.defaulted
+        size = None
+        size_slot = SIZE_SLOT.get(qn)
+        if size_slot is not None:
+            expr = call_argument(call, size_slot[0], size_slot[1])
+            if expr is not None:
+                value = static_value(ctx, expr, frame.consts, frame.self_model.consts if frame.self_model else {})
+                if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                    size = value
+        layer = Layer(qn, category, call, ctx, bias, self._entry, size=size, bias_default=bias_default,
+                      conditions=tuple(frame.conditions), frame=frame.serial)
+        self._created.append(layer)
+        return layer
+
+
+def _bias_in_splat(splat: cst.BaseExpression, frame: "Frame", bias: Optional[bool]) -> Optional[bool]:
+    """`nn.Conv2d(cin, cout, k, **kwargs)`: the bias the call site's keywords
+    give (`BasicConv2d(3, 24, 3, padding=1)` passes none: the default, True),
+    or None when the keywords are not known."""
+    passed = frame.star_kwargs.get(splat.value) if isinstance(splat, cst.Name) else None
+    if passed is None:
+        return None
+    if "bias" not in passed:
+        return bias
+    value = passed["bias"]
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == "const" and value[1] is not UNKNOWN:
+        return None if value[1] is None else bool(value[1])
+    return None
+
+
+def _freeze(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    try:
+        hash(value)
+        return value
+    except TypeError:
+        return id(value)
