@@ -188,3 +188,58 @@ def test_constants_are_read_at_the_program_point():
     assert values[:3] == [1e-3, 1e-4, 1e-2]
     assert repr(values[3]) == "UNKNOWN"  # a parameter: its callers decide
     assert values[4] == 1e-6
+
+
+def test_config_objects_dataclass_fields_namespaces_and_typed_parameters():
+    ctx = context("""
+        from dataclasses import dataclass, field
+        from types import SimpleNamespace
+
+        @dataclass
+        class Config:
+            lr: float = 1e-3
+            eps: float = 1e-3
+            betas: tuple = field(default=(0.5, 0.99))
+
+        class HParams:
+            def __init__(self, eps=1e-4, batch_size=4096):
+                self.eps = eps
+                self.batch_size = batch_size
+
+        def typed(model, cfg: Config):
+            use(cfg.eps, cfg.betas)
+
+        def built(model, star):
+            c = Config(eps=1e-6)
+            p = Config(1e-2, 1e-7)
+            h = HParams(batch_size=64)
+            ns = SimpleNamespace(eps=1e-2)
+            o = SimpleNamespace()
+            o.eps = 1e-5
+            s = Config(**star)
+            use2(c.eps, p.eps, h.eps, h.batch_size, ns.eps, Config.eps, o.eps, s.eps)
+    """)
+    def args(callee):
+        (site,) = [s for s in ctx.calls if ctx.code(s.node.func) == callee]
+        return [ctx.constants.value(a.value) for a in site.node.args]
+
+    assert args("use") == [1e-3, (0.5, 0.99)]
+    values = args("use2")
+    assert values[:7] == [1e-6, 1e-7, 1e-4, 64, 1e-2, 1e-3, 1e-5]
+    assert repr(values[7]) == "UNKNOWN"  # `**star` may override any field
+
+
+def test_config_class_in_another_module(tmp_path):
+    from hplint.config import Config
+    from hplint.engine import Linter
+
+    (tmp_path / "settings.py").write_text("class Settings:\n    adam_eps = 1e-3\n    batch_size = 8192\n")
+    train = tmp_path / "train.py"
+    train.write_text(
+        "import torch\nfrom settings import Settings\n"
+        "def main(model, ds):\n"
+        "    s = Settings()\n"
+        "    torch.optim.Adam(model.parameters(), eps=s.adam_eps)\n"
+        "    torch.utils.data.DataLoader(ds, batch_size=Settings.batch_size)\n")
+    codes = sorted(f.code for f in Linter(Config()).lint_file(train).findings)
+    assert codes == ["HPL006", "HPL007"]

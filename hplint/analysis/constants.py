@@ -51,6 +51,9 @@ _MATH = {
     "builtins.min": min, "builtins.max": max, "builtins.round": round,
 }
 _MATH_CONSTANTS = {"math.pi": math.pi, "math.e": math.e, "numpy.pi": math.pi, "numpy.e": math.e}
+# Calls whose keyword arguments become attributes or items, like a dict.
+_NAMESPACES = frozenset({"builtins.dict", "dict", "types.SimpleNamespace", "argparse.Namespace",
+                         "easydict.EasyDict", "ml_collections.ConfigDict", "addict.Dict"})
 _BUILTIN_FUNCS = {"float", "int", "abs", "min", "max", "round", "pow"}
 _MAX_DEPTH = 12
 
@@ -86,6 +89,7 @@ class ConstantEvaluator:
         self._where: Optional[Tuple[Any, Any]] = None
         self._points: Optional[Dict[int, Any]] = None
         self._binding_values: Dict[int, Any] = {}
+        self._classes: Dict[int, Any] = {}  # id(ClassDef) -> _class_fields
 
     def _point_of(self, node: cst.BaseExpression) -> Optional[Tuple[Any, Any]]:
         """(owner, call) for a call of the file or one of its arguments."""
@@ -248,6 +252,98 @@ class ConstantEvaluator:
                 return other.constants.value(cst.Name(symbol), None, depth + 1, where=None)
         return UNKNOWN
 
+    # -- config objects -----------------------------------------------------------
+    def _class_for(self, qualname: str):
+        """(ModuleContext, ClassDef) of a class of this file or of the project, or None."""
+        ctx = self.ctx
+        prefix = f"{ctx.module_name}." if ctx.module_name else ""
+        if qualname.startswith(prefix) and "." not in qualname[len(prefix):]:
+            klass = ctx.class_named(qualname[len(prefix):])
+            return (ctx, klass) if klass is not None else None
+        if ctx.project is None:
+            return None
+        other, symbol = ctx.project.resolve_symbol(qualname, ctx.module_name, ctx.path)
+        if other is None or other is ctx or not symbol or "." in symbol:
+            return None
+        klass = other.class_named(symbol)
+        return (other, klass) if klass is not None else None
+
+    def _instance(self, ctx, klass: cst.ClassDef, call: Optional[cst.Call]) -> Dict[str, Any]:
+        """A config object as a dict of its attributes: the class's field defaults
+        (evaluated in its own file), overridden by the constructor call's arguments
+        (kept as expressions of this file, evaluated when read)."""
+        defaults, positional, init_params = ctx.constants._class_fields(klass)
+        fields: Dict[str, Any] = dict(defaults)
+        if call is None:
+            return fields
+        for i, arg in enumerate(call.args):
+            if arg.star:
+                return {}  # `Config(**overrides)`: any field may change
+            if arg.keyword is not None:
+                name = init_params.get(arg.keyword.value, arg.keyword.value)
+            else:
+                name = positional[i] if i < len(positional) else None
+            if name is not None:
+                fields[name] = arg.value
+        return fields
+
+    def _class_fields(self, klass: cst.ClassDef):
+        """(field -> default value, positional field order, __init__ parameter ->
+        field) of a config class: annotated or plain class attributes
+        (`lr: float = 1e-3`, dataclasses' `field(default=...)`) and `__init__`'s
+        `self.x = <param or value>`. Cached per class."""
+        key = id(klass)
+        cached = self._classes.get(key)
+        if cached is not None:
+            return cached
+        defaults: Dict[str, Any] = {}
+        positional: List[str] = []
+        init_params: Dict[str, str] = {}
+        self._classes[key] = (defaults, positional, init_params)  # a field that reads its own class
+        body = klass.body.body if isinstance(klass.body, cst.IndentedBlock) else ()
+        init = None
+        for stmt in body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
+                init = stmt
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                target = small.target if isinstance(small, cst.AnnAssign) else (
+                    small.targets[0].target if isinstance(small, cst.Assign) and len(small.targets) == 1 else None)
+                if not isinstance(target, cst.Name):
+                    continue
+                if isinstance(small, cst.AnnAssign):
+                    positional.append(target.value)
+                value = small.value
+                if isinstance(value, cst.Call) and (self.ctx.qualified_name(value.func) or "").endswith("field"):
+                    value = next((a.value for a in value.args if a.keyword is not None and a.keyword.value == "default"), None)
+                found = self.value(value, None, 0, where=None) if value is not None else UNKNOWN
+                if found is not UNKNOWN:
+                    defaults[target.value] = found
+        if init is not None:
+            params = [p for p in (*init.params.posonly_params, *init.params.params)][1:]
+            params += list(init.params.kwonly_params)
+            by_name = {p.name.value: p for p in params}
+            positional[:] = [p.name.value for p in params if p in (*init.params.posonly_params, *init.params.params)]
+            for name, bindings in self.ctx.binder.scope(init).bindings.items():
+                if not name.startswith("self.") or name.count(".") != 1 or len(bindings) != 1:
+                    continue
+                field_name, binding = name[5:], bindings[0]
+                if not binding.has_value:
+                    continue
+                if isinstance(binding.value, cst.Name) and binding.value.value in by_name:
+                    param = by_name[binding.value.value]
+                    init_params[param.name.value] = field_name
+                    found = self.value(param.default, None, 0, where=None) if param.default is not None else UNKNOWN
+                else:
+                    found = self.value(binding.value, None, 0, where=(init, binding))
+                if found is not UNKNOWN:
+                    defaults[field_name] = found
+                else:
+                    defaults.pop(field_name, None)
+            positional[:] = [init_params.get(p, p) for p in positional]
+        return defaults, positional, init_params
+
     def _agreed(self, bindings, depth: int) -> Any:
         """The value every reaching binding gives, or UNKNOWN when they differ or
         one is not an expression (a parameter, a loop target, unbound)."""
@@ -260,6 +356,11 @@ class ConstantEvaluator:
         return result
 
     def _binding_value(self, binding, depth: int) -> Any:
+        if binding.kind == "param" and isinstance(binding.node, cst.Param) and binding.node.annotation is not None:
+            # `def train(cfg: Config)`: the config class's defaults.
+            qualname = self.ctx.qualified_name(binding.node.annotation.annotation)
+            found = self._class_for(qualname) if qualname else None
+            return found[0].constants._instance(found[0], found[1], None) if found is not None else UNKNOWN
         if not binding.has_value:
             return UNKNOWN
         key = id(binding)
@@ -279,15 +380,27 @@ class ConstantEvaluator:
         if isinstance(node.value, cst.Name) and node.value.value not in ("self", "cls"):
             base = node.value.value
             attr = node.attr.value
-            # `args.lr` with `parser.add_argument("--lr", default=...)`
             if base not in env and qualname is None:
+                # `cfg.lr = 0.1` earlier in the scope: the binder keeps attribute targets.
+                owner, point = self._where or (None, None)
+                _, bindings = self.ctx.binder.lookup(f"{base}.{attr}", owner, point)
+                if bindings:
+                    return self._agreed(bindings, depth)
+                # `args.lr` with `parser.add_argument("--lr", default=...)`
                 default = self.argparse_defaults().get(attr)
                 if default is not None:
                     return self.value(default, None, depth + 1)
-                # `config.lr` where config is a module-level dict or a dataclass instance
+                # `config.lr` where config is a dict, a SimpleNamespace or a config class instance
                 container = self._name(base, env, depth + 1)
                 if isinstance(container, dict) and attr in container:
-                    return self.value(container[attr], None, depth + 1)
+                    item = container[attr]
+                    return self.value(item, None, depth + 1) if isinstance(item, cst.CSTNode) else item
+            if qualname is not None:
+                # `Config.lr`: a class attribute of a config class (this file or the project's)
+                owner_name, _, field_name = qualname.rpartition(".")
+                found = self._class_for(owner_name)
+                if found is not None:
+                    return found[0].constants._class_fields(found[1])[0].get(field_name, UNKNOWN)
             if qualname is not None and self.ctx.project is not None:
                 # `config.LR` where `import config` is a project module
                 other, symbol = self.ctx.project.resolve_symbol(qualname, self.ctx.module_name, self.ctx.path)
@@ -323,8 +436,12 @@ class ConstantEvaluator:
                 if len(node.args) >= 2:
                     return self.value(node.args[1].value, env, depth + 1)
             return UNKNOWN
-        if qualname in ("builtins.dict", "dict") or (qualname is None and isinstance(node.func, cst.Name) and node.func.value == "dict"):
+        if qualname in _NAMESPACES or (qualname is None and isinstance(node.func, cst.Name) and node.func.value == "dict"):
             return {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
+        if qualname is not None and not qualname.startswith(("torch.", "numpy.", "builtins.")):
+            found = self._class_for(qualname)
+            if found is not None:
+                return self._instance(found[0], found[1], node)
         fn = _MATH.get(qualname or "")
         if fn is None:
             return UNKNOWN
