@@ -92,8 +92,10 @@ POSITIVE = {
             "parameters": {
                 "learning-rate": {"distribution": "uniform", "min": 0.0001, "max": 0.1},  # <- HPL003
                 "lr": dict(distribution="q_uniform", min=1e-4, max=1e-1, q=1e-4),  # <- HPL003
+                "learning_rate": {"min": 0.0001, "max": 0.1},  # <- HPL003
             },
         }
+        sweep_config = {"parameters": {"lr": {'max': 1e-1, 'min': 1e-5}}}  # <- HPL003
     """,
     "random_numpy_torch_sampling": """
         import random
@@ -160,6 +162,14 @@ POSITIVE = {
 }
 
 NEGATIVE = {
+    "wandb_min_max_outside_a_sweep_or_log_or_integers": """
+        limits = {"lr": {"min": 1e-5, "max": 1e-1}}  # not a sweep's `parameters`
+        sweep = {"parameters": {
+            "lr": {"distribution": "log_uniform_values", "min": 1e-5, "max": 1e-1},
+            "lr_steps": {"min": 1, "max": 10},  # int_uniform; not a rate
+            "learning_rate": {"values": [1e-4, 1e-3, 1e-2], "min": 1e-5, "max": 1e-1},
+        }}
+    """,
     "log_spellings": """
         import numpy as np
         import optuna
@@ -381,6 +391,8 @@ FIXES = [
     ('import ConfigSpace as CS\nh = CS.UniformFloatHyperparameter("lr", 1e-5, 1e-1)\n',
      'CS.UniformFloatHyperparameter("lr", 1e-5, 1e-1, log=True)'),
     ("sweep = {'lr': {'distribution': 'uniform', 'min': 1e-4, 'max': 1e-1}}\n", "'log_uniform_values'"),
+    ("sweep = {'parameters': {'lr': {'min': 1e-4, 'max': 1e-1}}}\n",
+     "{'distribution': 'log_uniform_values', 'min': 1e-4, 'max': 1e-1}"),
     ('import numpy as np\nlrs = np.linspace(1e-5, 1e-1, 5)\n', 'np.geomspace(1e-5, 1e-1, 5)'),
     ('import torch\nlrs = torch.linspace(1e-5, 1e-1, 5)\n', 'torch.logspace(-5, -1, 5)'),
     ('import random\nlr = random.uniform(1e-4, 1e-1)\n', '10 ** random.uniform(-4, -1)'),

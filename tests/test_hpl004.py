@@ -49,6 +49,7 @@ POSITIVE = {
         sweep = {"parameters": {
             "momentum": {"distribution": "uniform", "min": 0.9, "max": 0.999},  # <- HPL004
             "beta_2": {"distribution": "q_uniform", "min": 0.9, "max": 0.999, "q": 0.001},  # <- HPL004
+            "sgd_momentum": {"min": 0.5, "max": 0.99},  # <- HPL004
         }}
     """,
     "random_into_betas_tuple": """

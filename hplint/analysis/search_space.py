@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -166,6 +166,10 @@ class _Scope:
         return self._env
 
 
+def _unsigned(node: cst.BaseExpression) -> cst.BaseExpression:
+    return node.expression if isinstance(node, cst.UnaryOperation) else node
+
+
 def _has_star(call: cst.Call) -> bool:
     return any(arg.star for arg in call.args)
 
@@ -204,7 +208,8 @@ class SearchSpaceAnalysis:
                 self.distributions.append(found)
         # W&B sweep dicts are literals keyed by the string "distribution": a
         # text check keeps the walk they need off every other file.
-        if '"distribution"' in ctx.text or "'distribution'" in ctx.text:
+        if '"distribution"' in ctx.text or "'distribution'" in ctx.text or (
+                ("parameters" in ctx.text) and ("'min'" in ctx.text or '"min"' in ctx.text)):
             self.distributions.extend(self._wandb_dicts())
 
     # -- recognising calls ---------------------------------------------------
@@ -350,26 +355,43 @@ class SearchSpaceAnalysis:
         return found
 
     def _wandb(self, node, fields: Dict[str, cst.BaseExpression], number) -> Optional[Distribution]:
+        if "distribution" not in fields:
+            return self._wandb_implicit(node, fields, number)
         kind = _string(fields.get("distribution"))
         if kind not in _WANDB_SCALES or "min" not in fields or "max" not in fields:
             return None
         return Distribution(node, "wandb", f"wandb.{kind}", f'"distribution": "{kind}"', _WANDB_SCALES[kind],
                             number(fields["min"]), number(fields["max"]), step=kind.startswith("q_"))
 
+    @staticmethod
+    def _wandb_implicit(node, fields: Dict[str, cst.BaseExpression], number) -> Optional[Distribution]:
+        """`{"min": 1e-4, "max": 0.1}` in a sweep's `parameters`: W&B samples it
+        uniformly (int_uniform when both bounds are integers: not a rate)."""
+        if "min" not in fields or "max" not in fields or "values" in fields or "value" in fields:
+            return None
+        low, high = fields["min"], fields["max"]
+        if isinstance(_unsigned(low), cst.Integer) and isinstance(_unsigned(high), cst.Integer):
+            return None
+        return Distribution(node, "wandb", "wandb.uniform", '"min"/"max" with no "distribution", which W&B samples uniformly',
+                            LINEAR, number(low), number(high))
+
     def _wandb_dicts(self) -> Iterator[Distribution]:
         """Literal `{"distribution": "uniform", "min": .., "max": ..}` dicts, bound
         to the key they sit under (`"parameters": {"lr": {...}}`)."""
         constants = self.ctx.constants
+        swept: Set[int] = set()  # the dicts directly under a `"parameters"` key
         for node in walk(self.ctx.tree):
             if type(node) is not cst.DictElement or type(node.value) is not cst.Dict:
                 continue
+            if _string(node.key) == "parameters":
+                swept.update(id(e.value) for e in node.value.elements if isinstance(e, cst.DictElement))
             fields: Dict[str, cst.BaseExpression] = {}
             for element in node.value.elements:
                 if isinstance(element, cst.DictElement):
                     key = _string(element.key)
                     if key:
                         fields[key] = element.value
-            if "distribution" not in fields:
+            if "distribution" not in fields and id(node.value) not in swept:
                 continue
             found = self._wandb(node.value, fields, constants.number)
             if found is None:

@@ -201,6 +201,14 @@ def _wandb_fix(dist: Distribution):
         if name == "distribution" and isinstance(item.value, cst.SimpleString):
             quote = item.value.quote
             return item.value, cst.SimpleString(f"{item.value.prefix}{quote}{target}{quote}")
+    if isinstance(container, cst.Dict) and container.elements:
+        # `{"min": .., "max": ..}` with no distribution: add one, in the dict's own quotes.
+        first = container.elements[0]
+        quote = getattr(getattr(first, "key", None), "quote", '"')
+        added = cst.DictElement(cst.SimpleString(f"{quote}distribution{quote}"),
+                                cst.SimpleString(f"{quote}{target}{quote}"),
+                                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        return container, container.with_changes(elements=[added, *container.elements])
     return container, None
 
 
