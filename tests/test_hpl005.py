@@ -25,6 +25,31 @@ class Net(nn.Module):
 """
 
 POSITIVE = {
+    "lbfgs_closure": LSTM_MODEL + """
+model = Net()
+opt = torch.optim.LBFGS(model.parameters())
+def train_epoch(loader):
+    for x, y in loader:
+        def closure():
+            opt.zero_grad()
+            loss = model(x).sum()
+            loss.backward()
+            return loss
+        opt.step(closure)
+""",
+    "model_assigned_under_a_condition": LSTM_MODEL + """
+def main(args, loader):
+    if args.arch == "lstm":
+        model = Net()
+    else:
+        model = torch.load(args.checkpoint)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        opt.zero_grad()
+        loss = model(x).sum()
+        loss.backward()
+        opt.step()
+""",
     "plain_loop": LSTM_MODEL + """
 model = Net()
 opt = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -136,6 +161,18 @@ for x in data:
 }
 
 NEGATIVE = {
+    "lbfgs_closure_clips": LSTM_MODEL + """
+model = Net()
+opt = torch.optim.LBFGS(model.parameters())
+def closure():
+    opt.zero_grad()
+    loss = model(x).sum()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    return loss
+for i in range(10):
+    opt.step(closure)
+""",
     "clip_grad_norm_": POSITIVE["plain_loop"].replace(
         "    opt.step()", "    torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)\n    opt.step()"),
     "aliased_clip_value": POSITIVE["plain_loop"].replace("import torch\n", "import torch\nfrom torch.nn.utils import clip_grad_value_ as clip\n", 1).replace(
@@ -512,3 +549,8 @@ def test_lightning_manual_optimisation_or_no_rnn_is_not_read_from_fit(tmp_path):
     assert lint_source(tmp_path, manual + "pl.Trainer().fit(Tagger(), loader)\n", "HPL005") == []
     linear = _LIT_LSTM.replace("nn.LSTM(8, 16, batch_first=True)", "nn.Linear(8, 16)").replace("self.rnn(x)[0]", "self.rnn(x)")
     assert lint_source(tmp_path, linear + "pl.Trainer().fit(Tagger(), loader)\n", "HPL005") == []
+
+
+def test_lbfgs_closure_is_reported_at_the_step_without_a_fix(tmp_path):
+    (finding,) = lint_code(tmp_path, POSITIVE["lbfgs_closure"], "HPL005")
+    assert "opt.step(closure)" in finding.message and finding.fix is None

@@ -104,6 +104,7 @@ class TrainingStep:
     model: Optional[ModelRef] = None
     clipping: Optional[cst.CSTNode] = None  # the call (or config) that clips
     framework_clipped: bool = False
+    closure: Optional[cst.FunctionDef] = None  # `opt.step(closure)`: the backward runs inside it (LBFGS)
 
 
 # ---------------------------------------------------------------------------
@@ -251,23 +252,48 @@ class ModelResolver:
         return None
 
     def _name(self, name, fn, klass, depth) -> Optional[ModelRef]:
-        ctx = self.ctx
-        scopes = [fn, None] if fn is not None else [None]
-        for scope in scopes:
-            entries = self.assignments(scope).get(name)
-            if entries:
-                for value, index in reversed(entries):
-                    if index is not None:
-                        value = _mirrored(ctx, value, index)
-                        if value is None:
-                            continue
-                    if _refers_to(value, name, ctx):
-                        continue
-                    return self.resolve(value, scope, klass if scope is fn else None, depth + 1)
-                return None
-            if scope is fn and fn is not None and name in function_params(fn, klass is not None and _is_method(fn, klass)):
-                return self._from_callers(name, fn, klass, depth)
+        """What `name` holds at the end of `fn` (else the module): every binding
+        that reaches there (`model = Net()` / `model = torch.load(...)` on two
+        branches: the one hplint can see), through self-referring rebindings
+        (`model = model.to(device)`) to the value before them."""
+        binder = self.ctx.binder
+        for scope in ([fn, None] if fn is not None else [None]):
+            bindings = binder.scope(scope)
+            if not bindings.binds(name):
+                continue
+            found = self._from_bindings(name, bindings, bindings.reaching(name), scope, fn, klass, depth, set())
+            return _merged(found)
         return None
+
+    def _from_bindings(self, name, bindings, reaching, scope, fn, klass, depth, seen) -> List[ModelRef]:
+        ctx = self.ctx
+        found: List[ModelRef] = []
+        for binding in reaching:
+            if id(binding) in seen:
+                continue
+            seen.add(id(binding))
+            if binding.kind == "param":
+                if scope is fn and fn is not None and name in function_params(fn, klass is not None and _is_method(fn, klass)):
+                    ref = self._from_callers(name, fn, klass, depth)
+                    if ref is not None:
+                        found.append(ref)
+                continue
+            if not binding.has_value:
+                continue
+            value = binding.value
+            if binding.index is not None:
+                value = _mirrored(ctx, value, binding.index)
+                if value is None:
+                    continue
+            if _refers_to(value, name, ctx):
+                # `model = model.to(device)`: what reached this rebinding
+                found.extend(self._from_bindings(name, bindings, bindings.reaching(name, binding), scope, fn, klass,
+                                                 depth, seen))
+                continue
+            ref = self.resolve(value, scope, klass if scope is fn else None, depth + 1)
+            if ref is not None:
+                found.append(ref)
+        return found
 
     def _from_callers(self, param, fn, klass, depth) -> Optional[ModelRef]:
         method = klass is not None and _is_method(fn, klass)
@@ -281,12 +307,7 @@ class ModelResolver:
             ref = self.resolve(arg, site.function, site.klass, depth + 1)
             if ref is not None:
                 found.append(ref)
-        if not found:
-            return None
-        if len(found) == 1:
-            return found[0]
-        merged = [layer for ref in found for layer in ref.layers]
-        return ModelRef(found[0].name, merged, found[0].origin, found[0].origin_ctx, found[0].class_model)
+        return _merged(found)
 
     def _construction(self, call: cst.Call, fn, klass, depth) -> Optional[ModelRef]:
         ctx = self.ctx
@@ -336,6 +357,16 @@ class ModelResolver:
                 if model is not None:
                     out.extend(model.all_layers())
         return out
+
+
+def _merged(found: List[ModelRef]) -> Optional[ModelRef]:
+    """One model for several possible values (two branches, several callers)."""
+    if not found:
+        return None
+    if len(found) == 1:
+        return found[0]
+    merged = [layer for ref in found for layer in ref.layers]
+    return ModelRef(found[0].name, merged, found[0].origin, found[0].origin_ctx, found[0].class_model)
 
 
 def _from_class(model: ClassModel, klass, ctx) -> ModelRef:
@@ -455,6 +486,7 @@ class TrainingAnalysis:
         self.steps: List[TrainingStep] = []
         for sites in self.calls_by_function.values():
             self._find_steps(sites)
+        self._closure_steps()
 
     # -- steps ----------------------------------------------------------------
     def _find_steps(self, sites: List[CallSite]) -> None:
@@ -474,6 +506,43 @@ class TrainingAnalysis:
                 used.add(j)
                 self.steps.append(self._make_step(site, sites[j], optimizer, sites[i + 1:j]))
                 break
+
+    def _closure_steps(self) -> None:
+        """`optimizer.step(closure)` (LBFGS and other line-search optimizers):
+        the closure's own backward, with no step after it, pairs with the step
+        that calls it; the clipping window is the rest of the closure."""
+        ctx = self.ctx
+        by_closure: Dict[int, List[CallSite]] = {}
+        binder = ctx.binder
+        for site in ctx.calls:
+            func = site.node.func
+            if not (isinstance(func, cst.Attribute) and func.attr.value == "step" and site.node.args):
+                continue
+            arg = site.node.args[0]
+            if arg.keyword is not None and arg.keyword.value != "closure" or not isinstance(arg.value, cst.Name):
+                continue
+            for binding in binder.lookup(arg.value.value, binder.owner_of(site), site.node)[1]:
+                if binding.kind == "def":
+                    by_closure.setdefault(id(binding.node), []).append(site)
+        if not by_closure:
+            return
+        paired = {id(step.backward) for step in self.steps}
+        for definition in ctx.functions:
+            step_sites = by_closure.get(id(definition.node))
+            if not step_sites:
+                continue
+            sites = self.calls_by_function.get(id(definition.node), [])
+            for i, site in enumerate(sites):
+                if id(site.node) in paired or not is_backward(ctx, site.node):
+                    continue
+                for step_site in step_sites:
+                    optimizer = self._optimizer_of_step(step_site)
+                    if optimizer is UNKNOWN:
+                        continue
+                    step = self._make_step(site, step_site, optimizer, sites[i + 1:])
+                    step.closure = definition.node
+                    self.steps.append(step)
+                    break
 
     def _optimizer_of_step(self, site: CallSite) -> Any:
         """The optimizer expression when `site` is an optimizer step, else UNKNOWN."""

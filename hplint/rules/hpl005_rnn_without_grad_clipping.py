@@ -143,6 +143,8 @@ class RnnWithoutGradClipping(Rule):
             return None
         if ctx.callee(step.backward) == "torch.distributed.autograd.backward":
             return None  # RPC gradients live in the autograd context, not in `.grad`
+        if step.closure is not None:
+            return None  # the clip belongs inside the closure, after its backward
         model = ctx.code(step.model_expr)
         text = f"{clip}({model}.parameters(), max_norm={max_norm!r})"
         func = step.step.func
