@@ -52,7 +52,39 @@ FUNCTIONAL = {
     "alpha_dropout_true": "x = F.alpha_dropout(x, 0.1, True)",
 }
 
+_ALGORITHM = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Algorithm(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.featurizer = nn.Sequential(nn.Linear(8, 8), nn.Dropout(0.3), nn.Linear(8, 3))
+        self.optimizer = torch.optim.Adam(self.parameters())
+
+    def predict(self, x):
+        return self.featurizer(x)
+"""
+
 NEGATIVE = {
+    # DomainBed: `predict` is the forward of the loss in `update`, not evaluation code.
+    "predict_method_computes_the_training_loss": _ALGORITHM + """
+    def update(self, x, y):
+        loss = F.cross_entropy(self.predict(x), y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+""",
+    # ... and its one evaluation caller switches a receiver hplint cannot resolve.
+    "predict_called_in_eval_mode_on_a_parameter": _ALGORITHM + """
+def accuracy(network, loader):
+    network.eval()
+    with torch.no_grad():
+        correct = sum((network.predict(x).argmax(1) == y).sum() for x, y in loader)
+    network.train()
+    return correct
+""",
     "eval_before": MODEL + "def evaluate(loader):\n    model.eval()\n    with torch.no_grad():\n        return [model(x) for x in loader]\n",
     "train_false": MODEL + "model.train(False)\nwith torch.no_grad():\n    out = model(data)\n",
     "reassigned_eval": MODEL + "def predict(x):\n    m = Net()\n    m = m.eval()\n    return m(x)\n",
@@ -189,3 +221,13 @@ def test_block_fix_restores_train_mode_when_training_resumes(tmp_path):
     assert "    model.eval()\n    with torch.no_grad():\n        val = model(data)\n    model.train()\n" in fixed
     (tmp_path / "train.py").write_text(fixed)
     assert lint(tmp_path, {}, "train.py", "HPL008") == []
+
+
+def test_predict_method_called_on_an_unresolved_receiver_outside_eval_is_still_reported(tmp_path):
+    code = _ALGORITHM + """
+def accuracy(network, loader):
+    with torch.no_grad():
+        return [network.predict(x) for x, y in loader]
+"""
+    (finding,) = lint_source(tmp_path, code, "HPL008")
+    assert "`predict` is named like evaluation code" in finding.message

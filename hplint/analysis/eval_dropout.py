@@ -131,7 +131,7 @@ class EvalDropoutAnalysis:
             decorated = next((d for d in fn.decorators if _decorator_disables_grad(ctx, d)), None)
             if decorated is not None:
                 regions[id(fn)] = (fn, klass, f"`{fn.name.value}` is decorated with `@{ctx.code(decorated.decorator)}`", True)
-            elif is_eval_name(fn.name.value):
+            elif is_eval_name(fn.name.value) and not (klass is not None and _called_in_training(ctx, training, fn, klass)):
                 regions[id(fn)] = (fn, klass, f"`{fn.name.value}` is named like evaluation code", True)
         for site in ctx.calls:
             qn = ctx.callee(site.node)
@@ -196,11 +196,17 @@ class EvalDropoutAnalysis:
                 # `model.predict(x)` on an instance of this module class
                 for s in ctx.calls:
                     func = s.node.func
-                    if isinstance(func, cst.Attribute) and func.attr.value == fn.name.value and \
-                            model_key(func.value) not in (None, "self"):
-                        ref = training.resolver.resolve(func.value, s.function, s.klass)
-                        if ref is not None and ref.class_model is not None and ref.class_model.node is klass:
-                            sites.append((s, model_key(func.value) + mkey[4:]))
+                    receiver = model_key(func.value) if isinstance(func, cst.Attribute) else None
+                    if not isinstance(func, cst.Attribute) or func.attr.value != fn.name.value or \
+                            receiver in (None, "self"):
+                        continue
+                    ref = training.resolver.resolve(func.value, s.function, s.klass)
+                    if ref is not None and ref.class_model is not None and ref.class_model.node is klass:
+                        sites.append((s, receiver + mkey[4:]))
+                    elif ref is None and self._in_eval(modes, s, receiver):
+                        # `network.predict(x)` on a receiver hplint cannot resolve (a
+                        # parameter with no callers here): it counts where it is in eval mode.
+                        sites.append((s, receiver + mkey[4:]))
         sites = [(s, k) for s, k in sites if k is not None]
         if not sites:
             return False
@@ -211,6 +217,13 @@ class EvalDropoutAnalysis:
             if state is None or not state.in_eval(outer):
                 return False
         return True
+
+    @staticmethod
+    def _in_eval(modes, site, key: str) -> bool:
+        klass = site.klass if site.function is not None and site.klass is not None and \
+            _is_method(site.function, site.klass) else None
+        state = modes.flow(site.function, klass).states.get(id(site.node))
+        return state is not None and state.in_eval(key)
 
     def _eval_place(self, training, fn, whole: bool, site) -> Tuple[Optional[cst.CSTNode], bool]:
         """Where `model.eval()` goes, and whether the function trains after it."""
@@ -298,6 +311,20 @@ def _loads_weights(fn: cst.FunctionDef) -> bool:
             name = func.attr.value if isinstance(func, cst.Attribute) else (func.value if isinstance(func, cst.Name) else "")
             if name in _WEIGHT_LOADERS:
                 return True
+    return False
+
+
+def _called_in_training(ctx, training, fn: cst.FunctionDef, klass: cst.ClassDef) -> bool:
+    """`self.predict(x)` computes the loss of a training step (DomainBed's
+    `update`): the method is the model's forward under another name, not
+    evaluation code, whatever its name says."""
+    name = fn.name.value
+    training_functions = {id(step.function) for step in training.steps}
+    for site in ctx.calls:
+        func = site.node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == name and id(site.function) in training_functions \
+                and site.function is not fn:
+            return True
     return False
 
 
