@@ -114,3 +114,30 @@ def test_star_import_cycles_and_missing_modules_resolve_nothing(tmp_path):
     }
     assert lint_files(tmp_path, files, "a.py") == []
     assert lint_files(tmp_path, files, "b.py") == []
+
+
+_VAE = (
+    "from torch import nn\nfrom models import BaseVAE\n\n"
+    "class VAE(BaseVAE):\n"
+    "    def __init__(self):\n"
+    "        super().__init__()\n"
+    "        self.enc = nn.Sequential(nn.Conv2d(3, 32, 3), nn.BatchNorm2d(32), nn.LeakyReLU())\n\n"
+    "    def forward(self, x):\n"
+    "        return self.enc(x)\n"
+)
+
+
+def test_base_class_re_exported_by_the_package_the_module_lives_in(tmp_path):
+    """AntixK/PyTorch-VAE: models/vae.py does `from models import BaseVAE`, and
+    models/__init__.py re-exports it (named or starred, alongside star imports
+    of modules that import the same name back from the package)."""
+    for init in ("from .base import BaseVAE\n",
+                 "from .base import *\nfrom .vae import *\nfrom .other import *\n"):
+        files = {
+            "models/__init__.py": init,
+            "models/base.py": "from torch import nn\n\nclass BaseVAE(nn.Module):\n    pass\n",
+            "models/other.py": "from models import BaseVAE\n\nclass Other(BaseVAE):\n    pass\n",
+            "models/vae.py": _VAE,
+        }
+        findings = lint_files(tmp_path / str(len(init)), files, "models/vae.py", ["HPL002"])
+        assert [f.line for f in findings] == [7], init

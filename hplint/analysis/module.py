@@ -171,7 +171,12 @@ class ModuleContext:
         exports = target.declared_exports()
         if exports is not None and name not in exports:
             return None
-        return target.imports.resolve_name(name)
+        found = target.imports.resolve_name(name)
+        if found == f"{self.module_name}.{name}":
+            # `pkg/__init__.py: from .a import *` where a.py did `from pkg import X`:
+            # that X is the package's own name, not a definition; try the other star imports.
+            return None
+        return found
 
     def declared_exports(self) -> Optional[frozenset]:
         """The names of a literal module-level `__all__`, or None."""

@@ -250,6 +250,24 @@ class ProjectIndex:
         """`pkg.models.Net` -> (ModuleContext of pkg.models, "Net"), trying
         the longest module prefix that is a project file (as imported from
         the file `origin`)."""
+        for _ in range(4):  # re-exports of re-exports, a few levels deep
+            ctx, symbol = self._longest_module(qualname, requester, origin)
+            if ctx is None:
+                return None, None
+            head = symbol.split(".", 1)[0]
+            # `pkg/__init__.py: from .base import *` (or `from .base import Net`)
+            # re-exports a name it does not define: follow it to its definition.
+            if ctx.class_named(head) is not None or ctx.function_named(head) is not None or \
+                    head in ctx.module_assignments:
+                return ctx, symbol
+            target = ctx.imports.resolve_name(head)
+            if target is None or target == f"{ctx.module_name}.{head}" or target == qualname:
+                return ctx, symbol
+            rest = symbol[len(head):]
+            requester, origin, qualname = ctx.module_name, ctx.path, target + rest
+        return ctx, symbol
+
+    def _longest_module(self, qualname: str, requester: Optional[str], origin: Optional[Path]):
         parts = qualname.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             module = ".".join(parts[:cut])
