@@ -25,6 +25,34 @@ class Net(nn.Module):
 """
 
 POSITIVE = {
+    # IBM/pytorch-seq2seq's shape: a trainer method receives the model; its instance is made here.
+    "model_passed_to_a_method_of_a_trainer_instance": LSTM_MODEL + """
+class SupervisedTrainer:
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+
+    def train_batch(self, model, x):
+        self.optimizer.zero_grad()
+        loss = model(x).sum()
+        loss.backward()
+        self.optimizer.step()
+
+net = Net()
+trainer = SupervisedTrainer(torch.optim.Adam(net.parameters()))
+trainer.train_batch(net, data)
+""",
+    "model_attribute_from_a_conditional_expression": LSTM_MODEL + """
+class Trainer:
+    def __init__(self, model=None):
+        self.model = Net() if model is None else model
+        self.optimizer = torch.optim.Adam(self.model.parameters())
+
+    def step(self, x):
+        self.optimizer.zero_grad()
+        loss = self.model(x).sum()
+        loss.backward()
+        self.optimizer.step()
+""",
     "lbfgs_closure": LSTM_MODEL + """
 model = Net()
 opt = torch.optim.LBFGS(model.parameters())

@@ -195,13 +195,32 @@ class ModelResolver:
                     by_name.setdefault("self." + func.attr.value, []).append(site)
             self._callers = by_name
         if klass is not None:
+            qn = f"{self.ctx.module_name}.{klass.name.value}" if self.ctx.module_name else klass.name.value
             if fn.name.value == "__init__" and self.ctx.class_named(klass.name.value) is klass:
                 # `Trainer(model=Net())`: the constructor calls
-                qn = f"{self.ctx.module_name}.{klass.name.value}" if self.ctx.module_name else klass.name.value
                 return [s for s in self._callers.get(klass.name.value, []) if self.ctx.callee(s.node) == qn]
-            return [s for s in self._callers.get("self." + fn.name.value, []) if s.klass is klass]
+            own = [s for s in self._callers.get("self." + fn.name.value, []) if s.klass is klass]
+            if self.ctx.class_named(klass.name.value) is klass:
+                own += self._instance_calls(fn.name.value, qn)
+            return own
         return [s for s in self._callers.get(fn.name.value, [])
                 if self.ctx.callee(s.node) == f"{self.ctx.module_name}.{fn.name.value}" or not self.ctx.module_name]
+
+    def _instance_calls(self, method: str, class_qualname: str) -> List[CallSite]:
+        """`t.train_batch(model, x)` where `t = Trainer(...)` reaches the call: the
+        method's callers through an instance of its class made in this file."""
+        binder = self.ctx.binder
+        found = []
+        for site in self.ctx.calls:
+            func = site.node.func
+            if not (isinstance(func, cst.Attribute) and func.attr.value == method and isinstance(func.value, cst.Name)) \
+                    or func.value.value == "self":
+                continue
+            for binding in binder.values_at(func.value.value, binder.owner_of(site), site.node):
+                if isinstance(binding.value, cst.Call) and self.ctx.callee(binding.value) == class_qualname:
+                    found.append(site)
+                    break
+        return found
 
     # -- resolution ---------------------------------------------------------------
     def resolve(self, expr: cst.BaseExpression, fn: Optional[cst.FunctionDef],
@@ -222,6 +241,10 @@ class ModelResolver:
         expr = unwrap(ctx, expr)
         if isinstance(expr, cst.Call):
             return self._construction(expr, fn, klass, depth)
+        if isinstance(expr, (cst.IfExp, cst.BooleanOperation)):
+            # `Enc() if model is None else model`, `model or Enc()`: either may be it.
+            parts = (expr.body, expr.orelse) if isinstance(expr, cst.IfExp) else (expr.left, expr.right)
+            return _merged([r for r in (self.resolve(p, fn, klass, depth + 1) for p in parts) if r is not None])
         if isinstance(expr, cst.Name):
             if expr.value == "self" and klass is not None:
                 model = ctx.models.class_model(klass.name.value) if not _nested(ctx, klass) else None
