@@ -243,3 +243,38 @@ def test_config_class_in_another_module(tmp_path):
         "    torch.utils.data.DataLoader(ds, batch_size=Settings.batch_size)\n")
     codes = sorted(f.code for f in Linter(Config()).lint_file(train).findings)
     assert codes == ["HPL006", "HPL007"]
+
+
+def test_parameters_take_the_value_every_call_in_the_file_passes():
+    ctx = context("""
+        import torch
+
+        class GPT(torch.nn.Module):
+            def configure_optimizers(self, weight_decay, learning_rate, betas, eps=1e-8):
+                return torch.optim.AdamW(self.parameters(), lr=learning_rate, betas=betas, eps=eps)
+
+        def make_loader(ds, bs):
+            return torch.utils.data.DataLoader(ds, batch_size=bs)
+
+        def disagree(x):
+            return use(x)
+
+        def starred(x):
+            return use2(x)
+
+        model = GPT()
+        model.configure_optimizers(0.1, 3e-4, (0.9, 0.95))
+        make_loader(ds, 4096)
+        make_loader(ds, bs=4096)
+        disagree(1)
+        disagree(2)
+        starred(*args)
+    """)
+    def args(callee):
+        (site,) = [s for s in ctx.calls if ctx.code(s.node.func) == callee]
+        return [ctx.constants.value(a.value) for a in site.node.args]
+
+    assert args("torch.optim.AdamW")[1:] == [3e-4, (0.9, 0.95), 1e-8]  # eps: the default
+    assert args("torch.utils.data.DataLoader")[1] == 4096
+    assert repr(args("use")[0]) == "UNKNOWN"  # two callers, two values
+    assert repr(args("use2")[0]) == "UNKNOWN"  # `*args`: any slot

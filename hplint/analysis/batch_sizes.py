@@ -341,12 +341,26 @@ class BatchSizeAnalysis:
         name = self.ctx.binder.scope(site.function).target_of(site.node)
         return name.rsplit(".", 1)[-1] if name else None
 
-    def _definition_of(self, expr: cst.BaseExpression, site) -> Optional[cst.CSTNode]:
+    def _definition_of(self, expr: cst.BaseExpression, site, depth: int = 0) -> Optional[cst.CSTNode]:
         ctx = self.ctx
         if isinstance(expr, cst.Name):
             binder = ctx.binder
-            bindings = binder.values_at(expr.value, binder.owner_of(site), site.node)
-            return bindings[-1].value if bindings else None
+            owner = binder.owner_of(site)
+            _, bindings = binder.lookup(expr.value, owner, site.node)
+            values = [b for b in bindings if b.has_value]
+            if values:
+                return values[-1].value
+            params = [b for b in bindings if b.kind == "param"]
+            if params and isinstance(owner, cst.FunctionDef) and depth < 3:
+                # `def main(..., batch_size)` called with `args.batch_size`: the
+                # argparse default is where the size is written.
+                for caller in binder.callers(owner):
+                    known, arg = binder.argument_for(caller, params[0])
+                    if known and arg is not None:
+                        found = self._definition_of(arg, caller, depth + 1)
+                        if found is not None:
+                            return found
+            return None
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
             default = ctx.constants.argparse_defaults().get(expr.attr.value)
             if default is not None:

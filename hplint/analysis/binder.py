@@ -433,6 +433,8 @@ class Binder:
         self.ctx = ctx
         self._scopes: Dict[int, ScopeBindings] = {}
         self._enclosing: Optional[Dict[int, Tuple[cst.CSTNode, ...]]] = None
+        self._callers: Dict[int, List] = {}
+        self._by_callee: Optional[Dict[str, List]] = None
 
     def scope(self, owner: Owner) -> ScopeBindings:
         key = id(owner) if owner is not None else 0
@@ -479,6 +481,79 @@ class Binder:
     def owner_of(self, site) -> Owner:
         """The scope a CallSite runs in: its innermost function or class body."""
         return site.scope[-1] if site.scope else None
+
+    # -- call sites ------------------------------------------------------------------
+    def callers(self, fn: cst.FunctionDef) -> List:
+        """The calls of `fn` in this file (CallSites), by name resolution: `f(...)`
+        where `f` is bound to this def; for a method, `self.m(...)` inside its
+        class and `obj.m(...)` where `obj = Class(...)` reaches the call; for
+        `__init__`, the class's constructor calls. A bound-method call passes
+        `self` implicitly: its first argument is the second parameter."""
+        found = self._callers.get(id(fn))
+        if found is not None:
+            return found
+        found = []
+        outer = self.enclosing(fn)
+        klass = outer[-1] if outer and isinstance(outer[-1], cst.ClassDef) else None
+        ctx = self.ctx
+        name = fn.name.value
+        if klass is None:
+            for site in self._calls_named(name):
+                if isinstance(site.node.func, cst.Name) and any(
+                        b.kind == "def" and b.node is fn for b in self.lookup(name, self.owner_of(site), site.node)[1]):
+                    found.append(site)
+        else:
+            qualname = f"{ctx.module_name}.{klass.name.value}" if ctx.module_name else klass.name.value
+            top_level = len(outer) == 1
+            for site in self._calls_named(klass.name.value if name == "__init__" else name):
+                func = site.node.func
+                if name == "__init__":
+                    if top_level and ctx.callee(site.node) == qualname:
+                        found.append(site)
+                elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+                    receiver = func.value.value
+                    if receiver == "self":
+                        if klass in site.scope:
+                            found.append(site)
+                    elif top_level and any(isinstance(b.value, cst.Call) and ctx.callee(b.value) == qualname
+                                           for b in self.values_at(receiver, self.owner_of(site), site.node)):
+                        found.append(site)
+        self._callers[id(fn)] = found
+        return found
+
+    def argument_for(self, site, binding: Binding) -> Tuple[bool, Optional[cst.BaseExpression]]:
+        """What a call of the parameter's function passes for it: (known, expression).
+        known is False after `*args`/`**kwargs` (any slot may be filled); the
+        expression is None when the call leaves the parameter to its default."""
+        call = site.node
+        if any(arg.star for arg in call.args):
+            return False, None
+        index = binding.index
+        outer = self.enclosing(binding.owner)
+        if index is not None and outer and isinstance(outer[-1], cst.ClassDef) and \
+                (isinstance(call.func, cst.Attribute) or binding.owner.name.value == "__init__"):  # type: ignore[union-attr]
+            index -= 1  # `obj.method(a)` / `Class(a)`: `self` is not among the arguments
+        position = 0
+        for arg in call.args:
+            if arg.keyword is None:
+                if index is not None and position == index:
+                    return True, arg.value
+                position += 1
+            elif arg.keyword.value == binding.name:
+                return True, arg.value
+        return True, None
+
+    def _calls_named(self, name: str) -> List:
+        """Calls whose callee's last name is `name` (`f(...)`, `x.f(...)`)."""
+        if self._by_callee is None:
+            index: Dict[str, List] = {}
+            for site in self.ctx.calls:
+                func = site.node.func
+                last = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else None
+                if last is not None:
+                    index.setdefault(last, []).append(site)
+            self._by_callee = index
+        return self._by_callee.get(name, [])
 
     # -- queries -------------------------------------------------------------------
     def lookup(self, name: str, owner: Owner, at: object = None) -> Tuple[Owner, Tuple[Binding, ...]]:

@@ -355,12 +355,45 @@ class ConstantEvaluator:
             result = value
         return result
 
+    def _from_call_sites(self, binding, depth: int) -> Any:
+        """A parameter's value when every call of its function in this file
+        passes the same static value (its default where a call omits it):
+        `configure_optimizers(self, wd, lr, betas)` called with `(0.1, 1e-3, (0.9, 0.95))`."""
+        fn = binding.owner
+        if not isinstance(fn, cst.FunctionDef):
+            return UNKNOWN
+        binder = self.ctx.binder
+        sites = binder.callers(fn)
+        if not sites:
+            return UNKNOWN
+        param = binding.node
+        enclosing = binder.enclosing(fn)
+        result: Any = UNKNOWN
+        for i, site in enumerate(sites):
+            known, arg = binder.argument_for(site, binding)
+            if not known:
+                return UNKNOWN
+            if arg is not None:
+                value = self.value(arg, None, depth + 1, where=(binder.owner_of(site), site.node))
+            elif param.default is not None:
+                # Defaults are evaluated where the def stands.
+                value = self.value(param.default, None, depth + 1, where=(enclosing[-1] if enclosing else None, None))
+            else:
+                return UNKNOWN
+            if value is UNKNOWN or (i and not _same(value, result)):
+                return UNKNOWN
+            result = value
+        return result
+
     def _binding_value(self, binding, depth: int) -> Any:
         if binding.kind == "param" and isinstance(binding.node, cst.Param) and binding.node.annotation is not None:
             # `def train(cfg: Config)`: the config class's defaults.
             qualname = self.ctx.qualified_name(binding.node.annotation.annotation)
             found = self._class_for(qualname) if qualname else None
-            return found[0].constants._instance(found[0], found[1], None) if found is not None else UNKNOWN
+            if found is not None:
+                return found[0].constants._instance(found[0], found[1], None)
+        if binding.kind == "param":
+            return self._from_call_sites(binding, depth)
         if not binding.has_value:
             return UNKNOWN
         key = id(binding)
