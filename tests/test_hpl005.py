@@ -582,3 +582,34 @@ def test_lightning_manual_optimisation_or_no_rnn_is_not_read_from_fit(tmp_path):
 def test_lbfgs_closure_is_reported_at_the_step_without_a_fix(tmp_path):
     (finding,) = lint_code(tmp_path, POSITIVE["lbfgs_closure"], "HPL005")
     assert "opt.step(closure)" in finding.message and finding.fix is None
+
+
+def test_clipping_by_hand_in_a_star_imported_helper_and_model_from_the_caller(tmp_path):
+    """a-PyTorch-Tutorial-to-Image-Captioning: `train(loader, decoder, ...)` gets
+    its LSTM model from main()'s call, and utils.clip_gradient clamps p.grad."""
+    utils = ("def clip_gradient(optimizer, grad_clip):\n"
+             "    for group in optimizer.param_groups:\n"
+             "        for param in group['params']:\n"
+             "            if param.grad is not None:\n"
+             "                param.grad.data.clamp_(-grad_clip, grad_clip)\n")
+    train = LSTM_MODEL + """
+from utils import *
+
+def train(loader, model, optimizer, grad_clip):
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = model(x).sum()
+        loss.backward()
+        {clip}
+        optimizer.step()
+
+def main(loader):
+    model = Net()
+    optimizer = torch.optim.Adam(model.parameters())
+    train(loader, model, optimizer, 5.0)
+"""
+    clipped = lint_files(tmp_path / "a", {"utils.py": utils, "train.py": train.format(clip="clip_gradient(optimizer, grad_clip)")},
+                         "train.py", ["HPL005"])
+    unclipped = lint_files(tmp_path / "b", {"utils.py": utils, "train.py": train.format(clip="pass")},
+                           "train.py", ["HPL005"])
+    assert clipped == [] and len(unclipped) == 1

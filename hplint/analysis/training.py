@@ -671,6 +671,10 @@ class TrainingAnalysis:
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value in CLIP_METHODS:
             return call
+        if isinstance(func, cst.Attribute) and func.attr.value in _CLAMP_METHODS and _names_grad(func.value):
+            return call  # clipping by hand: `p.grad.data.clamp_(-c, c)` (a-PyTorch-Tutorial-to-Image-Captioning)
+        if qn in _CLAMP_FUNCTIONS and call.args and _names_grad(call.args[0].value):
+            return call
         if depth >= 3:
             return None
         # a helper defined in this file (or the project) that clips
@@ -758,6 +762,15 @@ def _keyword(ctx, call: cst.Call, name: str, default: Any = UNKNOWN) -> Any:
         if arg.keyword is not None and arg.keyword.value == name:
             return ctx.constants.value(arg.value)
     return default
+
+
+def _names_grad(expr: cst.BaseExpression) -> bool:
+    """`p.grad`, `p.grad.data`, `param.grad` somewhere along an attribute chain."""
+    while isinstance(expr, (cst.Attribute, cst.Subscript)):
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "grad":
+            return True
+        expr = expr.value
+    return False
 
 
 def _index_of(sites: List[CallSite], node: cst.Call) -> int:
