@@ -25,6 +25,30 @@ class Net(nn.Module):
 """
 
 POSITIVE = {
+    # IBM/pytorch-seq2seq baseRNN: the cell class is chosen, then called.
+    "rnn_class_chosen_then_called": """
+import torch
+import torch.nn as nn
+
+class Encoder(nn.Module):
+    def __init__(self, rnn_cell="lstm"):
+        super().__init__()
+        if rnn_cell.lower() == "lstm":
+            self.rnn_cell = nn.LSTM
+        elif rnn_cell.lower() == "gru":
+            self.rnn_cell = nn.GRU
+        self.rnn = self.rnn_cell(16, 32, batch_first=True)
+
+    def forward(self, x):
+        return self.rnn(x)[0]
+
+model = Encoder()
+opt = torch.optim.Adam(model.parameters())
+for x in data:
+    opt.zero_grad()
+    model(x).sum().backward()
+    opt.step()
+""",
     # IBM/pytorch-seq2seq's shape: a trainer method receives the model; its instance is made here.
     "model_passed_to_a_method_of_a_trainer_instance": LSTM_MODEL + """
 class SupervisedTrainer:

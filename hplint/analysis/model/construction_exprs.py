@@ -15,7 +15,7 @@ from ..arguments import call_argument
 from ..constants import UNKNOWN
 from .construction import SPLAT, Construction, Frame, flatten_items, under_flag
 from .interpreter import MAX_DEPTH, is_self_attr, static_value
-from .structure import SIZE_SLOT, UNKNOWN_MODULE, Alt, ClassModel, Instance, Layer, ModList, PyList, Seq
+from .structure import SIZE_SLOT, UNKNOWN_MODULE, Alt, ClassModel, Instance, Layer, LayerClass, ModList, PyList, Seq
 
 
 class ConstructionExprs(Construction):
@@ -97,11 +97,12 @@ class ConstructionExprs(Construction):
         if kind is cst.Call:
             return self._build_call(ctx, node, frame, depth)
         if kind is cst.Name:
-            return frame.mods.get(node.value, UNKNOWN_MODULE)
+            found = frame.mods.get(node.value, UNKNOWN_MODULE)
+            return found if found is not UNKNOWN_MODULE else _layer_class(ctx, node)
         if kind is cst.Attribute:
             if is_self_attr(node) and frame.self_model is not None:
                 return frame.self_model.attrs.get(node.attr.value, UNKNOWN_MODULE)
-            return UNKNOWN_MODULE
+            return _layer_class(ctx, node)
         if kind is cst.List or kind is cst.Tuple:
             items: List[Any] = []
             for element in node.elements:
@@ -155,6 +156,14 @@ class ConstructionExprs(Construction):
             seq = Seq(self._sequential_items(ctx, call.args, frame, depth))
             self._built_seqs.append((seq, ctx))
             return seq
+        if category is None and (qn is None or not qn.startswith("torch.")):
+            # `self.rnn = self.rnn_cell(...)` with `self.rnn_cell = nn.LSTM if lstm else nn.GRU`
+            chosen = self._eval_module(ctx, call.func, frame, depth) if isinstance(call.func, (cst.Name, cst.Attribute)) else None
+            options = chosen.options if isinstance(chosen, Alt) else [chosen]
+            classes = [o for o in options if isinstance(o, LayerClass)]
+            if classes and len(classes) == len(options):
+                layers = [self._make_layer(ctx, call, o.qualname, o.category, frame) for o in classes]
+                return layers[0] if len(layers) == 1 else Alt(layers)
         if qn in (L.MODULE_LIST, L.MODULE_DICT):
             items: List[Any] = []
             if call.args:
@@ -363,3 +372,10 @@ def _freeze(value: Any) -> Any:
         return value
     except TypeError:
         return id(value)
+
+
+def _layer_class(ctx, node: cst.BaseExpression) -> Any:
+    """`nn.LSTM` named but not called: a LayerClass, else UNKNOWN_MODULE."""
+    qn = ctx.qualified_name(node)
+    category = L.module_category(qn) if qn else None
+    return LayerClass(qn, category) if category is not None else UNKNOWN_MODULE

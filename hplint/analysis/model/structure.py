@@ -82,6 +82,14 @@ class Instance:
     node: Optional[cst.CSTNode] = None
 
 
+@dataclass(eq=False)
+class LayerClass:
+    """A layer class not yet called (`self.rnn_cell = nn.LSTM`): calling it builds the layer."""
+
+    qualname: str
+    category: str
+
+
 class _UnknownModule:
     def __repr__(self) -> str:
         return "UNKNOWN_MODULE"
