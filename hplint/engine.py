@@ -5,6 +5,7 @@ review tools all call `Linter`; none of them run rules on their own.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -259,15 +260,77 @@ class Linter:
         jobs = jobs or os.cpu_count() or 1
         files = list(files)
         done = _counter(len(files), on_file_done)
-        if jobs <= 1 or len(files) < 2 * jobs:
-            results = []
-            for f in files:
-                results.append(self.lint_file(f))
-                done(1)
-            return results
-        for code in self.rules:  # import the rules once here, not in every forked worker
-            self.rules[code]
-        return _lint_parallel(self.resolver or self.config, files, jobs, self.track_dependencies, done)
+        with BatchGC(self.project) as collector:
+            if jobs <= 1 or len(files) < 2 * jobs:
+                results = []
+                for f in files:
+                    results.append(self.lint_file(f))
+                    collector.after_file()
+                    done(1)
+                return results
+            for code in self.rules:  # import the rules once here, not in every forked worker
+                self.rules[code]
+            # Forked inside the batch: the workers inherit its GC settings and frozen heap.
+            return _lint_parallel(self.resolver or self.config, files, jobs, self.track_dependencies, done)
+
+
+class BatchGC:
+    """Memory and garbage collection while a batch of files is linted
+    (`lint_many`, a pool worker).
+
+    Why: CPython starts a full collection whenever the objects that survived
+    the young generations pass 25% of the long-lived heap, and a full
+    collection walks every object alive, here every cached tree. A run parses
+    files faster than that heap grows, so on torch's first 1,500 files full
+    collections were 49% of the CPU time (56 s of 115 s; the bare parse of the
+    same files, 44 s). libcst's trees hold no reference cycles; what kept an
+    evicted file's tree alive was its context, a cycle with its facts.
+
+    So while a batch runs, automatic full collections are off (the young
+    generations are collected as before), what was alive when it started is
+    frozen (imported modules, the catalogue: `gc.freeze()`, never walked
+    again), and between two files, once the project index has dropped half
+    its byte bound, the index releases every context (`release_all`: their
+    facts dropped, so reference counting frees the trees at once) and one
+    full collection sweeps what is left, over a heap that is then nearly
+    empty. Memory stays within the index's bound plus half of it.
+
+    Leaves the caller's settings as they were; freezes only when nothing
+    else froze (the language server has its own settings, server/gctune.py)."""
+
+    GEN2_OFF = 1_000_000  # gen2 threshold: young collections between automatic full ones
+
+    def __init__(self, project: ProjectIndex) -> None:
+        self.project = project
+        self.enabled = False
+        self.froze = False
+        self.saved = gc.get_threshold()
+        self.collections = 0
+
+    def __enter__(self) -> "BatchGC":
+        self.enabled = gc.isenabled()
+        self.saved = gc.get_threshold()
+        if self.enabled:
+            self.froze = gc.get_freeze_count() == 0
+            if self.froze:
+                gc.freeze()
+            gc.set_threshold(self.saved[0], self.saved[1], self.GEN2_OFF)
+        self.project.evicted_bytes = 0
+        return self
+
+    def after_file(self) -> None:
+        """Between two files: release the cache once enough of it was dropped."""
+        if self.project.evicted_bytes >= self.project.max_bytes // 2:
+            self.project.release_all()
+            if self.enabled:
+                gc.collect()
+            self.collections += 1
+
+    def __exit__(self, *exc_info) -> None:
+        if self.enabled:
+            gc.set_threshold(*self.saved)
+            if self.froze:
+                gc.unfreeze()
 
 
 def _counter(total: int, on_file_done: Optional[ProgressCallback]) -> Callable[[int], None]:
@@ -324,9 +387,14 @@ def _worker(settings: Union[Config, Resolver], track_dependencies: bool = False)
     return Linter(settings, track_dependencies=track_dependencies)
 
 
+_worker_gc: Optional[BatchGC] = None
+
+
 def _init_worker(settings: Union[Config, Resolver], track_dependencies: bool = False) -> None:
-    global _worker_linter
+    global _worker_linter, _worker_gc
     _worker_linter = _worker(settings, track_dependencies)
+    # For the worker's whole life (a forked worker already has the batch's settings).
+    _worker_gc = BatchGC(_worker_linter.project).__enter__()
 
 
 def _lint_chunk(paths: List[str]) -> List[FileResult]:
@@ -336,6 +404,8 @@ def _lint_chunk(paths: List[str]) -> List[FileResult]:
         result = _worker_linter.lint_file(Path(p))
         result.source = None  # do not ship file texts back through the pipe
         out.append(result)
+        if _worker_gc is not None:
+            _worker_gc.after_file()
     return out
 
 

@@ -10,6 +10,7 @@ to be reported, since libcst's position metadata costs about a full codegen.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
@@ -81,7 +82,8 @@ class ModuleContext:
         self.imports = ImportTable(module_name, is_package)
         self._star_targets: Dict[str, Optional["ModuleContext"]] = {}
         if project is not None:
-            self.imports.star_lookup = self._star_import
+            # Weakly: a bound method would make every context a reference cycle.
+            self.imports.star_lookup = _StarLookup(self)
         self.calls: List[CallSite] = []
         self.classes: List[Definition] = []
         self.functions: List[Definition] = []
@@ -99,6 +101,7 @@ class ModuleContext:
         self._facts: Dict[str, Any] = {}
         # Per-node results (analysis.incremental.NodeMemo); an editor session
         # passes its document's, which outlives this version of the file.
+        self._own_memo = memo is None
         if memo is None:
             from .incremental import NodeMemo
 
@@ -278,6 +281,20 @@ class ModuleContext:
         return f"{names}:{' '.join(self.code(node).split())}"
 
     # -- lazily computed shared facts ------------------------------------
+    def release(self) -> None:
+        """Drop the facts (and per-node results) computed so far. Facts hold
+        the context they were computed from, so a context with facts is a
+        reference cycle that only a full collection frees; released, it and
+        its tree go as soon as the last reference does. A released context
+        that is used again computes its facts again (ProjectIndex.release_all
+        releases only contexts nothing can reach any more)."""
+        self._facts.clear()
+        self._star_targets.clear()
+        if self._own_memo:
+            from .incremental import NodeMemo
+
+            self.memo = NodeMemo()
+
     def fact(self, key: str, factory):
         """Compute a fact once per file (`factory(ctx)`), then reuse it."""
         if key not in self._facts:
@@ -315,6 +332,19 @@ class ModuleContext:
             if not definition.scope and definition.name == name:
                 return definition.node
         return None
+
+
+class _StarLookup:
+    """`ctx._star_import` through a weak reference to `ctx`."""
+
+    __slots__ = ("ctx",)
+
+    def __init__(self, ctx: ModuleContext) -> None:
+        self.ctx = weakref.ref(ctx)
+
+    def __call__(self, module: str, name: str) -> Optional[str]:
+        ctx = self.ctx()
+        return ctx._star_import(module, name) if ctx is not None else None
 
 
 def _index_statement(top: cst.CSTNode):
