@@ -409,13 +409,40 @@ def _lint_chunk(paths: List[str]) -> List[FileResult]:
     return out
 
 
+def schedule(files: Sequence[Path], jobs: int, per_worker: int = 4) -> List[List[str]]:
+    """The pool's chunks: about `jobs * per_worker` runs of files of similar
+    total size, each one stretch of the files sorted by path.
+
+    Why: a worker parses every project module its files import, so when a
+    module and its importers (mostly its own directory and the ones beside
+    it) go to different workers, each parses it again (+22% CPU at -j 2 on
+    torch's sources when files were dealt round-robin by size). Sorted by
+    path parts, a directory's files and its subdirectories are one stretch;
+    a chunk ends at the first change of directory once it has its share of
+    bytes, or in the middle of a directory bigger than one and a half shares.
+    Chunks go out biggest first, so the last to finish are small ones."""
+    sized = sorted(((Path(os.path.abspath(f)).parts, str(f), _size(f)) for f in files))
+    total = sum(size for _, _, size in sized)
+    share = max(total / max(jobs * per_worker, 1), 1.0)
+    chunks: List[List[str]] = []
+    bytes_in: List[int] = []
+    current: List[str] = []
+    current_bytes = 0
+    for i, (parts, name, size) in enumerate(sized):
+        current.append(name)
+        current_bytes += size
+        next_dir = sized[i + 1][0][:-1] if i + 1 < len(sized) else None
+        if next_dir is None or (current_bytes >= share and next_dir != parts[:-1]) or current_bytes >= 1.5 * share:
+            chunks.append(current)
+            bytes_in.append(current_bytes)
+            current, current_bytes = [], 0
+    order = sorted(range(len(chunks)), key=lambda k: -bytes_in[k])  # stable: ties keep path order
+    return [chunks[k] for k in order]
+
+
 def _lint_parallel(settings: Union[Config, Resolver], files: List[Path], jobs: int, track: bool = False,
                    done: Callable[[int], None] = lambda n: None) -> List[FileResult]:
-    # Chunks sorted by size, dealt round-robin, keep the workers evenly loaded.
-    sized = sorted(files, key=lambda f: _size(f), reverse=True)
-    chunks: List[List[str]] = [[] for _ in range(jobs * 4)]
-    for i, f in enumerate(sized):
-        chunks[i % len(chunks)].append(str(f))
+    chunks = schedule(files, jobs)
     from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 

@@ -8,6 +8,7 @@ import gc
 import weakref
 from pathlib import Path
 
+from hplint import engine
 from hplint.analysis import project as project_module
 from hplint.analysis.project import ProjectIndex, estimated_bytes
 from hplint.config import Config
@@ -123,3 +124,56 @@ def test_batch_gc_restores_the_callers_settings(tmp_path: Path) -> None:
         collector.after_file()
         assert collector.collections == 1 and index.evicted_bytes == 0
     assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
+
+
+def _tree(root: Path, layout: dict) -> list:
+    """Files of `layout` ({relative path: size in bytes}) under root, in a scrambled order."""
+    for name, size in layout.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("#" * (size - 1) + "\n", encoding="utf-8")
+    return [root / name for name in sorted(layout, key=lambda n: n[::-1])]
+
+
+def test_schedule_keeps_a_directory_on_one_worker(tmp_path: Path) -> None:
+    layout = {f"{pkg}/{mod}.py": 1000 for pkg in ("alpha", "beta", "gamma", "delta") for mod in "abcdef"}
+    files = _tree(tmp_path, layout)
+    chunks = engine.schedule(files, jobs=2, per_worker=2)  # a share of 6,000 bytes: one package each
+    assert sorted(f for chunk in chunks for f in chunk) == sorted(str(f) for f in files)
+    assert len(chunks) == 4
+    for chunk in chunks:
+        assert len({Path(f).parent for f in chunk}) == 1, chunk
+        assert chunk == sorted(chunk)
+    # Dealt round-robin (the old way), every package was spread over every chunk.
+    assert engine.schedule(files, jobs=2, per_worker=2) == chunks  # deterministic
+
+
+def test_schedule_cuts_at_directory_boundaries_and_splits_only_big_ones(tmp_path: Path) -> None:
+    layout = {"small/a.py": 300, "small/b.py": 300, "pkg/sub/x.py": 400, "pkg/sub/y.py": 400,
+              "pkg/z.py": 400, "huge/" + "m.py": 5000, "huge/n.py": 5000, "huge/o.py": 5000}
+    files = _tree(tmp_path, layout)
+    chunks = engine.schedule(files, jobs=2, per_worker=2)  # share: 16,800 / 4 = 4,200 bytes
+    by_name = [[str(Path(f).relative_to(tmp_path)) for f in chunk] for chunk in chunks]
+    # The big directory is split once past one and a half shares; the small ones
+    # stay whole and together, a package with its subpackage; biggest chunks first.
+    assert by_name == [["huge/m.py", "huge/n.py"], ["huge/o.py"],
+                       ["pkg/sub/x.py", "pkg/sub/y.py", "pkg/z.py", "small/a.py", "small/b.py"]]
+
+
+def test_parallel_run_uses_the_schedule(tmp_path: Path, monkeypatch) -> None:
+    files = {f"pkg{i}/model.py": MODEL for i in range(3)}
+    files.update({f"pkg{i}/train.py": TRAIN for i in range(3)})
+    _write(tmp_path, files)
+    paths = sorted(tmp_path.rglob("*.py"))
+    seen = []
+    real = engine.schedule
+
+    def spy(files, jobs, per_worker=4):
+        chunks = real(files, jobs, per_worker)
+        seen.append(chunks)
+        return chunks
+
+    monkeypatch.setattr(engine, "schedule", spy)
+    parallel = Linter(Config()).lint_paths(paths, jobs=2)
+    serial = Linter(Config()).lint_paths(paths, jobs=1)
+    assert seen and [(r.path, r.findings) for r in parallel] == [(r.path, r.findings) for r in serial]
