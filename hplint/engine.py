@@ -119,7 +119,7 @@ class Linter:
             if known is not None:
                 return self.lint_context(known, shown)
         top_lines, positions, index, memo = None, None, None, None
-        parsed = None
+        parsed, ast_module = None, None
         if self.incremental:
             parser = self._parsers.setdefault(os.path.abspath(path), IncrementalParser())
             parsed = parser.parse(text)
@@ -133,7 +133,14 @@ class Linter:
             tree, ast_module = checked
             top_lines = statement_lines(tree.body, ast_module.body) if ast_module is not None else None
         ctx = self.context(text, tree, Path(path), top_lines, positions, index, memo)
-        return self.lint_context(ctx, shown)
+        if ast_module is not None:
+            # CPython's tree places findings inside compound statements (span()),
+            # while this file is linted; not kept with the cached context.
+            ctx.ast_tops_from(ast_module.body)
+        try:
+            return self.lint_context(ctx, shown)
+        finally:
+            ctx.ast_tops_from(None)
 
     def forget(self, path: Path) -> None:
         """Drop the incremental state of a document the editor closed (its
