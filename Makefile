@@ -73,8 +73,15 @@ FUZZ_SECONDS ?= 600
 fuzz: venv
 	$(BIN)/python tests/fuzz_run.py --seconds $(FUZZ_SECONDS)
 
+# Issue 14's figures next to their targets: parse ratio, peak memory and the
+# -jN/-j1 CPU ratio on torch's sources and on a generated tree of training
+# code, then cold start, then the result cache. BENCH_ARGS="--limit 1500" for
+# a quick run on an even spread of torch's files.
+BENCH_ARGS ?=
 bench: venv
-	$(BIN)/python bench/bench_check.py
+	$(BIN)/python bench/bench_check.py $(BENCH_ARGS)
+	$(BIN)/python bench/bench_check.py --generated
+	$(BIN)/python bench/bench_startup.py
 	$(BIN)/python bench/bench_cache.py
 
 clean:

@@ -63,6 +63,78 @@ def test_awkward_layout():
     assert _check(AWKWARD) > 30
 
 
+# Lines inside compound statements get positions from that line alone, inside
+# copies of the blocks around it (module.py's _nested_positions): every kind of
+# block, tabs, a comment-only line, continuation lines, decorators and one-line suites.
+NESTED = '''
+import torch.nn as nn
+
+class Net(nn.Module):
+    """Doc."""
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(
+            4,
+              8)  # continuation lines keep their own indentation
+        if self.a:
+            self.b = nn.ReLU(); self.c = nn.Tanh()
+        elif nn:
+            self.b = nn.GELU()
+        elif False:
+            pass
+        else:
+            # comment
+            self.b = nn.SiLU()
+
+
+def train(loader):
+    for x in loader:
+        try:
+            y = nn.Dropout(0.5)(x)
+        except ValueError as exc:
+            y = nn.Identity()(exc)
+        except (TypeError, KeyError):
+            y = nn.Identity()(1)
+        else:
+            z = nn.Identity()(y)
+        finally:
+            w = nn.Identity()(2)
+    else:
+        v = nn.Identity()(3)
+    while loader:
+        with nn.Identity() as m, nn.Identity():
+            u = m(
+    4)
+    try:
+        t = nn.Identity()(5)
+    finally:
+        s = nn.Identity()(6)
+    if loader: r = nn.Identity()(7)
+    match loader:
+        case [a, b]:
+            q = nn.Identity()(a)
+        case _:
+            q = nn.Identity()(b)
+    return nn.Identity()(8)
+
+
+@decorated(nn.Identity())
+def deco():
+	if deco:
+		return nn.Identity()(9)
+'''
+
+
+def test_lines_inside_compound_statements():
+    assert _check(NESTED) > 120
+    ctx = ModuleContext(Path("x.py"), NESTED, cst.parse_module(NESTED), "x")
+    call = next(n for n in walk(ctx.tree) if isinstance(n, cst.Call) and ctx.code(n) == "nn.Dropout(0.5)")
+    assert ctx.span(call).start_line == 25
+    # The line alone was given positions, not the whole `def train`.
+    lines = [entry[0] for entry in ctx._top_positions.values()]
+    assert all(isinstance(line, cst.SimpleStatementLine) for line in lines)
+
+
 @pytest.mark.parametrize("name, at_least", [("nn/modules/rnn.py", 500), ("optim/adam.py", 200), ("nn/functional.py", 2000)])
 def test_real_files_from_torch(name, at_least):
     # One test per file, so pytest-xdist can run them side by side.

@@ -10,9 +10,10 @@ to be reported, since libcst's position metadata costs about a full codegen.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -81,7 +82,8 @@ class ModuleContext:
         self.imports = ImportTable(module_name, is_package)
         self._star_targets: Dict[str, Optional["ModuleContext"]] = {}
         if project is not None:
-            self.imports.star_lookup = self._star_import
+            # Weakly: a bound method would make every context a reference cycle.
+            self.imports.star_lookup = _StarLookup(self)
         self.calls: List[CallSite] = []
         self.classes: List[Definition] = []
         self.functions: List[Definition] = []
@@ -99,12 +101,16 @@ class ModuleContext:
         self._facts: Dict[str, Any] = {}
         # Per-node results (analysis.incremental.NodeMemo); an editor session
         # passes its document's, which outlives this version of the file.
+        self._own_memo = memo is None
         if memo is None:
             from .incremental import NodeMemo
 
             memo = NodeMemo()
         self.memo = memo
         self._line_starts: Optional[List[int]] = None
+        # id(compound top-level statement) -> (it, {id(node): (its line, enclosing blocks)})
+        self._inner_lines: Dict[int, Tuple[Any, Dict[int, Tuple[Any, Any]]]] = {}
+        self._ast_tops: Optional[Dict[int, Any]] = None  # line -> CPython's top-level statement
         self._qualname_cache: Dict[int, Optional[str]] = {}
         self._index()
 
@@ -212,7 +218,11 @@ class ModuleContext:
         the one top-level statement holding the node, shifted by that
         statement's line number, which CPython's parser gives cheaply."""
         top = self._call_tops.get(id(node)) or self._find_top(node)
-        located = self._positions_in(top) if top is not None else None
+        located = None
+        if top is not None and not isinstance(top, cst.SimpleStatementLine):
+            located = self._nested_positions(top, node)
+        if located is None and top is not None:
+            located = self._positions_in(top)
         if located is None:
             if self._positions is None:
                 self._positions = MetadataWrapper(self.tree, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -246,6 +256,55 @@ class ModuleContext:
             cached = (top, positions, positions[top].start.line)
             self._top_positions[id(top)] = cached
         return cached[1], start - cached[2]
+
+    def _nested_positions(self, top: cst.CSTNode, node: cst.CSTNode):
+        """Positions for a node on a simple statement line inside a compound
+        top-level statement (a training loop in `def main():`), without the
+        PositionProvider walking the whole compound statement: the line alone,
+        inside copies of the blocks that enclose it (same indentation, so the
+        columns are the file's; other branches and siblings left out), shifted
+        to the line CPython's `ast` gives that statement. None when the node is
+        not on such a line (a header, a one-line suite) or the trees do not
+        line up; span() then walks the whole top-level statement."""
+        inner = self._inner_lines.get(id(top))
+        if inner is None or inner[0] is not top:
+            inner = (top, _lines_inside(top))
+            self._inner_lines[id(top)] = inner
+        found = inner[1].get(id(node))
+        if found is None:
+            return None
+        line_stmt, chain = found
+        cached = self._top_positions.get(id(line_stmt))
+        if cached is None or cached[0] is not line_stmt:
+            line = self._nested_line(top, chain)
+            if line is None:
+                return None
+            sub = cst.Module(body=[_enclosed(line_stmt, chain)], default_indent=self.tree.default_indent,
+                             default_newline=self.tree.default_newline)
+            positions = MetadataWrapper(sub, unsafe_skip_copy=True).resolve(PositionProvider)
+            cached = (line_stmt, positions, positions[line_stmt].start.line - line)
+            self._top_positions[id(line_stmt)] = cached
+        return cached[1], -cached[2]
+
+    def ast_tops_from(self, body: Optional[List[Any]]) -> None:
+        """CPython's top-level statements of this text (its `ast` module's
+        body), so that span() need not parse the text again; None forgets them."""
+        self._ast_tops = {stmt.lineno: stmt for stmt in body} if body is not None else None
+
+    def _nested_line(self, top: cst.CSTNode, chain) -> Optional[int]:
+        """The line of the statement at the end of `chain`, from CPython's tree."""
+        start = self._statement_lines().get(id(top))
+        if start is None:
+            return None
+        if self._ast_tops is None:
+            import ast
+
+            try:
+                body = ast.parse(self.text).body
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                body = []
+            self._ast_tops = {stmt.lineno: stmt for stmt in body}
+        return _ast_line(self._ast_tops.get(start), chain)
 
     def _statement_lines(self) -> Dict[int, int]:
         """id(top-level libcst statement) -> its first line, from `ast`."""
@@ -283,6 +342,20 @@ class ModuleContext:
         return f"{names}:{' '.join(self.code(node).split())}"
 
     # -- lazily computed shared facts ------------------------------------
+    def release(self) -> None:
+        """Drop the facts (and per-node results) computed so far. Facts hold
+        the context they were computed from, so a context with facts is a
+        reference cycle that only a full collection frees; released, it and
+        its tree go as soon as the last reference does. A released context
+        that is used again computes its facts again (ProjectIndex.release_all
+        releases only contexts nothing can reach any more)."""
+        self._facts.clear()
+        self._star_targets.clear()
+        if self._own_memo:
+            from .incremental import NodeMemo
+
+            self.memo = NodeMemo()
+
     def fact(self, key: str, factory):
         """Compute a fact once per file (`factory(ctx)`), then reuse it."""
         if key not in self._facts:
@@ -326,6 +399,160 @@ class ModuleContext:
             if not definition.scope and definition.name == name:
                 return definition.node
         return None
+
+
+# -- positions inside compound statements --------------------------------
+# A chain is the path from a top-level compound statement down to a simple
+# statement line: a list of (compound statement, branch, index in its block),
+# where branch is "body", "orelse" (an else block), "elif" (index unused),
+# "finalbody", ("handler", k) or ("case", k).
+
+
+def _branches(stmt: Any):
+    """(branch, suite) of a compound statement's blocks; ("elif", If) for an elif."""
+    if isinstance(stmt, (cst.FunctionDef, cst.ClassDef, cst.With)):
+        yield "body", stmt.body
+    elif isinstance(stmt, (cst.For, cst.While, cst.If)):
+        yield "body", stmt.body
+        if isinstance(stmt.orelse, cst.Else):
+            yield "orelse", stmt.orelse.body
+        elif isinstance(stmt.orelse, cst.If):
+            yield "elif", stmt.orelse
+    elif isinstance(stmt, (cst.Try, cst.TryStar)):
+        yield "body", stmt.body
+        handlers: Sequence[Any] = stmt.handlers
+        for k, handler in enumerate(handlers):
+            yield ("handler", k), handler.body
+        if stmt.orelse is not None:
+            yield "orelse", stmt.orelse.body
+        if stmt.finalbody is not None:
+            yield "finalbody", stmt.finalbody.body
+    elif isinstance(stmt, cst.Match):
+        for k, case in enumerate(stmt.cases):
+            yield ("case", k), case.body
+
+
+def _lines_inside(top: cst.CSTNode) -> Dict[int, Tuple[Any, Any]]:
+    """id(node) -> (the simple statement line holding it, chain), for every node
+    on a simple statement line inside `top` (headers are left out)."""
+    from .walk import walk
+
+    found: Dict[int, Tuple[Any, Any]] = {}
+    todo: List[Tuple[cst.CSTNode, Tuple[Any, ...]]] = [(top, ())]
+    while todo:
+        stmt, chain = todo.pop()
+        for branch, suite in _branches(stmt):
+            if branch == "elif":
+                todo.append((suite, chain + ((stmt, "elif", 0),)))
+                continue
+            if not isinstance(suite, cst.IndentedBlock):
+                continue  # `if x: a()`: on the header's line
+            for index, inner in enumerate(suite.body):
+                step = chain + ((stmt, branch, index),)
+                if isinstance(inner, cst.SimpleStatementLine):
+                    entry = (inner, step)
+                    for node in walk(inner):
+                        found[id(node)] = entry
+                else:
+                    todo.append((inner, step))
+    return found
+
+
+_PASS = cst.IndentedBlock(body=[cst.SimpleStatementLine(body=[cst.Pass()])])
+
+
+def _only(suite: cst.BaseSuite, inner: cst.CSTNode) -> cst.BaseSuite:
+    return suite.with_changes(body=[inner])
+
+
+def _enclosed(line: cst.SimpleStatementLine, chain) -> cst.CSTNode:
+    """`line` inside copies of the blocks of `chain` that hold it, each block
+    holding nothing else (other branches: `pass`, or left out)."""
+    inner: cst.CSTNode = line
+    for stmt, branch, _ in reversed(chain):
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef, cst.With)):
+            inner = stmt.with_changes(body=_only(stmt.body, inner))
+        elif isinstance(stmt, (cst.For, cst.While, cst.If)):
+            if branch == "body":
+                inner = stmt.with_changes(body=_only(stmt.body, inner), orelse=None)
+            elif branch == "orelse":
+                inner = stmt.with_changes(body=_PASS, orelse=stmt.orelse.with_changes(body=_only(stmt.orelse.body, inner)))
+            else:  # elif: `inner` is the elif's If
+                inner = stmt.with_changes(body=_PASS, orelse=inner)
+        elif isinstance(stmt, (cst.Try, cst.TryStar)):
+            if branch == "body":
+                inner = stmt.with_changes(body=_only(stmt.body, inner), orelse=None,
+                                          finalbody=stmt.finalbody if not stmt.handlers else None)
+                if not stmt.handlers:  # try/finally: the finally block must stay
+                    inner = inner.with_changes(finalbody=stmt.finalbody.with_changes(body=_PASS))
+            elif branch == "orelse":
+                inner = stmt.with_changes(body=_PASS, orelse=stmt.orelse.with_changes(body=_only(stmt.orelse.body, inner)),
+                                          finalbody=None)
+            elif branch == "finalbody":
+                inner = stmt.with_changes(body=_PASS, handlers=[], orelse=None,
+                                          finalbody=stmt.finalbody.with_changes(body=_only(stmt.finalbody.body, inner)))
+            else:
+                handler = stmt.handlers[branch[1]]
+                inner = stmt.with_changes(body=_PASS, handlers=[handler.with_changes(body=_only(handler.body, inner))],
+                                          orelse=None, finalbody=None)
+        else:  # match
+            case = stmt.cases[branch[1]]
+            inner = stmt.with_changes(cases=[case.with_changes(body=_only(case.body, inner))])
+    return inner
+
+
+_AST_KINDS = {"FunctionDef": ("FunctionDef", "AsyncFunctionDef"), "ClassDef": ("ClassDef",),
+              "With": ("With", "AsyncWith"), "For": ("For", "AsyncFor"), "While": ("While",), "If": ("If",),
+              "Try": ("Try",), "TryStar": ("TryStar",), "Match": ("Match",)}
+
+
+def _ast_line(node: Any, chain) -> Optional[int]:
+    """CPython's line for the statement `chain` leads to, from `node`, the
+    top-level statement's `ast` node; None where the two trees differ."""
+    for stmt, branch, index in chain:
+        if node is None or type(node).__name__ not in _AST_KINDS.get(type(stmt).__name__, ()):
+            return None
+        if branch == "elif":
+            orelse = getattr(node, "orelse", None)
+            node = orelse[0] if orelse and len(orelse) == 1 else None
+            continue
+        if branch in ("body", "orelse", "finalbody"):
+            block, statements = getattr(node, branch, None), _suite_of(stmt, branch)
+        elif branch[0] == "handler":
+            handlers = getattr(node, "handlers", [])
+            block = handlers[branch[1]].body if branch[1] < len(handlers) else None
+            statements = stmt.handlers[branch[1]].body
+        else:
+            cases = getattr(node, "cases", [])
+            block = cases[branch[1]].body if branch[1] < len(cases) else None
+            statements = stmt.cases[branch[1]].body
+        if block is None or not isinstance(statements, cst.IndentedBlock):
+            return None
+        at = 0
+        for inner in statements.body[:index]:
+            at += len(inner.body) if isinstance(inner, cst.SimpleStatementLine) else 1
+        node = block[at] if at < len(block) else None
+    return getattr(node, "lineno", None)
+
+
+def _suite_of(stmt: Any, branch: str) -> Any:
+    if branch == "body":
+        return stmt.body
+    part = stmt.orelse if branch == "orelse" else stmt.finalbody
+    return part.body if part is not None else None
+
+
+class _StarLookup:
+    """`ctx._star_import` through a weak reference to `ctx`."""
+
+    __slots__ = ("ctx",)
+
+    def __init__(self, ctx: ModuleContext) -> None:
+        self.ctx = weakref.ref(ctx)
+
+    def __call__(self, module: str, name: str) -> Optional[str]:
+        ctx = self.ctx()
+        return ctx._star_import(module, name) if ctx is not None else None
 
 
 def _index_statement(top: cst.CSTNode):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
@@ -33,6 +34,19 @@ _MAX_PARENT_ROOTS = 3
 # Dependency tracking: the prefix of the nodes that stand for a search root
 # (the others are files).
 _ROOT_NODE = "root:"
+
+# The cache of parsed modules is bounded in bytes, not entries: torch's files
+# run from 100 bytes to 1.4 MB, so a count bounds nothing (256 entries held
+# 1.2 GB). A context's memory is estimated from its text: libcst's tree is
+# 55-65 bytes per source character (tracemalloc, torch's sources), the index
+# and the facts rules compute a little more.
+BYTES_PER_CHAR = 64
+DEFAULT_MAX_BYTES = 160 * 2 ** 20
+
+
+def estimated_bytes(ctx: Optional[ModuleContext]) -> int:
+    """What keeping `ctx` (its tree, index and facts) costs, estimated."""
+    return BYTES_PER_CHAR * len(ctx.text) if ctx is not None else 0
 
 
 def module_name_for(path: Path, exists: Callable[[Path], bool] = os.path.exists) -> Tuple[str, bool, Path]:
@@ -56,10 +70,18 @@ class ProjectIndex:
         self.config = config
         # path -> the configuration governing it (the run's resolver); else `config` for every module
         self.config_for = config_for
-        self.max_cached = 256
         # Least recently used first; bounded so a whole-corpus run does not keep
-        # every parsed tree alive (2 GB on torch's 2,285 files without a bound).
+        # every parsed tree alive (3 GB on torch's 2,285 files without a bound).
+        # The newest entry stays even when it alone is over the bound.
+        self.max_bytes = DEFAULT_MAX_BYTES
         self._by_path: "OrderedDict[Path, Tuple[object, Optional[ModuleContext]]]" = OrderedDict()
+        self.cached_bytes = 0  # estimated_bytes of what _by_path holds
+        # Estimated bytes of contexts dropped from the cache since the caller last
+        # reset it: a context is a reference cycle (its facts point back at it),
+        # so only a full collection frees it; the batch linter collects when this
+        # grows (engine.BatchGC), instead of CPython walking the whole heap.
+        self.evicted_bytes = 0
+        self._evicted: "List[weakref.ref[ModuleContext]]" = []  # dropped, maybe still alive
         self._overlays: Dict[Path, str] = {}  # unsaved editor buffers
         self._lock = threading.RLock()
         # module -> the modules whose analysis read it (for editor invalidation)
@@ -135,11 +157,38 @@ class ProjectIndex:
                 self._overlays.pop(path, None)
             else:
                 self._overlays[path] = text
-            self._by_path.pop(path, None)
+            self._drop(path)
 
     def invalidate(self, path: Path) -> None:
         with self._lock:
-            self._by_path.pop(Path(os.path.abspath(path)), None)
+            self._drop(Path(os.path.abspath(path)))
+
+    def _drop(self, path: Path) -> None:
+        entry = self._by_path.pop(path, None)
+        if entry is not None:
+            size = estimated_bytes(entry[1])
+            self.cached_bytes -= size
+            self.evicted_bytes += size
+            if entry[1] is not None:
+                self._evicted.append(weakref.ref(entry[1]))
+
+    def release_all(self) -> int:
+        """Empty the cache and release every context it holds or held
+        (`ModuleContext.release`), so that their trees are freed by reference
+        counting instead of waiting for a full collection that walks them.
+        Only for when no analysis is under way (a batch between two files):
+        contexts are then reachable only from the cache and from each other's
+        facts, so after this nothing uses them. Returns how many it released."""
+        with self._lock:
+            contexts = [entry[1] for entry in self._by_path.values() if entry[1] is not None]
+            contexts += [ctx for ctx in (ref() for ref in self._evicted) if ctx is not None]
+            self._by_path.clear()
+            self._evicted = []
+            self.cached_bytes = 0
+            self.evicted_bytes = 0
+            for ctx in contexts:
+                ctx.release()
+            return len(contexts)
 
     # -- lookup ------------------------------------------------------------
     def find_module_file(self, module: str, origin: Optional[Path] = None) -> Optional[Path]:
@@ -200,10 +249,16 @@ class ProjectIndex:
             return ctx
 
     def _remember(self, path: Path, entry) -> None:
-        self._by_path[path] = entry
+        previous = self._by_path.get(path)
+        if previous is not None and previous[1] is entry[1]:
+            self._by_path[path] = entry  # the same context again: nothing to count
+        else:
+            self._drop(path)
+            self._by_path[path] = entry
+            self.cached_bytes += estimated_bytes(entry[1])
         self._by_path.move_to_end(path)
-        while len(self._by_path) > self.max_cached:
-            self._by_path.popitem(last=False)
+        while self.cached_bytes > self.max_bytes and len(self._by_path) > 1:
+            self._drop(next(iter(self._by_path)))
 
     def _cache_key(self, path: Path):
         if path in self._overlays:
