@@ -256,6 +256,29 @@ SEARCHED = {
         def train_fn(config):
             opt = torch.optim.AdamW(model.parameters(), betas=(0.9, config["beta2"]))  # <- HPL007
     """,
+    # DomainBed's registry: a random search drawn by hand from a NumPy generator.
+    "numpy_generator_registry": """
+        import numpy as np
+        import torch
+
+        def random_hparams(seed):
+            r = np.random.RandomState(seed)
+            return {"lr": 10 ** r.uniform(-5, -3), "beta1": r.choice([0.0, 0.5])}
+
+        class DANN(torch.nn.Module):
+            def __init__(self, hparams):
+                super().__init__()
+                self.opt = torch.optim.Adam(self.parameters(), lr=hparams["lr"],
+                                            betas=(hparams["beta1"], 0.9))  # <- HPL007
+    """,
+    "random_module_choice": """
+        import random
+        import torch
+        def trial_config():
+            return {"eps": random.choice([1e-8, 1e-6])}
+        def build(model, cfg):
+            return torch.optim.Adam(model.parameters(), eps=cfg["eps"])  # <- HPL007
+    """,
     "hyperopt_eps": """
         import torch
         from hyperopt import hp
@@ -273,6 +296,18 @@ def test_searched_betas_and_eps_are_warnings(tmp_path, name):
     assert lines_of(findings, "HPL007") == expected_lines(code, "HPL007"), findings
     assert [f.severity for f in findings] == [Severity.WARNING]
     assert "searched" in findings[0].message and "learning rate" in findings[0].message
+
+
+def test_a_random_draw_that_feeds_no_beta_is_no_search(tmp_path):
+    code = """
+        import numpy as np
+        import torch
+        rng = np.random.default_rng(0)
+        crop = rng.choice([224, 256])
+        def build(model):
+            return torch.optim.Adam(model.parameters(), betas=(0.9, 0.999))
+    """
+    assert lint_code(tmp_path, code, select=["HPL007"]) == []
 
 
 def test_searched_learning_rate_only_is_not_reported(tmp_path):

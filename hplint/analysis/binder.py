@@ -435,6 +435,7 @@ class Binder:
         self._enclosing: Optional[Dict[int, Tuple[cst.CSTNode, ...]]] = None
         self._callers: Dict[int, List] = {}
         self._by_callee: Optional[Dict[str, List]] = None
+        self._sites: Optional[Dict[int, object]] = None
 
     def scope(self, owner: Owner) -> ScopeBindings:
         key = id(owner) if owner is not None else 0
@@ -542,6 +543,12 @@ class Binder:
             elif arg.keyword.value == binding.name:
                 return True, arg.value
         return True, None
+
+    def site_of(self, call: cst.Call):
+        """The CallSite (ctx.calls) of a call node, or None."""
+        if self._sites is None:
+            self._sites = {id(site.node): site for site in self.ctx.calls}
+        return self._sites.get(id(call))
 
     def _calls_named(self, name: str) -> List:
         """Calls whose callee's last name is `name` (`f(...)`, `x.f(...)`)."""

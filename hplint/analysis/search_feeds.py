@@ -11,13 +11,16 @@ from typing import Any, Dict, Optional
 
 import libcst as cst
 
-from .search_space import SearchSpaceAnalysis
+from .search_space import RNG_CONSTRUCTORS, SearchSpaceAnalysis
 from .walk import walk
 
 # Optuna's trial methods, and library functions that sample a search space.
 _SEARCH_METHODS = frozenset({"suggest_float", "suggest_uniform", "suggest_loguniform",
                              "suggest_discrete_uniform", "suggest_categorical", "suggest_int"})
 _SEARCH_PACKAGES = ("ray.tune.", "flaml.tune.", "hyperopt.", "skopt.", "optuna.", "ConfigSpace.", "nevergrad.")
+# Random search written by hand: a random draw is a sampled hyperparameter when it feeds one.
+_RANDOM_FUNCTIONS = frozenset({"random.choice", "random.uniform", "numpy.random.choice", "numpy.random.uniform"})
+_RNG_METHODS = frozenset({"choice", "uniform"})
 _SEARCH_FUNCTIONS = frozenset({
     "uniform", "quniform", "loguniform", "qloguniform", "choice", "grid_search", "randn", "qrandn",
     "sample_from", "normal", "qnormal", "lognormal", "Real", "Categorical", "Integer",
@@ -31,7 +34,25 @@ def is_search_call(ctx, call: cst.Call) -> bool:
     if isinstance(func, cst.Attribute) and func.attr.value in _SEARCH_METHODS:
         return True
     qn = ctx.callee(call) or ""
+    if qn in _RANDOM_FUNCTIONS:
+        return True
+    if isinstance(func, cst.Attribute) and func.attr.value in _RNG_METHODS and _is_generator(ctx, func.value, call):
+        return True  # DomainBed's hparams registry: `r.choice([0., 0.5])` with `r = np.random.RandomState(seed)`
     return qn.startswith(_SEARCH_PACKAGES) and qn.rsplit(".", 1)[-1] in _SEARCH_FUNCTIONS
+
+
+def _is_generator(ctx, receiver: cst.BaseExpression, call: cst.Call) -> bool:
+    """A NumPy / `random` generator: made in place, or bound to one where the call runs."""
+    if isinstance(receiver, cst.Call):
+        return ctx.callee(receiver) in RNG_CONSTRUCTORS
+    if not isinstance(receiver, cst.Name):
+        return False
+    binder = ctx.binder
+    site = binder.site_of(call)
+    if site is None:
+        return False
+    return any(isinstance(b.value, cst.Call) and ctx.callee(b.value) in RNG_CONSTRUCTORS
+               for b in binder.values_at(receiver.value, binder.owner_of(site), call))
 
 
 class SearchFeeds:
