@@ -177,3 +177,24 @@ def test_parallel_run_uses_the_schedule(tmp_path: Path, monkeypatch) -> None:
     parallel = Linter(Config()).lint_paths(paths, jobs=2)
     serial = Linter(Config()).lint_paths(paths, jobs=1)
     assert seen and [(r.path, r.findings) for r in parallel] == [(r.path, r.findings) for r in serial]
+
+
+def test_re_exports_of_other_installed_packages_are_not_followed(tmp_path: Path) -> None:
+    """Linting inside site-packages (the torch benchmark): sympy's __init__ chains
+    are another distribution's; a project's own re-exports are followed."""
+    files = {
+        "pkgb/__init__.py": "from .core import Symbol\n",
+        "pkgb/core.py": "class Symbol:\n    pass\n",
+        "pkga/__init__.py": "from .base import Net\n",
+        "pkga/base.py": "class Net:\n    pass\n",
+        "pkga/user.py": "import pkgb\nimport pkga\n",
+    }
+    for root in (tmp_path / "site-packages", tmp_path / "repo"):
+        _write(root, files)
+        index = ProjectIndex([root])
+        origin = root / "pkga" / "user.py"
+        other, symbol = index.resolve_symbol("pkgb.Symbol", "pkga.user", origin)
+        own, own_symbol = index.resolve_symbol("pkga.Net", "pkga.user", origin)
+        assert (own.path.name, own_symbol) == ("base.py", "Net")
+        expected = "__init__.py" if root.name == "site-packages" else "core.py"
+        assert (other.path.name, symbol) == (expected, "Symbol")

@@ -305,10 +305,15 @@ class ProjectIndex:
         """`pkg.models.Net` -> (ModuleContext of pkg.models, "Net"), trying
         the longest module prefix that is a project file (as imported from
         the file `origin`)."""
+        first_party = origin is None or not _installed(origin)
         for _ in range(4):  # re-exports of re-exports, a few levels deep
             ctx, symbol = self._longest_module(qualname, requester, origin)
             if ctx is None:
                 return None, None
+            if not first_party and ctx.module_name.split(".")[0] != (requester or "").split(".")[0]:
+                # Linting inside site-packages (the torch benchmark): another installed
+                # package's re-export chains (sympy's) are not the linted code's.
+                return ctx, symbol
             head = symbol.split(".", 1)[0]
             # `pkg/__init__.py: from .base import *` (or `from .base import Net`)
             # re-exports a name it does not define: follow it to its definition.
@@ -330,3 +335,8 @@ class ProjectIndex:
             if ctx is not None:
                 return ctx, ".".join(parts[cut:])
         return None, None
+
+
+def _installed(path: Path) -> bool:
+    """A file of an installed distribution (under site-packages / dist-packages)."""
+    return any(part in ("site-packages", "dist-packages") for part in Path(path).parts)
