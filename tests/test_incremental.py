@@ -192,3 +192,41 @@ def test_region_check_on_the_bench_file_edit():
     module, lines = parser.parse(edited)
     assert parser.region_checks == before + 1
     assert (module.code, sorted(lines.values())) == _fresh(edited)
+
+
+_NESTED = """import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))
+        self.head = nn.Sequential(nn.Linear(8, 8), nn.BatchNorm1d(8))
+
+    def forward(self, x):
+        return self.head(self.body(x).mean((2, 3)))
+
+EDIT_ME = 0
+"""
+
+
+def _places(findings):
+    return [(f.code, f.line, f.col, str(f.related)) for f in findings]
+
+
+def test_positions_of_lines_inside_a_class_survive_edits_and_follow_moves(tmp_path):
+    """An editor session keeps the positions of a line nested in a compound
+    statement while that statement is unchanged, relative to the statement: an
+    edit elsewhere reuses them, lines inserted above move them."""
+    path = tmp_path / "m.py"
+    session = Linter(Config(select=("HPL002",)), incremental=True)
+    first = session.lint_text(_NESTED, path).findings
+    positions = session._parsers[str(path)].positions
+    nested = {k: v for k, v in positions.items() if len(v) > 3}
+    assert len(first) == 2 and len(nested) == 2
+    session.lint_text(_NESTED.replace("EDIT_ME = 0", "EDIT_ME = 1"), path)
+    kept = session._parsers[str(path)].positions
+    assert all(kept.get(k) is v for k, v in nested.items())  # reused, not recomputed
+    for text in ("# a comment\n\n" + _NESTED, "\n" * 5 + _NESTED.replace("EDIT_ME = 0", "EDIT_ME = 2")):
+        again = session.lint_text(text, path).findings
+        fresh = Linter(Config(select=("HPL002",))).lint_text(text, path).findings
+        assert _places(again) == _places(fresh) and again[0].line > first[0].line

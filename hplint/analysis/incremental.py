@@ -142,9 +142,10 @@ class IncrementalParser:
 
     def __init__(self) -> None:
         self._chunks: Dict[str, List[_Chunk]] = {}
-        # id(statement) -> (statement, positions, its line inside its own sub-module);
+        # id(statement) -> (statement, positions, its line inside its own sub-module
+        # [, id of the top-level statement holding it, for a nested line]);
         # shared with ModuleContext.span so unchanged statements keep their positions.
-        self.positions: Dict[int, Tuple[Any, Any, int]] = {}
+        self.positions: Dict[int, Tuple[Any, ...]] = {}
         # id(statement) -> (statement, its calls, functions, classes, imports): ModuleContext's index.
         self.index: Dict[int, Tuple[Any, ...]] = {}
         self.memo = NodeMemo()
@@ -240,7 +241,8 @@ class IncrementalParser:
         self._lines, self._body, self._starts = lines, body, starts
         self.memo.advance()
         live = {id(s) for s in statements}
-        self.positions = {k: v for k, v in self.positions.items() if k in live}
+        # Positions of lines nested in a compound statement name it last (module.span).
+        self.positions = {k: v for k, v in self.positions.items() if k in live or (len(v) > 3 and v[3] in live)}
         self.index = {k: v for k, v in self.index.items() if k in live}
         module = cst.Module(body=statements, default_indent=indent, default_newline=newline,
                             has_trailing_newline=text.endswith(("\n", "\r")))

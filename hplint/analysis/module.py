@@ -69,7 +69,7 @@ class ModuleContext:
         project: Optional["ProjectIndex"] = None,
         config: Any = None,
         top_lines: Optional[Dict[int, int]] = None,
-        position_cache: Optional[Dict[int, Tuple[Any, Any, int]]] = None,
+        position_cache: Optional[Dict[int, Tuple[Any, ...]]] = None,
         index_cache: Optional[Dict[int, Tuple[Any, ...]]] = None,
         memo: Optional[Any] = None,
     ) -> None:
@@ -97,7 +97,7 @@ class ModuleContext:
         self._top_lines: Optional[Dict[int, int]] = top_lines
         # id(top-level statement) -> (statement, positions, line inside its sub-module);
         # an editor session passes one that outlives this version of the file.
-        self._top_positions: Dict[int, Tuple[Any, Any, int]] = {} if position_cache is None else position_cache
+        self._top_positions: Dict[int, Tuple[Any, ...]] = {} if position_cache is None else position_cache
         self._facts: Dict[str, Any] = {}
         # Per-node results (analysis.incremental.NodeMemo); an editor session
         # passes its document's, which outlives this version of the file.
@@ -274,17 +274,23 @@ class ModuleContext:
         if found is None:
             return None
         line_stmt, chain = found
+        start = self._statement_lines().get(id(top))
+        if start is None:
+            return None
         cached = self._top_positions.get(id(line_stmt))
-        if cached is None or cached[0] is not line_stmt:
+        if cached is None or cached[0] is not line_stmt or cached[3] != id(top):
             line = self._nested_line(top, chain)
             if line is None:
                 return None
             sub = cst.Module(body=[_enclosed(line_stmt, chain)], default_indent=self.tree.default_indent,
                              default_newline=self.tree.default_newline)
             positions = MetadataWrapper(sub, unsafe_skip_copy=True).resolve(PositionProvider)
-            cached = (line_stmt, positions, positions[line_stmt].start.line - line)
+            # Kept relative to the top-level statement holding it (an edit above
+            # moves that statement, not the line inside it), with that statement's
+            # id, so an editor session keeps it while the statement is unchanged.
+            cached = (line_stmt, positions, positions[line_stmt].start.line - (line - start), id(top))
             self._top_positions[id(line_stmt)] = cached
-        return cached[1], -cached[2]
+        return cached[1], start - cached[2]
 
     def ast_tops_from(self, body: Optional[List[Any]]) -> None:
         """CPython's top-level statements of this text (its `ast` module's
