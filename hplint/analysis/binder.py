@@ -441,7 +441,14 @@ class Binder:
         key = id(owner) if owner is not None else 0
         found = self._scopes.get(key)
         if found is None:
-            found = self._build(owner)
+            # A function's or class's bindings depend on its own nodes only: an
+            # editor session reuses them while the definition is unchanged (the
+            # memo keeps results of the last version, keyed by node identity).
+            memo = self.ctx.memo if owner is not None else None
+            remembered = memo.get(owner) if memo is not None else None
+            found = remembered if isinstance(remembered, ScopeBindings) else self._build(owner)
+            if memo is not None and remembered is None:
+                memo.put(owner, found)
             self._scopes[key] = found
         return found
 

@@ -268,7 +268,15 @@ class ModuleContext:
         line up; span() then walks the whole top-level statement."""
         inner = self._inner_lines.get(id(top))
         if inner is None or inner[0] is not top:
-            inner = (top, _lines_inside(top))
+            # Kept across an editor's versions while `top` is unchanged; keyed by its
+            # body (the memo keys by node, and `top` itself may key another fact).
+            key = getattr(top, "body", None)
+            lines = self.memo.get(key) if key is not None else None
+            if not isinstance(lines, _InnerLines):
+                lines = _InnerLines(_lines_inside(top))
+                if key is not None:
+                    self.memo.put(key, lines)
+            inner = (top, lines.by_node)
             self._inner_lines[id(top)] = inner
         found = inner[1].get(id(node))
         if found is None:
@@ -436,6 +444,15 @@ def _branches(stmt: Any):
     elif isinstance(stmt, cst.Match):
         for k, case in enumerate(stmt.cases):
             yield ("case", k), case.body
+
+
+class _InnerLines:
+    """_lines_inside's result, tagged so that a memo entry is known to be one."""
+
+    __slots__ = ("by_node",)
+
+    def __init__(self, by_node: Dict[int, Tuple[Any, Any]]) -> None:
+        self.by_node = by_node
 
 
 def _lines_inside(top: cst.CSTNode) -> Dict[int, Tuple[Any, Any]]:
