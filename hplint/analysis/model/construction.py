@@ -21,20 +21,11 @@ import libcst as cst
 from ..constants import UNKNOWN
 from ..imports import dotted_name
 from .interpreter import MAX_DEPTH, Interpreter, is_self_attr, static_value
-from .structure import UNKNOWN_MODULE, Alt, ClassModel, Layer, ModList, PyList, Seq
+from .structure import UNKNOWN_MODULE, Alt, ClassModel, Layer, ModList, PyList, Seq, flatten_items
 
 _FRAME_SERIALS = itertools.count(1)  # construction frames, for Layer.conditions
 SPLAT = "**"  # key in a call's keywords: it also passed `**mapping` we cannot read
 _MAX_EXCLUSIVE_PAIRS = 10_000  # layers per branch pair tracked as mutually exclusive
-
-
-def flatten_items(value: Any) -> Optional[List[Any]]:
-    """Items a value contributes when splatted (`*layers`) or extended."""
-    if isinstance(value, (PyList, Seq, ModList)):
-        return list(value.items)
-    if isinstance(value, Alt):
-        return [Alt([Seq(flatten_items(o) or [o]) for o in value.options])]
-    return None
 
 
 class Construction(Interpreter):

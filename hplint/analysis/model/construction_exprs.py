@@ -13,9 +13,21 @@ import libcst as cst
 from .. import layers as L
 from ..arguments import call_argument
 from ..constants import UNKNOWN
-from .construction import SPLAT, Construction, Frame, flatten_items, under_flag
+from .construction import SPLAT, Construction, Frame, under_flag
 from .interpreter import MAX_DEPTH, is_self_attr, static_value
-from .structure import SIZE_SLOT, UNKNOWN_MODULE, Alt, ClassModel, Instance, Layer, LayerClass, ModList, PyList, Seq
+from .structure import (
+    SIZE_SLOT,
+    UNKNOWN_MODULE,
+    Alt,
+    ClassModel,
+    Instance,
+    Layer,
+    LayerClass,
+    ModList,
+    PyList,
+    Seq,
+    flatten_items,
+)
 
 
 class ConstructionExprs(Construction):
