@@ -162,7 +162,6 @@ class ModelResolver:
         self.ctx = ctx
         self._self_attrs: Dict[int, Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]]] = {}
         self._cache: Dict[Tuple[int, int], Optional[ModelRef]] = {}
-        self._callers: Optional[Dict[str, List[CallSite]]] = None
 
     # -- scopes ----------------------------------------------------------------
     def assignments(self, fn: Optional[cst.FunctionDef]):
@@ -184,43 +183,13 @@ class ModelResolver:
         return self._self_attrs[key]
 
     def callers(self, fn: cst.FunctionDef, klass: Optional[cst.ClassDef]) -> List[CallSite]:
-        """Calls of `fn` in this file: `name(...)` for functions, `self.name(...)` in its class."""
-        if self._callers is None:
-            by_name: Dict[str, List[CallSite]] = {}
-            for site in self.ctx.calls:
-                func = site.node.func
-                if isinstance(func, cst.Name):
-                    by_name.setdefault(func.value, []).append(site)
-                elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
-                    by_name.setdefault("self." + func.attr.value, []).append(site)
-            self._callers = by_name
-        if klass is not None:
-            qn = f"{self.ctx.module_name}.{klass.name.value}" if self.ctx.module_name else klass.name.value
-            if fn.name.value == "__init__" and self.ctx.class_named(klass.name.value) is klass:
-                # `Trainer(model=Net())`: the constructor calls
-                return [s for s in self._callers.get(klass.name.value, []) if self.ctx.callee(s.node) == qn]
-            own = [s for s in self._callers.get("self." + fn.name.value, []) if s.klass is klass]
-            if self.ctx.class_named(klass.name.value) is klass:
-                own += self._instance_calls(fn.name.value, qn)
-            return own
-        return [s for s in self._callers.get(fn.name.value, [])
-                if self.ctx.callee(s.node) == f"{self.ctx.module_name}.{fn.name.value}" or not self.ctx.module_name]
-
-    def _instance_calls(self, method: str, class_qualname: str) -> List[CallSite]:
-        """`t.train_batch(model, x)` where `t = Trainer(...)` reaches the call: the
-        method's callers through an instance of its class made in this file."""
-        binder = self.ctx.binder
-        found = []
-        for site in self.ctx.calls:
-            func = site.node.func
-            if not (isinstance(func, cst.Attribute) and func.attr.value == method and isinstance(func.value, cst.Name)) \
-                    or func.value.value == "self":
-                continue
-            for binding in binder.values_at(func.value.value, binder.owner_of(site), site.node):
-                if isinstance(binding.value, cst.Call) and self.ctx.callee(binding.value) == class_qualname:
-                    found.append(site)
-                    break
-        return found
+        """Calls of `fn` in this file (the binder's: `name(...)` bound to it,
+        `self.name(...)` in its class, `obj.name(...)` on an instance, the
+        constructor for `__init__`). `klass` None: `fn` is called as a function."""
+        sites = self.ctx.binder.callers(fn)
+        if klass is None:
+            return [s for s in sites if isinstance(s.node.func, cst.Name)]
+        return sites
 
     # -- resolution ---------------------------------------------------------------
     def resolve(self, expr: cst.BaseExpression, fn: Optional[cst.FunctionDef],
