@@ -76,6 +76,14 @@ POSITIVE = {
                 torch.optim.SGD(model.parameters(), lr=0.1, momentum=momentum)
             torch.optim.RMSprop(model.parameters(), alpha=0.9, momentum=np.random.uniform(0.9, 0.999))  # <- HPL004
     """,
+    # DomainBed's registry: the EMA decay, named `ema`, drawn from a NumPy generator.
+    "ema_decay_named_ema": """
+        import numpy as np
+
+        def random_hparams(seed):
+            r = np.random.RandomState(seed)
+            return {"lr": 10 ** r.uniform(-5, -3), "ema": r.uniform(0.90, 0.99)}  # <- HPL004
+    """,
     # optuna-examples tfkeras_integration.py: a range that reaches 1 spans
     # infinitely many decades of 1-β (the ratio test would divide by zero).
     "upper_bound_one": """

@@ -32,7 +32,7 @@ _NOT_VALUE_TOKENS = frozenset({
 })
 _MOMENTUM_EXACT = frozenset({
     "momentum", "beta", "betas", "beta1", "beta2", "beta_1", "beta_2", "rho",
-    "ema_decay", "ema_momentum",
+    "ema", "ema_decay", "ema_momentum",  # DomainBed samples `ema` (the decay) on U[0.9, 0.99]
 })
 _MOMENTUM_LAST = frozenset({"momentum", "beta1", "beta2", "rho"})
 # Diffusion noise schedules and ranges of a momentum schedule are not a momentum.
