@@ -256,3 +256,19 @@ def test_a_block_output_sum_that_flows_on_is_not_cancelled(tmp_path):
                 return self.body(x)
         """)
     assert lint_code(tmp_path, code, select=["HPL002"]) == []
+
+
+def test_sequentials_of_a_module_without_forward_still_run_in_order(tmp_path):
+    """A container module with no forward (its owner calls `enc.body(x)`): the
+    Sequential it holds runs its layers in order all the same."""
+    from helpers import lint_code
+
+    code = (
+        "from torch import nn\n\n"
+        "class Encoder(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.body = nn.Sequential(nn.Conv2d(3, 32, 3), nn.BatchNorm2d(32), nn.ReLU())\n"
+        "        self.head = nn.Sequential(nn.Conv2d(32, 8, 1, bias=False), nn.BatchNorm2d(8))\n"
+    )
+    assert [(f.code, f.line) for f in lint_code(tmp_path, code, ["HPL002"])] == [("HPL002", 6)]

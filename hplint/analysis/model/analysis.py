@@ -129,3 +129,9 @@ class ModelAnalysis(ConstructionExprs, ForwardFlow):
             self._call_method(model, owner.ctx, fn, [EMPTY], 0)
         elif model.sequential_items is not None:
             self._apply(Seq(model.sequential_items), EMPTY, None, model.ctx, 0)
+        else:
+            # No forward here or in a base (a container whose caller runs its parts):
+            # each Sequential it holds still runs its layers in order.
+            for value in list(model.attrs.values()):
+                if isinstance(value, Seq):
+                    self._apply(value, EMPTY, None, model.ctx, 0)
