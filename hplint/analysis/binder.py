@@ -71,7 +71,6 @@ class ScopeBindings:
         self.end: State = {}  # names reaching the end of the scope
         self.declared_global: Set[str] = set()
         self.declared_nonlocal: Set[str] = set()
-        self.returns: List[cst.BaseExpression] = []  # `return value` expressions, in order
         self._index: Optional[Dict[str, List[Tuple[cst.BaseExpression, Optional[int]]]]] = None
         self._targets: Optional[Dict[int, str]] = None
 
@@ -309,10 +308,6 @@ class _Walker:
             name = target_name(small.target)  # type: ignore[attr-defined]
             if name is not None:
                 self.bind(name, "augmented", small.value, small, keep_previous=True)  # type: ignore[attr-defined]
-        elif kind is cst.Return:
-            self.expression(small.value)  # type: ignore[attr-defined]
-            if small.value is not None and not self.replay:  # type: ignore[attr-defined]
-                self.scope.returns.append(small.value)  # type: ignore[attr-defined]
         elif kind is cst.Import:
             for alias in small.names:  # type: ignore[attr-defined]
                 if alias.asname is not None:
@@ -435,7 +430,6 @@ class Binder:
         self._enclosing: Optional[Dict[int, Tuple[cst.CSTNode, ...]]] = None
         self._callers: Dict[int, List] = {}
         self._by_callee: Optional[Dict[str, List]] = None
-        self._sites: Optional[Dict[int, object]] = None
 
     def scope(self, owner: Owner) -> ScopeBindings:
         key = id(owner) if owner is not None else 0
@@ -481,10 +475,6 @@ class Binder:
         if self._enclosing is None:
             self._enclosing = {id(d.node): d.scope for d in (*self.ctx.functions, *self.ctx.classes)}
         return self._enclosing.get(id(owner), ())
-
-    @staticmethod
-    def owner_of_binding(binding: Binding) -> Owner:
-        return binding.owner
 
     def owner_of(self, site) -> Owner:
         """The scope a CallSite runs in: its innermost function or class body."""
@@ -550,12 +540,6 @@ class Binder:
             elif arg.keyword.value == binding.name:
                 return True, arg.value
         return True, None
-
-    def site_of(self, call: cst.Call):
-        """The CallSite (ctx.calls) of a call node, or None."""
-        if self._sites is None:
-            self._sites = {id(site.node): site for site in self.ctx.calls}
-        return self._sites.get(id(call))
 
     def _calls_named(self, name: str) -> List:
         """Calls whose callee's last name is `name` (`f(...)`, `x.f(...)`)."""

@@ -400,7 +400,7 @@ class ConstantEvaluator:
         if key in self._binding_values:
             return self._binding_values[key]
         self._binding_values[key] = UNKNOWN  # a binding that reaches itself (a loop) is unknown
-        value = self.value(binding.value, None, depth + 1, where=(self.ctx.binder.owner_of_binding(binding), binding))
+        value = self.value(binding.value, None, depth + 1, where=(binding.owner, binding))
         if binding.index is not None:
             value = value[binding.index] if isinstance(value, (tuple, list)) and binding.index < len(value) else UNKNOWN
         self._binding_values[key] = value

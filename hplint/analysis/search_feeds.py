@@ -11,7 +11,7 @@ from typing import Any, Dict, Optional
 
 import libcst as cst
 
-from .search_space import RNG_CONSTRUCTORS, SearchSpaceAnalysis
+from .search_space import SearchSpaceAnalysis
 from .walk import walk
 
 # Optuna's trial methods, and library functions that sample a search space.
@@ -36,23 +36,14 @@ def is_search_call(ctx, call: cst.Call) -> bool:
     qn = ctx.callee(call) or ""
     if qn in _RANDOM_FUNCTIONS:
         return True
-    if isinstance(func, cst.Attribute) and func.attr.value in _RNG_METHODS and _is_generator(ctx, func.value, call):
+    if isinstance(func, cst.Attribute) and func.attr.value in _RNG_METHODS and _is_generator(ctx, func.value):
         return True  # DomainBed's hparams registry: `r.choice([0., 0.5])` with `r = np.random.RandomState(seed)`
     return qn.startswith(_SEARCH_PACKAGES) and qn.rsplit(".", 1)[-1] in _SEARCH_FUNCTIONS
 
 
-def _is_generator(ctx, receiver: cst.BaseExpression, call: cst.Call) -> bool:
-    """A NumPy / `random` generator: made in place, or bound to one where the call runs."""
-    if isinstance(receiver, cst.Call):
-        return ctx.callee(receiver) in RNG_CONSTRUCTORS
-    if not isinstance(receiver, cst.Name):
-        return False
-    binder = ctx.binder
-    site = binder.site_of(call)
-    if site is None:
-        return False
-    return any(isinstance(b.value, cst.Call) and ctx.callee(b.value) in RNG_CONSTRUCTORS
-               for b in binder.values_at(receiver.value, binder.owner_of(site), call))
+def _is_generator(ctx, receiver: cst.BaseExpression) -> bool:
+    """A NumPy / `random` generator, as the search-space fact recognises one."""
+    return ctx.fact("search_space", SearchSpaceAnalysis).is_rng(receiver)
 
 
 class SearchFeeds:

@@ -279,7 +279,7 @@ class SearchSpaceAnalysis:
             lo, hi = _arg(call, 0, "from"), _arg(call, 1, "to")
             return Distribution(call, "torch", "uniform_", "Tensor.uniform_", LINEAR,
                                 0.0 if lo is None else number(lo), 1.0 if hi is None else number(hi))
-        if last in ("uniform", "random") and isinstance(func, cst.Attribute) and not qn and self._is_rng(func.value):
+        if last in ("uniform", "random") and isinstance(func, cst.Attribute) and not qn and self.is_rng(func.value):
             if last == "random":
                 return Distribution(call, "numpy", "unit", spelling, LINEAR, 0.0, 1.0)
             lo, hi = _arg(call, 0, "low"), _arg(call, 1, "high")
@@ -399,7 +399,7 @@ class SearchSpaceAnalysis:
             self._label(found, node.key, "dict key")
             yield found
 
-    def _is_rng(self, receiver: cst.BaseExpression) -> bool:
+    def is_rng(self, receiver: cst.BaseExpression) -> bool:
         """`np.random.default_rng(0).uniform`, or `rng.uniform` / `self.rng.uniform`
         where that name is assigned a NumPy or `random` generator in this file."""
         if isinstance(receiver, cst.Call):
