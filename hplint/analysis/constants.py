@@ -253,21 +253,6 @@ class ConstantEvaluator:
         return UNKNOWN
 
     # -- config objects -----------------------------------------------------------
-    def _class_for(self, qualname: str):
-        """(ModuleContext, ClassDef) of a class of this file or of the project, or None."""
-        ctx = self.ctx
-        prefix = f"{ctx.module_name}." if ctx.module_name else ""
-        if qualname.startswith(prefix) and "." not in qualname[len(prefix):]:
-            klass = ctx.class_named(qualname[len(prefix):])
-            return (ctx, klass) if klass is not None else None
-        if ctx.project is None:
-            return None
-        other, symbol = ctx.project.resolve_symbol(qualname, ctx.module_name, ctx.path)
-        if other is None or other is ctx or not symbol or "." in symbol:
-            return None
-        klass = other.class_named(symbol)
-        return (other, klass) if klass is not None else None
-
     def _instance(self, ctx, klass: cst.ClassDef, call: Optional[cst.Call]) -> Dict[str, Any]:
         """A config object as a dict of its attributes: the class's field defaults
         (evaluated in its own file), overridden by the constructor call's arguments
@@ -389,7 +374,7 @@ class ConstantEvaluator:
         if binding.kind == "param" and isinstance(binding.node, cst.Param) and binding.node.annotation is not None:
             # `def train(cfg: Config)`: the config class's defaults.
             qualname = self.ctx.qualified_name(binding.node.annotation.annotation)
-            found = self._class_for(qualname) if qualname else None
+            found = self.ctx.class_definition(qualname) if qualname else None
             if found is not None:
                 return found[0].constants._instance(found[0], found[1], None)
         if binding.kind == "param":
@@ -431,7 +416,7 @@ class ConstantEvaluator:
             if qualname is not None:
                 # `Config.lr`: a class attribute of a config class (this file or the project's)
                 owner_name, _, field_name = qualname.rpartition(".")
-                found = self._class_for(owner_name)
+                found = self.ctx.class_definition(owner_name)
                 if found is not None:
                     return found[0].constants._class_fields(found[1])[0].get(field_name, UNKNOWN)
             if qualname is not None and self.ctx.project is not None:
@@ -472,7 +457,7 @@ class ConstantEvaluator:
         if qualname in _NAMESPACES or (qualname is None and isinstance(node.func, cst.Name) and node.func.value == "dict"):
             return {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
         if qualname is not None and not qualname.startswith(("torch.", "numpy.", "builtins.")):
-            found = self._class_for(qualname)
+            found = self.ctx.class_definition(qualname)
             if found is not None:
                 return self._instance(found[0], found[1], node)
         fn = _MATH.get(qualname or "")

@@ -408,6 +408,21 @@ class ModuleContext:
                 return definition.node
         return None
 
+    def class_definition(self, qualname: str) -> Optional[Tuple["ModuleContext", cst.ClassDef]]:
+        """(ModuleContext, ClassDef) of a class by qualified name: a module-level
+        class of this file, or of another project file (re-exports followed)."""
+        local = f"{self.module_name}." if self.module_name else ""
+        if qualname.startswith(local) and "." not in qualname[len(local):]:
+            node = self.class_named(qualname[len(local):])
+            return (self, node) if node is not None else None
+        if self.project is None or qualname.startswith(("torch.", "builtins.")):
+            return None
+        other, symbol = self.project.resolve_symbol(qualname, self.module_name, self.path)
+        if other is None or not symbol or "." in symbol:
+            return None
+        node = other.class_named(symbol)
+        return (other, node) if node is not None else None
+
     def class_named(self, name: str) -> Optional[cst.ClassDef]:
         for definition in self.classes:
             if not definition.scope and definition.name == name:

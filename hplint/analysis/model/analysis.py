@@ -119,7 +119,7 @@ class ModelAnalysis(ConstructionExprs, ForwardFlow):
         qn = self.ctx.callee(call)
         if qn is None or qn.startswith(("torch.", "builtins.", "numpy.")):
             return False
-        found = self._resolve_class_node(self.ctx, qn)
+        found = self.ctx.class_definition(qn)
         return found is not None and self._is_module_class(found[0], found[1])
 
     def _run_model_forward(self, model: ClassModel) -> None:

@@ -41,24 +41,10 @@ class ConstructionExprs(Construction):
                 continue
             if qn in L.MODULE_BASES:
                 return True
-            if depth < 4 and self._resolve_class_node(ctx, qn) is not None:
-                other_ctx, other_node = self._resolve_class_node(ctx, qn)
-                if self._is_module_class(other_ctx, other_node, depth + 1):
-                    return True
+            found = ctx.class_definition(qn) if depth < 4 else None
+            if found is not None and self._is_module_class(found[0], found[1], depth + 1):
+                return True
         return False
-
-    def _resolve_class_node(self, ctx, qualname: str):
-        local = f"{ctx.module_name}."
-        if qualname.startswith(local) and "." not in qualname[len(local):]:
-            node = ctx.class_named(qualname[len(local):])
-            return (ctx, node) if node is not None else None
-        if ctx.project is None or qualname.startswith(("torch.", "builtins.")):
-            return None
-        other, symbol = ctx.project.resolve_symbol(qualname, ctx.module_name, ctx.path)
-        if other is None or not symbol or "." in symbol:
-            return None
-        node = other.class_named(symbol)
-        return (other, node) if node is not None else None
 
     def _class_model(self, ctx, node: cst.ClassDef, args: Optional[List[Any]] = None,
                      kwargs: Optional[Dict[str, Any]] = None, depth: int = 0) -> Optional[ClassModel]:
@@ -83,7 +69,7 @@ class ConstructionExprs(Construction):
                 qn = ctx.qualified_name(base.value)
                 if qn == L.SEQUENTIAL:
                     model.sequential_items = []
-                resolved = self._resolve_class_node(ctx, qn) if qn else None
+                resolved = ctx.class_definition(qn) if qn else None
                 if resolved is not None:
                     base_model = self._class_model(resolved[0], resolved[1], None, None, depth + 1)
                     if base_model is not None:
