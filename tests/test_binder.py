@@ -278,3 +278,21 @@ def test_parameters_take_the_value_every_call_in_the_file_passes():
     assert args("torch.utils.data.DataLoader")[1] == 4096
     assert repr(args("use")[0]) == "UNKNOWN"  # two callers, two values
     assert repr(args("use2")[0]) == "UNKNOWN"  # `*args`: any slot
+
+
+def test_an_editor_session_reuses_the_bindings_of_an_unchanged_function():
+    from hplint.analysis.incremental import NodeMemo
+
+    text = "def f(a):\n    x = 1\n    return g(x)\n"
+    tree = cst.parse_module(text)
+    memo = NodeMemo()
+    first = ModuleContext(Path("m.py"), text, tree, "m", memo=memo)
+    fn = first.function_named("f")
+    scope = first.binder.scope(fn)
+    memo.advance()  # the next version of the document, with the same node for f
+    again = ModuleContext(Path("m.py"), text, tree, "m", memo=memo)
+    assert again.binder.scope(fn) is scope
+    edited = cst.parse_module(text.replace("x = 1", "x = 2"))
+    memo.advance()
+    later = ModuleContext(Path("m.py"), text, edited, "m", memo=memo)
+    assert later.binder.scope(later.function_named("f")) is not scope

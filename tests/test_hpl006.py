@@ -177,3 +177,27 @@ def test_eval_only_batch_sizes_are_not_training_batches(tmp_path, name):
 @pytest.mark.parametrize("name", sorted(STILL_TRAINING))
 def test_training_batch_sizes_next_to_eval_ones_are_flagged(tmp_path, name):
     assert len(lint_source(tmp_path, STILL_TRAINING[name], "HPL006")) == 1
+
+
+def test_a_size_reaching_a_loader_through_a_parameter_is_reported_once_where_written(tmp_path):
+    """pytorch-fm: `main(..., args.batch_size)` passes the argparse default to the
+    DataLoader of `main`; the size is reported at the default, not twice."""
+    code = """
+import argparse
+from torch.utils.data import DataLoader
+
+def main(dataset, batch_size):
+    return DataLoader(dataset, batch_size=batch_size)
+
+def make(dataset, bs):
+    return DataLoader(dataset, batch_size=bs)
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batch_size", type=int, default=2048)
+    args = parser.parse_args()
+    main(ds, args.batch_size)
+    make(ds, 4096)
+"""
+    findings = lint_source(tmp_path, code, "HPL006")
+    assert sorted((f.line, "2048" in f.message) for f in findings) == [(8, False), (12, True)]
