@@ -93,11 +93,13 @@ class NodeMemo:
     the nodes of the last version linted (nodes cannot be weakly referenced)."""
 
     def __init__(self) -> None:
-        self._current: Dict[int, Tuple[Any, Any]] = {}
-        self._previous: Dict[int, Tuple[Any, Any]] = {}
+        self._current: Dict[Any, Tuple[Any, Any]] = {}
+        self._previous: Dict[Any, Tuple[Any, Any]] = {}
 
-    def get(self, node: Any) -> Any:
-        key = id(node)
+    def get(self, node: Any, kind: Any = None) -> Any:
+        """The value put for `node` (under `kind`, when one node keys several
+        results), or None."""
+        key = id(node) if kind is None else (id(node), kind)
         hit = self._current.get(key)
         if hit is None:
             hit = self._previous.get(key)
@@ -106,8 +108,8 @@ class NodeMemo:
             self._current[key] = hit
         return hit[1] if hit[0] is node else None
 
-    def put(self, node: Any, value: Any) -> None:
-        self._current[id(node)] = (node, value)
+    def put(self, node: Any, value: Any, kind: Any = None) -> None:
+        self._current[id(node) if kind is None else (id(node), kind)] = (node, value)
 
     def advance(self) -> None:
         self._previous, self._current = self._current, {}

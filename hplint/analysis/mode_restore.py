@@ -91,5 +91,6 @@ def _restore_at(ctx, fn, training_node, eval_node) -> Optional[cst.CSTNode]:
 
 
 def _worth_walking(modes, sites) -> bool:
-    """A body that trains and may switch modes (directly or through same-file helpers)."""
-    return modes.reaches(sites, "train") and modes.reaches(sites, "switch")
+    """A body that trains and may switch a model to eval mode (directly or through
+    same-file helpers): `model.train()` alone can never leave it in eval mode."""
+    return modes.reaches(sites, "train") and modes.reaches(sites, "eval")

@@ -206,15 +206,14 @@ class ModeAnalysis:
         return None
 
     def reaches(self, sites, want: str, depth: int = 0) -> bool:
-        """Does a body (its call sites) train (`want="train"`) or switch modes
-        (`want="switch"`), directly or through same-file helpers? A cheap filter
-        run before any walk, over the call index only."""
+        """Does a body (its call sites) train (`want="train"`) or possibly switch
+        a module to eval mode (`want="eval"`), directly or through same-file
+        helpers? A cheap filter run before any walk, over the call index only."""
         for site in sites:
             node = site.node
             if want == "train" and self.step_at(node) is not None:
                 return True
-            func = node.func
-            if want == "switch" and isinstance(func, cst.Attribute) and func.attr.value in ("eval", "train"):
+            if want == "eval" and _may_switch_to_eval(self.ctx, node):
                 return True
         if depth >= _MAX_DEPTH:
             return False
@@ -516,6 +515,18 @@ def _map_key(inner: str, mapping: Dict[str, str], params: List[str] = ()) -> Opt
 def _forget(state: State, key: str) -> State:
     may = {k: v for k, v in state.may_eval if k != key}
     return State(state.must_eval - {key}, tuple(may.items()), state.must_train - {key})
+
+
+def _may_switch_to_eval(ctx, call: cst.Call) -> bool:
+    """`m.eval()`, or `m.train(x)` with an `x` not known to be True: the only
+    calls after which a module may be in eval mode (helpers' summaries are
+    made of these too), so a body without one never trains in eval mode."""
+    func = call.func
+    if not isinstance(func, cst.Attribute):
+        return False
+    if func.attr.value == "eval":
+        return True
+    return func.attr.value == "train" and _mode_argument(ctx, call) is not True
 
 
 def _mode_argument(ctx, call: cst.Call) -> Any:

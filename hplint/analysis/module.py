@@ -348,7 +348,15 @@ class ModuleContext:
         return self.text[starts[line - 1]:end].rstrip("\r\n")
 
     def code(self, node: cst.CSTNode) -> str:
-        return self.tree.code_for_node(node)
+        """The source text of `node` as libcst renders it; kept across an
+        editor's versions while the node is unchanged (the rendering depends
+        only on the node and the module's indent and newline)."""
+        kind = ("code", self.tree.default_indent, self.tree.default_newline)
+        text = self.memo.get(node, kind)
+        if text is None:
+            text = self.tree.code_for_node(node)
+            self.memo.put(node, text, kind)
+        return text
 
     def anchor(self, node: cst.CSTNode, scope: Scope = ()) -> str:
         """Line-independent identity for fingerprints: enclosing names + code."""
