@@ -231,3 +231,74 @@ def accuracy(network, loader):
 """
     (finding,) = lint_source(tmp_path, code, "HPL008")
     assert "`predict` is named like evaluation code" in finding.message
+
+
+# Reduced from pytorch/examples distributed/minGPT-ddp (mingpt/trainer.py): one
+# batch function for both passes, gradients switched by its `train` flag, and the
+# evaluation pass asked for by `_run_epoch(..., train=False)`; the model is
+# never put in eval mode.
+TRAINER = MODEL.replace("model = Net()\n", "") + '''
+class Trainer:
+    def __init__(self, lr=1e-3):
+        self.model = Net()
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr)
+
+    def _run_batch(self, source, targets, train: bool = True):
+        with torch.set_grad_enabled(train):
+            loss = F.mse_loss(self.model(source), targets)
+        if train:
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+        return loss.item()
+
+    def _run_epoch(self, loader, train: bool = True):
+        for source, targets in loader:
+            self._run_batch(source, targets, train)
+
+    def fit(self, train_loader, test_loader, epochs):
+        for epoch in range(epochs):
+            self._run_epoch(train_loader, train=True)
+            SWITCH
+            self._run_epoch(test_loader, train=False)
+'''
+
+
+def test_grad_flag_turned_off_by_a_caller_is_evaluation(tmp_path):
+    src = TRAINER.replace("            SWITCH\n", "")
+    (found,) = lint_source(tmp_path, src, "HPL008")
+    line = src.lstrip("\n").splitlines().index("            loss = F.mse_loss(self.model(source), targets)") + 1
+    assert found.span.start_line == line
+    assert "under `torch.set_grad_enabled(train)`, which `self._run_epoch(test_loader, train=False)` on line" in found.message
+    assert "runs with `train=False`" in found.message
+    # The batch function also trains: an eval() inserted there would break training.
+    assert found.fix is None
+
+
+def test_grad_flag_passed_directly_as_false(tmp_path):
+    src = TRAINER.replace("            SWITCH\n", "").replace(
+        "            self._run_epoch(test_loader, train=False)\n",
+        "            for source, targets in test_loader:\n                self._run_batch(source, targets, False)\n")
+    (found,) = lint_source(tmp_path, src, "HPL008")
+    assert "`self._run_batch(source, targets, False)`" in found.message
+
+
+@pytest.mark.parametrize("switch", [
+    "self.model.eval()",  # switched before the evaluation pass
+])
+def test_grad_flag_quiet_when_the_model_is_switched(tmp_path, switch):
+    src = TRAINER.replace("SWITCH", switch)
+    assert lint_source(tmp_path, src, "HPL008") == []
+
+
+def test_grad_flag_quiet_when_every_caller_trains(tmp_path):
+    src = TRAINER.replace("            SWITCH\n", "").replace("self._run_epoch(test_loader, train=False)",
+                                                   "self._run_epoch(test_loader, train=True)")
+    assert lint_source(tmp_path, src, "HPL008") == []
+
+
+def test_grad_flag_quiet_when_the_flag_also_switches_the_mode(tmp_path):
+    src = TRAINER.replace("            SWITCH\n", "").replace(
+        "    def _run_epoch(self, loader, train: bool = True):\n",
+        "    def _run_epoch(self, loader, train: bool = True):\n        self.model.train(train)\n")
+    assert lint_source(tmp_path, src, "HPL008") == []

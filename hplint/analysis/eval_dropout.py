@@ -165,8 +165,11 @@ class EvalDropoutAnalysis:
             flow = modes.flow(fn, method_klass)
             for site, mkey, ref, layer in candidates:
                 call = site.node
+                conditional = None
                 if not whole and id(call) not in flow.nograd:
-                    continue
+                    conditional = flow.nograd_when.get(id(call))
+                    if conditional is None or self._switched_along(modes, fn, conditional[1], mkey):
+                        continue
                 if fn is not None and _built_here_untrained(ctx, fn, mkey):
                     continue  # a smoke test of a model just built: its mode changes nothing
                 if not whole and _feeds_a_training_step(ctx, training, fn, call):
@@ -180,7 +183,39 @@ class EvalDropoutAnalysis:
                 line = _line_of(ctx, call)
                 trains = [c for c in flow.train_calls.get(mkey, []) if _line_of(ctx, c) < line]
                 eval_at, resumes = self._eval_place(training, fn, whole, site)
-                yield UnswitchedEval(site, fn, why, whole, mkey, ref, layer, trains, eval_at, resumes)
+                reason = why
+                if conditional is not None:
+                    # The body also trains (called with the flag True): eval() has no
+                    # one right place here, so no fix is offered.
+                    grad_call, chain = conditional
+                    outermost = chain[-1][0]
+                    reason = (f"under `{ctx.code(grad_call)}`, which "
+                              f"`{_shortened(ctx.code(outermost.node))}` on line {_line_of(ctx, outermost.node)} "
+                              f"runs with `{ctx.code(grad_call.args[0].value)}=False`")
+                    eval_at, resumes = None, False
+                yield UnswitchedEval(site, fn, reason, whole, mkey, ref, layer, trains, eval_at, resumes)
+
+    @staticmethod
+    def _switched_along(modes, fn, chain, mkey: str) -> bool:
+        """A `self.` model switched on the way the flag comes down: in eval mode
+        at one of the method calls that pass it (`self.model.eval()` before
+        `self._run_epoch(..., train=False)`), or set from the flag itself
+        (`self.model.train(train)`) in one of the functions it passes through."""
+        if not mkey.startswith("self."):
+            return False
+        body, flag = fn, chain[0][1]
+        for index, (site, _) in enumerate(chain):
+            if _trains_with(body, mkey, flag):
+                return True
+            func = site.node.func
+            if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self"):
+                return False  # left the class: the model is another name there
+            if EvalDropoutAnalysis._in_eval(modes, site, mkey):
+                return True
+            if index + 1 == len(chain):
+                return False
+            body, flag = site.function, chain[index + 1][1]
+        return False
 
     def _callers_switch(self, modes, training, fn, klass, mkey) -> bool:
         """Every call site of `fn` in this file has the model in eval mode."""
@@ -237,6 +272,21 @@ class EvalDropoutAnalysis:
             if isinstance(stmt, cst.With) and contains(stmt, site.node):
                 return stmt, any(s.function is fn for s in training.steps)  # outermost with that holds the call
         return None, False
+
+
+def _trains_with(fn, mkey: str, flag: str) -> bool:
+    """`<mkey>.train(flag)` / `.train(mode=flag)` somewhere in `fn`."""
+    for node in walk(fn.body):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "train" \
+                and model_key(node.func.value) == mkey and len(node.args) == 1 and \
+                isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == flag:
+            return True
+    return False
+
+
+def _shortened(code: str, limit: int = 60) -> str:
+    flat = " ".join(code.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 def _line_of(ctx, node) -> int:

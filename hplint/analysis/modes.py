@@ -23,6 +23,7 @@ from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from .constants import UNKNOWN
 from .imports import dotted_name
 from .training import TrainingAnalysis, _block, function_params
 from .walk import children
@@ -138,6 +139,10 @@ class Flow:
 
     states: Dict[int, State] = field(default_factory=dict)  # id(call) -> state before it
     nograd: Set[int] = field(default_factory=set)  # id(call) of calls inside no-grad blocks
+    # id(call) -> (the `set_grad_enabled(flag)` around it, how callers pass
+    # `flag=False` down to this body: _grad_off_by_callers): a block that turns
+    # gradients off only when called that way (minGPT's `_run_epoch(..., train=False)`).
+    nograd_when: Dict[int, Tuple[cst.Call, Tuple[Any, ...]]] = field(default_factory=dict)
     exit: Optional[State] = None
     train_calls: Dict[str, List[cst.Call]] = field(default_factory=dict)
     # training events: (names of the model, node, state before, TrainingStep or None for a helper call)
@@ -243,6 +248,7 @@ class _Walker:
         self.depth = depth
         self.flow = Flow()
         self.nograd = False
+        self.nograd_when: Optional[Tuple[cst.Call, Tuple[Any, ...]]] = None  # see Flow.nograd_when
         self.returned: Optional[State] = None  # states at `return` statements, joined
         # `was_training = model.training`: name -> (model key, its state then)
         self.saved: Dict[str, Tuple[str, Tuple[bool, Any, bool]]] = {}
@@ -307,16 +313,22 @@ class _Walker:
             return out
         if isinstance(stmt, cst.With):
             grad_off = False
+            grad_off_when = None
             for item in stmt.items:
                 state = self.expression(item.item, state)
                 if isinstance(item.item, cst.Call) and _disables_grad(self.ctx, item.item):
                     grad_off = True
-            outer = self.nograd
+                elif isinstance(item.item, cst.Call) and self.fn is not None and grad_off_when is None:
+                    chain = _grad_off_by_callers(self.ctx, self.fn, item.item)
+                    if chain:
+                        grad_off_when = (item.item, chain)
+            outer, outer_when = self.nograd, self.nograd_when
             self.nograd = outer or grad_off
+            self.nograd_when = outer_when or grad_off_when
             try:
                 return self.run(_block(stmt.body), state)
             finally:
-                self.nograd = outer
+                self.nograd, self.nograd_when = outer, outer_when
         if isinstance(stmt, cst.Try):
             outer_returned = self.returned
             if stmt.finalbody is not None:
@@ -404,6 +416,8 @@ class _Walker:
         flow.states[id(call)] = join(previous, state) if previous is not None else state
         if self.nograd:
             flow.nograd.add(id(call))
+        elif self.nograd_when is not None:
+            flow.nograd_when[id(call)] = self.nograd_when
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value in ("eval", "train"):
             # `model.to(device).train()`, `model.cuda().eval()`: the chain's model.
@@ -537,6 +551,39 @@ def _mode_argument(ctx, call: cst.Call) -> Any:
     if isinstance(value, bool):
         return value
     return None
+
+
+_MAX_CALLER_CHAIN = 3
+
+
+def _grad_off_by_callers(ctx, fn: cst.FunctionDef, call: cst.Call) -> Tuple[Any, ...]:
+    """For `torch.set_grad_enabled(flag)` with `flag` a parameter of `fn`: how
+    some caller in this file passes `flag=False`, directly or through a
+    parameter of its own: ((call, name of the flag in the function called), ...)
+    from `fn`'s caller outwards; () when none does."""
+    if ctx.callee(call) not in SET_GRAD or len(call.args) != 1 or not isinstance(call.args[0].value, cst.Name):
+        return ()
+    if ctx.constants.value(call.args[0].value) is not UNKNOWN:
+        return ()  # a known flag: _disables_grad decided
+    return _passes_false(ctx, fn, call.args[0].value.value, 0)
+
+
+def _passes_false(ctx, fn: cst.FunctionDef, name: str, depth: int) -> Tuple[Any, ...]:
+    binder = ctx.binder
+    param = next((b for b in binder.scope(fn).bindings.get(name, ()) if b.kind == "param"), None)
+    if param is None or depth >= _MAX_CALLER_CHAIN:
+        return ()
+    for site in binder.callers(fn):
+        known, arg = binder.argument_for(site, param)
+        if not known or arg is None:
+            continue
+        if ctx.constants.value(arg, where=(binder.owner_of(site), site.node)) is False:
+            return ((site, name),)
+        if isinstance(arg, cst.Name) and isinstance(site.function, cst.FunctionDef):
+            outer = _passes_false(ctx, site.function, arg.value, depth + 1)
+            if outer:
+                return ((site, name),) + outer
+    return ()
 
 
 def _disables_grad(ctx, call: cst.Call) -> bool:
