@@ -117,9 +117,57 @@ POSITIVE = {
             def __init__(self):
                 super().__init__(nn.Dropout(0.5), nn.BatchNorm1d(4))  # <- HPL001
     """,
+    # Reduced from bearpaw/pytorch-classification's DenseNet: the block's dropout
+    # output is concatenated with its input, and the next block's BatchNorm reads it.
+    "densenet_concat_into_next_block": """
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class Bottleneck(nn.Module):
+            def __init__(self, planes, growth, drop):
+                super().__init__()
+                self.bn1 = nn.BatchNorm2d(planes)
+                self.conv1 = nn.Conv2d(planes, growth, kernel_size=3, padding=1, bias=False)
+                self.drop = drop
+            def forward(self, x):
+                out = self.conv1(F.relu(self.bn1(x)))
+                if self.drop > 0:
+                    out = F.dropout(out, p=self.drop, training=self.training)  # <- HPL001
+                return torch.cat((x, out), 1)
+        class DenseNet(nn.Module):
+            def __init__(self, drop=0.2):
+                super().__init__()
+                self.blocks = nn.Sequential(Bottleneck(24, 12, drop), Bottleneck(36, 12, drop))
+            def forward(self, x):
+                return self.blocks(x)
+    """,
+    "concat_written_in_the_call": """
+        import torch
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.drop = nn.Dropout2d(0.2)  # <- HPL001
+                self.bn = nn.BatchNorm2d(16)
+            def forward(self, a, b):
+                return self.bn(torch.cat([self.drop(a), b], dim=1))
+    """,
 }
 
 NEGATIVE = {
+    "concat_along_space_then_conv": """
+        import torch
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.drop = nn.Dropout2d(0.2)
+                self.conv = nn.Conv2d(8, 8, 3, bias=False)
+                self.bn = nn.BatchNorm2d(8)
+            def forward(self, a, b):
+                x = torch.cat([self.drop(a), b], dim=1)
+                return self.bn(self.conv(x)), self.bn(torch.cat([self.drop(a), b], dim=3))
+    """,
     "dropout_after_batchnorm": """
         import torch.nn as nn
         model = nn.Sequential(nn.Linear(4, 8, bias=False), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5))
@@ -205,7 +253,7 @@ def test_location_message_and_related(tmp_path):
     [finding] = lint_code(tmp_path, code, select=["HPL001"])
     assert (finding.span.start_line, finding.span.start_col) == (5, 5)
     assert (finding.span.end_line, finding.span.end_col) == (5, 20)  # `nn.Dropout(0.5)`
-    assert "Dropout feeds BatchNorm1d (line 6)" in finding.message
+    assert "Dropout feeds BatchNorm1d (line 6) directly" in finding.message
     assert "Move the dropout after the BatchNorm" in finding.message
     assert [(r.span.start_line, r.span.start_col) for r in finding.related] == [(6, 5)]
 
@@ -256,3 +304,8 @@ def test_relative_import_inside_package(tmp_path):
     findings = lint_files(tmp_path, files, "pkg/net.py", select=["HPL001"])
     assert lines_of(findings, "HPL001") == expected_lines(files["pkg/net.py"], "HPL001")
     assert "layers.py" in findings[0].message  # the BatchNorm lives in another file
+
+
+def test_concatenation_is_named_in_the_message(tmp_path):
+    [finding] = lint_code(tmp_path, POSITIVE["concat_written_in_the_call"], select=["HPL001"])
+    assert "Dropout2d feeds BatchNorm2d (line 7) through a concatenation" in finding.message

@@ -7,8 +7,10 @@ from ._edges import describe_location, primary_location
 from .base import Report, Rule
 
 # Reshapes, identity, activations and pooling keep the dropout's variance
-# shift on its way into BatchNorm.
-_ALLOWED = {L.RESHAPE, L.IDENTITY, L.ACTIVATION, L.POOL}
+# shift on its way into BatchNorm; so does a concatenation along channels or
+# samples (DenseNet's `torch.cat([x, F.dropout(out)], 1)` into the next block's
+# BatchNorm): the dropped channels reach it unchanged.
+_ALLOWED = {L.RESHAPE, L.IDENTITY, L.ACTIVATION, L.POOL, L.CONCAT}
 
 
 class DropoutBeforeBatchNorm(Rule):
@@ -29,6 +31,7 @@ class DropoutBeforeBatchNorm(Rule):
                     "dropout": L.short_name(edge.src.kind),
                     "batchnorm": L.short_name(edge.dst.kind),
                     "where": describe_location(edge.dst, ctx),
+                    "how": "through a concatenation" if L.CONCAT in edge.through else "directly",
                 },
                 ctx=node_ctx,
                 related=related,
