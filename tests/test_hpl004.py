@@ -84,6 +84,25 @@ POSITIVE = {
             r = np.random.RandomState(seed)
             return {"lr": 10 ** r.uniform(-5, -3), "ema": r.uniform(0.90, 0.99)}  # <- HPL004
     """,
+    # DomainBed's hparams_registry.py as written: each sampler is a lambda handed to
+    # a registry function with its name, and called there with a generator.
+    "registry_of_named_samplers": """
+        import numpy as np
+
+        def _hparams(algorithm, seed):
+            hparams = {}
+
+            def _hparam(name, default_val, random_val_fn):
+                random_state = np.random.RandomState(seed)
+                hparams[name] = (default_val, random_val_fn(random_state))
+
+            _hparam('lr', 1e-3, lambda r: 10**r.uniform(-5, -3.5))
+            _hparam('beta1', 0.5, lambda r: r.choice([0., 0.5]))
+            if algorithm == "Fishr":
+                _hparam('ema', 0.95, lambda r: r.uniform(0.90, 0.99))  # <- HPL004
+                _hparam(name='momentum', default_val=0.9, random_val_fn=lambda r: r.uniform(0.5, 0.99))  # <- HPL004
+            return hparams
+    """,
     # optuna-examples tfkeras_integration.py: a range that reaches 1 spans
     # infinitely many decades of 1-β (the ratio test would divide by zero).
     "upper_bound_one": """
@@ -97,6 +116,22 @@ POSITIVE = {
 }
 
 NEGATIVE = {
+    # The same registry shapes that are not a search: a lambda the registry never
+    # calls with a generator, and a momentum drawn on a log scale of 1-β.
+    "registry_without_a_generator": """
+        def register(name, default, fn):
+            return {name: fn(default)}
+
+        register('ema', 0.95, lambda r: r.uniform(0.90, 0.99))
+    """,
+    "registry_log_scale": """
+        import numpy as np
+
+        def _hparam(name, default_val, random_val_fn):
+            return random_val_fn(np.random.RandomState(0))
+
+        _hparam('ema', 0.95, lambda r: 1 - 10 ** r.uniform(-2, -1))
+    """,
     "log_spellings": """
         import random
         import numpy as np

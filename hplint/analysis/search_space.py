@@ -279,7 +279,8 @@ class SearchSpaceAnalysis:
             lo, hi = _arg(call, 0, "from"), _arg(call, 1, "to")
             return Distribution(call, "torch", "uniform_", "Tensor.uniform_", LINEAR,
                                 0.0 if lo is None else number(lo), 1.0 if hi is None else number(hi))
-        if last in ("uniform", "random") and isinstance(func, cst.Attribute) and not qn and self.is_rng(func.value):
+        if last in ("uniform", "random") and isinstance(func, cst.Attribute) and not qn and (
+                self.is_rng(func.value) or self._sampler_argument(func.value, site.scope)):
             if last == "random":
                 return Distribution(call, "numpy", "unit", spelling, LINEAR, 0.0, 1.0)
             lo, hi = _arg(call, 0, "low"), _arg(call, 1, "high")
@@ -421,6 +422,38 @@ class SearchSpaceAnalysis:
                             self._rng_names.add(t.attr.value)
         return name in self._rng_names
 
+    def _sampler_argument(self, receiver: cst.BaseExpression, scope_nodes) -> bool:
+        """`r` in DomainBed's registry, `_hparam('ema', 0.95, lambda r: r.uniform(0.9, 0.99))`:
+        the parameter of a lambda passed to a function of this file that calls
+        it with a generator (`random_val_fn(np.random.RandomState(seed))`)."""
+        if not isinstance(receiver, cst.Name):
+            return False
+        scope = self._scope_for(scope_nodes)
+        lam = scope.parent.get(id(receiver))
+        while lam is not None and not isinstance(lam, cst.Lambda):
+            lam = scope.parent.get(id(lam))
+        if lam is None or not any(p.name.value == receiver.value for p in lam.params.params):
+            return False
+        arg = scope.parent.get(id(lam))
+        call = scope.parent.get(id(arg)) if isinstance(arg, cst.Arg) else None
+        if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Name) or arg.star:
+            return False
+        owner = scope_nodes[-1] if scope_nodes else None
+        _, bindings = self.ctx.binder.lookup(call.func.value, owner, call)
+        fn = next((b.node for b in bindings if b.kind == "def"), None)
+        if not isinstance(fn, cst.FunctionDef):
+            return False
+        if arg.keyword is not None:
+            param = arg.keyword.value
+        else:
+            index = [a for a in call.args if a.keyword is None].index(arg)
+            params = fn.params.params
+            if index >= len(params):
+                return False
+            param = params[index].name.value
+        return any(isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == param
+                   and node.args and self.is_rng(node.args[0].value) for node in walk(fn.body))
+
     # -- following the value to the hyperparameter --------------------------------
     def _scope_for(self, scope) -> _Scope:
         root = scope[-1] if scope else self.ctx.tree
@@ -524,10 +557,16 @@ class SearchSpaceAnalysis:
         `top` sits in."""
         kind = type(parent)
         if kind is cst.Arg:
+            call = scope.parent.get(id(parent))
+            if isinstance(top, cst.Lambda) and isinstance(call, cst.Call):
+                # A sampler handed to a registry with its name: `_hparam('ema', 0.95, lambda r: ...)`.
+                named = next((a for a in call.args if a is not parent and _string(a.value)), None)
+                if named is not None:
+                    yield Binding(_string(named.value), "name", named.value), None
+                return
             if parent.keyword is not None:
                 yield Binding(parent.keyword.value, "keyword", parent), None
                 return
-            call = scope.parent.get(id(parent))
             qn = self.ctx.callee(call) if isinstance(call, cst.Call) else None
             if qn and qn.startswith("torch.optim.") and len(call.args) > 1 and call.args[1] is parent:
                 yield Binding("lr", "keyword", parent), None
