@@ -1,6 +1,7 @@
 """Positions come from a per-statement fast path; they must equal libcst's
 PositionProvider over the whole module, on awkward layouts and real code."""
 
+import ast
 import importlib.util
 from pathlib import Path
 
@@ -44,9 +45,11 @@ text = "ünïcødé 😀"; q = nn.Identity()
 '''
 
 
-def _check(text: str) -> int:
+def _check(text: str, ast_given: bool = False) -> int:
     tree = cst.parse_module(text)
     ctx = ModuleContext(Path("x.py"), text, tree, "x")
+    if ast_given:  # as in a batch run: calls then take their positions from CPython's tree
+        ctx.ast_tops_from(ast.parse(text).body)
     exact = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
     checked = 0
     for node in walk(tree):
@@ -59,8 +62,53 @@ def _check(text: str) -> int:
     return checked
 
 
-def test_awkward_layout():
-    assert _check(AWKWARD) > 30
+@pytest.mark.parametrize("ast_given", [False, True])
+def test_awkward_layout(ast_given):
+    assert _check(AWKWARD, ast_given) > 30
+
+
+# Calls positioned from CPython's tree (ast_positions.py): matched by their text,
+# so repeated calls, calls in parentheses, multi-line calls with comments, wide
+# characters and "\r\n" files must all come out as libcst places them.
+CALLS = '''import torch.nn as nn
+
+def build(width):
+    layers = nn.Sequential(nn.ReLU(), nn.Linear(width, width), nn.ReLU(), (nn.Linear(width, 2)))
+    head = nn.Linear(
+        width * 4,  # in
+        10)         # out
+    label = "ünïcødé 😀"; other = nn.Linear(len("😀😀"), 3)
+    return f(g(h(1)))(2), nn.Tanh()(nn.Tanh()(x)), [nn.Dropout(p) for p in (0.1, 0.2)]
+
+
+class Net(nn.Module):
+    @property
+    def block(self): return nn.Sequential(
+        nn.Conv2d(3, 8, 3),
+            nn.BatchNorm2d(8))
+'''
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_calls_positioned_from_cpython_agree_with_libcst(newline):
+    text = CALLS.replace("\n", newline)
+    tree = cst.parse_module(text)
+    ctx = ModuleContext(Path("x.py"), text, tree, "x")
+    ctx.ast_tops_from(ast.parse(text).body)
+    exact = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
+    calls = [n for n in walk(tree) if isinstance(n, cst.Call)]
+    fast = 0
+    for node in calls:
+        rng = exact[node]
+        span = ctx.span(node)
+        assert (span.start_line, span.start_col, span.end_line, span.end_col) == (
+            rng.start.line, rng.start.column + 1, rng.end.line, rng.end.column + 1), ctx.code(node)
+        top = ctx._call_tops[id(node)]
+        statement = ctx._ast_tops.get(ctx._statement_lines()[id(top)])
+        fast += ctx._call_positions().span(top, statement, node, ctx.code(node)) == span
+    assert len(calls) == 20
+    # The repeated nn.ReLU() and nn.Tanh() and the parenthesised Linear fall back.
+    assert fast == 15
 
 
 # Lines inside compound statements get positions from that line alone, inside
@@ -127,6 +175,7 @@ def deco():
 
 def test_lines_inside_compound_statements():
     assert _check(NESTED) > 120
+    assert _check(NESTED, ast_given=True) > 120
     ctx = ModuleContext(Path("x.py"), NESTED, cst.parse_module(NESTED), "x")
     call = next(n for n in walk(ctx.tree) if isinstance(n, cst.Call) and ctx.code(n) == "nn.Dropout(0.5)")
     assert ctx.span(call).start_line == 25
@@ -143,4 +192,6 @@ def test_real_files_from_torch(name, at_least):
         needs.missing("torch", "make venv installs the CPU build")
     assert spec is not None and spec.submodule_search_locations is not None
     path = Path(list(spec.submodule_search_locations)[0]) / name
-    assert _check(path.read_text(encoding="utf-8")) > at_least
+    text = path.read_text(encoding="utf-8")
+    assert _check(text) > at_least
+    assert _check(text, ast_given=True) > at_least

@@ -13,7 +13,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -111,6 +111,8 @@ class ModuleContext:
         # id(compound top-level statement) -> (it, {id(node): (its line, enclosing blocks)})
         self._inner_lines: Dict[int, Tuple[Any, Dict[int, Tuple[Any, Any]]]] = {}
         self._ast_tops: Optional[Dict[int, Any]] = None  # line -> CPython's top-level statement
+        self._calls_from_ast: Optional[Any] = None  # ast_positions.CallPositions, when asked
+        self._ast_given = False
         self._qualname_cache: Dict[int, Optional[str]] = {}
         self._index()
 
@@ -218,6 +220,11 @@ class ModuleContext:
         the one top-level statement holding the node, shifted by that
         statement's line number, which CPython's parser gives cheaply."""
         top = self._call_tops.get(id(node)) or self._find_top(node)
+        if type(node) is cst.Call and top is not None and self._ast_given and self._ast_tops is not None:
+            fast = self._call_positions().span(top, self._ast_tops.get(self._statement_lines().get(id(top), -1)),
+                                               node, self.code(node))
+            if fast is not None:
+                return fast
         located = None
         if top is not None and not isinstance(top, cst.SimpleStatementLine):
             located = self._nested_positions(top, node)
@@ -225,12 +232,19 @@ class ModuleContext:
             located = self._positions_in(top)
         if located is None:
             if self._positions is None:
-                self._positions = MetadataWrapper(self.tree, unsafe_skip_copy=True).resolve(PositionProvider)
+                self._positions = _positions_of(self.tree)
             rng, shift = self._positions[node], 0
         else:
             positions, shift = located
             rng = positions[node]
         return Span(rng.start.line + shift, rng.start.column + 1, rng.end.line + shift, rng.end.column + 1)
+
+    def _call_positions(self):
+        if self._calls_from_ast is None:
+            from .ast_positions import CallPositions
+
+            self._calls_from_ast = CallPositions(self.line_text)
+        return self._calls_from_ast
 
     def _find_top(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         """Top-level statement of a node that is not a call (calls are indexed).
@@ -252,7 +266,7 @@ class ModuleContext:
             # libcst's 4-space default would shift every column inside it.
             sub = cst.Module(body=[top], default_indent=self.tree.default_indent,
                              default_newline=self.tree.default_newline)
-            positions = MetadataWrapper(sub, unsafe_skip_copy=True).resolve(PositionProvider)
+            positions = _positions_of(sub)
             cached = (top, positions, positions[top].start.line)
             self._top_positions[id(top)] = cached
         return cached[1], start - cached[2]
@@ -292,7 +306,7 @@ class ModuleContext:
                 return None
             sub = cst.Module(body=[_enclosed(line_stmt, chain)], default_indent=self.tree.default_indent,
                              default_newline=self.tree.default_newline)
-            positions = MetadataWrapper(sub, unsafe_skip_copy=True).resolve(PositionProvider)
+            positions = _positions_of(sub)
             # Kept relative to the top-level statement holding it (an edit above
             # moves that statement, not the line inside it), with that statement's
             # id, so an editor session keeps it while the statement is unchanged.
@@ -304,6 +318,10 @@ class ModuleContext:
         """CPython's top-level statements of this text (its `ast` module's
         body), so that span() need not parse the text again; None forgets them."""
         self._ast_tops = {stmt.lineno: stmt for stmt in body} if body is not None else None
+        # Calls take their positions from it only while it was given (a batch run):
+        # an editor session keeps libcst's positions across versions instead.
+        self._calls_from_ast = None
+        self._ast_given = body is not None
 
     def _nested_line(self, top: cst.CSTNode, chain) -> Optional[int]:
         """The line of the statement at the end of `chain`, from CPython's tree."""
@@ -467,6 +485,21 @@ def _branches(stmt: Any):
     elif isinstance(stmt, cst.Match):
         for k, case in enumerate(stmt.cases):
             yield ("case", k), case.body
+
+
+def _positions_of(module: cst.Module) -> Mapping[cst.CSTNode, Any]:
+    """libcst's PositionProvider ranges for every node of `module`, computed by
+    the provider's own code generation pass alone. `MetadataWrapper.resolve`
+    would also run a batched visit over the tree (which rebuilds no node but
+    visits each one) and copy the result into a read-only mapping: measured as
+    half of the time of every position on the generated benchmark corpus.
+    `_gen_impl` is the hook libcst's providers implement; should a libcst
+    release drop it, the wrapper's way is taken."""
+    provider = PositionProvider()
+    if not hasattr(provider, "_gen_impl") or not hasattr(provider, "_computed"):
+        return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    provider._gen_impl(module)
+    return provider._computed
 
 
 class _InnerLines:
