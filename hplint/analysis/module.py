@@ -112,7 +112,9 @@ class ModuleContext:
         self._inner_lines: Dict[int, Tuple[Any, Dict[int, Tuple[Any, Any]]]] = {}
         self._ast_tops: Optional[Dict[int, Any]] = None  # line -> CPython's top-level statement
         self._calls_from_ast: Optional[Any] = None  # ast_positions.CallPositions, when asked
-        self._ast_given = False
+        # An editor session keeps libcst's positions across versions; a batch run
+        # takes a call's from CPython's tree (ast_positions.py).
+        self._positions_from_ast = position_cache is None
         self._qualname_cache: Dict[int, Optional[str]] = {}
         self._index()
 
@@ -220,8 +222,8 @@ class ModuleContext:
         the one top-level statement holding the node, shifted by that
         statement's line number, which CPython's parser gives cheaply."""
         top = self._call_tops.get(id(node)) or self._find_top(node)
-        if type(node) is cst.Call and top is not None and self._ast_given and self._ast_tops is not None:
-            fast = self._call_positions().span(top, self._ast_tops.get(self._statement_lines().get(id(top), -1)),
+        if type(node) is cst.Call and top is not None and self._positions_from_ast:
+            fast = self._call_positions().span(top, self._cpython_tops().get(self._statement_lines().get(id(top), -1)),
                                                node, self.code(node))
             if fast is not None:
                 return fast
@@ -318,16 +320,17 @@ class ModuleContext:
         """CPython's top-level statements of this text (its `ast` module's
         body), so that span() need not parse the text again; None forgets them."""
         self._ast_tops = {stmt.lineno: stmt for stmt in body} if body is not None else None
-        # Calls take their positions from it only while it was given (a batch run):
-        # an editor session keeps libcst's positions across versions instead.
         self._calls_from_ast = None
-        self._ast_given = body is not None
 
     def _nested_line(self, top: cst.CSTNode, chain) -> Optional[int]:
         """The line of the statement at the end of `chain`, from CPython's tree."""
         start = self._statement_lines().get(id(top))
         if start is None:
             return None
+        return _ast_line(self._cpython_tops().get(start), chain)
+
+    def _cpython_tops(self) -> Dict[int, Any]:
+        """CPython's top-level statements by line: lent by the engine, else parsed now."""
         if self._ast_tops is None:
             import ast
 
@@ -336,7 +339,7 @@ class ModuleContext:
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 body = []
             self._ast_tops = {stmt.lineno: stmt for stmt in body}
-        return _ast_line(self._ast_tops.get(start), chain)
+        return self._ast_tops
 
     def _statement_lines(self) -> Dict[int, int]:
         """id(top-level libcst statement) -> its first line, from `ast`."""
