@@ -103,6 +103,12 @@ POSITIVE = {
                 _hparam(name='momentum', default_val=0.9, random_val_fn=lambda r: r.uniform(0.5, 0.99))  # <- HPL004
             return hparams
     """,
+    # A lambda handed over by keyword with no name beside it: the keyword names it.
+    "sampler_by_keyword": """
+        import numpy as np
+
+        schedule.add(momentum=lambda: np.random.uniform(0.9, 0.999))  # <- HPL004
+    """,
     # optuna-examples tfkeras_integration.py: a range that reaches 1 spans
     # infinitely many decades of 1-β (the ratio test would divide by zero).
     "upper_bound_one": """

@@ -447,7 +447,7 @@ class SearchSpaceAnalysis:
             param = arg.keyword.value
         else:
             index = [a for a in call.args if a.keyword is None].index(arg)
-            params = fn.params.params
+            params = (*fn.params.posonly_params, *fn.params.params)
             if index >= len(params):
                 return False
             param = params[index].name.value
@@ -563,7 +563,7 @@ class SearchSpaceAnalysis:
                 named = next((a for a in call.args if a is not parent and _string(a.value)), None)
                 if named is not None:
                     yield Binding(_string(named.value), "name", named.value), None
-                return
+                    return
             if parent.keyword is not None:
                 yield Binding(parent.keyword.value, "keyword", parent), None
                 return
