@@ -297,8 +297,9 @@ def test_grad_flag_quiet_when_every_caller_trains(tmp_path):
     assert lint_source(tmp_path, src, "HPL008") == []
 
 
-def test_grad_flag_quiet_when_the_flag_also_switches_the_mode(tmp_path):
+@pytest.mark.parametrize("switch", ["self.model.train(train)", "self.model.train(mode=train)"])
+def test_grad_flag_quiet_when_the_flag_also_switches_the_mode(tmp_path, switch):
     src = TRAINER.replace("            SWITCH\n", "").replace(
         "    def _run_epoch(self, loader, train: bool = True):\n",
-        "    def _run_epoch(self, loader, train: bool = True):\n        self.model.train(train)\n")
+        f"    def _run_epoch(self, loader, train: bool = True):\n        {switch}\n")
     assert lint_source(tmp_path, src, "HPL008") == []

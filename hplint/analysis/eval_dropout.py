@@ -277,9 +277,12 @@ class EvalDropoutAnalysis:
 def _trains_with(fn, mkey: str, flag: str) -> bool:
     """`<mkey>.train(flag)` / `.train(mode=flag)` somewhere in `fn`."""
     for node in walk(fn.body):
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "train" \
-                and model_key(node.func.value) == mkey and len(node.args) == 1 and \
-                isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == flag:
+        if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "train"
+                and len(node.args) == 1 and model_key(node.func.value) == mkey):
+            continue
+        arg = node.args[0]
+        if (arg.keyword is None or arg.keyword.value == "mode") and isinstance(arg.value, cst.Name) and \
+                arg.value.value == flag:
             return True
     return False
 
