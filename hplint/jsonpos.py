@@ -45,8 +45,15 @@ class Node:
         return self.members.get(key) if self.members is not None else None
 
 
-def parse(text: str) -> Node:
-    node, end = _value(text, _skip(text, 0))
+_DECODER = json.JSONDecoder()
+
+
+def parse(text: str, opaque: frozenset = frozenset()) -> Node:
+    """The value of `text` with positions. Under an object key in `opaque`
+    (a notebook cell's "outputs") only the value and its extent are kept:
+    it is decoded by the json module's C scanner, and its parts have no
+    nodes of their own (outputs hold most of a notebook's bytes)."""
+    node, end = _value(text, _skip(text, 0), opaque)
     end = _skip(text, end)
     if end != len(text):
         raise JSONPosError("extra data after the JSON value", end, text)
@@ -57,7 +64,7 @@ def _skip(text: str, index: int) -> int:
     return _WS.match(text, index).end()
 
 
-def _value(text: str, i: int) -> Tuple[Node, int]:
+def _value(text: str, i: int, opaque: frozenset) -> Tuple[Node, int]:
     if i >= len(text):
         raise JSONPosError("expecting a value", i, text)
     ch = text[i]
@@ -68,9 +75,9 @@ def _value(text: str, i: int) -> Tuple[Node, int]:
             raise JSONPosError(exc.msg, exc.pos, text) from None
         return Node(value, i, end), end
     if ch == "{":
-        return _object(text, i)
+        return _object(text, i, opaque)
     if ch == "[":
-        return _array(text, i)
+        return _array(text, i, opaque)
     for word, value in _LITERALS.items():
         if text.startswith(word, i):
             return Node(value, i, i + len(word)), i + len(word)
@@ -80,7 +87,7 @@ def _value(text: str, i: int) -> Tuple[Node, int]:
     raise JSONPosError("expecting a value", i, text)
 
 
-def _object(text: str, start: int) -> Tuple[Node, int]:
+def _object(text: str, start: int, opaque: frozenset) -> Tuple[Node, int]:
     members: Dict[str, Node] = {}
     key_starts: Dict[str, int] = {}
     i = _skip(text, start + 1)
@@ -89,11 +96,12 @@ def _object(text: str, start: int) -> Tuple[Node, int]:
     while True:
         if not text.startswith('"', i):
             raise JSONPosError("expecting a property name in double quotes", i, text)
-        key_node, i = _value(text, i)
+        key_node, i = _value(text, i, opaque)
         i = _skip(text, i)
         if not text.startswith(":", i):
             raise JSONPosError("expecting ':' delimiter", i, text)
-        value, i = _value(text, _skip(text, i + 1))
+        i = _skip(text, i + 1)
+        value, i = _opaque(text, i) if key_node.value in opaque else _value(text, i, opaque)
         members[key_node.value] = value
         key_starts[key_node.value] = key_node.start
         i = _skip(text, i)
@@ -107,13 +115,21 @@ def _object(text: str, start: int) -> Tuple[Node, int]:
         raise JSONPosError("expecting ',' delimiter", i, text)
 
 
-def _array(text: str, start: int) -> Tuple[Node, int]:
+def _opaque(text: str, i: int) -> Tuple[Node, int]:
+    try:
+        value, end = _DECODER.raw_decode(text, i)
+    except json.JSONDecodeError as exc:
+        raise JSONPosError(exc.msg, exc.pos, text) from None
+    return Node(value, i, end), end
+
+
+def _array(text: str, start: int, opaque: frozenset) -> Tuple[Node, int]:
     items: List[Node] = []
     i = _skip(text, start + 1)
     if text.startswith("]", i):
         return Node([], start, i + 1, items=items), i + 1
     while True:
-        item, i = _value(text, i)
+        item, i = _value(text, i, opaque)
         items.append(item)
         i = _skip(text, i)
         if text.startswith(",", i):

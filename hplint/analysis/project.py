@@ -88,6 +88,13 @@ class ProjectIndex:
         self.dependents: Dict[str, Set[str]] = {}
         self._configured: List[Path] = []  # roots given by the caller (searched for every file)
         self._search_paths: Dict[Path, List[Path]] = {}  # a file's root -> where its imports look
+        # Look-ups on disk, kept until the editor says a file changed (`invalidate`)
+        # or a buffer opens or closes: a file's root, and (root, module) -> (file, probes).
+        self._roots_of: Dict[str, Path] = {}
+        # Counts the changes above (and overlay edits): answers computed from
+        # the project's files carry it, so they are recomputed after a change.
+        self.generation = 0
+        self._module_files: Dict[Tuple[Path, str], Tuple[Optional[Path], List[Tuple[str, bool]]]] = {}
         for root in roots:
             self.add_root(root)
             self._configured.append(Path(os.path.abspath(root)))
@@ -153,6 +160,10 @@ class ProjectIndex:
         """Use `text` instead of the file on disk (an open, unsaved document)."""
         path = Path(os.path.abspath(path))
         with self._lock:
+            if text is None or path not in self._overlays:
+                self.forget_lookups()  # a document opened or closed: files may have come or gone
+            else:
+                self.generation += 1
             if text is None:
                 self._overlays.pop(path, None)
             else:
@@ -161,7 +172,20 @@ class ProjectIndex:
 
     def invalidate(self, path: Path) -> None:
         with self._lock:
+            self.forget_lookups()
             self._drop(Path(os.path.abspath(path)))
+
+    def holds(self, ctx: ModuleContext) -> bool:
+        """Whether `ctx` is the context the index hands out for its file now."""
+        entry = self._by_path.get(Path(os.path.abspath(ctx.path)))
+        return entry is not None and entry[1] is ctx
+
+    def forget_lookups(self) -> None:
+        """Look on disk again: files may have been created, moved or deleted."""
+        self.generation += 1
+        self._roots_of.clear()
+        self._module_files.clear()
+        self._search_paths.clear()
 
     def _drop(self, path: Path) -> None:
         entry = self._by_path.pop(path, None)
@@ -198,16 +222,42 @@ class ProjectIndex:
         boundary, then configured roots. It never depends on which other files
         are in the run; without an origin, every root seen so far is searched."""
         rel = Path(*module.split("."))
-        is_file = self._prober(os.path.abspath(origin), FILE) if origin is not None else os.path.isfile
-        for root in (self._search_path(origin) if origin is not None else self.roots):
-            for candidate in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
-                if is_file(candidate):
-                    return candidate
-        return None
+        if origin is None:
+            for root in self.roots:
+                for candidate in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
+                    if os.path.isfile(candidate):
+                        return candidate
+            return None
+        # Remembered per (search root, module): a model file imports `torch.nn`
+        # at every call site the analysis resolves, and each look-up is up to
+        # a dozen stat calls. What the look-up probed is replayed under the
+        # asking file, so its recorded dependencies stay its own.
+        node = os.path.abspath(origin)
+        search_path = self._search_path(origin)
+        key = (search_path[0], module)
+        memo = self._module_files.get(key)
+        if memo is None:
+            probes: List[Tuple[str, bool]] = []
+            found: Optional[Path] = None
+            for root in search_path:
+                for candidate in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
+                    outcome = os.path.isfile(candidate)
+                    probes.append((str(candidate), outcome))
+                    if outcome:
+                        found = candidate
+                        break
+                if found is not None:
+                    break
+            memo = self._module_files[key] = (found, probes)
+        if self.track_dependencies:
+            self._probed.setdefault(node, {}).update(((FILE, p), outcome) for p, outcome in memo[1])
+        return memo[0]
 
     def _search_path(self, origin: Path) -> List[Path]:
         node = os.path.abspath(origin)
-        root = module_name_for(origin, self._prober(node, EXISTS))[2]
+        root = self._roots_of.get(node)
+        if root is None:
+            root = self._roots_of[node] = module_name_for(origin, self._prober(node, EXISTS))[2]
         self._link(node, _ROOT_NODE + str(root))
         cached = self._search_paths.get(root)
         if cached is None:
