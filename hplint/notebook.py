@@ -139,10 +139,15 @@ def _source_text(value) -> Optional[str]:
     return None
 
 
+# A cell's outputs and attachments (images, tables): read as values only; no
+# position inside them is ever needed.
+_OPAQUE_KEYS = frozenset({"outputs", "attachments"})
+
+
 def read_notebook(text: str) -> Union[Notebook, SourceError]:
     """The notebook in `text`, or why it is not a valid nbformat 4 notebook."""
     try:
-        root = jsonpos.parse(text)
+        root = jsonpos.parse(text, opaque=_OPAQUE_KEYS)
     except jsonpos.JSONPosError as exc:
         return SourceError(f"not a valid notebook: invalid JSON: {exc.message}", exc.line, exc.col)
     except RecursionError:
@@ -198,51 +203,48 @@ def _where(text: str, offset: int) -> Tuple[int, int]:
 
 
 # -- masking IPython syntax ------------------------------------------------------------
-def _logical_line_starts(source: str) -> List[bool]:
-    """For each line of `source`: whether a Python statement may start there
-    (not inside brackets, a triple-quoted string or after a backslash)."""
-    lines = split_lines(source)
-    out: List[bool] = []
-    depth = 0
-    quote: Optional[str] = None
+def _scan_line(line: str, depth: int, quote: Optional[str]) -> Tuple[int, Optional[str], bool]:
+    """Python's bracket depth and open triple quote after `line`, and whether
+    it ends with a backslash continuation."""
     continued = False
-    for line in lines:
-        out.append(depth == 0 and quote is None and not continued)
-        continued = False
-        i, n = 0, len(line)
-        while i < n:
-            ch = line[i]
-            if quote:
-                if ch == "\\":
-                    i += 2
-                    continue
-                if line.startswith(quote, i):
-                    i += len(quote)
-                    quote = None
-                    continue
-                i += 1
+    i, n = 0, len(line)
+    while i < n:
+        ch = line[i]
+        if quote:
+            if ch == "\\":
+                i += 2
                 continue
-            if ch == "#":
-                break
-            if ch in "\"'":
-                triple = line[i:i + 3]
-                if triple in ('"""', "'''"):
-                    quote = triple
-                    i += 3
-                    continue
-                quote = ch
-                i += 1
+            if line.startswith(quote, i):
+                i += len(quote)
+                quote = None
                 continue
-            if ch in "([{":
-                depth += 1
-            elif ch in ")]}":
-                depth = max(0, depth - 1)
-            elif ch == "\\" and line[i + 1:].strip() == "":
-                continued = True
             i += 1
-        if quote in ('"', "'"):
-            quote = None  # an unterminated one-line string ends with the line
-    return out
+            continue
+        if ch == "#":
+            break
+        if ch in "\"'":
+            triple = line[i:i + 3]
+            if triple in ('"""', "'''"):
+                quote = triple
+                i += 3
+                continue
+            quote = ch
+            i += 1
+            continue
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif ch == "\\" and line[i + 1:].strip() == "":
+            continued = True
+        i += 1
+    if quote in ('"', "'"):
+        quote = None  # an unterminated one-line string ends with the line
+    return depth, quote, continued
+
+
+def _ends_with_backslash(line: str) -> bool:
+    return line.rstrip("\r\n").endswith("\\")
 
 
 def _is_ipython_line(line: str) -> bool:
@@ -272,13 +274,26 @@ def mask_cell(source: str) -> Tuple[str, int]:
             return _pass_cell(source), len(lines)
         out[0] = _pass_line(lines[0])
         masked = 1
-    starts = _logical_line_starts(source)
-    for i, line in enumerate(lines):
-        if i == 0 and masked:
-            continue
-        if i < len(starts) and starts[i] and _is_ipython_line(line):
+    # One pass: a line where a Python statement may start (not inside
+    # brackets, a triple-quoted string or after a backslash) that is IPython
+    # syntax is masked, with the lines its trailing backslashes continue
+    # (`!python demo.py \\` + `--flag x`); the shell text is not scanned as Python.
+    depth, quote, continued = 0, None, False
+    i = 1 if masked else 0
+    while i < len(lines):
+        line = lines[i]
+        if depth == 0 and quote is None and not continued and _is_ipython_line(line):
             out[i] = _pass_line(line)
             masked += 1
+            indent = line[: len(line) - len(line.lstrip())]
+            while _ends_with_backslash(lines[i]) and i + 1 < len(lines):
+                i += 1
+                out[i] = _pass_line(lines[i], indent)  # at the magic's indentation, not its own
+                masked += 1
+            i += 1
+            continue
+        depth, quote, continued = _scan_line(line, depth, quote)
+        i += 1
     return "".join(out), masked
 
 
@@ -287,10 +302,11 @@ def _pass_cell(source: str) -> str:
     return "".join("pass" + line[len(line.rstrip("\r\n")):] for line in split_lines(source))
 
 
-def _pass_line(line: str) -> str:
+def _pass_line(line: str, indent: Optional[str] = None) -> str:
     body = line.rstrip("\r\n")
     ending = line[len(body):]
-    indent = body[: len(body) - len(body.lstrip())]
+    if indent is None:
+        indent = body[: len(body) - len(body.lstrip())]
     return f"{indent}pass{ending}"
 
 

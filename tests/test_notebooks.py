@@ -130,6 +130,20 @@ def test_magics_are_masked_without_moving_lines():
     assert other == "pass\npass\npass\n" and n == 3
 
 
+def test_shell_magics_continued_with_backslashes_are_masked_whole():
+    """`output = !python3 demo.py \\` with indented option lines (clovaai's
+    demo notebook): the continuation lines are shell text, not Python."""
+    source = ("output = !python3 demo.py \\\n    --image_folder demo_image/ \\\n    --saved_model x.pth\n"
+              "if True:\n    !echo (unbalanced \\\n        'quote\n    y = 2\n"
+              "z = (1 +\n     2) \\\n    + 3\n")
+    masked, count = mask_cell(source)
+    lines = masked.splitlines()
+    assert lines[:3] == ["pass"] * 3 and lines[4:6] == ["    pass"] * 2
+    assert lines[6] == "    y = 2" and lines[7:] == source.splitlines()[7:]  # Python continuations stay
+    assert count == 5
+    ast.parse(masked)
+
+
 def test_notebook_with_magics_lints_and_positions_follow_the_cell(tmp_path: Path):
     nb = write_nb(tmp_path / "m.ipynb", [
         new_code_cell("%matplotlib inline\n!pip install torch\nimport torch.nn as nn\nfiles = !ls\nnn?"),
@@ -439,6 +453,29 @@ def test_the_json_reader_sees_what_nbformat_sees(tmp_path: Path):
         ours = read_notebook(text)
         theirs = nbformat.reads(text, as_version=4)
         assert [(c.cell_type, c.source) for c in ours.cells] == [(c.cell_type, c.source) for c in theirs.cells]
+
+
+def test_cell_outputs_are_read_as_values_and_their_errors_still_located(tmp_path: Path):
+    """Outputs (most of a notebook's bytes) are decoded without positions; the
+    code cells keep theirs, and a broken output still names its line."""
+    from hplint import jsonpos
+
+    cell = new_code_cell("import torch.nn as nn\nnet = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))\n")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "iVBOR" * 2000, "text/plain": ["<Figure>"]}),
+                    nbformat.v4.new_output("stream", text="loss 0.5\n")]
+    path = write_nb(tmp_path / "out.ipynb", [new_code_cell("x = 1"), cell])
+    text = path.read_text(encoding="utf-8")
+    root = jsonpos.parse(text, opaque=frozenset({"outputs"}))
+    assert root.value == json.loads(text)
+    outputs = root.get("cells").items[1].get("outputs")
+    assert outputs.items is None and text[outputs.start:outputs.end].startswith("[")
+    [f] = [f for f in lint(path).findings if f.code == "HPL002"]
+    assert (f.cell, f.line) == (2, 2)
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text(text.replace('"loss 0.5\\n"', '"loss 0.5\\n" "x"'), encoding="utf-8")
+    [f] = lint(broken).findings
+    assert f.code == "HPL000" and "invalid JSON" in f.message
+    assert f.line == next(i for i, line in enumerate(text.splitlines(), 1) if "loss 0.5" in line)
 
 
 def test_diff_base_uses_the_notebook_lines_git_changed(tmp_path: Path, capsys, monkeypatch):
