@@ -239,6 +239,24 @@ class ModeAnalysis:
         return self._steps_by_backward.get(id(backward))
 
 
+class _LoopExits:
+    """The states at a loop's `break` and `continue` statements, joined."""
+
+    def __init__(self) -> None:
+        self.broken: Optional[State] = None
+        self.continued: Optional[State] = None
+
+    def add(self, is_break: bool, state: State) -> None:
+        if is_break:
+            self.broken = join(self.broken, state)
+        else:
+            self.continued = join(self.continued, state)
+
+    def take_continued(self) -> Optional[State]:
+        state, self.continued = self.continued, None
+        return state
+
+
 class _Walker:
     def __init__(self, analysis: ModeAnalysis, fn, klass, depth: int) -> None:
         self.analysis = analysis
@@ -252,6 +270,7 @@ class _Walker:
         self.returned: Optional[State] = None  # states at `return` statements, joined
         # `was_training = model.training`: name -> (model key, its state then)
         self.saved: Dict[str, Tuple[str, Tuple[bool, Any, bool]]] = {}
+        self.loop_exits: Optional[_LoopExits] = None  # of the innermost loop being walked
 
     def _saved_mode(self, call: cst.Call, key: str) -> Optional[Tuple[bool, Any, bool]]:
         """The state saved by `was = model.training` when `call` is
@@ -303,14 +322,23 @@ class _Walker:
             return out
         if isinstance(stmt, (cst.For, cst.While)):
             state = self.expression(stmt.iter if isinstance(stmt, cst.For) else stmt.test, state)
-            first = self.run(_block(stmt.body), state)
-            second = self.run(_block(stmt.body), join(state, first))
-            out = join(first, second)
-            if not _runs_at_least_once(stmt):
-                out = join(state, out)
-            if stmt.orelse is not None:
-                out = self.run(_block(stmt.orelse.body), out)
-            return out
+            # The states at `break` leave the loop (after its else block); those
+            # at `continue` start the next round, as the end of the body does.
+            exits = self.loop_exits
+            self.loop_exits = _LoopExits()
+            try:
+                first = join(self.run(_block(stmt.body), state), self.loop_exits.take_continued())
+                second = join(self.run(_block(stmt.body), join(state, first)), self.loop_exits.take_continued())
+                out = join(first, second)
+                if _is_while_true(stmt):
+                    out = None  # it ends only at a break (or a return)
+                elif not _runs_at_least_once(stmt):
+                    out = join(state, out)
+                if stmt.orelse is not None:
+                    out = self.run(_block(stmt.orelse.body), out)
+                return join(out, self.loop_exits.broken)
+            finally:
+                self.loop_exits = exits
         if isinstance(stmt, cst.With):
             grad_off = False
             grad_off_when = None
@@ -364,6 +392,8 @@ class _Walker:
                 self.returned = join(self.returned, state)
             return None
         if isinstance(small, (cst.Break, cst.Continue)):
+            if self.loop_exits is not None:
+                self.loop_exits.add(isinstance(small, cst.Break), state)
             return None
         if isinstance(small, (cst.Assign, cst.AnnAssign)):
             if small.value is None:
@@ -593,6 +623,12 @@ def _disables_grad(ctx, call: cst.Call) -> bool:
     if qn in SET_GRAD and call.args:
         return ctx.constants.value(call.args[0].value) is False
     return False
+
+
+def _is_while_true(loop: cst.CSTNode) -> bool:
+    return isinstance(loop, cst.While) and (
+        isinstance(loop.test, cst.Name) and loop.test.value == "True" or
+        isinstance(loop.test, cst.Integer) and loop.test.value not in ("0",))
 
 
 def _runs_at_least_once(loop: cst.CSTNode) -> bool:
