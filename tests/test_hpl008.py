@@ -303,3 +303,119 @@ def test_grad_flag_quiet_when_the_flag_also_switches_the_mode(tmp_path, switch):
         "    def _run_epoch(self, loader, train: bool = True):\n",
         f"    def _run_epoch(self, loader, train: bool = True):\n        {switch}\n")
     assert lint_source(tmp_path, src, "HPL008") == []
+
+
+# -- a helper run under the caller's no-grad block (rasbt's deeplearning-models notebooks) --
+HELPER_UNDER_NO_GRAD = MODEL + '''
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+def compute_accuracy(net, loader):
+    correct = 0
+    for x, y in loader:
+        correct += (net(x).argmax(1) == y).sum()
+    return correct
+
+def fit(train_loader, valid_loader):
+    for epoch in range(10):
+        model.train()
+        for x, y in train_loader:
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+        with GRAD_OFF:
+            acc = compute_accuracy(ARGUMENTS)
+'''
+
+
+@pytest.mark.parametrize("grad_off", ["torch.set_grad_enabled(False)", "torch.no_grad()"])
+@pytest.mark.parametrize("arguments", ["model, valid_loader", "loader=valid_loader, net=model"])
+def test_helper_run_under_the_callers_no_grad_block(tmp_path, grad_off, arguments):
+    src = HELPER_UNDER_NO_GRAD.replace("GRAD_OFF", grad_off).replace("ARGUMENTS", arguments)
+    (found,) = lint_source(tmp_path, src, "HPL008")
+    lines = src.lstrip("\n").splitlines()
+    assert found.span.start_line == next(i for i, l in enumerate(lines, 1) if "acc = compute_accuracy(" in l)
+    assert "`compute_accuracy(...)` runs Net (holds Dropout" in found.message and f"under `{grad_off}`" in found.message
+    inner = next(i for i, l in enumerate(lines, 1) if "net(x).argmax" in l)
+    assert any(r.span.start_line == inner and "where `compute_accuracy` runs the model" in r.message for r in found.related)
+    fixed = apply_fix(src.lstrip("\n"), found.fix)
+    assert "model.eval()\n        with " in fixed and parses(fixed)
+
+
+def test_helper_run_under_no_grad_sharing_the_module_model(tmp_path):
+    src = HELPER_UNDER_NO_GRAD.replace("def compute_accuracy(net, loader):", "def compute_accuracy(loader):").replace(
+        "(net(x)", "(model(x)").replace("GRAD_OFF", "torch.no_grad()").replace("ARGUMENTS", "valid_loader")
+    (found,) = lint_source(tmp_path, src, "HPL008")
+    assert "`compute_accuracy(...)`" in found.message
+
+
+@pytest.mark.parametrize("change", [
+    ("        with GRAD_OFF:\n", "        model.eval()\n        with GRAD_OFF:\n"),  # the caller switches
+    ("    correct = 0\n", "    net.eval()\n    correct = 0\n"),  # the helper switches itself
+    ("    correct = 0\n", "    correct = 0\n    net(x).sum().backward()\n    opt.step()\n"),  # the helper trains
+    ("def compute_accuracy(net", "def evaluate(net"),  # evaluation by name: reported inside, once
+])
+def test_helper_under_no_grad_quiet_or_reported_once(tmp_path, change):
+    src = HELPER_UNDER_NO_GRAD.replace(*change).replace("GRAD_OFF", "torch.no_grad()").replace("ARGUMENTS", "model, valid_loader")
+    src = src.replace("compute_accuracy(model", "evaluate(model") if "def evaluate" in src else src
+    found = lint_source(tmp_path, src, "HPL008")
+    if change[1].startswith("def evaluate"):
+        assert len(found) == 1 and "`net(...)`" in found[0].message
+    else:
+        assert found == []
+
+
+# -- callers of callers (clovaai's deep-text-recognition-benchmark) ---------
+TWO_LEVELS = MODEL + '''
+def validation(net, loader):
+    return [net(x) for x, _ in loader]
+
+def benchmark_all(net, loaders):
+    MIDDLE
+    for loader in loaders:
+        validation(net, loader)
+
+def test(loaders):
+    m = Net()
+    m.load_state_dict(torch.load("w.pt"))
+    TOP
+    with torch.no_grad():
+        benchmark_all(m, loaders)
+        validation(m, loaders[0])
+'''
+
+
+def test_eval_two_calls_up_counts_for_the_helper(tmp_path):
+    src = TWO_LEVELS.replace("    MIDDLE\n", "").replace("TOP", "m.eval()")
+    assert lint_source(tmp_path, src, "HPL008") == []
+
+
+@pytest.mark.parametrize("middle, top", [
+    ("", ""),  # nobody switches
+    ("net.train()", "m.eval()"),  # the middle function switches back to training
+])
+def test_callers_of_callers_that_leave_training_mode(tmp_path, middle, top):
+    src = TWO_LEVELS.replace("MIDDLE", middle).replace("TOP", top)
+    (found,) = lint_source(tmp_path, src, "HPL008")
+    assert found.span.start_line == src.lstrip("\n").splitlines().index("    return [net(x) for x, _ in loader]") + 1
+
+
+# -- break and continue in the mode walk (rasbt's notebooks peek at one batch first) --
+def test_a_loop_left_by_break_does_not_end_the_walk(tmp_path):
+    src = MODEL + "for x in data:\n    print(x.shape)\n    break\nmodel.train()\nwith torch.no_grad():\n    out = model(data)\n"
+    (found,) = lint_source(tmp_path, src, "HPL008")
+    assert found.span.start_line == len(src.lstrip("\n").splitlines())
+
+
+@pytest.mark.parametrize("loop, expected", [
+    # the state at the break is the state after the loop
+    ("while True:\n    model.eval()\n    break\n", 0),
+    ("while True:\n    if done():\n        model.eval()\n        break\n    model.train()\n", 0),
+    ("while True:\n    if done():\n        break\n    model.eval()\n", 1),  # the break comes before eval()
+    # continue starts the next round: a round may end right after train()
+    ("for x in data:\n    model.eval()\n    if x:\n        model.train()\n        continue\n", 1),
+    ("for x in data:\n    model.train()\n    if x:\n        continue\n    model.eval()\n", 1),
+    ("for x in data:\n    if x:\n        model.train()\n        continue\n    model.eval()\nmodel.eval()\n", 0),
+])
+def test_break_and_continue_states_join_where_python_goes(tmp_path, loop, expected):
+    src = MODEL + "model.train()\n" + loop + "with torch.no_grad():\n    out = model(data)\n"
+    assert len(lint_source(tmp_path, src, "HPL008")) == expected

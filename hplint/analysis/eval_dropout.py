@@ -80,6 +80,9 @@ class UnswitchedEval:
     # the outermost `with` that holds the call; None when there is no such place.
     eval_at: Optional[cst.CSTNode] = None
     resumes_training: bool = False  # the function trains after evaluating
+    # A helper call in a no-grad block (`compute_accuracy(model, loader)`): the
+    # model call inside the helper that runs the model.
+    through: Optional[CallSite] = None
 
 
 class EvalDropoutAnalysis:
@@ -159,11 +162,13 @@ class EvalDropoutAnalysis:
                 ref = training.resolver.resolve(target, fn, method_klass)
                 layer = (ref.first(L.DROPOUT) or ref.first(L.BATCHNORM)) if ref is not None else None
                 if layer is not None:
-                    candidates.append((site, mkey, ref, layer))
+                    candidates.append((site, mkey, ref, layer, None))
+            if not whole:
+                candidates += self._helpers_run(training, modes, regions, key, fn, method_klass)
             if not candidates:
                 continue
             flow = modes.flow(fn, method_klass)
-            for site, mkey, ref, layer in candidates:
+            for site, mkey, ref, layer, through in candidates:
                 call = site.node
                 conditional = None
                 if not whole and id(call) not in flow.nograd:
@@ -193,7 +198,53 @@ class EvalDropoutAnalysis:
                               f"`{_shortened(ctx.code(outermost.node))}` on line {_line_of(ctx, outermost.node)} "
                               f"runs with `{ctx.code(grad_call.args[0].value)}=False`")
                     eval_at, resumes = None, False
-                yield UnswitchedEval(site, fn, reason, whole, mkey, ref, layer, trains, eval_at, resumes)
+                yield UnswitchedEval(site, fn, reason, whole, mkey, ref, layer, trains, eval_at, resumes, through)
+
+    def _helpers_run(self, training, modes, regions, key, fn, method_klass):
+        """Calls in a no-grad block of helpers of this file that run a model
+        the caller passes or shares (`compute_accuracy(model, loader)` under
+        `set_grad_enabled(False)`), as candidates at the helper call. A helper
+        that is evaluation code itself is reported inside; one that switches
+        the model or trains is not evaluation the caller left in train mode."""
+        ctx = self.ctx
+        out = []
+        step_functions = {id(step.function) for step in training.steps}
+        for site in training.calls_by_function.get(key, []):
+            helper = modes.helper_of(site.node, method_klass)
+            if helper is None or helper[0] is fn or id(helper[0]) in regions or id(helper[0]) in step_functions:
+                continue
+            hfn, hklass, is_method = helper
+            inner_klass = hklass if is_method else None
+            params = function_params(hfn, is_method)
+            inner_flow = None
+            for inner in training.calls_by_function.get(id(hfn), []):
+                target = _model_target(ctx, inner.node)
+                inner_key = model_key(target) if target is not None else None
+                if inner_key is None:
+                    continue
+                head = inner_key.split(".")[0]
+                if head in params and head != "self":
+                    if inner_key != head:
+                        continue  # `net.eval()`, `net.encoder(x)`: only the parameter itself is known to be the model
+                    outer = _map(inner_key, site.node, params, head)
+                    expr = call_argument(site.node, params.index(head), head)
+                    ref = training.resolver.resolve(expr, fn, method_klass) if outer is not None else None
+                elif head == "self" and is_method:
+                    outer, ref = inner_key, training.resolver.resolve(target, hfn, inner_klass)
+                elif head not in params and _module_global(ctx, head, hfn) and (fn is None or _module_global(ctx, head, fn)):
+                    outer, ref = inner_key, training.resolver.resolve(target, hfn, inner_klass)  # both share it
+                else:
+                    continue
+                layer = (ref.first(L.DROPOUT) or ref.first(L.BATCHNORM)) if ref is not None else None
+                if layer is None:
+                    continue
+                inner_flow = inner_flow or modes.flow(hfn, inner_klass)
+                state = inner_flow.states.get(id(inner.node))
+                if state is None or state.in_eval(inner_key) or state.maybe_eval(inner_key) is not None:
+                    continue  # the helper switches the model itself
+                out.append((site, outer, ref, layer, inner))
+                break
+        return out
 
     @staticmethod
     def _switched_along(modes, fn, chain, mkey: str) -> bool:
@@ -217,8 +268,11 @@ class EvalDropoutAnalysis:
             body, flag = site.function, chain[index + 1][1]
         return False
 
-    def _callers_switch(self, modes, training, fn, klass, mkey) -> bool:
-        """Every call site of `fn` in this file has the model in eval mode."""
+    def _callers_switch(self, modes, training, fn, klass, mkey, depth: int = 0) -> bool:
+        """Every call site of `fn` in this file has the model in eval mode, or
+        sits in a function that leaves the mode as it came and whose own
+        callers do (`test: model.eval(); run_all(model)` → `run_all` →
+        `validation(model)`), up to three calls up."""
         ctx = self.ctx
         if fn is None:
             return False
@@ -249,7 +303,13 @@ class EvalDropoutAnalysis:
             caller_klass = site.klass if site.function is not None and site.klass is not None and \
                 _is_method(site.function, site.klass) else None
             state = modes.flow(site.function, caller_klass).states.get(id(site.node))
-            if state is None or not state.in_eval(outer):
+            if state is None:
+                return False
+            if state.in_eval(outer):
+                continue
+            passes_on = site.function is not None and site.function is not fn and depth < 2 and \
+                state.maybe_eval(outer) is None and not state.in_train(outer)
+            if not (passes_on and self._callers_switch(modes, training, site.function, caller_klass, outer, depth + 1)):
                 return False
         return True
 
@@ -272,6 +332,12 @@ class EvalDropoutAnalysis:
             if isinstance(stmt, cst.With) and contains(stmt, site.node):
                 return stmt, any(s.function is fn for s in training.steps)  # outermost with that holds the call
         return None, False
+
+
+def _module_global(ctx, name: str, fn) -> bool:
+    """`name` inside `fn` is the module's own binding."""
+    owner, bindings = ctx.binder.lookup(name, fn)
+    return owner is None and bool(bindings)
 
 
 def _trains_with(fn, mkey: str, flag: str) -> bool:

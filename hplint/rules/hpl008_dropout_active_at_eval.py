@@ -68,7 +68,9 @@ class DropoutActiveAtEval(Rule):
                 "consequence": _CONSEQUENCE[layer.category],
                 "fix": f"Call `{mkey}.eval()` before evaluating and `{mkey}.train()` before training resumes.",
             },
-            related=[(layer.ctx, layer.node, f"the {L.short_name(layer.kind)}")],
+            related=[(layer.ctx, layer.node, f"the {L.short_name(layer.kind)}")] +
+                    ([(ctx, found.through.node, f"where `{ctx.code(site.node.func)}` runs the model")]
+                     if found.through is not None else []),
             fix=_eval_fix(found),
             scope=site.scope,
         )
