@@ -201,3 +201,59 @@ if __name__ == "__main__":
 """
     findings = lint_source(tmp_path, code, "HPL006")
     assert sorted((f.line, "2048" in f.message) for f in findings) == [(8, False), (12, True)]
+
+
+# -- loaders and constants that feed no training step (rasbt's notebooks, torch-ngp's benchmarks) --
+_MNIST = ("import numpy as np\nimport torch\nfrom torch.utils.data import DataLoader\n"
+          "train_dataset = MNIST('data', train=True)\n"
+          "train_loader = DataLoader(dataset=train_dataset, batch_size=60000, shuffle=True)\n")
+
+INSPECTED_ONLY = {
+    # the whole training set copied to numpy for a scikit-learn model
+    "dataset_dump": _MNIST + "for images, labels in train_loader:\n    break\nX = np.array(images.reshape(60000, 784))\n",
+    # channel statistics for normalisation
+    "channel_statistics": _MNIST + "means = []\nfor images, _ in train_loader:\n    means.append(images.numpy().mean(axis=(0, 2, 3)))\n"
+                          "print(np.mean(means, axis=0), len(train_loader))\n",
+    # a benchmark's number of points in a file that never takes a step
+    "benchmark_points": "import torch\nimport torch.nn as nn\nBATCH_SIZE = 2**21\nnet = nn.Linear(16, 16).cuda()\n"
+                        "x = torch.rand(BATCH_SIZE, 16).cuda()\nnet(x).sum().backward()\n",
+}
+
+INSPECTED_ONLY["rebound_after_training"] = (
+    # rasbt's notebooks: cell after cell rebinds train_loader; the last one only feeds numpy
+    "import numpy as np\nfrom torch.utils.data import DataLoader\n"
+    "train_loader = DataLoader(ds, batch_size=256, shuffle=True)\n"
+    "for x, y in train_loader:\n    opt.zero_grad()\n    loss_fn(model(x), y).backward()\n    opt.step()\n"
+    "train_loader = DataLoader(ds, batch_size=60000, shuffle=True)\n"
+    "for images, labels in train_loader:\n    break\n")
+
+STILL_TRAINS = {
+    # a peek at one batch, then the training loop over the same loader
+    "peek_then_train": _MNIST + "for images, labels in train_loader:\n    print(images.shape)\n    break\n"
+                       "for x, y in train_loader:\n    opt.zero_grad()\n    loss_fn(model(x), y).backward()\n    opt.step()\n",
+    # the big loader comes first and is rebound later: the training loop reads it
+    "trained_then_rebound": _MNIST + "for x, y in train_loader:\n    opt.zero_grad()\n    loss_fn(model(x), y).backward()\n"
+                            "    opt.step()\ntrain_loader = DataLoader(ds, batch_size=64)\nfor x, y in train_loader:\n    break\n",
+    # a peek, then the loader handed to a training function
+    "peek_then_passed_on": _MNIST + "for images, labels in train_loader:\n    print(images.shape)\n    break\n"
+                           "fit(model, train_loader)\n",
+    # the loop body calls a helper that may train
+    "helper_in_the_body": _MNIST + "for x, y in train_loader:\n    update(x, y)\n",
+    # the loop runs the model
+    "model_in_the_body": _MNIST + "for x, y in train_loader:\n    out = model(x)\n",
+    # the constant sizes synthetic data of a file that takes optimizer steps
+    "synthetic_data_with_steps": "import torch\nBATCH_SIZE = 4096\nx = torch.randn(BATCH_SIZE, 3)\nopt.step()\n",
+    # the constant is read elsewhere too (a config module's constant, here also a loader)
+    "constant_also_feeds_a_loader": "import torch\nBATCH_SIZE = 4096\nx = torch.randn(BATCH_SIZE, 3)\n"
+                                    "loader = torch.utils.data.DataLoader(ds, batch_size=BATCH_SIZE)\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(INSPECTED_ONLY))
+def test_batches_that_feed_no_training_step(tmp_path, name):
+    assert lint_source(tmp_path, INSPECTED_ONLY[name], "HPL006") == []
+
+
+@pytest.mark.parametrize("name", sorted(STILL_TRAINS))
+def test_batches_that_may_still_train(tmp_path, name):
+    assert len(lint_source(tmp_path, STILL_TRAINS[name], "HPL006")) == 1

@@ -106,8 +106,13 @@ class BatchSizeAnalysis:
 
     def _definitions(self) -> None:
         ctx = self.ctx
+        never_steps = None
         for name, values in ctx.module_assignments.items():
             if is_batch_name(name) and len(values) == 1:
+                if never_steps is None:
+                    never_steps = not _steps_an_optimizer(ctx)
+                if never_steps and _sizes_only_tensors(ctx, name):
+                    continue  # `BATCH_SIZE = 2**21` points for a speed benchmark: no training here
                 self._add(values[0], f"`{name}`")
             for value in values:
                 self._dict_keys(value, name)
@@ -334,7 +339,10 @@ class BatchSizeAnalysis:
             block(_body(site.function.body), decorated(site.function), False)
         else:
             block(ctx.tree.body, False, False)
-        return bool(loops) and all(loops)
+        if loops and all(loops):
+            return True
+        scope = site.function.body if site.function is not None else ctx.tree
+        return _only_inspected(scope, name, site.node)
 
     def _assigned_to(self, site) -> Optional[str]:
         """The attribute or name a call is assigned to (`self.train_loader = DataLoader(...)`)."""
@@ -414,6 +422,98 @@ class BatchSizeAnalysis:
                 if bounds and all(isinstance(b, int) for b in bounds):
                     return len(range(*bounds))
         return None
+
+
+# Calls that look at a batch without training on it.
+_INSPECTING_CALLS = frozenset({
+    "print", "len", "range", "enumerate", "zip", "list", "tuple", "dict", "set", "str", "int", "float",
+    "min", "max", "sum", "abs", "round", "isinstance", "type", "format", "sorted",
+    "append", "extend", "numpy", "cpu", "detach", "to", "cuda", "item", "tolist", "size", "dim", "numel",
+    "view", "reshape", "flatten", "squeeze", "unsqueeze", "permute", "long", "mean", "std", "var",
+    "argmax", "unique", "bincount", "shape", "array", "asarray", "concatenate", "stack",
+    "cat", "imshow", "show", "figure", "subplot", "title", "axis", "savefig",
+    "make_grid", "transpose", "clone", "copy", "keys", "values", "items", "join", "write",
+})
+
+
+def _call_name(call: cst.Call) -> str:
+    func = call.func
+    return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+
+
+def _only_inspects(body) -> bool:
+    """A loop body that only looks at the data: every call is a known
+    inspecting call (printing, shapes, statistics, copies to numpy or a
+    list); any other call may train (a helper, `model(x)`, `agent.update`)."""
+    for node in walk(body):
+        if isinstance(node, cst.Call) and _call_name(node) not in _INSPECTING_CALLS:
+            return False
+        if isinstance(node, (cst.Lambda, cst.FunctionDef, cst.Yield, cst.Await)):
+            return False
+    return True
+
+
+def _only_inspected(scope, name: str, loader: cst.Call) -> bool:
+    """The loader `name = loader` feeds only loops that look at the batches
+    (a peek at one batch, channel statistics, the whole set copied to numpy
+    for a scikit-learn model), at least one, and is read nowhere else but in
+    `len()`, up to the next binding of `name` (notebooks rebind `train_loader`
+    cell after cell). Source order stands in for flow: it can only keep a
+    finding, when a read it cannot place is counted."""
+    active = False
+    loops = 0
+    iterables: Set[int] = set()
+    for node in walk(scope):
+        if isinstance(node, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name
+                                                for t in node.targets):
+            if node.value is loader:
+                active = True
+                iterables.update(id(t.target) for t in node.targets)  # the binding, not a read
+            elif active:
+                break  # rebound: later reads see another loader
+            continue
+        if not active:
+            continue
+        if isinstance(node, cst.For):
+            expr = node.iter
+            while isinstance(expr, cst.Call) and expr.args:  # enumerate(loader), tqdm(loader)
+                expr = expr.args[0].value
+            if isinstance(expr, cst.Name) and expr.value == name:
+                if not _only_inspects(node.body):
+                    return False
+                loops += 1
+                iterables.add(id(expr))
+        elif isinstance(node, cst.Call) and _call_name(node) == "len" and len(node.args) == 1 and \
+                isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == name:
+            iterables.add(id(node.args[0].value))  # `len(loader)` trains nothing
+        elif isinstance(node, cst.Name) and node.value == name and id(node) not in iterables:
+            return False  # passed on, wrapped, stored: it may train
+    return loops > 0
+
+
+def _steps_an_optimizer(ctx) -> bool:
+    """Some call in the file could take a training step: `.step()`, `fit`, a
+    `train*` helper, a Trainer."""
+    for site in ctx.calls:
+        name = _call_name(site.node)
+        if name in ("step", "fit", "minimize") or "train" in name_words(name) or name.endswith("Trainer"):
+            return True
+    return False
+
+
+def _sizes_only_tensors(ctx, name: str) -> bool:
+    """Every read of the module constant `name` is a dimension of a tensor
+    made on the spot (`torch.rand(BATCH_SIZE, 16)`), and it is read at least once."""
+    reads = 0
+    for site in ctx.calls:
+        if (ctx.callee(site.node) or "") not in _TENSOR_MAKERS:
+            continue
+        for arg in site.node.args:
+            values = [e.value for e in arg.value.elements] if isinstance(arg.value, (cst.Tuple, cst.List)) \
+                else [arg.value]
+            reads += sum(1 for v in values if isinstance(v, cst.Name) and v.value == name)
+    total = sum(1 for node in walk(ctx.tree) if isinstance(node, cst.Name) and node.value == name)
+    return reads > 0 and total - 1 == reads  # the one other Name is the assignment's target
 
 
 def _body(block) -> List[cst.CSTNode]:
