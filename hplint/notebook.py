@@ -139,9 +139,9 @@ def _source_text(value) -> Optional[str]:
     return None
 
 
-# A cell's outputs and attachments (images, tables): read as values only; no
-# position inside them is ever needed.
-_OPAQUE_KEYS = frozenset({"outputs", "attachments"})
+# A cell's outputs, attachments (images, tables) and metadata: read as values
+# only; no position inside them is ever needed.
+_OPAQUE_KEYS = frozenset({"outputs", "attachments", "metadata"})
 
 
 def read_notebook(text: str) -> Union[Notebook, SourceError]:
@@ -163,19 +163,18 @@ def read_notebook(text: str) -> Union[Notebook, SourceError]:
         return SourceError("not a valid notebook: it has no \"cells\" list")
     cells: List[Cell] = []
     for i, node in enumerate(cells_node.items, start=1):
-        where = _where(text, node.start)
         if node.members is None:
-            return SourceError(f"not a valid notebook: cell {i} is not a JSON object", *where)
+            return SourceError(f"not a valid notebook: cell {i} is not a JSON object", *_where(text, node.start))
         kind = node.value.get("cell_type")
         if not isinstance(kind, str):
-            return SourceError(f"not a valid notebook: cell {i} has no \"cell_type\"", *where)
+            return SourceError(f"not a valid notebook: cell {i} has no \"cell_type\"", *_where(text, node.start))
         language = _cell_language(node.value.get("metadata"))
         if kind == "code" and language is not None and language.lower() not in ("python", "python3", "ipython"):
             kind = f"code:{language}"  # VS Code's per-cell language (e.g. sql, bash): not linted
         source_node = node.get("source")
         source = _source_text(source_node.value) if source_node is not None else None
         if source is None:
-            return SourceError(f"not a valid notebook: cell {i} has no \"source\" string or list of strings", *where)
+            return SourceError(f"not a valid notebook: cell {i} has no \"source\" string or list of strings", *_where(text, node.start))
         cells.append(Cell(i, kind, source, source_node))
     metadata = root.value.get("metadata")
     python = True
@@ -199,6 +198,7 @@ def _cell_language(metadata) -> Optional[str]:
 
 
 def _where(text: str, offset: int) -> Tuple[int, int]:
+    # Counts lines from the start: for error messages only (per cell it is quadratic).
     return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
