@@ -54,11 +54,14 @@ class SearchFeeds:
         self.ctx = ctx
         self._keys: Optional[Dict[str, Any]] = None  # dict key / suggest name / label -> distribution
         self._locals: Dict[int, Dict[str, cst.Call]] = {}
+        # Every way a search feeds an expression goes through a search call of
+        # this file; most files have none, and then nothing below needs a walk.
+        self.searches = any(is_search_call(ctx, s.node) for s in ctx.calls)
 
     def _bound_keys(self) -> Dict[str, Any]:
         if self._keys is None:
             keys: Dict[str, Any] = {}
-            if any(is_search_call(self.ctx, s.node) for s in self.ctx.calls):
+            if self.searches:
                 for dist in self.ctx.fact("search_space", SearchSpaceAnalysis).distributions:
                     for binding in dist.bindings:
                         if binding.how in ("dict key", "suggest name", "label", "name", "variable"):
@@ -89,6 +92,8 @@ class SearchFeeds:
     def feeding(self, expr: cst.BaseExpression, site) -> str:
         """How a search space feeds `expr`, or "" when none does."""
         ctx = self.ctx
+        if not self.searches:
+            return ""
         call = _first_search_call(ctx, expr)
         if call is not None:
             return f"sampled by `{ctx.code(call.func)}`"
