@@ -637,3 +637,40 @@ def main(loader):
     unclipped = lint_files(tmp_path / "b", {"utils.py": utils, "train.py": train.format(clip="pass")},
                            "train.py", ["HPL005"])
     assert clipped == [] and len(unclipped) == 1
+
+
+# -- parameters reaching the optimizer through a name (bentrevett-style and bare-layer scripts) --
+BARE_RNN = '''
+import itertools
+import torch
+from torch import nn, optim
+
+rnn = nn.RNN(input_size=1, hidden_size=16)
+head = nn.Linear(16, 1)
+params = PARAMS
+opt = optim.SGD(params, lr=0.05)
+for step in range(1000):
+    opt.zero_grad()
+    out, _ = rnn(x)
+    loss = nn.functional.mse_loss(head(out), y)
+    loss.backward()
+    CLIP
+    opt.step()
+'''
+
+
+@pytest.mark.parametrize("params", [
+    "list(rnn.parameters()) + list(head.parameters())",
+    "itertools.chain(rnn.parameters(), head.parameters())",
+    "[p for p in rnn.parameters() if p.requires_grad]",
+])
+def test_parameters_through_a_name_reach_the_recurrent_layer(tmp_path, params):
+    src = BARE_RNN.replace("PARAMS", params).replace("    CLIP\n", "")
+    (found,) = lint_source(tmp_path, src, "HPL005")
+    assert "recurrent RNN" in found.message
+
+
+def test_parameters_through_a_name_clipped_by_that_name(tmp_path):
+    src = BARE_RNN.replace("PARAMS", "list(rnn.parameters()) + list(head.parameters())").replace(
+        "CLIP", "torch.nn.utils.clip_grad_norm_(params, 1.0)")
+    assert lint_source(tmp_path, src, "HPL005") == []

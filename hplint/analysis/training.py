@@ -475,6 +475,7 @@ class TrainingAnalysis:
         self.calls_by_function: Dict[int, List[CallSite]] = ctx.fact("calls_by_function", calls_by_function)
         self._hooks: Any = None  # None: not looked yet; False: none found
         self._framework: Optional[Dict[str, Any]] = None
+        self._sites_by_node: Optional[Dict[int, CallSite]] = None  # id(call) -> its CallSite, when asked
         self.steps: List[TrainingStep] = []
         for sites in self.calls_by_function.values():
             self._find_steps(sites)
@@ -573,9 +574,30 @@ class TrainingAnalysis:
                 break
         return None
 
+    def _params_through_a_name(self, made: cst.Call) -> Optional[cst.BaseExpression]:
+        """`params = list(rnn.parameters()) + list(head.parameters());
+        SGD(params)`: the module behind the name the optimizer receives."""
+        first = call_argument(made, 0, "params")
+        if not isinstance(first, cst.Name):
+            return None
+        if self._sites_by_node is None:
+            self._sites_by_node = {id(site.node): site for site in self.ctx.calls}
+        site = self._sites_by_node.get(id(made))
+        if site is None:
+            return None
+        binder = self.ctx.binder
+        _, bindings = binder.lookup(first.value, binder.owner_of(site), made)
+        for binding in reversed(bindings):
+            if binding.has_value:
+                found = _params_source(binding.value, 1)
+                if found is not None:
+                    return found
+        return None
+
     def _make_step(self, back: CallSite, step: CallSite, optimizer, between: List[CallSite]) -> TrainingStep:
         result = TrainingStep(back.function, back.klass, back.scope, back.node, step.node, optimizer, between)
         model_expr = None
+        named = None  # the module behind a name the optimizer's parameters come through
         if optimizer is not None:
             made = self._construction_of(optimizer, step)
             if isinstance(made, cst.Call):
@@ -584,6 +606,8 @@ class TrainingAnalysis:
                     model_expr = made.func.value  # Lightning manual optimisation trains `self`
                 else:
                     model_expr = params_model(self.ctx, made)
+                    if model_expr is None:
+                        named = self._params_through_a_name(made)
         if model_expr is not None:
             result.model = self.resolver.resolve(model_expr, step.function, step.klass)
         # the forward call before the backward: `out = model(x)`
@@ -608,6 +632,14 @@ class TrainingAnalysis:
                 if result.model is None:
                     model_expr, result.model = target, ref
                 break
+        if named is not None:
+            # `params = list(rnn.parameters()) + list(head.parameters())`: it names
+            # the model when the forward call found none, or one with no recurrent
+            # layer where the named parameters have one (a bare `rnn` before `head`).
+            named_ref = self.resolver.resolve(named, step.function, step.klass)
+            if named_ref is not None and (result.model is None or (
+                    result.model.first(L.RNN) is None and named_ref.first(L.RNN) is not None)):
+                model_expr, result.model = named, named_ref
         result.model_expr = model_expr
         result.clipping = self._clipping(result)
         return result
