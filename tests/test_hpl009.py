@@ -99,3 +99,41 @@ def test_option(tmp_path):
     src = BN_MODEL + "loader = DataLoader(ds, batch_size=12, shuffle=True)\n" + LOOP
     assert lint(tmp_path, {"t.py": src}, "t.py", "HPL009") == []
     assert len(lint(tmp_path, {"t.py": src}, "t.py", "HPL009", **{"min-batch-size": 16})) == 1
+
+
+def test_a_size_passed_on_through_dict_is_reported_once_where_written(tmp_path):
+    """Pytorch-UNet: `loader_args = dict(batch_size=batch_size, ...)` and a W&B
+    `config.update(dict(batch_size=batch_size))` pass on the argparse default."""
+    src = '''
+import argparse
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))
+    def forward(self, x):
+        return self.body(x)
+
+def train(model, data, batch_size):
+    loader_args = dict(batch_size=batch_size, num_workers=2)
+    loader = DataLoader(data, shuffle=True, **loader_args)
+    experiment.config.update(dict(epochs=5, batch_size=batch_size))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        opt.zero_grad()
+        model(x).sum().backward()
+        opt.step()
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--batch-size", dest="batch_size", type=int, default=1)
+args = parser.parse_args()
+train(Net(), data, batch_size=args.batch_size)
+'''
+    (found,) = lint_source(tmp_path, src, "HPL009")
+    assert "the default of `batch_size`" in found.message
+    # a literal in the dict is written there, and reported there
+    literal = src.replace("dict(epochs=5, batch_size=batch_size)", "dict(epochs=5, batch_size=2)")
+    assert sorted(f.span.start_line for f in lint_source(tmp_path, literal, "HPL009")) == [16, 24]

@@ -139,6 +139,7 @@ class BatchSizeAnalysis:
                     value = getattr(small, "value", None)
                     if isinstance(target, cst.Name) and value is not None and is_batch_name(target.value):
                         self._add(value, f"`{definition.name}.{target.value}`", definition.scope + (definition.node,))
+        keyword_sizes = []
         for site in ctx.calls:
             call = site.node
             func = call.func
@@ -152,7 +153,15 @@ class BatchSizeAnalysis:
             elif (last == "dict" or last.endswith(_CONFIG_CALL_SUFFIXES)) and not is_eval_only_name(last):
                 for arg in call.args:
                     if arg.keyword is not None and is_batch_name(arg.keyword.value):
-                        self._add(arg.value, f"`{arg.keyword.value}=` of {last}()", site.scope)
+                        keyword_sizes.append((site, arg, last))
+        # `dict(batch_size=batch_size)` (loader kwargs, a W&B config) passes on a
+        # value written elsewhere: reported where it is written, once, not here too.
+        for site, arg, last in keyword_sizes:
+            if not _is_literal(arg.value):
+                definition = self._definition_of(arg.value, site)
+                if definition is not None and id(definition) in self._reported:
+                    continue
+            self._add(arg.value, f"`{arg.keyword.value}=` of {last}()", site.scope)
 
     def _dict_keys(self, node: cst.BaseExpression, owner: str, depth: int = 0) -> None:
         if not isinstance(node, cst.Dict) or depth > 4 or is_eval_only_name(owner.rsplit(".", 1)[-1]):
