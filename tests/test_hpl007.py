@@ -220,6 +220,8 @@ def test_one_finding_per_call_naming_every_change(tmp_path):
     """
     [finding] = lint_code(tmp_path, code, select=["HPL007"])
     assert "betas=(0.7, 0.99)" in finding.message and "eps=1e-6 (the BERT / RoBERTa recipe" in finding.message
+    # the eps is a recipe, the betas are not: the message says which one the table lacks
+    assert "recipe table does not list betas=(0.7, 0.99)." in finding.message
     fixed = apply_edits(dedent(code), finding.fix.edits)
     assert "opt = torch.optim.Adam(params)  # <- HPL007" in fixed
 

@@ -215,8 +215,13 @@ class AdamNonDefaultHyperparameters(Rule):
         else:
             options = sorted({"accepted-betas" if c.name == "betas" else "accepted-eps" for c in flagged})
             option = "`/`".join(options)
-            known = "; hplint's recipe table does not list it" if all(
-                c.recipe is None for c in flagged) else ""
+            unlisted = [c for c in flagged if c.recipe is None]
+            if len(unlisted) == len(changes):
+                known = "; hplint's recipe table does not list it"
+            elif unlisted:  # `betas=(0.8, 0.999) and eps=1e-7 (Keras)`: say which value is not a recipe
+                known = "; hplint's recipe table does not list " + " or ".join(c.shown for c in unlisted)
+            else:
+                known = ""
             if strict and not known:
                 known = " (mode = \"strict\" reports recipes too)"
             advice = (f"the defaults are {defaults}{known}. Adam's betas and eps rarely need tuning: if this is "
