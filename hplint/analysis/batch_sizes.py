@@ -25,6 +25,10 @@ Not batch sizes: names that count tokens, rays, edges or pairs (`max_tokens`,
   functions decorated with them), or after `model.eval()` in loops that do
   not train (no `.backward()`, no `train*`/`fit*` helper).
 
+Nor batches that feed no training step: a loader read only by loops that look
+at the data (`_only_inspected`), and a module constant read only as a tensor
+dimension in a file that never steps an optimizer (a speed benchmark).
+
 A value written once is reported once: a `DataLoader(batch_size=args.bs)` whose
 value comes from an argparse default or constant that is itself reported is
 not reported again.
@@ -243,6 +247,9 @@ class BatchSizeAnalysis:
             return True
         if target and self._iterated_only_for_evaluation(target, site):
             return True
+        if target and _only_inspected(site.function.body if site.function is not None else self.ctx.tree,
+                                      target, call):
+            return True  # no training step reads it: not a training batch either
         shuffle = _argument(call, 2, "shuffle")
         if shuffle is not None:
             value = self.ctx.constants.value(shuffle)
@@ -311,8 +318,7 @@ class BatchSizeAnalysis:
         def trains(body) -> bool:
             for node in walk(body):
                 if isinstance(node, cst.Call):
-                    func = node.func
-                    last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+                    last = _call_name(node)
                     words = name_words(last)
                     if last == "backward" or any(w in ("train", "training", "fit", "optimize") for w in words):
                         return True
@@ -348,10 +354,7 @@ class BatchSizeAnalysis:
             block(_body(site.function.body), decorated(site.function), False)
         else:
             block(ctx.tree.body, False, False)
-        if loops and all(loops):
-            return True
-        scope = site.function.body if site.function is not None else ctx.tree
-        return _only_inspected(scope, name, site.node)
+        return bool(loops) and all(loops)
 
     def _assigned_to(self, site) -> Optional[str]:
         """The attribute or name a call is assigned to (`self.train_loader = DataLoader(...)`)."""
@@ -467,8 +470,8 @@ def _only_inspected(scope, name: str, loader: cst.Call) -> bool:
     (a peek at one batch, channel statistics, the whole set copied to numpy
     for a scikit-learn model), at least one, and is read nowhere else but in
     `len()`, up to the next binding of `name` (notebooks rebind `train_loader`
-    cell after cell). Source order stands in for flow: it can only keep a
-    finding, when a read it cannot place is counted."""
+    cell after cell). Source order stands in for control flow; where the two
+    differ, a read is counted rather than skipped, which keeps the finding."""
     active = False
     loops = 0
     iterables: Set[int] = set()
