@@ -198,3 +198,27 @@ def test_re_exports_of_other_installed_packages_are_not_followed(tmp_path: Path)
         assert (own.path.name, own_symbol) == ("base.py", "Net")
         expected = "__init__.py" if root.name == "site-packages" else "core.py"
         assert (other.path.name, symbol) == (expected, "Symbol")
+
+
+def test_remembered_look_ups_are_asked_again_after_a_change(tmp_path: Path) -> None:
+    """Module look-ups and class definitions are remembered (issue 14), until
+    the editor reports a change: a module created on disk, or a class added
+    to an open buffer, is found on the next look-up."""
+    train = tmp_path / "train.py"
+    train.write_text("from model import Net\nnet = Net(3)\n")
+    index = ProjectIndex()
+    ctx = index.context_for_path(train)
+    assert index.find_module_file("model", train) is None
+    assert ctx.class_definition("model.Net") is None
+    model = tmp_path / "model.py"
+    model.write_text("import torch.nn as nn\nclass Other(nn.Module):\n    pass\n")
+    assert index.find_module_file("model", train) is None  # remembered until told
+    index.invalidate(model)
+    assert index.find_module_file("model", train) == model
+    assert ctx.class_definition("model.Net") is None
+    # an edit of an open buffer: the class it now defines is found
+    index.set_overlay(model, "import torch.nn as nn\nclass Other(nn.Module):\n    pass\n")
+    assert ctx.class_definition("model.Net") is None
+    index.set_overlay(model, "import torch.nn as nn\nclass Net(nn.Module):\n    pass\n")
+    found = ctx.class_definition("model.Net")
+    assert found is not None and found[1].name.value == "Net"
