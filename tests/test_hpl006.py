@@ -257,3 +257,36 @@ def test_batches_that_feed_no_training_step(tmp_path, name):
 @pytest.mark.parametrize("name", sorted(STILL_TRAINS))
 def test_batches_that_may_still_train(tmp_path, name):
     assert len(lint_source(tmp_path, STILL_TRAINS[name], "HPL006")) == 1
+
+
+# -- rollout lengths: a "batch size" that only bounds how many environment steps are collected
+# (ikostrikov's pytorch-trpo: `while num_steps < args.batch_size:`) -------------
+_ROLLOUT_OPTION = ("import argparse\nparser = argparse.ArgumentParser()\n"
+                   "parser.add_argument('--batch-size', type=int, default=15000)\nargs = parser.parse_args()\n")
+ROLLOUT_BOUND = {
+    "argparse_while_bound": _ROLLOUT_OPTION + "while True:\n    num_steps = 0\n    while num_steps < args.batch_size:\n"
+                            "        num_steps += rollout(env)\n    update_params(memory.sample())\n",
+    "argparse_reversed_comparison": _ROLLOUT_OPTION + "steps = 0\nwhile args.batch_size > steps:\n    steps += 1\n",
+    "constant_while_bound": "import torch\nSTEPS_PER_BATCH = 0\nbatch_size = 20000\nt = 0\n"
+                            "while t < batch_size:\n    t += collect(env)\nopt.step()\n",
+}
+STILL_A_MINIBATCH = {
+    # the bound and a sample of the same size: a replay buffer's minibatch
+    "warm_up_then_sample": _ROLLOUT_OPTION + "if len(memory) >= args.batch_size:\n    batch = memory.sample(args.batch_size)\n",
+    # the namespace goes to a function in another file, which may build the loader
+    "namespace_passed_on": _ROLLOUT_OPTION + "while steps < args.batch_size:\n    steps += 1\ntrain(args)\n",
+    "namespace_through_vars": _ROLLOUT_OPTION + "while steps < args.batch_size:\n    steps += 1\nrun(**vars(args))\n",
+    # a constant read as a loop bound and as a loader's batch size
+    "constant_bound_and_loader": "import torch\nbatch_size = 20000\nif len(ds) < batch_size:\n    raise SystemExit\n"
+                                 "loader = torch.utils.data.DataLoader(ds, batch_size=batch_size)\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROLLOUT_BOUND))
+def test_a_batch_size_read_only_as_a_loop_bound_is_not_a_minibatch(tmp_path, name):
+    assert lint_source(tmp_path, ROLLOUT_BOUND[name], "HPL006") == []
+
+
+@pytest.mark.parametrize("name", sorted(STILL_A_MINIBATCH))
+def test_a_batch_size_also_read_otherwise_is_reported(tmp_path, name):
+    assert len(lint_source(tmp_path, STILL_A_MINIBATCH[name], "HPL006")) == 1

@@ -27,7 +27,9 @@ Not batch sizes: names that count tokens, rays, edges or pairs (`max_tokens`,
 
 Nor batches that feed no training step: a loader read only by loops that look
 at the data (`_only_inspected`), and a module constant read only as a tensor
-dimension in a file that never steps an optimizer (a speed benchmark).
+dimension in a file that never steps an optimizer (a speed benchmark); nor a
+batch size read only in comparisons (`while num_steps < args.batch_size:`, the
+environment steps of an RL update: `_read_only_as_a_bound`).
 
 A value written once is reported once: a `DataLoader(batch_size=args.bs)` whose
 value comes from an argparse default or constant that is itself reported is
@@ -117,6 +119,8 @@ class BatchSizeAnalysis:
                     never_steps = not _steps_an_optimizer(ctx)
                 if never_steps and _sizes_only_tensors(ctx, name):
                     continue  # `BATCH_SIZE = 2**21` points for a speed benchmark: no training here
+                if _read_only_as_a_bound(ctx, name, attribute=False):
+                    continue  # `while steps < BATCH_SIZE:` counts environment steps per update
                 self._add(values[0], f"`{name}`")
             for value in values:
                 self._dict_keys(value, name)
@@ -191,8 +195,11 @@ class BatchSizeAnalysis:
         long_names = [n for n in names if n.startswith("--")] or names
         if not long_names or not is_batch_name(long_names[0]):
             return
+        dest = long_names[0].lstrip("-").replace("-", "_")
         for arg in site.node.args:
             if arg.keyword is not None and arg.keyword.value == "default":
+                if _read_only_as_a_bound(self.ctx, dest, attribute=True):
+                    continue  # `while num_steps < args.batch_size:` counts rollout steps, not a minibatch
                 self._add(arg.value, f"the default of `{long_names[0]}`", site.scope)
 
     def _hf_arguments(self, site) -> None:
@@ -526,6 +533,37 @@ def _sizes_only_tensors(ctx, name: str) -> bool:
             reads += sum(1 for v in values if isinstance(v, cst.Name) and v.value == name)
     total = sum(1 for node in walk(ctx.tree) if isinstance(node, cst.Name) and node.value == name)
     return reads > 0 and total - 1 == reads  # the one other Name is the assignment's target
+
+
+def _read_only_as_a_bound(ctx, name: str, attribute: bool) -> bool:
+    """Every read of the batch size in this file is a side of a comparison
+    (`while num_steps < args.batch_size:`, TRPO's environment steps per update),
+    and there is at least one. With `attribute`, the reads are `<ns>.name` and
+    the namespace never leaves the file whole (`train(args)`, `vars(args)`):
+    another module could read it as a minibatch there."""
+    nodes = list(walk(ctx.tree))
+    compared: Set[int] = set()
+    targets: Set[int] = set()
+    for node in nodes:
+        if isinstance(node, cst.Comparison):
+            compared.update(id(side) for side in [node.left] + [t.comparator for t in node.comparisons])
+        elif isinstance(node, cst.Assign):
+            targets.update(id(t.target) for t in node.targets)
+        elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+            targets.add(id(node.target))
+    reads: List[cst.CSTNode]
+    if attribute:
+        reads = [n for n in nodes if isinstance(n, cst.Attribute) and n.attr.value == name
+                 and isinstance(n.value, cst.Name) and id(n) not in targets]
+    else:
+        reads = [n for n in nodes if isinstance(n, cst.Name) and n.value == name and id(n) not in targets]
+    if not reads or any(id(read) not in compared for read in reads):
+        return False
+    if not attribute:
+        return True
+    owners = {read.value.value for read in reads if isinstance(read, cst.Attribute) and isinstance(read.value, cst.Name)}
+    dotted = {id(n.value) for n in nodes if isinstance(n, cst.Attribute)}
+    return all(id(n) in dotted or id(n) in targets for n in nodes if isinstance(n, cst.Name) and n.value in owners)
 
 
 def _body(block) -> List[cst.CSTNode]:
