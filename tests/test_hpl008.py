@@ -419,3 +419,86 @@ def test_a_loop_left_by_break_does_not_end_the_walk(tmp_path):
 def test_break_and_continue_states_join_where_python_goes(tmp_path, loop, expected):
     src = MODEL + "model.train()\n" + loop + "with torch.no_grad():\n    out = model(data)\n"
     assert len(lint_source(tmp_path, src, "HPL008")) == expected
+
+
+# -- an evaluation hook that runs a shared step helper (lightning-bolts' SSL online evaluator) --
+ONLINE_EVALUATOR = MODEL.replace("model = Net()\n", "") + '''
+BASES
+
+class ProbeCallback(BASE):
+    def on_fit_start(self, trainer, pl_module):
+        self.probe = Net()
+        self.opt = torch.optim.Adam(self.probe.parameters(), lr=1e-4)
+
+    def shared_step(self, pl_module, batch):
+        x, y = batch
+        with torch.no_grad():
+            feats = pl_module(x)
+        return F.cross_entropy(self.probe(feats), y)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        loss = self.shared_step(pl_module, batch)
+        loss.backward()
+        self.opt.step()
+
+    def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        SWITCH
+        pl_module.log("probe_val_loss", self.shared_step(pl_module, batch))
+'''
+
+
+@pytest.mark.parametrize("bases, base", [
+    ("", "object"),
+    ("from pytorch_lightning import Callback", "Callback"),
+    ("import lightning.pytorch as pl", "pl.Callback"),
+])
+def test_evaluation_hook_running_a_shared_step_in_training_mode(tmp_path, bases, base):
+    src = ONLINE_EVALUATOR.replace("BASES", bases).replace("(BASE)", f"({base})").replace("        SWITCH\n", "")
+    (found,) = lint_source(tmp_path, src, "HPL008")
+    lines = src.lstrip("\n").splitlines()
+    assert found.span.start_line == next(i for i, l in enumerate(lines, 1) if '"probe_val_loss"' in l)
+    assert "`self.shared_step(...)` runs Net" in found.message and "`on_validation_batch_end`" in found.message
+    inner = next(i for i, l in enumerate(lines, 1) if "self.probe(feats)" in l)
+    assert any(r.span.start_line == inner for r in found.related)
+
+
+@pytest.mark.parametrize("base, switch", [
+    ("object", "self.probe.eval()"),  # the hook switches the probe first
+    ("pl.LightningModule", ""),  # a LightningModule's own models: Lightning switches them
+])
+def test_evaluation_hook_quiet_when_the_probe_is_switched(tmp_path, base, switch):
+    src = ONLINE_EVALUATOR.replace("BASES", "import lightning.pytorch as pl").replace("(BASE)", f"({base})")
+    src = src.replace("SWITCH", switch or "pass")
+    assert lint_source(tmp_path, src, "HPL008") == []
+
+
+# -- a LightningModule reached through project base classes (UvA-DL's ReversePredictor) --
+_LIT_BASE = '''
+import lightning.pytorch as pl
+import torch.nn as nn
+
+class Predictor(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.1))
+'''
+_LIT_CHILD = '''
+class Reverse(Predictor):
+    def _calculate_loss(self, batch):
+        return self.net(batch).sum()
+
+    def validation_step(self, batch, idx):
+        DIRECT
+        return self._calculate_loss(batch)
+'''
+
+
+@pytest.mark.parametrize("direct", ["pass", "self.net(batch)"])
+def test_subclass_of_a_project_lightning_module_is_left_to_lightning(tmp_path, direct):
+    src = _LIT_BASE + _LIT_CHILD.replace("DIRECT", direct)
+    assert lint_source(tmp_path, src, "HPL008") == []
+
+
+def test_lightning_base_class_in_another_module(tmp_path):
+    files = {"base.py": _LIT_BASE, "train.py": "from base import Predictor\n" + _LIT_CHILD.replace("DIRECT", "self.net(batch)")}
+    assert lint(tmp_path, files, "train.py", "HPL008") == []

@@ -7,8 +7,11 @@ val, test, predict, infer...), a function decorated `@torch.no_grad()` /
 there is an `UnswitchedEval` unless `eval()` (or `train(False)`) ran on it on
 every path before the call — in the function itself, or, when the model is a
 parameter or `self.<attr>`, at every call site of the function in this file.
-Methods of Lightning modules and Hugging Face Trainer subclasses are left to
-the framework, which switches modes itself; pytest/unittest test functions are
+A helper of this file called there (in a no-grad block, or from a function
+named like evaluation) that runs the model is reported at the helper call.
+Methods of Lightning modules and Hugging Face Trainer subclasses (also through
+project base classes; not Lightning callbacks) are left to the framework,
+which switches modes itself; pytest/unittest test functions are
 not evaluation code; a model just built and not loaded (a shape check), and a
 no-grad block that feeds the training step of its loop, are not evaluation.
 
@@ -163,8 +166,7 @@ class EvalDropoutAnalysis:
                 layer = (ref.first(L.DROPOUT) or ref.first(L.BATCHNORM)) if ref is not None else None
                 if layer is not None:
                     candidates.append((site, mkey, ref, layer, None))
-            if not whole:
-                candidates += self._helpers_run(training, modes, regions, key, fn, method_klass)
+            candidates += self._helpers_run(training, modes, regions, key, fn, method_klass)
             if not candidates:
                 continue
             flow = modes.flow(fn, method_klass)
@@ -201,18 +203,22 @@ class EvalDropoutAnalysis:
                 yield UnswitchedEval(site, fn, reason, whole, mkey, ref, layer, trains, eval_at, resumes, through)
 
     def _helpers_run(self, training, modes, regions, key, fn, method_klass):
-        """Calls in a no-grad block of helpers of this file that run a model
+        """Calls in evaluation code of helpers of this file that run a model
         the caller passes or shares (`compute_accuracy(model, loader)` under
-        `set_grad_enabled(False)`), as candidates at the helper call. A helper
-        that is evaluation code itself is reported inside; one that switches
-        the model or trains is not evaluation the caller left in train mode."""
+        `set_grad_enabled(False)`, `self.shared_step(batch)` in a validation
+        hook), as candidates at the helper call. A helper that is evaluation
+        code by name or decorator is reported inside, and so is a model call
+        in the helper's own no-grad block; a helper that switches the model or
+        trains is not evaluation the caller left in train mode."""
         ctx = self.ctx
         out = []
         step_functions = {id(step.function) for step in training.steps}
         for site in training.calls_by_function.get(key, []):
             helper = modes.helper_of(site.node, method_klass)
-            if helper is None or helper[0] is fn or id(helper[0]) in regions or id(helper[0]) in step_functions:
+            if helper is None or helper[0] is fn or id(helper[0]) in step_functions:
                 continue
+            if regions.get(id(helper[0]), (None, None, "", False))[3]:
+                continue  # evaluation code by name or decorator: reported inside
             hfn, hklass, is_method = helper
             inner_klass = hklass if is_method else None
             params = function_params(hfn, is_method)
@@ -239,6 +245,8 @@ class EvalDropoutAnalysis:
                 if layer is None:
                     continue
                 inner_flow = inner_flow or modes.flow(hfn, inner_klass)
+                if id(hfn) in regions and id(inner.node) in inner_flow.nograd:
+                    continue  # in the helper's own no-grad block: reported there
                 state = inner_flow.states.get(id(inner.node))
                 if state is None or state.in_eval(inner_key) or state.maybe_eval(inner_key) is not None:
                     continue  # the helper switches the model itself
@@ -492,8 +500,19 @@ def _is_module_class(ctx, klass: cst.ClassDef) -> bool:
     return any((ctx.qualified_name(b.value) or "") in L.MODULE_BASES for b in klass.bases)
 
 
-def _framework_class(ctx, klass: cst.ClassDef) -> bool:
-    return any((ctx.qualified_name(b.value) or "").startswith(_FRAMEWORK_PREFIXES) for b in klass.bases)
+def _framework_class(ctx, klass: cst.ClassDef, depth: int = 0) -> bool:
+    """A LightningModule or Trainer subclass, directly or through project
+    classes (`ReversePredictor(TransformerPredictor)`): the framework switches
+    its models. A callback is not one: Lightning switches `pl_module`, never the
+    modules a callback owns (an online evaluator's probe head)."""
+    for base in klass.bases:
+        qn = ctx.qualified_name(base.value) or ""
+        if qn.startswith(_FRAMEWORK_PREFIXES) and not qn.endswith("Callback"):
+            return True
+        found = ctx.class_definition(qn) if qn and depth < 4 else None
+        if found is not None and found[1] is not klass and _framework_class(found[0], found[1], depth + 1):
+            return True
+    return False
 
 
 def _decorator_disables_grad(ctx, decorator: cst.Decorator) -> bool:
