@@ -692,3 +692,40 @@ def test_reshape_keeping_one_bias_per_channel_is_flagged(tmp_path, name):
 @pytest.mark.parametrize("name", sorted(RESHAPE_NEGATIVE))
 def test_reshape_spreading_features_over_positions_is_not(tmp_path, name):
     assert lint_code(tmp_path, RESHAPE_NEGATIVE[name], select=["HPL002"]) == []
+
+
+# A checkpoint saved with the bias no longer loads strictly after `bias=False`
+# (bentrevett's VGG notebook copies torchvision's pretrained weights in).
+_VGG_STEM = """
+import torch
+import torch.nn as nn
+
+class Stem(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 64, 3, padding=1)
+        self.bn = nn.BatchNorm2d(64)
+
+    def forward(self, x):
+        return self.bn(self.conv(x)).relu()
+
+model = Stem()
+"""
+
+
+@pytest.mark.parametrize("loading", [
+    "model.load_state_dict(torch.load('stem.pt'))",
+    "model.load_state_dict(pretrained.state_dict())",
+    "state = torch.hub.load_state_dict_from_url(URL)",
+    "backbone = build(pretrained=True)",
+    "ckpt = torch.load(path, map_location='cpu')",
+])
+def test_fix_is_unsafe_where_the_file_loads_weights(tmp_path, loading):
+    (finding,) = lint_code(tmp_path, _VGG_STEM + loading + "\n", select=["HPL002"])
+    assert finding.fix.safety.value == "unsafe"
+
+
+@pytest.mark.parametrize("other", ["", "opt = torch.optim.SGD(model.parameters(), lr=0.1)\ntorch.save(model.state_dict(), 'stem.pt')"])
+def test_fix_is_safe_where_nothing_loads_weights(tmp_path, other):
+    (finding,) = lint_code(tmp_path, _VGG_STEM + other + "\n", select=["HPL002"])
+    assert finding.fix.safety.value == "safe"

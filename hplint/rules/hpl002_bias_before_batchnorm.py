@@ -8,6 +8,7 @@ import libcst as cst
 
 from ..analysis import layers as L
 from ..analysis.model import LINEAR_LAYERS
+from ..analysis.weight_loading import WeightLoading
 from ..findings import FixSafety
 from ._call_args import append_keyword
 from ._edges import describe_location, primary_location
@@ -19,11 +20,14 @@ from .base import FixSpec, Report, Rule
 _ALLOWED = {L.RESHAPE, L.IDENTITY, L.SUM, L.CONCAT}
 
 
-def bias_false_fix(call: cst.Call, kind: str, flag: Optional[Tuple[str, bool]] = None) -> FixSpec:
+def bias_false_fix(call: cst.Call, kind: str, flag: Optional[Tuple[str, bool]] = None,
+                   loads_weights: bool = False) -> FixSpec:
     """`bias=False` on the layer's construction, editing only that argument.
     With `flag` (the BatchNorm exists only when `batch_norm` is true, and the
     layer is built either way): `bias=not batch_norm`, which keeps the bias
-    where no BatchNorm follows."""
+    where no BatchNorm follows. Unsafe when the model's file loads weights
+    (`load_state_dict`, `pretrained=True`): a checkpoint saved with the bias
+    would no longer load strictly."""
     slot = L.BIAS_SLOT.get(kind, -1)
     false: cst.BaseExpression = cst.Name("False")
     description = "Set bias=False"
@@ -43,7 +47,8 @@ def bias_false_fix(call: cst.Call, kind: str, flag: Optional[Tuple[str, bool]] =
         args = append_keyword(args, "bias", false)
     # `Conv2d(c, c, 3, **kwargs, bias=False)` raises if some caller's kwargs
     # hold `bias` too: only this file's call sites were read.
-    safety = FixSafety.UNSAFE if any(arg.star == "**" for arg in call.args) else FixSafety.SAFE
+    unsafe = loads_weights or any(arg.star == "**" for arg in call.args)
+    safety = FixSafety.UNSAFE if unsafe else FixSafety.SAFE
     return FixSpec(description, call, call.with_changes(args=args), safety)
 
 
@@ -104,7 +109,10 @@ class BiasBeforeBatchNorm(Rule):
             if (id(node), id(edge.dst.node)) in reported:
                 continue  # one pair joined along paths through different transparent ops
             reported.add((id(node), id(edge.dst.node)))
-            fix = bias_false_fix(node, edge.src.kind, _bn_flag(edge)) if node is edge.src.node else None
+            fix = None
+            if node is edge.src.node:
+                loads = any(c.fact("weight_loading", WeightLoading).loads for c in (ctx, node_ctx))
+                fix = bias_false_fix(node, edge.src.kind, _bn_flag(edge), loads)
             yield Report(
                 node,
                 {
