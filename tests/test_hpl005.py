@@ -548,6 +548,7 @@ def test_hf_trainer_with_clipping_off_is_reported_at_the_trainer(tmp_path):
     text = (tmp_path / "train.py").read_text().splitlines()
     assert text[finding.line - 1].startswith("Trainer(model=Net()") and finding.col == 1
     assert "Net holds a recurrent LSTM (line 7)" in finding.message and "max_grad_norm off" in finding.message
+    assert "set `max_grad_norm=5.0` in the TrainingArguments" in finding.message
     assert finding.related[0].span.start_line == 7
 
 
@@ -583,6 +584,7 @@ def test_lightning_trainer_without_gradient_clip_val_is_reported_at_fit(tmp_path
     fit_line = next(i for i, line in enumerate(source.lstrip("\n").splitlines(), 1) if ".fit(" in line)
     assert finding.line == fit_line
     assert finding.message.startswith("Tagger holds a recurrent LSTM")
+    assert "pass `gradient_clip_val=5.0` to the Trainer" in finding.message  # not clip_grad_norm_ by hand
     fixed = apply_fix(source.lstrip("\n"), finding.fix)
     assert "gradient_clip_val=5.0" in fixed and fixed.count("gradient_clip_val") == 1 and parses(fixed)
     assert lint_source(tmp_path, fixed, "HPL005") == []
@@ -674,3 +676,26 @@ def test_parameters_through_a_name_clipped_by_that_name(tmp_path):
     src = BARE_RNN.replace("PARAMS", "list(rnn.parameters()) + list(head.parameters())").replace(
         "CLIP", "torch.nn.utils.clip_grad_norm_(params, 1.0)")
     assert lint_source(tmp_path, src, "HPL005") == []
+
+
+_NAMED_LOOP = LSTM_MODEL + """
+SETUP
+opt = torch.optim.SGD(NAME.parameters(), lr=0.1)
+for x, y in loader:
+    opt.zero_grad()
+    loss = NAME(x).sum()
+    loss.backward()
+    opt.step()
+"""
+
+
+@pytest.mark.parametrize("setup, name", [
+    ("decoder = Net()", "decoder"),
+    ("char_rnn = Net().to('cuda')", "char_rnn"),
+])
+def test_message_names_the_model_the_optimizer_steps(tmp_path, setup, name):
+    """char-rnn.pytorch trains `decoder`: the advice names it, as the fix does."""
+    source = _NAMED_LOOP.replace("SETUP", setup).replace("NAME", name)
+    (finding,) = lint_source(tmp_path, source, "HPL005")
+    assert f"`torch.nn.utils.clip_grad_norm_({name}.parameters(), max_norm=5.0)`" in finding.message
+    assert f"({name}.parameters()" in finding.fix.edits[0].new_text

@@ -34,7 +34,7 @@ class RnnWithoutGradClipping(Rule):
                     "backward": ctx.code(step.backward),
                     "backward_where": f"line {line_of(ctx, step.backward)}",
                     "step": ctx.code(step.step),
-                    "max_norm": repr(max_norm),
+                    "clip": _clip_call(ctx, step, max_norm),
                 },
                 related=[(rnn.ctx, rnn.node, f"the recurrent {L.short_name(rnn.kind)}"),
                          (ctx, step.backward, "the backward pass")],
@@ -67,7 +67,7 @@ class RnnWithoutGradClipping(Rule):
                     "backward": "loss.backward()",
                     "backward_where": "inside Trainer.fit, which clips only with gradient_clip_val",
                     "step": "optimizer.step()",
-                    "max_norm": repr(max_norm),
+                    "clip": f"pass `gradient_clip_val={max_norm!r}` to the Trainer",
                 },
                 related=[(rnn.ctx, rnn.node, f"the recurrent {L.short_name(rnn.kind)}")],
                 fix=fix,
@@ -91,7 +91,7 @@ class RnnWithoutGradClipping(Rule):
                     "backward": "accelerator.backward(loss)",
                     "backward_where": f"inside {qn}, with max_grad_norm off",
                     "step": "optimizer.step()",
-                    "max_norm": repr(max_norm),
+                    "clip": f"set `max_grad_norm={max_norm!r}` in the TrainingArguments",
                 },
                 related=[(rnn.ctx, rnn.node, f"the recurrent {L.short_name(rnn.kind)}")],
                 scope=site.scope,
@@ -131,7 +131,7 @@ class RnnWithoutGradClipping(Rule):
                     "backward": step_ctx.code(step.backward),
                     "backward_where": backward_where,
                     "step": step_ctx.code(step.step),
-                    "max_norm": repr(max_norm),
+                    "clip": _clip_call(step_ctx, step, max_norm),
                 },
                 related=[r for r in related if r[0] is not ctx or r[1] is not node],
                 scope=step.scope if step_ctx is ctx else (subclass.node,),
@@ -158,3 +158,10 @@ class RnnWithoutGradClipping(Rule):
             text = f"{ctx.code(scaler)}.unscale_({ctx.code(step.optimizer)})\n{indent}{text}"
         return FixSpec(f"Clip gradients to max_norm={max_norm:g} before the optimizer step", step.step,
                        safety=FixSafety.UNSAFE, insert_before_line=text)
+
+
+def _clip_call(ctx, step, max_norm: float) -> str:
+    """`torch.nn.utils.clip_grad_norm_(decoder.parameters(), max_norm=5.0)`,
+    naming the model the optimizer steps when it is known."""
+    model = ctx.code(step.model_expr) if step.model_expr is not None else "model"
+    return f"`torch.nn.utils.clip_grad_norm_({model}.parameters(), max_norm={max_norm!r})`"
