@@ -133,6 +133,16 @@ def test_code_cpython_accepts_is_not_a_finding(tmp_path, text):
     assert Linter(Config()).lint_text(text, tmp_path / "ok.py").findings == []
 
 
+def test_mixed_tabs_and_spaces_libcst_rejects_are_explained(tmp_path):
+    # Found by the fuzzer re-indenting with tabs: CPython accepts two tabs + two
+    # spaces then three tabs + two spaces; libcst's tokenizer does not (LibCST #829).
+    text = "class Net:\n\t\t  with open(p) as f:\n\t\t\t  x = 1\n"
+    compile(text, "t.py", "exec")
+    (finding,) = Linter(Config()).lint_text(text, tmp_path / "tabs.py").findings
+    assert finding.code == "HPL000" and finding.span.start_line == 2
+    assert "line 2 is indented with tabs and spaces mixed" in finding.message and "spaces only" in finding.message
+
+
 def test_parallel_run_keeps_every_other_file(tmp_path):
     for i in range(6):
         (tmp_path / f"good{i}.py").write_text(BAD)

@@ -139,6 +139,15 @@ def parse_checked(text: str) -> Union[Tuple[cst.Module, Any], SourceError]:
     return tree, checked.ast_module
 
 
+def _mixed_indentation_line(text: str) -> Optional[int]:
+    """The first line whose indentation holds both tabs and spaces, or None."""
+    for number, line in enumerate(text.splitlines(), 1):
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if " " in indent and "\t" in indent and line.strip():
+            return number
+    return None
+
+
 def parse_source(text: str) -> Union[cst.Module, SourceError]:
     parsed = parse_checked(text)
     return parsed if isinstance(parsed, SourceError) else parsed[0]
@@ -159,6 +168,12 @@ def _parse_with_libcst(text: str) -> Union[cst.Module, SourceError]:
             except Exception:
                 pass
         reason = str(exc.message).strip().splitlines()[0] if exc.message else "invalid syntax"
+        mixed = _mixed_indentation_line(text) if "dedent" in reason or "indent" in reason else None
+        if mixed is not None:
+            return SourceError(
+                f"hplint cannot analyse this file: it is valid Python, but line {mixed} is indented with tabs "
+                f"and spaces mixed, which hplint's parser (libcst) does not follow (LibCST issue #829); "
+                f"indent with spaces only", mixed, 1, limitation=True)
         return SourceError(
             f"hplint cannot analyse this file: it is valid Python, but hplint's parser (libcst) rejects it "
             f"({reason})", max(exc.raw_line, 1), exc.raw_column + 1, limitation=True)
