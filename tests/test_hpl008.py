@@ -502,3 +502,44 @@ def test_subclass_of_a_project_lightning_module_is_left_to_lightning(tmp_path, d
 def test_lightning_base_class_in_another_module(tmp_path):
     files = {"base.py": _LIT_BASE, "train.py": "from base import Predictor\n" + _LIT_CHILD.replace("DIRECT", "self.net(batch)")}
     assert lint(tmp_path, files, "train.py", "HPL008") == []
+
+
+# -- a prediction method of the model called on an instance switched to eval (pytorch-semseg) --
+_TILE_PREDICT = '''
+import torch
+import torch.nn as nn
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(3)
+
+    def forward(self, x):
+        return self.bn(x)
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = Block()
+
+    def forward(self, x):
+        return self.block(x)
+
+    def tile_predict(self, imgs):
+        return [self.forward(tile) for tile in imgs]
+
+if __name__ == "__main__":
+    net = Net()
+    net.load_state_dict(torch.load("net.pt"))
+    SWITCH
+    out = net.tile_predict(images)
+'''
+
+
+def test_prediction_method_called_on_an_instance_in_eval_mode(tmp_path):
+    assert lint_source(tmp_path, _TILE_PREDICT.replace("SWITCH", "net.eval()"), "HPL008") == []
+
+
+def test_prediction_method_called_on_an_instance_in_train_mode_is_reported_once(tmp_path):
+    (found,) = lint_source(tmp_path, _TILE_PREDICT.replace("SWITCH", "net.train()"), "HPL008")
+    assert "`self.forward(...)` runs Net" in found.message

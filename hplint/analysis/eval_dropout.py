@@ -166,7 +166,10 @@ class EvalDropoutAnalysis:
                 layer = (ref.first(L.DROPOUT) or ref.first(L.BATCHNORM)) if ref is not None else None
                 if layer is not None:
                     candidates.append((site, mkey, ref, layer, None))
-            candidates += self._helpers_run(training, modes, regions, key, fn, method_klass)
+            direct = {id(c[0].node) for c in candidates}
+            # `self.forward(x)` runs the model itself: reported as the model call, not as a helper too.
+            candidates += [c for c in self._helpers_run(training, modes, regions, key, fn, method_klass)
+                           if id(c[0].node) not in direct]
             if not candidates:
                 continue
             flow = modes.flow(fn, method_klass)
@@ -472,7 +475,12 @@ def _feeds_a_training_step(ctx, training, fn, call: cst.Call) -> bool:
 
 def _map(mkey: str, call: cst.Call, params, head: str) -> Optional[str]:
     if head == "self":
-        return mkey
+        # `self.m()` keeps the key; `ic.tile_predict(img)` on an instance names it `ic`.
+        func = call.func
+        receiver = model_key(func.value) if isinstance(func, cst.Attribute) else None
+        if receiver is None or receiver == "self":
+            return mkey
+        return receiver + mkey[len(head):]
     arg = call_argument(call, params.index(head), head)
     if arg is None:
         return None
