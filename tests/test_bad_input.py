@@ -236,3 +236,16 @@ def test_a_real_syntax_error_keeps_cpythons_message(tmp_path):
     (finding,) = Linter(Config()).lint_text("def train(:\n    pass\n", tmp_path / "bad.py").findings
     assert finding.code == "HPL000" and finding.message.startswith("syntax error: ")
     assert (finding.span.start_line, finding.span.start_col) == (1, 11)
+
+
+def test_an_indentation_error_is_not_taken_for_newer_syntax(tmp_path):
+    # Found by the fuzzer: a whitespace-only line ending in a backslash joins the
+    # next line at its own indentation, so CPython rejects the file (unexpected
+    # indent). libcst's tokenizer accepts it and reads other lines, which put
+    # HPL002 one line above its Conv2d; indentation is no newer-Python syntax.
+    text = ("import torch.nn as nn\nclass A(nn.Module):\n    def __init__(self):\n        a = 1\n    \\\n"
+            "    b = 2\n        self.f = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))\n")
+    with pytest.raises(SyntaxError):
+        compile(text, "t.py", "exec")
+    (finding,) = Linter(Config()).lint_text(text, tmp_path / "indent.py").findings
+    assert finding.code == "HPL000" and "unexpected indent" in finding.message and finding.span.start_line == 7

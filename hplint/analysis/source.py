@@ -56,7 +56,10 @@ def check_with_cpython(text: str) -> Union[CheckedSource, SourceError]:
         if isinstance(exc, ValueError):
             return SourceError(f"syntax error: {exc}")
         return SourceError(f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1,
-                           maybe_newer_syntax="nested" not in (exc.msg or ""))
+                           # Indentation rules are the same in every Python 3: an
+                           # IndentationError is never syntax of a newer version (and
+                           # libcst's laxer tokenizer would read such a file differently).
+                           maybe_newer_syntax="nested" not in (exc.msg or "") and not isinstance(exc, IndentationError))
     except (RecursionError, MemoryError):
         return SourceError("expression nested too deeply: Python itself cannot compile this file "
                            "(RecursionError during parsing)")
