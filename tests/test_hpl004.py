@@ -17,6 +17,14 @@ from helpers import apply_edits, expected_lines, lines_of, lint_code, lint_files
 RULE = "HPL004"
 
 POSITIVE = {
+    # A scalar torch draw is still a draw (the counterpart of the batch noise below).
+    "scalar_torch_draw": """
+        import torch
+
+        def sample_config(model):
+            momentum = 0.5 + 0.49 * torch.rand(1).item()  # <- HPL004
+            return torch.optim.SGD(model.parameters(), lr=0.1, momentum=momentum)
+    """,
     "optuna_momentum": """
         def objective(trial):
             momentum = trial.suggest_float("momentum", 0.9, 0.999)  # <- HPL004
@@ -191,6 +199,19 @@ NEGATIVE = {
         from ray import tune
 
         SPACE = {"momentum": tune.loguniform(0.5, 0.999)}
+    """,    # DRAGAN's perturbation (LynnHo/DCGAN-LSGAN-WGAN-GP-DRAGAN-Pytorch): noise
+    # shaped like a batch is named `beta` but is not a hyperparameter draw.
+    "noise_shaped_like_a_batch": """
+        import torch
+
+        def sample_dragan(real):
+            beta = torch.rand_like(real)
+            return real + 0.5 * real.std() * beta
+
+        def mix(real, fake):
+            momentum = torch.rand([real.size(0), 1, 1, 1])
+            beta = torch.rand(8, device=real.device)
+            return real + momentum * (fake - real) + beta
     """,
 }
 

@@ -40,7 +40,7 @@ _CANDIDATE_NAMES = frozenset({
     "FloatDistribution", "UniformDistribution", "LogUniformDistribution", "DiscreteUniformDistribution",
     "uniform", "quniform", "loguniform", "qloguniform", "reciprocal", "Real",
     "UniformFloatHyperparameter", "Float", "uniform_", "Uniform",
-    "rand", "rand_like", "random", "random_sample", "ranf", "sample",
+    "rand", "random", "random_sample", "ranf", "sample",
     "linspace", "logspace", "geomspace", "dict",
 })
 _OPTUNA_METHODS = {  # method -> (scale, has a step)
@@ -58,7 +58,7 @@ _SCIPY_FUNCS = {"uniform": LINEAR, "loguniform": LOG, "reciprocal": LOG}
 _UNIFORM_FUNCS = {"random.uniform", "numpy.random.uniform", "numpy.random.mtrand.uniform"}
 _UNIT_FUNCS = {  # U[0, 1] sources that a linear map turns into U[lo, hi]
     "random.random", "numpy.random.rand", "numpy.random.random", "numpy.random.random_sample",
-    "numpy.random.ranf", "numpy.random.sample", "torch.rand", "torch.rand_like",
+    "numpy.random.ranf", "numpy.random.sample", "torch.rand",
 }
 _TORCH_UNIFORM = {"torch.distributions.Uniform", "torch.distributions.uniform.Uniform"}
 _GRIDS = {"numpy.linspace": LINEAR, "torch.linspace": LINEAR, "numpy.logspace": LOG,
@@ -166,6 +166,20 @@ class _Scope:
         return self._env
 
 
+
+def _tensor_noise(call: cst.Call) -> bool:
+    """`torch.rand(shape, device=x.device)` / `torch.rand(x.size(0), 1)` is noise
+    for a computation (DRAGAN's perturbation, a mixing coefficient), not the draw
+    of a hyperparameter: a hyperparameter is not put on a device, nor shaped like
+    a batch. (`torch.rand_like` is never a unit source for the same reason.)"""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "device":
+            return True
+        for node in walk(arg.value):
+            if isinstance(node, cst.Attribute) and node.attr.value in ("size", "shape", "device"):
+                return True
+    return False
+
 def _unsigned(node: cst.BaseExpression) -> cst.BaseExpression:
     return node.expression if isinstance(node, cst.UnaryOperation) else node
 
@@ -267,6 +281,8 @@ class SearchSpaceAnalysis:
             return Distribution(call, "numpy" if qn.startswith("numpy") else "random", "uniform", spelling, LINEAR,
                                 0.0 if lo is None else number(lo), 1.0 if hi is None else number(hi))
         if qn in _UNIT_FUNCS:
+            if _tensor_noise(call):
+                return None
             return Distribution(call, qn.split(".")[0], "unit", spelling, LINEAR, 0.0, 1.0)
         if qn in _TORCH_UNIFORM:
             return Distribution(call, "torch", "uniform", spelling, LINEAR,
