@@ -41,7 +41,10 @@ POSITIVE = {
     # Evaluation every N steps inside the training loop, after the step: the model is in train mode.
     "no_grad_after_the_step_in_the_loop": MODEL + "opt = torch.optim.SGD(model.parameters(), lr=0.1)\nfor x in data:\n    opt.zero_grad()\n    model(x).sum().backward()\n    opt.step()\n    with torch.no_grad():\n        val = model(x)\n",
     # The helper that switches to eval runs only on some epochs.
-    "eval_helper_on_some_epochs": MODEL + "def valid(m):\n    m.eval()\n\nfor epoch in range(3):\n    model.train()\n    if epoch % 2:\n        valid(model)\nwith torch.no_grad():\n    out = model(data)\n",
+    "eval_helper_on_some_epochs": MODEL + "def valid(m):\n    m.eval()\n\nfor epoch in range(3):\n    model.train()\n    if epoch % 2:\n        valid(model)\nwith torch.no_grad():\n    out = model(data)\n",    # Validation on a fixed batch each epoch: repeated on one input, but the loop trains.
+    "fixed_validation_batch_each_epoch": MODEL + "opt = torch.optim.SGD(model.parameters(), lr=0.1)\nfor epoch in range(3):\n    opt.zero_grad()\n    model(x).sum().backward()\n    opt.step()\n    with torch.no_grad():\n        val = model(x_val)\n",
+    # A loop over range() that feeds each output back in is not repeated sampling.
+    "rollout_feeding_its_output_back": MODEL + "with torch.no_grad():\n    for t in range(10):\n        x = model(x)\n",
 }
 
 FUNCTIONAL = {
@@ -68,6 +71,10 @@ class Algorithm(nn.Module):
 """
 
 NEGATIVE = {
+    # Monte-Carlo dropout (Atcold/pytorch-Deep-Learning 13-bayesian_nn): train mode on
+    # purpose, the same input sampled N times for a mean and a spread.
+    "monte_carlo_dropout_loop": MODEL + "model.train()\nsamples = []\nwith torch.no_grad():\n    for t in range(100):\n        samples.append(model(xx.view(-1, 1)).squeeze())\n",
+    "monte_carlo_dropout_comprehension": MODEL + "@torch.no_grad()\ndef predict(x, n=20):\n    return torch.stack([model(x) for _ in range(n)]).mean(0)\n",
     # DomainBed: `predict` is the forward of the loss in `update`, not evaluation code.
     "predict_method_computes_the_training_loss": _ALGORITHM + """
     def update(self, x, y):

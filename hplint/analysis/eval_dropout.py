@@ -13,7 +13,8 @@ Methods of Lightning modules and Hugging Face Trainer subclasses (also through
 project base classes; not Lightning callbacks) are left to the framework,
 which switches modes itself; pytest/unittest test functions are
 not evaluation code; a model just built and not loaded (a shape check), and a
-no-grad block that feeds the training step of its loop, are not evaluation.
+no-grad block that feeds the training step of its loop, are not evaluation;
+a model run N times on one input by a `range` loop is Monte-Carlo dropout.
 
 (b) A `FunctionalDropout`: `F.dropout(x, p)` (training defaults to True),
 `F.dropout(x, p, True)`, `torch.dropout(x, p, train=True)` in a method of an
@@ -180,6 +181,8 @@ class EvalDropoutAnalysis:
                     conditional = flow.nograd_when.get(id(call))
                     if conditional is None or self._switched_along(modes, fn, conditional[1], mkey):
                         continue
+                if _repeated_on_one_input(fn if fn is not None else ctx.tree, call):
+                    continue  # Monte-Carlo dropout: the same input sampled N times on purpose
                 if fn is not None and _built_here_untrained(ctx, fn, mkey):
                     continue  # a smoke test of a model just built: its mode changes nothing
                 if not whole and _feeds_a_training_step(ctx, training, fn, call):
@@ -404,6 +407,50 @@ def _guarded_by_training(block, call: cst.Call, self_name: str) -> bool:
         if isinstance(node, cst.IfExp) and _mentions_training(node.test, self_name) and contains(node.body, call):
             return True
     return False
+
+
+def _repeated_on_one_input(root: cst.CSTNode, call: cst.Call) -> bool:
+    """Is `call` repeated by a `for _ in range(N)` loop (or comprehension) on an
+    input the loop never changes? Running a model N times on the same input only
+    makes sense when its output is random: Monte-Carlo dropout (Atcold's
+    pytorch-Deep-Learning `13-bayesian_nn`: `net.train()`, then 100 passes under
+    no_grad for a mean and a spread). An evaluation loop reads its loop variable
+    (`model(x[i])`), a rollout reassigns its input (`obs = env.step(policy(obs))`)."""
+    inputs = {node.value for arg in call.args for node in walk(arg.value) if isinstance(node, cst.Name)}
+    if not inputs:
+        return False
+    for loop, target, body in _loops_around(root, call):
+        if not (isinstance(loop, cst.Call) and isinstance(loop.func, cst.Name) and loop.func.value == "range"):
+            continue
+        if _trains_in(body):
+            continue  # an epoch loop that validates on a fixed batch: a true finding
+        varying = {node.value for node in walk(target) if isinstance(node, cst.Name)}
+        for node in walk(body):
+            if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)):
+                varying.update(n.value for n in walk(node.target) if isinstance(n, cst.Name))
+        if not inputs & varying:
+            return True
+    return False
+
+
+def _trains_in(body: cst.CSTNode) -> bool:
+    for node in walk(body):
+        if isinstance(node, cst.Call):
+            func = node.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            if name in ("backward", "step", "zero_grad", "eval", "fit") or "train" in name:
+                return True
+    return False
+
+
+def _loops_around(root: cst.CSTNode, call: cst.Call):
+    """(iterable, target, body) of each `for` statement or comprehension `for`
+    below `root` whose body holds `call`."""
+    for node in walk(root):
+        if isinstance(node, cst.For) and contains(node.body, call):
+            yield node.iter, node.target, node.body
+        elif isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp)) and contains(node.elt, call):
+            yield node.for_in.iter, node.for_in.target, node.elt
 
 
 def _built_here_untrained(ctx, fn: cst.FunctionDef, mkey: str) -> bool:
