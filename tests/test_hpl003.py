@@ -259,6 +259,16 @@ NEGATIVE = {
         def objective(trial, args):
             return trial.suggest_float("lr", args.lr_min, args.lr_max)
     """,
+    # Zeleni9/pytorch-wgan: WGAN-GP's interpolation weight is named `eta`, but it
+    # is per-sample noise shaped like the batch, not a learning rate.
+    "gradient_penalty_eta": """
+        import torch
+
+        def calculate_gradient_penalty(real, fake, batch_size):
+            eta = torch.FloatTensor(batch_size, 1, 1, 1).uniform_(0, 1)
+            lr = torch.rand(real.size(0), 1, device=real.device)
+            return eta * real + (1 - eta) * fake + lr
+    """,
     "weight_init_and_schedules": """
         import math
         import torch

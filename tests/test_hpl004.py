@@ -212,6 +212,11 @@ NEGATIVE = {
             momentum = torch.rand([real.size(0), 1, 1, 1])
             beta = torch.rand(8, device=real.device)
             return real + momentum * (fake - real) + beta
+
+        def gradient_penalty(real, batch_size):
+            momentum = torch.FloatTensor(batch_size, 1, 1, 1).uniform_(0, 1)
+            beta = torch.rand(batch_size, 1)
+            return momentum * real + beta
     """,
 }
 

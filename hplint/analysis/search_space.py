@@ -171,7 +171,11 @@ def _tensor_noise(call: cst.Call) -> bool:
     """`torch.rand(shape, device=x.device)` / `torch.rand(x.size(0), 1)` is noise
     for a computation (DRAGAN's perturbation, a mixing coefficient), not the draw
     of a hyperparameter: a hyperparameter is not put on a device, nor shaped like
-    a batch. (`torch.rand_like` is never a unit source for the same reason.)"""
+    a batch. (`torch.rand_like` is never a unit source for the same reason.)
+    `torch.FloatTensor(batch, 1, 1, 1).uniform_(0, 1)` (WGAN-GP's `eta`) and
+    `torch.rand(n, 1)`: a tensor of several dimensions is per-sample noise too."""
+    if sum(1 for arg in call.args if arg.keyword is None and arg.star == "") > 1:
+        return True
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == "device":
             return True
@@ -292,6 +296,8 @@ class SearchSpaceAnalysis:
             lo, hi = number(_arg(call, 0, "start")), number(_arg(call, 1, "stop" if qn.startswith("numpy") else "end"))
             return Distribution(call, qn.split(".")[0], qn, spelling, _GRIDS[qn], lo, hi, grid_count=count)
         if last == "uniform_" and isinstance(func, cst.Attribute) and not qn.startswith("torch.nn.init"):
+            if isinstance(func.value, cst.Call) and _tensor_noise(func.value):
+                return None
             lo, hi = _arg(call, 0, "from"), _arg(call, 1, "to")
             return Distribution(call, "torch", "uniform_", "Tensor.uniform_", LINEAR,
                                 0.0 if lo is None else number(lo), 1.0 if hi is None else number(hi))
