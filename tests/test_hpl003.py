@@ -16,6 +16,17 @@ from helpers import apply_edits, expected_lines, lines_of, lint_code, lint_files
 RULE = "HPL003"
 
 POSITIVE = {
+    # awslabs/syne-tune benchmarking scripts: `_config_space = {...}` of Syne Tune domains.
+    "syne_tune_config_space": """
+        from syne_tune.config_space import randint, uniform, loguniform, finrange
+
+        _config_space = {
+            "batch_size": randint(8, 256),
+            "lr": uniform(1e-4, 1e-1),  # <- HPL003
+            "weight_decay": loguniform(1e-5, 1e-3),
+            "learning_rate": finrange(1e-5, 1e-2, 4),  # <- HPL003
+        }
+    """,
     "optuna_suggest_float": """
         def objective(trial):
             lr = trial.suggest_float("lr", 1e-4, 1.0)  # <- HPL003
@@ -405,6 +416,10 @@ FIXES = [
      "{'distribution': 'log_uniform_values', 'min': 1e-4, 'max': 1e-1}"),
     ('import numpy as np\nlrs = np.linspace(1e-5, 1e-1, 5)\n', 'np.geomspace(1e-5, 1e-1, 5)'),
     ('import torch\nlrs = torch.linspace(1e-5, 1e-1, 5)\n', 'torch.logspace(-5, -1, 5)'),
+    ('from syne_tune.config_space import uniform, loguniform\nspace = {"lr": uniform(1e-4, 1e-1)}\n',
+     'loguniform(1e-4, 1e-1)'),
+    ('from syne_tune import config_space as cs\nspace = {"lr": cs.finrange(1e-4, 1e-1, 4)}\n',
+     'cs.logfinrange(1e-4, 1e-1, 4)'),
     ('import random\nlr = random.uniform(1e-4, 1e-1)\n', '10 ** random.uniform(-4, -1)'),
     ('import math, random\nlr = random.uniform(3e-4, 1e-1)\n', '10 ** random.uniform(math.log10(3e-4), -1)'),
     ('import numpy as np\nrng = np.random.default_rng(0)\nlr = rng.uniform(1e-4, 1e-1, size=3).item()\n',
@@ -431,6 +446,7 @@ def test_fix_is_safe_valid_and_idempotent(tmp_path, code, replacement):
     'def f(trial):\n    return trial.suggest_float("lr", 0.0, 1e-1)\n',  # a log scale cannot start at 0
     'from hyperopt import hp\nspace = hp.uniform("lr", 1e-4, 1e-1)\n',  # no numpy/math to spell log
     'from ray.tune import uniform\nspace = {"lr": uniform(1e-4, 1e-1)}\n',  # loguniform not imported
+    'from syne_tune.config_space import uniform\nspace = {"lr": uniform(1e-4, 1e-1)}\n',  # nor here
     'import random\nlr = 1 - random.uniform(0.001, 0.1) + 0.0001\n',  # mapped before use
     'import torch\nlr = torch.empty(()).uniform_(1e-4, 1e-1)\n',
 ])
@@ -447,3 +463,18 @@ def test_examples_behave(tmp_path):
     flagged = linter.lint_file(root / "search_optuna.py").findings
     assert [(f.code, f.line) for f in flagged] == [("HPL003", 13), ("HPL004", 14)]
     assert linter.lint_file(root / "search_clean.py").findings == []
+
+
+def test_a_search_space_inside_a_test_of_the_searcher_is_a_fixture(tmp_path):
+    # awslabs/syne-tune tst/: `{"lr": uniform(0, 1)}` is the input of a searcher under test.
+    code = (
+        "from syne_tune.config_space import uniform\n\n"
+        "def test_cap_size(data):\n"
+        "    config_space = {'lr': uniform(0, 1)}\n"
+        "    return config_space\n\n"
+        "SPACE = {'lr': uniform(1e-4, 1e-1)}\n"
+    )
+    in_tests = lint_files(tmp_path / "a", {"tests/test_state.py": code}, "tests/test_state.py", [RULE])
+    assert lines_of(in_tests, RULE) == [7]  # the module-level space is still a search
+    elsewhere = lint_files(tmp_path / "b", {"search.py": code}, "search.py", [RULE])
+    assert lines_of(elsewhere, RULE) == [4, 7]

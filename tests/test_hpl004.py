@@ -17,6 +17,19 @@ from helpers import apply_edits, expected_lines, lines_of, lint_code, lint_files
 RULE = "HPL004"
 
 POSITIVE = {
+    # awslabs/syne-tune: SGD momentum and Adam's beta1 searched on U[0, 0.99].
+    "syne_tune_momentum": """
+        import torch
+        from syne_tune.config_space import uniform, loguniform
+
+        _config_space = {
+            "lr": loguniform(1e-6, 1e-3),
+            "momentum": uniform(0, 0.99),  # <- HPL004
+        }
+
+        def make(config, model):
+            return torch.optim.SGD(model.parameters(), lr=config["lr"], momentum=config["momentum"])
+    """,
     # A scalar torch draw is still a draw (the counterpart of the batch noise below).
     "scalar_torch_draw": """
         import torch

@@ -281,6 +281,15 @@ SEARCHED = {
         def build(model, cfg):
             return torch.optim.Adam(model.parameters(), eps=cfg["eps"])  # <- HPL007
     """,
+    # awslabs/syne-tune transformer_wikitext2: β1 is the searched `momentum`.
+    "syne_tune_momentum_as_beta1": """
+        import torch
+        from syne_tune.config_space import uniform, loguniform, choice
+        _config_space = {"lr": loguniform(1e-6, 1e-3), "momentum": uniform(0, 0.99),
+                         "optimizer_name": choice(["sgd", "adam"])}
+        def objective(config):
+            return torch.optim.Adam(model.parameters(), lr=config["lr"], betas=(config["momentum"], 0.999))  # <- HPL007
+    """,
     "hyperopt_eps": """
         import torch
         from hyperopt import hp

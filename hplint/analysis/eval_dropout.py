@@ -33,6 +33,7 @@ from .arguments import call_argument
 from .imports import dotted_name
 from .modes import NO_GRAD, SET_GRAD, ModeAnalysis, is_eval_name, model_key
 from .module import CallSite
+from .testing_code import is_test_file, is_test_function
 from .training import TrainingAnalysis, _is_method, body_statements, function_params
 from .walk import contains, walk
 
@@ -578,12 +579,8 @@ def _decorator_disables_grad(ctx, decorator: cst.Decorator) -> bool:
 
 
 def _is_test_function(fn, klass, test_file: bool) -> bool:
-    """pytest / unittest tests exercise models on purpose; they are not evaluation code."""
-    return fn.name.value.startswith("test") and (
-        test_file or (klass is not None and klass.name.value.startswith("Test")))
+    return is_test_function(fn, klass, test_file)
 
 
 def _is_test_file(ctx) -> bool:
-    name = ctx.path.name
-    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py" or \
-        "tests" in ctx.path.parts or "test" in ctx.path.parts
+    return is_test_file(ctx.path)

@@ -17,7 +17,7 @@ from .walk import walk
 # Optuna's trial methods, and library functions that sample a search space.
 _SEARCH_METHODS = frozenset({"suggest_float", "suggest_uniform", "suggest_loguniform",
                              "suggest_discrete_uniform", "suggest_categorical", "suggest_int"})
-_SEARCH_PACKAGES = ("ray.tune.", "flaml.tune.", "hyperopt.", "skopt.", "optuna.", "ConfigSpace.", "nevergrad.")
+_SEARCH_PACKAGES = ("ray.tune.", "flaml.tune.", "hyperopt.", "skopt.", "optuna.", "ConfigSpace.", "nevergrad.", "syne_tune.")
 # Random search written by hand: a random draw is a sampled hyperparameter when it feeds one.
 _RANDOM_FUNCTIONS = frozenset({"random.choice", "random.uniform", "numpy.random.choice", "numpy.random.uniform"})
 _RNG_METHODS = frozenset({"choice", "uniform"})

@@ -27,6 +27,7 @@ import libcst as cst
 
 from .arguments import call_argument as _arg
 from .constants import UNKNOWN
+from .testing_code import is_test_file, is_test_function
 from .walk import children, walk
 
 LINEAR = "linear"
@@ -41,7 +42,7 @@ _CANDIDATE_NAMES = frozenset({
     "uniform", "quniform", "loguniform", "qloguniform", "reciprocal", "Real",
     "UniformFloatHyperparameter", "Float", "uniform_", "Uniform",
     "rand", "random", "random_sample", "ranf", "sample",
-    "linspace", "logspace", "geomspace", "dict",
+    "linspace", "logspace", "geomspace", "dict", "finrange",
 })
 _OPTUNA_METHODS = {  # method -> (scale, has a step)
     "suggest_float": (None, False), "suggest_uniform": (LINEAR, False),
@@ -53,6 +54,9 @@ _OPTUNA_CLASSES = {
 }
 _TUNE_FUNCS = {"uniform": LINEAR, "quniform": LINEAR, "loguniform": LOG, "qloguniform": LOG}
 _TUNE_PACKAGES = ("ray.tune", "flaml.tune")
+# Syne Tune (awslabs/syne-tune) spells its domains like Ray Tune's, plus grids.
+_SYNE_TUNE_PACKAGES = ("syne_tune.config_space", "syne_tune")
+_SYNE_TUNE_GRIDS = {"finrange": LINEAR, "logfinrange": LOG}
 _HYPEROPT_FUNCS = {"uniform": LINEAR, "quniform": LINEAR, "loguniform": LOG, "qloguniform": LOG}
 _SCIPY_FUNCS = {"uniform": LINEAR, "loguniform": LOG, "reciprocal": LOG}
 _UNIFORM_FUNCS = {"random.uniform", "numpy.random.uniform", "numpy.random.mtrand.uniform"}
@@ -120,7 +124,7 @@ class Distribution:
 
     @property
     def is_grid(self) -> bool:
-        return self.kind.endswith("space")
+        return self.kind.endswith(("space", "finrange"))
 
 
 class _Scope:
@@ -208,6 +212,7 @@ class SearchSpaceAnalysis:
         self._rng_names: Optional[set] = None
         self.distributions: List[Distribution] = []
         imported = ctx.imports.names
+        test_file = is_test_file(ctx.path)
         for site in ctx.calls:
             func = site.node.func
             if isinstance(func, cst.Attribute):
@@ -220,6 +225,8 @@ class SearchSpaceAnalysis:
                 continue
             if last not in _CANDIDATE_NAMES:
                 continue
+            if test_file and site.function is not None and is_test_function(site.function, site.klass, test_file):
+                continue  # a search space as the fixture of a test of the searcher
             found = self._recognise(site)
             if found is not None:
                 self._follow(found, site.scope)
@@ -249,6 +256,8 @@ class SearchSpaceAnalysis:
             return Distribution(call, "optuna", f"optuna.{last}", spelling, scale,
                                 number(_arg(call, 0, "low")), number(_arg(call, 1, "high")), step=step)
         head = qn.rsplit(".", 1)[0] if "." in qn else ""
+        if head in _SYNE_TUNE_PACKAGES:
+            return self._syne_tune(call, last, spelling, number)
         if last in _TUNE_FUNCS and head in _TUNE_PACKAGES or (head.startswith("ray.tune.") and last in _TUNE_FUNCS):
             return Distribution(call, "ray", f"ray.{last}", spelling, _TUNE_FUNCS[last],
                                 number(_arg(call, 0, "lower")), number(_arg(call, 1, "upper")),
@@ -311,6 +320,15 @@ class SearchSpaceAnalysis:
         if last == "dict" and isinstance(func, cst.Name) and not qn:
             fields = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
             return self._wandb(call, fields, number)
+        return None
+
+    def _syne_tune(self, call, last, spelling, number) -> Optional[Distribution]:
+        lo, hi = number(_arg(call, 0, "lower")), number(_arg(call, 1, "upper"))
+        if last in ("uniform", "loguniform"):
+            return Distribution(call, "syne_tune", f"syne_tune.{last}", spelling, _TUNE_FUNCS[last], lo, hi)
+        if last in _SYNE_TUNE_GRIDS:
+            return Distribution(call, "syne_tune", f"syne_tune.{last}", spelling, _SYNE_TUNE_GRIDS[last], lo, hi,
+                                grid_count=number(_arg(call, 2, "size")))
         return None
 
     def _number_fn(self, site):

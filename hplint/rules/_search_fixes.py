@@ -29,6 +29,8 @@ LOG_ADVICE = {
     "optuna.DiscreteUniformDistribution": "Use `FloatDistribution(low, high, log=True)`.",
     "ray.uniform": "Use `tune.loguniform`.",
     "ray.quniform": "Use `tune.qloguniform`.",
+    "syne_tune.uniform": "Use `loguniform(lower, upper)` from `syne_tune.config_space`.",
+    "syne_tune.finrange": "Use `logfinrange(lower, upper, size)` from `syne_tune.config_space`.",
     "hyperopt.uniform": "Use `hp.loguniform(label, np.log(low), np.log(high))` (its bounds are exponents).",
     "hyperopt.quniform": "Use `hp.qloguniform(label, np.log(low), np.log(high), q)`.",
     "skopt.Real": 'Use `prior="log-uniform"`.',
@@ -147,6 +149,9 @@ def log_fix(ctx, dist: Distribution) -> Optional[FixSpec]:
         new = call.with_changes(func=func) if func is not None else None
     elif kind in ("ray.uniform", "ray.quniform"):
         func = _renamed(ctx, call, kind.replace("ray.", "").replace("uniform", "loguniform"))
+        new = call.with_changes(func=func) if func is not None else None
+    elif kind in ("syne_tune.uniform", "syne_tune.finrange"):
+        func = _renamed(ctx, call, "loguniform" if kind == "syne_tune.uniform" else "logfinrange")
         new = call.with_changes(func=func) if func is not None else None
     elif kind in ("hyperopt.uniform", "hyperopt.quniform"):
         func = _renamed(ctx, call, kind.replace("hyperopt.", "").replace("uniform", "loguniform"))

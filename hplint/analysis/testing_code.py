@@ -1,0 +1,27 @@
+"""Is this code a test? pytest/unittest tests exercise models and search spaces
+on purpose (a forward pass in training mode, `{"lr": uniform(0, 1)}` as the
+input of a searcher under test); rules that judge training code skip them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import libcst as cst
+
+
+def is_test_file(path: Path) -> bool:
+    """A test module, or a module in a test folder. Only the nearest folders
+    count: the path is absolute, and a checkout that lives under `~/test/` is
+    not a test tree."""
+    name = path.name
+    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py" or \
+        any(part in _TEST_FOLDERS for part in path.parts[-4:-1])
+
+
+_TEST_FOLDERS = frozenset({"tests", "test", "tst", "testing"})
+
+
+def is_test_function(fn: cst.FunctionDef, klass: Optional[cst.ClassDef], test_file: bool) -> bool:
+    return fn.name.value.startswith("test") and (
+        test_file or (klass is not None and klass.name.value.startswith("Test")))
