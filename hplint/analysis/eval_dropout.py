@@ -128,13 +128,13 @@ class EvalDropoutAnalysis:
         training = ctx.fact("training", TrainingAnalysis)
         modes = ctx.fact("modes", ModeAnalysis)
         regions: Dict[int, Tuple[Any, Any, str, bool]] = {}  # id(fn) -> (fn, klass, why, whole)
-        test_file = _is_test_file(ctx)
+        test_file = is_test_file(ctx.path)
         for definition in ctx.functions:
             fn = definition.node
             klass = definition.scope[-1] if definition.scope and isinstance(definition.scope[-1], cst.ClassDef) else None
             if klass is not None and _framework_class(ctx, klass):
                 continue
-            if _is_test_function(fn, klass, test_file):
+            if is_test_function(fn, klass, test_file):
                 continue
             decorated = next((d for d in fn.decorators if _decorator_disables_grad(ctx, d)), None)
             if decorated is not None:
@@ -149,7 +149,7 @@ class EvalDropoutAnalysis:
                     continue
                 if fn is not None and site.scope[-1] is not fn:
                     klass = None
-                if fn is not None and _is_test_function(fn, klass, test_file):
+                if fn is not None and is_test_function(fn, klass, test_file):
                     continue
                 key = id(fn) if fn is not None else 0
                 if key not in regions:
@@ -576,11 +576,3 @@ def _decorator_disables_grad(ctx, decorator: cst.Decorator) -> bool:
     if isinstance(node, cst.Call):
         node = node.func
     return ctx.qualified_name(node) in NO_GRAD
-
-
-def _is_test_function(fn, klass, test_file: bool) -> bool:
-    return is_test_function(fn, klass, test_file)
-
-
-def _is_test_file(ctx) -> bool:
-    return is_test_file(ctx.path)
