@@ -1,4 +1,4 @@
-"""Reading a call's arguments by signature slot."""
+"""Reading a call: its arguments by signature slot, the name it calls."""
 
 from __future__ import annotations
 
@@ -21,3 +21,9 @@ def call_argument(call: cst.Call, index: int, name: str) -> Optional[cst.BaseExp
         elif arg.keyword.value == name:
             return arg.value
     return None
+
+
+def call_name(call: cst.Call) -> str:
+    """The last name of what is called: `step` for `opt.step()`, `len` for `len(x)`."""
+    func = call.func
+    return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""

@@ -45,6 +45,7 @@ from typing import List, Optional, Set
 import libcst as cst
 
 from .arguments import call_argument as _argument
+from .arguments import call_name
 from .constants import UNKNOWN
 from .imports import dotted_name
 from .modes import NO_GRAD, SET_GRAD, is_eval_name, name_words
@@ -325,7 +326,7 @@ class BatchSizeAnalysis:
         def trains(body) -> bool:
             for node in walk(body):
                 if isinstance(node, cst.Call):
-                    last = _call_name(node)
+                    last = call_name(node)
                     words = name_words(last)
                     if last == "backward" or any(w in ("train", "training", "fit", "optimize") for w in words):
                         return True
@@ -455,17 +456,12 @@ _INSPECTING_CALLS = frozenset({
 })
 
 
-def _call_name(call: cst.Call) -> str:
-    func = call.func
-    return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-
-
 def _only_inspects(body) -> bool:
     """A loop body that only looks at the data: every call is a known
     inspecting call (printing, shapes, statistics, copies to numpy or a
     list); any other call may train (a helper, `model(x)`, `agent.update`)."""
     for node in walk(body):
-        if isinstance(node, cst.Call) and _call_name(node) not in _INSPECTING_CALLS:
+        if isinstance(node, cst.Call) and call_name(node) not in _INSPECTING_CALLS:
             return False
         if isinstance(node, (cst.Lambda, cst.FunctionDef, cst.Yield, cst.Await)):
             return False
@@ -502,7 +498,7 @@ def _only_inspected(scope, name: str, loader: cst.Call) -> bool:
                     return False
                 loops += 1
                 iterables.add(id(expr))
-        elif isinstance(node, cst.Call) and _call_name(node) == "len" and len(node.args) == 1 and \
+        elif isinstance(node, cst.Call) and call_name(node) == "len" and len(node.args) == 1 and \
                 isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == name:
             iterables.add(id(node.args[0].value))  # `len(loader)` trains nothing
         elif isinstance(node, cst.Name) and node.value == name and id(node) not in iterables:
@@ -514,7 +510,7 @@ def _steps_an_optimizer(ctx) -> bool:
     """Some call in the file could take a training step: `.step()`, `fit`, a
     `train*` helper, a Trainer."""
     for site in ctx.calls:
-        name = _call_name(site.node)
+        name = call_name(site.node)
         if name in ("step", "fit", "minimize") or "train" in name_words(name) or name.endswith("Trainer"):
             return True
     return False

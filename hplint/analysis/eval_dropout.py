@@ -29,7 +29,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import libcst as cst
 
 from . import layers as L
-from .arguments import call_argument
+from .arguments import call_argument, call_name
 from .imports import dotted_name
 from .modes import NO_GRAD, SET_GRAD, ModeAnalysis, is_eval_name, model_key
 from .module import CallSite
@@ -437,8 +437,7 @@ def _repeated_on_one_input(root: cst.CSTNode, call: cst.Call) -> bool:
 def _trains_in(body: cst.CSTNode) -> bool:
     for node in walk(body):
         if isinstance(node, cst.Call):
-            func = node.func
-            name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            name = call_name(node)
             if name in ("backward", "step", "zero_grad", "eval", "fit") or "train" in name:
                 return True
     return False

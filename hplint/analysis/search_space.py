@@ -170,7 +170,6 @@ class _Scope:
         return self._env
 
 
-
 def _tensor_noise(call: cst.Call) -> bool:
     """`torch.rand(shape, device=x.device)` / `torch.rand(x.size(0), 1)` is noise
     for a computation (DRAGAN's perturbation, a mixing coefficient), not the draw
@@ -187,6 +186,7 @@ def _tensor_noise(call: cst.Call) -> bool:
             if isinstance(node, cst.Attribute) and node.attr.value in ("size", "shape", "device"):
                 return True
     return False
+
 
 def _unsigned(node: cst.BaseExpression) -> cst.BaseExpression:
     return node.expression if isinstance(node, cst.UnaryOperation) else node
