@@ -173,6 +173,12 @@ POSITIVE = {
 }
 
 NEGATIVE = {
+    # Syne Tune's log spellings are a log-scale search.
+    "syne_tune_log_scale": """
+        from syne_tune.config_space import loguniform, logfinrange
+
+        _config_space = {"lr": loguniform(1e-6, 1e-3), "learning_rate": logfinrange(1e-5, 1e-2, 4)}
+    """,
     "wandb_min_max_outside_a_sweep_or_log_or_integers": """
         limits = {"lr": {"min": 1e-5, "max": 1e-1}}  # not a sweep's `parameters`
         sweep = {"parameters": {

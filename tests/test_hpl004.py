@@ -143,6 +143,12 @@ POSITIVE = {
 }
 
 NEGATIVE = {
+    # syne-tune's pd1 blackbox: `one_minus_momentum` on a log scale is the right spelling.
+    "syne_tune_one_minus_momentum": """
+        from syne_tune.config_space import loguniform, uniform
+
+        _config_space = {"one_minus_momentum": loguniform(1e-3, 1.0), "momentum": uniform(0.01, 0.1)}
+    """,
     # The same registry shapes that are not a search: a lambda the registry never
     # calls with a generator, and a momentum drawn on a log scale of 1-β.
     "registry_without_a_generator": """

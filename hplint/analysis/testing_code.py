@@ -11,9 +11,9 @@ import libcst as cst
 
 
 def is_test_file(path: Path) -> bool:
-    """A test module, or a module in a test folder. Only the nearest folders
-    count: the path is absolute, and a checkout that lives under `~/test/` is
-    not a test tree."""
+    """A test module, or a module in a test folder. The path is absolute, so only
+    the three folders nearest the file count: a project checked out under
+    `/home/u/test/` still has training code in `/home/u/test/proj/src/pkg/`."""
     name = path.name
     return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py" or \
         any(part in _TEST_FOLDERS for part in path.parts[-4:-1])
