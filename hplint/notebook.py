@@ -8,7 +8,10 @@ install`, `x = !ls`), help (`obj?`, `??obj`) — is masked line by line with a
 `pass` at the same indentation, so it neither breaks parsing nor shifts any
 other line; cells whose magic makes them another language (`%%bash`,
 `%%writefile`, `%%html`, ...) are masked whole. Markdown and raw cells are
-skipped, and so are notebooks whose kernel is not Python.
+skipped, and so are notebooks whose kernel is not Python. A cell indented as
+a whole (its first line indented) runs dedented, as IPython's leading-indent
+clean-up runs it; positions there are shifted back to the cell's columns, and
+fixes are not offered in such a cell.
 
 The line map (module line -> (cell, line in cell)) turns every finding back
 into a cell-relative position after linting (`map_result`), and the JSON
@@ -319,6 +322,9 @@ class VirtualModule:
     # cell index -> (first module line, number of lines)
     ranges: Dict[int, Tuple[int, int]] = field(default_factory=dict)
     masked: int = 0
+    # module line -> columns IPython's leading-indent clean-up removed from it
+    shifts: Dict[int, int] = field(default_factory=dict)
+    dedented: frozenset = frozenset()  # cells whose common leading indent was removed
 
 
 def virtual_module(nb: Notebook, skip: Sequence[int] = ()) -> VirtualModule:
@@ -328,20 +334,45 @@ def virtual_module(nb: Notebook, skip: Sequence[int] = ()) -> VirtualModule:
     lines: List[Tuple[int, int]] = [(0, 0)]
     ranges: Dict[int, Tuple[int, int]] = {}
     masked_total = 0
+    shifts: Dict[int, int] = {}
+    dedented = set()
     for cell in nb.code_cells:
+        cell_shifts: List[int] = []
         if cell.index in skip:
             code = _pass_cell(cell.source)
         else:
-            code, masked = mask_cell(cell.source)
+            code, cell_shifts = dedent_cell(cell.source)
+            code, masked = mask_cell(code)
             masked_total += masked
         count = len(split_lines(code))
         ranges[cell.index] = (len(lines), count)
+        if cell_shifts:
+            dedented.add(cell.index)
+            shifts.update((len(lines) + n, width) for n, width in enumerate(cell_shifts) if width)
         for n in range(1, count + 1):
             lines.append((cell.index, n))
         if code and not code.endswith(("\n", "\r")):
             code += "\n"
         parts.append(code)
-    return VirtualModule("".join(parts), lines, ranges, masked_total)
+    return VirtualModule("".join(parts), lines, ranges, masked_total, shifts, frozenset(dedented))
+
+
+_LEADING_INDENT = re.compile(r"[ \t]+")
+
+
+def dedent_cell(source: str) -> Tuple[str, List[int]]:
+    """IPython's `leading_indent` clean-up: a cell whose first non-blank line is
+    indented runs with that indentation removed from every line that starts
+    with it. Returns the text and, per line, how many columns went (empty when
+    the cell is not indented)."""
+    lines = split_lines(source)
+    first = next((line for line in lines if line.strip()), None)
+    found = _LEADING_INDENT.match(first) if first is not None else None
+    if found is None:
+        return source, []
+    prefix = found.group(0)
+    widths = [len(prefix) if line.startswith(prefix) else 0 for line in lines]
+    return "".join(line[w:] for line, w in zip(lines, widths)), widths
 
 
 class LineMap:
@@ -364,13 +395,14 @@ class LineMap:
     def span(self, span: Span) -> Tuple[int, Span]:
         cell, start = self.cell_of(span.start_line)
         end_cell, end = self.cell_of(span.end_line)
-        end_col = span.end_col
+        shifts = self.vm.shifts
+        end_col = span.end_col + shifts.get(span.end_line, 0)
         if end_cell != cell:  # a span that runs into the next cell ends with its first cell
             count = self.vm.ranges.get(cell, (0, start))[1]
             end = max(count, start)
             lines = [line.rstrip("\r\n") for line in split_lines(self.nb.cell(cell).source)]
             end_col = (len(lines[end - 1]) + 1) if 0 < end <= len(lines) else 1
-        return cell, Span(start, span.start_col, end, end_col)
+        return cell, Span(start, span.start_col + shifts.get(span.start_line, 0), end, end_col)
 
     def raw(self, cell: int, span: Span) -> Span:
         sl, sc = self.nb.raw_position(cell, span.start_line, span.start_col)
@@ -381,6 +413,8 @@ class LineMap:
         cell, span = self.span(f.span)
         related = tuple(self.related(r, shown) for r in f.related)
         fix = f.fix
+        if fix is not None and cell in self.vm.dedented:
+            fix = None  # its text is written for the dedented lines, not the cell's own
         if fix is not None:
             edits = []
             for e in fix.edits:
@@ -482,6 +516,8 @@ def _cell_edits(fix: Fix, lmap: LineMap, vm: VirtualModule) -> Optional[List[Tup
         s = e.span
         cell, start = lmap.cell_of(s.start_line)
         end_cell, end = lmap.cell_of(s.end_line)
+        if cell in vm.dedented or end_cell in vm.dedented:
+            return None  # written for the dedented lines, not the cell's own
         if s.end_line > s.start_line and end_cell != cell:
             first, count = vm.ranges.get(cell, (0, 0))
             if s.end_line == first + count and s.end_col == 1:  # up to the end of the cell's last line

@@ -172,6 +172,28 @@ def test_broken_notebooks_give_hpl000_with_the_reason(tmp_path: Path):
     assert f.code == "HPL000" and f.cell == 2 and "syntax error" in f.message
 
 
+def test_a_cell_indented_as_a_whole_runs_dedented_as_in_ipython(tmp_path: Path):
+    # mrdbourke/pytorch-deep-learning video notebooks: cells pasted with one
+    # leading space on every line. IPython strips the first line's indentation
+    # from each line, so the cell runs; it is not a syntax error.
+    nb = write_nb(tmp_path / "indented.ipynb", [
+        new_code_cell(" # Make sure we have a GPU\n device = 'cpu'\n device"),
+        new_code_cell("\n  import torch.nn as nn\n  net = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))\n"),
+    ])
+    findings = lint(nb).findings
+    assert [(f.code, f.cell, f.line, f.col) for f in findings] == [("HPL002", 2, 3, 23)]
+    # the cell's own column: `nn.Linear` starts after the two spaces
+    cell = nbformat.read(str(nb), 4).cells[1].source.splitlines()[2]
+    assert cell[findings[0].col - 1:].startswith("nn.Linear(2, 3)")
+    # the fix is written for the dedented text, so it is not offered there
+    assert findings[0].fix is None
+    assert main(["check", str(nb), "--fix", "--unsafe-fixes", "--exit-zero"]) == 0
+    assert "bias=False" not in nbformat.read(str(nb), 4).cells[1].source
+    # a cell whose indentation does not come from its first line is still an error
+    broken = write_nb(tmp_path / "broken.ipynb", [new_code_cell("x = 1\n  y = 2")])
+    assert [f.code for f in lint(broken).findings] == ["HPL000"]
+
+
 def test_other_kernel_languages_are_not_linted(tmp_path: Path):
     nb = write_nb(tmp_path / "r.ipynb", [new_code_cell("library(torch)\nx <- 1")],
                   language_info={"name": "R"}, kernelspec={"name": "ir", "language": "R", "display_name": "R"})
