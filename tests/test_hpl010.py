@@ -88,6 +88,40 @@ def main(content, steps):
         optimizer.step()
 """
 
+KEYWORD_HELPERS = """
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stack = nn.Sequential({layers})
+
+    def forward(self, x):
+        return self.stack(x)
+
+
+def train_step(model, data_loader, optimizer):
+    for x in data_loader:
+        optimizer.zero_grad()
+        model(x).sum().backward()
+        optimizer.step()
+
+
+def test_step(data_loader, model):
+    model.eval()
+    with torch.inference_mode():
+        return [model(x) for x in data_loader]
+
+
+model_1 = Net().to("cpu")
+optimizer = torch.optim.SGD(model_1.parameters(), lr=0.1)
+for epoch in range(3):
+    train_step(data_loader=train_dataloader, model=model_1, optimizer=optimizer)
+    test_step(data_loader=test_dataloader, model=model_1)
+"""
+
 POSITIVE = {
     "eval_at_end_of_epoch": HEAD + "for epoch in range(10):" + TRAIN + "    model.eval()\n    val = model(val_x)\n",
     "helper_switches": HEAD + EVALUATE + "for epoch in range(10):" + TRAIN + "    print(evaluate(model, val_data))\n",
@@ -126,6 +160,7 @@ class Trainer:
 """,
     "eval_before_loop": HEAD + "model.eval()\nfor epoch in range(10):" + TRAIN,
     "base_class_fit_on_self": BASE_FIT,
+    "helpers_by_keyword_model_with_dropout": KEYWORD_HELPERS.format(layers="nn.Linear(4, 8), nn.Dropout(0.2)"),
 }
 
 NEGATIVE = {
@@ -151,6 +186,10 @@ NEGATIVE = {
     "frozen_feature_extractor_in_eval": STYLE_TRANSFER,
     "base_class_fit_restores_train": BASE_FIT.replace("            self.evaluate(x, y)\n",
                                                       "            self.evaluate(x, y)\n            model.train()\n"),
+    # mrdbourke/pytorch-deep-learning 03: train_step/test_step helpers handed
+    # `model=model_1` by keyword, the model a Linear/ReLU stack with nothing
+    # that eval mode changes.
+    "helpers_by_keyword_model_without_dropout": KEYWORD_HELPERS.format(layers="nn.Linear(4, 8), nn.ReLU()"),
     "train_inside_inner_loop": HEAD + "for epoch in range(10):" + TRAIN.replace("        opt.zero_grad()", "        model.train()\n        opt.zero_grad()") + "    model.eval()\n",
 }
 
@@ -178,6 +217,11 @@ def test_position_message_related(tmp_path):
 def test_reports_the_helper_call(tmp_path):
     (finding,) = lint_source(tmp_path, POSITIVE["helper_switches"], "HPL010")
     assert "`evaluate(model, val_data)`" in finding.message
+
+
+def test_helper_handed_the_model_names_its_class(tmp_path):
+    (finding,) = lint_source(tmp_path, POSITIVE["helpers_by_keyword_model_with_dropout"], "HPL010")
+    assert "puts Net in eval mode" in finding.message
 
 
 def test_model_from_other_module(tmp_path):

@@ -16,7 +16,7 @@ from typing import Any, List, Optional
 import libcst as cst
 
 from . import layers as L
-from .modes import ModeAnalysis
+from .modes import ModeAnalysis, model_key
 from .training import TrainingAnalysis, _is_method, body_statements
 from .walk import contains
 
@@ -65,17 +65,28 @@ class ModeRestoreAnalysis:
                     continue
                 if not contains(fn if fn is not None else ctx.tree, eval_node):
                     continue  # the switch happened in a helper's own body: reported there
-                if step is not None and step.model is not None and step.model.layers and \
-                        not (step.model.categories() & {L.DROPOUT, L.BATCHNORM}):
+                model = step.model if step is not None else _argument_model(training, node, mkey, fn, klass)
+                if model is not None and model.layers and not (model.categories() & {L.DROPOUT, L.BATCHNORM}):
                     # Eval mode changes nothing for this model. A model with no
                     # layers at all is not known: a base class whose subclasses
                     # bring them (DeepCTR-Torch's BaseModel.fit on `self`).
                     continue
                 reported.add(id(eval_node))
-                model = step.model if step is not None else None
                 out.append(ModeNotRestored(eval_node, node, mkey, model, site0.scope if fn is not None else (),
                                            _restore_at(ctx, fn, node, eval_node)))
         return out
+
+
+def _argument_model(training, call, mkey, fn, klass):
+    """The model a training helper is handed (`train_step(model=model_1)`), when
+    the argument switched is one of the call's: the helper's own step knows only
+    its parameter."""
+    if not isinstance(call, cst.Call):
+        return None
+    for arg in call.args:
+        if model_key(arg.value) == mkey:
+            return training.resolver.resolve(arg.value, fn, klass)
+    return None
 
 
 def _restore_at(ctx, fn, training_node, eval_node) -> Optional[cst.CSTNode]:
