@@ -174,6 +174,20 @@ NEGATIVE = {
         import torch
         opt = torch.optim.AdamW(params, lr=2e-5, betas=(0.9, 0.999), eps=1e-6)
     """,
+    # CleanRL sac_atari.py: "TRY NOT TO MODIFY: eps=1e-4 increases numerical stability"
+    "sac_discrete_cleanrl_gymnasium": """
+        import gymnasium as gym
+        import torch.optim as optim
+        q_optimizer = optim.Adam(list(qf1.parameters()) + list(qf2.parameters()), lr=args.q_lr, eps=1e-4)
+    """,
+    # p-christ (the SAC-Discrete author's code): every agent subclasses Base_Agent
+    "sac_discrete_agent_subclass": """
+        from torch.optim import Adam
+        from agents.Base_Agent import Base_Agent
+        class SAC_Discrete(Base_Agent):
+            def __init__(self, config):
+                self.critic_optimizer = Adam(self.critic_local.parameters(), lr=3e-4, eps=1e-4)
+    """,
     "deepspeed_transformer_recipe": """
         import deepspeed
         opt = deepspeed.ops.adam.FusedAdam(params, lr=1e-4, betas=(0.9, 0.95))
@@ -202,6 +216,19 @@ def test_gan_recipe_where_the_path_names_a_gan(tmp_path, path, flagged):
     code = "import torch\nopt = torch.optim.Adam(model.parameters(), betas=(0.5, 0.999))\n"
     findings = lint_files(tmp_path, {path: code}, path, select=["HPL007"])
     assert len(findings) == int(flagged)
+
+
+@pytest.mark.parametrize("path, flagged", [
+    ("agents/actor_critic_agents/SAC.py", False), ("sac_atari.py", False), ("rl/train.py", False),
+    ("mnist/main.py", True), ("classify/sacrifice.py", True),
+])
+def test_rl_recipe_where_the_path_names_rl(tmp_path, path, flagged):
+    code = "import torch\nopt = torch.optim.Adam(model.parameters(), eps=1e-4)\n"
+    findings = lint_files(tmp_path, {path: code}, path, select=["HPL007"])
+    assert len(findings) == int(flagged)
+    if flagged:
+        assert "SAC-Discrete recipe" in findings[0].message
+        assert "an RL recipe, but this optimizer does not train a reinforcement-learning agent" in findings[0].message
 
 
 def test_message_names_values_and_recipe(tmp_path):
@@ -409,7 +436,7 @@ def test_documented_recipe_table_is_the_rules_table():
     rows = [line for line in body.splitlines() if line.startswith("| ") and not line.startswith("| recipe")]
     documented = []
     for row in rows:
-        name, betas, eps, gan, _source = [c.strip() for c in row.strip("|").split("|")]
+        name, betas, eps, only, _source = [c.strip() for c in row.strip("|").split("|")]
         pair = tuple(float(v) for v in re.findall(r"[\d.]+", betas)) or None
-        documented.append((name, pair, _number(eps), gan == "yes"))
-    assert documented == [(r.name, r.betas, r.eps, r.gan) for r in RECIPES]
+        documented.append((name, pair, _number(eps), only or None))
+    assert documented == [(r.name, r.betas, r.eps, r.only) for r in RECIPES]

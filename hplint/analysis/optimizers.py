@@ -1,7 +1,8 @@
 """The Adam family: which calls build an Adam-family optimizer and where its
 betas and eps are (torch, apex, DeepSpeed, bitsandbytes, Hugging Face, timm's
-factory), and whether an optimizer trains a GAN (the context in which GAN
-recipes such as DCGAN's beta1=0.5 are the published values).
+factory), and whether an optimizer trains a GAN or a reinforcement-learning
+agent (the contexts in which recipes such as DCGAN's beta1=0.5 or SAC-Discrete's
+eps=1e-4 are the published values).
 """
 
 from __future__ import annotations
@@ -124,3 +125,40 @@ def _is_gan_token(token: str) -> bool:
     if token.endswith("s"):
         token = token[:-1]
     return token.endswith("gan") and len(token) <= 12 and token not in _NOT_GAN
+
+
+# Environment and agent libraries: a file that imports one trains an agent.
+_RL_PACKAGES = frozenset({
+    "gym", "gymnasium", "envpool", "stable_baselines3", "sb3_contrib", "pettingzoo", "dm_control", "dm_env",
+    "ale_py", "atari_py", "procgen", "minigrid", "gym_minigrid", "pybullet_envs", "d4rl", "mujoco_py",
+    "vizdoom", "tianshou", "baselines",
+})
+_RL_NAME_WORDS = frozenset({"agent", "agents", "replay"})  # Base_Agent, ReplayBuffer, Replay_Buffer
+_RL_PATH_TOKENS = frozenset({"rl", "agent", "agents", "dqn", "ddqn", "sac", "ppo", "td3", "ddpg", "a2c", "a3c",
+                             "trpo", "rainbow", "reinforce"})
+
+
+def trains_agent(ctx) -> bool:
+    """The file is reinforcement-learning code: it imports an environment or
+    agent library (`gym`, `gymnasium`, `envpool`, ...), defines or imports an
+    agent or a replay buffer, or its folder or name says so (`sac_atari.py`,
+    `actor_critic_agents/`)."""
+    return ctx.fact("rl_file", _RlFile).value
+
+
+class _RlFile:
+    def __init__(self, ctx) -> None:
+        self.value = self._compute(ctx)
+
+    @staticmethod
+    def _compute(ctx) -> bool:
+        for local, qualified in ctx.imports.names.items():
+            if qualified.split(".")[0] in _RL_PACKAGES or any(w in _RL_NAME_WORDS for w in name_words(local)):
+                return True
+        if any(any(w in _RL_NAME_WORDS for w in name_words(d.name)) for d in ctx.classes):
+            return True
+        path = getattr(ctx, "path", None)
+        if path is None:
+            return False
+        parts = [path.parent.name, path.stem]
+        return any(t in _RL_PATH_TOKENS for part in parts for t in re.split(r"[^a-z0-9]+", part.lower()))

@@ -24,7 +24,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from ..analysis.optimizers import OptimizerSpec, adam_optimizer, trains_gan
+from ..analysis.optimizers import OptimizerSpec, adam_optimizer, trains_agent, trains_gan
 from ..analysis.search_feeds import SearchFeeds
 from ..findings import FixSafety, Severity
 from ..numbers import readable
@@ -37,17 +37,25 @@ class Recipe:
     source: str
     betas: Optional[Tuple[float, float]] = None
     eps: Optional[float] = None
-    gan: bool = False  # accepted only where the optimizer trains a GAN
+    only: Optional[str] = None  # "GAN" / "RL": accepted only where the optimizer trains one
+
+    @property
+    def kind(self) -> str:
+        return {"GAN": "a GAN", "RL": "an RL"}.get(self.only or "", "")
+
+    @property
+    def context(self) -> str:
+        return {"GAN": "a GAN", "RL": "a reinforcement-learning agent"}.get(self.only or "", "")
 
 
 # Published values, each with its source (rules/HPL007.md lists the same table).
 RECIPES: Tuple[Recipe, ...] = (
-    Recipe("DCGAN", "Radford et al. 2015; also pix2pix, CycleGAN", betas=(0.5, 0.999), gan=True),
-    Recipe("WGAN-GP", "Gulrajani et al. 2017, Algorithm 1", betas=(0.0, 0.9), gan=True),
-    Recipe("WGAN-GP reference code", "Gulrajani et al. 2017, igul222/improved_wgan_training", betas=(0.5, 0.9), gan=True),
-    Recipe("StyleGAN", "Karras et al. 2019, 2020", betas=(0.0, 0.99), gan=True),
-    Recipe("BigGAN", "Brock et al. 2019", betas=(0.0, 0.999), gan=True),
-    Recipe("HiFi-GAN", "Kong et al. 2020", betas=(0.8, 0.99), gan=True),
+    Recipe("DCGAN", "Radford et al. 2015; also pix2pix, CycleGAN", betas=(0.5, 0.999), only="GAN"),
+    Recipe("WGAN-GP", "Gulrajani et al. 2017, Algorithm 1", betas=(0.0, 0.9), only="GAN"),
+    Recipe("WGAN-GP reference code", "Gulrajani et al. 2017, igul222/improved_wgan_training", betas=(0.5, 0.9), only="GAN"),
+    Recipe("StyleGAN", "Karras et al. 2019, 2020", betas=(0.0, 0.99), only="GAN"),
+    Recipe("BigGAN", "Brock et al. 2019", betas=(0.0, 0.999), only="GAN"),
+    Recipe("HiFi-GAN", "Kong et al. 2020", betas=(0.8, 0.99), only="GAN"),
     Recipe("Transformer", "Vaswani et al. 2017; RoBERTa, Liu et al. 2019", betas=(0.9, 0.98)),
     Recipe("GPT-3 / nanoGPT / LLaMA", "Brown et al. 2020; Touvron et al. 2023", betas=(0.9, 0.95)),
     Recipe("Instant-NGP / TensoRF", "Mueller et al. 2022; Chen et al. 2022", betas=(0.9, 0.99)),
@@ -55,6 +63,7 @@ RECIPES: Tuple[Recipe, ...] = (
     Recipe("BERT / RoBERTa", "Devlin et al. 2019; Liu et al. 2019", eps=1e-6),
     Recipe("PPO / LLaMA 2", "OpenAI baselines ppo2; Touvron et al. 2023", eps=1e-5),
     Recipe("Instant-NGP", "Mueller et al. 2022", eps=1e-15),
+    Recipe("SAC-Discrete", "Christodoulou 2019, the author's code; CleanRL sac_atari", eps=1e-4, only="RL"),
     Recipe("Rainbow DQN", "Hessel et al. 2018", eps=1.5e-4),
     Recipe("C51 / Dopamine", "Bellemare et al. 2017 (0.01/32)", eps=0.01 / 32),
     Recipe("Keras / TensorFlow default", "a port of Keras code keeps it", eps=1e-7),
@@ -150,7 +159,7 @@ class AdamNonDefaultHyperparameters(Rule):
                     change.recipe = eps_recipe(change.value)
                     change.extreme = change.value < low or change.value > high
                 if change.recipe is not None:
-                    change.recipe_applies = not change.recipe.gan or trains_gan(ctx, site)
+                    change.recipe_applies = _context_holds(ctx, site, change.recipe)
             searched = [c for c in changes if c.searched]
             flagged = [c for c in changes if c.searched or not (
                 c.accepted or (not strict and c.recipe is not None and c.recipe_applies))]
@@ -202,8 +211,8 @@ class AdamNonDefaultHyperparameters(Rule):
                 if change.recipe_applies:
                     text += f" (the {change.recipe.name} recipe, {source})"
                 else:
-                    text += (f" (the {change.recipe.name} recipe, {source}: a GAN recipe, but this optimizer"
-                             f" does not train a GAN)")
+                    text += (f" (the {change.recipe.name} recipe, {source}: {change.recipe.kind} recipe, but this"
+                             f" optimizer does not train {change.recipe.context})")
             parts.append(text)
         what = " and ".join(parts)
         defaults = f"betas=({_fmt(spec.betas[0])}, {_fmt(spec.betas[1])}), eps={_fmt(spec.eps)}"
@@ -239,6 +248,14 @@ class AdamNonDefaultHyperparameters(Rule):
             severity=severity,
             scope=site.scope,
         )
+
+
+def _context_holds(ctx, site, recipe: Recipe) -> bool:
+    if recipe.only == "GAN":
+        return trains_gan(ctx, site)
+    if recipe.only == "RL":
+        return trains_agent(ctx)
+    return True
 
 
 def _source(ctx, arg: cst.Arg) -> str:
