@@ -21,6 +21,7 @@ POSITIVE = {
     "local_variable": ("from torch.utils.data import DataLoader\ndef main(ds):\n    bs = 4 * 1024\n    return DataLoader(ds, batch_size=bs, shuffle=True)\n", 4096),
     "yacs_attribute": ("from yacs.config import CfgNode as CN\n_C = CN()\n_C.TRAIN = CN()\n_C.TRAIN.BATCH_SIZE = 2048\n", 2048),
     "dict_call": ("hparams = dict(lr=0.1, batch_size=1500)\n", 1500),
+    "large_but_not_a_sentinel": ("import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=99990)\n", 99990),
 }
 
 NEGATIVE = {
@@ -34,6 +35,9 @@ NEGATIVE = {
     "accumulation_target": "GLOBAL_BATCH_SIZE = 4096\ntotal_batch_size = 8192\neffective_batch_size = 2048\n",
     "unknown_value": "from torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=args.bs)\n",
     "graph_edges": "num_edges_per_batch = 100000\nEDGE_BATCH = 50000\n",
+    # tianshou test_trpo.py / test_npg.py: "all the collected steps in one batch"
+    "whole_buffer_sentinel_nines": "import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=99999)\n",
+    "whole_buffer_sentinel_huge": "import sys\nBATCH_SIZE = 10**9\nconfig = {'batch_size': 9999}\n",
     "small_fraction": "import torch\nfrom torch.utils.data import DataLoader, TensorDataset\nds = TensorDataset(torch.randn(100000, 10))\nloader = DataLoader(ds, batch_size=128, shuffle=True)\n",
 }
 

@@ -61,6 +61,12 @@ _TENSOR_MAKERS = frozenset({"torch.randn", "torch.rand", "torch.zeros", "torch.o
                             "torch.randint", "torch.full", "numpy.zeros", "numpy.ones", "numpy.empty"})
 
 
+def means_everything(value: int) -> bool:
+    """A sentinel for "the whole buffer in one batch", not a per-step size:
+    all nines (tianshou's TRPO/NPG `--batch_size 99999`) or past a billion."""
+    return value >= 10**9 or (value >= 9999 and set(str(value)) == {"9"})
+
+
 def is_batch_name(name: str) -> bool:
     return bool(_BATCH_NAME.match(name.lstrip("-").replace("-", "_").lower()))
 
@@ -104,7 +110,7 @@ class BatchSizeAnalysis:
             return None
         if isinstance(value, float) and not value.is_integer():
             return None
-        if id(node) in self._reported:
+        if id(node) in self._reported or means_everything(int(value)):
             return None
         self._reported.add(id(node))
         size = BatchSize(node, int(value), source, tuple(scope), **extra)
