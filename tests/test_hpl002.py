@@ -5,6 +5,33 @@ import pytest
 
 from helpers import apply_edits, dedent, expected_lines, lines_of, lint_code, lint_files
 
+DENSENET = """
+    import torch
+    import torch.nn as nn
+
+    def conv_block(input_channels, num_channels):
+        layers = []
+        layers.append(nn.BatchNorm2d(input_channels))
+        layers.append(nn.ReLU())
+        layers.append(nn.Conv2d(input_channels, num_channels, kernel_size=3, padding=1))  # <- HPL002
+        return nn.Sequential(*layers)
+
+    class DenseBlock(nn.Module):
+        def __init__(self, num_convs, input_channels, num_channels):
+            super().__init__()
+            self.net = nn.Sequential(*[conv_block(num_channels * i + input_channels, num_channels)
+                                       for i in range(num_convs)])
+
+        def forward(self, X):
+            for blk in self.net:
+                Y = blk(X)
+                X = torch.cat((X, Y), dim=1)
+            return X
+
+    layers = [DenseBlock(4, 64, 32), nn.BatchNorm2d(192), nn.ReLU()]
+    net = nn.Sequential(*layers)
+"""
+
 POSITIVE = {
     "sequential_linear": """
         import torch.nn as nn
@@ -149,6 +176,9 @@ POSITIVE = {
             def forward(self, x):
                 return self.conv1(x)
     """,
+    # d2l-pytorch DenseNet: each conv block's output is concatenated into the
+    # next block's BatchNorm, the transition's and the final one: one finding.
+    "densenet_concat_into_several_batchnorms": DENSENET,
     # pytorch-cifar100 nasnet.py Fit: the channel concatenation is assigned first.
     "concat_assigned_before_the_bn": """
         import torch
@@ -432,6 +462,12 @@ def test_flags(tmp_path, name):
     code = POSITIVE[name]
     findings = lint_code(tmp_path, code, select=["HPL002"])
     assert lines_of(findings, "HPL002") == expected_lines(code, "HPL002"), findings
+
+
+def test_one_finding_per_layer_with_every_batchnorm_related(tmp_path):
+    [finding] = lint_code(tmp_path, DENSENET, select=["HPL002"])
+    assert "and 1 more BatchNorm)" in finding.message
+    assert [r.span.start_line for r in finding.related] == [6, 23]  # the next block's and the final one
 
 
 @pytest.mark.parametrize("name", sorted(NEGATIVE))

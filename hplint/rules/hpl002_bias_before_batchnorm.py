@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -96,7 +96,10 @@ class BiasBeforeBatchNorm(Rule):
     code = "HPL002"
 
     def check(self, ctx):
-        reported = set()
+        # One finding per biased layer: a DenseNet conv whose output is
+        # concatenated into the next block's, the transition's and the final
+        # BatchNorm is one bias to remove, with every BatchNorm as related.
+        groups: Dict[int, List[Tuple[object, cst.CSTNode, object]]] = {}
         for edge in ctx.models.edges_between(L.AFFINE, L.BATCHNORM, _ALLOWED):
             if edge.source_bias() is not True:  # False, or unknown (`bias=not use_bn`)
                 continue
@@ -106,9 +109,11 @@ class BiasBeforeBatchNorm(Rule):
             if where is None:
                 continue
             node_ctx, node = where
-            if (id(node), id(edge.dst.node)) in reported:
-                continue  # one pair joined along paths through different transparent ops
-            reported.add((id(node), id(edge.dst.node)))
+            group = groups.setdefault(id(node), [])
+            if all(other.dst.node is not edge.dst.node for _, _, other in group):
+                group.append((node_ctx, node, edge))  # not the same pair along another transparent path
+        for group in groups.values():
+            node_ctx, node, edge = group[0]
             fix = None
             if node is edge.src.node:
                 loads = any(c.fact("weight_loading", WeightLoading).loads for c in (ctx, node_ctx))
@@ -118,12 +123,17 @@ class BiasBeforeBatchNorm(Rule):
                 {
                     "layer": L.short_name(edge.src.kind),
                     "batchnorm": L.short_name(edge.dst.kind),
-                    "where": describe_location(edge.dst, ctx),
+                    "where": describe_location(edge.dst, ctx) + _more(len(group) - 1),
                 },
                 ctx=node_ctx,
-                related=[(edge.dst.ctx, edge.dst.node, f"the {L.short_name(edge.dst.kind)} that cancels the bias")],
+                related=[(e.dst.ctx, e.dst.node, f"the {L.short_name(e.dst.kind)} that cancels the bias")
+                         for _, _, e in group],
                 fix=fix,
             )
+
+
+def _more(count: int) -> str:
+    return f", and {count} more BatchNorm{'s' if count > 1 else ''}" if count else ""
 
 
 def _bn_flag(edge) -> Optional[Tuple[str, bool]]:
