@@ -24,6 +24,26 @@ model = Net()
 """
 
 POSITIVE = {
+    # The model's own fit() trains, then evaluates through its own method: this
+    # file calls it in training mode.
+    "own_fit_trains_then_evaluates_itself": MODEL.replace("model = Net()\n", "") + """
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = Net()
+        self.opt = torch.optim.SGD(self.parameters(), lr=0.1)
+
+    def fit(self, loader):
+        for x in loader:
+            self.opt.zero_grad()
+            self.net(x).sum().backward()
+            self.opt.step()
+        return self.evaluate(x)
+
+    @torch.no_grad()
+    def evaluate(self, x):
+        return self.net(x)
+""",
     "eval_function_no_grad": MODEL + "def evaluate(loader):\n    with torch.no_grad():\n        return [model(x) for x in loader]\n",
     "decorated_no_grad": MODEL + "@torch.no_grad()\ndef run(x):\n    return model(x)\n",
     "script_no_grad_block": MODEL + "with torch.no_grad():\n    out = model(data)\n",
@@ -33,7 +53,6 @@ POSITIVE = {
     "eval_in_one_branch": MODEL + "def predict(x, fast):\n    if fast:\n        model.eval()\n    return model(x)\n",
     "param_caller_without_eval": MODEL + "def validate(net, loader):\n    return [net(x) for x in loader]\n\ndef main(loader):\n    m = Net()\n    validate(m, loader)\n",
     "batchnorm_only": "import torch\nimport torch.nn as nn\nmodel = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))\ndef test_epoch(loader):\n    with torch.no_grad():\n        for x in loader:\n            model(x)\n",
-    "module_predict_method": MODEL.replace("model = Net()\n", "") + "\nclass Wrapper(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.net = Net()\n\n    @torch.no_grad()\n    def predict(self, x):\n        return self.net(x)\n",
     "camel_case_name": MODEL + "def runInference(x):\n    return model(x)\n",
     # A model built in the function, but with trained weights loaded: a real evaluation.
     "built_then_weights_loaded": MODEL + "def test():\n    net = Net()\n    net.load_state_dict(torch.load('w.pt'))\n    return net(torch.randn(2, 4))\n",
@@ -91,6 +110,40 @@ def accuracy(network, loader):
         correct = sum((network.predict(x).argmax(1) == y).sum() for x, y in loader)
     network.train()
     return correct
+""",
+    # A module's own evaluation method that this file never calls: the caller
+    # sets the mode (RecBole's trainer runs `model.eval()` before `predict`).
+    "module_predict_method_called_elsewhere": MODEL.replace("model = Net()\n", "") + "\nclass Wrapper(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.net = Net()\n\n    @torch.no_grad()\n    def predict(self, x):\n        return self.net(x)\n",
+    "recommender_predict_and_full_sort_predict": MODEL.replace("model = Net()\n", "") + """
+class NeuMF(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mlp_layers = Net()
+
+    def forward(self, user, item):
+        return self.mlp_layers(user * item)
+
+    def predict(self, interaction):
+        return self.forward(interaction["user"], interaction["item"])
+
+    def full_sort_predict(self, interaction):
+        return self.mlp_layers(interaction["user"])
+""",
+    # DiffRec: `predict` calls `self.full_sort_predict`, both evaluation methods.
+    "own_evaluation_method_called_by_another": MODEL.replace("model = Net()\n", "") + """
+class DiffRec(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mlp = Net()
+
+    def p_sample(self, x):
+        return self.mlp(x)
+
+    def full_sort_predict(self, interaction):
+        return self.p_sample(interaction)
+
+    def predict(self, interaction):
+        return self.full_sort_predict(interaction)[:, 0]
 """,
     "eval_before": MODEL + "def evaluate(loader):\n    model.eval()\n    with torch.no_grad():\n        return [model(x) for x in loader]\n",
     "train_false": MODEL + "model.train(False)\nwith torch.no_grad():\n    out = model(data)\n",

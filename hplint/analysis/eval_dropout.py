@@ -191,6 +191,8 @@ class EvalDropoutAnalysis:
                 state = flow.states.get(id(call))
                 if state is None or state.in_eval(mkey) or (key, mkey) in seen:
                     continue
+                if self._own_method_called_elsewhere(training, regions, fn, method_klass, mkey):
+                    continue
                 if self._callers_switch(modes, training, fn, method_klass, mkey):
                     continue
                 seen.add((key, mkey))
@@ -282,6 +284,32 @@ class EvalDropoutAnalysis:
                 return False
             body, flag = site.function, chain[index + 1][1]
         return False
+
+    def _own_method_called_elsewhere(self, training, regions, fn, klass, mkey: str, depth: int = 0) -> bool:
+        """A module's own evaluation method (`predict`, `generate`, `full_sort_predict`
+        running `self`, `self.forward` or `self.<layer>`) that this file never
+        calls, or calls only from its other evaluation methods of that kind
+        (DiffRec's `predict` calling `self.full_sort_predict`): the mode is the
+        caller's to set, and its callers are elsewhere (RecBole's trainer runs
+        `self.model.eval()` before `model.predict`). Where this file calls it
+        otherwise, those calls decide (`_callers_switch`)."""
+        if fn is None or klass is None or mkey.split(".")[0] != "self" or not _is_module_class(self.ctx, klass):
+            return False
+        name = fn.name.value
+        for site in self.ctx.calls:
+            func = site.node.func
+            if isinstance(func, cst.Attribute) and func.attr.value == name and model_key(func.value) != "self":
+                return False  # `network.predict(x)`: called here on an instance
+        for site in training.resolver.callers(fn, klass):
+            caller = site.function
+            if depth >= 2 or caller is None or caller is fn or site.klass is not klass:
+                return False
+            region = regions.get(id(caller))
+            if region is None or not region[3]:
+                return False  # called from code that is not evaluation as a whole (it may train)
+            if not self._own_method_called_elsewhere(training, regions, caller, klass, "self", depth + 1):
+                return False
+        return True
 
     def _callers_switch(self, modes, training, fn, klass, mkey, depth: int = 0) -> bool:
         """Every call site of `fn` in this file has the model in eval mode, or
