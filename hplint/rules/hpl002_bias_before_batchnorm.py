@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -99,7 +99,7 @@ class BiasBeforeBatchNorm(Rule):
         # One finding per biased layer: a DenseNet conv whose output is
         # concatenated into the next block's, the transition's and the final
         # BatchNorm is one bias to remove, with every BatchNorm as related.
-        groups: Dict[int, List[Tuple[object, cst.CSTNode, object]]] = {}
+        groups: Dict[int, List[Tuple[Any, cst.CSTNode, Any]]] = {}
         for edge in ctx.models.edges_between(L.AFFINE, L.BATCHNORM, _ALLOWED):
             if edge.source_bias() is not True:  # False, or unknown (`bias=not use_bn`)
                 continue
