@@ -121,6 +121,7 @@ def settings_lines(path: Path, config: Config) -> List[str]:
         ("exclude", config.exclude), ("extend-exclude", config.extend_exclude),
         ("extend-include", config.extend_include), ("per-file-ignores", config.per_file_ignores),
         ("respect-gitignore", config.respect_gitignore),
+        ("lint-tests", config.lint_tests),
         ("cache-dir", str(config.cache_dir) if config.cache_dir is not None else ".hplint/cache (default)"),
         ("severity", {code: str(level) for code, level in sorted(config.severity.items())}),
     ]

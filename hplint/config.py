@@ -34,6 +34,11 @@ a file hplint cannot read must never pass silently.
 `extend-include` (patterns like `exclude`) names more files to lint in the
 directories walked, besides `*.py`, `*.ipynb` and sweep files.
 `respect-gitignore` (default true) skips what git ignores in walked directories.
+`lint-tests` (default false): test files (`test_*.py`, `*_test.py`,
+`conftest.py`, files in a `tests`/`test`/`tst`/`testing` folder near them) get
+only HPL000. Their models, batch sizes and search spaces are fixtures built to
+exercise code (a 4-sample dataset, a Linear feeding BatchNorm to test
+offloading), not training runs, and a fix there could break what they assert.
 
 `extend = "PATH"` (relative to the file) reads that configuration file first;
 the keys this file sets replace its values (a whole key: `exclude` or
@@ -78,6 +83,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from ._toml import tomllib
+from .analysis.testing_code import is_test_file
 from .catalogue import RuleDoc, RuleOption, load_catalogue
 from .findings import Severity
 
@@ -98,6 +104,7 @@ _KNOWN_KEYS: Tuple[str, ...] = (
     "extend-select",
     "ignore",
     "per-file-ignores",
+    "lint-tests",
     "respect-gitignore",
     "rules",
     "select",
@@ -317,6 +324,7 @@ class Config:
     options: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     # Walked directories skip what .gitignore / .ignore / .git/info/exclude ignore.
     respect_gitignore: bool = True
+    lint_tests: bool = False
     # More exclude patterns (`--extend-exclude`), on top of `exclude`.
     extend_exclude: Tuple[str, ...] = ()
     root: Path = field(default_factory=Path.cwd)
@@ -357,14 +365,21 @@ class Config:
         return frozenset(out - ALWAYS_ENABLED)
 
     def enabled_codes_for(self, path: PathLike) -> FrozenSet[str]:
-        """Enabled codes after per-file-ignores: what may be reported in `path`."""
+        """Enabled codes after per-file-ignores and `lint-tests`: what may be reported in `path`."""
+        if self._skips_as_test(path):
+            return ALWAYS_ENABLED
         return self.enabled_codes() - self.ignored_for(path)
 
     def is_enabled(self, code: str, path: PathLike) -> bool:
         code = code.upper()
         if code in ALWAYS_ENABLED:
             return True
+        if self._skips_as_test(path):
+            return False
         return code in self.enabled_codes() and code not in self.ignored_for(path)
+
+    def _skips_as_test(self, path: PathLike) -> bool:
+        return not self.lint_tests and is_test_file(Path(path))
 
     def severity_for(self, code: str, default: Severity) -> Severity:
         return self.severity.get(code.upper(), default)
@@ -393,6 +408,7 @@ class Config:
             "extend_select": list(self.extend_select), "exclude": list(self.exclude),
             "extend_include": list(self.extend_include),
             "per_file_ignores": {k: list(v) for k, v in self.per_file_ignores.items()},
+            "lint_tests": self.lint_tests,
             "severity": {k: int(v) for k, v in self.severity.items()},
             "options": self.options, "root": _abs(self.root),
             "pattern_roots": {k: _abs(v) for k, v in sorted(self.pattern_roots.items())},
@@ -645,13 +661,14 @@ def _parse_table(
             continue
         kw[key.replace("-", "_")] = tuple(value)
 
-    if "respect-gitignore" in table:
-        value = table["respect-gitignore"]
+    for key in ("respect-gitignore", "lint-tests"):
+        if key not in table:
+            continue
+        value = table[key]
         if isinstance(value, bool):
-            kw["respect_gitignore"] = value
+            kw[key.replace("-", "_")] = value
         else:
-            problems.append(ConfigError(
-                file, _dotted(prefix, "respect-gitignore"), f"must be a boolean, got {_describe(value)}"))
+            problems.append(ConfigError(file, _dotted(prefix, key), f"must be a boolean, got {_describe(value)}"))
 
     if "cache-dir" in table:
         value = table["cache-dir"]

@@ -89,6 +89,9 @@ def template(*, pyproject: bool, catalogue: Optional[Dict[str, RuleDoc]] = None)
     ]
     lines += _comment("Directories walked skip what .gitignore, .ignore and .git/info/exclude ignore.")
     lines += [f"# respect-gitignore = {toml_value(defaults.respect_gitignore)}"]
+    lines += _comment("Test files (test_*.py, conftest.py, files in a tests/ folder) get only HPL000: "
+                      "their models and batch sizes are fixtures, not training runs.")
+    lines += [f"# lint-tests = {toml_value(defaults.lint_tests)}"]
     lines += _comment("To inherit another configuration file, add extend = \"../pyproject.toml\" "
                       "(relative to this file); the keys set here replace its keys.")
     lines += _comment("Where `hplint check` keeps its result cache (default: .hplint/cache next to this file).")

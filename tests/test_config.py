@@ -187,7 +187,8 @@ def test_selector_lists_must_be_arrays_of_strings(tmp_path, cat, key):
 
 
 def test_per_file_ignores_relative_to_root_from_any_cwd(tmp_path, cat, monkeypatch):
-    cfg = Config(per_file_ignores={"tests/*": ("HPL006",)}, catalogue=cat, root=tmp_path)
+    # lint-tests: here `tests/` is only a folder that a pattern names
+    cfg = Config(per_file_ignores={"tests/*": ("HPL006",)}, catalogue=cat, root=tmp_path, lint_tests=True)
     inside = tmp_path / "tests" / "test_a.py"
     assert not cfg.is_enabled("HPL006", inside)
     assert cfg.is_enabled("HPL001", inside)
@@ -688,3 +689,38 @@ def test_fingerprint_is_stable_and_follows_every_setting_that_changes_findings(t
     ]
     prints = [c.fingerprint() for c in changed]
     assert base.fingerprint() not in prints and len(set(prints)) == len(prints)
+
+
+def test_test_files_get_only_hpl000_unless_lint_tests(tmp_path, cat):
+    # accelerate's tests/ and opacus's tests hold fixture models and 4-sample
+    # datasets: 17 findings on held-out repositories, none worth acting on.
+    cfg = Config(catalogue=cat, root=tmp_path)
+    for path in ("tests/helpers.py", "pkg/test_model.py", "pkg/model_test.py", "conftest.py", "test/unit/x.py"):
+        assert cfg.enabled_codes_for(tmp_path / path) == {"HPL000"}, path
+        assert cfg.is_enabled("HPL000", tmp_path / path) and not cfg.is_enabled("HPL002", tmp_path / path)
+    for path in ("train.py", "src/testing_utils.py", "contest/train.py", "latest/model.py"):
+        assert cfg.enabled_codes_for(tmp_path / path) == set(FAKE_DOCS), path
+    on = Config(catalogue=cat, root=tmp_path, lint_tests=True)
+    assert on.enabled_codes_for(tmp_path / "tests" / "helpers.py") == set(FAKE_DOCS)
+    assert on.fingerprint() != cfg.fingerprint()  # cached results of one never answer for the other
+    path = write(tmp_path / "pyproject.toml", "[tool.hplint]\nlint-tests = true\n")
+    assert load_config(path, catalogue=cat).lint_tests is True
+    write(path, '[tool.hplint]\nlint-tests = "yes"\n')
+    with pytest.raises(ConfigError, match="lint-tests' must be a boolean"):
+        load_config(path, catalogue=cat)
+
+
+def test_a_test_file_is_linted_for_hpl000_only(tmp_path):
+    from hplint.engine import Linter
+
+    model = "import torch.nn as nn\nnet = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))\n"
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_model.py").write_text(model)
+    (tmp_path / "tests" / "test_broken.py").write_text("def f(:\n")
+    (tmp_path / "train.py").write_text(model)
+    linter = Linter(Config(root=tmp_path))
+    assert linter.lint_file(tmp_path / "tests" / "test_model.py").findings == []
+    assert [f.code for f in linter.lint_file(tmp_path / "tests" / "test_broken.py").findings] == ["HPL000"]
+    assert [f.code for f in linter.lint_file(tmp_path / "train.py").findings] == ["HPL002"]
+    linter = Linter(Config(root=tmp_path, lint_tests=True))
+    assert [f.code for f in linter.lint_file(tmp_path / "tests" / "test_model.py").findings] == ["HPL002"]

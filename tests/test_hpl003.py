@@ -480,7 +480,11 @@ def test_a_search_space_inside_a_test_of_the_searcher_is_a_fixture(tmp_path):
         "    return config_space\n\n"
         "SPACE = {'lr': uniform(1e-4, 1e-1)}\n"
     )
-    in_tests = lint_files(tmp_path / "a", {"tests/test_state.py": code}, "tests/test_state.py", [RULE])
+    # By default a test file gets no rule findings at all (`lint-tests = false`);
+    # with lint-tests, the test function's space is still a fixture.
+    assert lint_files(tmp_path / "c", {"tests/test_state.py": code}, "tests/test_state.py", [RULE]) == []
+    in_tests = lint_files(tmp_path / "a", {"tests/test_state.py": code}, "tests/test_state.py", [RULE],
+                          config=Config(lint_tests=True))
     assert lines_of(in_tests, RULE) == [7]  # the module-level space is still a search
     elsewhere = lint_files(tmp_path / "b", {"search.py": code}, "search.py", [RULE])
     assert lines_of(elsewhere, RULE) == [4, 7]
