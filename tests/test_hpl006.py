@@ -38,8 +38,18 @@ NEGATIVE = {
     # tianshou test_trpo.py / test_npg.py: "all the collected steps in one batch"
     "whole_buffer_sentinel_nines": "import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=99999)\n",
     "whole_buffer_sentinel_huge": "import sys\nBATCH_SIZE = 10**9\nconfig = {'batch_size': 9999}\n",
+    # opacus examples/cifar10.py: DP-SGD's noise is per step, large batches are its recipe
+    "differential_privacy_opacus": "import argparse\nfrom opacus import PrivacyEngine\np = argparse.ArgumentParser()\np.add_argument('--batch-size', default=2000, type=int)\n",
+    "differential_privacy_module_import": "import opacus\nfrom torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=4096, shuffle=True)\n",
     "small_fraction": "import torch\nfrom torch.utils.data import DataLoader, TensorDataset\nds = TensorDataset(torch.randn(100000, 10))\nloader = DataLoader(ds, batch_size=128, shuffle=True)\n",
 }
+
+
+def test_differential_privacy_still_checks_the_share_of_the_dataset(tmp_path):
+    source = ("import torch\nfrom opacus import PrivacyEngine\nfrom torch.utils.data import DataLoader, TensorDataset\n"
+              "ds = TensorDataset(torch.randn(1000, 4))\nloader = DataLoader(ds, batch_size=800, shuffle=True)\n")
+    (finding,) = lint_source(tmp_path, source, "HPL006")
+    assert "80% of the 1000-sample dataset" in finding.message
 
 
 @pytest.mark.parametrize("name", sorted(POSITIVE))

@@ -3,7 +3,7 @@ or a large fraction of a dataset whose size is known."""
 
 from __future__ import annotations
 
-from ..analysis.batch_sizes import BatchSizeAnalysis
+from ..analysis.batch_sizes import BatchSizeAnalysis, trains_with_differential_privacy
 from .base import Report, Rule
 
 
@@ -23,8 +23,9 @@ class BatchSizeTooLarge(Rule):
     def check(self, ctx):
         bound = int(ctx.option(self.code, "max-batch-size"))
         fraction = float(ctx.option(self.code, "max-dataset-fraction"))
+        private = trains_with_differential_privacy(ctx)
         for size in ctx.fact("batch_sizes", BatchSizeAnalysis).sizes:
-            if size.value > bound:
+            if size.value > bound and not private:
                 problem = f"exceeds max-batch-size {bound}"
             elif size.dataset_size and size.value >= fraction * size.dataset_size:
                 share = round(100 * size.value / size.dataset_size)
