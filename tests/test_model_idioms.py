@@ -272,3 +272,77 @@ def test_sequentials_of_a_module_without_forward_still_run_in_order(tmp_path):
         "        self.head = nn.Sequential(nn.Conv2d(32, 8, 1, bias=False), nn.BatchNorm2d(8))\n"
     )
     assert [(f.code, f.line) for f in lint_code(tmp_path, code, ["HPL002"])] == [("HPL002", 6)]
+
+
+def test_a_recursive_init_helper_does_not_spend_the_files_analysis(tmp_path):
+    # PyG torch_geometric/nn/inits.py: `glorot(value)` calls itself over the
+    # parameters and the buffers, on both branches of an unknown `isinstance`.
+    # Called for 30 layers it used to spend the file's whole statement budget:
+    # every model rule then crashed (HPL000 "internal error ... Budget") and the
+    # biased Linear feeding BatchNorm below went unreported.
+    layers = "\n".join(f"        self.lin{i} = nn.Linear(4, 4)" for i in range(30))
+    resets = "\n".join(f"        glorot(self.lin{i}.weight)" for i in range(30))
+    code = f"""
+import torch.nn as nn
+from torch import Tensor
+
+
+def glorot(value):
+    if isinstance(value, Tensor):
+        value.data.uniform_(-1, 1)
+    else:
+        for v in value.parameters() if hasattr(value, "parameters") else []:
+            glorot(v)
+        for v in value.buffers() if hasattr(value, "buffers") else []:
+            glorot(v)
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+{layers}
+        self.reset_parameters()
+
+    def reset_parameters(self):
+{resets}
+
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 8)  # <- HPL002
+        self.bn = nn.BatchNorm1d(8)
+
+    def forward(self, x):
+        return self.bn(self.fc(x))
+"""
+    findings = lint_code(tmp_path, code)
+    assert [(f.code, f.line) for f in findings] == [("HPL002", expected_lines(code, "HPL002")[0])]
+
+
+def test_a_spent_statement_budget_leaves_models_unknown_without_crashing(tmp_path, monkeypatch):
+    # Rules also ask for class models after the file's analysis; once the budget
+    # is spent those questions answer "unknown", never an internal error.
+    from hplint.analysis.model import interpreter
+
+    monkeypatch.setattr(interpreter, "_STATEMENT_BUDGET", -10**6)
+    code = """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 8)
+        self.bn = nn.BatchNorm1d(8)
+        self.rnn = nn.LSTM(8, 8)
+
+    def forward(self, x):
+        return self.bn(self.fc(x))
+
+model = Net()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+with torch.no_grad():
+    model(x)
+"""
+    assert [f.code for f in lint_code(tmp_path, code) if f.code == "HPL000"] == []

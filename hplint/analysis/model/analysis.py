@@ -51,15 +51,25 @@ class ModelAnalysis(ConstructionExprs, ForwardFlow):
         self.analyse()
         return any(id(edge.dst.node) not in others for others in self._escapes.get(id(edge.src.node), ()))
 
+    # Class models are also built on demand, after the file's statement budget
+    # may be spent: then a class is unknown (None), as it is for the rules.
     def class_model(self, name: str) -> Optional[ClassModel]:
         node = self.ctx.class_named(name)
-        return self._class_model(self.ctx, node) if node is not None else None
+        if node is None:
+            return None
+        try:
+            return self._class_model(self.ctx, node)
+        except (Budget, RecursionError):
+            return None
 
     def model_classes(self) -> List[ClassModel]:
         out = []
         for definition in self.ctx.classes:
             if not definition.scope:
-                model = self._class_model(self.ctx, definition.node)
+                try:
+                    model = self._class_model(self.ctx, definition.node)
+                except (Budget, RecursionError):
+                    break  # the budget is spent: the rest are unknown too
                 if model is not None:
                     out.append(model)
         return out

@@ -25,6 +25,7 @@ from .structure import UNKNOWN_MODULE, Alt, ClassModel, Layer, ModList, PyList, 
 
 _FRAME_SERIALS = itertools.count(1)  # construction frames, for Layer.conditions
 SPLAT = "**"  # key in a call's keywords: it also passed `**mapping` we cannot read
+_MAX_REENTRY = 3  # frames of one function running at once (recursive builders)
 _MAX_EXCLUSIVE_PAIRS = 10_000  # layers per branch pair tracked as mutually exclusive
 
 
@@ -43,6 +44,7 @@ class Construction(Interpreter):
         # Layers built, in order (for the mutually exclusive pairs of an `if`).
         self._created: List[Layer] = []
         self._loops = 0
+        self._active_calls: Dict[int, int] = {}  # id(function) -> its frames now running
 
     def _eval_module(self, ctx, node: cst.BaseExpression, frame: "Frame", depth: int) -> Any:
         """The module value of a construction expression (construction_exprs)."""
@@ -56,6 +58,22 @@ class Construction(Interpreter):
         A nested function sees its `closure` frame's names (and `self`)."""
         if depth > MAX_DEPTH:
             return UNKNOWN_MODULE
+        # A function that calls itself on both branches of an unknown `if`
+        # (PyG's `glorot(value)` recursing over parameters and buffers) doubles
+        # the work per level: past a few nested entries its result is unknown.
+        active = self._active_calls.get(id(fn), 0)
+        if active >= _MAX_REENTRY:
+            return UNKNOWN_MODULE
+        self._active_calls[id(fn)] = active + 1
+        try:
+            return self._enter_function(ctx, fn, args, kwargs, self_model, depth, bind_defaults, is_method,
+                                        closure, call_known)
+        finally:
+            self._active_calls[id(fn)] = active
+
+    def _enter_function(self, ctx, fn: cst.FunctionDef, args: List[Any], kwargs: Dict[str, Any],
+                        self_model: Optional[ClassModel], depth: int, bind_defaults: bool,
+                        is_method: bool, closure: Optional["Frame"], call_known: bool) -> Any:
         consts: Dict[str, Any] = dict(closure.consts) if closure is not None else {}
         defaulted: set = set(closure.defaulted) if closure is not None else set()
         mods: Dict[str, Any] = dict(closure.mods) if closure is not None else {}
