@@ -46,10 +46,6 @@ POSITIVE = {
         from torch import optim
         opt = optim.SparseAdam(params, betas=(0.8, 0.9))  # <- HPL007
     """,
-    "transformers_adamw_own_default": """
-        from transformers import AdamW
-        opt = AdamW(params, eps=1e-8)  # <- HPL007
-    """,
     "constant_from_project_module": """
         import torch
         from settings import ADAM_BETAS
@@ -107,6 +103,12 @@ NEGATIVE = {
     "transformers_default_eps": """
         from transformers import AdamW
         opt = AdamW(params, eps=1e-6)
+    """,
+    # huggingface/notebooks longform-qa: Adam's own 1e-8 (TrainingArguments'
+    # adam_epsilon) handed to transformers.AdamW, whose default is 1e-6.
+    "transformers_adamw_given_adams_default": """
+        from transformers import AdamW
+        opt = AdamW(params, lr=2e-4, eps=1e-8)
     """,
     "diffusion_betas_not_adam": """
         import torch

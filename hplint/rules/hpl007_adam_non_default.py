@@ -24,7 +24,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from ..analysis.optimizers import OptimizerSpec, adam_optimizer, trains_agent, trains_gan
+from ..analysis.optimizers import TORCH_EPS, OptimizerSpec, adam_optimizer, trains_agent, trains_gan
 from ..analysis.search_feeds import SearchFeeds
 from ..findings import FixSafety, Severity
 from ..numbers import readable
@@ -195,7 +195,9 @@ class AdamNonDefaultHyperparameters(Rule):
                 value = ctx.constants.number(arg.value)
                 if searched:
                     changes.append(_Change("eps", arg, "searched eps", value, searched=searched))
-                elif value is not None and not _close(value, spec.eps):
+                elif value is not None and not _close(value, spec.eps) and not _close(value, TORCH_EPS):
+                    # Kingma & Ba's 1e-8 is never a change, also where the library's default differs:
+                    # HF scripts pass `eps=1e-8` (TrainingArguments' adam_epsilon) to transformers.AdamW.
                     changes.append(_Change("eps", arg, f"eps={_fmt(value)}{_source(ctx, arg)}", value))
         return changes
 
