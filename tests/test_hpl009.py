@@ -60,6 +60,13 @@ NEGATIVE = {
     "no_training_step": BN_MODEL + "model = Net()\nloader = DataLoader(ds, batch_size=2, shuffle=True)\n",
     "unknown_model": "import torch\nfrom torch.utils.data import DataLoader\nmodel = torch.hub.load('a', 'b')\nopt = torch.optim.SGD(model.parameters(), lr=1)\nloader = DataLoader(ds, batch_size=2, shuffle=True)\nfor x in loader:\n    model(x).backward()\n    opt.step()\n",
     "unknown_batch": BN_MODEL + "loader = DataLoader(ds, batch_size=args.bs, shuffle=True)\n" + LOOP,
+    # PyG examples/film.py: 2 PPI graphs per batch are thousands of nodes for BatchNorm1d.
+    "pyg_graph_loader": BN_MODEL.replace("from torch.utils.data import DataLoader", "from torch_geometric.loader import DataLoader")
+    + "loader = DataLoader(train_dataset, batch_size=2, shuffle=True)\n" + LOOP,
+    "pyg_loader_by_module_and_argparse": BN_MODEL + "import argparse\nimport torch_geometric\np = argparse.ArgumentParser()\n"
+    "p.add_argument('--batch_size', type=int, default=4)\nargs = p.parse_args()\n"
+    "loader = torch_geometric.loader.DataLoader(ds, batch_size=args.batch_size, shuffle=True)\n" + LOOP,
+    "dgl_graph_loader": BN_MODEL + "from dgl.dataloading import GraphDataLoader\nloader = GraphDataLoader(ds, batch_size=2, shuffle=True)\n" + LOOP,
     "test_loader_by_name": BN_MODEL + "test_loader = DataLoader(test_set, batch_size=1)\nloader = DataLoader(ds, batch_size=64, shuffle=True)\n" + LOOP,
 }
 

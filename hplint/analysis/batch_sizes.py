@@ -68,6 +68,18 @@ def trains_with_differential_privacy(ctx) -> bool:
     return any(q == "opacus" or q.startswith("opacus.") for q in ctx.imports.names.values())
 
 
+# Loaders whose batch_size counts graphs (or seed nodes), not the rows BatchNorm sees.
+_GRAPH_LOADERS = ("torch_geometric.loader.", "torch_geometric.data.DataLoader", "torch_geometric.data.DenseDataLoader",
+                  "dgl.dataloading.")
+
+
+def batches_count_graphs(ctx) -> bool:
+    """The file builds a graph loader (PyG's `torch_geometric.loader.DataLoader`,
+    `NeighborLoader`, DGL's `GraphDataLoader`): a batch of 2 PPI graphs holds
+    thousands of nodes, and BatchNorm normalises over the nodes."""
+    return any((ctx.callee(site.node) or "").startswith(_GRAPH_LOADERS) for site in ctx.calls)
+
+
 def means_everything(value: int) -> bool:
     """A sentinel for "the whole buffer in one batch", not a per-step size:
     all nines (tianshou's TRPO/NPG `--batch_size 99999`) or past a billion."""

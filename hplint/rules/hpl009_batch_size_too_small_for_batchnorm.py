@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..analysis import layers as L
-from ..analysis.batch_sizes import BatchSizeAnalysis
+from ..analysis.batch_sizes import BatchSizeAnalysis, batches_count_graphs
 from ..analysis.training import TrainingAnalysis
 from ._training import where
 from .base import Report, Rule
@@ -16,7 +16,7 @@ class BatchSizeTooSmallForBatchNorm(Rule):
     def check(self, ctx):
         minimum = int(ctx.option(self.code, "min-batch-size"))
         sizes = [s for s in ctx.fact("batch_sizes", BatchSizeAnalysis).sizes if 0 < s.value < minimum]
-        if not sizes:
+        if not sizes or batches_count_graphs(ctx):
             return
         # The file trains a model holding BatchNorm (the first such step decides).
         for step in ctx.fact("training", TrainingAnalysis).steps:
