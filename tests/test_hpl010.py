@@ -122,6 +122,47 @@ for epoch in range(3):
     test_step(data_loader=test_dataloader, model=model_1)
 """
 
+# PyG examples/hetero/metapath2vec.py: train() and test() use the global model;
+# test() switches to eval every few thousand steps inside the epoch.
+GLOBAL_HELPERS = """
+import torch
+import torch.nn as nn
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        {layers}
+
+    def forward(self, x):
+        return self.body(x)
+
+
+model = Encoder()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+
+
+def train(epoch):
+    model.train()
+    for i, x in enumerate(loader):
+        optimizer.zero_grad()
+        model(x).sum().backward()
+        optimizer.step()
+        if (i + 1) % 2000 == 0:
+            test()
+
+
+@torch.no_grad()
+def test():
+    model.eval()
+    return model(data)
+
+
+for epoch in range(1, 6):
+    train(epoch)
+    test()
+"""
+
 POSITIVE = {
     "eval_at_end_of_epoch": HEAD + "for epoch in range(10):" + TRAIN + "    model.eval()\n    val = model(val_x)\n",
     "helper_switches": HEAD + EVALUATE + "for epoch in range(10):" + TRAIN + "    print(evaluate(model, val_data))\n",
@@ -160,6 +201,9 @@ class Trainer:
 """,
     "eval_before_loop": HEAD + "model.eval()\nfor epoch in range(10):" + TRAIN,
     "base_class_fit_on_self": BASE_FIT,
+    "global_model_with_recurrent_dropout": GLOBAL_HELPERS.format(layers="self.body = nn.LSTM(8, 8, 2, dropout=0.3)"),
+    "global_model_with_a_transformer_layer": GLOBAL_HELPERS.format(
+        layers="self.body = nn.Sequential(nn.Embedding(10, 8), nn.TransformerEncoderLayer(8, 2))"),
     "helpers_by_keyword_model_with_dropout": KEYWORD_HELPERS.format(layers="nn.Linear(4, 8), nn.Dropout(0.2)"),
 }
 
@@ -190,6 +234,9 @@ NEGATIVE = {
     # `model=model_1` by keyword, the model a Linear/ReLU stack with nothing
     # that eval mode changes.
     "helpers_by_keyword_model_without_dropout": KEYWORD_HELPERS.format(layers="nn.Linear(4, 8), nn.ReLU()"),
+    # ... whose model is an embedding table: eval mode changes nothing.
+    "global_model_embeddings_only": GLOBAL_HELPERS.format(layers="self.body = nn.Embedding(100, 8)"),
+    "global_model_lstm_without_dropout": GLOBAL_HELPERS.format(layers="self.body = nn.LSTM(8, 8, 2)"),
     "train_inside_inner_loop": HEAD + "for epoch in range(10):" + TRAIN.replace("        opt.zero_grad()", "        model.train()\n        opt.zero_grad()") + "    model.eval()\n",
 }
 

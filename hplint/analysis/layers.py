@@ -23,6 +23,12 @@ IDENTITY = "identity"
 ACTIVATION = "activation"
 POOL = "pool"
 OTHER = "other"
+EMBEDDING = "embedding"  # a lookup table: the same in train and eval mode
+# Layers that behave differently in train mode for a reason other than a
+# Dropout or BatchNorm submodule of their own: dropout inside the attention
+# and feed-forward blocks (nn.Transformer*, MultiheadAttention), RReLU's
+# random slope. Not "dropout" for HPL001's edges; they make a model's mode matter.
+MODE_DEPENDENT = "mode-dependent"
 # Not layers, but what a tensor went through: `a + b` / `a - b`, and
 # `torch.cat([a, b], dim=0 or 1)`. A per-channel constant in one operand
 # (a bias) stays a per-channel constant of the result.
@@ -43,6 +49,11 @@ for _n in ("LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "Instan
     _MODULES[NN + _n] = NORM
 for _n in ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"):
     _MODULES[NN + _n] = RNN
+for _n in ("Embedding", "EmbeddingBag"):
+    _MODULES[NN + _n] = EMBEDDING
+for _n in ("Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
+           "TransformerDecoderLayer", "MultiheadAttention", "RReLU"):
+    _MODULES[NN + _n] = MODE_DEPENDENT
 for _n in ("Flatten", "Unflatten"):
     _MODULES[NN + _n] = RESHAPE
 _MODULES[NN + "Identity"] = IDENTITY

@@ -16,6 +16,7 @@ from typing import Any, List, Optional
 import libcst as cst
 
 from . import layers as L
+from .arguments import call_argument
 from .modes import ModeAnalysis, model_key
 from .training import TrainingAnalysis, _is_method, body_statements
 from .walk import contains
@@ -66,7 +67,7 @@ class ModeRestoreAnalysis:
                 if not contains(fn if fn is not None else ctx.tree, eval_node):
                     continue  # the switch happened in a helper's own body: reported there
                 model = step.model if step is not None else _argument_model(training, node, mkey, fn, klass)
-                if model is not None and model.layers and not (model.categories() & {L.DROPOUT, L.BATCHNORM}):
+                if model is not None and model.layers and not _mode_matters(ctx, model):
                     # Eval mode changes nothing for this model. A model with no
                     # layers at all is not known: a base class whose subclasses
                     # bring them (DeepCTR-Torch's BaseModel.fit on `self`).
@@ -77,15 +78,39 @@ class ModeRestoreAnalysis:
         return out
 
 
+def _mode_matters(ctx, model) -> bool:
+    """Does eval mode change what this model computes? It holds Dropout or
+    BatchNorm, a layer with dropout inside (nn.Transformer*, MultiheadAttention),
+    or an RNN built with `dropout=` other than 0. An embedding-only model
+    (MetaPath2Vec, matrix factorisation) computes the same in both modes."""
+    if model.categories() & {L.DROPOUT, L.BATCHNORM, L.MODE_DEPENDENT}:
+        return True
+    for layer in model.layers:
+        if layer.category == L.RNN and isinstance(layer.node, cst.Call):
+            rate = call_argument(layer.node, 5, "dropout")  # nn.LSTM(input, hidden, layers, bias, batch_first, dropout)
+            if rate is not None and layer.ctx.constants.value(rate) != 0:
+                return True
+    return False
+
+
 def _argument_model(training, call, mkey, fn, klass):
-    """The model a training helper is handed (`train_step(model=model_1)`), when
-    the argument switched is one of the call's: the helper's own step knows only
-    its parameter."""
+    """The model a training helper trains: the argument it is handed
+    (`train_step(model=model_1)`) when that is the model switched, else a
+    module-level model the helper uses. The helper's own step knows only its
+    parameter or global name."""
     if not isinstance(call, cst.Call):
         return None
     for arg in call.args:
         if model_key(arg.value) == mkey:
             return training.resolver.resolve(arg.value, fn, klass)
+    # `train(epoch)` training the global `model` (PyG metapath2vec.py): the model
+    # bound to that name where the switch is (the function, else the module).
+    if "." not in mkey:
+        scope = fn if fn is not None and mkey in training.resolver.assignments(fn) else None
+        values = [value for value, _ in training.resolver.assignments(scope).get(mkey, [])]
+        refs = [training.resolver.resolve(value, scope, klass if scope is not None else None) for value in values]
+        if len(refs) == 1:
+            return refs[0]
     return None
 
 

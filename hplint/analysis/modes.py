@@ -42,6 +42,10 @@ class State:
     must_eval: FrozenSet[str] = frozenset()
     may_eval: Tuple[Tuple[str, Any], ...] = ()  # (key, eval call) pairs
     must_train: FrozenSet[str] = frozenset()
+    # Modes set in this body on every path so far (train, eval or unknown): a
+    # training step of such a module does not depend on the mode the body was
+    # entered with.
+    set_here: FrozenSet[str] = frozenset()
 
     def may(self) -> Dict[str, Any]:
         return dict(self.may_eval)
@@ -50,12 +54,12 @@ class State:
         may = self.may()
         may[key] = node
         return State(self.must_eval | {key}, tuple(may.items()),
-                     frozenset(k for k in self.must_train if not _under(k, key)))
+                     frozenset(k for k in self.must_train if not _under(k, key)), self.set_here | {key})
 
     def trained(self, key: str) -> "State":
         may = {k: v for k, v in self.may_eval if not _under(k, key)}
         return State(frozenset(k for k in self.must_eval if not _under(k, key)), tuple(may.items()),
-                     self.must_train | {key})
+                     self.must_train | {key}, self.set_here | {key})
 
     def in_eval(self, key: str) -> bool:
         """`model.eval()` also puts `model.encoder` in eval mode."""
@@ -63,6 +67,9 @@ class State:
 
     def in_train(self, key: str) -> bool:
         return any(p in self.must_train for p in _prefixes(key))
+
+    def set_on_every_path(self, key: str) -> bool:
+        return any(p in self.set_here for p in _prefixes(key))
 
     def maybe_eval(self, key: str):
         """The call that may have left `key` (or a module holding it) in eval mode."""
@@ -86,12 +93,12 @@ class State:
             may[key] = may_node
         eval_set = frozenset(k for k in self.must_eval if not _under(k, key)) | ({key} if must_eval else set())
         train_set = frozenset(k for k in self.must_train if not _under(k, key)) | ({key} if must_train else set())
-        return State(eval_set, tuple(may.items()), train_set)
+        return State(eval_set, tuple(may.items()), train_set, self.set_here - {key})
 
     def unknown(self, key: str, node) -> "State":
         may = self.may()
         may[key] = node
-        return State(self.must_eval - {key}, tuple(may.items()), self.must_train - {key})
+        return State(self.must_eval - {key}, tuple(may.items()), self.must_train - {key}, self.set_here | {key})
 
 
 def _under(key: str, prefix: str) -> bool:
@@ -111,7 +118,8 @@ def join(a: Optional[State], b: Optional[State]) -> Optional[State]:
     may = a.may()
     for k, v in b.may_eval:
         may.setdefault(k, v)
-    return State(a.must_eval & b.must_eval, tuple(may.items()), a.must_train & b.must_train)
+    return State(a.must_eval & b.must_eval, tuple(may.items()), a.must_train & b.must_train,
+                 a.set_here & b.set_here)
 
 
 def model_key(expr: cst.BaseExpression) -> Optional[str]:
@@ -187,8 +195,11 @@ class ModeAnalysis:
             walker = _Walker(self, fn, klass, depth + 1)
             exit_state = join(walker.run(_block(fn.body), State()), walker.returned)
             params = function_params(fn, klass is not None)
+            # Steps that may run in the mode the helper was entered with: where the
+            # helper set the mode itself first (`model.train()` at its top), a step
+            # left in eval by its own mid-loop validation is reported inside it.
             trains = {keys for keys, _, state, _ in walker.flow.trainings
-                      if not any(state.in_train(k) for k in keys)}
+                      if not any(state.in_train(k) or state.set_on_every_path(k) for k in keys)}
             result = Summary(params, exit_state, trains)
         finally:
             self._in_progress.discard(key)
@@ -558,7 +569,7 @@ def _map_key(inner: str, mapping: Dict[str, str], params: List[str] = ()) -> Opt
 
 def _forget(state: State, key: str) -> State:
     may = {k: v for k, v in state.may_eval if k != key}
-    return State(state.must_eval - {key}, tuple(may.items()), state.must_train - {key})
+    return State(state.must_eval - {key}, tuple(may.items()), state.must_train - {key}, state.set_here - {key})
 
 
 def _may_switch_to_eval(ctx, call: cst.Call) -> bool:
