@@ -296,3 +296,17 @@ def test_an_editor_session_reuses_the_bindings_of_an_unchanged_function():
     memo.advance()
     later = ModuleContext(Path("m.py"), text, edited, "m", memo=memo)
     assert later.binder.scope(later.function_named("f")) is not scope
+
+
+def test_comparisons_and_short_circuits_evaluate():
+    ctx = context("""
+        MODE = "lstm"
+        JK = None
+        f(MODE == "lstm", MODE != "lstm", JK is None, JK is not None and JK != "last", 1 < 2 <= 2,
+          MODE in ("cat", "max"), unknown or True, JK is not None and unknown, unknown == 1)
+    """)
+    _, call = at_call(ctx, "f")
+    values = [ctx.constants.value(a.value) for a in call.args]
+    assert values[:6] == [True, False, True, False, True, False]
+    assert values[7] is False  # `None is not None and ...`: false whatever the right side
+    assert repr(values[6]) == "UNKNOWN" and repr(values[8]) == "UNKNOWN"  # an unknown left side decides nothing

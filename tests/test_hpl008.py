@@ -145,6 +145,27 @@ class DiffRec(nn.Module):
     def predict(self, interaction):
         return self.full_sort_predict(interaction)[:, 0]
 """,
+    # PyG explain/mgnan_graph_mutagenicity.py: `evaluate` nested in main() switches
+    # the model it closes over; the sample printed after it runs in eval mode.
+    "nested_helper_switches_the_closed_over_model": MODEL.replace("model = Net()\n", "") + """
+def main(loader, sample):
+    model = Net()
+    opt = torch.optim.Adam(model.parameters())
+
+    def evaluate(data):
+        model.eval()
+        return [model(x) for x in data]
+
+    for epoch in range(3):
+        model.train()
+        for x in loader:
+            opt.zero_grad()
+            model(x).sum().backward()
+            opt.step()
+        evaluate(loader)
+        with torch.no_grad():
+            print(model(sample))
+""",
     "eval_before": MODEL + "def evaluate(loader):\n    model.eval()\n    with torch.no_grad():\n        return [model(x) for x in loader]\n",
     "train_false": MODEL + "model.train(False)\nwith torch.no_grad():\n    out = model(data)\n",
     "reassigned_eval": MODEL + "def predict(x):\n    m = Net()\n    m = m.eval()\n    return m(x)\n",

@@ -204,6 +204,17 @@ class Trainer:
     "global_model_with_recurrent_dropout": GLOBAL_HELPERS.format(layers="self.body = nn.LSTM(8, 8, 2, dropout=0.3)"),
     "global_model_with_a_transformer_layer": GLOBAL_HELPERS.format(
         layers="self.body = nn.Sequential(nn.Embedding(10, 8), nn.TransformerEncoderLayer(8, 2))"),
+    "nested_helper_switches_closed_over_model": HEAD + (
+        "def main(loader):\n"
+        "    def evaluate():\n"
+        "        model.eval()\n"
+        "        return [model(x) for x in loader]\n\n"
+        "    for epoch in range(10):\n"
+        "        for x in loader:\n"
+        "            opt.zero_grad()\n"
+        "            model(x).sum().backward()\n"
+        "            opt.step()\n"
+        "        evaluate()\n"),
     "helpers_by_keyword_model_with_dropout": KEYWORD_HELPERS.format(layers="nn.Linear(4, 8), nn.Dropout(0.2)"),
 }
 

@@ -346,3 +346,83 @@ with torch.no_grad():
     model(x)
 """
     assert [f.code for f in lint_code(tmp_path, code) if f.code == "HPL000"] == []
+
+
+# PyG basic_gnn.py / jumping_knowledge.py: the LSTM exists only for `jk="lstm"`;
+# `GraphSAGE(4, 8)` leaves jk None, so the model trained here holds no RNN.
+_JUMPING_KNOWLEDGE = """
+from typing import Optional
+import torch
+from torch.nn import LSTM, Linear
+
+
+class JumpingKnowledge(torch.nn.Module):
+    def __init__(self, mode: str, channels: Optional[int] = None):
+        super().__init__()
+        if mode == "lstm":
+            self.lstm = LSTM(channels, channels)
+        else:
+            self.lstm = None
+
+
+class GraphSAGE(torch.nn.Module):
+    def __init__(self, in_channels: int, hidden: int, jk: Optional[str] = None):
+        super().__init__()
+        self.lin = Linear(in_channels, hidden)
+        if jk is not None and jk != "last":
+            self.jk = JumpingKnowledge(jk, hidden)
+
+    def forward(self, x):
+        x = self.lin(x)
+        return self.jk(x) if hasattr(self, "jk") else x
+"""
+_TRAIN_SAGE = """
+import torch
+from gnn import GraphSAGE
+model = GraphSAGE(4, 8{jk})
+opt = torch.optim.Adam(model.parameters())
+for x in data:
+    opt.zero_grad()
+    model(x).sum().backward()
+    opt.step()
+"""
+
+
+@pytest.mark.parametrize("jk, flagged", [("", False), (", jk='cat'", False), (", jk='lstm'", True)])
+def test_a_layer_built_only_for_some_constructor_arguments(tmp_path, jk, flagged):
+    from helpers import lint_files
+
+    files = {"gnn.py": _JUMPING_KNOWLEDGE, "train.py": _TRAIN_SAGE.format(jk=jk)}
+    findings = lint_files(tmp_path, files, "train.py", ["HPL005"])
+    assert len(findings) == int(flagged), findings
+
+
+def test_a_comparison_on_a_defaulted_parameter_keeps_both_branches(tmp_path):
+    # lightning-bolts swav_resnet.py: `elif hidden_mlp == 0:` with hidden_mlp=0 by
+    # default, built by `resnet50(**kwargs)` factories whose callers pass 2048.
+    code = """
+        import torch.nn as nn
+
+        class ResNet(nn.Module):
+            def __init__(self, output_dim=0, hidden_mlp=0):
+                super().__init__()
+                if output_dim == 0:
+                    self.projection_head = None
+                elif hidden_mlp == 0:
+                    self.projection_head = nn.Linear(2048, output_dim)
+                else:
+                    self.projection_head = nn.Sequential(
+                        nn.Linear(2048, hidden_mlp),  # <- HPL002
+                        nn.BatchNorm1d(hidden_mlp),
+                        nn.ReLU(inplace=True),
+                        nn.Linear(hidden_mlp, output_dim),
+                    )
+
+            def forward(self, x):
+                return self.projection_head(x)
+
+        def resnet50(**kwargs):
+            return ResNet(**kwargs)
+    """
+    findings = lint_code(tmp_path, code, ["HPL002"])
+    assert lines_of(findings, "HPL002") == expected_lines(code, "HPL002")

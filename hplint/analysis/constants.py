@@ -31,6 +31,13 @@ class _Unknown:
 
 UNKNOWN: Any = _Unknown()
 
+_COMPARE = {
+    cst.Equal: operator.eq, cst.NotEqual: operator.ne, cst.LessThan: operator.lt,
+    cst.LessThanEqual: operator.le, cst.GreaterThan: operator.gt, cst.GreaterThanEqual: operator.ge,
+    cst.Is: lambda a, b: a is b if a is None or b is None or isinstance(a, bool) else a == b,
+    cst.IsNot: lambda a, b: a is not b if a is None or b is None or isinstance(a, bool) else a != b,
+    cst.In: lambda a, b: a in b, cst.NotIn: lambda a, b: a not in b,
+}
 _BINARY = {
     cst.Add: operator.add,
     cst.Subtract: operator.sub,
@@ -193,12 +200,15 @@ class ConstantEvaluator:
             return fn(left, right)
         if kind is cst.BooleanOperation:
             left = self.value(node.left, env, depth + 1)
+            is_and = isinstance(node.operator, cst.And)
+            if left is not UNKNOWN and (not left if is_and else left):
+                return left  # `jk is not None and jk != "last"` with jk None: False, whatever the right side
             right = self.value(node.right, env, depth + 1)
             if left is UNKNOWN or right is UNKNOWN:
                 return UNKNOWN
-            if isinstance(node.operator, cst.And):
-                return left and right
-            return left or right
+            return right
+        if kind is cst.Comparison:
+            return self._comparison(node, env, depth)
         if kind is cst.Tuple or kind is cst.List:
             items = []
             for element in node.elements:
@@ -231,6 +241,23 @@ class ConstantEvaluator:
                 result[key] = element.value  # values stay lazy: configs mix knowns and unknowns
             return result
         return UNKNOWN
+
+    def _comparison(self, node: cst.Comparison, env: Dict[str, Any], depth: int) -> Any:
+        """`a == b`, `mode != "lstm"`, `jk is None`, `x in ("a", "b")`, chained."""
+        left = self.value(node.left, env, depth + 1)
+        if left is UNKNOWN:
+            return UNKNOWN
+        for target in node.comparisons:
+            compare = _COMPARE.get(type(target.operator))
+            right = self.value(target.comparator, env, depth + 1)
+            if compare is None or right is UNKNOWN:
+                return UNKNOWN
+            if isinstance(left, dict) or isinstance(right, dict):
+                return UNKNOWN  # config dicts keep lazy values: equality would compare expressions
+            if not compare(left, right):
+                return False
+            left = right
+        return True
 
     def _name(self, name: str, env: Dict[str, Any], depth: int) -> Any:
         if name in env:

@@ -223,7 +223,7 @@ class EvalDropoutAnalysis:
         out = []
         step_functions = {id(step.function) for step in training.steps}
         for site in training.calls_by_function.get(key, []):
-            helper = modes.helper_of(site.node, method_klass)
+            helper = modes.helper_of(site.node, method_klass, site.scope[-1] if site.scope else None)
             if helper is None or helper[0] is fn or id(helper[0]) in step_functions:
                 continue
             if regions.get(id(helper[0]), (None, None, "", False))[3]:

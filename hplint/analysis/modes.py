@@ -206,8 +206,10 @@ class ModeAnalysis:
         self._summaries[key] = result
         return result
 
-    def helper_of(self, call: cst.Call, klass: Optional[cst.ClassDef]):
-        """(function, class it is a method of, is_method) for a same-file helper call."""
+    def helper_of(self, call: cst.Call, klass: Optional[cst.ClassDef], owner: Any = None):
+        """(function, class it is a method of, is_method) for a same-file helper
+        call; `owner` (the function the call is in) also finds a helper nested
+        in it (`def evaluate(loader): model.eval() ...` inside `main`)."""
         func = call.func
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
             if klass is None:
@@ -219,6 +221,11 @@ class ModeAnalysis:
             if qn == f"{self.ctx.module_name}.{func.value}" or (not self.ctx.module_name and qn == func.value):
                 fn = self.ctx.function_named(func.value)
                 return (fn, None, False) if fn is not None else None
+            if owner is not None:
+                _, bindings = self.ctx.binder.lookup(func.value, owner, call)
+                defs = [b.node for b in bindings if b.kind == "def"]
+                if len(defs) == 1 and len(bindings) == 1 and isinstance(defs[0], cst.FunctionDef):
+                    return defs[0], None, False
         return None
 
     def reaches(self, sites, want: str, depth: int = 0) -> bool:
@@ -234,7 +241,7 @@ class ModeAnalysis:
         if depth >= _MAX_DEPTH:
             return False
         for site in sites:
-            helper = self.helper_of(site.node, site.klass)
+            helper = self.helper_of(site.node, site.klass, site.scope[-1] if site.scope else None)
             if helper is None:
                 continue
             key = (id(helper[0]), want)
@@ -487,7 +494,7 @@ class _Walker:
             if keys:
                 flow.trainings.append((keys, call, state, step))
             return state
-        helper = self.analysis.helper_of(call, self.klass)
+        helper = self.analysis.helper_of(call, self.klass, self.fn)
         if helper is None:
             return state
         fn, klass, is_method = helper

@@ -313,7 +313,9 @@ class ModelResolver:
             return None
         model = ctx.models.resolve_class(qn)
         if model is not None:
-            return ModelRef(model.name, model.all_layers(), call, ctx, model)
+            built = ctx.models.instance_at(call)  # with this call's arguments, when known
+            layers = built.all_layers() if built is not None and built.node is model.node else model.all_layers()
+            return ModelRef(model.name, layers, call, ctx, model)
         # a helper that builds and returns the model (this file or the project)
         target_ctx, symbol = _locate(ctx, qn)
         if target_ctx is None:

@@ -74,6 +74,13 @@ class ModelAnalysis(ConstructionExprs, ForwardFlow):
                     out.append(model)
         return out
 
+    def instance_at(self, call: cst.Call) -> Optional[ClassModel]:
+        """The model that `call` (a construction outside model classes in this
+        file, `GraphSAGE(4, 8)`) builds with its own arguments, when the
+        analysis ran it; else None (the class's generic model applies)."""
+        self.analyse()
+        return self._instances_at.get(id(call))
+
     def resolve_class(self, qualname: str) -> Optional[ClassModel]:
         """A model class by qualified name, in this file or another project file."""
         local = f"{self.ctx.module_name}."

@@ -45,6 +45,9 @@ class Construction(Interpreter):
         self._created: List[Layer] = []
         self._loops = 0
         self._active_calls: Dict[int, int] = {}  # id(function) -> its frames now running
+        # id(call) -> the class model built with that call's arguments, for calls
+        # outside model classes in the analysed file (`model = Net(4, jk=None)`).
+        self._instances_at: Dict[int, ClassModel] = {}
 
     def _eval_module(self, ctx, node: cst.BaseExpression, frame: "Frame", depth: int) -> Any:
         """The module value of a construction expression (construction_exprs)."""
@@ -167,7 +170,13 @@ class Construction(Interpreter):
         return UNKNOWN_MODULE
 
     def _build_if(self, ctx, stmt: cst.If, frame: "Frame", depth: int) -> None:
-        test = ctx.constants.value(stmt.test, frame.consts)
+        consts = frame.consts
+        if frame.defaulted and _compares(stmt.test):
+            # `elif hidden_mlp == 0:` on a parameter that took its default because
+            # no call site is known (a class built on its own, a `**kwargs`
+            # factory): callers elsewhere pass other values, so both branches.
+            consts = {**consts, **{name: UNKNOWN for name in frame.defaulted}}
+        test = ctx.constants.value(stmt.test, consts)
         orelse = stmt.orelse
         else_body: List[cst.CSTNode] = []
         if isinstance(orelse, cst.Else):
@@ -304,6 +313,19 @@ def under_flag(frame: "Frame", test: cst.BaseExpression, value: Any) -> Iterator
         yield
     finally:
         frame.conditions.pop()
+
+
+def _compares(test: cst.BaseExpression) -> bool:
+    return any(isinstance(node, cst.Comparison) for node in _expression_nodes(test))
+
+
+def _expression_nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if isinstance(current, (cst.BooleanOperation, cst.UnaryOperation, cst.Comparison)):
+            stack.extend(current.children)
 
 
 def bind(consts: Dict[str, Any], mods: Dict[str, Any], name: str, value: Any) -> None:

@@ -254,6 +254,10 @@ class ConstructionExprs(Construction):
                 if model is not None and frame.self_model is None and (args or kwargs) and \
                         all(m is not model for m, _ in self._built_instances):
                     self._built_instances.append((model, self._entry))
+                if model is not None and ctx is self.ctx and frame.self_model is None:
+                    # `model = GraphSAGE(4, 8)` in this file: built with what the call
+                    # passes (branches on `jk=None` left out), for the training facts.
+                    self._instances_at.setdefault(id(call), model)
                 return Instance(model, call) if model is not None else UNKNOWN_MODULE
         finally:
             self._entry = outer_entry
