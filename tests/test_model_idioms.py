@@ -426,3 +426,56 @@ def test_a_comparison_on_a_defaulted_parameter_keeps_both_branches(tmp_path):
     """
     findings = lint_code(tmp_path, code, ["HPL002"])
     assert lines_of(findings, "HPL002") == expected_lines(code, "HPL002")
+
+
+# opacus layers/dp_rnn.py: the base builds `nn.Dropout(dropout) if dropout > 0
+# else None`; DPLSTM hands it `dropout` through `super().__init__(...)`.
+_DP_RNN = """
+import torch
+import torch.nn as nn
+
+
+class RNNBase(nn.Module):
+    def __init__(self, input_size, hidden_size, dropout=0.0):
+        super().__init__()
+        self.cell = nn.Linear(input_size, hidden_size)
+        self.dropout_layer = nn.Dropout(dropout) if dropout > 0 else None
+
+    def forward(self, x):
+        x = self.cell(x)
+        return self.dropout_layer(x) if self.dropout_layer is not None else x
+
+
+class LSTMLike(RNNBase):
+    def __init__(self, input_size, hidden_size, dropout=0.0):
+        super().__init__(input_size, hidden_size, dropout=dropout)
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = LSTMLike(8, 8{dropout})
+
+    def forward(self, x):
+        return self.rnn(x)
+
+
+def test(model, loader):
+    with torch.no_grad():
+        return [model(x) for x in loader]
+
+
+model = Classifier()
+opt = torch.optim.SGD(model.parameters(), lr=0.5)
+for x in loader:
+    opt.zero_grad()
+    model(x).sum().backward()
+    opt.step()
+test(model, loader)
+"""
+
+
+@pytest.mark.parametrize("dropout, flagged", [("", False), (", dropout=0.0", False), (", dropout=0.3", True)])
+def test_a_base_class_gets_what_super_init_passes(tmp_path, dropout, flagged):
+    findings = lint_code(tmp_path, _DP_RNN.format(dropout=dropout), ["HPL008"])
+    assert len(findings) == int(flagged), findings

@@ -170,13 +170,7 @@ class Construction(Interpreter):
         return UNKNOWN_MODULE
 
     def _build_if(self, ctx, stmt: cst.If, frame: "Frame", depth: int) -> None:
-        consts = frame.consts
-        if frame.defaulted and _compares(stmt.test):
-            # `elif hidden_mlp == 0:` on a parameter that took its default because
-            # no call site is known (a class built on its own, a `**kwargs`
-            # factory): callers elsewhere pass other values, so both branches.
-            consts = {**consts, **{name: UNKNOWN for name in frame.defaulted}}
-        test = ctx.constants.value(stmt.test, consts)
+        test = branch_test(ctx, stmt.test, frame)
         orelse = stmt.orelse
         else_body: List[cst.CSTNode] = []
         if isinstance(orelse, cst.Else):
@@ -313,6 +307,18 @@ def under_flag(frame: "Frame", test: cst.BaseExpression, value: Any) -> Iterator
         yield
     finally:
         frame.conditions.pop()
+
+
+def branch_test(ctx, test: cst.BaseExpression, frame: "Frame") -> Any:
+    """The value of an `if` / conditional expression's test while building.
+    A comparison on a parameter that took its default because no call site is
+    known (`elif hidden_mlp == 0:` in a class built on its own or through a
+    `**kwargs` factory) is unknown: callers elsewhere pass other values, so
+    both branches are built. A call's own arguments decide (`jk=None`)."""
+    consts = frame.consts
+    if frame.defaulted and _compares(test):
+        consts = {**consts, **{name: UNKNOWN for name in frame.defaulted}}
+    return ctx.constants.value(test, consts)
 
 
 def _compares(test: cst.BaseExpression) -> bool:

@@ -13,7 +13,7 @@ import libcst as cst
 from .. import layers as L
 from ..arguments import call_argument
 from ..constants import UNKNOWN
-from .construction import SPLAT, Construction, Frame, under_flag
+from .construction import SPLAT, Construction, Frame, branch_test, under_flag
 from .interpreter import MAX_DEPTH, is_self_attr, static_value
 from .structure import (
     SIZE_SLOT,
@@ -127,7 +127,7 @@ class ConstructionExprs(Construction):
                     return PyList(items + items)
             return UNKNOWN_MODULE
         if kind is cst.IfExp:
-            test = ctx.constants.value(node.test, frame.consts)
+            test = branch_test(ctx, node.test, frame)
             body = self._eval_module(ctx, node.body, frame, depth)
             orelse = self._eval_module(ctx, node.orelse, frame, depth)
             if test is UNKNOWN:
@@ -204,6 +204,18 @@ class ConstructionExprs(Construction):
                     and receiver.func.value == "super" and method == "__init__":
                 if frame.self_model is not None and frame.self_model.sequential_items is not None:
                     frame.self_model.sequential_items = self._sequential_items(ctx, call.args, frame, depth)
+                    return UNKNOWN_MODULE
+                if frame.self_model is not None and frame.self_model.bases:
+                    # The base's __init__ again, with what this class passes it: the
+                    # base was built on its own first, from its defaults (opacus's
+                    # DPLSTM passes dropout=0 to DPRNNBase, which builds no Dropout).
+                    for base in frame.self_model.bases:
+                        found = base.method("__init__")
+                        if found is not None:
+                            args, kwargs = self._call_args(ctx, call, frame, depth)
+                            self._call_function(found[0].ctx, found[1], args, kwargs, frame.self_model,
+                                                depth + 1, is_method=True)
+                            break
                 return UNKNOWN_MODULE
             if method in ("to", "cuda", "cpu", "float", "half", "double", "train", "eval", "requires_grad_"):
                 return self._eval_module(ctx, receiver, frame, depth)
