@@ -166,6 +166,27 @@ def main(loader, sample):
         with torch.no_grad():
             print(model(sample))
 """,
+    # tacotron2 model.py: Tacotron2.inference calls `self.decoder.inference(...)`,
+    # another class's method of the same name; its own is called elsewhere.
+    "own_method_named_like_a_submodules": MODEL.replace("model = Net()\n", "") + """
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = Net()
+
+    def inference(self, x):
+        return self.net(x)
+
+
+class Tacotron(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.decoder = Decoder()
+        self.postnet = Net()
+
+    def inference(self, x):
+        return self.postnet(self.decoder.inference(x))
+""",
     "eval_before": MODEL + "def evaluate(loader):\n    model.eval()\n    with torch.no_grad():\n        return [model(x) for x in loader]\n",
     "train_false": MODEL + "model.train(False)\nwith torch.no_grad():\n    out = model(data)\n",
     "reassigned_eval": MODEL + "def predict(x):\n    m = Net()\n    m = m.eval()\n    return m(x)\n",

@@ -299,17 +299,31 @@ class EvalDropoutAnalysis:
         for site in self.ctx.calls:
             func = site.node.func
             if isinstance(func, cst.Attribute) and func.attr.value == name and model_key(func.value) != "self":
-                return False  # `network.predict(x)`: called here on an instance
+                method_klass = site.klass if site.function is not None and site.klass is not None and \
+                    _is_method(site.function, site.klass) else None
+                ref = training.resolver.resolve(func.value, site.function, method_klass)
+                if ref is not None and ref.class_model is not None and ref.class_model.node is not klass:
+                    continue  # Tacotron2.inference calling `self.decoder.inference(...)`: another class's
+                if not (_on_a_submodule(site.node) and self._from_own_evaluation(training, regions, site, depth)):
+                    return False  # `network.predict(x)`: called here on an instance
         for site in training.resolver.callers(fn, klass):
-            caller = site.function
-            if depth >= 2 or caller is None or caller is fn or site.klass is not klass:
+            if site.function is fn or (site.klass is not klass and not _on_a_submodule(site.node)):
                 return False
-            region = regions.get(id(caller))
-            if region is None or not region[3]:
-                return False  # called from code that is not evaluation as a whole (it may train)
-            if not self._own_method_called_elsewhere(training, regions, caller, klass, "self", depth + 1):
+            if not self._from_own_evaluation(training, regions, site, depth):
                 return False
         return True
+
+    def _from_own_evaluation(self, training, regions, site, depth: int) -> bool:
+        """The call sits in an evaluation method (as a whole) of this module or of
+        the module holding it (`self.decoder.inference(x)` in Tacotron2.inference)
+        that is itself its callers' to switch: the outermost caller switches them all."""
+        caller = site.function
+        if depth >= 2 or caller is None or site.klass is None:
+            return False
+        region = regions.get(id(caller))
+        if region is None or not region[3]:
+            return False  # code that is not evaluation as a whole (it may train)
+        return self._own_method_called_elsewhere(training, regions, caller, site.klass, "self", depth + 1)
 
     def _callers_switch(self, modes, training, fn, klass, mkey, depth: int = 0) -> bool:
         """Every call site of `fn` in this file has the model in eval mode, or
@@ -575,6 +589,13 @@ def _model_target(ctx, call: cst.Call) -> Optional[cst.BaseExpression]:
     if ctx.qualified_name(func) is not None:
         return None  # an imported function or class
     return func
+
+
+def _on_a_submodule(call: cst.Call) -> bool:
+    """`self.decoder.inference(x)`: a method of a module this one holds."""
+    func = call.func
+    return isinstance(func, cst.Attribute) and isinstance(func.value, cst.Attribute) and \
+        isinstance(func.value.value, cst.Name) and func.value.value.value == "self"
 
 
 def _is_module_class(ctx, klass: cst.ClassDef) -> bool:
