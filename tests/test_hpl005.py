@@ -699,3 +699,58 @@ def test_message_names_the_model_the_optimizer_steps(tmp_path, setup, name):
     (finding,) = lint_source(tmp_path, source, "HPL005")
     assert f"`torch.nn.utils.clip_grad_norm_({name}.parameters(), max_norm=5.0)`" in finding.message
     assert f"({name}.parameters()" in finding.fix.edits[0].new_text
+
+
+# opacus tutorials/building_lstm_name_classifier.ipynb: a DPLSTM classifier trained
+# once through PrivacyEngine.make_private (DP-SGD clips every sample's gradient to
+# max_grad_norm) and once as a plain twin.
+_OPACUS = """
+import torch
+import torch.nn as nn
+from opacus import PrivacyEngine
+from opacus.layers import DPLSTM
+
+
+class CharNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = DPLSTM(8, 16, batch_first=True)
+        self.out = nn.Linear(16, 2)
+
+    def forward(self, x):
+        x, _ = self.lstm(x)
+        return self.out(x[:, -1])
+
+
+def train(model, optimizer, loader):
+    for x, y in loader:
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+
+
+model = CharNN()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+engine = PrivacyEngine()
+model, optimizer, loader = engine.make_private(module=model, optimizer=optimizer, data_loader=loader,
+                                               noise_multiplier=1.1, max_grad_norm=1.0)
+train(model, optimizer, loader)
+"""
+_PLAIN_TWIN = """
+model_nodp = CharNN()
+optimizer_nodp = torch.optim.SGD(model_nodp.parameters(), lr=0.5)
+train(model_nodp, optimizer_nodp, loader)
+"""
+
+
+@pytest.mark.parametrize("code, flagged", [
+    (_OPACUS, False),
+    (_OPACUS + _PLAIN_TWIN, True),
+    (_OPACUS.replace("model, optimizer, loader = engine.make_private", "_ = engine.make_private"), True),
+])
+def test_dp_sgd_clips_and_dp_recurrent_layers_are_recurrent(tmp_path, code, flagged):
+    findings = lint_source(tmp_path, code, "HPL005")
+    assert len(findings) == int(flagged), findings
+    if flagged:
+        assert "recurrent DPLSTM" in findings[0].message

@@ -49,6 +49,9 @@ for _n in ("LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "Instan
     _MODULES[NN + _n] = NORM
 for _n in ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"):
     _MODULES[NN + _n] = RNN
+# Opacus's differentially private recurrent layers (opacus.layers.dp_rnn).
+for _n in ("DPRNN", "DPLSTM", "DPGRU", "DPRNNCell", "DPLSTMCell", "DPGRUCell"):
+    _MODULES["opacus.layers." + _n] = _MODULES["opacus.layers.dp_rnn." + _n] = RNN
 for _n in ("Embedding", "EmbeddingBag"):
     _MODULES[NN + _n] = EMBEDDING
 for _n in ("Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",

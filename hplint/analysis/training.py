@@ -656,6 +656,10 @@ class TrainingAnalysis:
         if framework is not None:
             step.framework_clipped = True
             return framework
+        private = self._private_optimizer(step)
+        if private is not None:
+            step.framework_clipped = True
+            return private
         hook = self.clamp_hook()
         if hook is not None:
             return hook
@@ -730,6 +734,33 @@ class TrainingAnalysis:
                     return True
         return False
 
+    def _private_optimizer(self, step: TrainingStep) -> Optional[cst.CSTNode]:
+        """The step's optimizer came out of Opacus's `make_private(...)`
+        (`model, optimizer, loader = engine.make_private(...)`): DP-SGD clips
+        every sample's gradient to `max_grad_norm` before the step."""
+        if step.optimizer is None or not isinstance(step.optimizer, cst.Name):
+            return None
+        if not any(q == "opacus" or q.startswith("opacus.") for q in self.ctx.imports.names.values()):
+            return None
+        name, fn = step.optimizer.value, step.function
+        found = _made_private(self.resolver.assignments(fn).get(name, []))
+        if found is not None or fn is None:
+            return found
+        # `def train(model, optimizer, ...)`: private only if every caller here hands it one.
+        params = function_params(fn, step.klass is not None and _is_method(fn, step.klass))
+        if name not in params:
+            return None
+        sites = self.resolver.callers(fn, step.klass)
+        found = None
+        for site in sites:
+            arg = call_argument(site.node, params.index(name), name)
+            if not isinstance(arg, cst.Name):
+                return None
+            found = _made_private(self.resolver.assignments(site.function).get(arg.value, []))
+            if found is None:
+                return None
+        return found
+
     def framework_clipping(self, klass: Optional[cst.ClassDef]) -> Optional[cst.CSTNode]:
         """Lightning's `Trainer(gradient_clip_val=...)` for a LightningModule's
         steps, Hugging Face's Trainer (clips at 1.0 unless `max_grad_norm` is 0/None)."""
@@ -758,6 +789,14 @@ class TrainingAnalysis:
                         found["transformers"] = None
             self._framework = found
         return self._framework
+
+
+def _made_private(bindings) -> Optional[cst.Call]:
+    for value, _ in bindings:
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and \
+                value.func.attr.value in ("make_private", "make_private_with_epsilon"):
+            return value
+    return None
 
 
 def _keyword(ctx, call: cst.Call, name: str, default: Any = UNKNOWN) -> Any:
