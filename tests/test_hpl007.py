@@ -190,6 +190,12 @@ NEGATIVE = {
             def __init__(self, config):
                 self.critic_optimizer = Adam(self.critic_local.parameters(), lr=3e-4, eps=1e-4)
     """,
+    # kubeflow/katib darts-cnn-cifar10 run_trial.py: DARTS's architecture optimizer.
+    "darts_architecture_weights": """
+        import torch
+        alpha_optim = torch.optim.Adam(model.getAlphas(), alpha_lr, betas=(0.5, 0.999), weight_decay=1e-3)
+        arch_optim = torch.optim.Adam(model.arch_parameters(), lr=3e-4, betas=(0.5, 0.999))
+    """,
     "deepspeed_transformer_recipe": """
         import deepspeed
         opt = deepspeed.ops.adam.FusedAdam(params, lr=1e-4, betas=(0.9, 0.95))
@@ -231,6 +237,12 @@ def test_rl_recipe_where_the_path_names_rl(tmp_path, path, flagged):
     if flagged:
         assert "SAC-Discrete recipe" in findings[0].message
         assert "an RL recipe, but this optimizer does not train a reinforcement-learning agent" in findings[0].message
+
+
+def test_beta1_one_half_on_ordinary_weights_is_still_a_gan_copy_paste(tmp_path):
+    code = "import torch\nopt = torch.optim.Adam(model.parameters(), betas=(0.5, 0.999))\n"
+    [finding] = lint_code(tmp_path, code, select=["HPL007"])
+    assert "DCGAN recipe" in finding.message and "does not train a GAN" in finding.message
 
 
 def test_message_names_values_and_recipe(tmp_path):

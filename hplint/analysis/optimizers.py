@@ -162,3 +162,22 @@ class _RlFile:
             return False
         parts = [path.parent.name, path.stem]
         return any(t in _RL_PATH_TOKENS for part in parts for t in re.split(r"[^a-z0-9]+", part.lower()))
+
+
+_ARCHITECTURE_WORDS = frozenset({"alpha", "alphas", "arch", "architecture"})
+
+
+def trains_architecture(site) -> bool:
+    """The optimizer's parameters are a differentiable architecture search's
+    architecture weights: `model.getAlphas()`, `model.arch_parameters()`,
+    `self.alphas_normal` (DARTS trains them with Adam, betas (0.5, 0.999))."""
+    call = site.node
+    params = call.args[0].value if call.args and call.args[0].keyword is None else next(
+        (a.value for a in call.args if a.keyword is not None and a.keyword.value == "params"), None)
+    if params is None:
+        return False
+    for node in walk(params):
+        name = node.value if isinstance(node, cst.Name) else node.attr.value if isinstance(node, cst.Attribute) else None
+        if name is not None and any(w in _ARCHITECTURE_WORDS for w in name_words(name)):
+            return True
+    return False

@@ -24,7 +24,14 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from ..analysis.optimizers import TORCH_EPS, OptimizerSpec, adam_optimizer, trains_agent, trains_gan
+from ..analysis.optimizers import (
+    TORCH_EPS,
+    OptimizerSpec,
+    adam_optimizer,
+    trains_agent,
+    trains_architecture,
+    trains_gan,
+)
 from ..analysis.search_feeds import SearchFeeds
 from ..findings import FixSafety, Severity
 from ..numbers import readable
@@ -41,11 +48,12 @@ class Recipe:
 
     @property
     def kind(self) -> str:
-        return {"GAN": "a GAN", "RL": "an RL"}.get(self.only or "", "")
+        return {"GAN": "a GAN", "RL": "an RL", "NAS": "an architecture-search"}.get(self.only or "", "")
 
     @property
     def context(self) -> str:
-        return {"GAN": "a GAN", "RL": "a reinforcement-learning agent"}.get(self.only or "", "")
+        return {"GAN": "a GAN", "RL": "a reinforcement-learning agent",
+                "NAS": "architecture weights (DARTS alphas)"}.get(self.only or "", "")
 
 
 # Published values, each with its source (rules/HPL007.md lists the same table).
@@ -56,6 +64,7 @@ RECIPES: Tuple[Recipe, ...] = (
     Recipe("StyleGAN", "Karras et al. 2019, 2020", betas=(0.0, 0.99), only="GAN"),
     Recipe("BigGAN", "Brock et al. 2019", betas=(0.0, 0.999), only="GAN"),
     Recipe("HiFi-GAN", "Kong et al. 2020", betas=(0.8, 0.99), only="GAN"),
+    Recipe("DARTS architecture weights", "Liu, Simonyan, Yang 2019", betas=(0.5, 0.999), only="NAS"),
     Recipe("Transformer", "Vaswani et al. 2017; RoBERTa, Liu et al. 2019", betas=(0.9, 0.98)),
     Recipe("GPT-3 / nanoGPT / LLaMA", "Brown et al. 2020; Touvron et al. 2023", betas=(0.9, 0.95)),
     Recipe("Instant-NGP / TensoRF", "Mueller et al. 2022; Chen et al. 2022", betas=(0.9, 0.99)),
@@ -93,12 +102,12 @@ def _fmt(value: float) -> str:
     return readable(value)
 
 
-def betas_recipe(betas: Sequence[float]) -> Optional[Recipe]:
-    return next((r for r in RECIPES if r.betas is not None and _same_betas(betas, r.betas)), None)
+def betas_recipes(betas: Sequence[float]) -> List[Recipe]:
+    return [r for r in RECIPES if r.betas is not None and _same_betas(betas, r.betas)]
 
 
-def eps_recipe(eps: float) -> Optional[Recipe]:
-    return next((r for r in RECIPES if r.eps is not None and _close(eps, r.eps)), None)
+def eps_recipes(eps: float) -> List[Recipe]:
+    return [r for r in RECIPES if r.eps is not None and _close(eps, r.eps)]
 
 
 @dataclass
@@ -151,15 +160,18 @@ class AdamNonDefaultHyperparameters(Rule):
             if not changes:
                 continue
             for change in changes:
+                recipes: List[Recipe] = []
                 if change.name == "betas" and change.value is not None:
                     change.accepted = any(_same_betas(change.value, ok) for ok in accepted_betas)
-                    change.recipe = betas_recipe(change.value)
+                    recipes = betas_recipes(change.value)
                 elif change.name == "eps" and change.value is not None:
                     change.accepted = any(_close(change.value, ok) for ok in accepted_eps)
-                    change.recipe = eps_recipe(change.value)
+                    recipes = eps_recipes(change.value)
                     change.extreme = change.value < low or change.value > high
-                if change.recipe is not None:
-                    change.recipe_applies = _context_holds(ctx, site, change.recipe)
+                # (0.5, 0.999) is DCGAN's and DARTS's: the recipe whose context holds, else the first
+                holding = [r for r in recipes if _context_holds(ctx, site, r)]
+                change.recipe = (holding or recipes)[0] if recipes else None
+                change.recipe_applies = bool(holding)
             searched = [c for c in changes if c.searched]
             flagged = [c for c in changes if c.searched or not (
                 c.accepted or (not strict and c.recipe is not None and c.recipe_applies))]
@@ -257,6 +269,8 @@ def _context_holds(ctx, site, recipe: Recipe) -> bool:
         return trains_gan(ctx, site)
     if recipe.only == "RL":
         return trains_agent(ctx)
+    if recipe.only == "NAS":
+        return trains_architecture(site)
     return True
 
 
