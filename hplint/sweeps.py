@@ -19,6 +19,9 @@ keeps the parse off files that cannot be one.
   the Optuna sweeper's older `search_space` form (`type: float, low, high, log`).
 - NNI: a mapping of `{"_type": "uniform"|"loguniform"|..., "_value": [...]}`,
   at the top level or under `searchSpace` / `search_space` of an experiment config.
+- Kubeflow Katib: an `Experiment` (`apiVersion: kubeflow.org/...`) whose
+  `spec.parameters` give `feasibleSpace: {min, max, distribution}`; without a
+  `distribution` Katib samples uniformly.
 
 YAML is read with PyYAML's composer, whose nodes keep line/column marks (JSON
 with `hplint.jsonpos`), so positions are exact to the value.
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
@@ -44,6 +47,7 @@ _GATE = re.compile(r"\bparameters\b|_type\b|\bsweeper\b|\bsearch_?[sS]pace\b")
 
 # What a broken file must show to be reported as a broken sweep file (HPL000).
 _LOOKS_LIKE_ONE = re.compile(r'(?m)^(?:method|hydra|searchSpace|search_space)\s*:|"_type"\s*:|^\s*_type\s*:'
+                             r'|^\s*feasibleSpace\s*:'
                              r'|^\s*"method"\s*:\s*"(?:grid|random|bayes)"')
 # -- a position-keeping tree for YAML and JSON ---------------------------------------
 @dataclass
@@ -446,9 +450,63 @@ def _nni(root: DNode, lines: List[str]) -> Iterator[DataDistribution]:
                                          scale, lo, hi, grid_count=len(numbers)), key.text, key.text, value)
 
 
+_KATIB_LINEAR = {"uniform": "logUniform", "normal": "logNormal"}
+_KATIB_LOG = {"logUniform", "logNormal"}
+
+
+def _katib_experiment(root: DNode) -> bool:
+    api, kind = root.get("apiVersion"), root.get("kind")
+    return api is not None and kind is not None and api.kind == "scalar" and "kubeflow.org" in str(api.text) \
+        and kind.text == "Experiment"
+
+
+def _katib(root: DNode, lines: List[str]) -> Iterator[DataDistribution]:
+    spec = root.get("spec")
+    parameters = spec.get("parameters") if spec is not None and spec.kind == "map" else None
+    if parameters is None or parameters.kind != "seq":
+        return
+    for item in parameters.items:
+        if item.kind != "map":
+            continue
+        name, ptype, space = item.get("name"), item.get("parameterType"), item.get("feasibleSpace")
+        if name is None or ptype is None or space is None or space.kind != "map" or ptype.text not in ("double", "int"):
+            continue
+        low, high = space.get("min"), space.get("max")
+        if low is None or high is None:
+            continue
+        distribution = space.get("distribution")
+        kind = distribution.text if distribution is not None else "uniform"
+        if kind in _KATIB_LOG:
+            scale = LOG
+        elif kind in _KATIB_LINEAR:
+            scale = LINEAR
+        else:
+            continue
+        shown = str(name.text).lstrip("-")  # `--lr`, the flag the trial receives
+        if distribution is not None:
+            spelling = f"distribution: {kind}"
+            target = _KATIB_LINEAR.get(kind)
+            fix = (lambda node=distribution, t=target: _unsafe(_replace_fix(node, t))) if target else None
+            node = distribution
+        else:
+            spelling = "feasibleSpace min/max without a distribution, which Katib samples uniformly"
+            fix = (lambda s=space: _unsafe(_insert_member_fix(lines, s, "distribution", "logUniform"))) \
+                if ptype.text == "double" else None
+            node = name
+        dist = _dist("katib", f"katib.{kind}", spelling, scale, _float(str(low.text)), _float(str(high.text)))
+        yield DataDistribution(dist, shown, shown, node, fix)
+
+
+def _unsafe(fix: Optional[Fix]) -> Optional[Fix]:
+    """Katib reads `distribution` from v0.17 on; an older controller refuses the field."""
+    return replace(fix, safety=FixSafety.UNSAFE) if fix is not None else None
+
+
 def _has_shape(root: DNode) -> bool:
     if root.kind != "map":
         return False
+    if _katib_experiment(root):
+        return True
     parameters = root.get("parameters")
     if root.get("method") is not None and parameters is not None and parameters.kind == "map":
         return True
@@ -486,6 +544,8 @@ def search_space(text: str, path: Path) -> Optional[List[DataDistribution]]:
             found.extend(_wandb(root, lines))
         found.extend(_hydra(root, lines))
         found.extend(_nni(root, lines))
+        if _katib_experiment(root):
+            found.extend(_katib(root, lines))
     return found if shaped else None
 
 

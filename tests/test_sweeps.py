@@ -276,3 +276,67 @@ def test_big_data_files_are_not_read_in_directory_walks(tmp_path: Path, capsys, 
 def test_wandb_categorical_values(tmp_path: Path):
     text = "method: grid\nparameters:\n  lr:\n    distribution: categorical\n    values: [0.1, 0.4, 0.7, 1.0]\n"
     assert places(lint_text(tmp_path, "sweep.yaml", text)) == [("HPL003", 5, 13)]
+
+
+# kubeflow/katib examples/v1beta1: Experiments whose feasibleSpace has no
+# `distribution` (Katib samples uniformly) or says `uniform`.
+KATIB = dedent("""
+    apiVersion: kubeflow.org/v1beta1
+    kind: Experiment
+    metadata:
+      name: simple-pbt
+    spec:
+      algorithm:
+        algorithmName: pbt
+      parameters:
+        - name: lr
+          parameterType: double
+          feasibleSpace:
+            min: "0.0001"
+            max: "0.02"
+        - name: --momentum
+          parameterType: double
+          feasibleSpace:
+            min: "0.001"
+            max: "1"
+            distribution: uniform
+        - name: learning_rate_log
+          parameterType: double
+          feasibleSpace:
+            min: "0.0001"
+            max: "0.1"
+            distribution: logUniform
+        - name: lr_narrow
+          parameterType: double
+          feasibleSpace:
+            min: "0.01"
+            max: "0.05"
+        - name: optimizer
+          parameterType: categorical
+          feasibleSpace:
+            list: ["sgd", "adam"]
+    """)
+
+
+def test_katib_experiments(tmp_path: Path):
+    result = lint_text(tmp_path, "random.yaml", KATIB)
+    assert places(result) == [("HPL003", 9, 13), ("HPL004", 19, 23)]
+    assert "which Katib samples uniformly" in result.findings[0].message
+    # unsafe: Katib controllers before v0.17 refuse `distribution`; β gets no fix (1-β needs the log)
+    assert result.findings[0].fix.safety.value == "unsafe" and result.findings[1].fix is None
+    path = tmp_path / "random.yaml"
+    assert main(["check", str(path), "--fix", "--unsafe-fixes", "--exit-zero"]) == 0
+    fixed = path.read_text()
+    assert 'feasibleSpace:\n        distribution: logUniform\n        min: "0.0001"' in fixed
+    assert fixed.count("distribution: logUniform") == 2 and "distribution: uniform" in fixed
+    assert places(lint_text(tmp_path, "random.yaml", fixed)) == [("HPL004", 20, 23)]
+    # a Kubernetes manifest that is not a Katib Experiment is not a sweep file
+    other = KATIB.replace("kind: Experiment", "kind: Deployment")
+    assert lint_text(tmp_path, "deploy.yaml", other).findings == []
+
+
+def test_katib_uniform_distribution_gets_log_uniform(tmp_path: Path):
+    text = KATIB.replace('max: "0.02"', 'max: "0.02"\n        distribution: uniform')
+    result = lint_text(tmp_path, "tpe.yaml", text)
+    (lr,) = [f for f in result.findings if f.code == "HPL003"]
+    assert (lr.line, lr.fix.edits[0].new_text, lr.fix.safety.value) == (14, "logUniform", "unsafe")
