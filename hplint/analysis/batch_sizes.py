@@ -61,13 +61,6 @@ _TENSOR_MAKERS = frozenset({"torch.randn", "torch.rand", "torch.zeros", "torch.o
                             "torch.randint", "torch.full", "numpy.zeros", "numpy.ones", "numpy.empty"})
 
 
-def trains_with_differential_privacy(ctx) -> bool:
-    """The file trains with DP-SGD (it imports Opacus): the noise added to each
-    step's summed gradient is fixed, so large batches are the recipe (Opacus's
-    CIFAR-10 example: 2,000; De et al. 2022: 4,096), not a waste."""
-    return any(q == "opacus" or q.startswith("opacus.") for q in ctx.imports.names.values())
-
-
 # Loaders whose batch_size counts graphs (or seed nodes), not the rows BatchNorm sees.
 _GRAPH_LOADERS = ("torch_geometric.loader.", "torch_geometric.data.DataLoader", "torch_geometric.data.DenseDataLoader",
                   "dgl.dataloading.")

@@ -126,6 +126,11 @@ class ImportTable:
         self.local_definitions.setdefault(name, f"{self.module_name}.{name}" if self.module_name else name)
 
     # -- querying -------------------------------------------------------
+    def imports_package(self, packages) -> bool:
+        """Does the file import anything from one of these top-level packages
+        (`import opacus`, `from opacus.layers import DPLSTM`)?"""
+        return any(qualified.split(".", 1)[0] in packages for qualified in self.names.values())
+
     def resolve_name(self, name: str) -> Optional[str]:
         if name in self.names:
             return self.names[name]

@@ -152,9 +152,10 @@ class _RlFile:
 
     @staticmethod
     def _compute(ctx) -> bool:
-        for local, qualified in ctx.imports.names.items():
-            if qualified.split(".")[0] in _RL_PACKAGES or any(w in _RL_NAME_WORDS for w in name_words(local)):
-                return True
+        if ctx.imports.imports_package(_RL_PACKAGES):
+            return True
+        if any(w in _RL_NAME_WORDS for local in ctx.imports.names for w in name_words(local)):
+            return True
         if any(any(w in _RL_NAME_WORDS for w in name_words(d.name)) for d in ctx.classes):
             return True
         path = getattr(ctx, "path", None)

@@ -3,7 +3,8 @@ or a large fraction of a dataset whose size is known."""
 
 from __future__ import annotations
 
-from ..analysis.batch_sizes import BatchSizeAnalysis, trains_with_differential_privacy
+from ..analysis.batch_sizes import BatchSizeAnalysis
+from ..analysis.training import trains_with_differential_privacy
 from .base import Report, Rule
 
 
