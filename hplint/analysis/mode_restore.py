@@ -67,7 +67,7 @@ class ModeRestoreAnalysis:
                 if not contains(fn if fn is not None else ctx.tree, eval_node):
                     continue  # the switch happened in a helper's own body: reported there
                 model = step.model if step is not None else _argument_model(training, node, mkey, fn, klass)
-                if model is not None and model.layers and not _mode_matters(ctx, model):
+                if model is not None and model.layers and not _mode_matters(model):
                     # Eval mode changes nothing for this model. A model with no
                     # layers at all is not known: a base class whose subclasses
                     # bring them (DeepCTR-Torch's BaseModel.fit on `self`).
@@ -78,7 +78,7 @@ class ModeRestoreAnalysis:
         return out
 
 
-def _mode_matters(ctx, model) -> bool:
+def _mode_matters(model) -> bool:
     """Does eval mode change what this model computes? It holds Dropout or
     BatchNorm, a layer with dropout inside (nn.Transformer*, MultiheadAttention),
     or an RNN built with `dropout=` other than 0. An embedding-only model

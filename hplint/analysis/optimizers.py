@@ -84,10 +84,16 @@ def trains_gan(ctx, site) -> bool:
     return _params_name_gan(site.node) or ctx.fact("gan_file", _GanFile).value
 
 
+def _params_argument(call: cst.Call) -> Optional[cst.BaseExpression]:
+    """What an optimizer is handed to train: its first argument or `params=`."""
+    if call.args and call.args[0].keyword is None:
+        return call.args[0].value
+    return next((a.value for a in call.args if a.keyword is not None and a.keyword.value in ("params", "model_params")),
+                None)
+
+
 def _params_name_gan(call: cst.Call) -> bool:
-    params = call.args[0].value if call.args and call.args[0].keyword is None else next(
-        (a.value for a in call.args if a.keyword is not None and a.keyword.value in ("params", "model_params")),
-        None)
+    params = _params_argument(call)
     if params is not None:
         for node in walk(params):
             if isinstance(node, cst.Name) and any(w in _GAN_WORDS for w in name_words(node.value)):
@@ -172,9 +178,7 @@ def trains_architecture(site) -> bool:
     """The optimizer's parameters are a differentiable architecture search's
     architecture weights: `model.getAlphas()`, `model.arch_parameters()`,
     `self.alphas_normal` (DARTS trains them with Adam, betas (0.5, 0.999))."""
-    call = site.node
-    params = call.args[0].value if call.args and call.args[0].keyword is None else next(
-        (a.value for a in call.args if a.keyword is not None and a.keyword.value == "params"), None)
+    params = _params_argument(site.node)
     if params is None:
         return False
     for node in walk(params):

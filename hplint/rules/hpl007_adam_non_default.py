@@ -44,16 +44,23 @@ class Recipe:
     source: str
     betas: Optional[Tuple[float, float]] = None
     eps: Optional[float] = None
-    only: Optional[str] = None  # "GAN" / "RL": accepted only where the optimizer trains one
+    only: Optional[str] = None  # a key of CONTEXTS: accepted only where the optimizer trains that
 
     @property
     def kind(self) -> str:
-        return {"GAN": "a GAN", "RL": "an RL", "NAS": "an architecture-search"}.get(self.only or "", "")
+        return CONTEXTS[self.only][0] if self.only else ""
 
     @property
     def context(self) -> str:
-        return {"GAN": "a GAN", "RL": "a reinforcement-learning agent",
-                "NAS": "architecture weights (DARTS alphas)"}.get(self.only or "", "")
+        return CONTEXTS[self.only][1] if self.only else ""
+
+
+# Recipe contexts: (the recipe's kind, what the optimizer must train), as messages say them.
+CONTEXTS = {
+    "GAN": ("a GAN", "a GAN"),
+    "RL": ("an RL", "a reinforcement-learning agent"),
+    "NAS": ("an architecture-search", "architecture weights (DARTS alphas)"),
+}
 
 
 # Published values, each with its source (rules/HPL007.md lists the same table).

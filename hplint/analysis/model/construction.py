@@ -20,6 +20,7 @@ import libcst as cst
 
 from ..constants import UNKNOWN
 from ..imports import dotted_name
+from ..walk import walk
 from .interpreter import MAX_DEPTH, Interpreter, is_self_attr, static_value
 from .structure import UNKNOWN_MODULE, Alt, ClassModel, Layer, ModList, PyList, Seq, flatten_items
 
@@ -316,22 +317,9 @@ def branch_test(ctx, test: cst.BaseExpression, frame: "Frame") -> Any:
     `**kwargs` factory) is unknown: callers elsewhere pass other values, so
     both branches are built. A call's own arguments decide (`jk=None`)."""
     consts = frame.consts
-    if frame.defaulted and _compares(test):
+    if frame.defaulted and any(isinstance(node, cst.Comparison) for node in walk(test)):
         consts = {**consts, **{name: UNKNOWN for name in frame.defaulted}}
     return ctx.constants.value(test, consts)
-
-
-def _compares(test: cst.BaseExpression) -> bool:
-    return any(isinstance(node, cst.Comparison) for node in _expression_nodes(test))
-
-
-def _expression_nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        if isinstance(current, (cst.BooleanOperation, cst.UnaryOperation, cst.Comparison)):
-            stack.extend(current.children)
 
 
 def bind(consts: Dict[str, Any], mods: Dict[str, Any], name: str, value: Any) -> None:
