@@ -450,7 +450,8 @@ def _nni(root: DNode, lines: List[str]) -> Iterator[DataDistribution]:
                                          scale, lo, hi, grid_count=len(numbers)), key.text, key.text, value)
 
 
-_KATIB_LINEAR = {"uniform": "logUniform", "normal": "logNormal"}
+# A `normal` is not reported: the messages' shares of samples are those of a uniform draw.
+_KATIB_LINEAR = {"uniform": "logUniform"}
 _KATIB_LOG = {"logUniform", "logNormal"}
 
 

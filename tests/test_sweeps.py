@@ -311,6 +311,12 @@ KATIB = dedent("""
           feasibleSpace:
             min: "0.01"
             max: "0.05"
+        - name: lr_normal
+          parameterType: double
+          feasibleSpace:
+            min: "0.0001"
+            max: "0.1"
+            distribution: normal
         - name: optimizer
           parameterType: categorical
           feasibleSpace:
