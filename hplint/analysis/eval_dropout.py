@@ -95,6 +95,8 @@ class EvalDropoutAnalysis:
 
     def __init__(self, ctx) -> None:
         self.ctx = ctx
+        # (id(fn), id(klass), depth) -> _own_method_called_elsewhere, asked once per model call
+        self._own_methods: Dict[Tuple[int, int, int], bool] = {}
         self.functional: List[FunctionalDropout] = list(self._functional())
         self.evaluation: List[UnswitchedEval] = list(self._evaluation())
 
@@ -293,8 +295,15 @@ class EvalDropoutAnalysis:
         caller's to set, and its callers are elsewhere (RecBole's trainer runs
         `self.model.eval()` before `model.predict`). Where this file calls it
         otherwise, those calls decide (`_callers_switch`)."""
-        if fn is None or klass is None or mkey.split(".")[0] != "self" or not _is_module_class(self.ctx, klass):
+        if fn is None or klass is None or mkey.split(".")[0] != "self":
             return False
+        key = (id(fn), id(klass), depth)
+        if key not in self._own_methods:
+            self._own_methods[key] = _is_module_class(self.ctx, klass) and \
+                self._called_only_as_own_evaluation(training, regions, fn, klass, depth)
+        return self._own_methods[key]
+
+    def _called_only_as_own_evaluation(self, training, regions, fn, klass, depth: int) -> bool:
         name = fn.name.value
         for site in self.ctx.calls:
             func = site.node.func
