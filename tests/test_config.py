@@ -724,3 +724,28 @@ def test_a_test_file_is_linted_for_hpl000_only(tmp_path):
     assert [f.code for f in linter.lint_file(tmp_path / "train.py").findings] == ["HPL002"]
     linter = Linter(Config(root=tmp_path, lint_tests=True))
     assert [f.code for f in linter.lint_file(tmp_path / "tests" / "test_model.py").findings] == ["HPL002"]
+
+
+def test_a_file_that_can_report_only_hpl000_is_never_given_to_libcst(tmp_path, monkeypatch):
+    # torch's testing/ holds a tenth of its bytes and its largest tree (1.4 MB of
+    # source, ~800 MB as a libcst tree): with no rule to run, Python's verdict is all.
+    import hplint.analysis.source as source
+    from hplint.engine import Linter
+
+    def no_libcst(text):
+        raise AssertionError("libcst parsed a file no rule could report on")
+
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_ok.py").write_text("import torch.nn as nn\nnet = nn.Linear(2, 3)\n")
+    # An indentation error is no newer Python's syntax, so libcst is not asked either.
+    (tmp_path / "tests" / "test_broken.py").write_text("def f():\nreturn 1\n")
+    (tmp_path / "gen.py").write_text("x = 1\n")
+    (tmp_path / "train.py").write_text("x = 1\n")
+    linter = Linter(Config(root=tmp_path, per_file_ignores={"gen.py": ("ALL",)}))
+    monkeypatch.setattr(source, "_parse_with_libcst", no_libcst)
+    assert linter.lint_file(tmp_path / "tests" / "test_ok.py").findings == []
+    broken = linter.lint_file(tmp_path / "tests" / "test_broken.py").findings
+    assert [f.code for f in broken] == ["HPL000"] and "indented block" in broken[0].message
+    assert linter.lint_file(tmp_path / "gen.py").findings == []
+    with pytest.raises(AssertionError, match="libcst parsed"):
+        linter.lint_file(tmp_path / "train.py")  # a linted file still takes libcst's tree
