@@ -121,7 +121,7 @@ class Linter:
             if known is not None:
                 return self.lint_context(known, shown)
         top_lines, positions, index, memo = None, None, None, None
-        parsed, ast_module = None, None
+        parsed, ast_module, elided = None, None, ()
         if self.incremental:
             parser = self._parsers.setdefault(os.path.abspath(path), IncrementalParser())
             parsed = parser.parse(text)
@@ -132,9 +132,9 @@ class Linter:
             checked = parse_checked(text)
             if isinstance(checked, SourceError):
                 return self.source_error_result(shown, checked, text, path)
-            tree, ast_module = checked
+            tree, ast_module, elided = checked
             top_lines = statement_lines(tree.body, ast_module.body) if ast_module is not None else None
-        ctx = self.context(text, tree, Path(path), top_lines, positions, index, memo)
+        ctx = self.context(text, tree, Path(path), top_lines, positions, index, memo, elided)
         if ast_module is not None:
             # CPython's tree places findings inside compound statements (span()),
             # while this file is linted; not kept with the cached context.
@@ -169,10 +169,11 @@ class Linter:
         return len(self._parsers)
 
     def context(self, text: str, tree: cst.Module, path: Path, top_lines=None, positions=None,
-                index=None, memo=None) -> ModuleContext:
+                index=None, memo=None, elided=()) -> ModuleContext:
         module_name, is_package = self.project.add_file(path) if path else ("", False)
         ctx = ModuleContext(Path(path), text, tree, module_name, is_package, self.project, self.config_for(path),
-                            top_lines=top_lines, position_cache=positions, index_cache=index, memo=memo)
+                            top_lines=top_lines, position_cache=positions, index_cache=index, memo=memo,
+                            elided=elided)
         self.project.register(ctx)
         return ctx
 
@@ -248,7 +249,7 @@ class Linter:
             message=doc.format_message(**report.fields),
             path=shown,
             span=ctx.span(report.node),
-            fix=self._fix(report.fix, ctx) if report.fix else None,
+            fix=self._fix(report.fix, ctx) if report.fix and not _spans_elided(report.fix, ctx) else None,
             related=related,
             anchor=ctx.anchor(report.node, report.scope),
         )
@@ -354,6 +355,15 @@ class BatchGC:
             gc.set_threshold(*self.saved)
             if self.froze:
                 gc.unfreeze()
+
+
+def _spans_elided(spec: FixSpec, ctx: ModuleContext) -> bool:
+    """Does the fix's node span a data literal libcst was given empty? Its
+    code would then be rendered without the data: no fix is offered."""
+    if not ctx.elided_lines:
+        return False
+    span = ctx.span(spec.node)
+    return any(span.start_line <= last and first <= span.end_line for first, last in ctx.elided_lines)
 
 
 def _counter(total: int, on_file_done: Optional[ProgressCallback]) -> Callable[[int], None]:

@@ -72,10 +72,14 @@ class ModuleContext:
         position_cache: Optional[Dict[int, Tuple[Any, ...]]] = None,
         index_cache: Optional[Dict[int, Tuple[Any, ...]]] = None,
         memo: Optional[Any] = None,
+        elided: Tuple[Tuple[int, int], ...] = (),
     ) -> None:
         self.path = path
         self.text = text
         self.tree = tree
+        # (first, last) lines of data literals libcst was given empty (source.py):
+        # the tree does not hold them, so no fix may rewrite a node spanning one.
+        self.elided_lines = elided
         self.module_name = module_name
         self.project = project
         self.config = config

@@ -332,11 +332,12 @@ class ProjectIndex:
         checked = parse_checked(text)
         if isinstance(checked, SourceError):
             return None
-        tree, ast_module = checked
+        tree, ast_module, elided = checked
         name, is_package = self.add_file(path)
         config = self.config_for(path) if self.config_for is not None else self.config
         return ModuleContext(path, text, tree, name, is_package, project=self, config=config,
-                             top_lines=statement_lines(tree.body, ast_module.body) if ast_module is not None else None)
+                             top_lines=statement_lines(tree.body, ast_module.body) if ast_module is not None else None,
+                             elided=elided)
 
     def cached(self, path: Path, text: str) -> Optional[ModuleContext]:
         """The context of `path` if it was already parsed with exactly `text`

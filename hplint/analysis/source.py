@@ -5,14 +5,14 @@ from __future__ import annotations
 import bisect
 import sys
 from dataclasses import dataclass
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, List, NamedTuple, Optional, Tuple, Union
 
 import libcst as cst
 
 # SourceError and decode_source live in hplint.source_text (no libcst there);
 # importing them from here keeps working.
 from ..source_text import SourceError, decode_source  # noqa: F401
-from ..text_lines import line_starts, split_lines
+from ..text_lines import NEWLINE, line_starts, split_lines
 
 # CPython's parser runs first on every file: it is ~8x faster than libcst, its
 # verdict on what is valid Python is the one users know, and it tells where
@@ -124,9 +124,17 @@ def _expression_problem(stmt: Any) -> Optional[SourceError]:
     return None
 
 
-def parse_checked(text: str) -> Union[Tuple[cst.Module, Any], SourceError]:
-    """libcst's tree of `text` and CPython's (None for syntax newer than this
-    Python), or why there is none."""
+class Parsed(NamedTuple):
+    """A text's libcst tree, CPython's (None for syntax newer than this
+    Python), and the lines of the data literals left out of libcst's tree."""
+
+    tree: cst.Module
+    ast_module: Any
+    elided: Tuple[Tuple[int, int], ...] = ()
+
+
+def parse_checked(text: str) -> Union[Parsed, SourceError]:
+    """libcst's tree of `text` and CPython's, or why there is none."""
     checked = check_with_cpython(text)
     if isinstance(checked, SourceError):
         if checked.maybe_newer_syntax and sys.version_info < _NEWEST_SYNTAX:
@@ -134,12 +142,109 @@ def parse_checked(text: str) -> Union[Tuple[cst.Module, Any], SourceError]:
             # CPython's tree is missing, so positions take the slower exact path.
             newer = _parse_with_libcst(text)
             if not isinstance(newer, SourceError):
-                return newer, None
+                return Parsed(newer, None)
         return checked
-    tree = _parse_with_libcst(text)
+    literals = data_literals(checked.ast_module, text)
+    tree = _parse_with_libcst(elide(text, literals) if literals else text)
     if isinstance(tree, SourceError):
         return tree
-    return tree, checked.ast_module
+    return Parsed(tree, checked.ast_module, tuple((first, last) for first, last, _, _ in literals))
+
+
+# A literal of constants this large is data, not training code: a tuning table
+# (torch/sparse/_triton_ops_meta.py: one 480 KB dict of tuples of numbers, whose
+# libcst tree took 640 MB and 6 s to build), a vocabulary, embedded weights.
+# libcst is given an empty literal of the same lines in its place, so every
+# position outside it is unchanged; no rule reads numbers from such a table.
+DATA_LITERAL_CHARS = 64 * 1024
+
+
+def data_literals(module: Any, text: str) -> List[Tuple[int, int, int, int]]:
+    """(first line, last line, start offset, end offset) of every bracketed
+    literal of constants of at least DATA_LITERAL_CHARS that is the value of a
+    statement (`TABLE = {...}`, `x: T = [...]`, a bare literal, `return (...)`)."""
+    import ast
+
+    line_lengths: Optional[List[int]] = None
+    starts: Optional[List[int]] = None
+    found = []
+    statements = list(module.body)
+    while statements:
+        stmt = statements.pop()
+        for field_name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            inner = getattr(stmt, field_name, None)
+            if isinstance(inner, list):
+                statements.extend(s for s in inner if isinstance(s, ast.AST))
+        value = getattr(stmt, "value", None) if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.Expr,
+                                                                   ast.Return)) else None
+        if not isinstance(value, (ast.Dict, ast.List, ast.Tuple, ast.Set)) or value.end_lineno is None or \
+                value.end_col_offset is None:
+            continue
+        if line_lengths is None:
+            lines = split_lines(text, keepends=True)
+            line_lengths, starts = [len(line) for line in lines], line_starts(text)
+        assert starts is not None
+        if sum(line_lengths[value.lineno - 1:value.end_lineno]) < DATA_LITERAL_CHARS:
+            continue
+        start = starts[value.lineno - 1] + _char_column(text, starts[value.lineno - 1], value.col_offset)
+        end = starts[value.end_lineno - 1] + _char_column(text, starts[value.end_lineno - 1], value.end_col_offset)
+        if end - start >= DATA_LITERAL_CHARS and _constants_only(value) and \
+                text[start] + text[end - 1] in ("{}", "[]", "()"):
+            found.append((value.lineno, value.end_lineno, start, end))
+    return sorted(found)
+
+
+def _char_column(text: str, line_start: int, byte_column: int) -> int:
+    """CPython's UTF-8 byte column on the line starting at `line_start`, in characters."""
+    head = text[line_start:line_start + byte_column]
+    if head.isascii():
+        return byte_column
+    return len(text[line_start:line_start + byte_column * 4].encode("utf-8")[:byte_column]
+               .decode("utf-8", errors="ignore"))
+
+
+def _constants_only(node: Any) -> bool:
+    import ast
+
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Constant):
+            continue
+        if isinstance(n, (ast.Tuple, ast.List, ast.Set)):
+            stack.extend(n.elts)
+        elif isinstance(n, ast.Dict) and None not in n.keys:  # `**spread` is code
+            stack.extend(n.keys)
+            stack.extend(n.values)
+        elif isinstance(n, ast.UnaryOp) and isinstance(n.op, (ast.USub, ast.UAdd)):
+            stack.append(n.operand)
+        elif isinstance(n, (ast.Name, ast.Attribute)) and _dotted(n):
+            continue  # `torch.int8`, `inf`: a value named, nothing run
+        else:
+            return False
+    return True
+
+
+def _dotted(node: Any) -> bool:
+    import ast
+
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
+def elide(text: str, literals: List[Tuple[int, int, int, int]]) -> str:
+    """`text` with each literal emptied: its brackets kept, its line breaks
+    kept, and its closing bracket in the same column."""
+    out, at = [], 0
+    for _, _, start, end in literals:
+        inner = text[start + 1:end - 1]
+        breaks = "".join(m.group(0) for m in NEWLINE.finditer(inner))
+        last = max(inner.rfind("\n"), inner.rfind("\r"))
+        out += [text[at:start + 1], breaks, " " * (len(inner) - last - 1), text[end - 1]]
+        at = end
+    out.append(text[at:])
+    return "".join(out)
 
 
 def _mixed_indentation_line(text: str) -> Optional[int]:
@@ -153,7 +258,7 @@ def _mixed_indentation_line(text: str) -> Optional[int]:
 
 def parse_source(text: str) -> Union[cst.Module, SourceError]:
     parsed = parse_checked(text)
-    return parsed if isinstance(parsed, SourceError) else parsed[0]
+    return parsed if isinstance(parsed, SourceError) else parsed.tree
 
 
 def _parse_with_libcst(text: str) -> Union[cst.Module, SourceError]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional
 
-from ..analysis.source import SourceError, parse_source
+from ..analysis.source import SourceError, parse_checked
 from ..findings import FileResult, Finding
 from .apply import apply_fixes
 
@@ -44,13 +44,14 @@ def fix_text(linter, text: str, path: Path, shown: str, *, unsafe: bool = False,
         new_text, applied = apply_fixes(outcome.text, outcome.result.findings, unsafe)
         if not applied or new_text == outcome.text:
             break
-        tree = parse_source(new_text)
-        if isinstance(tree, SourceError):
+        parsed = parse_checked(new_text)
+        if isinstance(parsed, SourceError):
             codes = ", ".join(sorted({f.code for f in applied}))
             outcome.error = (f"internal error: fixes for {codes} on {shown} produced invalid Python "
-                             f"({tree.message} at line {tree.line}); those fixes were not applied")
+                             f"({parsed.message} at line {parsed.line}); those fixes were not applied")
             break
-        outcome.result = linter.lint_context(linter.context(new_text, tree, Path(path)), shown)
+        outcome.result = linter.lint_context(linter.context(new_text, parsed.tree, Path(path),
+                                                            elided=parsed.elided), shown)
         outcome.text = new_text
         outcome.fixed.extend(applied)
     if outcome.error:
