@@ -252,6 +252,60 @@ NEGATIVE = {
 }
 
 
+# bentrevett/pytorch-rl 3_advantage_actor_critic: `train(env, policy, optimizer)`
+# calls `policy.train()` first; its step's model is found through the global
+# optimizer (`actor_critic`), not the parameter the caller binds to it.
+A2C_HELPERS = """import torch
+import torch.nn as nn
+import torch.optim as optim
+
+
+class MLP(nn.Module):
+    def __init__(self, out):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.1), nn.Linear(8, out))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+class ActorCritic(nn.Module):
+    def __init__(self, actor, critic):
+        super().__init__()
+        self.actor = actor
+        self.critic = critic
+
+    def forward(self, state):
+        return self.actor(state), self.critic(state)
+
+
+def train(env, policy, optimizer):
+{first}    action_pred, value_pred = policy(env.reset())
+    loss = value_pred.mean()
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def evaluate(env, policy):
+    policy.eval()
+    with torch.no_grad():
+        return policy(env.reset())
+
+
+for run in range(5):
+    actor, critic = MLP(2), MLP(1)
+    actor_critic = ActorCritic(actor, critic)
+    optimizer = optim.Adam(actor_critic.parameters(), lr=1e-2)
+    for episode in range(300):
+        train(None, actor_critic, optimizer)
+        evaluate(None, actor_critic)
+"""
+NEGATIVE["helper_trains_its_parameter_first_step_found_through_global_optimizer"] = A2C_HELPERS.format(
+    first="    policy.train()\n")
+POSITIVE["helper_without_train_step_found_through_global_optimizer"] = A2C_HELPERS.format(first="")
+
+
 @pytest.mark.parametrize("name", sorted(POSITIVE))
 def test_flags_eval_mode_left_on(tmp_path, name):
     findings = lint_source(tmp_path, POSITIVE[name], "HPL010")

@@ -139,6 +139,10 @@ class Summary:
     params: List[str]
     exit: Optional[State]
     trains: Set[Tuple[str, ...]] = field(default_factory=set)  # models trained without a train() first
+    # For each of those: the parameters whose mode the helper set on every path
+    # before that step (`policy.train()` at the top, the step's optimizer found as
+    # a global name): the caller's argument for one of them is the same model.
+    set_first: Dict[Tuple[str, ...], FrozenSet[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -198,9 +202,15 @@ class ModeAnalysis:
             # Steps that may run in the mode the helper was entered with: where the
             # helper set the mode itself first (`model.train()` at its top), a step
             # left in eval by its own mid-loop validation is reported inside it.
-            trains = {keys for keys, _, state, _ in walker.flow.trainings
-                      if not any(state.in_train(k) or state.set_on_every_path(k) for k in keys)}
-            result = Summary(params, exit_state, trains)
+            trains: Set[Tuple[str, ...]] = set()
+            set_first: Dict[Tuple[str, ...], FrozenSet[str]] = {}
+            for keys, _, state, _ in walker.flow.trainings:
+                if any(state.in_train(k) or state.set_on_every_path(k) for k in keys):
+                    continue
+                trains.add(keys)
+                set_first[keys] = set_first.get(keys, frozenset(params)) & frozenset(
+                    p for p in params if state.in_train(p) or state.set_on_every_path(p))
+            result = Summary(params, exit_state, trains, set_first)
         finally:
             self._in_progress.discard(key)
         self._summaries[key] = result
@@ -504,7 +514,8 @@ class _Walker:
         mapping = self._mapping(call, summary.params, is_method)
         for inner_keys in summary.trains:
             outer = tuple(k for k in (_map_key(i, mapping, summary.params) for i in inner_keys) if k is not None)
-            if outer:
+            set_first = {mapping.get(p) for p in summary.set_first.get(inner_keys, ())}
+            if outer and not set_first.intersection(outer):
                 flow.trainings.append((outer, call, state, None))
         exit_state = summary.exit
         if exit_state is None:
