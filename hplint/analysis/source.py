@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import sys
 from dataclasses import dataclass
-from typing import Any, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, Iterator, List, NamedTuple, Optional, Tuple, Union
 
 import libcst as cst
 
@@ -67,17 +67,24 @@ def check_with_cpython(text: str) -> Union[CheckedSource, SourceError]:
     return problem or CheckedSource(tree)
 
 
-def _too_complex_for_libcst(tree: Any, text: str) -> Optional[SourceError]:
+def every_statement(module: Any) -> Iterator[Any]:
+    """Every statement of CPython's tree, nested ones included (last first)."""
     import ast
 
-    line_lengths: Optional[List[int]] = None
-    statements = list(tree.body)
+    statements = list(module.body)
     while statements:
         stmt = statements.pop()
         for field_name in ("body", "orelse", "finalbody", "handlers", "cases"):
             inner = getattr(stmt, field_name, None)
             if isinstance(inner, list):
                 statements.extend(s for s in inner if isinstance(s, ast.AST))
+        yield stmt
+
+
+def _too_complex_for_libcst(tree: Any, text: str) -> Optional[SourceError]:
+
+    line_lengths: Optional[List[int]] = None
+    for stmt in every_statement(tree):
         lines = (stmt.end_lineno or stmt.lineno) - stmt.lineno + 1 if hasattr(stmt, "lineno") else 1
         if lines <= _SMALL_STATEMENT_LINES:
             if line_lengths is None:
@@ -168,13 +175,7 @@ def data_literals(module: Any, text: str) -> List[Tuple[int, int, int, int]]:
     line_lengths: Optional[List[int]] = None
     starts: Optional[List[int]] = None
     found = []
-    statements = list(module.body)
-    while statements:
-        stmt = statements.pop()
-        for field_name in ("body", "orelse", "finalbody", "handlers", "cases"):
-            inner = getattr(stmt, field_name, None)
-            if isinstance(inner, list):
-                statements.extend(s for s in inner if isinstance(s, ast.AST))
+    for stmt in every_statement(module):
         value = getattr(stmt, "value", None) if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.Expr,
                                                                    ast.Return)) else None
         if not isinstance(value, (ast.Dict, ast.List, ast.Tuple, ast.Set)) or value.end_lineno is None or \
