@@ -47,6 +47,21 @@ POSITIVE = {
             def forward(self, x):
                 return self.bn(self.conv(x)).relu()
     """,
+    # A module whose base is a subscripted generic of a module class (flair's `Model[DT]`).
+    "module_with_a_generic_base": """
+        import typing
+        import torch.nn as nn
+        T = typing.TypeVar("T")
+        class Base(nn.Module, typing.Generic[T]):
+            pass
+        class Block(Base[T]):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(64, 128)  # <- HPL002
+                self.bn = nn.BatchNorm1d(128)
+            def forward(self, x):
+                return self.bn(self.fc(x))
+    """,
     "explicit_bias_true_positional": """
         from torch.nn import Linear, BatchNorm1d, Sequential
         m = Sequential(

@@ -24,10 +24,38 @@ model = Net()
 """
 
 POSITIVE = {
+    # A model moved to the GPU and given trained weights is evaluated, not smoke-tested.
+    "test_of_a_loaded_model_on_the_gpu": MODEL.replace("model = Net()\n", "") +
+        "def test(path):\n    net = Net().cuda()\n    net.load_state_dict(torch.load(path))\n    with torch.no_grad():\n        return net(torch.randn(2, 4).cuda())\n",
     # The model's own fit() trains, then evaluates through its own method: this
     # file calls it in training mode.
     "own_fit_trains_then_evaluates_itself": MODEL.replace("model = Net()\n", "") + """
 class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = Net()
+        self.opt = torch.optim.SGD(self.parameters(), lr=0.1)
+
+    def fit(self, loader):
+        for x in loader:
+            self.opt.zero_grad()
+            self.net(x).sum().backward()
+            self.opt.step()
+        return self.evaluate(x)
+
+    @torch.no_grad()
+    def evaluate(self, x):
+        return self.net(x)
+""",
+    # The same with the module's base a subscripted generic (flair's `Classifier[DT]`).
+    "own_fit_trains_then_evaluates_itself_generic_base": MODEL.replace("model = Net()\n", "") + """
+import typing
+T = typing.TypeVar("T")
+
+class Base(nn.Module, typing.Generic[T]):
+    pass
+
+class Model(Base[T]):
     def __init__(self):
         super().__init__()
         self.net = Net()
@@ -208,6 +236,50 @@ class Tacotron(nn.Module):
     # pytorch-cifar densenet.py: the same through a factory that only builds the model.
     "smoke_test_through_a_factory": MODEL + "def net_small():\n    return Net()\n\ndef test():\n    net = net_small()\n    print(net(torch.randn(2, 4)).size())\n",
     "smoke_test_of_a_fresh_model": MODEL + "def test():\n    net = Net()\n    y = net(torch.randn(2, 4))\n    print(y.size())\n",
+    # nni's kaggle-tgs-salt models.py: the fresh model moved to the GPU first (`.cuda()`, `.to(...)`).
+    "smoke_test_of_a_fresh_model_on_the_gpu": MODEL + "def test():\n    net = Net().cuda()\n    print(net(torch.randn(2, 4).cuda()).size())\n",
+    "smoke_test_of_a_fresh_model_moved_to_a_device": MODEL + "def test():\n    net = Net().to('cuda').float()\n    print(net(torch.randn(2, 4)).size())\n",
+    # flair's `predict()`: a module's own evaluation method, its callers switch it;
+    # the module's base is a subscripted generic (`Classifier[DT]`) ...
+    "own_predict_of_a_generic_module": """
+import typing
+import torch
+T = typing.TypeVar("T")
+
+class Model(torch.nn.Module, typing.Generic[T]):
+    pass
+
+class Classifier(Model[T]):
+    def __init__(self):
+        super().__init__()
+        self.encoder = torch.nn.Linear(16, 32)
+        self.dropout = torch.nn.Dropout(0.3)
+
+    def _encode(self, x):
+        return self.dropout(self.encoder(x))
+
+    def predict(self, x):
+        with torch.no_grad():
+            return self._encode(x).argmax(-1)
+""",
+    # ... or another library's class (`transformers.PreTrainedModel`), which holds layers.
+    "own_predict_of_a_library_model_subclass": """
+import torch
+from transformers import PreTrainedModel
+
+class Classifier(PreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.encoder = torch.nn.Linear(16, 32)
+        self.dropout = torch.nn.Dropout(0.3)
+
+    def _encode(self, x):
+        return self.dropout(self.encoder(x))
+
+    def predict(self, x):
+        with torch.no_grad():
+            return self._encode(x).argmax(-1)
+""",
     # A GAN's no-grad fakes for the discriminator step, before its backward (udacity MNIST GAN).
     "no_grad_fakes_before_backward": MODEL + "opt = torch.optim.SGD(model.parameters(), lr=0.1)\nfor real in data:\n    opt.zero_grad()\n    with torch.no_grad():\n        fake = model(real)\n    loss = (fake - real).pow(2).mean()\n    loss.backward()\n    opt.step()\n",
     # skorch benchmarks: the last helper called in every epoch leaves the model in eval mode.

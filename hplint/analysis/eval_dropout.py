@@ -34,7 +34,7 @@ from .imports import dotted_name
 from .modes import NO_GRAD, SET_GRAD, ModeAnalysis, is_eval_name, model_key
 from .module import CallSite
 from .testing_code import is_test_file, is_test_function
-from .training import TrainingAnalysis, _is_method, body_statements, function_params
+from .training import TrainingAnalysis, _is_method, body_statements, function_params, unwrap
 from .walk import contains, walk
 
 _F = "torch.nn.functional."
@@ -512,9 +512,14 @@ def _built_here_untrained(ctx, fn: cst.FunctionDef, mkey: str) -> bool:
         return False
     if _loads_weights(fn):
         return False
-    return any(isinstance(node, cst.Assign) and isinstance(node.value, cst.Call) and _is_constructor(ctx, node.value)
-               and any(isinstance(t.target, cst.Name) and t.target.value == mkey for t in node.targets)
-               for node in walk(fn.body))
+    for node in walk(fn.body):
+        if not isinstance(node, cst.Assign) or \
+                not any(isinstance(t.target, cst.Name) and t.target.value == mkey for t in node.targets):
+            continue
+        built = unwrap(ctx, node.value)  # `Net().cuda()`, `Net().to(device)`: still just built
+        if isinstance(built, cst.Call) and _is_constructor(ctx, built):
+            return True
+    return False
 
 
 def _is_constructor(ctx, call: cst.Call, depth: int = 0) -> bool:
@@ -608,9 +613,40 @@ def _on_a_submodule(call: cst.Call) -> bool:
 
 
 def _is_module_class(ctx, klass: cst.ClassDef) -> bool:
-    if ctx.class_named(klass.name.value) is klass:
-        return ctx.models.class_model(klass.name.value) is not None
-    return any((ctx.qualified_name(b.value) or "") in L.MODULE_BASES for b in klass.bases)
+    """An nn.Module subclass of the project, or a subclass of another
+    library's class that holds layers (`transformers.PreTrainedModel`): its
+    own evaluation methods are its callers' to switch, as a module's are."""
+    if ctx.class_named(klass.name.value) is klass and ctx.models.class_model(klass.name.value) is not None:
+        return True
+    bases = ctx.base_qualnames(klass)
+    if any((qn or "") in L.MODULE_BASES for qn in bases):
+        return True
+    return any(_library_class(ctx, qn) for qn in bases) and _assigns_layers(ctx, klass)
+
+
+# Bases that are never a module: the class is a plain object, whatever it holds.
+_NOT_MODULE_PREFIXES = ("builtins.", "typing.", "abc.", "enum.", "collections.", "dataclasses.",
+                        "numpy.", "torch.", "object")
+
+
+def _library_class(ctx, qualname: Optional[str]) -> bool:
+    """A class imported from outside the project (an installed library's), not torch's own."""
+    if not qualname or qualname.startswith(_NOT_MODULE_PREFIXES) or "." not in qualname:
+        return False
+    return ctx.class_definition(qualname) is None and \
+        not qualname.startswith(f"{ctx.module_name}.") and ctx.project is not None and \
+        ctx.project.resolve_symbol(qualname, ctx.module_name, ctx.path)[0] is None
+
+
+def _assigns_layers(ctx, klass: cst.ClassDef) -> bool:
+    """`self.x = nn.Dropout(...)` (or any torch.nn layer) in the class's `__init__`."""
+    for stmt in klass.body.body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
+            for node in walk(stmt.body):
+                if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call) and \
+                        L.module_category(ctx.callee(node.value)) is not None:
+                    return True
+    return False
 
 
 def _framework_class(ctx, klass: cst.ClassDef, depth: int = 0) -> bool:
@@ -618,8 +654,8 @@ def _framework_class(ctx, klass: cst.ClassDef, depth: int = 0) -> bool:
     classes (`ReversePredictor(TransformerPredictor)`): the framework switches
     its models. A callback is not one: Lightning switches `pl_module`, never the
     modules a callback owns (an online evaluator's probe head)."""
-    for base in klass.bases:
-        qn = ctx.qualified_name(base.value) or ""
+    for qn in ctx.base_qualnames(klass):
+        qn = qn or ""
         if qn.startswith(_FRAMEWORK_PREFIXES) and not qn.endswith("Callback"):
             return True
         found = ctx.class_definition(qn) if qn and depth < 4 else None

@@ -218,6 +218,12 @@ class ModuleContext:
     def callee(self, call: cst.Call) -> Optional[str]:
         return self.qualified_name(call.func)
 
+    def base_qualnames(self, klass: cst.ClassDef) -> List[Optional[str]]:
+        """The qualified names of a class's bases, a subscripted generic read
+        as its class (`Model[T]`, flair's `Classifier[DT]`: `Model`); None for
+        a base that is no name (a call, an unknown)."""
+        return [self.qualified_name(_unsubscripted(base.value)) for base in klass.bases]
+
     def calls_to(self, qualnames) -> List[CallSite]:
         return [site for site in self.calls if self.callee(site.node) in qualnames]
 
@@ -480,6 +486,12 @@ class ModuleContext:
 # statement line: a list of (compound statement, branch, index in its block),
 # where branch is "body", "orelse" (an else block), "elif" (index unused),
 # "finalbody", ("handler", k) or ("case", k).
+
+
+def _unsubscripted(node: cst.BaseExpression) -> cst.BaseExpression:
+    while isinstance(node, cst.Subscript):
+        node = node.value
+    return node
 
 
 def _branches(stmt: Any):

@@ -766,7 +766,7 @@ class TrainingAnalysis:
         steps, Hugging Face's Trainer (clips at 1.0 unless `max_grad_norm` is 0/None)."""
         if klass is None:
             return None
-        kinds = {self.ctx.qualified_name(b.value) or "" for b in klass.bases}
+        kinds = {qn or "" for qn in self.ctx.base_qualnames(klass)}
         frameworks = self.frameworks()
         if any(k.startswith("lightning.pytorch") for k in kinds):
             return frameworks.get("lightning")

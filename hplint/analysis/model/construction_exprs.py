@@ -35,8 +35,7 @@ class ConstructionExprs(Construction):
 
     # -- classes -----------------------------------------------------------
     def _is_module_class(self, ctx, node: cst.ClassDef, depth: int = 0) -> bool:
-        for base in node.bases:
-            qn = ctx.qualified_name(base.value)
+        for qn in ctx.base_qualnames(node):
             if qn is None:
                 continue
             if qn in L.MODULE_BASES:
@@ -65,8 +64,7 @@ class ConstructionExprs(Construction):
             for stmt in node.body.body:
                 if isinstance(stmt, cst.FunctionDef):
                     model.methods[stmt.name.value] = stmt
-            for base in node.bases:
-                qn = ctx.qualified_name(base.value)
+            for qn in ctx.base_qualnames(node):
                 if qn == L.SEQUENTIAL:
                     model.sequential_items = []
                 resolved = ctx.class_definition(qn) if qn else None
