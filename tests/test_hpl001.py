@@ -5,6 +5,18 @@ import pytest
 from helpers import expected_lines, lines_of, lint_code, lint_files
 
 POSITIVE = {
+    # A rate that defaults to 0 but any caller may set: the class as callers build it.
+    "dropout_rate_defaulting_to_zero": """
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self, n, p_drop=0.0):
+                super().__init__()
+                self.fc = nn.Linear(n, 16, bias=False)
+                self.drop = nn.Dropout(p_drop)  # <- HPL001
+                self.bn = nn.BatchNorm1d(16)
+            def forward(self, x):
+                return self.bn(self.drop(self.fc(x)))
+    """,
     "sequential_nn_alias": """
         import torch.nn as nn
         model = nn.Sequential(
@@ -155,6 +167,17 @@ POSITIVE = {
 }
 
 NEGATIVE = {
+    # A dropout rate of 0, written or given by the call that builds the block: the identity.
+    "dropout_rate_zero_literal": """
+        import torch.nn as nn
+        model = nn.Sequential(nn.Linear(8, 16), nn.Dropout(0.0), nn.BatchNorm1d(16))
+    """,
+    "dropout_rate_zero_from_the_call": """
+        import torch.nn as nn
+        def block(n, p_drop):
+            return nn.Sequential(nn.Linear(n, 16, bias=False), nn.Dropout(p_drop), nn.BatchNorm1d(16))
+        model = block(8, 0)
+    """,
     "concat_along_space_then_conv": """
         import torch
         import torch.nn as nn

@@ -23,7 +23,28 @@ class Net(nn.Module):
 model = Net()
 """
 
+TAGGER = """
+import torch
+from torch import nn
+
+class Tagger(nn.Module):
+    def __init__(self, n, p_drop=0.0):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(n, 16), nn.ReLU(), nn.Dropout(p_drop), nn.Linear(16, 4))
+
+    def forward(self, x):
+        return self.net(x)
+
+    def mode(self, x):
+        with torch.no_grad():
+            return self(x).argmax(-1)
+
+"""
+
+
 POSITIVE = {
+    # ... and the same method on an instance whose call sets a rate.
+    "own_method_on_an_instance_with_dropout": TAGGER + "toy = Tagger(8, 0.3)\nprint(toy.mode(torch.randn(2, 8)))\n",
     # A model moved to the GPU and given trained weights is evaluated, not smoke-tested.
     "test_of_a_loaded_model_on_the_gpu": MODEL.replace("model = Net()\n", "") +
         "def test(path):\n    net = Net().cuda()\n    net.load_state_dict(torch.load(path))\n    with torch.no_grad():\n        return net(torch.randn(2, 4).cuda())\n",
@@ -280,6 +301,10 @@ class Classifier(PreTrainedModel):
         with torch.no_grad():
             return self._encode(x).argmax(-1)
 """,
+    # uvadlc DL2 tutorial 1: an own evaluation method called on instances built with
+    # dropout rate 0 (the default the call leaves, or written): their mode changes nothing.
+    "own_method_on_an_instance_without_dropout": TAGGER + "toy = Tagger(8)\nprint(toy.mode(torch.randn(2, 8)))\n",
+    "dropout_rate_zero_literal": "import torch\nimport torch.nn as nn\nmodel = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.0))\nwith torch.no_grad():\n    out = model(data)\n",
     # A GAN's no-grad fakes for the discriminator step, before its backward (udacity MNIST GAN).
     "no_grad_fakes_before_backward": MODEL + "opt = torch.optim.SGD(model.parameters(), lr=0.1)\nfor real in data:\n    opt.zero_grad()\n    with torch.no_grad():\n        fake = model(real)\n    loss = (fake - real).pow(2).mean()\n    loss.backward()\n    opt.step()\n",
     # skorch benchmarks: the last helper called in every epoch leaves the model in eval mode.

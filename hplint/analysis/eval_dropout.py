@@ -368,6 +368,8 @@ class EvalDropoutAnalysis:
         for site, outer in sites:
             caller_klass = site.klass if site.function is not None and site.klass is not None and \
                 _is_method(site.function, site.klass) else None
+            if head == "self" and self._built_without_dropout_or_bn(training, site, caller_klass):
+                continue
             state = modes.flow(site.function, caller_klass).states.get(id(site.node))
             if state is None:
                 return False
@@ -378,6 +380,17 @@ class EvalDropoutAnalysis:
             if not (passes_on and self._callers_switch(modes, training, site.function, caller_klass, outer, depth + 1)):
                 return False
         return True
+
+    @staticmethod
+    def _built_without_dropout_or_bn(training, site, caller_klass) -> bool:
+        """`toy.mode(x)` on an instance built without dropout or BatchNorm
+        (`Tagger(8)` whose `p_drop` stays 0.0): its mode changes nothing."""
+        func = site.node.func
+        if not isinstance(func, cst.Attribute) or model_key(func.value) in (None, "self"):
+            return False
+        ref = training.resolver.resolve(func.value, site.function, caller_klass)
+        return ref is not None and ref.class_model is not None and \
+            ref.first(L.DROPOUT) is None and ref.first(L.BATCHNORM) is None
 
     @staticmethod
     def _in_eval(modes, site, key: str) -> bool:

@@ -126,6 +126,14 @@ def module_category(qualname: Optional[str]) -> Optional[str]:
     return _MODULES.get(qualname) if qualname else None
 
 
+def built_category(category: Optional[str], rate) -> Optional[str]:
+    """The category of a layer as built: a dropout layer whose rate `p` is
+    known to be 0 passes its input through in either mode (the identity)."""
+    if category == DROPOUT and isinstance(rate, (int, float)) and not isinstance(rate, bool) and rate == 0:
+        return IDENTITY
+    return category
+
+
 def function_category(qualname: Optional[str]) -> Optional[str]:
     return _FUNCTIONS.get(qualname) if qualname else None
 

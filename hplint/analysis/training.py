@@ -304,7 +304,7 @@ class ModelResolver:
     def _construction(self, call: cst.Call, fn, klass, depth) -> Optional[ModelRef]:
         ctx = self.ctx
         qn = ctx.callee(call)
-        category = L.module_category(qn)
+        category = _built_category(ctx, call, qn)
         if category is not None:
             return ModelRef(L.short_name(qn), [Layer(qn, category, call, ctx)], call, ctx)
         if qn in (L.SEQUENTIAL, L.MODULE_LIST, L.MODULE_DICT):
@@ -343,7 +343,7 @@ class ModelResolver:
             if not isinstance(node, cst.Call):
                 continue
             qn = ctx.callee(node)
-            category = L.module_category(qn)
+            category = _built_category(ctx, node, qn)
             if category is not None:
                 out.append(Layer(qn, category, node, ctx))
             elif qn is not None and not qn.startswith(("torch.", "builtins.")):
@@ -351,6 +351,15 @@ class ModelResolver:
                 if model is not None:
                     out.extend(model.all_layers())
         return out
+
+
+def _built_category(ctx, call: cst.Call, qn: Optional[str]) -> Optional[str]:
+    """A layer constructed here, `nn.Dropout(0.0)` being the identity."""
+    category = L.module_category(qn)
+    if category == L.DROPOUT:
+        rate = call_argument(call, 0, "p")
+        category = L.built_category(category, ctx.constants.value(rate) if rate is not None else None)
+    return category
 
 
 def _merged(found: List[ModelRef]) -> Optional[ModelRef]:

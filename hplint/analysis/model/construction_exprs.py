@@ -146,6 +146,8 @@ class ConstructionExprs(Construction):
     def _build_call(self, ctx, call: cst.Call, frame: "Frame", depth: int) -> Any:
         qn = ctx.callee(call)
         category = L.module_category(qn)
+        if category == L.DROPOUT:
+            category = L.built_category(category, _known_rate(ctx, call, frame))
         if category is not None:
             return self._make_layer(ctx, call, qn, category, frame)
         if qn == L.SEQUENTIAL:
@@ -355,6 +357,18 @@ class ConstructionExprs(Construction):
                       conditions=tuple(frame.conditions), frame=frame.serial)
         self._created.append(layer)
         return layer
+
+
+def _known_rate(ctx, call: cst.Call, frame: "Frame") -> Any:
+    """A dropout layer's rate `p` when it is certain: written, or the value a
+    known call gives a parameter (`Tagger(vocab, p_drop=0.0)`); UNKNOWN for a
+    default an unknown caller may override (the class as any caller builds it)."""
+    expr = call_argument(call, 0, "p")
+    if expr is None:
+        return UNKNOWN  # the default rate, 0.5
+    if isinstance(expr, cst.Name) and expr.value in frame.defaulted:
+        return UNKNOWN
+    return ctx.constants.value(expr, frame.consts)
 
 
 def _bias_in_splat(splat: cst.BaseExpression, frame: "Frame", bias: Optional[bool]) -> Optional[bool]:
