@@ -21,10 +21,14 @@ POSITIVE = {
     "local_variable": ("from torch.utils.data import DataLoader\ndef main(ds):\n    bs = 4 * 1024\n    return DataLoader(ds, batch_size=bs, shuffle=True)\n", 4096),
     "yacs_attribute": ("from yacs.config import CfgNode as CN\n_C = CN()\n_C.TRAIN = CN()\n_C.TRAIN.BATCH_SIZE = 2048\n", 2048),
     "dict_call": ("hparams = dict(lr=0.1, batch_size=1500)\n", 1500),
+    # One renderer-like option (`--perturb`) does not make a NeRF's options file.
+    "argparse_beside_one_ray_like_option": ("import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=4096)\np.add_argument('--perturb', type=float, default=1.0)\n", 4096),
     "large_but_not_a_sentinel": ("import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=99990)\n", 99990),
 }
 
 NEGATIVE = {
+    # TensoRF opt.py: in a radiance field's options `--batch_size` counts rays per step.
+    "nerf_options_batch_of_rays": "import configargparse\np = configargparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=4096)\np.add_argument('--nSamples', type=int, default=1e6)\np.add_argument('--white_bkgd', action='store_true')\np.add_argument('--ndc_ray', type=int, default=0)\n",
     "normal_batch": "from torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=256, shuffle=True)\n",
     "at_the_bound": "BATCH_SIZE = 1024\n",
     "tokens": "MAX_TOKENS = 65536\ntokens_per_batch = 65536\nimport argparse\np = argparse.ArgumentParser()\np.add_argument('--max-tokens', default=4096)\n",

@@ -112,6 +112,7 @@ class BatchSizeAnalysis:
         self.ctx = ctx
         self.sizes: List[BatchSize] = []
         self._reported: Set[int] = set()
+        self._rays: Optional[bool] = None
         self._definitions()
         self._loaders()
 
@@ -215,11 +216,30 @@ class BatchSizeAnalysis:
         if not long_names or not is_batch_name(long_names[0]):
             return
         dest = long_names[0].lstrip("-").replace("-", "_")
+        if self._ray_options():
+            return  # a NeRF's options (TensoRF): `--batch_size 4096` counts rays per step, not samples
         for arg in site.node.args:
             if arg.keyword is not None and arg.keyword.value == "default":
                 if _read_only_as_a_bound(self.ctx, dest, attribute=True):
                     continue  # `while num_steps < args.batch_size:` counts rollout steps, not a minibatch
                 self._add(arg.value, f"the default of `{long_names[0]}`", site.scope)
+
+    def _ray_options(self) -> bool:
+        """The file's argparse options are a radiance field's: two or more of
+        the ray-rendering options NeRF code shares (`--N_samples`, `--white_bkgd`,
+        `--lindisp`, `--ndc_ray`, ...)."""
+        if self._rays is None:
+            found = set()
+            for site in self.ctx.calls:
+                func = site.node.func
+                if isinstance(func, cst.Attribute) and func.attr.value == "add_argument":
+                    for arg in site.node.args:
+                        if arg.keyword is None and isinstance(arg.value, cst.SimpleString):
+                            name = arg.value.evaluated_value
+                            if isinstance(name, str) and name.lstrip("-").lower() in _RAY_OPTIONS:
+                                found.add(name.lstrip("-").lower())
+            self._rays = len(found) >= 2
+        return self._rays
 
     def _hf_arguments(self, site) -> None:
         accumulation = None
@@ -522,6 +542,13 @@ def _only_inspected(scope, name: str, loader: cst.Call) -> bool:
         elif isinstance(node, cst.Name) and node.value == name and id(node) not in iterables:
             return False  # passed on, wrapped, stored: it may train
     return loops > 0
+
+
+# Options of ray-marching renderers (nerf-pytorch, nerf_pl, TensoRF, torch-ngp), lower case.
+_RAY_OPTIONS = frozenset({
+    "n_samples", "nsamples", "n_importance", "n_rand", "white_bkgd", "lindisp", "perturb", "ndc_ray",
+    "no_ndc", "raw_noise_std", "netchunk", "chunk", "use_viewdirs", "num_rays", "n_rays", "near", "far",
+})
 
 
 def _steps_an_optimizer(ctx) -> bool:
