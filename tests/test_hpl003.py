@@ -108,6 +108,14 @@ POSITIVE = {
         }
         sweep_config = {"parameters": {"lr": {'max': 1e-1, 'min': 1e-5}}}  # <- HPL003
     """,
+    # nni's quick-start main.py: its search space spelled as a Python dict.
+    "nni_search_space_dict": """
+        import nni
+        search_space = {
+            "lr": {"_type": "uniform", "_value": [0.0001, 0.1]},  # <- HPL003
+            'learning_rate': {'_type': 'quniform', '_value': (1e-5, 1e-2, 1e-5)},  # <- HPL003
+        }
+    """,
     "random_numpy_torch_sampling": """
         import random
         import numpy as np
@@ -186,6 +194,13 @@ NEGATIVE = {
             "lr_steps": {"min": 1, "max": 10},  # int_uniform; not a rate
             "learning_rate": {"values": [1e-4, 1e-3, 1e-2], "min": 1e-5, "max": 1e-1},
         }}
+    """,
+    "nni_search_space_dict_log_or_choice": """
+        search_space = {
+            "lr": {"_type": "loguniform", "_value": [0.0001, 0.1]},
+            "lr_decay": {"_type": "choice", "_value": ["step", "cosine"]},
+            "batch_size": {"_type": "uniform", "_value": [16, 512]},
+        }
     """,
     "log_spellings": """
         import numpy as np
@@ -420,6 +435,7 @@ FIXES = [
     ("sweep = {'lr': {'distribution': 'uniform', 'min': 1e-4, 'max': 1e-1}}\n", "'log_uniform_values'"),
     ("sweep = {'parameters': {'lr': {'min': 1e-4, 'max': 1e-1}}}\n",
      "{'distribution': 'log_uniform_values', 'min': 1e-4, 'max': 1e-1}"),
+    ("space = {'lr': {'_type': 'uniform', '_value': [1e-4, 1e-1]}}\n", "'loguniform'"),
     ('import numpy as np\nlrs = np.linspace(1e-5, 1e-1, 5)\n', 'np.geomspace(1e-5, 1e-1, 5)'),
     ('import torch\nlrs = torch.linspace(1e-5, 1e-1, 5)\n', 'torch.logspace(-5, -1, 5)'),
     ('from syne_tune.config_space import uniform, loguniform\nspace = {"lr": uniform(1e-4, 1e-1)}\n',

@@ -73,6 +73,13 @@ POSITIVE = {
             "sgd_momentum": {"min": 0.5, "max": 0.99},  # <- HPL004
         }}
     """,
+    # nni's automlbenchmark run_mlp.py: momentum and beta_1 spelled the NNI way in Python.
+    "nni_search_space_dict": """
+        space = {
+            "momentum": {"_type": "uniform", "_value": [0, 1]},  # <- HPL004
+            "beta_1": {"_type": "uniform", "_value": [0.8, 0.999]},  # <- HPL004
+        }
+    """,
     "random_into_betas_tuple": """
         import random
         import torch

@@ -90,6 +90,7 @@ _WANDB_SCALES = {
     "log_uniform_values": LOG, "q_log_uniform_values": LOG,
     "log_uniform": LOG, "q_log_uniform": LOG,
 }
+_NNI_SCALES = {"uniform": LINEAR, "quniform": LINEAR, "loguniform": LOG, "qloguniform": LOG}
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,8 @@ class SearchSpaceAnalysis:
         # W&B sweep dicts are literals keyed by the string "distribution": a
         # text check keeps the walk they need off every other file.
         if '"distribution"' in ctx.text or "'distribution'" in ctx.text or (
-                ("parameters" in ctx.text) and ("'min'" in ctx.text or '"min"' in ctx.text)):
+                ("parameters" in ctx.text) and ("'min'" in ctx.text or '"min"' in ctx.text)) or \
+                '"_type"' in ctx.text or "'_type'" in ctx.text:
             self.distributions.extend(self._wandb_dicts())
 
     # -- recognising calls ---------------------------------------------------
@@ -416,6 +418,18 @@ class SearchSpaceAnalysis:
         return Distribution(node, "wandb", "wandb.uniform", '"min"/"max" with no "distribution", which W&B samples uniformly',
                             LINEAR, number(low), number(high))
 
+    @staticmethod
+    def _nni(node, fields: Dict[str, cst.BaseExpression], number) -> Optional[Distribution]:
+        """`{"_type": "uniform", "_value": [0.0001, 0.1]}` in a Python search
+        space (nni's quick-start `main.py`), as in its JSON/YAML files."""
+        kind = _string(fields["_type"])
+        bounds = fields["_value"]
+        if kind not in _NNI_SCALES or not isinstance(bounds, (cst.List, cst.Tuple)) or len(bounds.elements) < 2:
+            return None
+        low, high = (number(e.value) for e in bounds.elements[:2])
+        return Distribution(node, "nni", f"nni.{kind}", f'"_type": "{kind}"', _NNI_SCALES[kind], low, high,
+                            step=kind.startswith("q"))
+
     def _wandb_dicts(self) -> Iterator[Distribution]:
         """Literal `{"distribution": "uniform", "min": .., "max": ..}` dicts, bound
         to the key they sit under (`"parameters": {"lr": {...}}`)."""
@@ -432,9 +446,12 @@ class SearchSpaceAnalysis:
                     key = _string(element.key)
                     if key:
                         fields[key] = element.value
-            if "distribution" not in fields and id(node.value) not in swept:
+            if "_type" in fields and "_value" in fields:
+                found = self._nni(node.value, fields, constants.number)  # NNI's search-space spelling
+            elif "distribution" not in fields and id(node.value) not in swept:
                 continue
-            found = self._wandb(node.value, fields, constants.number)
+            else:
+                found = self._wandb(node.value, fields, constants.number)
             if found is None:
                 continue
             self._label(found, node.key, "dict key")

@@ -179,6 +179,8 @@ def log_fix(ctx, dist: Distribution) -> Optional[FixSpec]:
         new = _set_arg(call, 99, "log", true)
     elif kind in ("wandb.uniform", "wandb.q_uniform"):
         node, new = _wandb_fix(dist)
+    elif kind in ("nni.uniform", "nni.quniform") and isinstance(call, cst.Dict):
+        node, new = _nni_fix(call, "qloguniform" if kind == "nni.quniform" else "loguniform")
     elif kind == "numpy.linspace":
         func = _renamed(ctx, call, "geomspace")
         new = call.with_changes(func=func) if func is not None else None
@@ -194,6 +196,16 @@ def log_fix(ctx, dist: Distribution) -> Optional[FixSpec]:
     if new is None:
         return None
     return FixSpec("Sample on a log scale", node, new, FixSafety.SAFE)
+
+
+def _nni_fix(space: cst.Dict, target: str):
+    """`"_type": "uniform"` -> `"_type": "loguniform"` (the bounds stay values)."""
+    for element in space.elements:
+        if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString) and \
+                element.key.evaluated_value == "_type" and isinstance(element.value, cst.SimpleString):
+            old = element.value
+            return old, cst.SimpleString(f"{old.prefix}{old.quote}{target}{old.quote}")
+    return space, None
 
 
 def _wandb_fix(dist: Distribution):
