@@ -18,7 +18,10 @@ from typing import Any, Dict, List, Optional, Tuple
 
 _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
-_LITERALS = {"true": True, "false": False, "null": None}
+# What `json.loads` accepts, NaN and the infinities included (a notebook read
+# by `json.loads` must also be readable here, for its positions).
+_LITERALS = {"true": True, "false": False, "null": None,
+             "NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
 
 
 class JSONPosError(ValueError):

@@ -64,7 +64,6 @@ class Cell:
     index: int  # 1-based among all cells, as Jupyter shows them
     cell_type: str
     source: str
-    node: Optional[jsonpos.Node]  # the JSON value of "source"
 
 
 @dataclass
@@ -73,6 +72,7 @@ class Notebook:
     cells: List[Cell]
     python: bool = True  # False: another kernel language, nothing is linted
     _raw_lines: Optional[List[int]] = None
+    _source_nodes: Optional[List[Optional[jsonpos.Node]]] = None
 
     @property
     def code_cells(self) -> List[Cell]:
@@ -80,6 +80,19 @@ class Notebook:
 
     def cell(self, index: int) -> Cell:
         return self.cells[index - 1]
+
+    def source_node(self, index: int) -> Optional[jsonpos.Node]:
+        """The JSON value of cell `index`'s "source", with its offsets in the
+        text. Read only when a position in the .ipynb text or a fix asks: a
+        notebook is read with `json.loads`, several times faster."""
+        if self._source_nodes is None:
+            try:
+                cells = jsonpos.parse(self.text, opaque=_OPAQUE_KEYS).get("cells") if self.text else None
+            except (jsonpos.JSONPosError, RecursionError):
+                cells = None  # a notebook built from an editor's cells has no text
+            items = cells.items if cells is not None and cells.items is not None else []
+            self._source_nodes = [node.get("source") for node in items]
+        return self._source_nodes[index - 1] if 0 < index <= len(self._source_nodes) else None
 
     # raw positions
     def _offset_to_raw(self, offset: int) -> Tuple[int, int]:
@@ -95,7 +108,7 @@ class Notebook:
     def raw_position(self, cell_index: int, line: int, col: int) -> Tuple[int, int]:
         """Where (line, col) of a cell's source sits in the .ipynb text."""
         cell = self.cell(cell_index)
-        node = cell.node
+        node = self.source_node(cell_index)
         if node is None:
             return 1, 1
         pieces = node.items if node.items is not None else [node]
@@ -150,36 +163,33 @@ _OPAQUE_KEYS = frozenset({"outputs", "attachments", "metadata"})
 def read_notebook(text: str) -> Union[Notebook, SourceError]:
     """The notebook in `text`, or why it is not a valid nbformat 4 notebook."""
     try:
-        root = jsonpos.parse(text, opaque=_OPAQUE_KEYS)
-    except jsonpos.JSONPosError as exc:
-        return SourceError(f"not a valid notebook: invalid JSON: {exc.message}", exc.line, exc.col)
-    except RecursionError:
-        return SourceError("not a valid notebook: JSON nested too deeply")
-    if not isinstance(root.value, dict):
+        root = json.loads(text)
+    except (ValueError, RecursionError):
+        return _invalid_json(text)
+    if not isinstance(root, dict):
         return SourceError("not a valid notebook: the top level is not a JSON object")
-    major = root.value.get("nbformat")
+    major = root.get("nbformat")
     if major != 4:
         found = "no nbformat version" if major is None else f"nbformat {major!r}"
         return SourceError(f"not a valid notebook: {found} (hplint reads nbformat 4)")
-    cells_node = root.get("cells")
-    if cells_node is None or cells_node.items is None:
+    raw_cells = root.get("cells")
+    if not isinstance(raw_cells, list):
         return SourceError("not a valid notebook: it has no \"cells\" list")
     cells: List[Cell] = []
-    for i, node in enumerate(cells_node.items, start=1):
-        if node.members is None:
-            return SourceError(f"not a valid notebook: cell {i} is not a JSON object", *_where(text, node.start))
-        kind = node.value.get("cell_type")
+    for i, raw in enumerate(raw_cells, start=1):
+        if not isinstance(raw, dict):
+            return _cell_error(text, i, "is not a JSON object")
+        kind = raw.get("cell_type")
         if not isinstance(kind, str):
-            return SourceError(f"not a valid notebook: cell {i} has no \"cell_type\"", *_where(text, node.start))
-        language = _cell_language(node.value.get("metadata"))
+            return _cell_error(text, i, "has no \"cell_type\"")
+        language = _cell_language(raw.get("metadata"))
         if kind == "code" and language is not None and language.lower() not in ("python", "python3", "ipython"):
             kind = f"code:{language}"  # VS Code's per-cell language (e.g. sql, bash): not linted
-        source_node = node.get("source")
-        source = _source_text(source_node.value) if source_node is not None else None
+        source = _source_text(raw.get("source"))
         if source is None:
-            return SourceError(f"not a valid notebook: cell {i} has no \"source\" string or list of strings", *_where(text, node.start))
-        cells.append(Cell(i, kind, source, source_node))
-    metadata = root.value.get("metadata")
+            return _cell_error(text, i, "has no \"source\" string or list of strings")
+        cells.append(Cell(i, kind, source))
+    metadata = root.get("metadata")
     python = True
     if isinstance(metadata, dict):
         language = None
@@ -191,6 +201,28 @@ def read_notebook(text: str) -> Union[Notebook, SourceError]:
             language = spec["language"]
         python = language is None or language.lower() in ("python", "python3", "ipython", "ipython3")
     return Notebook(text, cells, python)
+
+
+def _invalid_json(text: str) -> SourceError:
+    """Why `text` is not JSON, where: jsonpos reads it again for the position."""
+    try:
+        jsonpos.parse(text, opaque=_OPAQUE_KEYS)
+    except jsonpos.JSONPosError as exc:
+        return SourceError(f"not a valid notebook: invalid JSON: {exc.message}", exc.line, exc.col)
+    except RecursionError:
+        return SourceError("not a valid notebook: JSON nested too deeply")
+    return SourceError("not a valid notebook: invalid JSON")  # pragma: no cover - both read one language
+
+
+def _cell_error(text: str, index: int, what: str) -> SourceError:
+    """`cell N <what>`, at the cell's position in the text."""
+    try:
+        cells = jsonpos.parse(text, opaque=_OPAQUE_KEYS).get("cells")
+        node = cells.items[index - 1] if cells is not None and cells.items is not None else None
+    except (jsonpos.JSONPosError, RecursionError):
+        node = None
+    where = _where(text, node.start) if node is not None else ()
+    return SourceError(f"not a valid notebook: cell {index} {what}", *where)
 
 
 def _cell_language(metadata) -> Optional[str]:
@@ -277,6 +309,8 @@ def mask_cell(source: str) -> Tuple[str, int]:
             return _pass_cell(source), len(lines)
         out[0] = _pass_line(lines[0])
         masked = 1
+    if not any(_is_ipython_line(line) for line in lines[masked:]):
+        return ("".join(out) if masked else source), masked  # plain Python: nothing to scan
     # One pass: a line where a Python statement may start (not inside
     # brackets, a triple-quoted string or after a backslash) that is IPython
     # syntax is masked, with the lines its trailing backslashes continue
@@ -640,7 +674,7 @@ def splice_sources(nb: Notebook, sources: Dict[int, str]) -> str:
     text = nb.text
     pieces: List[Tuple[int, int, str]] = []
     for index, source in sources.items():
-        node = nb.cell(index).node
+        node = nb.source_node(index)
         if node is None:
             continue
         if node.items is not None:

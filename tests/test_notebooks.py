@@ -260,6 +260,24 @@ def test_fix_keeps_foreign_layout_key_order_and_missing_trailing_newline(tmp_pat
     assert new == expected
 
 
+def test_nan_in_a_cell_s_metadata_is_read_and_fixed_as_json_loads_reads_it(tmp_path: Path):
+    """Python's json writes NaN (a metric logged into a cell's metadata): the
+    notebook is linted, and its positions and fixes still work."""
+    doc = {"metadata": {}, "nbformat_minor": 5, "nbformat": 4, "cells": [
+        {"cell_type": "code", "execution_count": 1, "metadata": {"loss": float("nan"), "best": float("-inf")},
+         "outputs": [], "source": ["import torch.nn as nn\n", "net = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))\n"]},
+    ]}
+    text = json.dumps(doc, indent=1)
+    assert "NaN" in text and "-Infinity" in text
+    nb = tmp_path / "nan.ipynb"
+    nb.write_text(text)
+    [f] = lint(nb).findings
+    assert (f.code, f.cell, f.line) == ("HPL002", 1, 2)
+    assert f.raw_span is not None and text.splitlines()[f.raw_span.start_line - 1].lstrip().startswith('"net = ')
+    assert main(["check", str(nb), "--fix", "--exit-zero"]) == 0
+    assert nb.read_text() == text.replace("nn.Linear(2, 3)", "nn.Linear(2, 3, bias=False)")
+
+
 def test_fix_that_inserts_a_line_stays_in_its_cell(tmp_path: Path):
     nb = write_nb(tmp_path / "rnn.ipynb", [
         new_code_cell("import torch\nimport torch.nn as nn\nmodel = nn.LSTM(8, 16)\n"

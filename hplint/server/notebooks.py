@@ -61,7 +61,7 @@ def analyze(analyzer, path: Path, snap: Snapshot, generation) -> Optional[Dict[s
     try:
         path = Path(os.path.abspath(path))
         _, cells = snap
-        nb = Notebook("", [Cell(i, "code" if code else "markdown", text, None)
+        nb = Notebook("", [Cell(i, "code" if code else "markdown", text)
                            for i, (_, code, text, _) in enumerate(cells, start=1)])
         linter = analyzer.linter_for(path)
         result, vm = lint_virtual(linter, nb, path, str(path))
