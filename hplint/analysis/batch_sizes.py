@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Set
+from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
@@ -572,8 +572,35 @@ def _sizes_only_tensors(ctx, name: str) -> bool:
             values = [e.value for e in arg.value.elements] if isinstance(arg.value, (cst.Tuple, cst.List)) \
                 else [arg.value]
             reads += sum(1 for v in values if isinstance(v, cst.Name) and v.value == name)
-    total = sum(1 for node in walk(ctx.tree) if isinstance(node, cst.Name) and node.value == name)
+    total = len(ctx.fact("batch_name_uses", _NameUses).names.get(name, ()))
     return reads > 0 and total - 1 == reads  # the one other Name is the assignment's target
+
+
+class _NameUses:
+    """One walk over a file for the questions below: every Name by its text,
+    every `<name>.attr` by its attribute, and which expressions are a side of
+    a comparison or an assignment's target."""
+
+    def __init__(self, ctx) -> None:
+        self.names: Dict[str, List[cst.Name]] = {}
+        self.attributes: Dict[str, List[cst.Attribute]] = {}
+        self.dotted: Set[int] = set()  # the value of some Attribute
+        self.compared: Set[int] = set()
+        self.targets: Set[int] = set()
+        for node in walk(ctx.tree):
+            kind = type(node)
+            if kind is cst.Name:
+                self.names.setdefault(node.value, []).append(node)
+            elif kind is cst.Attribute:
+                self.dotted.add(id(node.value))
+                if type(node.value) is cst.Name:
+                    self.attributes.setdefault(node.attr.value, []).append(node)
+            elif kind is cst.Comparison:
+                self.compared.update(id(side) for side in [node.left] + [t.comparator for t in node.comparisons])
+            elif kind is cst.Assign:
+                self.targets.update(id(t.target) for t in node.targets)
+            elif kind is cst.AnnAssign or kind is cst.AugAssign:
+                self.targets.add(id(node.target))
 
 
 def _read_only_as_a_bound(ctx, name: str, attribute: bool) -> bool:
@@ -582,29 +609,18 @@ def _read_only_as_a_bound(ctx, name: str, attribute: bool) -> bool:
     and there is at least one. With `attribute`, the reads are `<ns>.name` and
     the namespace never leaves the file whole (`train(args)`, `vars(args)`):
     another module could read it as a minibatch there."""
-    nodes = list(walk(ctx.tree))
-    compared: Set[int] = set()
-    targets: Set[int] = set()
-    for node in nodes:
-        if isinstance(node, cst.Comparison):
-            compared.update(id(side) for side in [node.left] + [t.comparator for t in node.comparisons])
-        elif isinstance(node, cst.Assign):
-            targets.update(id(t.target) for t in node.targets)
-        elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
-            targets.add(id(node.target))
+    uses = ctx.fact("batch_name_uses", _NameUses)
     reads: List[cst.CSTNode]
     if attribute:
-        reads = [n for n in nodes if isinstance(n, cst.Attribute) and n.attr.value == name
-                 and isinstance(n.value, cst.Name) and id(n) not in targets]
+        reads = [n for n in uses.attributes.get(name, ()) if id(n) not in uses.targets]
     else:
-        reads = [n for n in nodes if isinstance(n, cst.Name) and n.value == name and id(n) not in targets]
-    if not reads or any(id(read) not in compared for read in reads):
+        reads = [n for n in uses.names.get(name, ()) if id(n) not in uses.targets]
+    if not reads or any(id(read) not in uses.compared for read in reads):
         return False
     if not attribute:
         return True
     owners = {read.value.value for read in reads if isinstance(read, cst.Attribute) and isinstance(read.value, cst.Name)}
-    dotted = {id(n.value) for n in nodes if isinstance(n, cst.Attribute)}
-    return all(id(n) in dotted or id(n) in targets for n in nodes if isinstance(n, cst.Name) and n.value in owners)
+    return all(id(n) in uses.dotted or id(n) in uses.targets for owner in owners for n in uses.names.get(owner, ()))
 
 
 def _body(block) -> List[cst.CSTNode]:
