@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec  # imported when a directory is walked: `hplint check one.py` never needs it
 
 log = logging.getLogger("hplint")
 
@@ -35,6 +36,8 @@ def _read_lines(path: Path) -> List[str]:
 def _compile(lines: List[str], where: str) -> Optional[pathspec.GitIgnoreSpec]:
     if not any(line.strip() and not line.lstrip().startswith("#") for line in lines):
         return None
+    import pathspec
+
     try:
         return pathspec.GitIgnoreSpec.from_lines(lines)
     except ValueError:  # a malformed pattern: keep the others (git skips it too)

@@ -20,7 +20,8 @@ CLEAN = "import torch.nn as nn\n\nhead = nn.Linear(8, 2)\n"
 NEVER = ("yaml", "pygls", "lsprotocol", "torch", "matplotlib", "cattrs", "hplint.probe", "hplint.server",
          # loaded only for the files or the run that need them:
          "hplint.notebook", "hplint.sweeps", "hplint.fix.runner", "hplint.fix.files", "hplint.review",
-         "hplint.report.sarif", "multiprocessing", "concurrent.futures.process")
+         "hplint.report.sarif", "multiprocessing", "concurrent.futures.process",
+         "pathspec")  # ignore files are read only when a directory is walked
 
 SCRIPT = """
 import json, sys
@@ -58,6 +59,9 @@ def test_the_lazily_loaded_parts_still_load_when_needed(tmp_path):
     (tmp_path / "sweep.yaml").write_text("method: random\nparameters:\n  lr:\n    min: 0.0001\n    max: 0.1\n")
     _, modules = modules_after(tmp_path, "check", "--output-format", "sarif", "-j", "1", ".")
     assert {"hplint.sweeps", "hplint.report.sarif"} <= modules
+    (tmp_path / ".gitignore").write_text("build/\n")
+    _, modules = modules_after(tmp_path, "check", "-j", "1", ".")
+    assert "pathspec" in modules  # a walked directory with an ignore file
     store = tmp_path / ".hplint" / "probe"
     store.mkdir(parents=True)
     _, modules = modules_after(tmp_path, "check", "one.py")
