@@ -28,6 +28,38 @@ def run_cli(capsys, *argv):
 
 # -- the constant evaluator is total; a crashing rule is contained ----------------------
 
+# Values a file names but nobody needs built: an epoch loop over `range(10**9)`
+# (yandex-research/rtdl's example notebook), repeated sequences of gigabytes.
+HUGE_VALUES = (
+    "import torch.nn as nn\n"
+    "PAD = [0] * 10 ** 9\nLINE = 'x' * 10 ** 9\nZEROS = (0,) * 10 ** 9\n"
+    "model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8))\n"
+    "for epoch in range(10 ** 9):\n    pass\n"
+    "for i in range(0, 10, 0):\n    pass\n"
+    "from torch.utils.data import Subset\nsmall = Subset(data, range(0, 10, 0))\n"
+)
+_UNDER_A_MEMORY_LIMIT = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1536 * 2 ** 20, resource.RLIM_INFINITY))
+from hplint.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS bounds memory on Linux")
+def test_values_too_large_to_build_are_unknown_not_built(tmp_path):
+    """Under a 1.5 GB address-space limit (a normal run needs ~150 MB) the file
+    is linted in full: nothing tried to build a billion-item value."""
+    (tmp_path / "m.py").write_text(HUGE_VALUES)
+    proc = subprocess.run([sys.executable, "-c", _UNDER_A_MEMORY_LIMIT, "check", "--no-cache",
+                           "--output-format", "json", "--exit-zero", "m.py"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent)))
+    assert proc.returncode == 0, proc.stderr
+    findings = json.loads(proc.stdout)["findings"]
+    assert [f["code"] for f in findings] == ["HPL002"], findings
+
+
 def test_subscripts_out_of_range_are_unknown_values(tmp_path):
     # Reduced from timm's coat.py / efficientvit_mit.py: indexing a module
     # constant past its end raised IndexError inside HPL007.

@@ -477,7 +477,8 @@ class BatchSizeAnalysis:
             indices = dataset.args[1].value
             if isinstance(indices, cst.Call) and isinstance(indices.func, cst.Name) and indices.func.value == "range":
                 bounds = [ctx.constants.value(a.value) for a in indices.args]
-                if bounds and all(isinstance(b, int) for b in bounds):
+                if 0 < len(bounds) <= 3 and all(isinstance(b, int) for b in bounds) and \
+                        (len(bounds) < 3 or bounds[2] != 0):
                     return len(range(*bounds))
         return None
 

@@ -47,6 +47,18 @@ _BINARY = {
     cst.Modulo: operator.mod,
     cst.Power: operator.pow,
 }
+# The most items (or characters) a repeated sequence may have and still be evaluated.
+MAX_REPEATED_ITEMS = 10_000
+
+
+def _repeats_too_much(left: Any, right: Any) -> bool:
+    """`sequence * n` (either order) whose result would pass MAX_REPEATED_ITEMS."""
+    for seq, times in ((left, right), (right, left)):
+        if isinstance(seq, (str, bytes, list, tuple)) and isinstance(times, int) and not isinstance(times, bool):
+            return len(seq) * max(times, 0) > MAX_REPEATED_ITEMS
+    return False
+
+
 _MATH = {
     "math.log": math.log, "numpy.log": math.log, "torch.log": math.log,
     "math.log10": math.log10, "numpy.log10": math.log10,
@@ -197,6 +209,8 @@ class ConstantEvaluator:
                 return UNKNOWN
             if fn is operator.pow and isinstance(right, (int, float)) and abs(right) > 400:
                 return UNKNOWN
+            if fn is operator.mul and _repeats_too_much(left, right):
+                return UNKNOWN  # `[0] * 10**9`, `"x" * 10**9`: a value nobody needs, gigabytes to build
             return fn(left, right)
         if kind is cst.BooleanOperation:
             left = self.value(node.left, env, depth + 1)

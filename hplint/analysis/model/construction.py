@@ -251,8 +251,9 @@ class Construction(Interpreter):
             if seq is UNKNOWN and isinstance(stmt.iter, cst.Call) and isinstance(stmt.iter.func, cst.Name) \
                     and stmt.iter.func.value == "range":
                 bounds = [ctx.constants.value(a.value, frame.consts) for a in stmt.iter.args]
-                if bounds and all(isinstance(b, int) and not isinstance(b, bool) for b in bounds):
-                    seq = list(range(*bounds[:3]))[:3]
+                if bounds and all(isinstance(b, int) and not isinstance(b, bool) for b in bounds) and \
+                        (len(bounds) < 3 or bounds[2] != 0):
+                    seq = list(range(*bounds[:3])[:3])  # sliced lazily: `range(10**9)` is an epoch loop
             if isinstance(seq, (list, tuple)):
                 values = list(seq)[:2]
                 rounds = len(values)
