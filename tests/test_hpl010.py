@@ -164,6 +164,18 @@ for epoch in range(1, 6):
 """
 
 POSITIVE = {
+    # ... and without the `train()`: the next step's forward runs in eval mode.
+    "eval_between_the_forward_and_the_backward_never_undone": HEAD + EVALUATE + """def train_step(net, x, do_eval):
+    loss = net(x).sum()
+    if do_eval:
+        evaluate(net, val_data)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+for i, x in enumerate(train_data):
+    train_step(model, x, i % 100 == 0)
+""",
     "eval_at_end_of_epoch": HEAD + "for epoch in range(10):" + TRAIN + "    model.eval()\n    val = model(val_x)\n",
     "helper_switches": HEAD + EVALUATE + "for epoch in range(10):" + TRAIN + "    print(evaluate(model, val_data))\n",
     "train_false": HEAD + "for epoch in range(10):" + TRAIN + "    model.train(False)\n",
@@ -219,6 +231,20 @@ class Trainer:
 }
 
 NEGATIVE = {
+    # wavenet_vocoder train.py: validation between the loss and its backward, in a
+    # step that starts with `train()`: the forward ran in train mode.
+    "eval_between_the_forward_and_the_backward": HEAD + EVALUATE + """def train_step(net, x, do_eval):
+    net.train()
+    loss = net(x).sum()
+    if do_eval:
+        evaluate(net, val_data)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+for i, x in enumerate(train_data):
+    train_step(model, x, i % 100 == 0)
+""",
     "train_at_start": HEAD + "for epoch in range(10):\n    model.train()" + TRAIN + "    model.eval()\n",
     "train_after_validation": HEAD + "for epoch in range(10):" + TRAIN + "    model.eval()\n    val = model(val_x)\n    model.train()\n",
     "helper_restores": HEAD + EVALUATE.replace("        return sum(net(x).sum().item() for x in data)\n",

@@ -502,7 +502,10 @@ class _Walker:
             keys = tuple(dict.fromkeys(k for k in (model_key(e) for e in (step.model_expr, step.forward_expr)
                                                    if e is not None) if k is not None))
             if keys:
-                flow.trainings.append((keys, call, state, step))
+                # The mode that matters is the forward's: an `evaluate(model)` between
+                # the loss and its backward (wavenet_vocoder's step) changes nothing.
+                at_forward = flow.states.get(id(step.forward_call)) if step.forward_call is not None else None
+                flow.trainings.append((keys, call, at_forward if at_forward is not None else state, step))
             return state
         helper = self.analysis.helper_of(call, self.klass, self.fn)
         if helper is None:

@@ -101,6 +101,7 @@ class TrainingStep:
     between: List[CallSite]
     model_expr: Optional[cst.BaseExpression] = None  # `model`, `self.net`
     forward_expr: Optional[cst.BaseExpression] = None  # what the forward call before backward calls
+    forward_call: Optional[cst.Call] = None  # that call (`out = model(x)`)
     model: Optional[ModelRef] = None
     clipping: Optional[cst.CSTNode] = None  # the call (or config) that clips
     framework_clipped: bool = False
@@ -640,6 +641,7 @@ class TrainingAnalysis:
                 ref.class_model.node is back.klass
             if ref is not None and (ref.layers or own_class):
                 result.forward_expr = target
+                result.forward_call = site.node
                 if result.model is None:
                     model_expr, result.model = target, ref
                 break
@@ -652,6 +654,16 @@ class TrainingAnalysis:
                     result.model.first(L.RNN) is None and named_ref.first(L.RNN) is not None)):
                 model_expr, result.model = named, named_ref
         result.model_expr = model_expr
+        if result.forward_call is None and model_expr is not None:
+            # A model hplint cannot see into (`WaveNet()` of an unread module): its
+            # forward is the last call of the optimizer's model before the step.
+            key = dotted_name(model_expr)
+            for site in reversed(sites[: _index_of(sites, step.node)]):
+                func = site.node.func
+                target = func.value if isinstance(func, cst.Attribute) and func.attr.value == "forward" else func
+                if key is not None and dotted_name(target) == key:
+                    result.forward_call = site.node
+                    break
         result.clipping = self._clipping(result)
         return result
 
