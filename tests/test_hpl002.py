@@ -62,6 +62,20 @@ POSITIVE = {
             def forward(self, x):
                 return self.bn(self.fc(x))
     """,
+    # deit models_v2.py hMLP_stem: the norm layer is a parameter whose default is BatchNorm.
+    "norm_layer_parameter_defaulting_to_batchnorm": """
+        import torch.nn as nn
+        class Stem(nn.Module):
+            def __init__(self, in_chans=3, dim=64, norm_layer=nn.SyncBatchNorm):
+                super().__init__()
+                self.proj = nn.Sequential(
+                    nn.Conv2d(in_chans, dim, kernel_size=4, stride=4),  # <- HPL002
+                    norm_layer(dim),
+                    nn.GELU(),
+                )
+            def forward(self, x):
+                return self.proj(x)
+    """,
     "explicit_bias_true_positional": """
         from torch.nn import Linear, BatchNorm1d, Sequential
         m = Sequential(
@@ -294,6 +308,15 @@ POSITIVE = {
 }
 
 NEGATIVE = {
+    "norm_layer_parameter_defaulting_to_layernorm": """
+        import torch.nn as nn
+        class Stem(nn.Module):
+            def __init__(self, in_chans=3, dim=64, norm_layer=nn.LayerNorm):
+                super().__init__()
+                self.proj = nn.Sequential(nn.Conv2d(in_chans, dim, kernel_size=4, stride=4), norm_layer(dim))
+            def forward(self, x):
+                return self.proj(x)
+    """,
     "bias_false_keyword": """
         import torch.nn as nn
         model = nn.Sequential(nn.Linear(4, 8, bias=False), nn.BatchNorm1d(8))

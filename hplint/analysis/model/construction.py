@@ -18,11 +18,12 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import libcst as cst
 
+from .. import layers as L
 from ..constants import UNKNOWN
 from ..imports import dotted_name
 from ..walk import walk
 from .interpreter import MAX_DEPTH, Interpreter, is_self_attr, static_value
-from .structure import UNKNOWN_MODULE, Alt, ClassModel, Layer, ModList, PyList, Seq, flatten_items
+from .structure import UNKNOWN_MODULE, Alt, ClassModel, Layer, LayerClass, ModList, PyList, Seq, flatten_items
 
 _FRAME_SERIALS = itertools.count(1)  # construction frames, for Layer.conditions
 SPLAT = "**"  # key in a call's keywords: it also passed `**mapping` we cannot read
@@ -95,7 +96,7 @@ class Construction(Interpreter):
             elif name in kwargs:
                 value = kwargs[name]
             elif param.default is not None and bind_defaults:
-                value = ("const", ctx.constants.value(param.default))
+                value = _default_value(ctx, param.default)
                 from_default = not call_known
             if from_default:
                 defaulted.add(name)
@@ -321,6 +322,17 @@ def branch_test(ctx, test: cst.BaseExpression, frame: "Frame") -> Any:
     if frame.defaulted and any(isinstance(node, cst.Comparison) for node in walk(test)):
         consts = {**consts, **{name: UNKNOWN for name in frame.defaulted}}
     return ctx.constants.value(test, consts)
+
+
+def _default_value(ctx, default: cst.BaseExpression) -> Any:
+    """A parameter's default as the builder binds it: a layer class
+    (`norm_layer=nn.BatchNorm2d`, deit's stems) or a constant."""
+    if isinstance(default, (cst.Name, cst.Attribute)):
+        qn = ctx.qualified_name(default)
+        category = L.module_category(qn)
+        if category is not None:
+            return ("mod", LayerClass(qn, category))
+    return ("const", ctx.constants.value(default))
 
 
 def bind(consts: Dict[str, Any], mods: Dict[str, Any], name: str, value: Any) -> None:
