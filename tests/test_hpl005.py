@@ -325,6 +325,42 @@ def test_position_message_and_related(tmp_path):
     assert finding.related[0].span.start_line == 7
 
 
+def test_the_message_names_the_candidate_that_holds_the_recurrent_layer(tmp_path):
+    # lyeoni/nlp-tutorial news-category-classification: the model is one of two classes.
+    source = """
+import sys
+import torch
+import torch.nn as nn
+
+class BoW(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 2)
+
+    def forward(self, x):
+        return self.fc(x.mean(1))
+
+class LSTMClf(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(16, 16, batch_first=True)
+        self.fc = nn.Linear(16, 2)
+
+    def forward(self, x):
+        return self.fc(self.lstm(x)[0].mean(1))
+
+model = BoW() if sys.argv[1] == "bow" else LSTMClf()
+opt = torch.optim.Adam(model.parameters())
+for x in data:
+    loss = model(x).sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+"""
+    (finding,) = lint_source(tmp_path, source, "HPL005")
+    assert finding.message.startswith("LSTMClf holds a recurrent LSTM"), finding.message
+
+
 def test_model_class_in_another_module(tmp_path):
     files = {
         "models.py": LSTM_MODEL,

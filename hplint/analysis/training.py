@@ -70,6 +70,17 @@ class ModelRef:
     origin: Optional[cst.CSTNode] = None  # where it was constructed
     origin_ctx: Any = None
     class_model: Optional[ClassModel] = None
+    # A model that is one of several (`BoW() if a else LSTMClf()`): the candidates,
+    # so that a message names the one that holds the layer it is about.
+    alternatives: Tuple["ModelRef", ...] = ()
+
+    def name_holding(self, layer: Layer) -> str:
+        """The name of the candidate that holds `layer` (this model's own name
+        when it is one model)."""
+        for ref in self.alternatives:
+            if any(held is layer for held in ref.layers):
+                return ref.name_holding(layer)
+        return self.name
 
     def categories(self) -> FrozenSet[str]:
         return frozenset(layer.category for layer in self.layers)
@@ -370,7 +381,8 @@ def _merged(found: List[ModelRef]) -> Optional[ModelRef]:
     if len(found) == 1:
         return found[0]
     merged = [layer for ref in found for layer in ref.layers]
-    return ModelRef(found[0].name, merged, found[0].origin, found[0].origin_ctx, found[0].class_model)
+    return ModelRef(found[0].name, merged, found[0].origin, found[0].origin_ctx, found[0].class_model,
+                    alternatives=tuple(found))
 
 
 def _from_class(model: ClassModel, klass, ctx) -> ModelRef:

@@ -28,7 +28,7 @@ class RnnWithoutGradClipping(Rule):
             yield Report(
                 step.step,
                 {
-                    "model": step.model.name,
+                    "model": step.model.name_holding(rnn),
                     "layer": L.short_name(rnn.kind),
                     "where": where(rnn, ctx),
                     "backward": ctx.code(step.backward),
@@ -61,7 +61,7 @@ class RnnWithoutGradClipping(Rule):
             yield Report(
                 fit.fit,
                 {
-                    "model": fit.model.name,
+                    "model": fit.model.name_holding(rnn),
                     "layer": L.short_name(rnn.kind),
                     "where": where(rnn, ctx),
                     "backward": "loss.backward()",
@@ -85,7 +85,7 @@ class RnnWithoutGradClipping(Rule):
             yield Report(
                 site.node,
                 {
-                    "model": model.name,
+                    "model": model.name_holding(rnn),
                     "layer": L.short_name(rnn.kind),
                     "where": where(rnn, ctx),
                     "backward": "accelerator.backward(loss)",

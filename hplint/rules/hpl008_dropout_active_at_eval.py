@@ -59,7 +59,7 @@ class DropoutActiveAtEval(Rule):
             detail = f"`{ctx.code(last)}` on line {line_of(ctx, last)} switched it back to training mode"
         else:
             detail = f"no `{mkey}.eval()` runs before it on every path"
-        what = (f"`{ctx.code(site.node.func)}(...)` runs {found.ref.name} (holds {L.short_name(layer.kind)}, "
+        what = (f"`{ctx.code(site.node.func)}(...)` runs {found.ref.name_holding(layer)} (holds {L.short_name(layer.kind)}, "
                 f"{where(layer, ctx)}) in evaluation code ({found.why}) while it may be in training mode: {detail}")
         return Report(
             site.node,

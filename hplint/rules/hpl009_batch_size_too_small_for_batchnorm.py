@@ -29,7 +29,7 @@ class BatchSizeTooSmallForBatchNorm(Rule):
                 yield Report(
                     size.node,
                     {"value": size.value, "source": describe(size), "minimum": minimum,
-                     "model": step.model.name, "batchnorm": L.short_name(bn.kind), "where": where(bn, ctx)},
+                     "model": step.model.name_holding(bn), "batchnorm": L.short_name(bn.kind), "where": where(bn, ctx)},
                     related=[(bn.ctx, bn.node, f"the {L.short_name(bn.kind)}"),
                              (ctx, step.step, "the training step")],
                     scope=size.scope,
