@@ -164,6 +164,57 @@ for epoch in range(1, 6):
 """
 
 POSITIVE = {
+    "eval_behind_a_flag_the_training_method_never_clears": """
+import torch
+import torch.nn as nn
+
+class Agent:
+    def __init__(self):
+        self.net = nn.Sequential(nn.Linear(4, 64), nn.Dropout(0.1), nn.Linear(64, 2))
+        self.opt = torch.optim.Adam(self.net.parameters())
+        self.is_test = False
+
+    def select_action(self, state):
+        if self.is_test:
+            self.net.eval()
+        return self.net(state).argmax()
+
+    def update(self, state):
+        loss = self.net(state).pow(2).mean()
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+
+    def train(self, states):
+        for s in states:
+            self.select_action(s)
+            self.update(s)
+""",
+    "mode_chosen_by_a_flag_but_the_update_always_runs": """
+import torch
+import torch.nn as nn
+
+model = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.2), nn.Linear(8, 1))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+def step(phase, x):
+    train = phase == "train"
+    if train:
+        model.train()
+    else:
+        model.eval()
+    loss = model(x).sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss
+
+for epoch in range(10):
+    for x in train_data:
+        step("train", x)
+    for x in val_data:
+        step("val", x)
+""",
     # ... and without the `train()`: the next step's forward runs in eval mode.
     "eval_between_the_forward_and_the_backward_never_undone": HEAD + EVALUATE + """def train_step(net, x, do_eval):
     loss = net(x).sum()
@@ -231,6 +282,61 @@ class Trainer:
 }
 
 NEGATIVE = {
+    # rainbow-is-all-you-need: `eval()` only `if self.is_test:`, and train() sets it False first.
+    "eval_behind_a_flag_the_training_method_clears": """
+import torch
+import torch.nn as nn
+
+class Agent:
+    def __init__(self):
+        self.net = nn.Sequential(nn.Linear(4, 64), nn.Dropout(0.1), nn.Linear(64, 2))
+        self.opt = torch.optim.Adam(self.net.parameters())
+        self.is_test = False
+
+    def select_action(self, state):
+        if self.is_test:
+            self.net.eval()
+        return self.net(state).argmax()
+
+    def update(self, state):
+        loss = self.net(state).pow(2).mean()
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+
+    def train(self, states):
+        self.is_test = False
+        for s in states:
+            self.select_action(s)
+            self.update(s)
+""",
+    # wavenet_vocoder: one step function for both phases, the mode and the update chosen by one flag.
+    "mode_and_update_chosen_by_one_flag": """
+import torch
+import torch.nn as nn
+
+model = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.2), nn.Linear(8, 1))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+def step(phase, x):
+    train = phase == "train"
+    if train:
+        model.train()
+    else:
+        model.eval()
+    loss = model(x).sum()
+    if train:
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return loss
+
+for epoch in range(10):
+    for x in train_data:
+        step("train", x)
+    for x in val_data:
+        step("val", x)
+""",
     # wavenet_vocoder train.py: validation between the loss and its backward, in a
     # step that starts with `train()`: the forward ran in train mode.
     "eval_between_the_forward_and_the_backward": HEAD + EVALUATE + """def train_step(net, x, do_eval):

@@ -17,9 +17,10 @@ import libcst as cst
 
 from . import layers as L
 from .arguments import call_argument
+from .imports import dotted_name
 from .modes import ModeAnalysis, model_key
 from .training import TrainingAnalysis, _is_method, body_statements
-from .walk import contains
+from .walk import contains, walk
 
 
 @dataclass
@@ -66,6 +67,8 @@ class ModeRestoreAnalysis:
                     continue
                 if not contains(fn if fn is not None else ctx.tree, eval_node):
                     continue  # the switch happened in a helper's own body: reported there
+                if _mode_chosen_by_a_flag(ctx, fn.body if fn is not None else ctx.tree, eval_node, node, mkey):
+                    continue
                 model = step.model if step is not None else _argument_model(training, node, mkey, fn, klass)
                 if model is not None and model.layers and not _mode_matters(model):
                     # Eval mode changes nothing for this model. A model with no
@@ -76,6 +79,51 @@ class ModeRestoreAnalysis:
                 out.append(ModeNotRestored(eval_node, node, mkey, model, site0.scope if fn is not None else (),
                                            _restore_at(ctx, fn, node, eval_node)))
         return out
+
+
+def _mode_chosen_by_a_flag(ctx, body, eval_node, training_node, mkey: str) -> bool:
+    """`if train: model.train() else: model.eval()` and the step under a later
+    `if train:` (wavenet_vocoder's one step function for both phases): the
+    eval branch and the step never run on one call."""
+    chosen = None  # (the if, the test's value where eval() runs)
+    for stmt in body_statements(body):
+        if not isinstance(stmt, cst.If) or not isinstance(stmt.orelse, cst.Else) or _test_name(stmt.test) is None:
+            continue
+        if contains(stmt.orelse.body, eval_node) and _calls_train(stmt.body, mkey):
+            chosen = (stmt, False)
+        elif contains(stmt.body, eval_node) and _calls_train(stmt.orelse.body, mkey):
+            chosen = (stmt, True)
+        if chosen is not None:
+            break
+    if chosen is None:
+        return False
+    chooser, eval_when = chosen
+    flag = _test_name(chooser.test)
+    assignments = sum(1 for node in walk(body) if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign))
+                      for target in (node.targets if isinstance(node, cst.Assign) else [node])
+                      if dotted_name(target.target) == flag)
+    if assignments > 1:
+        return False  # the flag may change between the two tests
+    test = ctx.code(chooser.test)
+    for other in body_statements(body):
+        if other is chooser or not isinstance(other, cst.If) or ctx.code(other.test) != test:
+            continue
+        if eval_when is False and contains(other.body, training_node):
+            return True
+        if eval_when is True and isinstance(other.orelse, cst.Else) and contains(other.orelse.body, training_node):
+            return True
+    return False
+
+
+def _test_name(test: cst.BaseExpression) -> Optional[str]:
+    """The flag a test reads: `train`, `self.training_phase` (a plain name or attribute)."""
+    return dotted_name(test)
+
+
+def _calls_train(block, mkey: str) -> bool:
+    return any(isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and
+               node.func.attr.value == "train" and not node.args and model_key(node.func.value) == mkey
+               for node in walk(block))
 
 
 def _mode_matters(model) -> bool:

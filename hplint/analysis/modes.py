@@ -26,7 +26,7 @@ import libcst as cst
 from .constants import UNKNOWN
 from .imports import dotted_name
 from .training import TrainingAnalysis, _block, function_params
-from .walk import children
+from .walk import children, walk
 
 NO_GRAD = frozenset({
     "torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.inference_mode",
@@ -101,6 +101,40 @@ class State:
         return State(self.must_eval - {key}, tuple(may.items()), self.must_train - {key}, self.set_here | {key})
 
 
+def _flag_setters(fn: cst.FunctionDef) -> Dict[int, Tuple[str, bool]]:
+    """`self.<attr> = True/False` statements at the top level of `fn`'s body, for
+    attributes `fn` assigns nowhere else (rainbow-is-all-you-need's
+    `train(): self.is_test = False`, then the loop): id(Assign) -> (attr, value)."""
+    counts: Dict[str, int] = {}
+    for node in walk(fn.body):
+        targets = node.targets if isinstance(node, cst.Assign) else \
+            [node] if isinstance(node, (cst.AnnAssign, cst.AugAssign)) else []
+        for target in targets:
+            expr = target.target
+            if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
+                counts[expr.attr.value] = counts.get(expr.attr.value, 0) + 1
+    out: Dict[int, Tuple[str, bool]] = {}
+    if not counts:
+        return out
+    body = fn.body.body if isinstance(fn.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Assign) and len(small.targets) == 1 and \
+                    isinstance(small.value, cst.Name) and small.value.value in ("True", "False"):
+                expr = small.targets[0].target
+                if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and \
+                        expr.value.value == "self" and counts.get(expr.attr.value) == 1:
+                    out[id(small)] = (expr.attr.value, small.value.value == "True")
+    return out
+
+
+def _on_self(call: cst.Call) -> bool:
+    func = call.func
+    return isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self"
+
+
 def _under(key: str, prefix: str) -> bool:
     return key == prefix or key.startswith(prefix + ".")
 
@@ -168,7 +202,7 @@ class ModeAnalysis:
         self.ctx = ctx
         self.training: TrainingAnalysis = ctx.fact("training", TrainingAnalysis)
         self._flows: Dict[int, Flow] = {}
-        self._summaries: Dict[int, Optional[Summary]] = {}
+        self._summaries: Dict[Tuple[int, FrozenSet[Tuple[str, bool]]], Optional[Summary]] = {}
         self._in_progress: Set[int] = set()
         self._reach: Dict[Tuple[int, str], bool] = {}
         self._steps_by_backward = {id(s.backward): s for s in self.training.steps}
@@ -188,15 +222,19 @@ class ModeAnalysis:
             self._flows[key] = result
         return self._flows[key]
 
-    def summary(self, fn: cst.FunctionDef, klass: Optional[cst.ClassDef], depth: int) -> Optional[Summary]:
-        key = id(fn)
+    def summary(self, fn: cst.FunctionDef, klass: Optional[cst.ClassDef], depth: int,
+                flags: FrozenSet[Tuple[str, bool]] = frozenset()) -> Optional[Summary]:
+        """What calling `fn` does; `flags` are the `self.<attr>` booleans known
+        at the call (`self.is_test = False` before the loop), which decide the
+        helper's `if self.is_test:` branches."""
+        key = (id(fn), flags)
         if key in self._summaries:
             return self._summaries[key]
-        if key in self._in_progress or depth > _MAX_DEPTH:
+        if id(fn) in self._in_progress or depth > _MAX_DEPTH:
             return None
-        self._in_progress.add(key)
+        self._in_progress.add(id(fn))
         try:
-            walker = _Walker(self, fn, klass, depth + 1)
+            walker = _Walker(self, fn, klass, depth + 1, dict(flags))
             exit_state = join(walker.run(_block(fn.body), State()), walker.returned)
             params = function_params(fn, klass is not None)
             # Steps that may run in the mode the helper was entered with: where the
@@ -212,7 +250,7 @@ class ModeAnalysis:
                     p for p in params if state.in_train(p) or state.set_on_every_path(p))
             result = Summary(params, exit_state, trains, set_first)
         finally:
-            self._in_progress.discard(key)
+            self._in_progress.discard(id(fn))
         self._summaries[key] = result
         return result
 
@@ -286,12 +324,17 @@ class _LoopExits:
 
 
 class _Walker:
-    def __init__(self, analysis: ModeAnalysis, fn, klass, depth: int) -> None:
+    def __init__(self, analysis: ModeAnalysis, fn, klass, depth: int,
+                 flags: Optional[Dict[str, bool]] = None) -> None:
         self.analysis = analysis
         self.ctx = analysis.ctx
         self.fn = fn
         self.klass = klass
         self.depth = depth
+        # `self.<attr>` booleans known here: set by the caller, or by this body's one
+        # top-level `self.is_test = False` (from there on).
+        self.flags: Dict[str, bool] = flags or {}
+        self._flag_setters = _flag_setters(fn) if fn is not None and klass is not None else {}
         self.flow = Flow()
         self.nograd = False
         self.nograd_when: Optional[Tuple[cst.Call, Tuple[Any, ...]]] = None  # see Flow.nograd_when
@@ -332,6 +375,14 @@ class _Walker:
             return state
         if isinstance(stmt, cst.If):
             state = self.expression(stmt.test, state)
+            known = self._known_test(stmt.test)
+            if known is True:
+                return self.run(_block(stmt.body), state)
+            if known is False:
+                orelse = stmt.orelse
+                if isinstance(orelse, cst.If):
+                    return self.statement(orelse, state)
+                return self.run(_block(orelse.body), state) if isinstance(orelse, cst.Else) else state
             body = self.run(_block(stmt.body), state)
             orelse = stmt.orelse
             if isinstance(orelse, cst.If):
@@ -427,6 +478,9 @@ class _Walker:
             if small.value is None:
                 return state
             state = self.expression(small.value, state)
+            if id(small) in self._flag_setters:
+                attr, value = self._flag_setters[id(small)]
+                self.flags[attr] = value
             targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
             saved = _training_flag(small.value)
             for target in targets:
@@ -443,6 +497,17 @@ class _Walker:
             if isinstance(child, cst.BaseExpression):
                 state = self.expression(child, state)
         return state
+
+    def _known_test(self, test: cst.BaseExpression) -> Optional[bool]:
+        """`self.is_test` / `not self.is_test` with the flag known, else None."""
+        negated = False
+        while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, negated = test.expression, not negated
+        if not self.flags or not (isinstance(test, cst.Attribute) and isinstance(test.value, cst.Name)
+                                  and test.value.value == "self"):
+            return None
+        value = self.flags.get(test.attr.value)
+        return None if value is None else value != negated
 
     def assigned(self, key: str, value: cst.BaseExpression, state: State) -> State:
         inner = value
@@ -511,7 +576,8 @@ class _Walker:
         if helper is None:
             return state
         fn, klass, is_method = helper
-        summary = self.analysis.summary(fn, klass, self.depth)
+        flags = frozenset(self.flags.items()) if is_method and _on_self(call) else frozenset()
+        summary = self.analysis.summary(fn, klass, self.depth, flags)
         if summary is None:
             return state
         mapping = self._mapping(call, summary.params, is_method)
