@@ -419,6 +419,57 @@ def test_fix_inserts_clipping_before_step(tmp_path):
     assert lint(tmp_path, {}, "train.py", "HPL005") == []
 
 
+SEQ2SEQ = """
+import torch
+import torch.nn as nn
+import torch.optim as optim
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(8, 16)
+
+    def forward(self, x, h):
+        return self.gru(x, h)
+
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(8, 16)
+        self.out = nn.Linear(16, 8)
+
+    def forward(self, x, h):
+        y, h = self.gru(x, h)
+        return self.out(y), h
+
+def train(x, encoder, decoder, encoder_optimizer, decoder_optimizer):
+    encoder_optimizer.zero_grad()
+    decoder_optimizer.zero_grad()
+    _, h = encoder(x, None)
+    y, h = decoder(x, h)
+    loss = y.sum()
+    loss.backward()
+    encoder_optimizer.step()
+    decoder_optimizer.step()
+
+encoder, decoder = Encoder(), Decoder()
+train(data, encoder, decoder, optim.SGD(encoder.parameters(), lr=0.01), optim.SGD(decoder.parameters(), lr=0.01))
+"""
+
+
+def test_fix_clips_every_recurrent_model_a_seq2seq_step_runs(tmp_path):
+    # lyeoni/nlp-tutorial, PyTorch's seq2seq tutorial: one backward, two optimizers, two GRUs.
+    (finding,) = lint_source(tmp_path, SEQ2SEQ, "HPL005")
+    assert "clip_grad_norm_(decoder.parameters(), max_norm=5.0)` and " in finding.message
+    assert "clip_grad_norm_(encoder.parameters(), max_norm=5.0)`" in finding.message
+    fixed = apply_fix((tmp_path / "train.py").read_text(), finding.fix)
+    assert ("    torch.nn.utils.clip_grad_norm_(decoder.parameters(), max_norm=5.0)\n"
+            "    torch.nn.utils.clip_grad_norm_(encoder.parameters(), max_norm=5.0)\n"
+            "    encoder_optimizer.step()") in fixed
+    (tmp_path / "train.py").write_text(fixed)
+    assert lint(tmp_path, {}, "train.py", "HPL005") == []
+
+
 def test_fix_uses_option_and_unscales_amp(tmp_path):
     from hplint.config import Config
     from hplint.engine import Linter

@@ -20,7 +20,7 @@ callers in the same file pass one. Anything it cannot see resolves to None.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 import libcst as cst
@@ -30,6 +30,7 @@ from .arguments import call_argument
 from .constants import UNKNOWN
 from .imports import dotted_name
 from .model import ClassModel, Layer, layers_in
+from .model.interpreter import is_self_attr
 from .module import CallSite, Scope
 
 _MAX_DEPTH = 4
@@ -113,6 +114,9 @@ class TrainingStep:
     model_expr: Optional[cst.BaseExpression] = None  # `model`, `self.net`
     forward_expr: Optional[cst.BaseExpression] = None  # what the forward call before backward calls
     forward_call: Optional[cst.Call] = None  # that call (`out = model(x)`)
+    # Every model with a recurrent layer run before the step (a seq2seq step runs
+    # `encoder(...)` and `decoder(...)`, then steps two optimizers), in source order.
+    recurrent_forwards: List[cst.BaseExpression] = field(default_factory=list)
     model: Optional[ModelRef] = None
     clipping: Optional[cst.CSTNode] = None  # the call (or config) that clips
     framework_clipped: bool = False
@@ -637,6 +641,7 @@ class TrainingAnalysis:
         # the forward call before the backward: `out = model(x)`
         # (calls inside the backward's own arguments come after it in the index)
         sites = self.calls_by_function.get(id(back.function) if back.function is not None else 0, [])
+        recurrent: Dict[str, cst.BaseExpression] = {}
         for site in reversed(sites[: _index_of(sites, step.node)]):
             func = site.node.func
             target = func.value if isinstance(func, cst.Attribute) and func.attr.value == "forward" else func
@@ -644,7 +649,13 @@ class TrainingAnalysis:
                 continue
             if self.ctx.qualified_name(target) is not None:
                 continue  # an imported function, not a model instance
+            if result.forward_expr is not None and not (isinstance(target, cst.Name) or is_self_attr(target)):
+                continue  # the forward is known: only other models (`encoder`, `self.rnn`) are still sought
             ref = self.resolver.resolve(target, back.function, back.klass)
+            if ref is not None and ref.first(L.RNN) is not None:
+                recurrent.setdefault(dotted_name(target) or "", target)
+            if result.forward_expr is not None:
+                continue
             # The method's own class is the model even with no layers of its own:
             # a base class whose subclasses bring them (DeepCTR-Torch
             # `model = self.train()`). Any other layerless class (a torchvision
@@ -656,7 +667,7 @@ class TrainingAnalysis:
                 result.forward_call = site.node
                 if result.model is None:
                     model_expr, result.model = target, ref
-                break
+        result.recurrent_forwards = list(reversed(recurrent.values()))
         if named is not None:
             # `params = list(rnn.parameters()) + list(head.parameters())`: it names
             # the model when the forward call found none, or one with no recurrent

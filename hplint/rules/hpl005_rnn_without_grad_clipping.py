@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import List
+
 import libcst as cst
 
 from ..analysis import layers as L
@@ -145,23 +147,35 @@ class RnnWithoutGradClipping(Rule):
             return None  # RPC gradients live in the autograd context, not in `.grad`
         if step.closure is not None:
             return None  # the clip belongs inside the closure, after its backward
-        model = ctx.code(step.model_expr)
-        text = f"{clip}({model}.parameters(), max_norm={max_norm!r})"
+        line = ctx.line_text(ctx.span(step.step).start_line)
+        indent = line[: len(line) - len(line.lstrip())]
+        text = f"\n{indent}".join(f"{clip}({model}.parameters(), max_norm={max_norm!r})" for model in _clipped(ctx, step))
         func = step.step.func
         scaler = func.value if isinstance(func, cst.Attribute) else None
         if step.optimizer is not None and scaler is not None and step.step.args and \
                 step.step.args[0].value is step.optimizer and \
                 not any(isinstance(s.node.func, cst.Attribute) and s.node.func.attr.value == "unscale_" for s in step.between):
             # AMP: gradients must be unscaled before they are clipped.
-            line = ctx.line_text(ctx.span(step.step).start_line)
-            indent = line[: len(line) - len(line.lstrip())]
             text = f"{ctx.code(scaler)}.unscale_({ctx.code(step.optimizer)})\n{indent}{text}"
         return FixSpec(f"Clip gradients to max_norm={max_norm:g} before the optimizer step", step.step,
                        safety=FixSafety.UNSAFE, insert_before_line=text)
 
 
+def _clipped(ctx, step) -> List[str]:
+    """The models whose parameters the clip takes: the step's model, and every
+    other model with a recurrent layer the step ran (a seq2seq step's encoder
+    and decoder, stepped by two optimizers after one backward)."""
+    names = [ctx.code(step.model_expr)] if step.model_expr is not None else []
+    for expr in step.recurrent_forwards:
+        name = ctx.code(expr)
+        if name not in names:
+            names.append(name)
+    return names
+
+
 def _clip_call(ctx, step, max_norm: float) -> str:
     """`torch.nn.utils.clip_grad_norm_(decoder.parameters(), max_norm=5.0)`,
     naming the model the optimizer steps when it is known."""
-    model = ctx.code(step.model_expr) if step.model_expr is not None else "model"
-    return f"`torch.nn.utils.clip_grad_norm_({model}.parameters(), max_norm={max_norm!r})`"
+    models = _clipped(ctx, step) or ["model"]
+    return " and ".join(f"`torch.nn.utils.clip_grad_norm_({model}.parameters(), max_norm={max_norm!r})`"
+                        for model in models)
