@@ -23,6 +23,26 @@ class Net(nn.Module):
 model = Net()
 """
 
+DIST_MODEL = """
+import torch
+import torch.distributions as td
+from torch import nn
+
+class Poisson(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.1), nn.Linear(16, 1), nn.Softplus())
+
+    def forward(self, x):
+        return td.Poisson(rate=self.net(x))
+
+    def sample(self, x, n=()):
+        with torch.no_grad():
+            cpd = self(x)
+            return cpd.sample(n)
+
+"""
+
 TAGGER = """
 import torch
 from torch import nn
@@ -43,6 +63,16 @@ class Tagger(nn.Module):
 
 
 POSITIVE = {
+    # ... the same module's `sample` called in this file on a model that is training.
+    "own_sample_method_called_on_a_training_model": DIST_MODEL + """
+model = Poisson()
+opt = torch.optim.Adam(model.parameters())
+for x in data:
+    opt.zero_grad()
+    model(x).log_prob(y).mean().backward()
+    opt.step()
+print(model.sample(x))
+""",
     # ... and the same method on an instance whose call sets a rate.
     "own_method_on_an_instance_with_dropout": TAGGER + "toy = Tagger(8, 0.3)\nprint(toy.mode(torch.randn(2, 8)))\n",
     # A model moved to the GPU and given trained weights is evaluated, not smoke-tested.
@@ -305,6 +335,9 @@ class Classifier(PreTrainedModel):
     # dropout rate 0 (the default the call leaves, or written): their mode changes nothing.
     "own_method_on_an_instance_without_dropout": TAGGER + "toy = Tagger(8)\nprint(toy.mode(torch.randn(2, 8)))\n",
     "dropout_rate_zero_literal": "import torch\nimport torch.nn as nn\nmodel = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.0))\nwith torch.no_grad():\n    out = model(data)\n",
+    # uvadlc DL2 tutorial 1: the module's own `sample` draws from the distribution its
+    # forward returns (`cpd.sample(n)`, a method of the same name on an output).
+    "own_sample_method_drawing_from_its_output": DIST_MODEL,
     # A GAN's no-grad fakes for the discriminator step, before its backward (udacity MNIST GAN).
     "no_grad_fakes_before_backward": MODEL + "opt = torch.optim.SGD(model.parameters(), lr=0.1)\nfor real in data:\n    opt.zero_grad()\n    with torch.no_grad():\n        fake = model(real)\n    loss = (fake - real).pow(2).mean()\n    loss.backward()\n    opt.step()\n",
     # skorch benchmarks: the last helper called in every epoch leaves the model in eval mode.

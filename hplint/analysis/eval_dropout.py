@@ -31,6 +31,7 @@ import libcst as cst
 from . import layers as L
 from .arguments import call_argument, call_name
 from .imports import dotted_name
+from .model.interpreter import is_self_attr
 from .modes import NO_GRAD, SET_GRAD, ModeAnalysis, is_eval_name, model_key
 from .module import CallSite
 from .testing_code import is_test_file, is_test_function
@@ -308,6 +309,8 @@ class EvalDropoutAnalysis:
         for site in self.ctx.calls:
             func = site.node.func
             if isinstance(func, cst.Attribute) and func.attr.value == name and model_key(func.value) != "self":
+                if _a_model_output(self.ctx, func.value, site):
+                    continue  # `cpd = self(x); cpd.sample(n)`: a distribution's method of that name
                 method_klass = site.klass if site.function is not None and site.klass is not None and \
                     _is_method(site.function, site.klass) else None
                 ref = training.resolver.resolve(func.value, site.function, method_klass)
@@ -623,6 +626,24 @@ def _on_a_submodule(call: cst.Call) -> bool:
     func = call.func
     return isinstance(func, cst.Attribute) and isinstance(func.value, cst.Attribute) and \
         isinstance(func.value.value, cst.Name) and func.value.value.value == "self"
+
+
+def _a_model_output(ctx, receiver: cst.BaseExpression, site) -> bool:
+    """`receiver` is a name bound only to what a model call returned (`cpd =
+    self(x=x)`, `out = model(x)`): a tensor or distribution, not a module."""
+    if not isinstance(receiver, cst.Name):
+        return False
+    bindings = ctx.binder.values_at(receiver.value, ctx.binder.owner_of(site), site.node)
+    if not bindings:
+        return False
+    for binding in bindings:
+        value = binding.value
+        if not isinstance(value, cst.Call) or binding.index is not None:
+            return False
+        func = value.func
+        if not (isinstance(func, cst.Name) and func.value == "self" or is_self_attr(func) and func.attr.value == "forward"):
+            return False
+    return True
 
 
 def _is_module_class(ctx, klass: cst.ClassDef) -> bool:
