@@ -641,7 +641,9 @@ def _a_model_output(ctx, receiver: cst.BaseExpression, site) -> bool:
         if not isinstance(value, cst.Call) or binding.index is not None:
             return False
         func = value.func
-        if not (isinstance(func, cst.Name) and func.value == "self" or is_self_attr(func) and func.attr.value == "forward"):
+        own_call = isinstance(func, cst.Name) and func.value == "self"
+        own_forward = isinstance(func, cst.Attribute) and is_self_attr(func) and func.attr.value == "forward"
+        if not (own_call or own_forward):
             return False
     return True
 
