@@ -300,6 +300,83 @@ def test_helper_imported_from_project_module(tmp_path):
     assert finding.related[0].path.endswith("model.py")
 
 
+STACKED_BLOCK_HELPER = """
+    from torch import nn
+    def linear_dropout_bn(n_in, n_out, p):
+        layers = [nn.BatchNorm1d(n_in)]
+        layers.extend([nn.Linear(n_in, n_out, bias=False), nn.ReLU()])
+        if p != 0:
+            layers.append(nn.Dropout(p))
+        return layers
+"""
+
+
+def test_a_block_helper_of_another_file_stacked_in_a_loop(tmp_path):
+    # pytorch_tabular's _linear_dropout_bn: block i's Dropout meets block i+1's
+    # BatchNorm only in the loop, which only the calling file sees.
+    files = {
+        "helpers.py": STACKED_BLOCK_HELPER,
+        "model.py": """
+            import torch.nn as nn
+            from helpers import linear_dropout_bn
+            class Backbone(nn.Module):
+                def __init__(self, dims, dropout):
+                    super().__init__()
+                    layers = []
+                    for d_in, d_out in zip(dims[:-1], dims[1:]):
+                        layers.extend(linear_dropout_bn(d_in, d_out, dropout))  # <- HPL001
+                    self.net = nn.Sequential(*layers)
+                def forward(self, x):
+                    return self.net(x)
+        """,
+    }
+    findings = lint_files(tmp_path, files, "model.py", select=["HPL001"])
+    assert lines_of(findings, "HPL001") == expected_lines(files["model.py"], "HPL001")
+    assert "helpers.py:" in findings[0].message
+    assert lint_files(tmp_path, files, "helpers.py", select=["HPL001"]) == []  # one round: nothing meets
+
+
+def test_a_block_class_of_another_file_stacked_in_a_loop(tmp_path):
+    files = {
+        "blocks.py": """
+            from torch import nn
+            class Block(nn.Module):
+                def __init__(self, n):
+                    super().__init__()
+                    self.bn = nn.BatchNorm1d(n)
+                    self.fc = nn.Linear(n, n, bias=False)
+                    self.drop = nn.Dropout(0.2)
+                def forward(self, x):
+                    return self.drop(self.fc(self.bn(x)))
+        """,
+        "model.py": """
+            import torch.nn as nn
+            from blocks import Block
+            class Net(nn.Module):
+                def __init__(self, n, depth):
+                    super().__init__()
+                    self.blocks = nn.Sequential(*[Block(n) for _ in range(depth)])  # <- HPL001
+                def forward(self, x):
+                    return self.blocks(x)
+        """,
+    }
+    findings = lint_files(tmp_path, files, "model.py", select=["HPL001"])
+    assert lines_of(findings, "HPL001") == expected_lines(files["model.py"], "HPL001")
+    assert lint_files(tmp_path, files, "blocks.py", select=["HPL001"]) == []
+
+
+def test_a_block_of_another_file_used_once_is_not_reported_by_its_caller(tmp_path):
+    files = {
+        "helpers.py": STACKED_BLOCK_HELPER,
+        "model.py": """
+            import torch.nn as nn
+            from helpers import linear_dropout_bn
+            model = nn.Sequential(*linear_dropout_bn(8, 8, 0.1), nn.Linear(8, 2))
+        """,
+    }
+    assert lint_files(tmp_path, files, "model.py", select=["HPL001"]) == []
+
+
 def test_relative_import_inside_package(tmp_path):
     files = {
         "pkg/__init__.py": "",

@@ -19,8 +19,9 @@ def primary_location(edge, ctx) -> Optional[Tuple[Any, cst.CSTNode]]:
     if src.entry is None:
         # Built in this file (or, for a foreign layer, reported by its own file).
         return (ctx, src.node) if src.ctx is ctx else None
-    if dst.entry is src.entry:
-        return None  # both inside one foreign helper/class: its own file reports it
+    if dst.entry is src.entry and (src.entry_round == dst.entry_round or src.functional or dst.functional):
+        return None  # both inside one call of a foreign helper/class: its own file reports it
+    # Another call of it (a loop stacking a foreign block): only this file sees the two meet.
     return ctx, src.entry
 
 

@@ -49,7 +49,7 @@ class ConstructionExprs(Construction):
                      kwargs: Optional[Dict[str, Any]] = None, depth: int = 0) -> Optional[ClassModel]:
         # A class from another file is built once per call site of this file: its
         # layers carry that call as `entry`, where findings about them are reported.
-        entry = id(self._entry) if ctx is not self.ctx and self._entry is not None else None
+        entry = (id(self._entry), self._entry_round) if ctx is not self.ctx and self._entry is not None else None
         key = (id(node), _freeze(args), _freeze(kwargs), entry)
         if key in self._class_models:
             return self._class_models[key]
@@ -111,7 +111,11 @@ class ConstructionExprs(Construction):
         if kind is cst.ListComp or kind is cst.GeneratorExp:
             element = self._eval_module(ctx, node.elt, frame, depth)
             # Two representatives: enough to see what one repetition feeds the next.
-            return PyList([element, element]) if element is not UNKNOWN_MODULE else PyList([])
+            # Built twice when it is a call, as the loop builds a block per round
+            # (a block of another file then meets itself as two calls, see Layer.entry_round).
+            second = self._eval_module(ctx, node.elt, frame, depth) \
+                if element is not UNKNOWN_MODULE and type(node.elt) is cst.Call else element
+            return PyList([element, second]) if element is not UNKNOWN_MODULE else PyList([])
         if kind is cst.BinaryOperation:
             left = self._eval_module(ctx, node.left, frame, depth)
             right = self._eval_module(ctx, node.right, frame, depth)
@@ -253,9 +257,11 @@ class ConstructionExprs(Construction):
         if target_ctx is None or not symbol or "." in symbol:
             return UNKNOWN_MODULE
         args, kwargs = self._call_args(ctx, call, frame, depth)
-        outer_entry = self._entry
+        outer_entry, outer_round = self._entry, self._entry_round
         if target_ctx is not self.ctx and self._entry is None:
             self._entry = call
+            self._entry_rounds += 1
+            self._entry_round = self._entry_rounds
         try:
             fn = target_ctx.function_named(symbol)
             if fn is not None:
@@ -272,7 +278,7 @@ class ConstructionExprs(Construction):
                     self._instances_at.setdefault(id(call), model)
                 return Instance(model, call) if model is not None else UNKNOWN_MODULE
         finally:
-            self._entry = outer_entry
+            self._entry, self._entry_round = outer_entry, outer_round
         return UNKNOWN_MODULE
 
     def _call_args(self, ctx, call: cst.Call, frame: "Frame", depth: int):
@@ -354,7 +360,7 @@ class ConstructionExprs(Construction):
                 if isinstance(value, int) and not isinstance(value, bool) and value > 0:
                     size = value
         layer = Layer(qn, category, call, ctx, bias, self._entry, size=size, bias_default=bias_default,
-                      conditions=tuple(frame.conditions), frame=frame.serial)
+                      conditions=tuple(frame.conditions), frame=frame.serial, entry_round=self._entry_round)
         self._created.append(layer)
         return layer
 

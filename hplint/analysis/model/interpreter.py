@@ -30,6 +30,11 @@ class Interpreter:
         # The call in the analysed file that brought in the class or helper of
         # another file now being built (`Layer.entry`, where findings go).
         self._entry: Optional[cst.CSTNode] = None
+        # Which call of `_entry` this is: a helper of another file called in a loop
+        # (`for ...: layers.extend(block(...))`) brings its layers in once per round,
+        # and the dropout ending one round meets the BatchNorm starting the next.
+        self._entry_round = 0
+        self._entry_rounds = 0
         # Pairs (id, id) of layers from the two branches of one `if` whose
         # condition is unknown (outside any loop), found by construction: they
         # never exist in the same model, so the flow joins them by no edge

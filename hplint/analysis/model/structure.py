@@ -50,6 +50,7 @@ class Layer:
     # (f, "batch_norm", True); the conv built before it in frame f does not.
     conditions: Tuple[Tuple[int, str, bool], ...] = ()
     frame: int = 0  # serial of the construction frame
+    entry_round: int = 0  # which call of `entry` built it (see Interpreter._entry_round)
 
 
 @dataclass(eq=False)
