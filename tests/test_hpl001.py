@@ -5,6 +5,45 @@ import pytest
 from helpers import expected_lines, lines_of, lint_code, lint_files
 
 POSITIVE = {
+    # bearpaw's DenseNet(block=Bottleneck): the block class as a parameter default;
+    # each block ends with Dropout and starts with BatchNorm.
+    "block_class_as_a_parameter_default": """
+        import torch.nn as nn
+        class Layer(nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.bn = nn.BatchNorm1d(c)
+                self.fc = nn.Linear(c, c, bias=False)
+                self.drop = nn.Dropout(0.2)  # <- HPL001
+            def forward(self, x):
+                return self.drop(self.fc(self.bn(x)))
+        class Net(nn.Module):
+            def __init__(self, block=Layer):
+                super().__init__()
+                self.body = nn.Sequential(block(32), block(32))
+            def forward(self, x):
+                return self.body(x)
+    """,
+    # pytorch-cifar's ResNet(BasicBlock, [2, 2]): the block class passed by the call.
+    "block_class_passed_by_the_call": """
+        import torch.nn as nn
+        class Layer(nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.bn = nn.BatchNorm1d(c)
+                self.fc = nn.Linear(c, c, bias=False)
+                self.drop = nn.Dropout(0.2)  # <- HPL001
+            def forward(self, x):
+                return self.drop(self.fc(self.bn(x)))
+        class Net(nn.Module):
+            def __init__(self, block, depth):
+                super().__init__()
+                self.body = nn.Sequential(*[block(32) for _ in range(depth)])
+            def forward(self, x):
+                return self.body(x)
+        def net():
+            return Net(Layer, 3)
+    """,
     # A rate that defaults to 0 but any caller may set: the class as callers build it.
     "dropout_rate_defaulting_to_zero": """
         import torch.nn as nn
@@ -167,6 +206,21 @@ POSITIVE = {
 }
 
 NEGATIVE = {
+    # A parameter defaulting to a class that is no module builds nothing.
+    "class_parameter_that_is_no_module": """
+        import torch.nn as nn
+        class Config:
+            def __init__(self, n):
+                self.n = n
+        class Net(nn.Module):
+            def __init__(self, cfg=Config):
+                super().__init__()
+                self.cfg = cfg(8)
+                self.fc = nn.Linear(8, 8)
+                self.bn = nn.BatchNorm1d(8)
+            def forward(self, x):
+                return self.bn(self.fc(x))
+    """,
     # A dropout rate of 0, written or given by the call that builds the block: the identity.
     "dropout_rate_zero_literal": """
         import torch.nn as nn

@@ -23,7 +23,7 @@ from ..constants import UNKNOWN
 from ..imports import dotted_name
 from ..walk import walk
 from .interpreter import MAX_DEPTH, Interpreter, is_self_attr, static_value
-from .structure import UNKNOWN_MODULE, Alt, ClassModel, Layer, LayerClass, ModList, PyList, Seq, flatten_items
+from .structure import UNKNOWN_MODULE, Alt, ClassModel, ClassRef, Layer, LayerClass, ModList, PyList, Seq, flatten_items
 
 _FRAME_SERIALS = itertools.count(1)  # construction frames, for Layer.conditions
 SPLAT = "**"  # key in a call's keywords: it also passed `**mapping` we cannot read
@@ -332,6 +332,10 @@ def _default_value(ctx, default: cst.BaseExpression) -> Any:
         category = L.module_category(qn)
         if category is not None:
             return ("mod", LayerClass(qn, category))
+        last = default.attr.value if isinstance(default, cst.Attribute) else default.value
+        if qn and last[:1].isupper() and not qn.startswith(("torch.", "builtins.")) and \
+                ctx.class_definition(qn) is not None:
+            return ("mod", ClassRef(qn))  # `block=Bottleneck`: a model class of the project
     return ("const", ctx.constants.value(default))
 
 

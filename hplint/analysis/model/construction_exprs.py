@@ -20,6 +20,7 @@ from .structure import (
     UNKNOWN_MODULE,
     Alt,
     ClassModel,
+    ClassRef,
     Instance,
     Layer,
     LayerClass,
@@ -94,11 +95,11 @@ class ConstructionExprs(Construction):
             return self._build_call(ctx, node, frame, depth)
         if kind is cst.Name:
             found = frame.mods.get(node.value, UNKNOWN_MODULE)
-            return found if found is not UNKNOWN_MODULE else _layer_class(ctx, node)
+            return found if found is not UNKNOWN_MODULE else self._class_value(ctx, node)
         if kind is cst.Attribute:
             if is_self_attr(node) and frame.self_model is not None:
                 return frame.self_model.attrs.get(node.attr.value, UNKNOWN_MODULE)
-            return _layer_class(ctx, node)
+            return self._class_value(ctx, node)
         if kind is cst.List or kind is cst.Tuple:
             items: List[Any] = []
             for element in node.elements:
@@ -166,6 +167,11 @@ class ConstructionExprs(Construction):
             if classes and len(classes) == len(options):
                 layers = [self._make_layer(ctx, call, o.qualname, o.category, frame) for o in classes]
                 return layers[0] if len(layers) == 1 else Alt(layers)
+            models = [o for o in options if isinstance(o, ClassRef)]
+            if models and len(models) == len(options):
+                # `block(self.in_planes, planes)` with `block` a model class of the project
+                built = [self._call_project(ctx, call, o.qualname, frame, depth) for o in models]
+                return built[0] if len(built) == 1 else Alt(built)
         if qn in (L.MODULE_LIST, L.MODULE_DICT):
             items: List[Any] = []
             if call.args:
@@ -280,6 +286,18 @@ class ConstructionExprs(Construction):
         finally:
             self._entry, self._entry_round = outer_entry, outer_round
         return UNKNOWN_MODULE
+
+    def _class_value(self, ctx, node: cst.BaseExpression) -> Any:
+        """What a name that is not a module value holds: a torch layer class, or a
+        model class of the project (`block=Bottleneck`)."""
+        found = _layer_class(ctx, node)
+        if found is UNKNOWN_MODULE:
+            found = _class_ref(ctx, node)
+            if isinstance(found, ClassRef):
+                resolved = ctx.class_definition(found.qualname)
+                if resolved is None or not self._is_module_class(resolved[0], resolved[1]):
+                    return UNKNOWN_MODULE
+        return found
 
     def _call_args(self, ctx, call: cst.Call, frame: "Frame", depth: int):
         args: List[Any] = []
@@ -404,6 +422,18 @@ def _freeze(value: Any) -> Any:
         return value
     except TypeError:
         return id(value)
+
+
+def _class_ref(ctx, node: cst.BaseExpression) -> Any:
+    """A model class of the project named by `node` (CapWords, as classes are
+    named: other names are not resolved), else UNKNOWN_MODULE."""
+    last = node.attr.value if isinstance(node, cst.Attribute) else getattr(node, "value", "")
+    if not last[:1].isupper():
+        return UNKNOWN_MODULE
+    qn = ctx.qualified_name(node)
+    if not qn or qn.startswith(("torch.", "builtins.", "numpy.")):
+        return UNKNOWN_MODULE
+    return ClassRef(qn) if ctx.class_definition(qn) is not None else UNKNOWN_MODULE
 
 
 def _layer_class(ctx, node: cst.BaseExpression) -> Any:

@@ -91,6 +91,14 @@ class LayerClass:
     category: str
 
 
+@dataclass(eq=False)
+class ClassRef:
+    """A model class of the project named but not called (`block=Bottleneck`,
+    `ResNet(BasicBlock, [2, 2])`): calling it builds an instance."""
+
+    qualname: str
+
+
 class _UnknownModule:
     def __repr__(self) -> str:
         return "UNKNOWN_MODULE"
