@@ -325,6 +325,36 @@ def test_clean(tmp_path, name):
     assert lint_code(tmp_path, NEGATIVE[name], select=["HPL001"]) == []
 
 
+def test_one_finding_per_dropout_with_every_batchnorm_it_feeds_related(tmp_path):
+    # bearpaw's CIFAR DenseNet: a layer's closing dropout is concatenated into the
+    # next layer's, the transition's and the final BatchNorm.
+    code = """
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class Bottleneck(nn.Module):
+            def __init__(self, c, growth=12):
+                super().__init__()
+                self.bn1 = nn.BatchNorm2d(c)
+                self.conv1 = nn.Conv2d(c, growth, 3, padding=1, bias=False)
+            def forward(self, x):
+                out = F.dropout(self.conv1(self.bn1(x)), p=0.2, training=self.training)  # <- HPL001
+                return torch.cat((x, out), 1)
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.dense = nn.Sequential(Bottleneck(24), Bottleneck(36))
+                self.bn = nn.BatchNorm2d(48)
+            def forward(self, x):
+                return self.bn(self.dense(x))
+    """
+    findings = lint_code(tmp_path, code, select=["HPL001"])
+    assert lines_of(findings, "HPL001") == expected_lines(code, "HPL001")
+    [finding] = findings
+    assert "and 1 more BatchNorm)" in finding.message
+    assert len([r for r in finding.related if "it feeds" in r.message]) == 2
+
+
 def test_location_message_and_related(tmp_path):
     code = POSITIVE["sequential_nn_alias"]
     [finding] = lint_code(tmp_path, code, select=["HPL001"])
