@@ -23,6 +23,48 @@ class Net(nn.Module):
 model = Net()
 """
 
+CALLABLE_RULE = """
+import torch
+from torch import nn
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(8, 16), nn.Dropout(0.3), nn.Linear(16, 4))
+
+    def forward(self, x):
+        return self.net(x)
+
+    def greedy(self, x):
+        with torch.no_grad():
+            return self(x).argmax(-1)
+
+    def mode(self, x):
+        return self.greedy(x)
+
+
+class ExactMode:
+    def __call__(self, model, x):
+        return model.mode(x)
+
+
+def train(model, opt, data):
+    for x in data:
+        model.train()
+        opt.zero_grad()
+        model(x).sum().backward()
+        opt.step()
+    model.eval()
+
+
+model = Tagger()
+opt = torch.optim.Adam(model.parameters())
+train(model, opt, [torch.randn(2, 8)])
+rule = ExactMode()
+print(rule(model, torch.randn(2, 8)))
+"""
+
 DIST_MODEL = """
 import torch
 import torch.distributions as td
@@ -73,6 +115,9 @@ for x in data:
     opt.step()
 print(model.sample(x))
 """,
+    # ... the same without the eval() at the end of training.
+    "own_method_called_through_a_callable_object_in_train_mode":
+        CALLABLE_RULE.replace("        opt.step()\n    model.eval()\n", "        opt.step()\n"),
     # ... and the same method on an instance whose call sets a rate.
     "own_method_on_an_instance_with_dropout": TAGGER + "toy = Tagger(8, 0.3)\nprint(toy.mode(torch.randn(2, 8)))\n",
     # A model moved to the GPU and given trained weights is evaluated, not smoke-tested.
@@ -338,6 +383,9 @@ class Classifier(PreTrainedModel):
     # uvadlc DL2 tutorial 1: the module's own `sample` draws from the distribution its
     # forward returns (`cpd.sample(n)`, a method of the same name on an output).
     "own_sample_method_drawing_from_its_output": DIST_MODEL,
+    # uvadlc DL2 tutorial 1: a decision rule object calls the module's own evaluation
+    # method (`rule(model, x)` -> `__call__` -> `model.mode(x)`) after training ends in eval().
+    "own_method_called_through_a_callable_object": CALLABLE_RULE,
     # A GAN's no-grad fakes for the discriminator step, before its backward (udacity MNIST GAN).
     "no_grad_fakes_before_backward": MODEL + "opt = torch.optim.SGD(model.parameters(), lr=0.1)\nfor real in data:\n    opt.zero_grad()\n    with torch.no_grad():\n        fake = model(real)\n    loss = (fake - real).pow(2).mean()\n    loss.backward()\n    opt.step()\n",
     # skorch benchmarks: the last helper called in every epoch leaves the model in eval mode.

@@ -503,6 +503,14 @@ class Binder:
         else:
             qualname = f"{ctx.module_name}.{klass.name.value}" if ctx.module_name else klass.name.value
             top_level = len(outer) == 1
+            if name == "__call__" and top_level:
+                # `rule = ExactMode(); rule(model, x)`: an instance called as a function.
+                for site in ctx.calls:
+                    func = site.node.func
+                    if isinstance(func, cst.Name) and any(
+                            isinstance(b.value, cst.Call) and ctx.callee(b.value) == qualname
+                            for b in self.values_at(func.value, self.owner_of(site), site.node)):
+                        found.append(site)
             for site in self._calls_named(klass.name.value if name == "__init__" else name):
                 func = site.node.func
                 if name == "__init__":
@@ -529,8 +537,9 @@ class Binder:
         index = binding.index
         outer = self.enclosing(binding.owner)
         if index is not None and outer and isinstance(outer[-1], cst.ClassDef) and \
-                (isinstance(call.func, cst.Attribute) or binding.owner.name.value == "__init__"):  # type: ignore[union-attr]
-            index -= 1  # `obj.method(a)` / `Class(a)`: `self` is not among the arguments
+                (isinstance(call.func, cst.Attribute) or
+                 binding.owner.name.value in ("__init__", "__call__")):  # type: ignore[union-attr]
+            index -= 1  # `obj.method(a)` / `Class(a)` / `obj(a)`: `self` is not among the arguments
         position = 0
         for arg in call.args:
             if arg.keyword is None:
