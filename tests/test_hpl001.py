@@ -4,10 +4,9 @@ import pytest
 
 from helpers import expected_lines, lines_of, lint_code, lint_files
 
-POSITIVE = {
-    # bearpaw's DenseNet(block=Bottleneck): the block class as a parameter default;
-    # each block ends with Dropout and starts with BatchNorm.
-    "block_class_as_a_parameter_default": """
+# A block that starts with BatchNorm and ends with Dropout: stacked, one's
+# Dropout feeds the next one's BatchNorm.
+CLOSING_DROPOUT_BLOCK = """
         import torch.nn as nn
         class Layer(nn.Module):
             def __init__(self, c):
@@ -17,6 +16,12 @@ POSITIVE = {
                 self.drop = nn.Dropout(0.2)  # <- HPL001
             def forward(self, x):
                 return self.drop(self.fc(self.bn(x)))
+"""
+
+POSITIVE = {
+    # bearpaw's DenseNet(block=Bottleneck): the block class as a parameter default;
+    # each block ends with Dropout and starts with BatchNorm.
+    "block_class_as_a_parameter_default": CLOSING_DROPOUT_BLOCK + """
         class Net(nn.Module):
             def __init__(self, block=Layer):
                 super().__init__()
@@ -25,16 +30,7 @@ POSITIVE = {
                 return self.body(x)
     """,
     # pytorch-cifar's ResNet(BasicBlock, [2, 2]): the block class passed by the call.
-    "block_class_passed_by_the_call": """
-        import torch.nn as nn
-        class Layer(nn.Module):
-            def __init__(self, c):
-                super().__init__()
-                self.bn = nn.BatchNorm1d(c)
-                self.fc = nn.Linear(c, c, bias=False)
-                self.drop = nn.Dropout(0.2)  # <- HPL001
-            def forward(self, x):
-                return self.drop(self.fc(self.bn(x)))
+    "block_class_passed_by_the_call": CLOSING_DROPOUT_BLOCK + """
         class Net(nn.Module):
             def __init__(self, block, depth):
                 super().__init__()

@@ -23,6 +23,39 @@ class Net(nn.Module):
 model = Net()
 """
 
+# A classifier whose own predict() runs its dropout under no_grad.
+PREDICTING_CLASSIFIER = """    def __init__(self):
+        super().__init__()
+        self.encoder = torch.nn.Linear(16, 32)
+        self.dropout = torch.nn.Dropout(0.3)
+
+    def _encode(self, x):
+        return self.dropout(self.encoder(x))
+
+    def predict(self, x):
+        with torch.no_grad():
+            return self._encode(x).argmax(-1)
+"""
+
+SELF_EVALUATING_MODEL = """
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = Net()
+        self.opt = torch.optim.SGD(self.parameters(), lr=0.1)
+
+    def fit(self, loader):
+        for x in loader:
+            self.opt.zero_grad()
+            self.net(x).sum().backward()
+            self.opt.step()
+        return self.evaluate(x)
+
+    @torch.no_grad()
+    def evaluate(self, x):
+        return self.net(x)
+"""
+
 CALLABLE_RULE = """
 import torch
 from torch import nn
@@ -125,49 +158,11 @@ print(model.sample(x))
         "def test(path):\n    net = Net().cuda()\n    net.load_state_dict(torch.load(path))\n    with torch.no_grad():\n        return net(torch.randn(2, 4).cuda())\n",
     # The model's own fit() trains, then evaluates through its own method: this
     # file calls it in training mode.
-    "own_fit_trains_then_evaluates_itself": MODEL.replace("model = Net()\n", "") + """
-class Model(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.net = Net()
-        self.opt = torch.optim.SGD(self.parameters(), lr=0.1)
-
-    def fit(self, loader):
-        for x in loader:
-            self.opt.zero_grad()
-            self.net(x).sum().backward()
-            self.opt.step()
-        return self.evaluate(x)
-
-    @torch.no_grad()
-    def evaluate(self, x):
-        return self.net(x)
-""",
+    "own_fit_trains_then_evaluates_itself": MODEL.replace("model = Net()\n", "") + SELF_EVALUATING_MODEL,
     # The same with the module's base a subscripted generic (flair's `Classifier[DT]`).
-    "own_fit_trains_then_evaluates_itself_generic_base": MODEL.replace("model = Net()\n", "") + """
-import typing
-T = typing.TypeVar("T")
-
-class Base(nn.Module, typing.Generic[T]):
-    pass
-
-class Model(Base[T]):
-    def __init__(self):
-        super().__init__()
-        self.net = Net()
-        self.opt = torch.optim.SGD(self.parameters(), lr=0.1)
-
-    def fit(self, loader):
-        for x in loader:
-            self.opt.zero_grad()
-            self.net(x).sum().backward()
-            self.opt.step()
-        return self.evaluate(x)
-
-    @torch.no_grad()
-    def evaluate(self, x):
-        return self.net(x)
-""",
+    "own_fit_trains_then_evaluates_itself_generic_base": MODEL.replace("model = Net()\n", "") +
+        "\nimport typing\nT = typing.TypeVar('T')\n\nclass Base(nn.Module, typing.Generic[T]):\n    pass\n" +
+        SELF_EVALUATING_MODEL.replace("class Model(nn.Module):", "class Model(Base[T]):"),
     "eval_function_no_grad": MODEL + "def evaluate(loader):\n    with torch.no_grad():\n        return [model(x) for x in loader]\n",
     "decorated_no_grad": MODEL + "@torch.no_grad()\ndef run(x):\n    return model(x)\n",
     "script_no_grad_block": MODEL + "with torch.no_grad():\n    out = model(data)\n",
@@ -346,36 +341,14 @@ class Model(torch.nn.Module, typing.Generic[T]):
     pass
 
 class Classifier(Model[T]):
-    def __init__(self):
-        super().__init__()
-        self.encoder = torch.nn.Linear(16, 32)
-        self.dropout = torch.nn.Dropout(0.3)
-
-    def _encode(self, x):
-        return self.dropout(self.encoder(x))
-
-    def predict(self, x):
-        with torch.no_grad():
-            return self._encode(x).argmax(-1)
-""",
+""" + PREDICTING_CLASSIFIER,
     # ... or another library's class (`transformers.PreTrainedModel`), which holds layers.
     "own_predict_of_a_library_model_subclass": """
 import torch
 from transformers import PreTrainedModel
 
 class Classifier(PreTrainedModel):
-    def __init__(self, config):
-        super().__init__(config)
-        self.encoder = torch.nn.Linear(16, 32)
-        self.dropout = torch.nn.Dropout(0.3)
-
-    def _encode(self, x):
-        return self.dropout(self.encoder(x))
-
-    def predict(self, x):
-        with torch.no_grad():
-            return self._encode(x).argmax(-1)
-""",
+""" + PREDICTING_CLASSIFIER.replace("(self):\n        super().__init__()", "(self, config):\n        super().__init__(config)"),
     # uvadlc DL2 tutorial 1: an own evaluation method called on instances built with
     # dropout rate 0 (the default the call leaves, or written): their mode changes nothing.
     "own_method_on_an_instance_without_dropout": TAGGER + "toy = Tagger(8)\nprint(toy.mode(torch.randn(2, 8)))\n",

@@ -163,8 +163,8 @@ for epoch in range(1, 6):
     test()
 """
 
-POSITIVE = {
-    "eval_behind_a_flag_the_training_method_never_clears": """
+# rainbow-is-all-you-need: `eval()` only `if self.is_test:`, and train() sets it False first.
+FLAGGED_AGENT = """
 import torch
 import torch.nn as nn
 
@@ -186,11 +186,13 @@ class Agent:
         self.opt.step()
 
     def train(self, states):
+        self.is_test = False
         for s in states:
             self.select_action(s)
             self.update(s)
-""",
-    "mode_chosen_by_a_flag_but_the_update_always_runs": """
+"""
+# wavenet_vocoder: one step function for both phases, the mode and the update chosen by one flag.
+PHASE_STEP = """
 import torch
 import torch.nn as nn
 
@@ -204,9 +206,10 @@ def step(phase, x):
     else:
         model.eval()
     loss = model(x).sum()
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
+    if train:
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
     return loss
 
 for epoch in range(10):
@@ -214,9 +217,10 @@ for epoch in range(10):
         step("train", x)
     for x in val_data:
         step("val", x)
-""",
-    # ... and without the `train()`: the next step's forward runs in eval mode.
-    "eval_between_the_forward_and_the_backward_never_undone": HEAD + EVALUATE + """def train_step(net, x, do_eval):
+"""
+# wavenet_vocoder train.py: validation between the loss and its backward.
+VALIDATING_STEP = """def train_step(net, x, do_eval):
+    net.train()
     loss = net(x).sum()
     if do_eval:
         evaluate(net, val_data)
@@ -226,7 +230,17 @@ for epoch in range(10):
 
 for i, x in enumerate(train_data):
     train_step(model, x, i % 100 == 0)
-""",
+"""
+
+POSITIVE = {
+    "eval_behind_a_flag_the_training_method_never_clears":
+        FLAGGED_AGENT.replace("        self.is_test = False\n        for s", "        for s"),
+    "mode_chosen_by_a_flag_but_the_update_always_runs": PHASE_STEP.replace(
+        "    if train:\n        opt.zero_grad()\n        loss.backward()\n        opt.step()\n",
+        "    opt.zero_grad()\n    loss.backward()\n    opt.step()\n"),
+    # ... and without the `train()`: the next step's forward runs in eval mode.
+    "eval_between_the_forward_and_the_backward_never_undone":
+        HEAD + EVALUATE + VALIDATING_STEP.replace("    net.train()\n", ""),
     "eval_at_end_of_epoch": HEAD + "for epoch in range(10):" + TRAIN + "    model.eval()\n    val = model(val_x)\n",
     "helper_switches": HEAD + EVALUATE + "for epoch in range(10):" + TRAIN + "    print(evaluate(model, val_data))\n",
     "train_false": HEAD + "for epoch in range(10):" + TRAIN + "    model.train(False)\n",
@@ -283,74 +297,12 @@ class Trainer:
 
 NEGATIVE = {
     # rainbow-is-all-you-need: `eval()` only `if self.is_test:`, and train() sets it False first.
-    "eval_behind_a_flag_the_training_method_clears": """
-import torch
-import torch.nn as nn
-
-class Agent:
-    def __init__(self):
-        self.net = nn.Sequential(nn.Linear(4, 64), nn.Dropout(0.1), nn.Linear(64, 2))
-        self.opt = torch.optim.Adam(self.net.parameters())
-        self.is_test = False
-
-    def select_action(self, state):
-        if self.is_test:
-            self.net.eval()
-        return self.net(state).argmax()
-
-    def update(self, state):
-        loss = self.net(state).pow(2).mean()
-        self.opt.zero_grad()
-        loss.backward()
-        self.opt.step()
-
-    def train(self, states):
-        self.is_test = False
-        for s in states:
-            self.select_action(s)
-            self.update(s)
-""",
+    "eval_behind_a_flag_the_training_method_clears": FLAGGED_AGENT,
     # wavenet_vocoder: one step function for both phases, the mode and the update chosen by one flag.
-    "mode_and_update_chosen_by_one_flag": """
-import torch
-import torch.nn as nn
-
-model = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.2), nn.Linear(8, 1))
-opt = torch.optim.SGD(model.parameters(), lr=0.1)
-
-def step(phase, x):
-    train = phase == "train"
-    if train:
-        model.train()
-    else:
-        model.eval()
-    loss = model(x).sum()
-    if train:
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return loss
-
-for epoch in range(10):
-    for x in train_data:
-        step("train", x)
-    for x in val_data:
-        step("val", x)
-""",
+    "mode_and_update_chosen_by_one_flag": PHASE_STEP,
     # wavenet_vocoder train.py: validation between the loss and its backward, in a
     # step that starts with `train()`: the forward ran in train mode.
-    "eval_between_the_forward_and_the_backward": HEAD + EVALUATE + """def train_step(net, x, do_eval):
-    net.train()
-    loss = net(x).sum()
-    if do_eval:
-        evaluate(net, val_data)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-
-for i, x in enumerate(train_data):
-    train_step(model, x, i % 100 == 0)
-""",
+    "eval_between_the_forward_and_the_backward": HEAD + EVALUATE + VALIDATING_STEP,
     "train_at_start": HEAD + "for epoch in range(10):\n    model.train()" + TRAIN + "    model.eval()\n",
     "train_after_validation": HEAD + "for epoch in range(10):" + TRAIN + "    model.eval()\n    val = model(val_x)\n    model.train()\n",
     "helper_restores": HEAD + EVALUATE.replace("        return sum(net(x).sum().item() for x in data)\n",
