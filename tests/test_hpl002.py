@@ -542,6 +542,26 @@ def test_fix_keeps_the_bias_where_a_flag_leaves_out_the_batchnorm(tmp_path):
     assert plain.fix.description == "Set bias=False"
 
 
+def test_fix_is_unsafe_where_the_file_initialises_a_bias(tmp_path):
+    # pytorch_geometric_temporal tsagcn.py: `nn.init.constant_(conv.bias, 0)`
+    # raises once the conv is built with bias=False.
+    code = """
+        import torch.nn as nn
+        class UnitTCN(nn.Module):
+            def __init__(self, cin, cout):
+                super().__init__()
+                self.conv = nn.Conv2d(cin, cout, kernel_size=(9, 1), padding=(4, 0))  # <- HPL002
+                self.bn = nn.BatchNorm2d(cout)
+                nn.init.constant_(self.conv.bias, 0)
+            def forward(self, x):
+                return self.bn(self.conv(x))
+    """
+    [finding] = lint_code(tmp_path, code, select=["HPL002"])
+    assert finding.fix is not None and finding.fix.safety.value == "unsafe"
+    [safe] = lint_code(tmp_path, code.replace("nn.init.constant_(self.conv.bias, 0)", "pass"), select=["HPL002"])
+    assert safe.fix.safety.value == "safe"
+
+
 def test_fix_replaces_existing_positional_bias(tmp_path):
     code = POSITIVE["explicit_bias_true_positional"]
     [finding] = lint_code(tmp_path, code, select=["HPL002"])

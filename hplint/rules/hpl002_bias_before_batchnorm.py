@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
@@ -27,7 +28,8 @@ def bias_false_fix(call: cst.Call, kind: str, flag: Optional[Tuple[str, bool]] =
     layer is built either way): `bias=not batch_norm`, which keeps the bias
     where no BatchNorm follows. Unsafe when the model's file loads weights
     (`load_state_dict`, `pretrained=True`): a checkpoint saved with the bias
-    would no longer load strictly."""
+    would no longer load strictly; `loads_weights` is also set where the file
+    reads a `.bias` (an init of it would fail on None)."""
     slot = L.BIAS_SLOT.get(kind, -1)
     false: cst.BaseExpression = cst.Name("False")
     description = "Set bias=False"
@@ -117,7 +119,7 @@ class BiasBeforeBatchNorm(Rule):
             fix = None
             if node is edge.src.node:
                 loads = any(c.fact("weight_loading", WeightLoading).loads for c in (ctx, node_ctx))
-                fix = bias_false_fix(node, edge.src.kind, _bn_flag(edge), loads)
+                fix = bias_false_fix(node, edge.src.kind, _bn_flag(edge), loads or _reads_a_bias(node_ctx))
             yield Report(
                 node,
                 {
@@ -130,6 +132,16 @@ class BiasBeforeBatchNorm(Rule):
                          for _, _, e in group],
                 fix=fix,
             )
+
+
+_BIAS_ATTRIBUTE = re.compile(r"\.bias\b")
+
+
+def _reads_a_bias(ctx) -> bool:
+    """The file touches a layer's `.bias` (`nn.init.constant_(self.conv.bias, 0)`,
+    pytorch_geometric_temporal's tsagcn/gman): with `bias=False` that is None,
+    and the init raises, so the fix is not safe there."""
+    return bool(_BIAS_ATTRIBUTE.search(ctx.text))
 
 
 def _more(count: int) -> str:
