@@ -151,6 +151,10 @@ print(model.sample(x))
     # ... the same without the eval() at the end of training.
     "own_method_called_through_a_callable_object_in_train_mode":
         CALLABLE_RULE.replace("        opt.step()\n    model.eval()\n", "        opt.step()\n"),
+    # ... and the same with the eval() on the other name.
+    "eval_in_a_tuple_assignment_of_the_other_model": MODEL.replace("model = Net()\n", "") +
+        "@torch.no_grad()\ndef generate(path):\n    netg, netd = Net(), Net().eval()\n"
+        "    netg.load_state_dict(torch.load(path))\n    return netg(torch.randn(2, 4))\n",
     # ... and the same method on an instance whose call sets a rate.
     "own_method_on_an_instance_with_dropout": TAGGER + "toy = Tagger(8, 0.3)\nprint(toy.mode(torch.randn(2, 8)))\n",
     # A model moved to the GPU and given trained weights is evaluated, not smoke-tested.
@@ -359,6 +363,10 @@ class Classifier(PreTrainedModel):
     # uvadlc DL2 tutorial 1: a decision rule object calls the module's own evaluation
     # method (`rule(model, x)` -> `__call__` -> `model.mode(x)`) after training ends in eval().
     "own_method_called_through_a_callable_object": CALLABLE_RULE,
+    # pytorch-book's GAN generation: the switch inside a tuple assignment.
+    "eval_in_a_tuple_assignment": MODEL.replace("model = Net()\n", "") +
+        "@torch.no_grad()\ndef generate(path):\n    netg, netd = Net().eval(), Net().eval()\n"
+        "    netg.load_state_dict(torch.load(path))\n    return netg(torch.randn(2, 4))\n",
     # A GAN's no-grad fakes for the discriminator step, before its backward (udacity MNIST GAN).
     "no_grad_fakes_before_backward": MODEL + "opt = torch.optim.SGD(model.parameters(), lr=0.1)\nfor real in data:\n    opt.zero_grad()\n    with torch.no_grad():\n        fake = model(real)\n    loss = (fake - real).pow(2).mean()\n    loss.backward()\n    opt.step()\n",
     # skorch benchmarks: the last helper called in every epoch leaves the model in eval mode.

@@ -101,6 +101,16 @@ class State:
         return State(self.must_eval - {key}, tuple(may.items()), self.must_train - {key}, self.set_here | {key})
 
 
+def _pairs(target: cst.BaseExpression, value: cst.BaseExpression):
+    """(target, value) pairs of an assignment: `netg, netd = G().eval(), D().eval()`
+    element by element (pytorch-book's GAN generation), else the whole."""
+    if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)) and \
+            len(target.elements) == len(value.elements) and \
+            not any(isinstance(e, cst.StarredElement) for e in (*target.elements, *value.elements)):
+        return [(t.value, v.value) for t, v in zip(target.elements, value.elements)]
+    return [(target, value)]
+
+
 def _flag_setters(fn: cst.FunctionDef) -> Dict[int, Tuple[str, bool]]:
     """`self.<attr> = True/False` statements at the top level of `fn`'s body, for
     attributes `fn` assigns nowhere else (rainbow-is-all-you-need's
@@ -489,9 +499,10 @@ class _Walker:
                     if saved is not None:
                         self.saved[target.value] = (saved, state.snapshot(saved))
                         continue
-                key = model_key(target)
-                if key is not None:
-                    state = self.assigned(key, small.value, state)
+                for element, value in _pairs(target, small.value):
+                    key = model_key(element)
+                    if key is not None:
+                        state = self.assigned(key, value, state)
             return state
         for child in children(small):
             if isinstance(child, cst.BaseExpression):
