@@ -23,10 +23,14 @@ POSITIVE = {
     "dict_call": ("hparams = dict(lr=0.1, batch_size=1500)\n", 1500),
     # One renderer-like option (`--perturb`) does not make a NeRF's options file.
     "argparse_beside_one_ray_like_option": ("import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=4096)\np.add_argument('--perturb', type=float, default=1.0)\n", 4096),
+    # ... and a mini-batch option that is itself too large is still one.
+    "ppo_minibatch_option_too_large": ("import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=8192)\np.add_argument('--mini-batch-size', type=int, default=4096)\n", 4096),
     "large_but_not_a_sentinel": ("import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=99990)\n", 99990),
 }
 
 NEGATIVE = {
+    # DRL-code-pytorch PPO: `--batch_size` is the rollout beside `--mini_batch_size`, the step's batch.
+    "ppo_rollout_beside_a_minibatch_option": "import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=2048)\np.add_argument('--mini_batch_size', type=int, default=64)\n",
     # TensoRF opt.py: in a radiance field's options `--batch_size` counts rays per step.
     "nerf_options_batch_of_rays": "import configargparse\np = configargparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=4096)\np.add_argument('--nSamples', type=int, default=1e6)\np.add_argument('--white_bkgd', action='store_true')\np.add_argument('--ndc_ray', type=int, default=0)\n",
     "normal_batch": "from torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=256, shuffle=True)\n",

@@ -112,7 +112,7 @@ class BatchSizeAnalysis:
         self.ctx = ctx
         self.sizes: List[BatchSize] = []
         self._reported: Set[int] = set()
-        self._rays: Optional[bool] = None
+        self._options: Optional[Set[str]] = None
         self._definitions()
         self._loaders()
 
@@ -218,28 +218,33 @@ class BatchSizeAnalysis:
         dest = long_names[0].lstrip("-").replace("-", "_")
         if self._ray_options():
             return  # a NeRF's options (TensoRF): `--batch_size 4096` counts rays per step, not samples
+        if self._option_names() & _MINIBATCH_OPTIONS and "mini" not in dest:
+            return  # PPO's `--batch_size 2048` beside `--mini_batch_size 64`: the rollout, not a step
         for arg in site.node.args:
             if arg.keyword is not None and arg.keyword.value == "default":
                 if _read_only_as_a_bound(self.ctx, dest, attribute=True):
                     continue  # `while num_steps < args.batch_size:` counts rollout steps, not a minibatch
                 self._add(arg.value, f"the default of `{long_names[0]}`", site.scope)
 
-    def _ray_options(self) -> bool:
-        """The file's argparse options are a radiance field's: two or more of
-        the ray-rendering options NeRF code shares (`--N_samples`, `--white_bkgd`,
-        `--lindisp`, `--ndc_ray`, ...)."""
-        if self._rays is None:
-            found = set()
+    def _option_names(self) -> Set[str]:
+        """The file's argparse option names, lower case, dashes as underscores, no leading dashes."""
+        if self._options is None:
+            self._options = set()
             for site in self.ctx.calls:
                 func = site.node.func
                 if isinstance(func, cst.Attribute) and func.attr.value == "add_argument":
                     for arg in site.node.args:
                         if arg.keyword is None and isinstance(arg.value, cst.SimpleString):
                             name = arg.value.evaluated_value
-                            if isinstance(name, str) and name.lstrip("-").lower() in _RAY_OPTIONS:
-                                found.add(name.lstrip("-").lower())
-            self._rays = len(found) >= 2
-        return self._rays
+                            if isinstance(name, str):
+                                self._options.add(name.lstrip("-").lower().replace("-", "_"))
+        return self._options
+
+    def _ray_options(self) -> bool:
+        """The file's argparse options are a radiance field's: two or more of
+        the ray-rendering options NeRF code shares (`--N_samples`, `--white_bkgd`,
+        `--lindisp`, `--ndc_ray`, ...)."""
+        return len(self._option_names() & _RAY_OPTIONS) >= 2
 
     def _hf_arguments(self, site) -> None:
         accumulation = None
@@ -550,6 +555,12 @@ _RAY_OPTIONS = frozenset({
     "n_samples", "nsamples", "n_importance", "n_rand", "white_bkgd", "lindisp", "perturb", "ndc_ray",
     "no_ndc", "raw_noise_std", "netchunk", "chunk", "use_viewdirs", "num_rays", "n_rays", "near", "far",
 })
+
+
+# Options that name the per-step batch of an on-policy RL update; beside one,
+# `--batch_size` is the rollout collected per update (DRL-code-pytorch's PPO).
+_MINIBATCH_OPTIONS = frozenset({"mini_batch_size", "minibatch_size", "mini_batch", "num_minibatches",
+                                "n_minibatches", "num_mini_batch", "minibatch"})
 
 
 def _steps_an_optimizer(ctx) -> bool:
