@@ -218,6 +218,20 @@ for epoch in range(10):
     for x in val_data:
         step("val", x)
 """
+SPLIT_LOOP = """
+for epoch in range(3):
+    for split in ["train", "valid"]:
+        if split == "train":
+            model.train()
+        else:
+            model.eval()
+        for x in loaders[split]:
+            loss = model(x).pow(2).mean()
+            if split == "train":
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+"""
 # wavenet_vocoder train.py: validation between the loss and its backward.
 VALIDATING_STEP = """def train_step(net, x, do_eval):
     net.train()
@@ -235,6 +249,9 @@ for i, x in enumerate(train_data):
 POSITIVE = {
     "eval_behind_a_flag_the_training_method_never_clears":
         FLAGGED_AGENT.replace("        self.is_test = False\n        for s", "        for s"),
+    "mode_chosen_by_the_split_but_the_update_always_runs": HEAD + SPLIT_LOOP.replace(
+        '            if split == "train":\n                opt.zero_grad()\n                loss.backward()\n                opt.step()\n',
+        '            opt.zero_grad()\n            loss.backward()\n            opt.step()\n'),
     "mode_chosen_by_a_flag_but_the_update_always_runs": PHASE_STEP.replace(
         "    if train:\n        opt.zero_grad()\n        loss.backward()\n        opt.step()\n",
         "    opt.zero_grad()\n    loss.backward()\n    opt.step()\n"),
@@ -300,6 +317,11 @@ NEGATIVE = {
     "eval_behind_a_flag_the_training_method_clears": FLAGGED_AGENT,
     # wavenet_vocoder: one step function for both phases, the mode and the update chosen by one flag.
     "mode_and_update_chosen_by_one_flag": PHASE_STEP,
+    # Sentence-VAE train.py: one loop over the splits, the mode and the update chosen by the split.
+    "mode_and_update_chosen_by_the_split": HEAD + SPLIT_LOOP,
+    "train_mode_argument_and_update_chosen_by_the_split": HEAD + SPLIT_LOOP.replace(
+        '        if split == "train":\n            model.train()\n        else:\n            model.eval()\n',
+        '        model.train(split == "train")\n'),
     # wavenet_vocoder train.py: validation between the loss and its backward, in a
     # step that starts with `train()`: the forward ran in train mode.
     "eval_between_the_forward_and_the_backward": HEAD + EVALUATE + VALIDATING_STEP,

@@ -11,7 +11,7 @@ mode matters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 import libcst as cst
 
@@ -82,31 +82,28 @@ class ModeRestoreAnalysis:
 
 
 def _mode_chosen_by_a_flag(ctx, body, eval_node, training_node, mkey: str) -> bool:
-    """`if train: model.train() else: model.eval()` and the step under a later
-    `if train:` (wavenet_vocoder's one step function for both phases): the
-    eval branch and the step never run on one call."""
-    chosen = None  # (the if, the test's value where eval() runs)
-    for stmt in body_statements(body):
-        if not isinstance(stmt, cst.If) or not isinstance(stmt.orelse, cst.Else) or _test_name(stmt.test) is None:
+    """`if train: model.train() else: model.eval()` (or `model.train(train)`) and
+    the step under a later `if train:` (wavenet_vocoder's one step function for
+    both phases, Sentence-VAE's `for split in ["train", "valid"]` with `split ==
+    "train"`): the eval branch and the step never run on one pass."""
+    chosen = None  # (the test, the test's value where eval mode is set)
+    if isinstance(eval_node, cst.Call) and isinstance(eval_node.func, cst.Attribute) and \
+            eval_node.func.attr.value == "train" and len(eval_node.args) == 1 and not eval_node.args[0].star:
+        chosen = (eval_node.args[0].value, False)  # `model.train(split == "train")`: eval where it is false
+    for stmt in body_statements(body) if chosen is None else ():
+        if not isinstance(stmt, cst.If) or not isinstance(stmt.orelse, cst.Else):
             continue
         if contains(stmt.orelse.body, eval_node) and _calls_train(stmt.body, mkey):
-            chosen = (stmt, False)
+            chosen = (stmt.test, False)
         elif contains(stmt.body, eval_node) and _calls_train(stmt.orelse.body, mkey):
-            chosen = (stmt, True)
+            chosen = (stmt.test, True)
         if chosen is not None:
             break
-    if chosen is None:
+    if chosen is None or not _stable_test(chosen[0], body):
         return False
-    chooser, eval_when = chosen
-    flag = _test_name(chooser.test)
-    assignments = sum(1 for node in walk(body) if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign))
-                      for target in (node.targets if isinstance(node, cst.Assign) else [node])
-                      if dotted_name(target.target) == flag)
-    if assignments > 1:
-        return False  # the flag may change between the two tests
-    test = ctx.code(chooser.test)
+    test, eval_when = ctx.code(chosen[0]), chosen[1]
     for other in body_statements(body):
-        if other is chooser or not isinstance(other, cst.If) or ctx.code(other.test) != test:
+        if not isinstance(other, cst.If) or other.test is chosen[0] or ctx.code(other.test) != test:
             continue
         if eval_when is False and contains(other.body, training_node):
             return True
@@ -115,9 +112,26 @@ def _mode_chosen_by_a_flag(ctx, body, eval_node, training_node, mkey: str) -> bo
     return False
 
 
-def _test_name(test: cst.BaseExpression) -> Optional[str]:
-    """The flag a test reads: `train`, `self.training_phase` (a plain name or attribute)."""
-    return dotted_name(test)
+def _stable_test(test: cst.BaseExpression, body) -> bool:
+    """A test that reads the same on both ifs: names, attributes, constants and
+    comparisons of them (no call), each name assigned at most once in the body
+    (a loop variable, `train = phase == "train"`)."""
+    names = set()
+    for node in walk(test):
+        if isinstance(node, cst.Call):
+            return False
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            name = dotted_name(node)
+            if name is not None:
+                names.add(name)
+    assignments: Dict[str, int] = {}
+    for node in walk(body):
+        if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
+            for target in (node.targets if isinstance(node, cst.Assign) else [node]):
+                name = dotted_name(target.target)
+                if name in names:
+                    assignments[name] = assignments.get(name, 0) + 1
+    return all(count <= 1 for count in assignments.values())
 
 
 def _calls_train(block, mkey: str) -> bool:
