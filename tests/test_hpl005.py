@@ -470,6 +470,39 @@ def test_fix_clips_every_recurrent_model_a_seq2seq_step_runs(tmp_path):
     assert lint(tmp_path, {}, "train.py", "HPL005") == []
 
 
+HAND_CLIPPING = """
+import torch
+
+def grad_clipping(params, theta):
+    params = list(params)
+    norm = torch.sqrt(sum((p.grad.data ** 2).sum() for p in params))
+    if norm > theta:
+        for p in params:
+            p.grad.data *= theta / norm
+"""
+
+
+def test_clipping_by_norm_written_by_hand_in_a_helper_of_another_file(tmp_path):
+    # Dive-into-DL-PyTorch: d2lzh_pytorch.grad_clipping between backward() and step().
+    train = """
+        import torch
+        from utils import grad_clipping
+        model = torch.nn.GRU(10, 20)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        for x in data:
+            loss = model(x)[0].pow(2).mean()
+            opt.zero_grad()
+            loss.backward()
+            grad_clipping(model.parameters(), 1.0)
+            opt.step()
+        """
+    assert lint(tmp_path, {"utils.py": HAND_CLIPPING, "train.py": train}, "train.py", "HPL005") == []
+    # A scale with no threshold averages the gradients; it clips nothing.
+    averaging = HAND_CLIPPING.replace("    if norm > theta:\n        for p in params:\n            p.grad.data *= theta / norm\n",
+                                      "    for p in params:\n        p.grad.data /= theta\n")
+    assert len(lint(tmp_path, {"utils.py": averaging, "train.py": train}, "train.py", "HPL005")) == 1
+
+
 def test_fix_uses_option_and_unscales_amp(tmp_path):
     from hplint.config import Config
     from hplint.engine import Linter

@@ -32,6 +32,7 @@ from .imports import dotted_name
 from .model import ClassModel, Layer, layers_in
 from .model.interpreter import is_self_attr
 from .module import CallSite, Scope
+from .walk import walk
 
 _MAX_DEPTH = 4
 
@@ -742,6 +743,8 @@ class TrainingAnalysis:
                 helper_ctx, helper = target_ctx, target_ctx.function_named(symbol)
         if helper is None:
             return None
+        if _rescales_grads_past_a_threshold(helper):
+            return call  # d2l's `grad_clipping(params, theta)`: `if norm > theta: p.grad.data *= theta / norm`
         for site in helper_ctx.fact("calls_by_function", calls_by_function).get(id(helper), []):
             if self._clips(site.node, helper_ctx, depth + 1) is not None:
                 return call
@@ -856,6 +859,24 @@ def _keyword(ctx, call: cst.Call, name: str, default: Any = UNKNOWN) -> Any:
         if arg.keyword is not None and arg.keyword.value == name:
             return ctx.constants.value(arg.value)
     return default
+
+
+def _rescales_grads_past_a_threshold(fn: cst.FunctionDef) -> bool:
+    """Clipping by norm written by hand: under an `if` that compares (`if norm >
+    theta:`), gradients are scaled in place (`p.grad.data *= theta / norm`,
+    `p.grad.mul_(c)`). A scale with no comparison (`p.grad /= accumulation`)
+    is an average, not a clip."""
+    for node in walk(fn.body):
+        if not isinstance(node, cst.If) or not any(isinstance(n, cst.Comparison) for n in walk(node.test)):
+            continue
+        for inner in walk(node.body):
+            if isinstance(inner, cst.AugAssign) and isinstance(inner.operator, (cst.MultiplyAssign, cst.DivideAssign)) \
+                    and _names_grad(inner.target):
+                return True
+            if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and \
+                    inner.func.attr.value in ("mul_", "div_") and _names_grad(inner.func.value):
+                return True
+    return False
 
 
 def _names_grad(expr: cst.BaseExpression) -> bool:
