@@ -503,6 +503,50 @@ def test_clipping_by_norm_written_by_hand_in_a_helper_of_another_file(tmp_path):
     assert len(lint(tmp_path, {"utils.py": averaging, "train.py": train}, "train.py", "HPL005")) == 1
 
 
+HELPER_TRAIN = """
+    def train(train_iter, net, loss, optimizer, num_epochs):
+        for epoch in range(num_epochs):
+            for X, y in train_iter:
+                l = loss(net(X), y)
+                optimizer.zero_grad()
+                l.backward()
+                optimizer.step()
+    """
+HELPER_CALLER = """
+    import torch
+    import torch.nn as nn
+    from utils import train
+
+    class BiRNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.LSTM(16, 32, bidirectional=True)
+            self.decoder = nn.Linear(64, 2)
+
+        def forward(self, x):
+            out, _ = self.encoder(x)
+            return self.decoder(out[-1])
+
+    net = BiRNN()
+    optimizer = torch.optim.Adam(net.parameters(), lr=0.01)
+    train(data, net, nn.CrossEntropyLoss(), optimizer, 5)
+    """
+
+
+def test_a_helper_of_another_file_training_the_recurrent_model_it_is_handed(tmp_path):
+    # Dive-into-DL-PyTorch 10.7: d2l.train(train_iter, test_iter, net, loss, optimizer, ...)
+    # lives in d2lzh_pytorch/utils.py; only the caller knows the model is an LSTM.
+    (finding,) = lint(tmp_path, {"utils.py": HELPER_TRAIN, "train.py": HELPER_CALLER}, "train.py", "HPL005")
+    assert finding.line == HELPER_CALLER.count("\n") - 1
+    assert finding.message.startswith("BiRNN holds a recurrent LSTM")
+    assert "(utils.py:6)" in finding.message and "clip_grad_norm_(net.parameters(), max_norm=5.0)` in `train`" in finding.message
+    assert finding.fix is None  # the clip belongs in the helper
+    assert lint(tmp_path, {"utils.py": HELPER_TRAIN, "train.py": HELPER_CALLER}, "utils.py", "HPL005") == []
+    clipped = HELPER_TRAIN.replace("                l.backward()\n",
+                                   "                l.backward()\n                torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)\n")
+    assert lint(tmp_path, {"utils.py": "import torch\n" + dedent(clipped), "train.py": HELPER_CALLER}, "train.py", "HPL005") == []
+
+
 def test_fix_uses_option_and_unscales_amp(tmp_path):
     from hplint.config import Config
     from hplint.engine import Linter

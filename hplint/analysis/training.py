@@ -989,6 +989,64 @@ def inherited_steps(ctx) -> List[InheritedStep]:
     return found
 
 
+@dataclass
+class HelperStep:
+    """A training step in a function of another project file that trains the
+    model it is handed (`d2l.train(train_iter, net, loss, optimizer, 5)`, the
+    loop in `d2lzh_pytorch/utils.py`): reported at this file's call, where the
+    model is known."""
+
+    call: CallSite  # the helper call in this file
+    step: TrainingStep
+    step_ctx: Any  # ModuleContext of the helper's file
+    model: ModelRef  # what this call hands the helper
+    parameter: str  # the helper's parameter that receives it
+
+
+def helper_steps(ctx) -> List[HelperStep]:
+    """Steps of other files' helpers on a parameter, with this file's argument
+    for it. Depends only on this file and the files it imports."""
+    analysis: TrainingAnalysis = ctx.fact("training", TrainingAnalysis)
+    found: List[HelperStep] = []
+    for site in ctx.calls:
+        qn = ctx.callee(site.node)
+        if qn is None or qn.startswith(("torch.", "builtins.", "numpy.")) or qn.startswith(f"{ctx.module_name}."):
+            continue
+        other, symbol = _locate(ctx, qn)
+        if other is None or other is ctx:
+            continue
+        helper = other.function_named(symbol)
+        if helper is None:
+            continue
+        params = function_params(helper, False)
+        for step in other.fact("training", TrainingAnalysis).steps:
+            if step.function is not helper:
+                continue
+            for name in _model_parameters(other, step, params):
+                arg = call_argument(site.node, params.index(name), name)
+                model = analysis.resolver.resolve(arg, site.function, site.klass) if arg is not None else None
+                if model is not None and model.layers:
+                    found.append(HelperStep(site, step, other, model, name))
+                    break
+    return found
+
+
+def _model_parameters(ctx, step: TrainingStep, params: List[str]) -> List[str]:
+    """The parameters a helper's step may train: its model expression, else the
+    parameters called before the step, latest first (`l = loss(net(X), y)`:
+    `loss`, then `net`; the caller's arguments tell which is a model)."""
+    if isinstance(step.model_expr, cst.Name):
+        return [step.model_expr.value] if step.model_expr.value in params else []
+    sites = ctx.fact("calls_by_function", calls_by_function).get(id(step.function), [])
+    names: List[str] = []
+    for site in reversed(sites[: _index_of(sites, step.step)]):
+        func = site.node.func
+        target = func.value if isinstance(func, cst.Attribute) and func.attr.value == "forward" else func
+        if isinstance(target, cst.Name) and target.value in params and target.value not in names:
+            names.append(target.value)
+    return names
+
+
 def _trains_self(step: TrainingStep, owner: ClassModel) -> bool:
     """The step trains the instance its method runs on: `self`, or an alias
     of it (`model = self.train()`, then `nn.DataParallel(model)`)."""

@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..analysis import layers as L
 from ..analysis.hf_trainer import HfTrainerAnalysis
-from ..analysis.training import TrainingAnalysis, inherited_steps, lightning_fits
+from ..analysis.training import TrainingAnalysis, helper_steps, inherited_steps, lightning_fits
 from ..findings import FixSafety
 from ._call_args import set_keyword
 from ._training import clip_function, line_of, where
@@ -44,6 +44,7 @@ class RnnWithoutGradClipping(Rule):
                 scope=step.scope,
             )
         yield from self._inherited(ctx, max_norm)
+        yield from self._helpers(ctx, max_norm)
         yield from self._hf_trainer(ctx, max_norm)
         yield from self._lightning(ctx, max_norm)
 
@@ -97,6 +98,38 @@ class RnnWithoutGradClipping(Rule):
                 },
                 related=[(rnn.ctx, rnn.node, f"the recurrent {L.short_name(rnn.kind)}")],
                 scope=site.scope,
+            )
+
+    def _helpers(self, ctx, max_norm):
+        """`d2l.train(train_iter, net, loss, optimizer, 5)`: a helper of another
+        file trains the model it is handed without clipping. Reported at this
+        call, where the recurrent model is known; the helper's own file cannot
+        see it. No fix: the clip belongs in the helper."""
+        for found in helper_steps(ctx):
+            step, step_ctx = found.step, found.step_ctx
+            if step.clipping is not None or step.framework_clipped or step.closure is not None:
+                continue
+            if step.model is not None and step.model.first(L.RNN) is not None:
+                continue  # the helper's own file sees a recurrent model: reported there
+            rnn = found.model.first(L.RNN)
+            if rnn is None or step.function is None:
+                continue
+            helper = step.function.name.value
+            yield Report(
+                found.call.node,
+                {
+                    "model": found.model.name_holding(rnn),
+                    "layer": L.short_name(rnn.kind),
+                    "where": where(rnn, ctx),
+                    "backward": step_ctx.code(step.backward),
+                    "backward_where": f"{step_ctx.path.name}:{line_of(step_ctx, step.backward)}",
+                    "step": step_ctx.code(step.step),
+                    "clip": f"`torch.nn.utils.clip_grad_norm_({found.parameter}.parameters(), max_norm={max_norm!r})`"
+                            f" in `{helper}`",
+                },
+                related=[(rnn.ctx, rnn.node, f"the recurrent {L.short_name(rnn.kind)}"),
+                         (step_ctx, step.backward, f"the backward pass in {helper}")],
+                scope=found.call.scope,
             )
 
     def _inherited(self, ctx, max_norm):
