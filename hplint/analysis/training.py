@@ -352,7 +352,6 @@ class ModelResolver:
 
     def layers_in_expression(self, expr: cst.CSTNode) -> List[Layer]:
         """Layers constructed anywhere inside an expression (`nn.Sequential(...)` inline)."""
-        from .walk import walk
 
         ctx = self.ctx
         out: List[Layer] = []
@@ -765,7 +764,6 @@ class TrainingAnalysis:
         return self._hooks or None
 
     def _clamps(self, expr: cst.BaseExpression) -> bool:
-        from .walk import walk
 
         ctx = self.ctx
         if isinstance(expr, cst.Name):
@@ -1097,7 +1095,6 @@ def _automatic_lightning(ctx, model: ClassModel) -> bool:
     (no `self.automatic_optimization = False`)."""
     if model.method("training_step") is None:
         return False
-    from .walk import walk
 
     for node in walk(model.node):
         if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value == "False" and \
