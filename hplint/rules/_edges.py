@@ -9,7 +9,7 @@ file that brought the layer in (the helper call, the sub-model instantiation).
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import libcst as cst
 
@@ -31,3 +31,24 @@ def describe_location(layer, ctx) -> str:
     if layer.ctx is ctx:
         return f"line {line}"
     return f"{layer.ctx.path.name}:{line}"
+
+
+def group_by_location(edges: Iterable[Any], ctx) -> List[List[Tuple[Any, cst.CSTNode, Any]]]:
+    """The edges this file reports, one group per reported node (a layer that
+    feeds several BatchNorms, DenseNet's concatenations, is one finding), each
+    BatchNorm once: [(ctx of the node, node, edge), ...] per group, in order."""
+    groups: Dict[int, List[Tuple[Any, cst.CSTNode, Any]]] = {}
+    for edge in edges:
+        where = primary_location(edge, ctx)
+        if where is None:
+            continue
+        node_ctx, node = where
+        group = groups.setdefault(id(node), [])
+        if all(other.dst.node is not edge.dst.node for _, _, other in group):
+            group.append((node_ctx, node, edge))  # not the same pair along another transparent path
+    return list(groups.values())
+
+
+def more_batchnorms(count: int) -> str:
+    """`, and 2 more BatchNorms` after the first BatchNorm's location."""
+    return f", and {count} more BatchNorm{'s' if count > 1 else ''}" if count else ""

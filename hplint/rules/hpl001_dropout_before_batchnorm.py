@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Tuple
-
-import libcst as cst
-
 from ..analysis import layers as L
-from ._edges import describe_location, primary_location
+from ._edges import describe_location, group_by_location, more_batchnorms
 from .base import Report, Rule
 
 # Reshapes, identity, activations and pooling keep the dropout's variance
@@ -24,28 +20,17 @@ class DropoutBeforeBatchNorm(Rule):
         # One finding per dropout: the one that ends a DenseNet layer feeds the next
         # layer's, the transition's and the final BatchNorm (bearpaw's densenet.py),
         # and a BatchNorm wrapper with two branches holds two; every one is related.
-        groups: Dict[int, List[Tuple[Any, cst.CSTNode, Any]]] = {}
-        for edge in ctx.models.edges_between(L.DROPOUT, L.BATCHNORM, _ALLOWED):
-            where = primary_location(edge, ctx)
-            if where is None:
-                continue
-            node_ctx, node = where
-            group = groups.setdefault(id(node), [])
-            if all(other.dst.node is not edge.dst.node for _, _, other in group):
-                group.append((node_ctx, node, edge))
-        for group in groups.values():
+        for group in group_by_location(ctx.models.edges_between(L.DROPOUT, L.BATCHNORM, _ALLOWED), ctx):
             node_ctx, node, edge = group[0]
             related = [(e.dst.ctx, e.dst.node, f"the {L.short_name(e.dst.kind)} it feeds") for _, _, e in group]
             if edge.site is not None and edge.site_ctx is not None:
                 related.append((edge.site_ctx, edge.site, "connected here"))
-            more = len(group) - 1
             yield Report(
                 node,
                 {
                     "dropout": L.short_name(edge.src.kind),
                     "batchnorm": L.short_name(edge.dst.kind),
-                    "where": describe_location(edge.dst, ctx) +
-                             (f", and {more} more BatchNorm{'s' if more > 1 else ''}" if more else ""),
+                    "where": describe_location(edge.dst, ctx) + more_batchnorms(len(group) - 1),
                     "how": "through a concatenation" if L.CONCAT in edge.through else "directly",
                 },
                 ctx=node_ctx,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Optional, Tuple
 
 import libcst as cst
 
@@ -12,7 +12,7 @@ from ..analysis.model import LINEAR_LAYERS
 from ..analysis.weight_loading import WeightLoading
 from ..findings import FixSafety
 from ._call_args import append_keyword
-from ._edges import describe_location, primary_location
+from ._edges import describe_location, group_by_location, more_batchnorms
 from .base import FixSpec, Report, Rule
 
 # Only reshapes keep "directly": an activation between them makes the bias matter.
@@ -101,20 +101,10 @@ class BiasBeforeBatchNorm(Rule):
         # One finding per biased layer: a DenseNet conv whose output is
         # concatenated into the next block's, the transition's and the final
         # BatchNorm is one bias to remove, with every BatchNorm as related.
-        groups: Dict[int, List[Tuple[Any, cst.CSTNode, Any]]] = {}
-        for edge in ctx.models.edges_between(L.AFFINE, L.BATCHNORM, _ALLOWED):
-            if edge.source_bias() is not True:  # False, or unknown (`bias=not use_bn`)
-                continue
-            if not bias_cancelled(edge) or ctx.models.output_escapes(edge):
-                continue
-            where = primary_location(edge, ctx)
-            if where is None:
-                continue
-            node_ctx, node = where
-            group = groups.setdefault(id(node), [])
-            if all(other.dst.node is not edge.dst.node for _, _, other in group):
-                group.append((node_ctx, node, edge))  # not the same pair along another transparent path
-        for group in groups.values():
+        edges = [edge for edge in ctx.models.edges_between(L.AFFINE, L.BATCHNORM, _ALLOWED)
+                 if edge.source_bias() is True  # not False, nor unknown (`bias=not use_bn`)
+                 and bias_cancelled(edge) and not ctx.models.output_escapes(edge)]
+        for group in group_by_location(edges, ctx):
             node_ctx, node, edge = group[0]
             fix = None
             if node is edge.src.node:
@@ -125,7 +115,7 @@ class BiasBeforeBatchNorm(Rule):
                 {
                     "layer": L.short_name(edge.src.kind),
                     "batchnorm": L.short_name(edge.dst.kind),
-                    "where": describe_location(edge.dst, ctx) + _more(len(group) - 1),
+                    "where": describe_location(edge.dst, ctx) + more_batchnorms(len(group) - 1),
                 },
                 ctx=node_ctx,
                 related=[(e.dst.ctx, e.dst.node, f"the {L.short_name(e.dst.kind)} that cancels the bias")
@@ -142,10 +132,6 @@ def _reads_a_bias(ctx) -> bool:
     pytorch_geometric_temporal's tsagcn/gman): with `bias=False` that is None,
     and the init raises, so the fix is not safe there."""
     return bool(_BIAS_ATTRIBUTE.search(ctx.text))
-
-
-def _more(count: int) -> str:
-    return f", and {count} more BatchNorm{'s' if count > 1 else ''}" if count else ""
 
 
 def _bn_flag(edge) -> Optional[Tuple[str, bool]]:
