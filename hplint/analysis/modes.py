@@ -25,6 +25,7 @@ import libcst as cst
 
 from .constants import UNKNOWN
 from .imports import dotted_name
+from .model.interpreter import is_self_attr
 from .training import TrainingAnalysis, _block, function_params
 from .walk import children, walk
 
@@ -121,7 +122,7 @@ def _flag_setters(fn: cst.FunctionDef) -> Dict[int, Tuple[str, bool]]:
             [node] if isinstance(node, (cst.AnnAssign, cst.AugAssign)) else []
         for target in targets:
             expr = target.target
-            if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
+            if isinstance(expr, cst.Attribute) and is_self_attr(expr):
                 counts[expr.attr.value] = counts.get(expr.attr.value, 0) + 1
     out: Dict[int, Tuple[str, bool]] = {}
     if not counts:
@@ -134,15 +135,9 @@ def _flag_setters(fn: cst.FunctionDef) -> Dict[int, Tuple[str, bool]]:
             if isinstance(small, cst.Assign) and len(small.targets) == 1 and \
                     isinstance(small.value, cst.Name) and small.value.value in ("True", "False"):
                 expr = small.targets[0].target
-                if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and \
-                        expr.value.value == "self" and counts.get(expr.attr.value) == 1:
+                if isinstance(expr, cst.Attribute) and is_self_attr(expr) and counts.get(expr.attr.value) == 1:
                     out[id(small)] = (expr.attr.value, small.value.value == "True")
     return out
-
-
-def _on_self(call: cst.Call) -> bool:
-    func = call.func
-    return isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self"
 
 
 def _under(key: str, prefix: str) -> bool:
@@ -514,8 +509,7 @@ class _Walker:
         negated = False
         while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             test, negated = test.expression, not negated
-        if not self.flags or not (isinstance(test, cst.Attribute) and isinstance(test.value, cst.Name)
-                                  and test.value.value == "self"):
+        if not self.flags or not (isinstance(test, cst.Attribute) and is_self_attr(test)):
             return None
         value = self.flags.get(test.attr.value)
         return None if value is None else value != negated
@@ -587,7 +581,7 @@ class _Walker:
         if helper is None:
             return state
         fn, klass, is_method = helper
-        flags = frozenset(self.flags.items()) if is_method and _on_self(call) else frozenset()
+        flags = frozenset(self.flags.items()) if is_method and is_self_attr(call.func) else frozenset()
         summary = self.analysis.summary(fn, klass, self.depth, flags)
         if summary is None:
             return state

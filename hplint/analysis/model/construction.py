@@ -18,12 +18,11 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import libcst as cst
 
-from .. import layers as L
 from ..constants import UNKNOWN
 from ..imports import dotted_name
 from ..walk import walk
 from .interpreter import MAX_DEPTH, Interpreter, is_self_attr, static_value
-from .structure import UNKNOWN_MODULE, Alt, ClassModel, ClassRef, Layer, LayerClass, ModList, PyList, Seq, flatten_items
+from .structure import UNKNOWN_MODULE, Alt, ClassModel, Layer, ModList, PyList, Seq, flatten_items
 
 _FRAME_SERIALS = itertools.count(1)  # construction frames, for Layer.conditions
 SPLAT = "**"  # key in a call's keywords: it also passed `**mapping` we cannot read
@@ -54,6 +53,19 @@ class Construction(Interpreter):
     def _eval_module(self, ctx, node: cst.BaseExpression, frame: "Frame", depth: int) -> Any:
         """The module value of a construction expression (construction_exprs)."""
         raise NotImplementedError
+
+    def _class_value(self, ctx, node: cst.BaseExpression) -> Any:
+        """The layer or model class a name holds, else UNKNOWN_MODULE (construction_exprs)."""
+        raise NotImplementedError
+
+    def _default_value(self, ctx, default: cst.BaseExpression) -> Any:
+        """A parameter's default as the builder binds it: a layer or model class
+        (`norm_layer=nn.BatchNorm2d`, deit's stems; `block=Bottleneck`), else a constant."""
+        if isinstance(default, (cst.Name, cst.Attribute)):
+            found = self._class_value(ctx, default)
+            if found is not UNKNOWN_MODULE:
+                return ("mod", found)
+        return ("const", ctx.constants.value(default))
 
     def _call_function(self, ctx, fn: cst.FunctionDef, args: List[Any], kwargs: Dict[str, Any],
                        self_model: Optional[ClassModel], depth: int, bind_defaults: bool = True,
@@ -96,7 +108,7 @@ class Construction(Interpreter):
             elif name in kwargs:
                 value = kwargs[name]
             elif param.default is not None and bind_defaults:
-                value = _default_value(ctx, param.default)
+                value = self._default_value(ctx, param.default)
                 from_default = not call_known
             if from_default:
                 defaulted.add(name)
@@ -322,21 +334,6 @@ def branch_test(ctx, test: cst.BaseExpression, frame: "Frame") -> Any:
     if frame.defaulted and any(isinstance(node, cst.Comparison) for node in walk(test)):
         consts = {**consts, **{name: UNKNOWN for name in frame.defaulted}}
     return ctx.constants.value(test, consts)
-
-
-def _default_value(ctx, default: cst.BaseExpression) -> Any:
-    """A parameter's default as the builder binds it: a layer class
-    (`norm_layer=nn.BatchNorm2d`, deit's stems) or a constant."""
-    if isinstance(default, (cst.Name, cst.Attribute)):
-        qn = ctx.qualified_name(default)
-        category = L.module_category(qn)
-        if category is not None:
-            return ("mod", LayerClass(qn, category))
-        last = default.attr.value if isinstance(default, cst.Attribute) else default.value
-        if qn and last[:1].isupper() and not qn.startswith(("torch.", "builtins.")) and \
-                ctx.class_definition(qn) is not None:
-            return ("mod", ClassRef(qn))  # `block=Bottleneck`: a model class of the project
-    return ("const", ctx.constants.value(default))
 
 
 def bind(consts: Dict[str, Any], mods: Dict[str, Any], name: str, value: Any) -> None:
