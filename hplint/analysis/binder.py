@@ -32,7 +32,7 @@ from typing import Dict, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 
-from .walk import child_fields
+from .walk import NODE_TYPES, NON_NODE_TYPES, child_fields, is_node
 
 Owner = Union[cst.FunctionDef, cst.ClassDef, None]  # None: the module
 
@@ -226,9 +226,10 @@ class _Walker:
             kids: List[cst.CSTNode] = []
             for name in child_fields(kind):  # type: ignore[arg-type]
                 value = getattr(current, name)
-                if type(value) is tuple or type(value) is list:
+                value_type = type(value)
+                if value_type is tuple or value_type is list:
                     kids.extend(value)
-                elif isinstance(value, cst.CSTNode):
+                elif value_type in NODE_TYPES or (value_type not in NON_NODE_TYPES and is_node(value)):
                     kids.append(value)
             kids.reverse()
             stack.extend(kids)

@@ -20,7 +20,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..findings import Span
 from .imports import ImportTable
-from .walk import child_fields
+from .walk import NODE_TYPES, NON_NODE_TYPES, child_fields, is_node
 
 if TYPE_CHECKING:  # pragma: no cover
     from .project import ProjectIndex
@@ -676,7 +676,7 @@ def _index_statement(top: cst.CSTNode):
     stack: List[Tuple[cst.CSTNode, Scope]] = [(top, ())]
     pop = stack.pop
     push = stack.append
-    node_type = cst.CSTNode
+    node_types, other_types = NODE_TYPES, NON_NODE_TYPES  # locals: the loop runs per node
     while stack:
         node, scope = pop()
         kind = type(node)
@@ -694,9 +694,10 @@ def _index_statement(top: cst.CSTNode):
         kids: List[cst.CSTNode] = []
         for name in child_fields(kind):
             value = getattr(node, name)
-            if type(value) is tuple or type(value) is list:
+            value_type = type(value)
+            if value_type is tuple or value_type is list:
                 kids.extend(value)
-            elif isinstance(value, node_type):
+            elif value_type in node_types or (value_type not in other_types and is_node(value)):
                 kids.append(value)
         # Pushed in reverse so that nodes come out in source order.
         for child in reversed(kids):
