@@ -804,3 +804,56 @@ def test_prediction_method_called_on_an_instance_in_eval_mode(tmp_path):
 def test_prediction_method_called_on_an_instance_in_train_mode_is_reported_once(tmp_path):
     (found,) = lint_source(tmp_path, _TILE_PREDICT.replace("SWITCH", "net.train()"), "HPL008")
     assert "`self.forward(...)` runs Net" in found.message
+
+
+# -- a frozen pretrained helper net, built in eval mode by its holder (stargan-v2's FAN) --
+_FROZEN_HELPER = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+class LandmarkNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 16, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(16)
+
+    def forward(self, x):
+        return F.relu(self.bn(self.conv(x)))
+
+    @torch.no_grad()
+    def get_heatmap(self, x):
+        return self(x * 0.5 + 0.5).softmax(dim=1)
+
+    @torch.no_grad()
+    def get_landmark(self, x):
+        return self.get_heatmap(x).argmax(dim=1)
+
+class Aligner:
+    def __init__(self, device="cpu"):
+        self.net = BUILD
+
+    def align(self, imgs):
+        return self.net.get_landmark(imgs)
+    EXTRA
+'''
+
+
+@pytest.mark.parametrize("build", ["LandmarkNet().to(device).eval()", "LandmarkNet().eval().to(device)",
+                                   "LandmarkNet().eval()"])
+def test_method_run_only_through_a_holder_that_built_the_net_in_eval_mode(tmp_path, build):
+    src = _FROZEN_HELPER.replace("BUILD", build).replace("EXTRA", "")
+    assert lint_source(tmp_path, src, "HPL008") == []
+
+
+@pytest.mark.parametrize("build, extra", [
+    ("LandmarkNet().to(device)", ""),  # never switched to eval
+    ("LandmarkNet().eval()", "def finetune(self):\n        self.net.train()"),  # switched back in the holder
+    ("LandmarkNet().eval()", "def reset(self):\n        self.net = LandmarkNet()"),  # rebuilt in train mode
+    ("LandmarkNet().eval()",  # the holder trains it: its mode is the training code's to manage
+     "def fit(self, x, opt):\n        loss = self.net(x).sum()\n        loss.backward()\n        opt.step()"),
+])
+def test_holder_that_may_leave_the_net_in_train_mode_is_reported(tmp_path, build, extra):
+    src = _FROZEN_HELPER.replace("BUILD", build).replace("EXTRA", extra)
+    (found,) = lint_source(tmp_path, src, "HPL008")
+    assert "`self(...)` runs LandmarkNet" in found.message

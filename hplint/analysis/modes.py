@@ -212,6 +212,7 @@ class ModeAnalysis:
         self._reach: Dict[Tuple[int, str], bool] = {}
         self._steps_by_backward = {id(s.backward): s for s in self.training.steps}
         self._methods: Dict[Tuple[int, str], cst.FunctionDef] = {}
+        self._eval_built: Dict[int, Dict[str, cst.Call]] = {}
         for d in ctx.functions:
             if d.scope and isinstance(d.scope[-1], cst.ClassDef):
                 self._methods[(id(d.scope[-1]), d.name)] = d.node
@@ -223,7 +224,11 @@ class ModeAnalysis:
             walker = _Walker(self, fn, klass, 0)
             body = _block(fn.body) if fn is not None else list(self.ctx.tree.body)
             result = walker.flow
-            result.exit = join(walker.run(body, State()), walker.returned)
+            entry = State()
+            if fn is not None and klass is not None:
+                for attr, eval_call in self.built_in_eval(klass).items():
+                    entry = entry.evaluated(f"self.{attr}", eval_call)
+            result.exit = join(walker.run(body, entry), walker.returned)
             self._flows[key] = result
         return self._flows[key]
 
@@ -257,6 +262,45 @@ class ModeAnalysis:
         finally:
             self._in_progress.discard(id(fn))
         self._summaries[key] = result
+        return result
+
+    def built_in_eval(self, klass: cst.ClassDef) -> Dict[str, cst.Call]:
+        """`self.fan = FAN(path).to(device).eval()`: attributes that every
+        assignment in `klass` builds in eval mode and that nothing in it
+        switches back (`self.fan.train()`, `self.train()`), in a class that
+        runs no training step: a frozen, pretrained helper network, in eval
+        mode in every method (attribute -> its `.eval()` call)."""
+        key = id(klass)
+        if key in self._eval_built:
+            return self._eval_built[key]
+        methods = [fn for (owner, _), fn in self._methods.items() if owner == key]
+        built: Dict[str, cst.Call] = {}
+        others: Set[str] = set()
+        method_ids = {id(m) for m in methods}
+        if not any(id(step.function) in method_ids for step in self.training.steps):
+            for method in methods:
+                for node in walk(method.body):
+                    if isinstance(node, cst.Assign):
+                        for target in node.targets:
+                            if not is_self_attr(target.target):
+                                continue
+                            attr = target.target.attr.value  # type: ignore[attr-defined]
+                            eval_call = eval_chain(node.value)
+                            if eval_call is None:
+                                others.add(attr)
+                            else:
+                                built.setdefault(attr, eval_call)
+                    elif isinstance(node, (cst.AnnAssign, cst.AugAssign)) and is_self_attr(node.target):
+                        others.add(node.target.attr.value)  # type: ignore[attr-defined]
+                    elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and \
+                            node.func.attr.value == "train":
+                        receiver = model_key(node.func.value)
+                        if receiver == "self":
+                            others.update(built)
+                        elif receiver is not None and receiver.startswith("self."):
+                            others.add(receiver.split(".")[1])
+        result = {attr: call for attr, call in built.items() if attr not in others}
+        self._eval_built[key] = result
         return result
 
     def helper_of(self, call: cst.Call, klass: Optional[cst.ClassDef], owner: Any = None):
@@ -515,10 +559,7 @@ class _Walker:
         return None if value is None else value != negated
 
     def assigned(self, key: str, value: cst.BaseExpression, state: State) -> State:
-        inner = value
-        while isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and \
-                inner.func.attr.value in ("to", "cuda", "cpu", "float", "half", "double", "requires_grad_"):
-            inner = inner.func.value
+        inner = _strip_moves(value)
         if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and inner.func.attr.value == "eval":
             return state.evaluated(key, inner)
         source = model_key(inner) if isinstance(inner, (cst.Name, cst.Attribute)) else None
@@ -629,6 +670,14 @@ class _Walker:
 
 
 _MOVES = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "requires_grad_", "to_empty"})
+
+
+def eval_chain(value: cst.BaseExpression) -> Optional[cst.Call]:
+    """The `.eval()` call that `value` ends with, past device moves (`FAN().to(d).eval()`)."""
+    inner = _strip_moves(value)
+    if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and inner.func.attr.value == "eval":
+        return inner
+    return None
 
 
 def _strip_moves(expr: cst.BaseExpression) -> cst.BaseExpression:
