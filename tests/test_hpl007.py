@@ -454,3 +454,34 @@ def test_documented_recipe_table_is_the_rules_table():
         pair = tuple(float(v) for v in re.findall(r"[\d.]+", betas)) or None
         documented.append((name, pair, _number(eps), only or None))
     assert documented == [(r.name, r.betas, r.eps, r.only) for r in RECIPES]
+
+
+# StyleGAN2's lazy regularisation steps D and G less often and corrects the
+# momentum: betas=(0 ** r, 0.99 ** r) with r = k / (k + 1) is the StyleGAN recipe.
+_LAZY_REG = """
+import argparse
+import torch.nn as nn
+from torch import optim
+parser = argparse.ArgumentParser()
+parser.add_argument("--d_reg_every", type=int, default=16)
+args = parser.parse_args()
+discriminator = nn.Sequential(nn.Linear(512, 256), nn.LeakyReLU(0.2), nn.Linear(256, 1))
+d_reg_ratio = args.d_reg_every / (args.d_reg_every + 1)
+d_optim = optim.Adam(discriminator.parameters(), lr=0.002 * d_reg_ratio, betas=BETAS)
+"""
+
+
+@pytest.mark.parametrize("betas", ["(0 ** d_reg_ratio, 0.99 ** d_reg_ratio)", "[0.0 ** d_reg_ratio, 0.99 ** d_reg_ratio]"])
+def test_lazy_regularisation_corrected_stylegan_betas_are_the_recipe(tmp_path, betas):
+    files = {"stylegan2/train.py": _LAZY_REG.replace("BETAS", betas)}
+    assert lint_files(tmp_path, files, "stylegan2/train.py", select=["HPL007"]) == []
+
+
+@pytest.mark.parametrize("betas", [
+    "(0.7 ** d_reg_ratio, 0.99 ** d_reg_ratio)",  # the base is no recipe
+    "(0 ** d_reg_ratio, 0.99 ** 0.5)",  # two different corrections
+])
+def test_powers_of_other_betas_are_reported(tmp_path, betas):
+    files = {"stylegan2/train.py": _LAZY_REG.replace("BETAS", betas)}
+    [finding] = lint_files(tmp_path, files, "stylegan2/train.py", select=["HPL007"])
+    assert "betas=(" in finding.message

@@ -105,6 +105,20 @@ def _as_betas(value: Any) -> Optional[Tuple[float, float]]:
     return None
 
 
+def _lazy_regularisation_base(ctx, expr: cst.BaseExpression) -> Optional[Tuple[float, float]]:
+    """`(0 ** r, 0.99 ** r)` with one exponent `r` for both (StyleGAN2's
+    `r = reg_every / (reg_every + 1)`, Karras et al. 2020, appendix B: the
+    momentum corrected for an optimizer stepped less often) -> `(0.0, 0.99)`."""
+    if not isinstance(expr, (cst.Tuple, cst.List)) or len(expr.elements) != 2:
+        return None
+    powers = [e.value for e in expr.elements]
+    if not all(isinstance(p, cst.BinaryOperation) and isinstance(p.operator, cst.Power) for p in powers):
+        return None
+    if ctx.code(powers[0].right) != ctx.code(powers[1].right):  # type: ignore[attr-defined]
+        return None
+    return _as_betas([ctx.constants.value(p.left) for p in powers])  # type: ignore[attr-defined]
+
+
 def _fmt(value: float) -> str:
     return readable(value)
 
@@ -125,6 +139,9 @@ class _Change:
     arg: cst.Arg
     shown: str  # `betas=(0.5, 0.999)`
     value: Any = None
+    # The betas before StyleGAN2's lazy-regularisation correction, when written
+    # `(b1 ** ratio, b2 ** ratio)`: the recipe is looked up with these.
+    base_betas: Optional[Tuple[float, float]] = None
     recipe: Optional[Recipe] = None
     recipe_applies: bool = False  # the recipe's context holds (GAN recipes: a GAN)
     accepted: bool = False  # listed in accepted-betas / accepted-eps
@@ -169,8 +186,10 @@ class AdamNonDefaultHyperparameters(Rule):
             for change in changes:
                 recipes: List[Recipe] = []
                 if change.name == "betas" and change.value is not None:
-                    change.accepted = any(_same_betas(change.value, ok) for ok in accepted_betas)
-                    recipes = betas_recipes(change.value)
+                    looked_up = change.base_betas or change.value
+                    change.accepted = any(_same_betas(change.value, ok) or _same_betas(looked_up, ok)
+                                          for ok in accepted_betas)
+                    recipes = betas_recipes(looked_up)
                 elif change.name == "eps" and change.value is not None:
                     change.accepted = any(_close(change.value, ok) for ok in accepted_eps)
                     recipes = eps_recipes(change.value)
@@ -209,7 +228,8 @@ class AdamNonDefaultHyperparameters(Rule):
                     changes.append(_Change("betas", arg, "searched betas", value, searched=searched))
                 elif value is not None and not _same_betas(value, spec.betas):
                     changes.append(_Change("betas", arg, f"betas=({_fmt(value[0])}, {_fmt(value[1])})"
-                                           f"{_source(ctx, arg)}", value))
+                                           f"{_source(ctx, arg)}", value,
+                                           base_betas=_lazy_regularisation_base(ctx, arg.value)))
             else:
                 value = ctx.constants.number(arg.value)
                 if searched:
