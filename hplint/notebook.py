@@ -492,6 +492,12 @@ def lint_virtual(linter, nb: Notebook, path: Path, shown: str) -> Tuple[FileResu
         failed = [f for f in result.findings if f.code == "HPL000"]
         if not failed or len(failed) != len(result.findings) or len(broken) >= MAX_BROKEN_CELLS:
             break
+        if not broken:
+            alone = _cells_broken_alone(linter, vm, Path(path), shown)
+            if alone:
+                broken = [cell for cell, _ in alone][:MAX_BROKEN_CELLS]
+                errors.extend(finding for _, finding in alone[:MAX_BROKEN_CELLS])
+                continue
         cell = LineMap(nb, vm).cell_of(failed[0].span.start_line)[0]
         if cell in broken or cell not in vm.ranges:
             break
@@ -500,6 +506,33 @@ def lint_virtual(linter, nb: Notebook, path: Path, shown: str) -> Tuple[FileResu
     if errors:
         result.findings = sorted(errors + result.findings, key=lambda f: (f.span.start_line, f.span.start_col, f.code))
     return result, vm
+
+
+def _cells_broken_alone(linter, vm: VirtualModule, path: Path, shown: str) -> List[Tuple[int, Finding]]:
+    """The cells that CPython rejects each on its own, as IPython compiles them,
+    with their HPL000 at module lines. In the joined module, a cell ending in a
+    `def` without a body fails at the first line of the next code cell, which
+    is not where the error is."""
+    from .analysis.source import check_with_cpython
+
+    lines = split_lines(vm.text)
+    out: List[Tuple[int, Finding]] = []
+    for cell, (first, count) in vm.ranges.items():
+        error = check_with_cpython("".join(lines[first - 1:first - 1 + count]))
+        if not isinstance(error, SourceError) or error.limitation:
+            continue
+        # Lines in the cell -> module lines, in the position and in the message
+        # ("... after function definition on line 6"), which LineMap says in cells.
+        line = first - 1 + min(max(error.line, 1), max(count, 1))
+        message = _shift_line_refs(error.message, first - 1)
+        shifted = SourceError(message, line, error.col)
+        out.append((cell, linter.source_error_result(shown, shifted, vm.text, path).findings[0]))
+    return out
+
+
+def _shift_line_refs(message: str, offset: int) -> str:
+    """`... on line 6` -> `... on line 6 + offset`."""
+    return _LINE_REF.sub(lambda m: f"{m.group(1) + ' ' if m.group(1) else ''}line {offset + int(m.group(2))}", message)
 
 
 def lint_notebook_text(linter, text: str, path: Path, shown: str) -> FileResult:

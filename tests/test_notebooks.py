@@ -172,6 +172,21 @@ def test_broken_notebooks_give_hpl000_with_the_reason(tmp_path: Path):
     assert f.code == "HPL000" and f.cell == 2 and "syntax error" in f.message
 
 
+def test_each_cell_broken_on_its_own_is_reported_once_at_that_cell(tmp_path: Path):
+    # An exercise notebook: a `def` whose body is a comment left to the reader.
+    # Joined, it fails at the first line of the next cell; IPython compiles cells
+    # one by one, so the error is cell 2's, and cell 4's too, each reported once.
+    cells = [new_code_cell("import torch"),
+             new_code_cell("def forward(x):\n    # TODO: your code here\n"),
+             new_code_cell("opt = torch.optim.Adam(params, betas=(0.7, 0.9))"),
+             new_code_cell("class Head:\n    # <YOUR CODE>\n"),
+             new_code_cell("def loss(y):\n    return y.mean()")]
+    findings = lint(write_nb(tmp_path / "exercise.ipynb", cells)).findings
+    assert [(f.code, f.cell) for f in findings] == [("HPL000", 2), ("HPL007", 3), ("HPL000", 4)]
+    assert "after function definition in cell 2, line 1" in findings[0].message
+    assert "after class definition in cell 4, line 1" in findings[2].message
+
+
 def test_a_cell_indented_as_a_whole_runs_dedented_as_in_ipython(tmp_path: Path):
     # mrdbourke/pytorch-deep-learning video notebooks: cells pasted with one
     # leading space on every line. IPython strips the first line's indentation
