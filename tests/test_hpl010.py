@@ -625,3 +625,57 @@ def test_restoring_the_mode_is_not_a_switch(tmp_path, name):
 @pytest.mark.parametrize("name", sorted(NOT_RESTORING))
 def test_switch_not_undone_is_still_flagged(tmp_path, name):
     assert len(lint_source(tmp_path, NOT_RESTORING[name], "HPL010")) == 1
+
+
+# -- a mode helper driven by a boolean argument (Beta-VAE's `net_mode(train=True)`) --
+_MODE_HELPER = '''
+import torch
+from torch import nn
+
+class Solver:
+    def __init__(self, loader):
+        self.net = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 1))
+        self.optim = torch.optim.Adam(self.net.parameters(), lr=1e-3)
+        self.loader = loader
+
+    def set_mode(self, train=True):
+        if train:
+            self.net.train()
+        else:
+            self.net.eval()
+
+    def fit(self, steps):
+        self.set_mode(train=True)
+        for step in range(steps):
+            for x, y in self.loader:
+                loss = ((self.net(x) - y) ** 2).mean()
+                self.optim.zero_grad()
+                loss.backward()
+                self.optim.step()
+                if step % 100 == 0:
+                    self.show()
+
+    def show(self):
+        self.set_mode(train=False)
+        with torch.no_grad():
+            print(self.net(torch.zeros(1, 8)))
+        RESTORE
+'''
+
+
+@pytest.mark.parametrize("restore", ["self.set_mode(train=True)", "self.set_mode(True)", "self.set_mode()"])
+def test_mode_helper_called_with_true_restores_train_mode(tmp_path, restore):
+    assert lint_source(tmp_path, _MODE_HELPER.replace("RESTORE", restore), "HPL010") == []
+    assert lint_source(tmp_path, _MODE_HELPER.replace("RESTORE", restore), "HPL008") == []
+
+
+@pytest.mark.parametrize("restore", ["pass", "self.set_mode(train=False)", "self.set_mode(False)"])
+def test_mode_helper_called_with_false_only_is_reported(tmp_path, restore):
+    (found,) = lint_source(tmp_path, _MODE_HELPER.replace("RESTORE", restore), "HPL010")
+    assert "self.show()" in found.message
+
+
+def test_mode_helper_that_rebinds_its_flag_is_not_read(tmp_path):
+    src = _MODE_HELPER.replace("        if train:\n", "        train = not train\n        if train:\n")
+    src = src.replace("RESTORE", "self.set_mode(train=True)")  # which runs eval() here
+    assert len(lint_source(tmp_path, src, "HPL010")) == 1

@@ -549,13 +549,19 @@ class _Walker:
         return state
 
     def _known_test(self, test: cst.BaseExpression) -> Optional[bool]:
-        """`self.is_test` / `not self.is_test` with the flag known, else None."""
+        """`self.is_test` / `not self.is_test` / `if train:` (a parameter the
+        call passed `True`) with the flag known, else None."""
         negated = False
         while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             test, negated = test.expression, not negated
-        if not self.flags or not (isinstance(test, cst.Attribute) and is_self_attr(test)):
+        if not self.flags:
             return None
-        value = self.flags.get(test.attr.value)
+        if isinstance(test, cst.Name):
+            value = self.flags.get(_ARG_FLAG + test.value)
+        elif isinstance(test, cst.Attribute) and is_self_attr(test):
+            value = self.flags.get(test.attr.value)
+        else:
+            return None
         return None if value is None else value != negated
 
     def assigned(self, key: str, value: cst.BaseExpression, state: State) -> State:
@@ -622,8 +628,10 @@ class _Walker:
         if helper is None:
             return state
         fn, klass, is_method = helper
-        flags = frozenset(self.flags.items()) if is_method and is_self_attr(call.func) else frozenset()
-        summary = self.analysis.summary(fn, klass, self.depth, flags)
+        flags = dict(self.flags) if is_method and is_self_attr(call.func) else {}
+        flags = {k: v for k, v in flags.items() if not k.startswith(_ARG_FLAG)}  # the caller's own parameters
+        flags.update(_literal_flags(call, fn, is_method))
+        summary = self.analysis.summary(fn, klass, self.depth, frozenset(flags.items()))
         if summary is None:
             return state
         mapping = self._mapping(call, summary.params, is_method)
@@ -723,6 +731,43 @@ def _may_switch_to_eval(ctx, call: cst.Call) -> bool:
     if func.attr.value == "eval":
         return True
     return func.attr.value == "train" and _mode_argument(ctx, call) is not True
+
+
+# Flags of a helper's parameters, beside those of `self.<attr>`: "arg:train".
+_ARG_FLAG = "arg:"
+
+
+def _literal_flags(call: cst.Call, fn: cst.FunctionDef, is_method: bool) -> Dict[str, bool]:
+    """`self.set_mode(train=True)`, `run(model, False)`, or a `train=True`
+    default the call leaves: the helper's parameters known to be True or
+    False in this call (a parameter the helper rebinds is left unknown)."""
+    params = function_params(fn, is_method)
+    known: Dict[str, bool] = {}
+    passed: Set[str] = set()
+    positional = 0
+    for arg in call.args:
+        if arg.star:
+            return {}  # `*args` / `**kwargs`: which parameter gets what is unknown
+        if arg.keyword is None:
+            name = params[positional] if positional < len(params) else None
+            positional += 1
+        else:
+            name = arg.keyword.value
+        if name is None:
+            continue
+        passed.add(name)
+        if isinstance(arg.value, cst.Name) and arg.value.value in ("True", "False"):
+            known[name] = arg.value.value == "True"
+    for param in list(fn.params.params) + list(fn.params.kwonly_params):
+        default = param.default
+        if param.name.value not in passed and isinstance(default, cst.Name) and default.value in ("True", "False"):
+            known[param.name.value] = default.value == "True"
+    if known:
+        for node in walk(fn.body):
+            if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)) and \
+                    isinstance(node.target, cst.Name):
+                known.pop(node.target.value, None)
+    return {_ARG_FLAG + name: value for name, value in known.items()}
 
 
 def _mode_argument(ctx, call: cst.Call) -> Any:
