@@ -679,3 +679,46 @@ def test_mode_helper_that_rebinds_its_flag_is_not_read(tmp_path):
     src = _MODE_HELPER.replace("        if train:\n", "        train = not train\n        if train:\n")
     src = src.replace("RESTORE", "self.set_mode(train=True)")  # which runs eval() here
     assert len(lint_source(tmp_path, src, "HPL010")) == 1
+
+
+# -- a frozen model in eval mode while the step trains tensors (imagic, textual inversion) --
+_FROZEN_THROUGH = '''
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+class Tuner:
+    def __init__(self):
+        self.unet = nn.Sequential(nn.Linear(16, 64), nn.Dropout(0.1), nn.Linear(64, 16))
+
+    def tune(self, x, emb, steps1, steps2):
+        self.unet.requires_grad_(False)
+        self.unet.eval()
+        emb = emb.detach().requires_grad_()
+        opt = torch.optim.Adam(FIRST, lr=1e-3)
+        for _ in range(steps1):
+            loss = F.mse_loss(self.unet(x + emb), x)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+        self.unet.requires_grad_(True)
+        self.unet.train()
+        opt = torch.optim.Adam(self.unet.parameters(), lr=1e-5)
+        for _ in range(steps2):
+            loss = F.mse_loss(self.unet(x + emb), x)
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+'''
+
+
+@pytest.mark.parametrize("first", ["[emb]", "(emb,)", "params=[emb]"])
+def test_step_that_trains_tensors_through_a_frozen_model_in_eval_is_not_reported(tmp_path, first):
+    assert lint_source(tmp_path, _FROZEN_THROUGH.replace("FIRST", first), "HPL010") == []
+
+
+@pytest.mark.parametrize("first", ["self.unet.parameters()", "[emb, *self.unet.parameters()]",
+                                   "[emb, self.unet[0].weight]"])
+def test_step_that_trains_the_model_in_eval_is_reported(tmp_path, first):
+    (found,) = lint_source(tmp_path, _FROZEN_THROUGH.replace("FIRST", first), "HPL010")
+    assert "`self.unet.eval()`" in found.message

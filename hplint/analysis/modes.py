@@ -618,6 +618,10 @@ class _Walker:
             # The optimizer's model and the forward call's may be two names of one module.
             keys = tuple(dict.fromkeys(k for k in (model_key(e) for e in (step.model_expr, step.forward_expr)
                                                    if e is not None) if k is not None))
+            if step.tensor_params:
+                # `Adam([emb])` through a frozen `self.unet` (imagic, textual inversion):
+                # the step trains the tensors; the model it runs through is not trained.
+                keys = tuple(k for k in keys if any(_under(t, k) for t in step.tensor_params))
             if keys:
                 # The mode that matters is the forward's: an `evaluate(model)` between
                 # the loss and its backward (wavenet_vocoder's step) changes nothing.

@@ -122,6 +122,9 @@ class TrainingStep:
     clipping: Optional[cst.CSTNode] = None  # the call (or config) that clips
     framework_clipped: bool = False
     closure: Optional[cst.FunctionDef] = None  # `opt.step(closure)`: the backward runs inside it (LBFGS)
+    # `Adam([emb, self.latents])`: the optimizer's parameters are these tensors
+    # by name, not a module's `.parameters()` (empty when unknown).
+    tensor_params: Tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------
@@ -590,6 +593,13 @@ class TrainingAnalysis:
         if name.startswith("self.") and site.klass is not None:
             entries = self.resolver.self_attributes(site.klass).get(name[5:], [])
             return entries[-1][0] if entries else None
+        if "." not in name:
+            # The one binding that reaches the step: imagic builds `opt` twice in
+            # one function, for the embedding, then for the unet.
+            _, reaching = self.ctx.binder.lookup(name, site.function, site.node)
+            if len(reaching) == 1 and reaching[0].kind == "assign" and reaching[0].index is None and \
+                    isinstance(reaching[0].value, cst.Call) and not _refers_to(reaching[0].value, name, self.ctx):
+                return reaching[0].value
         for scope in (site.function, None):
             entries = self.resolver.assignments(scope).get(name)
             if entries:
@@ -636,6 +646,7 @@ class TrainingAnalysis:
                     model_expr = params_model(self.ctx, made)
                     if model_expr is None:
                         named = self._params_through_a_name(made)
+                        result.tensor_params = _tensor_params(made)
         if model_expr is not None:
             result.model = self.resolver.resolve(model_expr, step.function, step.klass)
         # the forward call before the backward: `out = model(x)`
@@ -908,6 +919,15 @@ def is_backward(ctx, call: cst.Call) -> bool:
             return qn is None or qn in _BACKWARD_FUNCTIONS
         return False
     return isinstance(func, cst.Name) and func.value == "backward" and ctx.callee(call) in _BACKWARD_FUNCTIONS
+
+
+def _tensor_params(optimizer_call: cst.Call) -> Tuple[str, ...]:
+    """`Adam([emb], lr)` / `SGD((z, w))`: the names of the tensors it optimizes."""
+    first = call_argument(optimizer_call, 0, "params")
+    if not isinstance(first, (cst.List, cst.Tuple)) or not first.elements:
+        return ()
+    names = tuple(dotted_name(e.value) for e in first.elements)
+    return () if any(n is None for n in names) else names  # type: ignore[return-value]
 
 
 def params_model(ctx, optimizer_call: cst.Call) -> Optional[cst.BaseExpression]:
