@@ -244,6 +244,32 @@ NEGATIVE = {
             beta = torch.rand(batch_size, 1)
             return momentum * real + beta
     """,
+    # Shake-shake (Auto-PyTorch): per-step mixing weights drawn in, or for, a forward.
+    "shake_shake_coefficients_of_the_forward": """
+        import torch
+        from torch import nn
+
+        def shake_get_alpha_beta(is_training):
+            if not is_training:
+                return torch.tensor([0.5]), torch.tensor([0.5])
+            return torch.rand(1), torch.rand(1)
+
+        def get_beta():
+            beta = torch.rand(1)
+            return beta
+
+        class ShakeFunction(torch.autograd.Function):
+            @staticmethod
+            def backward(ctx, grad):
+                beta = torch.rand(1)
+                return beta * grad, (1 - beta) * grad
+
+        class ShakeBlock(nn.Module):
+            def forward(self, x):
+                alpha, beta = shake_get_alpha_beta(self.training)
+                momentum = torch.rand(1)
+                return alpha * x + beta * get_beta() + momentum
+    """,
 }
 
 

@@ -204,6 +204,9 @@ def _string(node: Optional[cst.BaseExpression]) -> Optional[str]:
     return None
 
 
+_COMPUTATION_METHODS = frozenset({"forward", "backward"})
+
+
 class SearchSpaceAnalysis:
     """Every hyperparameter distribution in one file (see the module docstring)."""
 
@@ -211,6 +214,7 @@ class SearchSpaceAnalysis:
         self.ctx = ctx
         self._scopes: Dict[int, _Scope] = {}
         self._rng_names: Optional[set] = None
+        self._called_in_forward: Optional[set] = None
         self.distributions: List[Distribution] = []
         imported = ctx.imports.names
         test_file = is_test_file(ctx.path)
@@ -296,7 +300,7 @@ class SearchSpaceAnalysis:
             return Distribution(call, "numpy" if qn.startswith("numpy") else "random", "uniform", spelling, LINEAR,
                                 0.0 if lo is None else number(lo), 1.0 if hi is None else number(hi))
         if qn in _UNIT_FUNCS:
-            if _tensor_noise(call):
+            if _tensor_noise(call) or (qn.startswith("torch.") and self._in_model_computation(site)):
                 return None
             return Distribution(call, qn.split(".")[0], "unit", spelling, LINEAR, 0.0, 1.0)
         if qn in _TORCH_UNIFORM:
@@ -456,6 +460,23 @@ class SearchSpaceAnalysis:
                 continue
             self._label(found, node.key, "dict key")
             yield found
+
+    def _in_model_computation(self, site) -> bool:
+        """A torch draw inside a module's (or autograd Function's) `forward` /
+        `backward`, or in a function this file's forwards call: shake-shake's
+        `alpha, beta = torch.rand(1), torch.rand(1)` mix branches at every step,
+        a tensor of the computation, not a hyperparameter drawn for a search."""
+        fn = site.function
+        if fn is None:
+            return False
+        if fn.name.value in _COMPUTATION_METHODS:
+            return True
+        if self._called_in_forward is None:
+            self._called_in_forward = {
+                other.node.func.value for other in self.ctx.calls
+                if other.function is not None and other.function.name.value in _COMPUTATION_METHODS
+                and isinstance(other.node.func, cst.Name)}
+        return fn.name.value in self._called_in_forward
 
     def is_rng(self, receiver: cst.BaseExpression) -> bool:
         """`np.random.default_rng(0).uniform`, or `rng.uniform` / `self.rng.uniform`
