@@ -25,6 +25,7 @@ POSITIVE = {
     "argparse_beside_one_ray_like_option": ("import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=4096)\np.add_argument('--perturb', type=float, default=1.0)\n", 4096),
     # ... and a mini-batch option that is itself too large is still one.
     "ppo_minibatch_option_too_large": ("import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=8192)\np.add_argument('--mini-batch-size', type=int, default=4096)\n", 4096),
+    "option_help_counts_images": ("import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=4096, help='images per batch (raypoint is not a word)')\n", 4096),
     "large_but_not_a_sentinel": ("import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=99990)\n", 99990),
 }
 
@@ -33,6 +34,9 @@ NEGATIVE = {
     "ppo_rollout_beside_a_minibatch_option": "import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=2048)\np.add_argument('--mini_batch_size', type=int, default=64)\n",
     # TensoRF opt.py: in a radiance field's options `--batch_size` counts rays per step.
     "nerf_options_batch_of_rays": "import configargparse\np = configargparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=4096)\np.add_argument('--nSamples', type=int, default=1e6)\np.add_argument('--white_bkgd', action='store_true')\np.add_argument('--ndc_ray', type=int, default=0)\n",
+    # ngp_pl opt.py: the option's help says what it counts.
+    "option_help_counts_rays": "import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=8192, help='number of rays in a batch')\n",
+    "option_help_counts_tokens": "import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch-size', default=16384, help='Batch size in Tokens')\n",
     "normal_batch": "from torch.utils.data import DataLoader\nloader = DataLoader(ds, batch_size=256, shuffle=True)\n",
     "at_the_bound": "BATCH_SIZE = 1024\n",
     "tokens": "MAX_TOKENS = 65536\ntokens_per_batch = 65536\nimport argparse\np = argparse.ArgumentParser()\np.add_argument('--max-tokens', default=4096)\n",
@@ -312,3 +316,39 @@ def test_a_batch_size_read_only_as_a_loop_bound_is_not_a_minibatch(tmp_path, nam
 @pytest.mark.parametrize("name", sorted(STILL_A_MINIBATCH))
 def test_a_batch_size_also_read_otherwise_is_reported(tmp_path, name):
     assert len(lint_source(tmp_path, STILL_A_MINIBATCH[name], "HPL006")) == 1
+
+
+# stat453 L17: a loaded encoder's embeddings of the training set, under no_grad.
+_EMBED_ONLY = """
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader, TensorDataset
+
+BATCH_SIZE = 5000
+dataset = TensorDataset(torch.randn(20_000, 64), torch.zeros(20_000))
+train_loader = DataLoader(dataset, batch_size=BATCH_SIZE, shuffle=True)
+model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 8))
+model.load_state_dict(torch.load("encoder.pt"))
+model.eval()
+embeddings = []
+for features, labels in train_loader:
+    with torch.no_grad():
+        embeddings.append(model(features))
+TRAIN
+"""
+
+
+def test_constant_that_only_sizes_an_evaluation_loader_in_a_file_that_never_trains(tmp_path):
+    assert lint_source(tmp_path, _EMBED_ONLY.replace("TRAIN", ""), "HPL006") == []
+
+
+@pytest.mark.parametrize("train", [
+    # the file trains after all
+    "opt = torch.optim.SGD(model.parameters(), lr=0.1)\nfor x, y in train_loader:\n"
+    "    opt.zero_grad()\n    model(x).sum().backward()\n    opt.step()",
+    # the constant is also read elsewhere (handed to another loader or helper)
+    "fit(model, BATCH_SIZE)",
+])
+def test_constant_of_a_loader_that_may_train_is_reported(tmp_path, train):
+    findings = lint_source(tmp_path, _EMBED_ONLY.replace("TRAIN", train), "HPL006")
+    assert ["`BATCH_SIZE`" in f.message for f in findings] == [True]

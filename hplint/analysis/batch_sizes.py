@@ -139,6 +139,8 @@ class BatchSizeAnalysis:
                     never_steps = not _steps_an_optimizer(ctx)
                 if never_steps and _sizes_only_tensors(ctx, name):
                     continue  # `BATCH_SIZE = 2**21` points for a speed benchmark: no training here
+                if never_steps and self._feeds_only_evaluation_loaders(name):
+                    continue  # embeddings of a loaded encoder, computed under no_grad: no training here
                 if _read_only_as_a_bound(ctx, name, attribute=False):
                     continue  # `while steps < BATCH_SIZE:` counts environment steps per update
                 self._add(values[0], f"`{name}`")
@@ -220,6 +222,10 @@ class BatchSizeAnalysis:
             return  # a NeRF's options (TensoRF): `--batch_size 4096` counts rays per step, not samples
         if self._option_names() & _MINIBATCH_OPTIONS and "mini" not in dest:
             return  # PPO's `--batch_size 2048` beside `--mini_batch_size 64`: the rollout, not a step
+        help_text = next((a.value.evaluated_value for a in site.node.args if a.keyword is not None
+                          and a.keyword.value == "help" and isinstance(a.value, cst.SimpleString)), None)
+        if isinstance(help_text, str) and _COUNTS_OTHER_UNITS.search(help_text):
+            return  # ngp_pl: `--batch_size 8192, help="number of rays in a batch"`
         for arg in site.node.args:
             if arg.keyword is not None and arg.keyword.value == "default":
                 if _read_only_as_a_bound(self.ctx, dest, attribute=True):
@@ -310,6 +316,23 @@ class BatchSizeAnalysis:
         if dataset is not None and dotted_name(dataset):
             names.append(dotted_name(dataset).rsplit(".", 1)[-1])
         return any(is_eval_name(n) for n in names)
+
+    def _feeds_only_evaluation_loaders(self, name: str) -> bool:
+        """Every read of the module constant `name` (one at least) is the batch
+        size of a loader that only evaluation iterates (`_eval_only`)."""
+        ctx = self.ctx
+        reads = {id(n) for n in ctx.fact("batch_name_uses", _NameUses).names.get(name, ())}
+        fed = 0
+        for site in ctx.calls:
+            qn = ctx.callee(site.node)
+            if not qn or not qn.endswith("DataLoader"):
+                continue
+            batch = _argument(site.node, 1, "batch_size")
+            if isinstance(batch, cst.Name) and id(batch) in reads:
+                if not self._eval_only(site):
+                    return False
+                fed += 1
+        return fed > 0 and len(reads) - 1 == fed  # the one other Name is the assignment's target
 
     def _eval_dataset(self, dataset: cst.BaseExpression, site, depth: int = 0) -> bool:
         """`MNIST(root, train=False)`, `load_dataset(..., split="test")`, or a name
@@ -548,6 +571,10 @@ def _only_inspected(scope, name: str, loader: cst.Call) -> bool:
         elif isinstance(node, cst.Name) and node.value == name and id(node) not in iterables:
             return False  # passed on, wrapped, stored: it may train
     return loops > 0
+
+
+# An option's help saying it counts something other than samples.
+_COUNTS_OTHER_UNITS = re.compile(r"\b(?:rays?|tokens?|pixels?|points?|edges?)\b", re.IGNORECASE)
 
 
 # Options of ray-marching renderers (nerf-pytorch, nerf_pl, TensoRF, torch-ngp), lower case.
