@@ -857,3 +857,41 @@ def test_holder_that_may_leave_the_net_in_train_mode_is_reported(tmp_path, build
     src = _FROZEN_HELPER.replace("BUILD", build).replace("EXTRA", extra)
     (found,) = lint_source(tmp_path, src, "HPL008")
     assert "`self(...)` runs LandmarkNet" in found.message
+
+
+# -- a model built and trained in one function, then evaluated there (vae-lagging-encoder) --
+_TRAINED_LOCALLY = '''
+import torch
+from torch import nn
+
+class VAE(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(16, 4)
+        self.decoder = nn.Sequential(nn.Dropout(0.3), nn.Linear(4, 16))
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
+
+def main(data, epochs):
+    vae = VAE().to("cpu")
+    opt = torch.optim.Adam(vae.parameters())
+    for epoch in range(epochs):
+        for x in data:
+            loss = ((vae(x) - x) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        SWITCH
+        with torch.no_grad():
+            print(vae(data[0]))
+'''
+
+
+def test_model_built_and_trained_in_the_function_is_no_smoke_test(tmp_path):
+    (found,) = lint_source(tmp_path, _TRAINED_LOCALLY.replace("SWITCH", "pass"), "HPL008")
+    assert "`vae(...)` runs VAE" in found.message
+
+
+def test_model_built_and_trained_in_the_function_then_switched_is_clean(tmp_path):
+    assert lint_source(tmp_path, _TRAINED_LOCALLY.replace("SWITCH", "vae.eval()"), "HPL008") == []

@@ -187,7 +187,7 @@ class EvalDropoutAnalysis:
                         continue
                 if _repeated_on_one_input(fn if fn is not None else ctx.tree, call):
                     continue  # Monte-Carlo dropout: the same input sampled N times on purpose
-                if fn is not None and _built_here_untrained(ctx, fn, mkey):
+                if fn is not None and _built_here_untrained(ctx, training, fn, mkey):
                     continue  # a smoke test of a model just built: its mode changes nothing
                 if not whole and _feeds_a_training_step(ctx, training, fn, call):
                     continue  # no-grad targets/fakes computed inside the training step
@@ -520,13 +520,13 @@ def _loops_around(root: cst.CSTNode, call: cst.Call):
             yield node.for_in.iter, node.for_in.target, node.elt
 
 
-def _built_here_untrained(ctx, fn: cst.FunctionDef, mkey: str) -> bool:
-    """`net = Net(); net(torch.randn(...))` in a function that loads no weights:
-    a shape check of an untrained model (pytorch-cifar's `def test()`), not an
-    evaluation whose numbers depend on the mode."""
+def _built_here_untrained(ctx, training, fn: cst.FunctionDef, mkey: str) -> bool:
+    """`net = Net(); net(torch.randn(...))` in a function that loads no weights
+    and trains nothing: a shape check of an untrained model (pytorch-cifar's
+    `def test()`), not an evaluation whose numbers depend on the mode."""
     if "." in mkey:
         return False
-    if _loads_weights(fn):
+    if _loads_weights(fn) or any(step.function is fn for step in training.steps):
         return False
     for node in walk(fn.body):
         if not isinstance(node, cst.Assign) or \
