@@ -895,3 +895,50 @@ def test_model_built_and_trained_in_the_function_is_no_smoke_test(tmp_path):
 
 def test_model_built_and_trained_in_the_function_then_switched_is_clean(tmp_path):
     assert lint_source(tmp_path, _TRAINED_LOCALLY.replace("SWITCH", "vae.eval()"), "HPL008") == []
+
+
+# -- a method of the model, not its forward, run in evaluation code (stat453's `encoding_fn`) --
+_METHOD_CALL = '''
+import torch
+import torch.nn as nn
+
+class AutoEncoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Conv2d(3, 16, 3, bias=False), nn.BatchNorm2d(16), nn.Flatten())
+        self.to_latent = nn.Linear(16 * 30 * 30, 32)
+
+    def encoding_fn(self, x):
+        return self.to_latent(self.encoder(x))
+
+    def through_forward(self, x):
+        return self(x)
+
+    def count(self):
+        return sum(p.numel() for p in self.parameters())
+
+    def forward(self, x):
+        return self.encoding_fn(x)
+
+model = AutoEncoder()
+model.load_state_dict(torch.load("ae.pt"))
+SWITCH
+with torch.no_grad():
+    out = CALL
+'''
+
+
+@pytest.mark.parametrize("call", ["model.encoding_fn(images)", "model.through_forward(images)"])
+def test_method_that_runs_the_model_in_evaluation_is_reported(tmp_path, call):
+    src = _METHOD_CALL.replace("SWITCH", "pass").replace("CALL", call)
+    (found,) = lint_source(tmp_path, src, "HPL008")
+    assert f"`{call.split('(')[0]}(...)` runs AutoEncoder" in found.message
+
+
+@pytest.mark.parametrize("switch, call", [
+    ("model.eval()", "model.encoding_fn(images)"),
+    ("pass", "model.count()"),  # runs no layer
+    ("pass", "model.state_dict()"),  # nn.Module's own method
+])
+def test_method_calls_that_evaluate_nothing_in_train_mode_are_clean(tmp_path, switch, call):
+    assert lint_source(tmp_path, _METHOD_CALL.replace("SWITCH", switch).replace("CALL", call), "HPL008") == []

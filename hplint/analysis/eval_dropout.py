@@ -168,6 +168,12 @@ class EvalDropoutAnalysis:
                 if mkey is None:
                     continue
                 ref = training.resolver.resolve(target, fn, method_klass)
+                receiver = model_key(target.value) if isinstance(target, cst.Attribute) else None
+                if ref is None and receiver is not None and receiver != "self":
+                    # `model.encode(x)`: a method of the model's class that runs its layers
+                    ref = _running_method_of(training, target, fn, method_klass)  # type: ignore[arg-type]
+                    if ref is not None:
+                        mkey = receiver
                 layer = (ref.first(L.DROPOUT) or ref.first(L.BATCHNORM)) if ref is not None else None
                 if layer is not None:
                     candidates.append((site, mkey, ref, layer, None))
@@ -619,6 +625,27 @@ def _model_target(ctx, call: cst.Call) -> Optional[cst.BaseExpression]:
     if ctx.qualified_name(func) is not None:
         return None  # an imported function or class
     return func
+
+
+def _running_method_of(training, func: cst.Attribute, fn, klass):
+    """The model `model` is, for `model.encode(x)` where `encode` is a method
+    its project class defines that runs the module (`self(...)`,
+    `self.forward(...)`, a layer `self.<attr>(...)`); else None."""
+    ref = training.resolver.resolve(func.value, fn, klass)
+    if ref is None or ref.class_model is None:
+        return None
+    found = ref.class_model.method(func.attr.value)
+    if found is None:
+        return None
+    for node in walk(found[1].body):
+        if isinstance(node, cst.Call):
+            callee = node.func
+            if isinstance(callee, cst.Name) and callee.value == "self":
+                return ref
+            if isinstance(callee, cst.Attribute) and is_self_attr(callee) and \
+                    (callee.attr.value == "forward" or callee.attr.value in ref.class_model.attrs):
+                return ref
+    return None
 
 
 def _on_a_submodule(call: cst.Call) -> bool:
