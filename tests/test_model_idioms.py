@@ -139,9 +139,93 @@ FLAGGED = {
             def forward(self, x):
                 return self.bn(torch.cat([self.p1(x), self.p2(x)], 1))
         """),
+    # Auto-PyTorch MLPBackbone / ConvNetImageBackbone: `build_backbone` (called by a
+    # framework base class, never by construction) hands its `[]` to a helper that appends.
+    "builder_method_helper_appends_to_the_list_it_is_given": ("HPL002", """
+        from typing import List
+        from torch import nn
+
+        class ConvNetBackbone(BackboneComponent):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.bn_args = {"eps": 1e-5, "momentum": 0.1}
+
+            def _add_layer(self, layers: List[nn.Module], cin: int, cout: int) -> None:
+                layers.append(nn.Conv2d(cin, cout, kernel_size=3))  # <- HPL002
+                layers.append(nn.BatchNorm2d(cout, **self.bn_args))
+                layers.append(nn.ReLU())
+
+            def build_backbone(self, input_shape):
+                channels, width, height = input_shape
+                layers: List[nn.Module] = []
+                self._add_layer(layers, channels, 16)
+                for i in range(2, self.config["num_layers"] + 1):
+                    self._add_layer(layers, 16, 16)
+                return nn.Sequential(*layers)
+        """),
+    # torch-rechub's MLP: `if dims is None: dims = []`, no caller in the file.
+    "none_default_replaced_by_an_empty_list": ("HPL002", """
+        import torch.nn as nn
+
+        class MLP(nn.Module):
+            def __init__(self, input_dim, dims=None, dropout=0.0):
+                super().__init__()
+                if dims is None:
+                    dims = []
+                layers = list()
+                for i_dim in dims:
+                    layers.append(nn.Linear(input_dim, i_dim))  # <- HPL002
+                    layers.append(nn.BatchNorm1d(i_dim))
+                    layers.append(nn.ReLU(inplace=True))
+                    input_dim = i_dim
+                self.mlp = nn.Sequential(*layers)
+
+            def forward(self, x):
+                return self.mlp(x)
+        """),
+    # pix2pixHD's LocalEnhancer: blocks registered with setattr, run through getattr.
+    "setattr_sequential_read_back_with_getattr": ("HPL002", """
+        import torch.nn as nn
+
+        class Enhancer(nn.Module):
+            def __init__(self, in_nc=3, ngf=32, n_levels=2, norm_layer=nn.BatchNorm2d):
+                super().__init__()
+                self.n_levels = n_levels
+                for n in range(1, n_levels + 1):
+                    down = [nn.Conv2d(in_nc, ngf, kernel_size=3), norm_layer(ngf), nn.ReLU(True)]  # <- HPL002
+                    setattr(self, "level" + str(n) + "_down", nn.Sequential(*down))
+
+            def forward(self, x):
+                for n in range(1, self.n_levels + 1):
+                    x = getattr(self, "level" + str(n) + "_down")(x)
+                return x
+        """),
 }
 
 QUIET = {
+    # The twins: the helper appends no BatchNorm; `dims` replaced by a list without one.
+    "builder_method_helper_without_batchnorm": ("HPL002", """
+        from torch import nn
+
+        class Backbone(BackboneComponent):
+            def _add_layer(self, layers, cin, cout):
+                layers.append(nn.Conv2d(cin, cout, kernel_size=3))
+                layers.append(nn.ReLU())
+
+            def build_backbone(self, channels):
+                layers = []
+                self._add_layer(layers, channels, 16)
+                return nn.Sequential(*layers)
+        """),
+    "setattr_sequential_with_conv_without_bias": ("HPL002", """
+        import torch.nn as nn
+
+        class Enhancer(nn.Module):
+            def __init__(self, n_levels=2):
+                super().__init__()
+                for n in range(n_levels):
+                    setattr(self, f"level{n}", nn.Sequential(nn.Conv2d(3, 3, 3, bias=False), nn.BatchNorm2d(3)))
+        """),
     # A sum with dropout in it is not "dropout directly before BatchNorm".
     "dropout_through_a_sum": ("HPL001", """
         import torch.nn as nn

@@ -99,6 +99,9 @@ class ModelAnalysis(ConstructionExprs, ForwardFlow):
         # 1. every nn.Module class: build it, then run its forward.
         for model in self.model_classes():
             self._run_model_forward(model)
+        for seq, seq_ctx in self._dynamic_seqs:
+            self._apply(seq, EMPTY, None, seq_ctx, 0)
+        self._dynamic_seqs = []
         # 2. Sequentials built outside model classes (scripts, helpers), and
         #    model classes instantiated there with arguments (factories such
         #    as `def vgg11_bn(): return VGG(make_layers(cfg, batch_norm=True))`):
@@ -128,6 +131,36 @@ class ModelAnalysis(ConstructionExprs, ForwardFlow):
                     self._entry = outer
         self._built_seqs = []
         self._built_instances = []
+        # 3. builder methods that nothing above ran (Auto-PyTorch's
+        #    `build_backbone(in_features)`, called by a framework base class).
+        self._run_unreached_builders()
+
+    def _run_unreached_builders(self) -> None:
+        """A method that builds an `nn.Sequential`, in a class whose construction
+        never called it: run it on a scratch copy of its class's model (the
+        cached model other files may read stays as construction left it), and
+        each Sequential it built runs its layers in order."""
+        ctx = self.ctx
+        methods: Dict[int, Any] = {}
+        for site in ctx.calls:
+            fn, klass = site.function, site.klass
+            if fn is None or klass is None or len(site.scope) != 2 or site.scope[0] is not klass or \
+                    id(fn) in self._entered or ctx.callee(site.node) != L.SEQUENTIAL:
+                continue
+            methods.setdefault(id(fn), (fn, klass))
+        for fn, klass in methods.values():
+            if id(fn) in self._entered:
+                continue  # run meanwhile, by a builder that calls it
+            model = self._class_model(ctx, klass)
+            scratch = ClassModel(klass.name.value, klass, ctx, attrs=dict(model.attrs) if model else {},
+                                 bases=list(model.bases) if model else [],
+                                 consts=dict(model.consts) if model else {})
+            scratch.methods = {s.name.value: s for s in klass.body.body if isinstance(s, cst.FunctionDef)}
+            self._built_seqs = []
+            self._call_function(ctx, fn, [], {}, scratch, 0, bind_defaults=True, is_method=True, call_known=False)
+            for seq, seq_ctx in self._built_seqs:
+                self._apply(seq, EMPTY, None, seq_ctx, 0)
+            self._built_seqs = []
 
     def _instantiates_model(self, call: cst.Call) -> bool:
         """A call with arguments to a model class of the project."""

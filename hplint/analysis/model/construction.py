@@ -49,6 +49,10 @@ class Construction(Interpreter):
         # id(call) -> the class model built with that call's arguments, for calls
         # outside model classes in the analysed file (`model = Net(4, jk=None)`).
         self._instances_at: Dict[int, ClassModel] = {}
+        self._entered: set = set()  # id(function) of every function construction ran
+        # Sequentials a model holds under a computed name (`setattr(self, name, seq)`),
+        # which its forward reaches through `getattr`: each runs on its own.
+        self._dynamic_seqs: List[Tuple[Seq, Any]] = []
 
     def _eval_module(self, ctx, node: cst.BaseExpression, frame: "Frame", depth: int) -> Any:
         """The module value of a construction expression (construction_exprs)."""
@@ -91,6 +95,7 @@ class Construction(Interpreter):
     def _enter_function(self, ctx, fn: cst.FunctionDef, args: List[Any], kwargs: Dict[str, Any],
                         self_model: Optional[ClassModel], depth: int, bind_defaults: bool,
                         is_method: bool, closure: Optional["Frame"], call_known: bool) -> Any:
+        self._entered.add(id(fn))
         consts: Dict[str, Any] = dict(closure.consts) if closure is not None else {}
         defaulted: set = set(closure.defaulted) if closure is not None else set()
         mods: Dict[str, Any] = dict(closure.mods) if closure is not None else {}
@@ -206,8 +211,12 @@ class Construction(Interpreter):
         before = {id(c): list(c.items) for c in lists}
         attrs_before = dict(frame.self_model.attrs) if frame.self_model is not None else {}
         mods_before = dict(frame.mods)
+        consts_before = dict(frame.consts)
         created_before = len(self._created)
         self._exec_build(ctx, stmt.body.body, frame, depth)
+        consts_a = dict(frame.consts)
+        frame.consts.clear()
+        frame.consts.update(consts_before)
         created_a = len(self._created)
         added_a = {id(c): c.items[len(before[id(c)]):] for c in lists}
         attrs_a = dict(frame.self_model.attrs) if frame.self_model is not None else {}
@@ -240,6 +249,11 @@ class Construction(Interpreter):
                 frame.mods[name] = value
             elif other is not value:
                 frame.mods[name] = Alt([value, other])
+        # A constant the two branches leave different is unknown after them
+        # (`if dims is None: dims = []` with `dims` unknown: the loop over it may run).
+        for name in set(consts_a) | set(frame.consts):
+            if name not in consts_a or name not in frame.consts or not _same_constant(consts_a[name], frame.consts[name]):
+                frame.consts.pop(name, None)
 
     def _mark_exclusive(self, branch_a: List[Layer], branch_b: List[Layer]) -> None:
         if len(branch_a) * len(branch_b) > _MAX_EXCLUSIVE_PAIRS:
@@ -334,6 +348,13 @@ def branch_test(ctx, test: cst.BaseExpression, frame: "Frame") -> Any:
     if frame.defaulted and any(isinstance(node, cst.Comparison) for node in walk(test)):
         consts = {**consts, **{name: UNKNOWN for name in frame.defaulted}}
     return ctx.constants.value(test, consts)
+
+
+def _same_constant(a: Any, b: Any) -> bool:
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:  # values whose == is not a bool
+        return False
 
 
 def bind(consts: Dict[str, Any], mods: Dict[str, Any], name: str, value: Any) -> None:

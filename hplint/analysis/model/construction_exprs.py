@@ -236,6 +236,18 @@ class ConstructionExprs(Construction):
                     return self._call_function(found[0].ctx, found[1], args, kwargs, frame.self_model,
                                                depth + 1, is_method=True)
                 return UNKNOWN_MODULE
+        if isinstance(func, cst.Name) and func.value == "setattr" and len(call.args) == 3 and \
+                frame.self_model is not None and isinstance(call.args[0].value, cst.Name) and \
+                call.args[0].value.value == "self":
+            # pix2pixHD's `setattr(self, 'model' + str(n), nn.Sequential(*layers))`, read
+            # back by `getattr(self, ...)`: the model holds it; its layers run in order.
+            name = ctx.constants.value(call.args[1].value, frame.consts)
+            value = self._eval_module(ctx, call.args[2].value, frame, depth)
+            key = name if isinstance(name, str) else f"<setattr at line {ctx.span(call).start_line}>"
+            frame.self_model.attrs[key] = value
+            if isinstance(value, Seq):
+                self._dynamic_seqs.append((value, ctx))
+            return UNKNOWN_MODULE
         if isinstance(func, cst.Name) and func.value in frame.functions:
             # A block helper defined inside `__init__` (PyTorch-GAN's
             # `def discriminator_block(...)`): run it with the enclosing
@@ -314,7 +326,12 @@ class ConstructionExprs(Construction):
                 continue
             const = ctx.constants.value(arg.value, frame.consts)
             value: Any
-            if const is not UNKNOWN:
+            held = frame.mods.get(arg.value.value) if isinstance(arg.value, cst.Name) else None
+            if isinstance(held, (PyList, ModList, Seq)):
+                # `layers = []; self._add_layer(layers, ...)`: the list itself, which the
+                # helper appends to, not its (empty) constant value
+                value = ("mod", held)
+            elif const is not UNKNOWN:
                 value = ("const", const)
             else:
                 module = self._eval_module(ctx, arg.value, frame, depth)
