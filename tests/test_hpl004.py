@@ -264,6 +264,12 @@ NEGATIVE = {
                 beta = torch.rand(1)
                 return beta * grad, (1 - beta) * grad
 
+        def shake_drop(is_training, is_cuda):  # another file's forward calls it
+            beta = torch.rand(1)
+            if is_cuda:
+                beta = beta.cuda()
+            return beta
+
         class ShakeBlock(nn.Module):
             def forward(self, x):
                 alpha, beta = shake_get_alpha_beta(self.training)

@@ -342,6 +342,29 @@ def test_constant_that_only_sizes_an_evaluation_loader_in_a_file_that_never_trai
     assert lint_source(tmp_path, _EMBED_ONLY.replace("TRAIN", ""), "HPL006") == []
 
 
+_FACTORY_ONLY = """
+from helper_data import get_dataloaders_celeba
+BATCH_SIZE = 5000
+train_loader, valid_loader, test_loader = get_dataloaders_celeba(batch_size=BATCH_SIZE, num_workers=2)
+model.load_state_dict(torch.load("vae.pt"))
+for images, labels in train_loader:
+    with torch.no_grad():
+        embeddings = model.encoding_fn(images)
+TRAIN
+"""
+
+
+def test_constant_handed_to_a_loader_factory_in_a_file_that_never_trains(tmp_path):
+    assert lint_source(tmp_path, _FACTORY_ONLY.replace("TRAIN", ""), "HPL006") == []
+
+
+@pytest.mark.parametrize("train", ["log = train_vae_v1(num_epochs=50, model=model, train_loader=train_loader)",
+                                   "opt.step()"])
+def test_constant_handed_to_a_loader_factory_in_a_file_that_trains_is_reported(tmp_path, train):
+    (found,) = lint_source(tmp_path, _FACTORY_ONLY.replace("TRAIN", train), "HPL006")
+    assert "`BATCH_SIZE`" in found.message
+
+
 @pytest.mark.parametrize("train", [
     # the file trains after all
     "opt = torch.optim.SGD(model.parameters(), lr=0.1)\nfor x, y in train_loader:\n"

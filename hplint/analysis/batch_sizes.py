@@ -318,18 +318,19 @@ class BatchSizeAnalysis:
         return any(is_eval_name(n) for n in names)
 
     def _feeds_only_evaluation_loaders(self, name: str) -> bool:
-        """Every read of the module constant `name` (one at least) is the batch
-        size of a loader that only evaluation iterates (`_eval_only`)."""
+        """In a file that trains nothing: every read of the module constant
+        `name` (one at least) is the batch size of a loader that only
+        evaluation iterates (`_eval_only`), or the `batch_size=` of a loader
+        factory (stat453's `get_dataloaders_celeba(batch_size=BATCH_SIZE)`)."""
         ctx = self.ctx
         reads = {id(n) for n in ctx.fact("batch_name_uses", _NameUses).names.get(name, ())}
         fed = 0
         for site in ctx.calls:
-            qn = ctx.callee(site.node)
-            if not qn or not qn.endswith("DataLoader"):
-                continue
-            batch = _argument(site.node, 1, "batch_size")
+            qn = ctx.callee(site.node) or ""
+            loader = qn.endswith("DataLoader")
+            batch = _argument(site.node, 1, "batch_size") if loader else _argument(site.node, -1, "batch_size")
             if isinstance(batch, cst.Name) and id(batch) in reads:
-                if not self._eval_only(site):
+                if loader and not self._eval_only(site):
                     return False
                 fed += 1
         return fed > 0 and len(reads) - 1 == fed  # the one other Name is the assignment's target

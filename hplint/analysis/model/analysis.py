@@ -97,10 +97,16 @@ class ModelAnalysis(ConstructionExprs, ForwardFlow):
     def _analyse_file(self) -> None:
         ctx = self.ctx
         # 1. every nn.Module class: build it, then run its forward.
+        self._built_seqs = []
         for model in self.model_classes():
             self._run_model_forward(model)
-        for seq, seq_ctx in self._dynamic_seqs:
-            self._apply(seq, EMPTY, None, seq_ctx, 0)
+        # A Sequential built during construction that no forward ran (handed to a
+        # helper: `replace_module(self.model, "head", nn.Sequential(...))`, or
+        # registered with `setattr` and read back with `getattr`) still runs its
+        # layers in order.
+        for seq, seq_ctx in self._dynamic_seqs + self._built_seqs:
+            if id(seq) not in self._applied_seqs:
+                self._apply(seq, EMPTY, None, seq_ctx, 0)
         self._dynamic_seqs = []
         # 2. Sequentials built outside model classes (scripts, helpers), and
         #    model classes instantiated there with arguments (factories such

@@ -53,6 +53,7 @@ class Construction(Interpreter):
         # Sequentials a model holds under a computed name (`setattr(self, name, seq)`),
         # which its forward reaches through `getattr`: each runs on its own.
         self._dynamic_seqs: List[Tuple[Seq, Any]] = []
+        self._applied_seqs: set = set()  # id(Seq) of every Sequential the flow ran
 
     def _eval_module(self, ctx, node: cst.BaseExpression, frame: "Frame", depth: int) -> Any:
         """The module value of a construction expression (construction_exprs)."""

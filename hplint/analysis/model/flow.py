@@ -276,6 +276,7 @@ class ForwardFlow(Interpreter):
                 self._record(producer, module, through, reshapes, site, site_ctx)
             return Tensor(frozenset({(module, _NONE, ())}))
         if isinstance(module, Seq):
+            self._applied_seqs.add(id(module))
             for item in module.items:
                 tensor = self._apply(item, tensor, site, site_ctx, depth)
             return tensor
