@@ -918,3 +918,47 @@ def test_dp_sgd_clips_and_dp_recurrent_layers_are_recurrent(tmp_path, code, flag
     assert len(findings) == int(flagged), findings
     if flagged:
         assert "recurrent DPLSTM" in findings[0].message
+
+
+# Text-Classification-Models-Pytorch: the step is a method of the LSTM model
+# itself, its forward written `self.__call__(x)`, the optimizer injected later.
+_STEP_IN_MODEL = '''
+import torch
+from torch import nn
+
+class TextRNN(nn.Module):
+    def __init__(self, vocab, dim, hidden, classes):
+        super().__init__()
+        self.embeddings = nn.Embedding(vocab, dim)
+        self.lstm = nn.LSTM(dim, hidden, num_layers=2)
+        self.fc = nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        out, (h_n, c_n) = self.lstm(self.embeddings(x))
+        return self.fc(h_n[-1])
+
+    def add_optimizer(self, optimizer):
+        self.optimizer = optimizer
+
+    def run_epoch(self, train_iterator):
+        for x, y in train_iterator:
+            self.optimizer.zero_grad()
+            y_pred = FORWARD(x)
+            loss = nn.functional.cross_entropy(y_pred, y)
+            loss.backward()
+            CLIP
+            self.optimizer.step()
+'''
+
+
+@pytest.mark.parametrize("forward", ["self.__call__", "self", "self.forward"])
+def test_step_in_a_method_of_the_recurrent_model_itself(tmp_path, forward):
+    src = _STEP_IN_MODEL.replace("FORWARD", forward).replace("CLIP", "pass")
+    (found,) = lint_source(tmp_path, src, "HPL005")
+    assert "TextRNN holds a recurrent LSTM" in found.message
+
+
+def test_step_in_a_method_of_the_recurrent_model_that_clips(tmp_path):
+    src = _STEP_IN_MODEL.replace("FORWARD", "self.__call__").replace(
+        "CLIP", "torch.nn.utils.clip_grad_norm_(self.parameters(), 1.0)")
+    assert lint_source(tmp_path, src, "HPL005") == []

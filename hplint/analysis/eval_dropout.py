@@ -35,7 +35,7 @@ from .model.interpreter import is_self_attr
 from .modes import NO_GRAD, SET_GRAD, ModeAnalysis, is_eval_name, model_key
 from .module import CallSite
 from .testing_code import is_test_file, is_test_function
-from .training import TrainingAnalysis, _is_method, body_statements, function_params, unwrap
+from .training import TrainingAnalysis, _is_method, body_statements, called_module, function_params, unwrap
 from .walk import contains, walk
 
 _F = "torch.nn.functional."
@@ -617,9 +617,7 @@ def _map(mkey: str, call: cst.Call, params, head: str) -> Optional[str]:
 
 def _model_target(ctx, call: cst.Call) -> Optional[cst.BaseExpression]:
     """`model(x)`, `self.net(x)`, `model.forward(x)`, `self(x)` -> the module expression."""
-    func = call.func
-    if isinstance(func, cst.Attribute) and func.attr.value == "forward":
-        func = func.value
+    func = called_module(call.func)
     if dotted_name(func) is None:
         return None
     if ctx.qualified_name(func) is not None:
@@ -669,7 +667,7 @@ def _a_model_output(ctx, receiver: cst.BaseExpression, site) -> bool:
             return False
         func = value.func
         own_call = isinstance(func, cst.Name) and func.value == "self"
-        own_forward = isinstance(func, cst.Attribute) and is_self_attr(func) and func.attr.value == "forward"
+        own_forward = isinstance(func, cst.Attribute) and is_self_attr(func) and func.attr.value in ("forward", "__call__")
         if not (own_call or own_forward):
             return False
     return True

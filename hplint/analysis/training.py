@@ -166,6 +166,13 @@ def _block(part: Any) -> List[cst.CSTNode]:
     return []
 
 
+def called_module(func: cst.BaseExpression) -> cst.BaseExpression:
+    """What a call runs: `model.forward(x)` and `model.__call__(x)` run `model`."""
+    if isinstance(func, cst.Attribute) and func.attr.value in ("forward", "__call__"):
+        return func.value
+    return func
+
+
 def function_params(fn: cst.FunctionDef, method: bool) -> List[str]:
     names = [p.name.value for p in list(fn.params.posonly_params) + list(fn.params.params)]
     return names[1:] if method else names
@@ -655,7 +662,7 @@ class TrainingAnalysis:
         recurrent: Dict[str, cst.BaseExpression] = {}
         for site in reversed(sites[: _index_of(sites, step.node)]):
             func = site.node.func
-            target = func.value if isinstance(func, cst.Attribute) and func.attr.value == "forward" else func
+            target = called_module(func)
             if dotted_name(target) is None or isinstance(target, cst.Attribute) and not _self_or_name_chain(target):
                 continue
             if self.ctx.qualified_name(target) is not None:
@@ -694,7 +701,7 @@ class TrainingAnalysis:
             key = dotted_name(model_expr)
             for site in reversed(sites[: _index_of(sites, step.node)]):
                 func = site.node.func
-                target = func.value if isinstance(func, cst.Attribute) and func.attr.value == "forward" else func
+                target = called_module(func)
                 if key is not None and dotted_name(target) == key:
                     result.forward_call = site.node
                     break
@@ -1059,7 +1066,7 @@ def _model_parameters(ctx, step: TrainingStep, params: List[str]) -> List[str]:
     names: List[str] = []
     for site in reversed(sites[: _index_of(sites, step.step)]):
         func = site.node.func
-        target = func.value if isinstance(func, cst.Attribute) and func.attr.value == "forward" else func
+        target = called_module(func)
         if isinstance(target, cst.Name) and target.value in params and target.value not in names:
             names.append(target.value)
     return names
