@@ -942,3 +942,65 @@ def test_method_that_runs_the_model_in_evaluation_is_reported(tmp_path, call):
 ])
 def test_method_calls_that_evaluate_nothing_in_train_mode_are_clean(tmp_path, switch, call):
     assert lint_source(tmp_path, _METHOD_CALL.replace("SWITCH", switch).replace("CALL", call), "HPL008") == []
+
+
+# -- another file's evaluation helper handed the model (Text-Classification-Models'
+#    star-imported utils.evaluate_model, d2l.predict_sentiment) --
+_EVAL_UTILS = '''
+import torch
+
+def evaluate_model(model, iterator):
+    correct = 0
+    for x, y in iterator:
+        BODY
+    return correct
+'''
+_EVAL_CALLER = '''
+import torch
+from torch import nn
+IMPORT
+
+class TextCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.dropout = nn.Dropout(0.5)
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(self.dropout(x))
+
+model = TextCNN()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in data:
+    opt.zero_grad()
+    nn.functional.cross_entropy(model(x), y).backward()
+    opt.step()
+SWITCH
+print(CALL(model, data))
+print(CALL(model, data))
+'''
+
+
+@pytest.mark.parametrize("imported, call", [("from utils import *", "evaluate_model"),
+                                            ("from utils import evaluate_model", "evaluate_model"),
+                                            ("import utils", "utils.evaluate_model")])
+def test_other_files_evaluation_helper_run_on_a_model_in_train_mode(tmp_path, imported, call):
+    files = {"utils.py": _EVAL_UTILS.replace("BODY", "correct += (model(x).argmax(1) == y).sum().item()"),
+             "train.py": _EVAL_CALLER.replace("IMPORT", imported).replace("SWITCH", "").replace("CALL", call)}
+    (found,) = lint(tmp_path, files, "train.py", "HPL008")  # one finding for the two calls
+    assert "`evaluate_model` of `utils` is named like evaluation code" in found.message
+    assert [r.path.rsplit("/", 1)[-1] for r in found.related] == ["train.py", "utils.py"]
+    assert lint(tmp_path, files, "utils.py", "HPL008") == []  # the helper alone cannot know the model
+
+
+@pytest.mark.parametrize("switch, body", [
+    ("model.eval()", "correct += (model(x).argmax(1) == y).sum().item()"),  # the caller switched
+    ("", "model.eval()\n        correct += model(x).sum().item()"),  # the helper switches
+    ("", "if isinstance(model, torch.nn.Module):\n            model.eval()\n"
+         "            correct += model(x).sum().item()\n        else:\n            correct += model(x, False).sum().item()"),
+])
+def test_other_files_evaluation_helper_that_is_switched_is_clean(tmp_path, switch, body):
+    files = {"utils.py": _EVAL_UTILS.replace("BODY", body),
+             "train.py": _EVAL_CALLER.replace("IMPORT", "from utils import *").replace("SWITCH", switch)
+             .replace("CALL", "evaluate_model")}
+    assert lint(tmp_path, files, "train.py", "HPL008") == []

@@ -89,6 +89,7 @@ class UnswitchedEval:
     # A helper call in a no-grad block (`compute_accuracy(model, loader)`): the
     # model call inside the helper that runs the model.
     through: Optional[CallSite] = None
+    through_ctx: Any = None  # the file of `through` when it is another file's helper
 
 
 class EvalDropoutAnalysis:
@@ -100,6 +101,8 @@ class EvalDropoutAnalysis:
         self._own_methods: Dict[Tuple[int, int, int], bool] = {}
         self.functional: List[FunctionalDropout] = list(self._functional())
         self.evaluation: List[UnswitchedEval] = list(self._evaluation())
+        reported = {id(found.site.node) for found in self.evaluation}
+        self.evaluation += [found for found in self._other_files_evaluation() if id(found.site.node) not in reported]
 
     # -- (b) functional dropout ---------------------------------------------------
     def _functional(self):
@@ -219,6 +222,72 @@ class EvalDropoutAnalysis:
                               f"runs with `{ctx.code(grad_call.args[0].value)}=False`")
                     eval_at, resumes = None, False
                 yield UnswitchedEval(site, fn, reason, whole, mkey, ref, layer, trains, eval_at, resumes, through)
+
+    def _other_files_evaluation(self):
+        """`evaluate_model(self, val_iterator)` with `evaluate_model` another
+        project file's evaluation code (by name or `@torch.no_grad()`) that runs
+        the model it is handed without switching it (Text-Classification-Models'
+        utils.py, star-imported): reported at the call, where the model is known
+        and may be in training mode. The helper's own file cannot know the model."""
+        ctx = self.ctx
+        if ctx.project is None:
+            return
+        training = ctx.fact("training", TrainingAnalysis)
+        modes = ctx.fact("modes", ModeAnalysis)
+        seen = set()  # (function, model): the first such evaluation is reported
+        for site in ctx.calls:
+            func = site.node.func
+            # `evaluate_model(...)` (imported, or star-imported) or `d2l.predict_sentiment(...)`
+            name = func.value if isinstance(func, cst.Name) else func.attr.value if \
+                isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) else None
+            if name is None or not is_eval_name(name):
+                continue
+            qn = ctx.callee(site.node)
+            if not qn or qn.startswith(("torch.", "builtins.", "numpy.")) or qn == f"{ctx.module_name}.{name}":
+                continue
+            hctx, symbol = ctx.project.resolve_symbol(qn, ctx.module_name, ctx.path)
+            hfn = hctx.function_named(symbol) if hctx is not None and hctx is not ctx and symbol else None
+            if hfn is None or is_test_function(hfn, None, is_test_file(hctx.path)):
+                continue
+            found = self._foreign_model_call(training, modes, site, hctx, hfn)
+            if found is not None and (id(site.function), found.mkey) not in seen:
+                seen.add((id(site.function), found.mkey))
+                yield found
+
+    def _foreign_model_call(self, training, modes, site, hctx, hfn) -> Optional[UnswitchedEval]:
+        params = function_params(hfn, False)
+        htraining = hctx.fact("training", TrainingAnalysis)
+        if any(step.function is hfn for step in htraining.steps):
+            return None  # it trains too: not evaluation code
+        hflow = hctx.fact("modes", ModeAnalysis).flow(hfn, None)
+        method_klass = site.klass if site.function is not None and site.klass is not None and \
+            _is_method(site.function, site.klass) else None
+        for inner in htraining.calls_by_function.get(id(hfn), []):
+            target = _model_target(hctx, inner.node)
+            inner_key = model_key(target) if target is not None else None
+            if inner_key is None or inner_key not in params:
+                continue  # only a parameter itself is known to be the caller's model
+            if _switches_somewhere(hfn, inner_key):
+                return None  # d2l's evaluate_accuracy: `net.eval()` on the branch for modules
+            state = hflow.states.get(id(inner.node))
+            if state is None or state.in_eval(inner_key) or state.maybe_eval(inner_key) is not None:
+                continue  # the helper switches the model itself
+            expr = call_argument(site.node, params.index(inner_key), inner_key)
+            outer = model_key(expr) if expr is not None else None
+            if outer is None:
+                continue
+            ref = training.resolver.resolve(expr, site.function, method_klass)
+            layer = (ref.first(L.DROPOUT) or ref.first(L.BATCHNORM)) if ref is not None else None
+            if layer is None:
+                continue
+            at_call = modes.flow(site.function, method_klass).states.get(id(site.node))
+            if at_call is None or at_call.in_eval(outer):
+                continue
+            if site.function is not None and self._callers_switch(modes, training, site.function, method_klass, outer):
+                continue
+            why = f"`{hfn.name.value}` of `{hctx.module_name}` is named like evaluation code"
+            return UnswitchedEval(site, site.function, why, False, outer, ref, layer, through=inner, through_ctx=hctx)
+        return None
 
     def _helpers_run(self, training, modes, regions, key, fn, method_klass):
         """Calls in evaluation code of helpers of this file that run a model
@@ -420,6 +489,13 @@ class EvalDropoutAnalysis:
             if isinstance(stmt, cst.With) and contains(stmt, site.node):
                 return stmt, any(s.function is fn for s in training.steps)  # outermost with that holds the call
         return None, False
+
+
+def _switches_somewhere(fn: cst.FunctionDef, name: str) -> bool:
+    """`name.eval()` or `name.train(...)` anywhere in `fn`."""
+    return any(isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and
+               node.func.attr.value in ("eval", "train") and isinstance(node.func.value, cst.Name) and
+               node.func.value.value == name for node in walk(fn.body))
 
 
 def _module_global(ctx, name: str, fn) -> bool:

@@ -69,7 +69,7 @@ class DropoutActiveAtEval(Rule):
                 "fix": f"Call `{mkey}.eval()` before evaluating and `{mkey}.train()` before training resumes.",
             },
             related=[(layer.ctx, layer.node, f"the {L.short_name(layer.kind)}")] +
-                    ([(ctx, found.through.node, f"where `{ctx.code(site.node.func)}` runs the model")]
+                    ([(found.through_ctx or ctx, found.through.node, f"where `{ctx.code(site.node.func)}` runs the model")]
                      if found.through is not None else []),
             fix=_eval_fix(found),
             scope=site.scope,
