@@ -962,3 +962,37 @@ def test_step_in_a_method_of_the_recurrent_model_that_clips(tmp_path):
     src = _STEP_IN_MODEL.replace("FORWARD", "self.__call__").replace(
         "CLIP", "torch.nn.utils.clip_grad_norm_(self.parameters(), 1.0)")
     assert lint_source(tmp_path, src, "HPL005") == []
+
+
+# Practical_RL practice_torch: a test cell runs one backward before the training loop.
+_SMOKE_BACKWARD_FIRST = '''
+import torch
+from torch import nn
+
+class Seq(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(8, 16, batch_first=True)
+        self.out = nn.Linear(16, 8)
+
+    def forward(self, x):
+        h, _ = self.gru(x)
+        return self.out(h)
+
+model = Seq()
+opt = torch.optim.Adam(model.parameters())
+loss = (model(torch.randn(3, 5, 8)) ** 2).mean()
+loss.backward()
+torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # once, after the test backward
+for i in range(1000):
+    loss = (model(torch.randn(32, 5, 8)) ** 2).mean()
+    loss.backward()
+    opt.step()
+    opt.zero_grad()
+'''
+
+
+def test_step_pairs_with_the_backward_right_before_it(tmp_path):
+    (found,) = lint_source(tmp_path, _SMOKE_BACKWARD_FIRST, "HPL005")
+    backward = [r for r in found.related if r.message == "the backward pass"]
+    assert [r.span.start_line for r in backward] == [found.span.start_line - 1]

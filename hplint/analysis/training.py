@@ -527,11 +527,11 @@ class TrainingAnalysis:
             if not is_backward(ctx, site.node):
                 continue
             for j in range(i + 1, len(sites)):
+                if is_backward(ctx, sites[j].node):
+                    break  # the next backward comes first: this one has no step of its own
                 optimizer = self._optimizer_of_step(sites[j])
                 if optimizer is UNKNOWN:
                     continue
-                if is_backward(ctx, sites[j].node):
-                    break  # the next backward comes first: this one has no step of its own
                 if j in used:
                     break
                 used.add(j)
