@@ -996,3 +996,58 @@ def test_step_pairs_with_the_backward_right_before_it(tmp_path):
     (found,) = lint_source(tmp_path, _SMOKE_BACKWARD_FIRST, "HPL005")
     backward = [r for r in found.related if r.message == "the backward pass"]
     assert [r.span.start_line for r in backward] == [found.span.start_line - 1]
+
+
+# torch-rechub: a trainer class of another file keeps the model it is handed.
+_TRAINER = '''
+import torch
+from torch import nn
+
+class MatchTrainer:
+    def __init__(self, model, optimizer_params, n_epoch=10, device="cpu"):
+        self.model = model.to(device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), **optimizer_params)
+        self.n_epoch = n_epoch
+
+    def train_one_epoch(self, data_loader):
+        self.model.train()
+        for seq, target in data_loader:
+            loss = nn.functional.cross_entropy(self.model(seq), target)
+            self.model.zero_grad()
+            loss.backward()
+            CLIP
+            self.optimizer.step()
+'''
+_GRU_MODEL = '''
+from torch import nn
+
+class GRU4Rec(nn.Module):
+    def __init__(self, n_items, dim):
+        super().__init__()
+        self.emb = nn.Embedding(n_items, dim)
+        self.gru = nn.GRU(dim, dim, batch_first=True)
+
+    def forward(self, seq):
+        return self.gru(self.emb(seq))[0][:, -1]
+'''
+_RUN = '''
+from models import GRU4Rec
+from trainers import MatchTrainer
+model = GRU4Rec(5000, 64)
+trainer = MatchTrainer(model, optimizer_params={"lr": 1e-3})
+trainer.train_one_epoch([])
+'''
+
+
+def test_trainer_class_of_another_file_trains_the_recurrent_model_it_keeps(tmp_path):
+    files = {"trainers.py": _TRAINER.replace("CLIP", "pass"), "models.py": _GRU_MODEL, "run.py": _RUN}
+    (found,) = lint(tmp_path, files, "run.py", "HPL005")
+    assert "GRU4Rec holds a recurrent GRU" in found.message
+    assert "clip_grad_norm_(self.model.parameters(), max_norm=5.0)` in `train_one_epoch`" in found.message
+    assert lint(tmp_path, files, "trainers.py", "HPL005") == []
+
+
+def test_trainer_class_that_clips_is_clean(tmp_path):
+    files = {"trainers.py": _TRAINER.replace("CLIP", "nn.utils.clip_grad_norm_(self.model.parameters(), 5.0)"),
+             "models.py": _GRU_MODEL, "run.py": _RUN}
+    assert lint(tmp_path, files, "run.py", "HPL005") == []

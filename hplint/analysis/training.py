@@ -1025,7 +1025,7 @@ class HelperStep:
     step: TrainingStep
     step_ctx: Any  # ModuleContext of the helper's file
     model: ModelRef  # what this call hands the helper
-    parameter: str  # the helper's parameter that receives it
+    parameter: str  # what the helper's step calls it: its parameter, or `self.model` of a trainer class
 
 
 def helper_steps(ctx) -> List[HelperStep]:
@@ -1042,6 +1042,7 @@ def helper_steps(ctx) -> List[HelperStep]:
             continue
         helper = other.function_named(symbol)
         if helper is None:
+            found += _trainer_class_steps(ctx, analysis, site, other, symbol)
             continue
         params = function_params(helper, False)
         for step in other.fact("training", TrainingAnalysis).steps:
@@ -1053,6 +1054,42 @@ def helper_steps(ctx) -> List[HelperStep]:
                 if model is not None and model.layers:
                     found.append(HelperStep(site, step, other, model, name))
                     break
+    return found
+
+
+def _trainer_class_steps(ctx, analysis: "TrainingAnalysis", site: CallSite, other, symbol: str) -> List[HelperStep]:
+    """`MatchTrainer(model, ...)`: a class of another file (not a module) whose
+    `__init__` keeps a parameter as `self.model` and whose methods step an
+    optimizer on `self.model` (torch-rechub's trainers): the step trains the
+    model this construction hands it."""
+    klass = other.class_named(symbol)
+    init = next((s for s in klass.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"),
+                None) if klass is not None else None
+    if init is None:
+        return []
+    params = function_params(init, True)
+    kept: Dict[str, str] = {}  # self attribute -> the parameter it keeps
+    for node in walk(init.body):
+        if isinstance(node, cst.Assign) and len(node.targets) == 1 and is_self_attr(node.targets[0].target):
+            value = unwrap(other, node.value)
+            if isinstance(value, cst.Name) and value.value in params:
+                kept[node.targets[0].target.attr.value] = value.value
+    if not kept:
+        return []
+    methods = {id(s) for s in klass.body.body if isinstance(s, cst.FunctionDef)}
+    found: List[HelperStep] = []
+    for step in other.fact("training", TrainingAnalysis).steps:
+        expr = step.model_expr
+        if id(step.function) not in methods or not (isinstance(expr, cst.Attribute) and is_self_attr(expr)):
+            continue
+        name = kept.get(expr.attr.value)
+        if name is None:
+            continue
+        arg = call_argument(site.node, params.index(name), name)
+        model = analysis.resolver.resolve(arg, site.function, site.klass) if arg is not None else None
+        if model is not None and model.layers:
+            found.append(HelperStep(site, step, other, model, f"self.{expr.attr.value}"))
+            break
     return found
 
 
