@@ -18,6 +18,7 @@ bodies are recorded as no-grad regions.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
@@ -213,6 +214,7 @@ class ModeAnalysis:
         self._steps_by_backward = {id(s.backward): s for s in self.training.steps}
         self._methods: Dict[Tuple[int, str], cst.FunctionDef] = {}
         self._eval_built: Dict[int, Dict[str, cst.Call]] = {}
+        self._rebound: Dict[int, FrozenSet[str]] = {}
         for d in ctx.functions:
             if d.scope and isinstance(d.scope[-1], cst.ClassDef):
                 self._methods[(id(d.scope[-1]), d.name)] = d.node
@@ -263,6 +265,16 @@ class ModeAnalysis:
             self._in_progress.discard(id(fn))
         self._summaries[key] = result
         return result
+
+    def rebound_names(self, fn: cst.FunctionDef) -> FrozenSet[str]:
+        """Names `fn`'s body assigns (its parameters among them), once per function."""
+        found = self._rebound.get(id(fn))
+        if found is None:
+            found = self._rebound[id(fn)] = frozenset(
+                node.target.value for node in walk(fn.body)
+                if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign))
+                and isinstance(node.target, cst.Name))
+        return found
 
     def built_in_eval(self, klass: cst.ClassDef) -> Dict[str, cst.Call]:
         """`self.fan = FAN(path).to(device).eval()`: attributes that every
@@ -634,7 +646,7 @@ class _Walker:
         fn, klass, is_method = helper
         flags = dict(self.flags) if is_method and is_self_attr(call.func) else {}
         flags = {k: v for k, v in flags.items() if not k.startswith(_ARG_FLAG)}  # the caller's own parameters
-        flags.update(_literal_flags(call, fn, is_method))
+        flags.update(_literal_flags(call, fn, is_method, self.analysis.rebound_names))
         summary = self.analysis.summary(fn, klass, self.depth, frozenset(flags.items()))
         if summary is None:
             return state
@@ -741,7 +753,8 @@ def _may_switch_to_eval(ctx, call: cst.Call) -> bool:
 _ARG_FLAG = "arg:"
 
 
-def _literal_flags(call: cst.Call, fn: cst.FunctionDef, is_method: bool) -> Dict[str, bool]:
+def _literal_flags(call: cst.Call, fn: cst.FunctionDef, is_method: bool,
+                   rebound_names) -> Dict[str, bool]:
     """`self.set_mode(train=True)`, `run(model, False)`, or a `train=True`
     default the call leaves: the helper's parameters known to be True or
     False in this call (a parameter the helper rebinds is left unknown)."""
@@ -767,10 +780,8 @@ def _literal_flags(call: cst.Call, fn: cst.FunctionDef, is_method: bool) -> Dict
         if param.name.value not in passed and isinstance(default, cst.Name) and default.value in ("True", "False"):
             known[param.name.value] = default.value == "True"
     if known:
-        for node in walk(fn.body):
-            if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)) and \
-                    isinstance(node.target, cst.Name):
-                known.pop(node.target.value, None)
+        rebound = rebound_names(fn)
+        known = {name: value for name, value in known.items() if name not in rebound}
     return {_ARG_FLAG + name: value for name, value in known.items()}
 
 
@@ -891,5 +902,7 @@ def name_words(name: str) -> List[str]:
     return words
 
 
+@functools.lru_cache(maxsize=4096)
 def is_eval_name(name: str) -> bool:
+    """Asked for every call's name in a file: names repeat, so answers are kept."""
     return any(w in EVAL_WORDS for w in name_words(name))
