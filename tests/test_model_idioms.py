@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import dedent, expected_lines, lines_of, lint_code
+from helpers import dedent, expected_lines, lines_of, lint_code, lint_files
 
 FLAGGED = {
     # PyTorch-GAN dcgan.py and 6 siblings: a block helper nested in __init__.
@@ -563,3 +563,43 @@ test(model, loader)
 def test_a_base_class_gets_what_super_init_passes(tmp_path, dropout, flagged):
     findings = lint_code(tmp_path, _DP_RNN.format(dropout=dropout), ["HPL008"])
     assert len(findings) == int(flagged), findings
+
+
+# Auto-PyTorch's MLPEncoder: a framework component (no nn.Module) inherits the
+# builder of another file's base class, which calls the subclass's `_add_layer`.
+_BASE_BACKBONE = """
+from torch import nn
+
+class MLPBackbone(BackboneComponent):
+    def _build_backbone(self, in_features):
+        layers = list()
+        self._add_layer(layers, in_features, self.config["num_units_1"], 1)
+        return layers
+
+    def _add_layer(self, layers, in_features, out_features, layer_id):
+        layers.append(nn.Linear(in_features, out_features, bias=False))
+"""
+_ENCODER = """
+from torch import nn
+from backbone import MLPBackbone
+
+class MLPEncoder(MLPBackbone):
+    def build_encoder(self, input_shape):
+        return nn.Sequential(*self._build_backbone(input_shape[-1] * self.window_size))
+
+    def _add_layer(self, layers, in_features, out_features, layer_id):
+        layers.append(nn.Linear(in_features, out_features))
+        if self.config["normalization"] == "BN":
+            layers.append(NORM(out_features))
+"""
+
+
+def test_builder_inherited_from_another_files_base_runs_the_subclass_helper(tmp_path):
+    files = {"backbone.py": _BASE_BACKBONE, "encoder.py": _ENCODER.replace("NORM", "nn.BatchNorm1d")}
+    [found] = lint_files(tmp_path, files, "encoder.py", select=["HPL002"])
+    assert found.line == 9
+
+
+def test_builder_inherited_from_another_files_base_without_batchnorm_is_quiet(tmp_path):
+    files = {"backbone.py": _BASE_BACKBONE, "encoder.py": _ENCODER.replace("NORM", "nn.LayerNorm")}
+    assert lint_files(tmp_path, files, "encoder.py", select=["HPL002"]) == []

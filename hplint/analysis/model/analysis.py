@@ -159,7 +159,7 @@ class ModelAnalysis(ConstructionExprs, ForwardFlow):
                 continue  # run meanwhile, by a builder that calls it
             model = self._class_model(ctx, klass)
             scratch = ClassModel(klass.name.value, klass, ctx, attrs=dict(model.attrs) if model else {},
-                                 bases=list(model.bases) if model else [],
+                                 bases=list(model.bases) if model else _scratch_bases(ctx, klass),
                                  consts=dict(model.consts) if model else {})
             scratch.methods = {s.name.value: s for s in klass.body.body if isinstance(s, cst.FunctionDef)}
             self._built_seqs = []
@@ -191,3 +191,22 @@ class ModelAnalysis(ConstructionExprs, ForwardFlow):
             for value in list(model.attrs.values()):
                 if isinstance(value, Seq):
                     self._apply(value, EMPTY, None, model.ctx, 0)
+
+
+def _scratch_bases(ctx, klass: cst.ClassDef, depth: int = 0) -> List[ClassModel]:
+    """The project base classes of a class that is not a module (a framework
+    component: Auto-PyTorch's `MLPEncoder(MLPBackbone)` inherits the
+    `_build_backbone` that calls its own `_add_layer`), with their methods, so
+    that a builder method finds what it calls on `self`."""
+    bases: List[ClassModel] = []
+    if depth > 4:
+        return bases
+    for qn in ctx.base_qualnames(klass):
+        found = ctx.class_definition(qn) if qn else None
+        if found is None:
+            continue
+        base_ctx, node = found
+        base = ClassModel(node.name.value, node, base_ctx, bases=_scratch_bases(base_ctx, node, depth + 1))
+        base.methods = {s.name.value: s for s in node.body.body if isinstance(s, cst.FunctionDef)}
+        bases.append(base)
+    return bases
