@@ -850,6 +850,7 @@ def test_method_run_only_through_a_holder_that_built_the_net_in_eval_mode(tmp_pa
     ("LandmarkNet().to(device)", ""),  # never switched to eval
     ("LandmarkNet().eval()", "def finetune(self):\n        self.net.train()"),  # switched back in the holder
     ("LandmarkNet().eval()", "def reset(self):\n        self.net = LandmarkNet()"),  # rebuilt in train mode
+    ("LandmarkNet().eval()", "def resume(self):\n        self.train()"),  # the holder switches all it holds
     ("LandmarkNet().eval()",  # the holder trains it: its mode is the training code's to manage
      "def fit(self, x, opt):\n        loss = self.net(x).sum()\n        loss.backward()\n        opt.step()"),
 ])

@@ -214,7 +214,6 @@ class ModeAnalysis:
         self._steps_by_backward = {id(s.backward): s for s in self.training.steps}
         self._methods: Dict[Tuple[int, str], cst.FunctionDef] = {}
         self._eval_built: Dict[int, Dict[str, cst.Call]] = {}
-        self._rebound: Dict[int, FrozenSet[str]] = {}
         for d in ctx.functions:
             if d.scope and isinstance(d.scope[-1], cst.ClassDef):
                 self._methods[(id(d.scope[-1]), d.name)] = d.node
@@ -266,16 +265,6 @@ class ModeAnalysis:
         self._summaries[key] = result
         return result
 
-    def rebound_names(self, fn: cst.FunctionDef) -> FrozenSet[str]:
-        """Names `fn`'s body assigns (its parameters among them), once per function."""
-        found = self._rebound.get(id(fn))
-        if found is None:
-            found = self._rebound[id(fn)] = frozenset(
-                node.target.value for node in walk(fn.body)
-                if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign))
-                and isinstance(node.target, cst.Name))
-        return found
-
     def built_in_eval(self, klass: cst.ClassDef) -> Dict[str, cst.Call]:
         """`self.fan = FAN(path).to(device).eval()`: attributes that every
         assignment in `klass` builds in eval mode and that nothing in it
@@ -291,27 +280,25 @@ class ModeAnalysis:
         method_ids = {id(m) for m in methods}
         if not any(id(step.function) in method_ids for step in self.training.steps):
             for method in methods:
+                for name, bindings in self.ctx.binder.scope(method).bindings.items():
+                    if not name.startswith("self.") or name.count(".") != 1:
+                        continue
+                    for binding in bindings:
+                        eval_call = eval_chain(binding.value) if binding.kind == "assign" and \
+                            binding.index is None and binding.value is not None else None
+                        if eval_call is None:
+                            others.add(name[5:])
+                        else:
+                            built.setdefault(name[5:], eval_call)
                 for node in walk(method.body):
-                    if isinstance(node, cst.Assign):
-                        for target in node.targets:
-                            if not is_self_attr(target.target):
-                                continue
-                            attr = target.target.attr.value  # type: ignore[attr-defined]
-                            eval_call = eval_chain(node.value)
-                            if eval_call is None:
-                                others.add(attr)
-                            else:
-                                built.setdefault(attr, eval_call)
-                    elif isinstance(node, (cst.AnnAssign, cst.AugAssign)) and is_self_attr(node.target):
-                        others.add(node.target.attr.value)  # type: ignore[attr-defined]
-                    elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and \
+                    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and \
                             node.func.attr.value == "train":
                         receiver = model_key(node.func.value)
                         if receiver == "self":
-                            others.update(built)
+                            others.add("")  # the holder itself: every attribute goes back to train mode
                         elif receiver is not None and receiver.startswith("self."):
                             others.add(receiver.split(".")[1])
-        result = {attr: call for attr, call in built.items() if attr not in others}
+        result = {} if "" in others else {attr: call for attr, call in built.items() if attr not in others}
         self._eval_built[key] = result
         return result
 
@@ -577,9 +564,10 @@ class _Walker:
         return None if value is None else value != negated
 
     def assigned(self, key: str, value: cst.BaseExpression, state: State) -> State:
+        eval_call = eval_chain(value)
+        if eval_call is not None:
+            return state.evaluated(key, eval_call)
         inner = _strip_moves(value)
-        if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and inner.func.attr.value == "eval":
-            return state.evaluated(key, inner)
         source = model_key(inner) if isinstance(inner, (cst.Name, cst.Attribute)) else None
         if source is not None:
             if source in state.must_eval:
@@ -646,7 +634,7 @@ class _Walker:
         fn, klass, is_method = helper
         flags = dict(self.flags) if is_method and is_self_attr(call.func) else {}
         flags = {k: v for k, v in flags.items() if not k.startswith(_ARG_FLAG)}  # the caller's own parameters
-        flags.update(_literal_flags(call, fn, is_method, self.analysis.rebound_names))
+        flags.update(_literal_flags(self.ctx, call, fn, is_method))
         summary = self.analysis.summary(fn, klass, self.depth, frozenset(flags.items()))
         if summary is None:
             return state
@@ -753,8 +741,7 @@ def _may_switch_to_eval(ctx, call: cst.Call) -> bool:
 _ARG_FLAG = "arg:"
 
 
-def _literal_flags(call: cst.Call, fn: cst.FunctionDef, is_method: bool,
-                   rebound_names) -> Dict[str, bool]:
+def _literal_flags(ctx, call: cst.Call, fn: cst.FunctionDef, is_method: bool) -> Dict[str, bool]:
     """`self.set_mode(train=True)`, `run(model, False)`, or a `train=True`
     default the call leaves: the helper's parameters known to be True or
     False in this call (a parameter the helper rebinds is left unknown)."""
@@ -780,8 +767,9 @@ def _literal_flags(call: cst.Call, fn: cst.FunctionDef, is_method: bool,
         if param.name.value not in passed and isinstance(default, cst.Name) and default.value in ("True", "False"):
             known[param.name.value] = default.value == "True"
     if known:
-        rebound = rebound_names(fn)
-        known = {name: value for name, value in known.items() if name not in rebound}
+        bindings = ctx.binder.scope(fn).bindings
+        known = {name: value for name, value in known.items()
+                 if all(b.kind in ("param", "star-param") for b in bindings.get(name, ()))}
     return {_ARG_FLAG + name: value for name, value in known.items()}
 
 
