@@ -35,7 +35,7 @@ from .model.interpreter import is_self_attr
 from .modes import NO_GRAD, SET_GRAD, ModeAnalysis, is_eval_name, model_key
 from .module import CallSite
 from .testing_code import is_test_file, is_test_function
-from .training import TrainingAnalysis, _is_method, body_statements, called_module, function_params, unwrap
+from .training import TrainingAnalysis, _is_method, _locate, body_statements, called_module, function_params, unwrap
 from .walk import contains, walk
 
 _F = "torch.nn.functional."
@@ -243,10 +243,10 @@ class EvalDropoutAnalysis:
             if name is None or not is_eval_name(name):
                 continue
             qn = ctx.callee(site.node)
-            if not qn or qn.startswith(("torch.", "builtins.", "numpy.")) or qn == f"{ctx.module_name}.{name}":
+            if not qn or qn.startswith(("torch.", "builtins.", "numpy.")):
                 continue
-            hctx, symbol = ctx.project.resolve_symbol(qn, ctx.module_name, ctx.path)
-            hfn = hctx.function_named(symbol) if hctx is not None and hctx is not ctx and symbol else None
+            hctx, symbol = _locate(ctx, qn)
+            hfn = hctx.function_named(symbol) if hctx is not None and hctx is not ctx else None
             if hfn is None or is_test_function(hfn, None, is_test_file(hctx.path)):
                 continue
             found = self._foreign_model_call(training, modes, site, hctx, hfn)
@@ -741,10 +741,8 @@ def _a_model_output(ctx, receiver: cst.BaseExpression, site) -> bool:
         value = binding.value
         if not isinstance(value, cst.Call) or binding.index is not None:
             return False
-        func = value.func
-        own_call = isinstance(func, cst.Name) and func.value == "self"
-        own_forward = isinstance(func, cst.Attribute) and is_self_attr(func) and func.attr.value in ("forward", "__call__")
-        if not (own_call or own_forward):
+        runs = called_module(value.func)  # `self(x)`, `self.forward(x)`, `self.__call__(x)`
+        if not (isinstance(runs, cst.Name) and runs.value == "self"):
             return False
     return True
 

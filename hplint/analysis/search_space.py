@@ -207,14 +207,13 @@ def _string(node: Optional[cst.BaseExpression]) -> Optional[str]:
 _COMPUTATION_METHODS = frozenset({"forward", "backward"})
 
 
-def _moved_to_a_device(fn: cst.FunctionDef, draw: cst.Call) -> bool:
+def _moved_to_a_device(ctx, fn: cst.FunctionDef, draw: cst.Call) -> bool:
     """`beta = torch.rand(1)` then `beta = beta.cuda()` in the same function:
     a tensor for the computation (a hyperparameter is never put on a GPU)."""
-    names = {t.target.value for node in walk(fn.body) if isinstance(node, cst.Assign) and node.value is draw
-             for t in node.targets if isinstance(t.target, cst.Name)}
-    return bool(names) and any(
+    name = ctx.binder.scope(fn).target_of(draw)
+    return name is not None and any(
         isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in ("cuda", "to")
-        and isinstance(node.func.value, cst.Name) and node.func.value.value in names
+        and isinstance(node.func.value, cst.Name) and node.func.value.value == name
         for node in walk(fn.body))
 
 
@@ -480,7 +479,7 @@ class SearchSpaceAnalysis:
         fn = site.function
         if fn is None:
             return False
-        if fn.name.value in _COMPUTATION_METHODS or _moved_to_a_device(fn, site.node):
+        if fn.name.value in _COMPUTATION_METHODS or _moved_to_a_device(self.ctx, fn, site.node):
             return True
         if self._called_in_forward is None:
             self._called_in_forward = {
