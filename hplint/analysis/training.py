@@ -31,6 +31,7 @@ from .constants import UNKNOWN
 from .imports import dotted_name
 from .model import ClassModel, Layer, layers_in
 from .model.interpreter import is_self_attr
+from .model.structure import methods_of
 from .module import CallSite, Scope
 from .walk import walk
 
@@ -1063,24 +1064,25 @@ def _trainer_class_steps(ctx, analysis: "TrainingAnalysis", site: CallSite, othe
     optimizer on `self.model` (torch-rechub's trainers): the step trains the
     model this construction hands it."""
     klass = other.class_named(symbol)
-    init = next((s for s in klass.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"),
-                None) if klass is not None else None
+    methods = methods_of(klass) if klass is not None else {}
+    init = methods.get("__init__")
     if init is None:
         return []
     params = function_params(init, True)
+    other_analysis: TrainingAnalysis = other.fact("training", TrainingAnalysis)
     kept: Dict[str, str] = {}  # self attribute -> the parameter it keeps
-    for node in walk(init.body):
-        if isinstance(node, cst.Assign) and len(node.targets) == 1 and is_self_attr(node.targets[0].target):
-            value = unwrap(other, node.value)
-            if isinstance(value, cst.Name) and value.value in params:
-                kept[node.targets[0].target.attr.value] = value.value
+    for attr, entries in other_analysis.resolver.self_attributes(klass).items():
+        for value, method in entries:
+            value = unwrap(other, value)
+            if method is init and isinstance(value, cst.Name) and value.value in params:
+                kept[attr] = value.value
     if not kept:
         return []
-    methods = {id(s) for s in klass.body.body if isinstance(s, cst.FunctionDef)}
+    method_ids = {id(m) for m in methods.values()}
     found: List[HelperStep] = []
-    for step in other.fact("training", TrainingAnalysis).steps:
+    for step in other_analysis.steps:
         expr = step.model_expr
-        if id(step.function) not in methods or not (isinstance(expr, cst.Attribute) and is_self_attr(expr)):
+        if id(step.function) not in method_ids or not (isinstance(expr, cst.Attribute) and is_self_attr(expr)):
             continue
         name = kept.get(expr.attr.value)
         if name is None:

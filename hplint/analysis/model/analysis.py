@@ -14,7 +14,7 @@ from .construction import Frame
 from .construction_exprs import ConstructionExprs
 from .flow import ForwardFlow
 from .interpreter import Budget
-from .structure import EMPTY, ClassModel, Edge, Seq
+from .structure import EMPTY, ClassModel, Edge, Seq, methods_of
 
 
 class ModelAnalysis(ConstructionExprs, ForwardFlow):
@@ -161,7 +161,7 @@ class ModelAnalysis(ConstructionExprs, ForwardFlow):
             scratch = ClassModel(klass.name.value, klass, ctx, attrs=dict(model.attrs) if model else {},
                                  bases=list(model.bases) if model else _scratch_bases(ctx, klass),
                                  consts=dict(model.consts) if model else {})
-            scratch.methods = {s.name.value: s for s in klass.body.body if isinstance(s, cst.FunctionDef)}
+            scratch.methods = methods_of(klass)
             self._built_seqs = []
             self._call_function(ctx, fn, [], {}, scratch, 0, bind_defaults=True, is_method=True, call_known=False)
             for seq, seq_ctx in self._built_seqs:
@@ -207,6 +207,6 @@ def _scratch_bases(ctx, klass: cst.ClassDef, depth: int = 0) -> List[ClassModel]
             continue
         base_ctx, node = found
         base = ClassModel(node.name.value, node, base_ctx, bases=_scratch_bases(base_ctx, node, depth + 1))
-        base.methods = {s.name.value: s for s in node.body.body if isinstance(s, cst.FunctionDef)}
+        base.methods = methods_of(node)
         bases.append(base)
     return bases

@@ -28,6 +28,7 @@ from .structure import (
     PyList,
     Seq,
     flatten_items,
+    methods_of,
 )
 
 
@@ -62,9 +63,7 @@ class ConstructionExprs(Construction):
         self._class_in_progress.add(key)
         try:
             model = ClassModel(node.name.value, node, ctx)
-            for stmt in node.body.body:
-                if isinstance(stmt, cst.FunctionDef):
-                    model.methods[stmt.name.value] = stmt
+            model.methods.update(methods_of(node))
             for qn in ctx.base_qualnames(node):
                 if qn == L.SEQUENTIAL:
                     model.sequential_items = []

@@ -99,6 +99,12 @@ class ClassRef:
     qualname: str
 
 
+def methods_of(klass: cst.ClassDef) -> Dict[str, cst.FunctionDef]:
+    """The functions defined directly in a class body, by name."""
+    body = klass.body.body if isinstance(klass.body, cst.IndentedBlock) else ()
+    return {stmt.name.value: stmt for stmt in body if isinstance(stmt, cst.FunctionDef)}
+
+
 class _UnknownModule:
     def __repr__(self) -> str:
         return "UNKNOWN_MODULE"
