@@ -439,7 +439,14 @@ class ConstantEvaluator:
         if isinstance(node.value, cst.Name) and node.value.value not in ("self", "cls"):
             base = node.value.value
             attr = node.attr.value
-            if base not in env and qualname is None:
+            if base in env:
+                # A parameter a caller's value stands for: a config object as a dict.
+                container = env[base]
+                if isinstance(container, dict) and attr in container:
+                    item = container[attr]
+                    return self.value(item, None, depth + 1) if isinstance(item, cst.CSTNode) else item
+                return UNKNOWN
+            if qualname is None:
                 # `cfg.lr = 0.1` earlier in the scope: the binder keeps attribute targets.
                 owner, point = self._where or (None, None)
                 _, bindings = self.ctx.binder.lookup(f"{base}.{attr}", owner, point)

@@ -86,7 +86,7 @@ class ModuleContext:
         self.imports = ImportTable(module_name, is_package)
         self._star_targets: Dict[str, Optional["ModuleContext"]] = {}
         # qualname -> (project generation, class_definition's answer)
-        self._class_definitions: Dict[str, Tuple[int, Any]] = {}
+        self._class_definitions: Dict[Tuple[str, str], Tuple[int, Any]] = {}  # (kind, qualname) -> memo
         if project is not None:
             # Weakly: a bound method would make every context a reference cycle.
             self.imports.star_lookup = _StarLookup(self)
@@ -453,25 +453,35 @@ class ModuleContext:
     def class_definition(self, qualname: str) -> Optional[Tuple["ModuleContext", cst.ClassDef]]:
         """(ModuleContext, ClassDef) of a class by qualified name: a module-level
         class of this file, or of another project file (re-exports followed)."""
+        return self._definition(qualname, "class")
+
+    def function_definition(self, qualname: str) -> Optional[Tuple["ModuleContext", cst.FunctionDef]]:
+        """(ModuleContext, FunctionDef) of a module-level function by qualified
+        name, in this file or another project file (as class_definition)."""
+        return self._definition(qualname, "def")
+
+    def _definition(self, qualname: str, kind: str):
+        named = self.class_named if kind == "class" else self.function_named
         local = f"{self.module_name}." if self.module_name else ""
         if qualname.startswith(local) and "." not in qualname[len(local):]:
-            node = self.class_named(qualname[len(local):])
+            node = named(qualname[len(local):])
             return (self, node) if node is not None else None
         if self.project is None or qualname.startswith(("torch.", "builtins.")):
             return None
         # Remembered: model analysis asks for every call's callee (12,000 times
         # on the evaluation corpus). An answer holds while the project's files
         # are unchanged and the other file's context is still the index's own.
-        memo = self._class_definitions.get(qualname)
+        key = (kind, qualname)
+        memo = self._class_definitions.get(key)
         if memo is not None and memo[0] == self.project.generation and \
                 (memo[1] is None or self.project.holds(memo[1][0])):
             return memo[1]
         found = None
         other, symbol = self.project.resolve_symbol(qualname, self.module_name, self.path)
         if other is not None and symbol and "." not in symbol:
-            node = other.class_named(symbol)
+            node = (other.class_named if kind == "class" else other.function_named)(symbol)
             found = (other, node) if node is not None else None
-        self._class_definitions[qualname] = (self.project.generation, found)
+        self._class_definitions[key] = (self.project.generation, found)
         return found
 
     def class_named(self, name: str) -> Optional[cst.ClassDef]:

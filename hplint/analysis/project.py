@@ -14,6 +14,7 @@ single-file run therefore still resolves `from models import Net` or
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import weakref
@@ -221,8 +222,8 @@ class ProjectIndex:
         top-most package), then that root's parents up to the project's
         boundary, then configured roots. It never depends on which other files
         are in the run; without an origin, every root seen so far is searched."""
-        rel = Path(*module.split("."))
         if origin is None:
+            rel = Path(*module.split("."))
             for root in self.roots:
                 for candidate in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
                     if os.path.isfile(candidate):
@@ -237,6 +238,7 @@ class ProjectIndex:
         key = (search_path[0], module)
         memo = self._module_files.get(key)
         if memo is None:
+            rel = Path(*module.split("."))
             probes: List[Tuple[str, bool]] = []
             found: Optional[Path] = None
             for root in search_path:
@@ -390,4 +392,11 @@ class ProjectIndex:
 
 def _installed(path: Path) -> bool:
     """A file of an installed distribution (under site-packages / dist-packages)."""
+    return _installed_path(str(path))
+
+
+@functools.lru_cache(maxsize=4096)
+def _installed_path(path: str) -> bool:
+    # Asked at every cross-file symbol look-up: Path(...).parts costs more
+    # than the rest of the look-up when the module is already cached.
     return any(part in ("site-packages", "dist-packages") for part in Path(path).parts)

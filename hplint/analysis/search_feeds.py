@@ -56,7 +56,8 @@ class SearchFeeds:
         self._locals: Dict[int, Dict[str, cst.Call]] = {}
         # Every way a search feeds an expression goes through a search call of
         # this file; most files have none, and then nothing below needs a walk.
-        self.searches = any(is_search_call(ctx, s.node) for s in ctx.calls)
+        self.searches = any(is_search_call(ctx, s.node) for s in ctx.calls) or any(
+            d.through is not None for d in ctx.fact("search_space", SearchSpaceAnalysis).distributions)
 
     def _bound_keys(self) -> Dict[str, Any]:
         if self._keys is None:

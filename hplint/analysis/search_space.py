@@ -122,6 +122,9 @@ class Distribution:
     wrapped: bool = False  # the call is the receiver of a method (`.item()`): edits need parentheses
     grid_count: Optional[float] = None
     step: bool = False  # quantised (q=, step=): no log spelling keeps the step in Optuna
+    # For a call of a search helper (`suggest(trial, "lr", 1e-5, 0.1)`): the
+    # helper's own search call, which no edit at this call may rewrite.
+    through: Optional[cst.CSTNode] = None
 
     @property
     def is_grid(self) -> bool:
@@ -225,7 +228,9 @@ class SearchSpaceAnalysis:
         self._scopes: Dict[int, _Scope] = {}
         self._rng_names: Optional[set] = None
         self._called_in_forward: Optional[set] = None
-        self.distributions: List[Distribution] = []
+        self._distributions: List[Distribution] = []
+        self._across_files = False  # calls of other files' search helpers, added on first read
+        self.drawn_in: Dict[int, List[Any]] = {}  # id(function) -> its recognised search sites
         imported = ctx.imports.names
         test_file = is_test_file(ctx.path)
         for site in ctx.calls:
@@ -245,29 +250,51 @@ class SearchSpaceAnalysis:
             found = self._recognise(site)
             if found is not None:
                 self._follow(found, site.scope)
-                self.distributions.append(found)
+                self._distributions.append(found)
+                fn = site.function
+                if fn is not None:
+                    self.drawn_in.setdefault(id(fn), []).append(site)
+        # Project functions that forward their parameters into a search (this
+        # file's only: another file's helpers are asked for in `distributions`).
+        from .search_helpers import SearchHelpers  # it builds on this module's classes
+
+        self.helpers = SearchHelpers(self)
+        self._distributions.extend(self.helpers.local_calls())
         # W&B sweep dicts are literals keyed by the string "distribution": a
         # text check keeps the walk they need off every other file.
         if '"distribution"' in ctx.text or "'distribution'" in ctx.text or (
                 ("parameters" in ctx.text) and ("'min'" in ctx.text or '"min"' in ctx.text)) or \
                 '"_type"' in ctx.text or "'_type'" in ctx.text:
-            self.distributions.extend(self._wandb_dicts())
+            self._distributions.extend(self._wandb_dicts())
+
+    @property
+    def distributions(self) -> List[Distribution]:
+        if not self._across_files:
+            # Lazily, so that building this fact never builds another file's
+            # in full: that one's helpers are its own local facts (no cycles).
+            self._across_files = True
+            self._distributions.extend(self.helpers.other_files_calls())
+        return self._distributions
 
     # -- recognising calls ---------------------------------------------------
-    def _recognise(self, site) -> Optional[Distribution]:
+    def _recognise(self, site, env: Optional[Dict[str, Any]] = None,
+                   callee: Optional[str] = None) -> Optional[Distribution]:
+        """The distribution `site` draws. `env` gives values to the enclosing
+        function's parameters and `callee` names the class a parameter holds,
+        when a caller of a search helper asks (search_helpers.py)."""
         call = site.node
         if _has_star(call):
             return None
         ctx = self.ctx
         func = call.func
-        qn = ctx.callee(call) or ""
+        qn = callee or ctx.callee(call) or ""
         last = func.attr.value if isinstance(func, cst.Attribute) else qn.rsplit(".", 1)[-1] if qn else func.value
         spelling = ""  # filled from the source only for a reported distribution
-        number = self._number_fn(site)
+        number = self._number_fn(site, env)
         if last in _OPTUNA_METHODS and isinstance(func, cst.Attribute):
-            return self._optuna_method(call, last, spelling, number, site)
+            return self._optuna_method(call, last, spelling, number, env)
         if qn.startswith("optuna.") and last in _OPTUNA_CLASSES:
-            scale = _OPTUNA_CLASSES[last] or self._flag_scale(_arg(call, 2, "log"), default=LINEAR)
+            scale = _OPTUNA_CLASSES[last] or self._flag_scale(_arg(call, 2, "log"), LINEAR, env)
             step = last == "DiscreteUniformDistribution" or _arg(call, 3, "step") is not None
             return Distribution(call, "optuna", f"optuna.{last}", spelling, scale,
                                 number(_arg(call, 0, "low")), number(_arg(call, 1, "high")), step=step)
@@ -282,15 +309,15 @@ class SearchSpaceAnalysis:
             found = Distribution(call, "hyperopt", f"hyperopt.{last}", spelling, _HYPEROPT_FUNCS[last],
                                  number(_arg(call, 1, "low")), number(_arg(call, 2, "high")),
                                  step=last.startswith("q"))
-            self._label(found, _arg(call, 0, "label"), "label")
+            self._label(found, _arg(call, 0, "label"), "label", env)
             return found
         if last == "Real" and qn.startswith("skopt."):
             prior_arg = _arg(call, 2, "prior")
-            prior = "uniform" if prior_arg is None else ctx.constants.value(prior_arg)
+            prior = "uniform" if prior_arg is None else ctx.constants.value(prior_arg, env)
             scale = LINEAR if prior == "uniform" else LOG if prior == "log-uniform" else UNKNOWN_SCALE
             found = Distribution(call, "skopt", "skopt.Real", spelling, scale,
                                  number(_arg(call, 0, "low")), number(_arg(call, 1, "high")))
-            self._label(found, _arg(call, 5, "name"), "name")
+            self._label(found, _arg(call, 5, "name"), "name", env)
             return found
         if last in _SCIPY_FUNCS and qn.startswith("scipy.stats"):
             if last == "uniform":
@@ -303,7 +330,7 @@ class SearchSpaceAnalysis:
             return Distribution(call, "scipy", f"scipy.{last}", spelling, LOG,
                                 number(_arg(call, 0, "a")), number(_arg(call, 1, "b")))
         if qn.startswith("ConfigSpace.") and last in ("UniformFloatHyperparameter", "Float"):
-            return self._configspace(call, last, spelling, number)
+            return self._configspace(call, last, spelling, number, env)
         if qn in _UNIFORM_FUNCS:
             lo = _arg(call, 0, "low" if qn.startswith("numpy") else "a")
             hi = _arg(call, 1, "high" if qn.startswith("numpy") else "b")
@@ -347,51 +374,59 @@ class SearchSpaceAnalysis:
                                 grid_count=number(_arg(call, 2, "size")))
         return None
 
-    def _number_fn(self, site):
+    def _number_fn(self, site, env: Optional[Dict[str, Any]] = None):
         """A bound's value: module-level knowledge first, then the enclosing
-        function's parameter defaults and locals (built only when needed)."""
+        function's parameter defaults and locals (built only when needed).
+        `env`, when given, holds what a caller passes for the parameters."""
         constants = self.ctx.constants
 
         def number(node: Optional[cst.BaseExpression]) -> Optional[float]:
             if node is None:
                 return None
-            value = constants.number(node)
+            value = constants.number(node, env)
             if value is None and site.scope:
+                if env:
+                    return constants.number(node, {**self._scope_for(site.scope).env(constants), **env})
                 value = constants.number(node, self._scope_for(site.scope).env(constants))
             return value
 
         return number
 
-    def _flag_scale(self, node: Optional[cst.BaseExpression], default: str) -> str:
+    def _flag_scale(self, node: Optional[cst.BaseExpression], default: str,
+                    env: Optional[Dict[str, Any]] = None) -> str:
         if node is None:
             return default
-        value = self.ctx.constants.value(node)
+        value = self.ctx.constants.value(node, env)
         if value is True:
             return LOG
         if value is False:
             return LINEAR
         return UNKNOWN_SCALE
 
-    def _label(self, found: Distribution, node: Optional[cst.BaseExpression], how: str) -> None:
+    def _label(self, found: Distribution, node: Optional[cst.BaseExpression], how: str,
+               env: Optional[Dict[str, Any]] = None) -> None:
         text = _string(node)
+        if text is None and env and node is not None:
+            value = self.ctx.constants.value(node, env)  # a helper's `name` parameter
+            text = value if isinstance(value, str) else None
         if text:
             found.bindings.append(Binding(text, how, node))
 
-    def _optuna_method(self, call, method, spelling, number, site) -> Distribution:
+    def _optuna_method(self, call, method, spelling, number, env) -> Distribution:
         scale, step = _OPTUNA_METHODS[method]
         if scale is None:  # suggest_float(name, low, high, *, step=None, log=False)
-            scale = self._flag_scale(_arg(call, 99, "log"), default=LINEAR)
+            scale = self._flag_scale(_arg(call, 99, "log"), LINEAR, env)
             step_arg = _arg(call, 99, "step")
             step = step_arg is not None and not (isinstance(step_arg, cst.Name) and step_arg.value == "None")
         found = Distribution(call, "optuna", f"optuna.{method}", spelling, scale,
                              number(_arg(call, 1, "low")), number(_arg(call, 2, "high")), step=step)
-        self._label(found, _arg(call, 0, "name"), "suggest name")
+        self._label(found, _arg(call, 0, "name"), "suggest name", env)
         return found
 
-    def _configspace(self, call, last, spelling, number) -> Distribution:
-        scale = self._flag_scale(_arg(call, 99, "log"), default=LINEAR)
+    def _configspace(self, call, last, spelling, number, env) -> Distribution:
+        scale = self._flag_scale(_arg(call, 99, "log"), LINEAR, env)
         if last == "Float":
-            bounds = self.ctx.constants.value(_arg(call, 1, "bounds"))
+            bounds = self.ctx.constants.value(_arg(call, 1, "bounds"), env)
             lo = hi = None
             if isinstance(bounds, (tuple, list)) and len(bounds) == 2:
                 lo, hi = (float(b) if isinstance(b, (int, float)) and not isinstance(b, bool) else None for b in bounds)
@@ -408,7 +443,7 @@ class SearchSpaceAnalysis:
                 if isinstance(flag, cst.Name) and flag.value == "True":
                     scale = LOG
         found = Distribution(call, "configspace", f"configspace.{last}", spelling, scale, lo, hi)
-        self._label(found, _arg(call, 0, "name"), "name")
+        self._label(found, _arg(call, 0, "name"), "name", env)
         return found
 
     def _wandb(self, node, fields: Dict[str, cst.BaseExpression], number) -> Optional[Distribution]:
@@ -756,3 +791,4 @@ def near_one_shares(lo: float, hi: float, u_low: Optional[float] = None) -> Tupl
 
 def decades(lo: float, hi: float) -> float:
     return math.inf if lo <= 0 else math.log10(hi / lo)
+

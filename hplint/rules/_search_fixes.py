@@ -133,6 +133,8 @@ def _parens(dist: Distribution, text: str) -> str:
 
 def log_fix(ctx, dist: Distribution) -> Optional[FixSpec]:
     """HPL003's safe rewrite to the same library's log-uniform spelling."""
+    if dist.through is not None:
+        return None  # a search helper's call: the scale is the helper's to change
     if dist.transformed or dist.low is None or dist.high is None or dist.low <= 0:
         return None
     call = dist.node
@@ -231,6 +233,8 @@ def _wandb_fix(dist: Distribution):
 
 def one_minus_fix(ctx, dist: Distribution) -> Optional[FixSpec]:
     """HPL004's unsafe rewrite: sample 1-β on a log scale, β = 1 - 10**r."""
+    if dist.through is not None:
+        return None  # a search helper's call: the scale is the helper's to change
     if dist.transformed or dist.low is None or dist.high is None or not (0 <= dist.low < dist.high < 1):
         return None
     call = dist.node
