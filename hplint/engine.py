@@ -27,6 +27,7 @@ from .display import display_path
 from .findings import FileResult, Finding, Fix, RelatedLocation, Severity, Span, TextEdit
 from .rules import LazyRules
 from .rules.base import FixSpec, Report
+from .source_text import DATA_SUFFIXES, decode_data, is_data_file
 from .suppression import apply_suppressions, parse_suppressions
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ log = logging.getLogger("hplint")
 # the process pool are imported when a run needs them, not with the engine.
 # These are notebook.SUFFIX and sweeps.SUFFIXES (tests/test_startup.py checks).
 NOTEBOOK_SUFFIX = ".ipynb"
-SWEEP_SUFFIXES = (".yaml", ".yml", ".json")
+SWEEP_SUFFIXES = DATA_SUFFIXES
 
 #: Called as `on_file_done(count, total)` while `lint_paths` works: `count`
 #: files of `total` are done (in worker chunks when linting in parallel).
@@ -92,10 +93,25 @@ class Linter:
         except OSError as exc:
             return self.source_error_result(shown, SourceError(f"cannot read file: {exc.strerror or exc}"), None,
                                             path)
+        if is_data_file(path):
+            return self._lint_data_file(data, Path(path), shown)
         text = decode_source(data)
         if isinstance(text, SourceError):
             return self.source_error_result(shown, text, None, path)
         return self.lint_text(text, Path(path), shown)
+
+    def _lint_data_file(self, data: bytes, path: Path, shown: str) -> FileResult:
+        """A YAML/JSON file: linted when it is a search space. One that cannot
+        be decoded is reported only when it still reads like a sweep file, as
+        a broken YAML file is (sweeps.search_space): any other is not ours."""
+        text = decode_data(data)
+        if isinstance(text, SourceError):
+            from .sweeps import looks_like_a_sweep
+
+            if looks_like_a_sweep(data.decode("utf-8", errors="replace")):
+                return self.source_error_result(shown, text, None, path)
+            return FileResult(shown, [], None, skipped=True)
+        return self.lint_text(text, path, shown)
 
     def lint_text(self, text: str, path: Path, shown_as: Optional[str] = None) -> FileResult:
         """Lint `text` as the contents of `path` (which need not exist on disk)."""

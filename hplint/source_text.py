@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import tokenize
 from dataclasses import dataclass
-from typing import Union
+from typing import Tuple, Union
 
 
 @dataclass(frozen=True)
@@ -54,3 +54,48 @@ def decode_source(data: bytes) -> Union[str, SourceError]:
     if text.startswith("\ufeff"):
         text = text[1:]
     return text
+
+
+# Byte-order marks a YAML or JSON reader honours (YAML 1.2 section 5.2; JSON
+# readers accept them too), longest first: UTF-32's LE mark starts like UTF-16's.
+_DATA_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"),
+)
+
+
+# Files read as data (sweeps and search spaces), not as Python source.
+DATA_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def is_data_file(path) -> bool:
+    return str(path).lower().endswith(DATA_SUFFIXES)
+
+
+def decode_file(path, data: bytes) -> Union[str, SourceError]:
+    """A file's text as hplint reads it: data files by decode_data, Python
+    sources (and notebooks, whose JSON is UTF-8) by decode_source."""
+    return decode_data(data) if is_data_file(path) else decode_source(data)
+
+
+def data_bom(data: bytes) -> Tuple[bytes, str]:
+    """(the byte-order mark a data file starts with or b"", its encoding)."""
+    for bom, name in _DATA_BOMS:
+        if data.startswith(bom):
+            return bom, name
+    return b"", "utf-8"
+
+
+def decode_data(data: bytes) -> Union[str, SourceError]:
+    """Decode a YAML or JSON file: by its byte-order mark, else as UTF-8 (no
+    PEP 263 coding line there). A conda `environment.yml` saved by Windows
+    tools is UTF-16 with a BOM."""
+    bom, encoding = data_bom(data)
+    data = data[len(bom):]
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return SourceError(f"cannot decode file as {encoding}: byte 0x{data[exc.start]:02x} is not valid ({exc.reason})",
+                           line, col)

@@ -523,6 +523,12 @@ def _has_shape(root: DNode) -> bool:
                for k in ("searchSpace", "search_space"))
 
 
+def looks_like_a_sweep(text: str) -> bool:
+    """Whether a file that does not parse (or decode) still reads like a sweep
+    or search-space file, so that its error is reported (HPL000)."""
+    return bool(_GATE.search(text) and _LOOKS_LIKE_ONE.search(text))
+
+
 def search_space(text: str, path: Path) -> Optional[List[DataDistribution]]:
     """The distributions of a sweep / search-space file, None when the file has
     no such shape; raises Invalid when it looks like one but does not parse."""
@@ -531,7 +537,7 @@ def search_space(text: str, path: Path) -> Optional[List[DataDistribution]]:
     try:
         documents = parse_documents(text, path)
     except Invalid:
-        if _LOOKS_LIKE_ONE.search(text):  # a broken sweep file is reported, any other broken file is not ours
+        if looks_like_a_sweep(text):  # a broken sweep file is reported, any other broken file is not ours
             raise
         return None
     lines = text.splitlines(keepends=True)

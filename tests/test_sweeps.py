@@ -346,3 +346,27 @@ def test_katib_uniform_distribution_gets_log_uniform(tmp_path: Path):
     result = lint_text(tmp_path, "tpe.yaml", text)
     (lr,) = [f for f in result.findings if f.code == "HPL003"]
     assert (lr.line, lr.fix.edits[0].new_text, lr.fix.safety.value) == (14, "logUniform", "unsafe")
+
+
+def test_data_files_are_decoded_by_their_byte_order_mark(tmp_path: Path, capsys, monkeypatch):
+    # A conda environment.yml saved by Windows tools is UTF-16 with a BOM: no
+    # finding (it is no sweep), where it used to be an HPL000 "cannot decode".
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "environment.yml").write_bytes("name: env\ndependencies:\n  - numpy\n".encode("utf-16"))
+    (tmp_path / "undecodable.yaml").write_bytes(b"name: \xff\xfe\xfa\n")  # no BOM, not UTF-8, no sweep
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_bytes(WANDB.encode("utf-16"))
+    assert main(["check", ".", "--output-format", "json", "--exit-zero"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {(f["path"], f["code"]) for f in doc["findings"]} == {("sweep.yaml", "HPL003"), ("sweep.yaml", "HPL004")}
+    # Fixed in place, the file keeps its encoding and its mark.
+    main(["check", "sweep.yaml", "--fix", "--exit-zero"])
+    data = sweep.read_bytes()
+    assert data.startswith(b"\xff\xfe") and "log_uniform_values" in data.decode("utf-16")
+
+
+def test_an_undecodable_sweep_file_is_hpl000(tmp_path: Path):
+    path = tmp_path / "sweep.yaml"
+    path.write_bytes(b"method: random\nparameters:\n  lr: {min: 0.1, max: \xff}\n")
+    [f] = Linter().lint_file(path).findings
+    assert f.code == "HPL000" and "cannot decode" in f.message and f.line == 3

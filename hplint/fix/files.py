@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
-from ..source_text import SourceError, decode_source
+from ..source_text import SourceError, data_bom, decode_file, is_data_file
 
 
 @dataclass(frozen=True)
@@ -26,17 +26,21 @@ class SourceFile:
     encoding: str  # codec to write with (never "utf-8-sig": the BOM is `bom`)
     bom: bool
     data: bytes = b""  # the bytes as read: writing refuses when the file no longer holds them
+    mark: bytes = b""  # the byte-order mark written back before the text (when `bom`)
 
 
 def source_from_bytes(path: Path, data: bytes) -> Union[SourceFile, SourceError]:
-    text = decode_source(data)
+    text = decode_file(path, data)
     if isinstance(text, SourceError):
         return text
+    if is_data_file(path):
+        mark, encoding = data_bom(data)  # a UTF-16 sweep file stays UTF-16
+        return SourceFile(Path(path), text, encoding, bool(mark), data, mark)
     encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     bom = data.startswith(codecs.BOM_UTF8)
     if encoding == "utf-8-sig":
         encoding = "utf-8"
-    return SourceFile(Path(path), text, encoding, bom, data)
+    return SourceFile(Path(path), text, encoding, bom, data, codecs.BOM_UTF8 if bom else b"")
 
 
 def read_source(path: Path) -> Union[SourceFile, SourceError]:
@@ -51,7 +55,7 @@ def encode_source(source: SourceFile, text: str) -> bytes:
     """`text` in the file's encoding; raises UnicodeEncodeError when a fix
     introduced characters the declared encoding cannot hold."""
     data = text.encode(source.encoding)
-    return codecs.BOM_UTF8 + data if source.bom else data
+    return (source.mark or codecs.BOM_UTF8) + data if source.bom else data
 
 
 def write_source(source: SourceFile, data: bytes) -> Optional[str]:

@@ -55,10 +55,10 @@ def _split(text: Optional[str]) -> Optional[List[str]]:
 
 
 def _read(path: str) -> Optional[List[str]]:
-    from ..analysis.source import decode_source
+    from ..source_text import decode_file
 
     try:
-        text = decode_source(Path(path).read_bytes())
+        text = decode_file(path, Path(path).read_bytes())
     except OSError:
         return None
     return _split(text) if isinstance(text, str) else None

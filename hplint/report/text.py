@@ -216,10 +216,10 @@ class SourceLines:
         if result.path not in self._texts:
             text = result.source
             if text is None:  # a worker or the result cache kept no text: read it again
-                from ..source_text import decode_source
+                from ..source_text import decode_file
 
                 try:
-                    decoded = decode_source(Path(result.path).read_bytes())
+                    decoded = decode_file(result.path, Path(result.path).read_bytes())
                 except OSError:
                     decoded = None
                 text = decoded if isinstance(decoded, str) else None

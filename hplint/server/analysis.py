@@ -22,13 +22,14 @@ from lsprotocol import types as lsp
 from pygls.workspace.position_codec import PositionCodec
 
 from ..analysis.project import module_name_for
-from ..analysis.source import SourceError, decode_source
+from ..analysis.source import SourceError
 from ..catalogue import load_catalogue
 from ..config import Config, ConfigError, load_config_file
 from ..config_resolver import ConfigCache
 from ..engine import Linter
 from ..findings import Finding
 from ..probe.store import ProbeVerdicts
+from ..source_text import decode_file
 from .diagnostics import PositionMap, to_diagnostics
 from .settings import Settings
 
@@ -210,7 +211,7 @@ class Analyzer:
         text = self._overlays.get(path)
         if text is None:
             try:
-                decoded = decode_source(path.read_bytes())
+                decoded = decode_file(path, path.read_bytes())
             except OSError:
                 return None
             if isinstance(decoded, SourceError):
