@@ -411,6 +411,39 @@ NEGATIVE["helper_trains_its_parameter_first_step_found_through_global_optimizer"
     first="    policy.train()\n")
 POSITIVE["helper_without_train_step_found_through_global_optimizer"] = A2C_HELPERS.format(first="")
 
+# SASRec.pytorch: evaluation only under the flag that also ends the epoch loop
+# before its first step, so the switch and the step never run on one pass.
+INFERENCE_ONLY = HEAD + """
+import argparse
+args = argparse.ArgumentParser().parse_args()
+if args.inference_only:
+    model.eval()
+    print(model(val_x))
+for epoch in range(10):
+{guard}""" + TRAIN
+NEGATIVE["eval_under_the_flag_that_breaks_the_epoch_loop"] = INFERENCE_ONLY.format(
+    guard="    if args.inference_only: break\n")
+NEGATIVE["eval_under_the_flag_that_leaves_the_loop_in_a_block"] = INFERENCE_ONLY.format(
+    guard="    if args.inference_only:\n        print('done')\n        break\n")
+POSITIVE["eval_under_a_flag_another_flag_breaks_the_loop"] = INFERENCE_ONLY.format(
+    guard="    if args.dry_run: break\n")
+POSITIVE["eval_under_the_flag_the_loop_only_prints"] = INFERENCE_ONLY.format(
+    guard="    if args.inference_only: print(epoch)\n")
+NEGATIVE["eval_under_the_flag_step_under_its_negation"] = HEAD + """
+import argparse
+args = argparse.ArgumentParser().parse_args()
+if args.inference_only:
+    model.eval()
+for epoch in range(10):
+    if not args.inference_only:
+        for x in train_data:
+            opt.zero_grad()
+            model(x).sum().backward()
+            opt.step()
+"""
+POSITIVE["eval_under_a_flag_the_loop_rebinds"] = INFERENCE_ONLY.format(
+    guard="    args.inference_only = epoch > 5\n    if args.inference_only: break\n")
+
 
 @pytest.mark.parametrize("name", sorted(POSITIVE))
 def test_flags_eval_mode_left_on(tmp_path, name):

@@ -99,7 +99,9 @@ def _mode_chosen_by_a_flag(ctx, body, eval_node, training_node, mkey: str) -> bo
             chosen = (stmt.test, True)
         if chosen is not None:
             break
-    if chosen is None or not _stable_test(chosen[0], body):
+    if chosen is None:
+        return _skipped_after_eval(ctx, body, eval_node, training_node)
+    if not _stable_test(chosen[0], body):
         return False
     test, eval_when = ctx.code(chosen[0]), chosen[1]
     for other in body_statements(body):
@@ -110,6 +112,57 @@ def _mode_chosen_by_a_flag(ctx, body, eval_node, training_node, mkey: str) -> bo
         if eval_when is True and isinstance(other.orelse, cst.Else) and contains(other.orelse.body, training_node):
             return True
     return False
+
+
+def _skipped_after_eval(ctx, body, eval_node, training_node) -> bool:
+    """`if args.inference_only: model.eval(); evaluate(...)` and then the epoch
+    loop opening with `if args.inference_only: break` (SASRec.pytorch), or the
+    step under `if not args.inference_only:`: where the switch ran, the step
+    does not."""
+    statements = list(body_statements(body))
+    guards = [stmt.test for stmt in statements if isinstance(stmt, cst.If) and contains(stmt.body, eval_node)]
+    test = guards[-1] if guards else None  # the innermost (statements come outer first)
+    if test is None or not _stable_test(test, body):
+        return False
+    text = ctx.code(test)
+    for stmt in statements:
+        if not contains(stmt, training_node) or stmt is eval_node:
+            continue
+        if isinstance(stmt, cst.If) and isinstance(stmt.test, cst.UnaryOperation) and \
+                isinstance(stmt.test.operator, cst.Not) and ctx.code(stmt.test.expression) == text and \
+                contains(stmt.body, training_node):
+            return True
+        if isinstance(stmt, (cst.For, cst.While)) and isinstance(stmt.body, cst.IndentedBlock) and \
+                not _assigns(stmt, test):
+            for inner in stmt.body.body:
+                if contains(inner, training_node):
+                    break
+                if isinstance(inner, cst.If) and inner.orelse is None and ctx.code(inner.test) == text and \
+                        _leaves(inner.body):
+                    return True
+    return False
+
+
+def _assigns(block, test) -> bool:
+    """Does `block` assign a name or attribute the test reads?"""
+    names = {dotted_name(n) for n in walk(test) if isinstance(n, (cst.Name, cst.Attribute))}
+    for node in walk(block):
+        if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
+            for target in (node.targets if isinstance(node, cst.Assign) else [node]):
+                if dotted_name(target.target) in names:
+                    return True
+    return False
+
+
+def _leaves(block) -> bool:
+    """A block that ends its loop iteration: `break`, `continue`, `return`, `raise`."""
+    if isinstance(block, cst.SimpleStatementSuite):  # `if done: break` on one line
+        small = block.body
+    elif isinstance(block, cst.IndentedBlock) and isinstance(block.body[-1], cst.SimpleStatementLine):
+        small = block.body[-1].body
+    else:
+        return False
+    return bool(small) and isinstance(small[-1], (cst.Break, cst.Continue, cst.Return, cst.Raise))
 
 
 def _stable_test(test: cst.BaseExpression, body) -> bool:
