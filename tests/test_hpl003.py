@@ -16,6 +16,23 @@ from helpers import apply_edits, expected_lines, lines_of, lint_code, lint_files
 RULE = "HPL003"
 
 POSITIVE = {
+    # fmfn/BayesianOptimization (t81_558's Bayesian hyperparameter notebook):
+    # every pbounds entry is searched on a linear scale.
+    "bayes_opt_pbounds_bound_to_a_name": """
+        from bayes_opt import BayesianOptimization
+
+        pbounds = {"dropout": (0.0, 0.499),
+                   "learning_rate": (0.0, 0.1),  # <- HPL003
+                   "neuronPct": (0.01, 1)}
+        optimizer = BayesianOptimization(f=evaluate_network, pbounds=pbounds, random_state=1)
+    """,
+    "bayes_opt_pbounds_in_the_call": """
+        import bayes_opt
+
+        def search(evaluate):
+            optimizer = bayes_opt.BayesianOptimization(evaluate, {"lr": (1e-5, 1e-1)})  # <- HPL003
+            optimizer.maximize(init_points=5, n_iter=20)
+    """,
     # awslabs/syne-tune benchmarking scripts: `_config_space = {...}` of Syne Tune domains.
     "syne_tune_config_space": """
         from syne_tune.config_space import randint, uniform, loguniform, finrange
@@ -181,6 +198,20 @@ POSITIVE = {
 }
 
 NEGATIVE = {
+    # The exponent bounded, the rate computed from it; and no bayes_opt import.
+    "bayes_opt_exponent_bounds": """
+        from bayes_opt import BayesianOptimization
+
+        def evaluate(log_lr, dropout):
+            return train(lr=10 ** log_lr, dropout=dropout)
+
+        optimizer = BayesianOptimization(f=evaluate, pbounds={"log_lr": (-5, -1), "dropout": (0.0, 0.5)})
+    """,
+    "another_libraries_bayesian_optimization": """
+        from mylib import BayesianOptimization
+
+        optimizer = BayesianOptimization(f=evaluate, pbounds={"lr": (1e-5, 1e-1)})
+    """,
     # Syne Tune's log spellings are a log-scale search.
     "syne_tune_log_scale": """
         from syne_tune.config_space import loguniform, logfinrange

@@ -17,6 +17,11 @@ from helpers import apply_edits, expected_lines, lines_of, lint_code, lint_files
 RULE = "HPL004"
 
 POSITIVE = {
+    "bayes_opt_pbounds": """
+        from bayes_opt import BayesianOptimization
+
+        optimizer = BayesianOptimization(f=evaluate, pbounds={"momentum": (0.5, 0.999)})  # <- HPL004
+    """,
     # awslabs/syne-tune: SGD momentum and Adam's beta1 searched on U[0, 0.99].
     "syne_tune_momentum": """
         import torch

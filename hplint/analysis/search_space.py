@@ -42,7 +42,7 @@ _CANDIDATE_NAMES = frozenset({
     "uniform", "quniform", "loguniform", "qloguniform", "reciprocal", "Real",
     "UniformFloatHyperparameter", "Float", "uniform_", "Uniform",
     "rand", "random", "random_sample", "ranf", "sample",
-    "linspace", "logspace", "geomspace", "dict", "finrange",
+    "linspace", "logspace", "geomspace", "dict", "finrange", "BayesianOptimization",
 })
 _OPTUNA_METHODS = {  # method -> (scale, has a step)
     "suggest_float": (None, False), "suggest_uniform": (LINEAR, False),
@@ -247,6 +247,9 @@ class SearchSpaceAnalysis:
                 continue
             if test_file and site.function is not None and is_test_function(site.function, site.klass, test_file):
                 continue  # a search space as the fixture of a test of the searcher
+            if last == "BayesianOptimization":
+                self._distributions.extend(self._bayes_opt_bounds(site))
+                continue
             found = self._recognise(site)
             if found is not None:
                 self._follow(found, site.scope)
@@ -364,6 +367,31 @@ class SearchSpaceAnalysis:
             fields = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
             return self._wandb(call, fields, number)
         return None
+
+    def _bayes_opt_bounds(self, site) -> Iterator[Distribution]:
+        """`BayesianOptimization(f, pbounds={"learning_rate": (0.0, 0.1), ...})`
+        (fmfn/BayesianOptimization): every bound is searched on a linear scale,
+        its random start points and its Gaussian process alike. The dict is
+        written in the call or bound to a name the call reads."""
+        call = site.node
+        if not (self.ctx.callee(call) or "").startswith("bayes_opt."):
+            return
+        bounds = _arg(call, 1, "pbounds")
+        if type(bounds) is cst.Name:
+            values = self.ctx.binder.values_at(bounds.value, site.function, call)
+            bounds = values[0].value if len(values) == 1 else None
+        if type(bounds) is not cst.Dict:
+            return
+        number = self._number_fn(site)
+        for element in bounds.elements:
+            key = _string(element.key) if isinstance(element, cst.DictElement) else None
+            pair = element.value if key else None
+            if type(pair) not in (cst.Tuple, cst.List) or len(pair.elements) != 2:
+                continue
+            low, high = (number(e.value) for e in pair.elements)
+            found = Distribution(pair, "bayes_opt", "bayes_opt.pbounds", "BayesianOptimization pbounds", LINEAR,
+                                 low, high, bindings=[Binding(key, "dict key", element.key)], scope=tuple(site.scope))
+            yield found
 
     def _syne_tune(self, call, last, spelling, number) -> Optional[Distribution]:
         lo, hi = number(_arg(call, 0, "lower")), number(_arg(call, 1, "upper"))
