@@ -26,6 +26,19 @@ POSITIVE = {
                    "neuronPct": (0.01, 1)}
         optimizer = BayesianOptimization(f=evaluate_network, pbounds=pbounds, random_state=1)
     """,
+    # SMAC3's priors example: scikit-learn's MLP name, without log=True.
+    "configspace_learning_rate_init": """
+        from ConfigSpace import ConfigurationSpace, UniformFloatHyperparameter
+
+        cs = ConfigurationSpace()
+        learning_rate_init = UniformFloatHyperparameter(  # <- HPL003
+            "learning_rate_init",
+            lower=1e-5,
+            upper=1.0,
+            default_value=1e-3,
+        )
+        cs.add([learning_rate_init])
+    """,
     "bayes_opt_pbounds_in_the_call": """
         import bayes_opt
 
@@ -432,7 +445,8 @@ def test_extra_lr_names_option(tmp_path):
 @pytest.mark.parametrize("name, expected", [
     ("lr", True), ("learning_rate", True), ("learning-rate", True), ("learningRate", True),
     ("optimizer__lr", True), ("actor_lr", True), ("lr_actor", True), ("lrs", True), ("base_lr", True),
-    ("eta0", True), ("lr2", True),
+    ("eta0", True), ("lr2", True), ("learning_rate_init", True), ("learningRateInit", True),
+    ("learning_rate_decay", False), ("learning_rate_warmup_steps", False),
     ("lr_decay", False), ("pct_lr_ramp", False), ("lr_warmup_ratio", False), ("lr_gamma", False),
     ("lr_ratio", False), ("lr_factor", False), ("lr_patience", False), ("log_lr", False),
     ("weight_decay", False), ("dropout", False), ("step_size", False), ("momentum", False),

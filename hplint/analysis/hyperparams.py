@@ -69,7 +69,9 @@ def is_learning_rate(name: str, extra: Iterable[str] = ()) -> bool:
     for candidate in (n, _singular(n)):
         if candidate in _LR_EXACT or candidate.endswith("learning_rate") or candidate == "learningrate":
             return True
-    tokens = [t.rstrip("0123456789") or t for t in _tokens(_singular(n))]  # `lr2`, `lr_g1`
+    # `learning_rate_init` (scikit-learn's MLP, SMAC's examples) reads as `lr_init`.
+    short = _singular(n).replace("learning_rate", "lr")
+    tokens = [t.rstrip("0123456789") or t for t in _tokens(short)]  # `lr2`, `lr_g1`
     return tokens[-1] == "lr" or tokens[0] == "lr"
 
 
