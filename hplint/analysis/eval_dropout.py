@@ -648,15 +648,25 @@ def _loads_weights(fn: cst.FunctionDef) -> bool:
 def _called_in_training(ctx, training, fn: cst.FunctionDef, klass: cst.ClassDef) -> bool:
     """`self.predict(x)` computes the loss of a training step (DomainBed's
     `update`): the method is the model's forward under another name, not
-    evaluation code, whatever its name says."""
+    evaluation code, whatever its name says. So is a method that a module's
+    `forward` or constructor calls: asteroid's `forward` returning
+    `self.separator.infer_source_signals(x)`, or a DQN's
+    `_get_conv_val_size(shape)` running the value head on zeros in `__init__`
+    to size the next layer."""
     name = fn.name.value
     training_functions = {id(step.function) for step in training.steps}
     for site in ctx.calls:
         func = site.node.func
-        if isinstance(func, cst.Attribute) and func.attr.value == name and id(site.function) in training_functions \
-                and site.function is not fn:
+        if not isinstance(func, cst.Attribute) or func.attr.value != name or site.function is fn or \
+                site.function is None:
+            continue
+        if id(site.function) in training_functions or site.function.name.value in _MODEL_METHODS:
             return True
     return False
+
+
+# The methods through which a module computes: what they call is the model's own work.
+_MODEL_METHODS = frozenset({"forward", "__init__", "__call__"})
 
 
 def _feeds_a_training_step(ctx, training, fn, call: cst.Call) -> bool:
