@@ -389,6 +389,73 @@ class Block(nn.Module):
         return self.fc(x)
 """
 
+# Methods a module computes through, whatever their names say.
+CONSTRUCTION_PROBE = """
+import numpy as np
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self, shape, actions):
+        super().__init__()
+        self.conv_val = nn.Sequential(nn.Conv2d(shape[0], 2, 1), nn.BatchNorm2d(2), nn.LeakyReLU())
+        self.value = nn.Linear(self._get_conv_val_size(shape), 1)
+
+    def _get_conv_val_size(self, shape):
+        o = self.conv_val(torch.zeros(1, *shape))
+        return int(np.prod(o.size()))
+
+    def forward(self, x):
+        return self.value(self.conv_val(x).flatten(1))
+"""
+NEGATIVE["a_shape_probe_the_constructor_runs"] = CONSTRUCTION_PROBE
+NEGATIVE["a_method_another_modules_forward_returns"] = """
+import torch.nn as nn
+
+class Separator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv1d(1, 8, 3), nn.BatchNorm1d(8), nn.ReLU())
+
+    def forward(self, x):
+        return self.net(x)
+
+    def infer_source_signals(self, mixture):
+        return self.forward(mixture)
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.separator = Separator()
+
+    def forward(self, x):
+        return self.separator.infer_source_signals(x.unsqueeze(1))
+"""
+# dlwpt-code's chapter 8 notebook rebinds `model` cell after cell: a helper is
+# judged with what the name holds at each call, not at the notebook's end.
+REBOUND = """
+import torch
+import torch.nn as nn
+
+def validate(model, data):
+    with torch.no_grad():
+        return [model(x) for x in data]
+
+model = nn.Sequential(nn.Linear(4, 2))
+validate(model, [torch.zeros(1, 4)])
+model = nn.Sequential(nn.Linear(4, 2), nn.Dropout(0.5))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+"""
+NEGATIVE["helper_called_before_the_name_is_rebound_to_a_model_with_dropout"] = REBOUND
+POSITIVE["helper_called_after_the_name_is_rebound_to_a_model_with_dropout"] = REBOUND + \
+    "validate(model, [torch.zeros(1, 4)])\n"
+# The same probe named for validation and run from a script is evaluation code.
+POSITIVE["a_validation_method_run_outside_the_model"] = CONSTRUCTION_PROBE.replace(
+    "self.value = nn.Linear(self._get_conv_val_size(shape), 1)", "self.value = nn.Linear(2, 1)") + """
+net = Net((3, 8, 8), 4)
+print(net._get_conv_val_size((3, 8, 8)))
+"""
+
 
 @pytest.mark.parametrize("name", sorted(POSITIVE))
 def test_flags_evaluation_in_training_mode(tmp_path, name):

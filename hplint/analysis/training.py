@@ -324,7 +324,17 @@ class ModelResolver:
             arg = call_argument(site.node, index, param)
             if arg is None:
                 continue
-            ref = self.resolve(arg, site.function, site.klass, depth + 1)
+            if isinstance(arg, cst.Name) and arg.value != "self":
+                # What the name holds at this call, not at the end of its scope: a
+                # notebook rebinding `model` cell after cell hands each call its own.
+                owner, reaching = self.ctx.binder.lookup(arg.value, site.function, site.node)
+                if not reaching:
+                    continue
+                refs = self._from_bindings(arg.value, self.ctx.binder.scope(owner), reaching, owner,
+                                           site.function, site.klass, depth + 1, set())
+                ref = _merged(refs)
+            else:
+                ref = self.resolve(arg, site.function, site.klass, depth + 1)
             if ref is not None:
                 found.append(ref)
         return _merged(found)
