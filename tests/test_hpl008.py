@@ -449,6 +449,23 @@ opt = torch.optim.SGD(model.parameters(), lr=0.1)
 NEGATIVE["helper_called_before_the_name_is_rebound_to_a_model_with_dropout"] = REBOUND
 POSITIVE["helper_called_after_the_name_is_rebound_to_a_model_with_dropout"] = REBOUND + \
     "validate(model, [torch.zeros(1, 4)])\n"
+# d3rlpy's encoders size their dense head with a no-grad pass in the constructor.
+NEGATIVE["a_no_grad_shape_probe_in_the_constructor"] = """
+import torch
+import torch.nn as nn
+
+class Encoder(nn.Module):
+    def __init__(self, shape):
+        super().__init__()
+        self._cnn_layers = nn.Sequential(nn.Conv2d(shape[0], 8, 3), nn.BatchNorm2d(8), nn.Dropout2d(0.1))
+        x = torch.rand((1,) + tuple(shape))
+        with torch.no_grad():
+            size = self._cnn_layers(x).view(1, -1).shape[1]
+        self.fc = nn.Linear(size, 16)
+
+    def forward(self, x):
+        return self.fc(self._cnn_layers(x).flatten(1))
+"""
 # The same probe named for validation and run from a script is evaluation code.
 POSITIVE["a_validation_method_run_outside_the_model"] = CONSTRUCTION_PROBE.replace(
     "self.value = nn.Linear(self._get_conv_val_size(shape), 1)", "self.value = nn.Linear(2, 1)") + """
@@ -1072,3 +1089,30 @@ def test_other_files_evaluation_helper_that_is_switched_is_clean(tmp_path, switc
              "train.py": _EVAL_CALLER.replace("IMPORT", "from utils import *").replace("SWITCH", switch)
              .replace("CALL", "evaluate_model")}
     assert lint(tmp_path, files, "train.py", "HPL008") == []
+
+
+def test_other_files_evaluation_helper_run_by_the_model_on_itself_is_its_callers_business(tmp_path):
+    # rlkit's CNNPolicy.get_action returns `eval_np(self, obs)`: the policy's own
+    # method cannot choose its mode; the algorithm that calls it does.
+    files = {"core.py": "def eval_np(module, *args):\n    return module(*args).detach().numpy()\n",
+             "policy.py": """
+import torch
+from torch import nn
+from core import eval_np
+
+class Policy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Linear(8, 2))
+
+    def forward(self, obs):
+        return self.net(obs)
+
+    def get_action(self, obs):
+        return eval_np(self, obs)
+
+policy = Policy()
+print(eval_np(policy, torch.zeros(2, 4)))
+"""}
+    (found,) = lint(tmp_path, files, "policy.py", "HPL008")  # the script's call only
+    assert found.line == 17  # `print(eval_np(policy, ...))`

@@ -189,6 +189,10 @@ class EvalDropoutAnalysis:
             flow = modes.flow(fn, method_klass)
             for site, mkey, ref, layer, through in candidates:
                 call = site.node
+                if klass is not None and fn is not None and fn.name.value == "__init__" and mkey.startswith("self."):
+                    # d3rlpy's encoders: `with torch.no_grad(): self._cnn_layers(x)` on a
+                    # dummy input in the constructor, to size the next layer.
+                    continue
                 conditional = None
                 if not whole and id(call) not in flow.nograd:
                     conditional = flow.nograd_when.get(id(call))
@@ -274,7 +278,9 @@ class EvalDropoutAnalysis:
                 continue  # the helper switches the model itself
             expr = call_argument(site.node, params.index(inner_key), inner_key)
             outer = model_key(expr) if expr is not None else None
-            if outer is None:
+            if outer is None or outer == "self":
+                # rlkit's `get_action`: `eval_np(self, obs)` in the policy's own method.
+                # A module running itself does not choose its mode; its caller does.
                 continue
             ref = training.resolver.resolve(expr, site.function, method_klass)
             layer = (ref.first(L.DROPOUT) or ref.first(L.BATCHNORM)) if ref is not None else None
