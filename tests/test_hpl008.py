@@ -1116,3 +1116,35 @@ print(eval_np(policy, torch.zeros(2, 4)))
 """}
     (found,) = lint(tmp_path, files, "policy.py", "HPL008")  # the script's call only
     assert found.line == 17  # `print(eval_np(policy, ...))`
+
+
+def test_other_files_evaluation_helper_run_on_self_by_a_training_method_is_reported(tmp_path):
+    # Text-Classification-Models' run_epoch trains `self`, then hands itself to
+    # utils.evaluate_model in train mode: there the mode is known.
+    model = '''
+import torch
+from torch import nn
+from utils import *
+
+class TextCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.dropout = nn.Dropout(0.5)
+        self.fc = nn.Linear(8, 2)
+        self.optimizer = torch.optim.SGD(self.parameters(), lr=0.1)
+
+    def forward(self, x):
+        return self.fc(self.dropout(x))
+
+    def run_epoch(self, train_iterator, val_iterator):
+        self.train()
+        for x, y in train_iterator:
+            self.optimizer.zero_grad()
+            nn.functional.cross_entropy(self(x), y).backward()
+            self.optimizer.step()
+        return evaluate_model(self, val_iterator)
+'''
+    files = {"utils.py": _EVAL_UTILS.replace("BODY", "correct += (model(x).argmax(1) == y).sum().item()"),
+             "model.py": model}
+    (found,) = lint(tmp_path, files, "model.py", "HPL008")
+    assert found.line == 21 and "`evaluate_model` of `utils`" in found.message

@@ -278,9 +278,12 @@ class EvalDropoutAnalysis:
                 continue  # the helper switches the model itself
             expr = call_argument(site.node, params.index(inner_key), inner_key)
             outer = model_key(expr) if expr is not None else None
-            if outer is None or outer == "self":
-                # rlkit's `get_action`: `eval_np(self, obs)` in the policy's own method.
-                # A module running itself does not choose its mode; its caller does.
+            if outer is None:
+                continue
+            if outer == "self" and not any(step.function is site.function for step in training.steps):
+                # rlkit's `get_action`: `eval_np(self, obs)` in the policy's own method,
+                # which does not train: the module's mode is its caller's choice. (A
+                # `run_epoch` that trains `self` and then evaluates it is reported.)
                 continue
             ref = training.resolver.resolve(expr, site.function, method_klass)
             layer = (ref.first(L.DROPOUT) or ref.first(L.BATCHNORM)) if ref is not None else None
