@@ -16,6 +16,32 @@ from helpers import apply_edits, expected_lines, lines_of, lint_code, lint_files
 RULE = "HPL003"
 
 POSITIVE = {
+    # Katib's Python SDK: `katib.search.double` is uniform (kubeflow/katib's
+    # tune-train-from-func notebook), through an alias import and as a keyword.
+    "katib_search_double": """
+        import kubeflow.katib as katib
+        from kubeflow.katib import search
+
+        parameters = {"lr": katib.search.double(min=1e-5, max=0.1)}  # <- HPL003
+        client.tune(name="tune", objective=train, parameters=parameters)
+        client.tune(name="again", objective=train,
+                    parameters={"learning_rate": search.double(min=1e-4, max=0.1)})  # <- HPL003
+    """,
+    # kubeflow/katib's early-stopping notebook: the Experiment built from model
+    # classes, its bounds strings as in the YAML.
+    "katib_parameter_spec": """
+        from kubeflow.katib import V1beta1ParameterSpec, V1beta1FeasibleSpace
+
+        parameters = [
+            V1beta1ParameterSpec(  # <- HPL003
+                name="lr",
+                parameter_type="double",
+                feasible_space=V1beta1FeasibleSpace(min="0.01", max="0.3"),
+            ),
+            V1beta1ParameterSpec(name="momentum", parameter_type="double",
+                                 feasible_space=V1beta1FeasibleSpace(min="0.5", max="0.9")),
+        ]
+    """,
     # fmfn/BayesianOptimization (t81_558's Bayesian hyperparameter notebook):
     # every pbounds entry is searched on a linear scale.
     "bayes_opt_pbounds_bound_to_a_name": """
@@ -211,6 +237,22 @@ POSITIVE = {
 }
 
 NEGATIVE = {
+    # Katib: a log distribution, a range under a decade, an int parameter, and a
+    # tensor's `.double()` that only shares the method name.
+    "katib_log_narrow_int_and_tensor_double": """
+        import torch
+        from kubeflow.katib import V1beta1ParameterSpec, V1beta1FeasibleSpace, search
+
+        parameters = [
+            V1beta1ParameterSpec(name="lr", parameter_type="double",
+                                 feasible_space=V1beta1FeasibleSpace(min="0.0001", max="0.1",
+                                                                     distribution="logUniform")),
+            V1beta1ParameterSpec(name="lr_steps", parameter_type="int",
+                                 feasible_space=V1beta1FeasibleSpace(min="1", max="1000")),
+        ]
+        narrow = {"lr": search.double(min=0.01, max=0.05)}
+        lr = torch.full((1,), 0.1).uniform_(0.5, 0.6).double()
+    """,
     # The exponent bounded, the rate computed from it; and no bayes_opt import.
     "bayes_opt_exponent_bounds": """
         from bayes_opt import BayesianOptimization

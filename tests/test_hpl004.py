@@ -17,6 +17,12 @@ from helpers import apply_edits, expected_lines, lines_of, lint_code, lint_files
 RULE = "HPL004"
 
 POSITIVE = {
+    # Katib's Python SDK searches uniformly.
+    "katib_search_double_momentum": """
+        import kubeflow.katib as katib
+
+        parameters = {"momentum": katib.search.double(min=0.5, max=0.999)}  # <- HPL004
+    """,
     "bayes_opt_pbounds": """
         from bayes_opt import BayesianOptimization
 

@@ -43,6 +43,7 @@ _CANDIDATE_NAMES = frozenset({
     "UniformFloatHyperparameter", "Float", "uniform_", "Uniform",
     "rand", "random", "random_sample", "ranf", "sample",
     "linspace", "logspace", "geomspace", "dict", "finrange", "BayesianOptimization",
+    "double", "V1beta1ParameterSpec",
 })
 _OPTUNA_METHODS = {  # method -> (scale, has a step)
     "suggest_float": (None, False), "suggest_uniform": (LINEAR, False),
@@ -91,6 +92,9 @@ _WANDB_SCALES = {
     "log_uniform": LOG, "q_log_uniform": LOG,
 }
 _NNI_SCALES = {"uniform": LINEAR, "quniform": LINEAR, "loguniform": LOG, "qloguniform": LOG}
+# Kubeflow Katib's Python SDK (`katib.search.double`, `V1beta1ParameterSpec`) and
+# the Kubeflow SDK's optimizer, which re-exports the same search helpers.
+_KATIB_PACKAGES = ("kubeflow.katib", "kubeflow.optimizer", "kubeflow_katib_api")
 
 
 @dataclass(frozen=True)
@@ -363,6 +367,8 @@ class SearchSpaceAnalysis:
             lo, hi = _arg(call, 0, "low"), _arg(call, 1, "high")
             return Distribution(call, "numpy", "uniform", spelling, LINEAR,
                                 0.0 if lo is None else number(lo), 1.0 if hi is None else number(hi))
+        if qn.startswith(_KATIB_PACKAGES) and last in ("double", "V1beta1ParameterSpec"):
+            return self._katib(call, last, number, env)
         if last == "dict" and isinstance(func, cst.Name) and not qn:
             fields = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
             return self._wandb(call, fields, number)
@@ -392,6 +398,49 @@ class SearchSpaceAnalysis:
             found = Distribution(pair, "bayes_opt", "bayes_opt.pbounds", "BayesianOptimization pbounds", LINEAR,
                                  low, high, bindings=[Binding(key, "dict key", element.key)], scope=tuple(site.scope))
             yield found
+
+    def _katib(self, call, last, number, env) -> Optional[Distribution]:
+        """`katib.search.double(min=1e-4, max=0.1)` (uniform, as the SDK's
+        docstring says) and `V1beta1ParameterSpec(name="lr", parameter_type="double",
+        feasible_space=V1beta1FeasibleSpace(min="0.01", max="0.3"))`, whose bounds
+        are strings as in the Experiment YAML. A `distribution` (Katib >= 0.17)
+        sets the scale; one this file cannot read leaves it unknown."""
+        def bound(node):
+            text = _string(node)
+            if text is not None:
+                try:
+                    return float(text)
+                except ValueError:
+                    return None
+            return number(node)
+
+        space = call
+        if last == "V1beta1ParameterSpec":
+            if self.ctx.constants.value(_arg(call, 99, "parameter_type"), env) != "double":
+                return None
+            space = _arg(call, 99, "feasible_space")
+            if type(space) is not cst.Call or not (self.ctx.callee(space) or "").endswith("V1beta1FeasibleSpace"):
+                return None
+        low, high = _arg(space, 0 if space is call else 99, "min"), _arg(space, 1 if space is call else 99, "max")
+        if low is None or high is None:
+            return None
+        scale = LINEAR
+        distribution = _arg(space, 99, "distribution")
+        if distribution is not None:
+            spelled = _string(distribution)
+            if spelled is None and type(distribution) is cst.Attribute:
+                spelled = distribution.attr.value
+            spelled = (spelled or "").lower().replace("_", "")
+            scale = LOG if spelled.startswith("log") else LINEAR if spelled == "uniform" else UNKNOWN_SCALE
+        kind = "katib.search.double" if space is call else "katib.V1beta1FeasibleSpace"
+        spelling = ("katib.search.double(min, max), which Katib samples uniformly" if space is call
+                    else "feasible_space min/max without a distribution, which Katib samples uniformly")
+        if distribution is not None:
+            spelling = f"distribution {self.ctx.code(distribution)}"
+        found = Distribution(call, "katib", kind, spelling, scale, bound(low), bound(high))
+        if last == "V1beta1ParameterSpec":
+            self._label(found, _arg(call, 0, "name"), "name", env)
+        return found
 
     def _syne_tune(self, call, last, spelling, number) -> Optional[Distribution]:
         lo, hi = number(_arg(call, 0, "lower")), number(_arg(call, 1, "upper"))

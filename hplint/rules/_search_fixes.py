@@ -48,6 +48,8 @@ LOG_ADVICE = {
     "nni.uniform": 'Use `"_type": "loguniform"`.',
     "nni.quniform": 'Use `"_type": "qloguniform"`.',
     "nni.choice": "Use log-spaced values (each a constant factor above the last, e.g. 1e-4, 1e-3, 1e-2).",
+    "katib.search.double": 'Search the exponent instead (`katib.search.double(min=log10(low), max=log10(high))`) and use `10 ** value` in the trial.',
+    "katib.V1beta1FeasibleSpace": 'Add `distribution="logUniform"` (Katib >= 0.17) to the `V1beta1FeasibleSpace`.',
     "bayes_opt.pbounds": "Bound the exponent instead (`'log_lr': (log10(low), log10(high))`) and use `10 ** log_lr`.",
     "numpy.linspace": "Use `np.geomspace(low, high, n)`.",
     "torch.linspace": "Use `torch.logspace(log10(low), log10(high), steps)`.",
