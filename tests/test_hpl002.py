@@ -823,3 +823,28 @@ def test_fix_is_unsafe_where_the_file_loads_weights(tmp_path, loading):
 def test_fix_is_safe_where_nothing_loads_weights(tmp_path, other):
     (finding,) = lint_code(tmp_path, _VGG_STEM + other + "\n", select=["HPL002"])
     assert finding.fix.safety.value == "safe"
+
+
+# lightning-bolts' AMDIM `FakeRKHSConvNet`: the biased shortcut reaches the
+# BatchNorm through the residual sum; the message says so rather than "directly".
+SHORTCUT_INTO_BATCHNORM = """
+    import torch.nn as nn
+
+    class FakeRKHS(nn.Module):
+        def __init__(self, n_in, n_out):
+            super().__init__()
+            self.conv = nn.Conv2d(n_in, n_out, 1, bias=False)
+            self.bn_out = nn.BatchNorm2d(n_out)
+            self.shortcut = nn.Conv2d(n_in, n_out, 1, bias=True)
+
+        def forward(self, x):
+            return self.bn_out(self.conv(x) + self.shortcut(x))
+"""
+
+
+def test_message_says_how_the_bias_reaches_the_batchnorm(tmp_path):
+    [finding] = lint_code(tmp_path, SHORTCUT_INTO_BATCHNORM, select=["HPL002"])
+    assert finding.line == 8
+    assert "feeds BatchNorm2d (line 7) through a sum;" in finding.message
+    [concatenated] = lint_code(tmp_path, DENSENET, select=["HPL002"])
+    assert ") through a concatenation;" in concatenated.message

@@ -116,12 +116,23 @@ class BiasBeforeBatchNorm(Rule):
                     "layer": L.short_name(edge.src.kind),
                     "batchnorm": L.short_name(edge.dst.kind),
                     "where": describe_location(edge.dst, ctx) + more_batchnorms(len(group) - 1),
+                    "how": _how(edge),
                 },
                 ctx=node_ctx,
                 related=[(e.dst.ctx, e.dst.node, f"the {L.short_name(e.dst.kind)} that cancels the bias")
                          for _, _, e in group],
                 fix=fix,
             )
+
+
+def _how(edge) -> str:
+    """How the output reaches the BatchNorm: `bn(h + self.shortcut(x))` is
+    through a sum (the shortcut's bias is still one constant per channel)."""
+    if L.SUM in edge.through:
+        return "through a sum"
+    if L.CONCAT in edge.through:
+        return "through a concatenation"
+    return "directly"
 
 
 _BIAS_ATTRIBUTE = re.compile(r"\.bias\b")
