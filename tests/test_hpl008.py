@@ -356,6 +356,25 @@ class Classifier(PreTrainedModel):
     # uvadlc DL2 tutorial 1: an own evaluation method called on instances built with
     # dropout rate 0 (the default the call leaves, or written): their mode changes nothing.
     "own_method_on_an_instance_without_dropout": TAGGER + "toy = Tagger(8)\nprint(toy.mode(torch.randn(2, 8)))\n",
+    # uvadlc_notebooks DL2 tutorial 1: `greedy` runs `self(x)` under no_grad, and its
+    # only caller is the module's own `mode`, which this file calls only on
+    # another class's instance: `mode`'s callers (elsewhere) set the mode.
+    "own_method_called_only_by_an_own_method_called_elsewhere": CALLABLE_RULE.split("class ExactMode")[0] + """
+class Poisson(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.net(x)
+
+    def mode(self, x):
+        return self.net(x).round()
+
+
+cat = Poisson()
+print(cat.mode(torch.randn(2, 8)))
+""",
     "dropout_rate_zero_literal": "import torch\nimport torch.nn as nn\nmodel = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.0))\nwith torch.no_grad():\n    out = model(data)\n",
     # uvadlc DL2 tutorial 1: the module's own `sample` draws from the distribution its
     # forward returns (`cpd.sample(n)`, a method of the same name on an output).

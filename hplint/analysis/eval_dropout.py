@@ -99,6 +99,7 @@ class EvalDropoutAnalysis:
         self.ctx = ctx
         # (id(fn), id(klass), depth) -> _own_method_called_elsewhere, asked once per model call
         self._own_methods: Dict[Tuple[int, int, int], bool] = {}
+        self._regions: Dict[int, Tuple[Any, Any, str, bool]] = {}
         self.functional: List[FunctionalDropout] = list(self._functional())
         self.evaluation: List[UnswitchedEval] = list(self._evaluation())
         reported = {id(found.site.node) for found in self.evaluation}
@@ -134,6 +135,7 @@ class EvalDropoutAnalysis:
         training = ctx.fact("training", TrainingAnalysis)
         modes = ctx.fact("modes", ModeAnalysis)
         regions: Dict[int, Tuple[Any, Any, str, bool]] = {}  # id(fn) -> (fn, klass, why, whole)
+        self._regions = regions  # `_callers_switch` asks of callers' regions too
         test_file = is_test_file(ctx.path)
         for definition in ctx.functions:
             fn = definition.node
@@ -456,6 +458,11 @@ class EvalDropoutAnalysis:
             caller_klass = site.klass if site.function is not None and site.klass is not None and \
                 _is_method(site.function, site.klass) else None
             if head == "self" and self._built_without_dropout_or_bn(training, site, caller_klass):
+                continue
+            if head == "self" and outer == "self" and caller_klass is klass and site.function is not fn and \
+                    self._own_method_called_elsewhere(training, self._regions, site.function, klass, outer, depth + 1):
+                # uvadlc's BasicTagger: `mode` calls `self.greedy(x)`, and nothing here
+                # calls `mode` on a BasicTagger: `mode`'s callers set the mode.
                 continue
             state = modes.flow(site.function, caller_klass).states.get(id(site.node))
             if state is None:
