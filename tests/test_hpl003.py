@@ -16,6 +16,19 @@ from helpers import apply_edits, expected_lines, lines_of, lint_code, lint_files
 RULE = "HPL003"
 
 POSITIVE = {
+    # Epistimio/orion's hyperband tutorial: priors are strings in the space dict.
+    "orion_prior_strings": """
+        from orion.client import build_experiment
+
+        experiment = build_experiment(
+            "hyperband-cifar10",
+            space={
+                "epochs": "fidelity(1, 120, base=4)",
+                "learning_rate": "uniform(1e-5, 0.1)",  # <- HPL003
+                "lr_backbone": 'orion~uniform(1e-4, 1e-1, default_value=0.01)',  # <- HPL003
+            },
+        )
+    """,
     # Katib's Python SDK: `katib.search.double` is uniform (kubeflow/katib's
     # tune-train-from-func notebook), through an alias import and as a keyword.
     "katib_search_double": """
@@ -237,6 +250,18 @@ POSITIVE = {
 }
 
 NEGATIVE = {
+    # Orion: log priors, an integer prior, another name, and the same strings in
+    # a file that does not import orion.
+    "orion_log_discrete_and_no_orion": """
+        from orion.client import build_experiment
+
+        space = {"learning_rate": "loguniform(1e-5, 0.1)", "lr_steps": "uniform(1, 1000, discrete=True)",
+                 "x": "uniform(0, 30)"}
+        build_experiment("e", space=space)
+    """,
+    "prior_like_strings_without_orion": """
+        labels = {"lr": "uniform(1e-5, 0.1)"}
+    """,
     # Katib: a log distribution, a range under a decade, an int parameter, and a
     # tensor's `.double()` that only shares the method name.
     "katib_log_narrow_int_and_tensor_double": """
@@ -500,6 +525,10 @@ def test_learning_rate_vocabulary(name, expected):
 # ------------------------------------------------------------------ fixes
 
 FIXES = [
+    ('from orion.client import build_experiment\nexp = build_experiment("e", space={"lr": "uniform(1e-5, 0.1)"})\n',
+     '"loguniform(1e-5, 0.1)"'),
+    ("import orion.client\nspace = {'lr': 'orion~uniform(1e-4, 1e-1, default_value=0.01)'}\n",
+     "'orion~loguniform(1e-4, 1e-1, default_value=0.01)'"),
     ('def f(trial):\n    return trial.suggest_float("lr", 1e-4, 1.0)\n',
      'trial.suggest_float("lr", 1e-4, 1.0, log=True)'),
     ('def f(trial):\n    return trial.suggest_float("lr", 1e-4, 1.0, log=False)\n',

@@ -17,6 +17,12 @@ from helpers import apply_edits, expected_lines, lines_of, lint_code, lint_files
 RULE = "HPL004"
 
 POSITIVE = {
+    # Epistimio/orion's tutorials: momentum "uniform(0, 0.9)", one decade of 1-β.
+    "orion_momentum_prior": """
+        from orion.client import build_experiment
+
+        build_experiment("e", space={"momentum": "uniform(0, 0.9)"})  # <- HPL004
+    """,
     # Katib's Python SDK searches uniformly.
     "katib_search_double_momentum": """
         import kubeflow.katib as katib

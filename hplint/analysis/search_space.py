@@ -20,6 +20,7 @@ hold a candidate call, so files without search spaces pay one pass over
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
@@ -95,6 +96,10 @@ _NNI_SCALES = {"uniform": LINEAR, "quniform": LINEAR, "loguniform": LOG, "qlogun
 # Kubeflow Katib's Python SDK (`katib.search.double`, `V1beta1ParameterSpec`) and
 # the Kubeflow SDK's optimizer, which re-exports the same search helpers.
 _KATIB_PACKAGES = ("kubeflow.katib", "kubeflow.optimizer", "kubeflow_katib_api")
+
+
+_NUMBER = r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*"
+_ORION_PRIOR = re.compile(r"\s*(?:orion\s*~\s*)?(uniform|loguniform)\(" + _NUMBER + "," + _NUMBER + r"(?:,[^)]*)?\)\s*$")
 
 
 @dataclass(frozen=True)
@@ -273,6 +278,10 @@ class SearchSpaceAnalysis:
                 ("parameters" in ctx.text) and ("'min'" in ctx.text or '"min"' in ctx.text)) or \
                 '"_type"' in ctx.text or "'_type'" in ctx.text:
             self._distributions.extend(self._wandb_dicts())
+        # Orion's priors are strings (`space={"lr": "uniform(1e-5, 0.1)"}`), read
+        # only in files that import orion.
+        if "uniform(" in ctx.text and any(q.startswith("orion") for q in imported.values()):
+            self._distributions.extend(self._orion_priors())
 
     @property
     def distributions(self) -> List[Distribution]:
@@ -581,6 +590,26 @@ class SearchSpaceAnalysis:
             if found is None:
                 continue
             self._label(found, node.key, "dict key")
+            yield found
+
+    def _orion_priors(self) -> Iterator[Distribution]:
+        """Epistimio/orion's search space: a dict whose values are prior strings,
+        `{"learning_rate": "uniform(1e-5, 0.1)", "momentum": "uniform(0, 0.9)"}`
+        (also `"orion~uniform(...)"`), handed to `build_experiment(space=...)`.
+        `uniform` is linear, `loguniform` log; a `discrete=True` prior is an
+        integer search and is left out."""
+        for node in walk(self.ctx.tree):
+            if type(node) is not cst.DictElement or type(node.value) is not cst.SimpleString:
+                continue
+            key = _string(node.key)
+            text = node.value.evaluated_value
+            match = _ORION_PRIOR.match(text) if key and isinstance(text, str) else None
+            if match is None or "discrete=True" in text.replace(" ", ""):
+                continue
+            kind, low, high = match.group(1), float(match.group(2)), float(match.group(3))
+            found = Distribution(node.value, "orion", f"orion.{kind}", f'the Orion prior "{text}"',
+                                 LOG if kind == "loguniform" else LINEAR, low, high)
+            found.bindings.append(Binding(key, "dict key", node.key))
             yield found
 
     def _in_model_computation(self, site) -> bool:

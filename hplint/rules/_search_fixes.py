@@ -50,6 +50,7 @@ LOG_ADVICE = {
     "nni.choice": "Use log-spaced values (each a constant factor above the last, e.g. 1e-4, 1e-3, 1e-2).",
     "katib.search.double": 'Search the exponent instead (`katib.search.double(min=log10(low), max=log10(high))`) and use `10 ** value` in the trial.',
     "katib.V1beta1FeasibleSpace": 'Add `distribution="logUniform"` (Katib >= 0.17) to the `V1beta1FeasibleSpace`.',
+    "orion.uniform": 'Use the prior `"loguniform(low, high)"`.',
     "bayes_opt.pbounds": "Bound the exponent instead (`'log_lr': (log10(low), log10(high))`) and use `10 ** log_lr`.",
     "numpy.linspace": "Use `np.geomspace(low, high, n)`.",
     "torch.linspace": "Use `torch.logspace(log10(low), log10(high), steps)`.",
@@ -186,6 +187,8 @@ def log_fix(ctx, dist: Distribution) -> Optional[FixSpec]:
         node, new = _wandb_fix(dist)
     elif kind in ("nni.uniform", "nni.quniform") and isinstance(call, cst.Dict):
         node, new = _nni_fix(call, "qloguniform" if kind == "nni.quniform" else "loguniform")
+    elif kind == "orion.uniform" and isinstance(call, cst.SimpleString):
+        new = _orion_fix(call)
     elif kind == "numpy.linspace":
         func = _renamed(ctx, call, "geomspace")
         new = call.with_changes(func=func) if func is not None else None
@@ -201,6 +204,15 @@ def log_fix(ctx, dist: Distribution) -> Optional[FixSpec]:
     if new is None:
         return None
     return FixSpec("Sample on a log scale", node, new, FixSafety.SAFE)
+
+
+def _orion_fix(prior: cst.SimpleString) -> Optional[cst.SimpleString]:
+    """`"uniform(1e-5, 0.1)"` -> `"loguniform(1e-5, 0.1)"`: one word of the
+    string, the bounds and any options as written."""
+    source = prior.value
+    if source.count("uniform(") != 1 or "loguniform(" in source:
+        return None
+    return prior.with_changes(value=source.replace("uniform(", "loguniform(", 1))
 
 
 def _nni_fix(space: cst.Dict, target: str):
