@@ -848,3 +848,112 @@ def test_message_says_how_the_bias_reaches_the_batchnorm(tmp_path):
     assert "feeds BatchNorm2d (line 7) through a sum;" in finding.message
     [concatenated] = lint_code(tmp_path, DENSENET, select=["HPL002"])
     assert ") through a concatenation;" in concatenated.message
+
+
+# NASLib's ConvLayer: the norm class is handed in, and the branch that is not
+# BatchNorm wraps the conv itself (`norm(self.conv)`, spectral norm and the like).
+NORM_CLASS_COMPARED = """
+    import torch.nn as nn
+
+    class ConvLayer(nn.Module):
+        def __init__(self, cin, cout, norm, act=None):
+            super().__init__()
+            self.conv = nn.Conv2d(cin, cout, 3, padding=1)  # <- HPL002
+            self.act = act
+            if norm{test}:
+                self.norm = norm(cout)
+            else:
+                self.norm = None
+                self.conv = norm(self.conv)
+        def forward(self, x):
+            x = self.conv(x)
+            if self.norm and isinstance(self.norm, nn.BatchNorm2d):
+                x = self.norm(x)
+            if self.act is not None:
+                x = self.act(x)
+            return x
+
+    class Decoder(nn.Module):
+        def __init__(self, norm=nn.BatchNorm2d):
+            super().__init__()
+            self.body = nn.Sequential(ConvLayer(8, 16, norm), ConvLayer(16, 16, norm))
+        def forward(self, x):
+            return self.body(x)
+"""
+
+
+@pytest.mark.parametrize("test", [" == nn.BatchNorm2d", " is nn.BatchNorm2d", " is not nn.LayerNorm"])
+def test_a_compared_norm_class_builds_one_branch(tmp_path, test):
+    code = NORM_CLASS_COMPARED.replace("{test}", test)
+    findings = lint_code(tmp_path, code, select=["HPL002"])
+    assert lines_of(findings, "HPL002") == expected_lines(code, "HPL002"), findings
+    # Only the BatchNorm of its own branch cancels the bias: not the next
+    # layer's `norm(self.conv)` from the branch that a BatchNorm class skips.
+    own_batchnorm = dedent(code).splitlines().index("            self.norm = norm(cout)") + 1
+    assert {r.span.start_line for f in findings for r in f.related} == {own_batchnorm}
+
+
+def test_a_compared_norm_class_that_differs_builds_no_batchnorm(tmp_path):
+    code = NORM_CLASS_COMPARED.replace("{test}", " == nn.BatchNorm2d").replace(
+        "norm=nn.BatchNorm2d", "norm=nn.utils.spectral_norm")
+    assert lint_code(tmp_path, code, select=["HPL002"]) == []
+
+
+# pycls's blocks.py: the helper unpacks its keyword into a local
+# (`s, p, g, b = ..., bias`), and another block of the file calls it with
+# `bias=True`. A call that leaves the default builds a conv without a bias.
+PYCLS_BLOCKS = """
+    import torch.nn as nn
+
+    def conv2d(w_in, w_out, k, *, stride=1, groups=1, bias=False):
+        assert k % 2 == 1
+        s, p, g, b = stride, (k - 1) // 2, groups, bias
+        return nn.Conv2d(w_in, w_out, k, stride=s, padding=p, groups=g, bias=b)
+
+    def norm2d(w_in):
+        return nn.BatchNorm2d(num_features=w_in)
+
+    class SE(nn.Module):
+        def __init__(self, w_in, w_se):
+            super().__init__()
+            self.f_ex = nn.Sequential(conv2d(w_in, w_se, 1, bias=True), nn.ReLU(),
+                                      conv2d(w_se, w_in, 1, bias=True), nn.Sigmoid())
+        def forward(self, x):
+            return x * self.f_ex(x)
+"""
+
+PYCLS_HEAD = """
+    import torch.nn as nn
+    from blocks import conv2d, norm2d
+
+    class Head(nn.Module):
+        def __init__(self, w_in, w):
+            super().__init__()
+            self.conv = conv2d(w_in, w, 1)
+            self.bn = norm2d(w)
+            self.biased = conv2d(w, w, 1, bias=True)  # <- HPL002
+            self.bn2 = norm2d(w)
+        def forward(self, x):
+            return self.bn2(self.biased(self.bn(self.conv(x))))
+"""
+
+
+def test_unpacked_keyword_of_a_helper_is_its_own_call_value(tmp_path):
+    files = {"blocks.py": PYCLS_BLOCKS, "head.py": PYCLS_HEAD}
+    findings = lint_files(tmp_path, files, "head.py", select=["HPL002"])
+    assert lines_of(findings, "HPL002") == expected_lines(PYCLS_HEAD, "HPL002"), findings
+
+
+@pytest.mark.parametrize("assignment", ["a, b = b, a", "[a, b] = [b, a]"])
+def test_unpacking_evaluates_the_right_side_first(tmp_path, assignment):
+    code = f"""
+        import torch.nn as nn
+        def block(c):
+            a, b = True, False
+            {assignment}
+            return nn.Sequential(nn.Conv2d(c, c, 3, bias=a), nn.Conv2d(c, c, 3, bias=b), nn.BatchNorm2d(c))
+        net = block(8)  # <- HPL002
+    """
+    findings = lint_code(tmp_path, code, select=["HPL002"])
+    # b is True after the swap: the second conv, the one before the BatchNorm, has a bias.
+    assert len(findings) == 1 and "nn.Conv2d(c, c, 3, bias=b)" in dedent(code).splitlines()[findings[0].span.start_line - 1]

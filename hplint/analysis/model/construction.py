@@ -22,7 +22,8 @@ from ..constants import UNKNOWN
 from ..imports import dotted_name
 from ..walk import walk
 from .interpreter import MAX_DEPTH, Interpreter, is_self_attr, static_value
-from .structure import UNKNOWN_MODULE, Alt, ClassModel, Layer, ModList, PyList, Seq, flatten_items
+from .structure import (UNKNOWN_MODULE, Alt, ClassModel, ClassRef, Layer, LayerClass, ModList, PyList, Seq,
+                        flatten_items)
 
 _FRAME_SERIALS = itertools.count(1)  # construction frames, for Layer.conditions
 SPLAT = "**"  # key in a call's keywords: it also passed `**mapping` we cannot read
@@ -151,10 +152,44 @@ class Construction(Interpreter):
             elif isinstance(stmt, cst.FunctionDef):
                 frame.functions[stmt.name.value] = stmt  # a nested helper, run where it is called
 
+    def _build_unpacking(self, ctx, targets: List[cst.BaseExpression], value: cst.BaseExpression,
+                         frame: "Frame", depth: int) -> None:
+        """`s, p, g, b = stride, (k - 1) // 2, groups, bias` (pycls's conv2d): each
+        name gets its element, as the plain assignment binds it. Before, the
+        names fell through to the file's index, which read `bias` from another
+        call site of the helper (`conv2d(..., bias=True)` in the SE block)."""
+        elements = list(value.elements) if isinstance(value, (cst.Tuple, cst.List)) else None
+        if elements is not None and any(isinstance(e, cst.StarredElement) for e in elements):
+            elements = None
+        # The right side is evaluated first (`a, b = b, a`).
+        evaluated = [(ctx.constants.value(e.value, frame.consts), self._eval_module(ctx, e.value, frame, depth))
+                     for e in elements] if elements is not None else None
+        for target in targets:
+            if not isinstance(target, (cst.Tuple, cst.List)):
+                continue
+            names = list(target.elements)
+            matched = evaluated is not None and len(evaluated) == len(names) and \
+                not any(isinstance(e, cst.StarredElement) for e in names)
+            for i, element in enumerate(names):
+                if not isinstance(element.value, cst.Name):
+                    continue
+                name = element.value.value
+                frame.consts.pop(name, None)
+                frame.mods.pop(name, None)
+                if matched:
+                    const, module = evaluated[i]
+                    if const is not UNKNOWN:
+                        frame.consts[name] = const
+                    if module is not UNKNOWN_MODULE:
+                        frame.mods[name] = module
+
     def _build_small(self, ctx, small: cst.CSTNode, frame: "Frame", depth: int) -> None:
         if isinstance(small, (cst.Assign, cst.AnnAssign)):
             targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
             if small.value is None:
+                return
+            if any(isinstance(t, (cst.Tuple, cst.List)) for t in targets):
+                self._build_unpacking(ctx, targets, small.value, frame, depth)
                 return
             value = self._eval_module(ctx, small.value, frame, depth)
             const = ctx.constants.value(small.value, frame.consts)
@@ -345,10 +380,45 @@ def branch_test(ctx, test: cst.BaseExpression, frame: "Frame") -> Any:
     known (`elif hidden_mlp == 0:` in a class built on its own or through a
     `**kwargs` factory) is unknown: callers elsewhere pass other values, so
     both branches are built. A call's own arguments decide (`jk=None`)."""
+    same_class = _class_identity_test(ctx, test, frame)
+    if same_class is not None:
+        return same_class
     consts = frame.consts
     if frame.defaulted and any(isinstance(node, cst.Comparison) for node in walk(test)):
         consts = {**consts, **{name: UNKNOWN for name in frame.defaulted}}
     return ctx.constants.value(test, consts)
+
+
+_IDENTITY_OPS = (cst.Equal, cst.Is, cst.NotEqual, cst.IsNot)
+
+
+def _class_identity_test(ctx, test: cst.BaseExpression, frame: "Frame") -> Optional[bool]:
+    """`norm == nn.BatchNorm2d` / `norm is not nn.BatchNorm2d` where `norm` holds a
+    layer class handed in by the call (NASLib's `ConvLayer(..., norm)`): decided,
+    so the other branch does not build `norm(self.conv)` as a BatchNorm."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    target = test.comparisons[0]
+    if not isinstance(target.operator, _IDENTITY_OPS):
+        return None
+    left = _held_class(ctx, test.left, frame)
+    right = _held_class(ctx, target.comparator, frame)
+    if left is None or right is None:
+        return None
+    same = left == right
+    return same if isinstance(target.operator, (cst.Equal, cst.Is)) else not same
+
+
+def _held_class(ctx, node: cst.BaseExpression, frame: "Frame") -> Optional[str]:
+    """The qualified name of the layer class `node` names or holds, else None."""
+    if isinstance(node, cst.Name) and node.value in frame.mods:
+        held = frame.mods[node.value]
+        return held.qualname if isinstance(held, (LayerClass, ClassRef)) else None
+    if isinstance(node, (cst.Name, cst.Attribute)):
+        qn = ctx.qualified_name(node)
+        if qn and (qn.startswith("torch.nn.") or ctx.class_definition(qn) is not None):
+            return qn
+    return None
 
 
 def _same_constant(a: Any, b: Any) -> bool:
