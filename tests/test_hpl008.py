@@ -157,6 +157,14 @@ print(model.sample(x))
         "    netg.load_state_dict(torch.load(path))\n    return netg(torch.randn(2, 4))\n",
     # ... and the same method on an instance whose call sets a rate.
     "own_method_on_an_instance_with_dropout": TAGGER + "toy = Tagger(8, 0.3)\nprint(toy.mode(torch.randn(2, 8)))\n",
+    # ... but a bare layer is evaluated once the file trains it or loads weights into it.
+    "top_level_no_grad_of_a_layer_after_training": "import torch\nfrom torch import nn\n\n"
+        "m = nn.BatchNorm1d(4)\nopt = torch.optim.SGD(m.parameters(), lr=0.1)\nfor x in data:\n"
+        "    opt.zero_grad()\n    m(x).sum().backward()\n    opt.step()\n"
+        "with torch.no_grad():\n    print(m(x))\n",
+    "top_level_no_grad_of_a_layer_given_weights": "import torch\nfrom torch import nn\n\n"
+        "m = nn.BatchNorm1d(4)\nm.load_state_dict(torch.load('bn.pt'))\n"
+        "with torch.no_grad():\n    print(m(torch.randn(2, 4)))\n",
     # A model moved to the GPU and given trained weights is evaluated, not smoke-tested.
     "test_of_a_loaded_model_on_the_gpu": MODEL.replace("model = Net()\n", "") +
         "def test(path):\n    net = Net().cuda()\n    net.load_state_dict(torch.load(path))\n    with torch.no_grad():\n        return net(torch.randn(2, 4).cuda())\n",
@@ -330,6 +338,11 @@ class Tacotron(nn.Module):
     # pytorch-cifar models/*.py: `def test(): net = Net(); y = net(torch.randn(...))`, a shape check.
     # pytorch-cifar densenet.py: the same through a factory that only builds the model.
     "smoke_test_through_a_factory": MODEL + "def net_small():\n    return Net()\n\ndef test():\n    net = net_small()\n    print(net(torch.randn(2, 4)).size())\n",
+    # dataflowr's BatchNorm notebook: a fresh layer run under no_grad at the top
+    # level of a file that trains nothing, to show its running statistics.
+    "top_level_demo_of_a_fresh_batchnorm": "import torch\nfrom torch import nn\n\n"
+        "m = torch.nn.BatchNorm1d(1, momentum=None)\nx = torch.randn(100, 1)\n"
+        "with torch.no_grad():\n    y = m(x)\nm.eval()\nwith torch.no_grad():\n    y_eval = m(x + 100)\n",
     "smoke_test_of_a_fresh_model": MODEL + "def test():\n    net = Net()\n    y = net(torch.randn(2, 4))\n    print(y.size())\n",
     # nni's kaggle-tgs-salt models.py: the fresh model moved to the GPU first (`.cuda()`, `.to(...)`).
     "smoke_test_of_a_fresh_model_on_the_gpu": MODEL + "def test():\n    net = Net().cuda()\n    print(net(torch.randn(2, 4).cuda()).size())\n",

@@ -204,6 +204,8 @@ class EvalDropoutAnalysis:
                     continue  # Monte-Carlo dropout: the same input sampled N times on purpose
                 if fn is not None and _built_here_untrained(ctx, training, fn, mkey):
                     continue  # a smoke test of a model just built: its mode changes nothing
+                if fn is None and _built_at_top_untrained(ctx, training, mkey):
+                    continue  # a notebook playing with a fresh layer (dataflowr's BatchNorm demo)
                 if not whole and _feeds_a_training_step(ctx, training, fn, call):
                     continue  # no-grad targets/fakes computed inside the training step
                 state = flow.states.get(id(call))
@@ -636,6 +638,22 @@ def _built_here_untrained(ctx, training, fn: cst.FunctionDef, mkey: str) -> bool
     return False
 
 
+def _built_at_top_untrained(ctx, training, mkey: str) -> bool:
+    """`m = nn.BatchNorm1d(1)` and `with torch.no_grad(): y = m(x)` at the top
+    level of a script or notebook that trains nothing and loads no weights:
+    a demonstration of one torch layer (its running statistics in train mode),
+    not an evaluation of a model whose numbers depend on the mode. A model
+    class of the project stays reported: a script evaluating one it never
+    trains here is likely to train or load it in a cell not shown."""
+    if "." in mkey or training.steps or _loads_weights(ctx.tree):
+        return False
+    built = [unwrap(ctx, node.value) for stmt in ctx.tree.body if isinstance(stmt, cst.SimpleStatementLine)
+             for node in stmt.body if isinstance(node, cst.Assign)
+             and any(isinstance(t.target, cst.Name) and t.target.value == mkey for t in node.targets)]
+    return bool(built) and all(isinstance(b, cst.Call) and L.module_category(ctx.callee(b)) is not None
+                               for b in built)
+
+
 def _is_constructor(ctx, call: cst.Call, depth: int = 0) -> bool:
     """`Net()`, `models.ResNet18()`, or a factory of this file that only builds
     one (`def densenet_cifar(): return DenseNet(...)`): an untrained model, not
@@ -651,8 +669,8 @@ def _is_constructor(ctx, call: cst.Call, depth: int = 0) -> bool:
     return bool(returned) and all(isinstance(v, cst.Call) and _is_constructor(ctx, v, depth + 1) for v in returned)
 
 
-def _loads_weights(fn: cst.FunctionDef) -> bool:
-    for node in walk(fn.body):
+def _loads_weights(fn: cst.CSTNode) -> bool:
+    for node in walk(fn.body if isinstance(fn, cst.FunctionDef) else fn):
         if isinstance(node, cst.Call):
             func = node.func
             name = func.attr.value if isinstance(func, cst.Attribute) else (func.value if isinstance(func, cst.Name) else "")
