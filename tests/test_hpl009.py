@@ -48,6 +48,9 @@ for x in loader:
     opt.step()
 """,
     "inside_function": BN_MODEL + "def main(ds):\n    model = Net()\n    opt = torch.optim.Adam(model.parameters())\n    loader = DataLoader(ds, batch_size=1, shuffle=True)\n    for x in loader:\n        model(x).backward()\n        opt.step()\n",
+    # ... but a constant that sizes the very tensors the loop trains on is the batch.
+    "synthetic_training_batch": BN_MODEL + "bs = 2\nmodel = Net()\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+    "for step in range(100):\n    x = torch.randn(bs, 3, 32, 32)\n    opt.zero_grad()\n    model(x).backward()\n    opt.step()\n",
     "hf_arguments": BN_MODEL + "from transformers import TrainingArguments\nta = TrainingArguments('o', per_device_train_batch_size=2)\n" + LOOP,
 }
 
@@ -67,6 +70,11 @@ NEGATIVE = {
     "p.add_argument('--batch_size', type=int, default=4)\nargs = p.parse_args()\n"
     "loader = torch_geometric.loader.DataLoader(ds, batch_size=args.batch_size, shuffle=True)\n" + LOOP,
     "dgl_graph_loader": BN_MODEL + "from dgl.dataloading import GraphDataLoader\nloader = GraphDataLoader(ds, batch_size=2, shuffle=True)\n" + LOOP,
+    # dataflowr's DDPM notebook: `bs = 3` sizes a dummy input for a shape check;
+    # the training loop reads a DataLoader with its own batch size.
+    "shape_check_beside_a_batched_loader": BN_MODEL + "bs = 3\nx = torch.randn(bs, 3, 32, 32)\n"
+    "t = torch.randint(0, 1000, (bs,))\nprint(Net()(x).shape)\n"
+    "loader = DataLoader(ds, batch_size=512, shuffle=True)\n" + LOOP,
     "test_loader_by_name": BN_MODEL + "test_loader = DataLoader(test_set, batch_size=1)\nloader = DataLoader(ds, batch_size=64, shuffle=True)\n" + LOOP,
 }
 

@@ -137,8 +137,11 @@ class BatchSizeAnalysis:
             if is_batch_name(name) and len(values) == 1:
                 if never_steps is None:
                     never_steps = not _steps_an_optimizer(ctx)
-                if never_steps and _sizes_only_tensors(ctx, name):
-                    continue  # `BATCH_SIZE = 2**21` points for a speed benchmark: no training here
+                if (never_steps or _loaders_batch_literally(ctx)) and _sizes_only_tensors(ctx, name):
+                    # `BATCH_SIZE = 2**21` points for a speed benchmark: no training here;
+                    # `bs = 3; x = torch.randn(bs, 1, 32, 32)`, a shape check beside a
+                    # training loop whose DataLoader sets its own `batch_size=512`.
+                    continue
                 if never_steps and self._feeds_only_evaluation_loaders(name):
                     continue  # embeddings of a loaded encoder, computed under no_grad: no training here
                 if _read_only_as_a_bound(ctx, name, attribute=False):
@@ -598,6 +601,18 @@ def _steps_an_optimizer(ctx) -> bool:
         name = call_name(site.node)
         if name in ("step", "fit", "minimize") or "train" in name_words(name) or name.endswith("Trainer"):
             return True
+    return False
+
+
+def _loaders_batch_literally(ctx) -> bool:
+    """Some DataLoader of the file takes a literal `batch_size`: the training
+    data comes batched from it, not from a tensor sized by a module constant."""
+    for site in ctx.calls:
+        qn = ctx.callee(site.node) or ""
+        if qn.endswith("DataLoader"):
+            batch = _argument(site.node, 1, "batch_size")
+            if batch is not None and _is_literal(batch):
+                return True
     return False
 
 
