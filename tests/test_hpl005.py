@@ -1201,3 +1201,62 @@ def test_a_trainer_whose_base_class_keeps_the_model(tmp_path, clip, flagged):
     assert len(found) == (1 if flagged else 0), [f.message for f in found]
     if flagged:
         assert "in `_train_step`" in found[0].message
+
+
+# dataflowr's RNN notebook: every model goes through `gpu(...)`, a helper that
+# returns its argument (moved to the GPU or not). Each step trains its own call's
+# model, not every model the helper was ever handed.
+GPU_HELPER = """
+import torch
+import torch.nn as nn
+use_gpu = torch.cuda.is_available()
+def gpu(tensor, gpu=use_gpu):
+    if gpu:
+        return tensor.cuda()
+    else:
+        return tensor
+
+class RecNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+    def forward(self, x):
+        return self.fc(x)
+
+class LSTMNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 4)
+    def forward(self, x):
+        return self.lstm(x)[0]
+
+plain = gpu(RecNet())
+opt = torch.optim.Adam(plain.parameters(), lr=1e-3)
+for x in data:
+    loss = plain(x).sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+lstm = gpu(LSTMNet())
+opt_l = torch.optim.Adam(lstm.parameters(), lr=1e-3)
+for x in data:
+    loss = lstm(x).sum()
+    opt_l.zero_grad()
+    loss.backward()
+    opt_l.step()
+"""
+
+
+def test_a_helper_returning_its_argument_resolves_to_this_calls_model(tmp_path):
+    (finding,) = lint_source(tmp_path, GPU_HELPER, "HPL005")
+    text = (tmp_path / "train.py").read_text().splitlines()
+    assert text[finding.line - 1].strip() == "opt_l.step()"
+    assert "clip_grad_norm_(lstm.parameters()" in finding.message
+    assert "plain.parameters()" not in finding.message
+
+
+def test_a_helper_that_rebinds_its_parameter_is_resolved_by_its_returns(tmp_path):
+    source = GPU_HELPER.replace("    if gpu:\n        return tensor.cuda()",
+                                "    tensor = LSTMNet() if tensor is None else tensor\n    if gpu:\n        return tensor.cuda()")
+    assert len(lint_source(tmp_path, source, "HPL005")) == 2  # either model may be the LSTM one

@@ -402,7 +402,13 @@ class ModelResolver:
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     if isinstance(small, cst.Return) and small.value is not None:
-                        found = resolver.resolve(small.value, helper, None, depth + 1)
+                        handed = _returned_argument(target_ctx, helper, call, small.value)
+                        if handed is not None:
+                            # `def gpu(t): return t.cuda()`: this call's argument, not
+                            # what every caller of the helper hands it.
+                            found = self.resolve(handed, fn, klass, depth + 1)
+                        else:
+                            found = resolver.resolve(small.value, helper, None, depth + 1)
                         if found is not None:
                             return found
         return None
@@ -451,6 +457,22 @@ _KEEPING_CONTAINERS = frozenset({
     "torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict",
     "torch.nn.modules.container.Sequential", "torch.nn.modules.container.ModuleList",
 })
+
+
+def _returned_argument(helper_ctx, helper: cst.FunctionDef, call: cst.Call,
+                       returned: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """The argument of `call` that `helper` returns as it came (`return tensor`,
+    `return tensor.cuda()`), when the parameter is never rebound in the helper."""
+    value = unwrap(helper_ctx, returned)
+    if not isinstance(value, cst.Name):
+        return None
+    params = function_params(helper, False)
+    if value.value not in params:
+        return None
+    reaching = helper_ctx.binder.scope(helper).reaching(value.value)
+    if not reaching or any(binding.kind != "param" for binding in reaching):
+        return None
+    return call_argument(call, params.index(value.value), value.value)
 
 
 def _keeps_its_arguments(ctx, call: cst.Call) -> bool:
