@@ -72,7 +72,8 @@ NEGATIVE = {
     "dgl_graph_loader": BN_MODEL + "from dgl.dataloading import GraphDataLoader\nloader = GraphDataLoader(ds, batch_size=2, shuffle=True)\n" + LOOP,
     # dataflowr's DDPM notebook: `bs = 3` sizes a dummy input for a shape check;
     # the training loop reads a DataLoader with its own batch size.
-    "shape_check_beside_a_batched_loader": BN_MODEL + "bs = 3\nx = torch.randn(bs, 3, 32, 32)\n"
+    "shape_check_beside_a_batched_loader": BN_MODEL.replace("        return self.bn(", "        bs = x.shape[0]\n        return self.bn(")
+    + "bs = 3\nx = torch.randn(bs, 3, 32, 32)\n"
     "t = torch.randint(0, 1000, (bs,))\nprint(Net()(x).shape)\n"
     "loader = DataLoader(ds, batch_size=512, shuffle=True)\n" + LOOP,
     "test_loader_by_name": BN_MODEL + "test_loader = DataLoader(test_set, batch_size=1)\nloader = DataLoader(ds, batch_size=64, shuffle=True)\n" + LOOP,

@@ -627,7 +627,11 @@ def _sizes_only_tensors(ctx, name: str) -> bool:
             values = [e.value for e in arg.value.elements] if isinstance(arg.value, (cst.Tuple, cst.List)) \
                 else [arg.value]
             reads += sum(1 for v in values if isinstance(v, cst.Name) and v.value == name)
-    total = len(ctx.fact("batch_name_uses", _NameUses).names.get(name, ()))
+    uses = ctx.fact("batch_name_uses", _NameUses).names.get(name, ())
+    # A function's own `bs = x.shape[0]` is another variable (dataflowr's UNet.forward).
+    local = {id(node) for definition in ctx.functions if ctx.binder.scope(definition.node).binds(name)
+             for node in walk(definition.node) if type(node) is cst.Name}
+    total = sum(1 for node in uses if id(node) not in local)
     return reads > 0 and total - 1 == reads  # the one other Name is the assignment's target
 
 
