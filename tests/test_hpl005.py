@@ -1260,3 +1260,89 @@ def test_a_helper_that_rebinds_its_parameter_is_resolved_by_its_returns(tmp_path
     source = GPU_HELPER.replace("    if gpu:\n        return tensor.cuda()",
                                 "    tensor = LSTMNet() if tensor is None else tensor\n    if gpu:\n        return tensor.cuda()")
     assert len(lint_source(tmp_path, source, "HPL005")) == 2  # either model may be the LSTM one
+
+
+# PyTorchStepByStep's `StepByStep`: the step is a closure that a method builds
+# for the constructor; a second loop, the learning-rate range test, runs only
+# when a caller asks for it. A notebook rebinds `model` before each trainer.
+_STEP_BY_STEP = '''
+import torch
+
+class StepByStep:
+    def __init__(self, model, loss_fn, optimizer):
+        self.model = model
+        self.loss_fn = loss_fn
+        self.optimizer = optimizer
+        self.train_step_fn = self._make_train_step_fn()
+
+    def _make_train_step_fn(self):
+        def perform_train_step_fn(x, y):
+            self.model.train()
+            loss = self.loss_fn(self.model(x), y)
+            loss.backward()
+            self.optimizer.step()
+            self.optimizer.zero_grad()
+            return loss.item()
+        return perform_train_step_fn
+
+    def train(self, loader, n_epochs):
+        for _ in range(n_epochs):
+            for x, y in loader:
+                self.train_step_fn(x, y)
+
+    def lr_range_test(self, loader):
+        for x, y in loader:
+            loss = self.loss_fn(self.model(x), y)
+            loss.backward()
+            self.optimizer.step()
+'''
+_SQUARE_MODELS = '''
+import torch
+from torch import nn
+from stepbystep import StepByStep
+
+class SquareModel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.RNN(2, 2, batch_first=True)
+    def forward(self, x):
+        return self.rnn(x)[0][:, -1]
+
+class ConvModel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(2, 2, 2)
+    def forward(self, x):
+        return self.conv(x).mean(-1)
+
+model = SquareModel()
+optimizer = torch.optim.Adam(model.parameters())
+sbs_rnn = StepByStep(model, nn.MSELoss(), optimizer)
+sbs_rnn.train(loader, 10)
+
+model = ConvModel()
+optimizer = torch.optim.Adam(model.parameters())
+sbs_conv = StepByStep(model, nn.MSELoss(), optimizer)
+sbs_conv.train(loader, 10)
+'''
+
+
+def test_trainer_class_reports_the_model_each_construction_hands_it(tmp_path):
+    files = {"stepbystep.py": _STEP_BY_STEP, "run.py": _SQUARE_MODELS}
+    (found,) = lint(tmp_path, files, "run.py", "HPL005")
+    text = (tmp_path / "run.py").read_text().splitlines()
+    assert text[found.line - 1].startswith("sbs_rnn = StepByStep(")
+    assert "SquareModel holds a recurrent RNN" in found.message
+    # The step the constructor builds, not the range test nobody runs here.
+    assert "in `perform_train_step_fn`" in found.message
+
+
+def test_trainer_class_loop_that_this_file_runs_is_reported(tmp_path):
+    # Only the range test steps: reported once this file calls it.
+    trainer = _STEP_BY_STEP.replace("            loss.backward()\n            self.optimizer.step()\n            self.optimizer.zero_grad()\n",
+                                    "            self.optimizer.zero_grad()\n")
+    files = {"stepbystep.py": trainer, "run.py": _SQUARE_MODELS}
+    assert lint(tmp_path, files, "run.py", "HPL005") == []
+    files["run.py"] = _SQUARE_MODELS.replace("sbs_rnn.train(loader, 10)", "sbs_rnn.lr_range_test(loader)")
+    (found,) = lint(tmp_path, files, "run.py", "HPL005")
+    assert "in `lr_range_test`" in found.message

