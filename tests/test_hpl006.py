@@ -245,6 +245,14 @@ INSPECTED_ONLY = {
                         "x = torch.rand(BATCH_SIZE, 16).cuda()\nnet(x).sum().backward()\n",
 }
 
+# sentence-transformers' streaming embeddings: a pretrained encoder run over a
+# large stream, in a file that trains nothing.
+INSPECTED_ONLY["encoded_in_a_file_that_trains_nothing"] = (
+    "from torch.utils.data import DataLoader\nfrom sentence_transformers import SentenceTransformer\n"
+    "dataloader = DataLoader(dataset, batch_size=16384)\nmodel = SentenceTransformer('all-MiniLM-L6-v2')\n"
+    "for i, batch in enumerate(dataloader):\n    emb = model.encode_multi_process(batch['text'], pool)\n"
+    "    print(emb.shape)\n")
+
 INSPECTED_ONLY["rebound_after_training"] = (
     # rasbt's notebooks: cell after cell rebinds train_loader; the last one only feeds numpy
     "import numpy as np\nfrom torch.utils.data import DataLoader\n"
@@ -265,6 +273,9 @@ STILL_TRAINS = {
                            "fit(model, train_loader)\n",
     # the loop body calls a helper that may train
     "helper_in_the_body": _MNIST + "for x, y in train_loader:\n    update(x, y)\n",
+    # an encode call in a file that also trains: the step may be a helper's
+    "encoded_in_a_file_that_trains": _MNIST + "for x, y in train_loader:\n    z = model.encode(x)\n"
+                                     "    opt.step()\n",
     # the loop runs the model
     "model_in_the_body": _MNIST + "for x, y in train_loader:\n    out = model(x)\n",
     # the constant sizes synthetic data of a file that takes optimizer steps

@@ -113,6 +113,7 @@ class BatchSizeAnalysis:
         self.sizes: List[BatchSize] = []
         self._reported: Set[int] = set()
         self._options: Optional[Set[str]] = None
+        self._steps: Optional[bool] = None
         self._definitions()
         self._loaders()
 
@@ -308,7 +309,7 @@ class BatchSizeAnalysis:
         if target and self._iterated_only_for_evaluation(target, site):
             return True
         if target and _only_inspected(site.function.body if site.function is not None else self.ctx.tree,
-                                      target, call):
+                                      target, call, inference=not self._file_steps()):
             return True  # no training step reads it: not a training batch either
         shuffle = _argument(call, 2, "shuffle")
         if shuffle is not None:
@@ -319,6 +320,11 @@ class BatchSizeAnalysis:
         if dataset is not None and dotted_name(dataset):
             names.append(dotted_name(dataset).rsplit(".", 1)[-1])
         return any(is_eval_name(n) for n in names)
+
+    def _file_steps(self) -> bool:
+        if self._steps is None:
+            self._steps = _steps_an_optimizer(self.ctx)
+        return self._steps
 
     def _feeds_only_evaluation_loaders(self, name: str) -> bool:
         """In a file that trains nothing: every read of the module constant
@@ -527,19 +533,27 @@ _INSPECTING_CALLS = frozenset({
 })
 
 
-def _only_inspects(body) -> bool:
+# Calls that compute with a model without training it, in a file that never
+# steps an optimizer (sentence-transformers' `model.encode_multi_process(...)`).
+_INFERENCE_PREFIXES = ("encode", "embed", "predict", "infer", "generate", "transcribe", "translate")
+
+
+def _only_inspects(body, inference: bool = False) -> bool:
     """A loop body that only looks at the data: every call is a known
     inspecting call (printing, shapes, statistics, copies to numpy or a
-    list); any other call may train (a helper, `model(x)`, `agent.update`)."""
+    list); any other call may train (a helper, `model(x)`, `agent.update`).
+    With `inference` (the file trains nothing), also a model's encode or
+    predict methods."""
     for node in walk(body):
-        if isinstance(node, cst.Call) and call_name(node) not in _INSPECTING_CALLS:
+        if isinstance(node, cst.Call) and call_name(node) not in _INSPECTING_CALLS and \
+                not (inference and call_name(node).startswith(_INFERENCE_PREFIXES)):
             return False
         if isinstance(node, (cst.Lambda, cst.FunctionDef, cst.Yield, cst.Await)):
             return False
     return True
 
 
-def _only_inspected(scope, name: str, loader: cst.Call) -> bool:
+def _only_inspected(scope, name: str, loader: cst.Call, inference: bool = False) -> bool:
     """The loader `name = loader` feeds only loops that look at the batches
     (a peek at one batch, channel statistics, the whole set copied to numpy
     for a scikit-learn model), at least one, and is read nowhere else but in
@@ -565,7 +579,7 @@ def _only_inspected(scope, name: str, loader: cst.Call) -> bool:
             while isinstance(expr, cst.Call) and expr.args:  # enumerate(loader), tqdm(loader)
                 expr = expr.args[0].value
             if isinstance(expr, cst.Name) and expr.value == name:
-                if not _only_inspects(node.body):
+                if not _only_inspects(node.body, inference):
                     return False
                 loops += 1
                 iterables.add(id(expr))
