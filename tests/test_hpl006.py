@@ -253,6 +253,10 @@ INSPECTED_ONLY["encoded_in_a_file_that_trains_nothing"] = (
     "for i, batch in enumerate(dataloader):\n    emb = model.encode_multi_process(batch['text'], pool)\n"
     "    print(emb.shape)\n")
 
+# machine-learning-book ch17: 10000 real images taken once for a GAN metric.
+INSPECTED_ONLY["one_batch_taken_for_a_metric"] = _MNIST.replace("train_loader", "whole_dl") + (
+    "real_image = next(iter(whole_dl))[0]\nprint(mmd(real_image, fake))\n")
+
 INSPECTED_ONLY["rebound_after_training"] = (
     # rasbt's notebooks: cell after cell rebinds train_loader; the last one only feeds numpy
     "import numpy as np\nfrom torch.utils.data import DataLoader\n"
@@ -276,6 +280,9 @@ STILL_TRAINS = {
     # an encode call in a file that also trains: the step may be a helper's
     "encoded_in_a_file_that_trains": _MNIST + "for x, y in train_loader:\n    z = model.encode(x)\n"
                                      "    opt.step()\n",
+    # a peek at one batch, then the loader trains
+    "next_iter_then_train": _MNIST + "x0, _ = next(iter(train_loader))\nprint(x0.shape)\n"
+                            "for x, y in train_loader:\n    opt.zero_grad()\n    loss_fn(model(x), y).backward()\n    opt.step()\n",
     # the loop runs the model
     "model_in_the_body": _MNIST + "for x, y in train_loader:\n    out = model(x)\n",
     # the constant sizes synthetic data of a file that takes optimizer steps

@@ -586,9 +586,23 @@ def _only_inspected(scope, name: str, loader: cst.Call, inference: bool = False)
         elif isinstance(node, cst.Call) and call_name(node) == "len" and len(node.args) == 1 and \
                 isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == name:
             iterables.add(id(node.args[0].value))  # `len(loader)` trains nothing
+        elif _peeks_at(node, name):
+            # `real = next(iter(whole_dl))[0]`: one batch taken out (the real images
+            # of a GAN metric); what is done with it is the rest of the file's business.
+            loops += 1
+            iterables.add(id(node.args[0].value.args[0].value))
         elif isinstance(node, cst.Name) and node.value == name and id(node) not in iterables:
             return False  # passed on, wrapped, stored: it may train
     return loops > 0
+
+
+def _peeks_at(node: cst.CSTNode, name: str) -> bool:
+    """`next(iter(name))`."""
+    if not (isinstance(node, cst.Call) and call_name(node) == "next" and len(node.args) == 1):
+        return False
+    inner = node.args[0].value
+    return isinstance(inner, cst.Call) and call_name(inner) == "iter" and len(inner.args) == 1 and \
+        isinstance(inner.args[0].value, cst.Name) and inner.args[0].value.value == name
 
 
 # An option's help saying it counts something other than samples.
