@@ -1180,3 +1180,47 @@ class TextCNN(nn.Module):
              "model.py": model}
     (found,) = lint(tmp_path, files, "model.py", "HPL008")
     assert found.line == 21 and "`evaluate_model` of `utils`" in found.message
+
+
+# pytorch-original-transformer: a factory returns the train/val loop it defines;
+# the loop switches the model by its flag, and the BLEU helper runs right after
+# the validation pass.
+CLOSURE_LOOP = MODEL.replace("model = Net()\n", "") + """
+def get_train_val_loop(model, optimizer):
+    def train_val_loop(is_train, loader):
+        if is_train:
+            model.train()
+        else:
+            model.eval()
+        for x in loader:
+            out = model(x)
+            if is_train:
+                optimizer.zero_grad()
+                out.sum().backward()
+                optimizer.step()
+    return train_val_loop
+
+def bleu(model, loader):
+    with torch.no_grad():
+        return [model(x) for x in loader]
+
+def main(loader):
+    model = Net()
+    optimizer = torch.optim.Adam(model.parameters())
+    train_val_loop = get_train_val_loop(model, optimizer)
+    for epoch in range(10):
+        train_val_loop(is_train=True, loader=loader)
+        PASS
+        print(bleu(model, loader))
+"""
+
+
+def test_a_closure_loop_that_switches_to_eval_before_the_helper(tmp_path):
+    src = CLOSURE_LOOP.replace("PASS", "train_val_loop(is_train=False, loader=loader)")
+    assert lint_source(tmp_path, src, "HPL008") == []
+
+
+def test_a_closure_loop_left_in_train_mode_before_the_helper(tmp_path):
+    src = CLOSURE_LOOP.replace("PASS", "pass")
+    (finding,) = lint_source(tmp_path, src, "HPL008")
+    assert "`model(...)`" in finding.message

@@ -322,7 +322,28 @@ class ModeAnalysis:
                 defs = [b.node for b in bindings if b.kind == "def"]
                 if len(defs) == 1 and len(bindings) == 1 and isinstance(defs[0], cst.FunctionDef):
                     return defs[0], None, False
+                if len(bindings) == 1 and bindings[0].kind == "assign" and isinstance(bindings[0].value, cst.Call):
+                    closure = self._closure_made_by(bindings[0].value, owner)
+                    if closure is not None:
+                        return closure, None, False
         return None
+
+    def _closure_made_by(self, factory_call: cst.Call, owner: Any) -> Optional[cst.FunctionDef]:
+        """`loop = get_train_val_loop(model, ...)`, a same-file factory that
+        returns the function it defines (pytorch-original-transformer's
+        `train_val_loop`): that nested function. Its free names are read as
+        the caller's names, as a module-level name is: the factory's
+        parameters usually take the caller's names."""
+        found = self.helper_of(factory_call, None, owner) if isinstance(factory_call.func, cst.Name) else None
+        if found is None:
+            return None
+        factory = found[0]
+        nested = {stmt.name.value: stmt for stmt in _block(factory.body) if isinstance(stmt, cst.FunctionDef)}
+        returned = [small.value for stmt in _block(factory.body) if isinstance(stmt, cst.SimpleStatementLine)
+                    for small in stmt.body if isinstance(small, cst.Return)]
+        if len(returned) != 1 or not isinstance(returned[0], cst.Name):
+            return None
+        return nested.get(returned[0].value)
 
     def reaches(self, sites, want: str, depth: int = 0) -> bool:
         """Does a body (its call sites) train (`want="train"`) or possibly switch
