@@ -24,6 +24,7 @@ POSITIVE = {
     # One renderer-like option (`--perturb`) does not make a NeRF's options file.
     "argparse_beside_one_ray_like_option": ("import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=4096)\np.add_argument('--perturb', type=float, default=1.0)\n", 4096),
     # ... and a mini-batch option that is itself too large is still one.
+    "ppo_minibatch_constant_too_large": ("batch_size = 8192\nmini_batch = 4096\n", 4096),
     "ppo_minibatch_option_too_large": ("import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=8192)\np.add_argument('--mini-batch-size', type=int, default=4096)\n", 4096),
     "option_help_counts_images": ("import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=4096, help='images per batch (raypoint is not a word)')\n", 4096),
     "large_but_not_a_sentinel": ("import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=99990)\n", 99990),
@@ -31,6 +32,9 @@ POSITIVE = {
 
 NEGATIVE = {
     # DRL-code-pytorch PPO: `--batch_size` is the rollout beside `--mini_batch_size`, the step's batch.
+    # Popular-RL-Algorithms' pmoe_ppo.py: the same as module constants.
+    "ppo_rollout_beside_a_minibatch_constant": "batch_size = 2048\nmini_batch = int(batch_size // 32)\n",
+    "ppo_rollout_beside_an_upper_case_minibatch": "BATCH_SIZE = 4096\nMINIBATCH_SIZE = 256\n",
     "ppo_rollout_beside_a_minibatch_option": "import argparse\np = argparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=2048)\np.add_argument('--mini_batch_size', type=int, default=64)\n",
     # TensoRF opt.py: in a radiance field's options `--batch_size` counts rays per step.
     "nerf_options_batch_of_rays": "import configargparse\np = configargparse.ArgumentParser()\np.add_argument('--batch_size', type=int, default=4096)\np.add_argument('--nSamples', type=int, default=1e6)\np.add_argument('--white_bkgd', action='store_true')\np.add_argument('--ndc_ray', type=int, default=0)\n",

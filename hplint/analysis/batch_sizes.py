@@ -147,6 +147,8 @@ class BatchSizeAnalysis:
                     continue  # embeddings of a loaded encoder, computed under no_grad: no training here
                 if _read_only_as_a_bound(ctx, name, attribute=False):
                     continue  # `while steps < BATCH_SIZE:` counts environment steps per update
+                if "mini" not in name.lower() and {n.lower() for n in ctx.module_assignments} & _MINIBATCH_OPTIONS:
+                    continue  # `batch_size = 2048; mini_batch = batch_size // 32`: a PPO rollout
                 self._add(values[0], f"`{name}`")
             for value in values:
                 self._dict_keys(value, name)
