@@ -957,3 +957,38 @@ def test_unpacking_evaluates_the_right_side_first(tmp_path, assignment):
     findings = lint_code(tmp_path, code, select=["HPL002"])
     # b is True after the swap: the second conv, the one before the BatchNorm, has a bias.
     assert len(findings) == 1 and "nn.Conv2d(c, c, 3, bias=b)" in dedent(code).splitlines()[findings[0].span.start_line - 1]
+
+
+# pytorch-semseg: `conv2DBatchNormRelu(..., bias=True)` in utils.py is called
+# with `bias=False` once and with the default elsewhere. Its conv->BN pair is
+# utils.py's finding, not a meeting of two calls in the model's file.
+SEMSEG_UTILS = """
+    import torch.nn as nn
+
+    class conv2DBatchNormRelu(nn.Module):
+        def __init__(self, cin, cout, bias=True):
+            super().__init__()
+            conv_mod = nn.Conv2d(cin, cout, 3, padding=1, bias=bias)  # <- HPL002
+            self.cbr_unit = nn.Sequential(conv_mod, nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+        def forward(self, x):
+            return self.cbr_unit(x)
+"""
+SEMSEG_MODEL = """
+    import torch.nn as nn
+    from utils import conv2DBatchNormRelu
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = conv2DBatchNormRelu(3, 64, bias=False)
+            self.head = conv2DBatchNormRelu(64, 64)
+        def forward(self, x):
+            return self.head(self.stem(x))
+"""
+
+
+def test_a_foreign_block_built_with_and_without_a_bias_is_its_own_files_finding(tmp_path):
+    files = {"utils.py": SEMSEG_UTILS, "model.py": SEMSEG_MODEL}
+    assert lint_files(tmp_path, files, "model.py", select=["HPL002"]) == []
+    findings = lint_files(tmp_path, files, "utils.py", select=["HPL002"])
+    assert lines_of(findings, "HPL002") == expected_lines(SEMSEG_UTILS, "HPL002"), findings

@@ -302,8 +302,10 @@ class ForwardFlow(Interpreter):
                 edge.biases.append((src.bias_default, src.bias))
             if src.bias is True and not src.bias_default and (edge.src.bias is not True or edge.src.bias_default):
                 # The class built on its own did not know its `**kwargs`; a call
-                # site that passes no `bias` shows the layer keeps it.
-                edge.src = src
+                # site that passes no `bias` shows the layer keeps it. The pair is
+                # kept from one build: mixing builds joined two calls of a foreign
+                # block that never meet (pytorch-semseg's conv2DBatchNormRelu).
+                edge.src, edge.dst = src, dst
             if reshapes not in edge.reshape_paths and len(edge.reshape_paths) < 16:
                 edge.reshape_paths.append(reshapes)
             return
