@@ -307,7 +307,47 @@ POSITIVE = {
     """,
 }
 
+# torchdistill's ConvReg: an nn.Sequential subclass handed an OrderedDict that
+# its constructor fills item by item.
+POSITIVE["ordered_dict_filled_by_item"] = """
+    from collections import OrderedDict
+    import torch.nn as nn
+
+    class ConvReg(nn.Sequential):
+        def __init__(self, cin, cout, uses_relu=True):
+            module_dict = OrderedDict()
+            module_dict['conv'] = nn.Conv2d(cin, cout, kernel_size=3, padding=1)  # <- HPL002
+            module_dict['bn'] = nn.BatchNorm2d(cout)
+            if uses_relu:
+                module_dict['relu'] = nn.ReLU(inplace=True)
+            super().__init__(module_dict)
+"""
+POSITIVE["dict_filled_by_item_for_a_sequential"] = """
+    import collections
+    import torch.nn as nn
+
+    def block(cin, cout):
+        layers = collections.OrderedDict()
+        layers["fc"] = nn.Linear(cin, cout)  # <- HPL002
+        layers["bn"] = nn.BatchNorm1d(cout)
+        return nn.Sequential(layers)
+
+    net = block(4, 8)
+"""
+
 NEGATIVE = {
+    # The same filled in the other order: the BatchNorm comes first.
+    "ordered_dict_filled_norm_first": """
+        from collections import OrderedDict
+        import torch.nn as nn
+
+        class NormConv(nn.Sequential):
+            def __init__(self, cin, cout):
+                module_dict = OrderedDict()
+                module_dict['bn'] = nn.BatchNorm2d(cin)
+                module_dict['conv'] = nn.Conv2d(cin, cout, kernel_size=3, padding=1)
+                super().__init__(module_dict)
+    """,
     "norm_layer_parameter_defaulting_to_layernorm": """
         import torch.nn as nn
         class Stem(nn.Module):

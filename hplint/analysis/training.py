@@ -224,7 +224,7 @@ class ModelResolver:
         base = _base_class(self.ctx, klass) if depth < 3 else None
         handed = _super_init_call(init) if base is not None else None
         base_init = methods_of(base[1]).get("__init__") if base is not None else None
-        if handed is not None and base_init is not None and not any(arg.star for arg in handed.args):
+        if base is not None and handed is not None and base_init is not None and not any(arg.star for arg in handed.args):
             base_ctx, base_klass = base
             owner = self if base_ctx is self.ctx else base_ctx.fact("training_resolver", ModelResolver)
             base_params = function_params(base_init, True)

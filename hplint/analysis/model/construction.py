@@ -22,8 +22,7 @@ from ..constants import UNKNOWN
 from ..imports import dotted_name
 from ..walk import walk
 from .interpreter import MAX_DEPTH, Interpreter, is_self_attr, static_value
-from .structure import (UNKNOWN_MODULE, Alt, ClassModel, ClassRef, Layer, LayerClass, ModList, PyList, Seq,
-                        flatten_items)
+from .structure import UNKNOWN_MODULE, Alt, ClassModel, ClassRef, Layer, LayerClass, ModList, PyList, Seq, flatten_items
 
 _FRAME_SERIALS = itertools.count(1)  # construction frames, for Layer.conditions
 SPLAT = "**"  # key in a call's keywords: it also passed `**mapping` we cannot read
@@ -176,7 +175,7 @@ class Construction(Interpreter):
                 name = element.value.value
                 frame.consts.pop(name, None)
                 frame.mods.pop(name, None)
-                if matched:
+                if matched and evaluated is not None:
                     const, module = evaluated[i]
                     if const is not UNKNOWN:
                         frame.consts[name] = const
@@ -199,6 +198,9 @@ class Construction(Interpreter):
                     if const is not UNKNOWN:
                         frame.consts[target.value] = const
                     frame.mods[target.value] = value
+                elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name) and \
+                        isinstance(frame.mods.get(target.value.value), PyList) and value is not UNKNOWN_MODULE:
+                    frame.mods[target.value.value].items.append(value)  # `module_dict["bn"] = nn.BatchNorm2d(c)`
                 elif is_self_attr(target) and frame.self_model is not None:
                     frame.self_model.attrs[target.attr.value] = value
                     frame.self_model.consts.pop(target.attr.value, None)

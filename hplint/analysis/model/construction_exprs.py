@@ -149,6 +149,8 @@ class ConstructionExprs(Construction):
 
     def _build_call(self, ctx, call: cst.Call, frame: "Frame", depth: int) -> Any:
         qn = ctx.callee(call)
+        if not call.args and qn in _EMPTY_MAPPINGS:
+            return PyList([])  # filled by `d["conv"] = nn.Conv2d(...)`, in order
         category = L.module_category(qn)
         if category == L.DROPOUT:
             category = L.built_category(category, _known_rate(ctx, call, frame))
@@ -345,6 +347,8 @@ class ConstructionExprs(Construction):
         if isinstance(node, cst.Dict):
             return PyList([self._eval_module(ctx, e.value, frame, depth)
                            for e in node.elements if isinstance(e, cst.DictElement)])
+        if isinstance(node, cst.Name) and isinstance(frame.mods.get(node.value), PyList):
+            return frame.mods[node.value]  # `d = OrderedDict(); d["conv"] = ...; nn.Sequential(d)`
         if isinstance(node, cst.Call) and (ctx.callee(node) or "").endswith("OrderedDict") and node.args:
             inner = node.args[0].value
             if isinstance(inner, (cst.List, cst.Tuple)):
@@ -363,8 +367,9 @@ class ConstructionExprs(Construction):
                 continue
             if arg.star == "*":
                 items.extend(flatten_items(self._eval_module(ctx, arg.value, frame, depth)) or [UNKNOWN_MODULE])
-            elif len(args) == 1 and isinstance(arg.value, (cst.Call, cst.Dict)) and \
-                    (isinstance(arg.value, cst.Dict) or (ctx.callee(arg.value) or "").endswith("OrderedDict")):
+            elif len(args) == 1 and (isinstance(arg.value, cst.Dict) or (
+                    isinstance(arg.value, cst.Call) and (ctx.callee(arg.value) or "").endswith("OrderedDict")) or (
+                    isinstance(arg.value, cst.Name) and isinstance(frame.mods.get(arg.value.value), PyList))):
                 items.extend(flatten_items(self._container_value(ctx, arg.value, frame, depth)) or [])
             else:
                 items.append(self._eval_module(ctx, arg.value, frame, depth))
@@ -424,6 +429,9 @@ def _bias_in_splat(splat: cst.BaseExpression, frame: "Frame", bias: Optional[boo
     if isinstance(value, tuple) and len(value) == 2 and value[0] == "const" and value[1] is not UNKNOWN:
         return None if value[1] is None else bool(value[1])
     return None
+
+
+_EMPTY_MAPPINGS = frozenset({"collections.OrderedDict", "builtins.dict", "dict", "OrderedDict"})
 
 
 def _freeze(value: Any) -> Any:
