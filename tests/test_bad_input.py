@@ -165,6 +165,33 @@ def test_code_cpython_accepts_is_not_a_finding(tmp_path, text):
     assert Linter(Config()).lint_text(text, tmp_path / "ok.py").findings == []
 
 
+@pytest.mark.parametrize("text", [
+    # libcst's IfExp validator raises TypeError on this valid line (LibCST #1061).
+    "x = () if 0 else(lambda:())\n",
+    "import torch.nn as nn\nhead = nn.Linear(4, 2) if 0 else(lambda:())\n",
+])
+def test_libcsts_node_validators_do_not_reject_valid_python(tmp_path, text):
+    compile(text, "t.py", "exec")
+    assert Linter(Config()).lint_text(text, tmp_path / "ok.py").findings == []
+
+
+def test_a_file_libcsts_validators_reject_is_still_analysed(tmp_path):
+    text = "import torch.nn as nn\nnet = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))\ny = () if 0 else(lambda:())\n"
+    (finding,) = Linter(Config()).lint_text(text, tmp_path / "m.py").findings
+    assert finding.code == "HPL002"
+
+
+def test_nodes_built_outside_the_parser_are_still_validated():
+    import libcst as cst
+
+    from hplint.analysis import cst_parse
+
+    assert cst_parse.INSTALLED  # libcst 1.x: its hook is CSTNode.__post_init__
+    cst_parse.parse_module("x = 1\n")
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("not a name")
+
+
 def test_mixed_tabs_and_spaces_libcst_rejects_are_explained(tmp_path):
     # Found by the fuzzer re-indenting with tabs: CPython accepts two tabs + two
     # spaces then three tabs + two spaces; libcst's tokenizer does not (LibCST #829).

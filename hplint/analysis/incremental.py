@@ -32,6 +32,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import libcst as cst
 
 from ..text_lines import split_lines
+from .cst_parse import parse_module
 from .source import SourceError, check_with_cpython
 
 
@@ -133,7 +134,7 @@ class _Chunk:
 
     @classmethod
     def parse(cls, text: str) -> "_Chunk":
-        module = cst.parse_module(text)
+        module = parse_module(text)
         has_block = any(isinstance(getattr(stmt, "body", None), cst.IndentedBlock) for stmt in module.body)
         return cls(tuple(module.body), module.default_indent if has_block else None,
                    module.default_newline if ("\n" in text or "\r" in text) else None)

@@ -68,6 +68,7 @@ class ProjectIndex:
 
     def __init__(self, roots: Iterable[Path] = (), config=None, config_for=None) -> None:
         self.roots: List[Path] = []
+        self._root_set: Set[Path] = set()
         self.config = config
         # path -> the configuration governing it (the run's resolver); else `config` for every module
         self.config_for = config_for
@@ -146,7 +147,8 @@ class ProjectIndex:
 
     def add_root(self, root: Path) -> None:
         root = Path(os.path.abspath(root))
-        if root not in self.roots:
+        if root not in self._root_set:  # asked once per linted file: a list scan was 200k Path.__eq__
+            self._root_set.add(root)
             self.roots.append(root)
 
     def add_file(self, path: Path) -> Tuple[str, bool]:
@@ -234,7 +236,7 @@ class ProjectIndex:
         # a dozen stat calls. What the look-up probed is replayed under the
         # asking file, so its recorded dependencies stay its own.
         node = os.path.abspath(origin)
-        search_path = self._search_path(origin)
+        search_path = self._search_path(origin, node)
         key = (search_path[0], module)
         memo = self._module_files.get(key)
         if memo is None:
@@ -255,8 +257,7 @@ class ProjectIndex:
             self._probed.setdefault(node, {}).update(((FILE, p), outcome) for p, outcome in memo[1])
         return memo[0]
 
-    def _search_path(self, origin: Path) -> List[Path]:
-        node = os.path.abspath(origin)
+    def _search_path(self, origin: Path, node: str) -> List[Path]:
         root = self._roots_of.get(node)
         if root is None:
             root = self._roots_of[node] = module_name_for(origin, self._prober(node, EXISTS))[2]

@@ -13,6 +13,7 @@ import libcst as cst
 # importing them from here keeps working.
 from ..source_text import SourceError, decode_source  # noqa: F401
 from ..text_lines import NEWLINE, line_starts, split_lines
+from .cst_parse import parse_module
 
 # CPython's parser runs first on every file: it is ~8x faster than libcst, its
 # verdict on what is valid Python is the one users know, and it tells where
@@ -264,7 +265,7 @@ def parse_source(text: str) -> Union[cst.Module, SourceError]:
 
 def _parse_with_libcst(text: str) -> Union[cst.Module, SourceError]:
     try:
-        return cst.parse_module(text)
+        return parse_module(text)
     except cst.ParserSyntaxError as exc:
         # CPython accepted the text, so this is a limit of libcst's parser
         # (e.g. a backslash continuation before CRLF), not the user's mistake.
@@ -273,7 +274,7 @@ def _parse_with_libcst(text: str) -> Union[cst.Module, SourceError]:
             # breaks do not move columns: the LF spelling (with a final line)
             # has nodes at the same positions; edits keep the file's newlines.
             try:
-                return cst.parse_module(text.replace("\r\n", "\n") + "\n")
+                return parse_module(text.replace("\r\n", "\n") + "\n")
             except Exception:
                 pass
         reason = str(exc.message).strip().splitlines()[0] if exc.message else "invalid syntax"
