@@ -489,3 +489,42 @@ def test_relative_import_inside_package(tmp_path):
 def test_concatenation_is_named_in_the_message(tmp_path):
     [finding] = lint_code(tmp_path, POSITIVE["concat_written_in_the_call"], select=["HPL001"])
     assert "Dropout2d feeds BatchNorm2d (line 7) through a concatenation" in finding.message
+
+
+# castorini/hedwig: the project's own folder is a package (`__init__.py` beside
+# `setup.py`), and its scripts import `from common.layers import Block`, as they
+# do when run from that folder.
+_PROJECT_PACKAGE = {
+    "hedwig/__init__.py": "",
+    "hedwig/common/__init__.py": "",
+    "hedwig/common/layers.py": """
+        from torch import nn
+        class Block(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.bn = nn.BatchNorm1d(8)
+            def forward(self, x):
+                return self.bn(x)
+    """,
+    "hedwig/models/__init__.py": "",
+    "hedwig/models/net.py": """
+        from torch import nn
+        from common.layers import Block
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.drop = nn.Dropout(0.5)  # <- HPL001
+                self.block = Block()
+            def forward(self, x):
+                return self.block(self.drop(x))
+    """,
+}
+
+
+@pytest.mark.parametrize("marker, found", [("setup.py", True), ("pyproject.toml", True), (None, False)])
+def test_absolute_import_from_a_project_folder_that_is_a_package(tmp_path, marker, found):
+    files = dict(_PROJECT_PACKAGE)
+    if marker is not None:
+        files[f"hedwig/{marker}"] = ""
+    findings = lint_files(tmp_path, files, "hedwig/models/net.py", select=["HPL001"])
+    assert len(findings) == (1 if found else 0), [f.message for f in findings]

@@ -89,14 +89,15 @@ class ProjectIndex:
         # module -> the modules whose analysis read it (for editor invalidation)
         self.dependents: Dict[str, Set[str]] = {}
         self._configured: List[Path] = []  # roots given by the caller (searched for every file)
-        self._search_paths: Dict[Path, List[Path]] = {}  # a file's root -> where its imports look
+        # (a file's root, its top-most package folder) -> where its imports look
+        self._search_paths: Dict[Tuple[Path, Optional[Path]], List[Path]] = {}
         # Look-ups on disk, kept until the editor says a file changed (`invalidate`)
         # or a buffer opens or closes: a file's root, and (root, module) -> (file, probes).
         self._roots_of: Dict[str, Path] = {}
         # Counts the changes above (and overlay edits): answers computed from
         # the project's files carry it, so they are recomputed after a change.
         self.generation = 0
-        self._module_files: Dict[Tuple[Path, str], Tuple[Optional[Path], List[Tuple[str, bool]]]] = {}
+        self._module_files: Dict[Tuple[Path, Optional[Path], str], Tuple[Optional[Path], List[Tuple[str, bool]]]] = {}
         for root in roots:
             self.add_root(root)
             self._configured.append(Path(os.path.abspath(root)))
@@ -237,7 +238,7 @@ class ProjectIndex:
         # asking file, so its recorded dependencies stay its own.
         node = os.path.abspath(origin)
         search_path = self._search_path(origin, node)
-        key = (search_path[0], module)
+        key = (search_path[0], search_path[1] if len(search_path) > 1 else None, module)
         memo = self._module_files.get(key)
         if memo is None:
             rel = Path(*module.split("."))
@@ -262,11 +263,17 @@ class ProjectIndex:
         if root is None:
             root = self._roots_of[node] = module_name_for(origin, self._prober(node, EXISTS))[2]
         self._link(node, _ROOT_NODE + str(root))
-        cached = self._search_paths.get(root)
+        top = _top_package(node, root)
+        cached = self._search_paths.get((root, top))
         if cached is None:
             cached = [root]
-            directory = root
             exists = self._prober(_ROOT_NODE + str(root), EXISTS)
+            if top is not None and any(exists(top / marker) for marker in _PROJECT_MARKERS):
+                # The project's own folder is a package too (castorini/hedwig: `__init__.py`
+                # beside `setup.py`), and its scripts import `from common.train import ...`
+                # as they do when run from that folder, which is then on sys.path.
+                cached.append(top)
+            directory = root
             for _ in range(_MAX_PARENT_ROOTS):
                 if any(exists(directory / marker) for marker in _PROJECT_MARKERS):
                     break  # the project's top: imports do not reach above it
@@ -275,7 +282,7 @@ class ProjectIndex:
                 directory = directory.parent
                 cached.append(directory)
             cached += [r for r in self._configured if r not in cached]
-            self._search_paths[root] = cached
+            self._search_paths[(root, top)] = cached
         return cached
 
     def context_for_module(self, module: str, requester: Optional[str] = None,
@@ -389,6 +396,14 @@ class ProjectIndex:
             if ctx is not None:
                 return ctx, ".".join(parts[cut:])
         return None, None
+
+
+def _top_package(node: str, root: Path) -> Optional[Path]:
+    """The top-most package folder holding the file `node` (the child of its
+    root on the way down), or None for a file directly under its root."""
+    relative = os.path.relpath(node, root)
+    head = relative.split(os.sep, 1)[0]
+    return root / head if head != relative and head not in (os.curdir, os.pardir) else None
 
 
 def _installed(path: Path) -> bool:
