@@ -29,6 +29,7 @@ newline keep every byte.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import json
 import os
@@ -47,6 +48,13 @@ SUFFIX = ".ipynb"
 PYTHON_CELL_MAGICS = frozenset({
     "time", "timeit", "capture", "prun", "debug", "memit", "mprun", "px", "pypy", "python", "python3",
     "autoreload", "tensorflow_version",
+})
+# Line magics and shell aliases IPython runs without their `%` (automagic, on by
+# default) when a cell is that one line: Colab notebooks' `cd drive/My\ Drive`.
+AUTOMAGICS = frozenset({
+    "cd", "ls", "pwd", "pip", "conda", "env", "cat", "cp", "mv", "rm", "rmdir", "mkdir", "ll", "less",
+    "man", "clear", "alias", "unalias", "load_ext", "reload_ext", "matplotlib", "timeit", "time", "run",
+    "bookmark", "dhist", "pushd", "popd", "dirs", "who", "whos", "history", "store", "sx", "system",
 })
 _ASSIGN_MAGIC = re.compile(r"^\s*[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[!%]")
 # "line 12" in a rule message (HPL001's "(line 12)", HPL010's "at line 12"): a module line.
@@ -294,6 +302,23 @@ def _is_ipython_line(line: str) -> bool:
                 or stripped.startswith("?"))
 
 
+def _is_automagic_cell(lines: List[str]) -> bool:
+    """A one-line cell that IPython reads as a magic without its `%` (`cd
+    'Colab Notebooks'`, `pip install timm`): its first word is a line magic and
+    the line is not Python (`ls = []` and `cd(path)` stay Python)."""
+    code = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if len(code) != 1:
+        return False
+    line = code[0].strip()
+    if line.split(None, 1)[0] not in AUTOMAGICS:
+        return False
+    try:
+        compile(line, "<cell>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
+    except (SyntaxError, ValueError):
+        return True
+    return False
+
+
 def mask_cell(source: str) -> Tuple[str, int]:
     """The cell as plain Python (same number of lines, every Python line
     unchanged) and how many lines were masked."""
@@ -309,6 +334,8 @@ def mask_cell(source: str) -> Tuple[str, int]:
             return _pass_cell(source), len(lines)
         out[0] = _pass_line(lines[0])
         masked = 1
+    if not masked and _is_automagic_cell(lines):
+        return _pass_cell(source), len(lines)
     if not any(_is_ipython_line(line) for line in lines[masked:]):
         return ("".join(out) if masked else source), masked  # plain Python: nothing to scan
     # One pass: a line where a Python statement may start (not inside

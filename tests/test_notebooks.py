@@ -130,6 +130,34 @@ def test_magics_are_masked_without_moving_lines():
     assert other == "pass\npass\npass\n" and n == 3
 
 
+@pytest.mark.parametrize("cell, masked", [
+    ("cd drive/My\\ Drive\n", True),          # Zhenye-Na/DA-RNN's Colab cells
+    ("cd 'Colab Notebooks'", True),
+    ("# go to the data\npip install timm==0.9\n", True),
+    ("ls -la /content/*.csv", True),
+    ("ls -la /content", False),                # parses as Python (a subtraction): no error to mask
+    ("ls = [1, 2]\n", False),                 # Python: a name that is also a magic
+    ("cd(path)", False),
+    ("ls", False),                             # valid Python as it stands
+    ("cd data\nx = 1\n", False),              # automagic only for a one-line cell
+])
+def test_automagic_one_line_cells_are_masked(cell, masked):
+    out, count = mask_cell(cell)
+    assert (count > 0) == masked, out
+    if masked:
+        assert set(out.split()) == {"pass"}
+
+
+def test_colab_automagic_cells_are_not_unreadable(tmp_path: Path):
+    nb = write_nb(tmp_path / "colab.ipynb", [
+        new_code_cell("from google.colab import drive\ndrive.mount('/content/drive')"),
+        new_code_cell("cd drive/My\\ Drive"),
+        new_code_cell("cd 'Colab Notebooks'"),
+        new_code_cell("import torch.nn as nn\nnet = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))"),
+    ])
+    assert [(f.code, f.cell) for f in lint(nb).findings] == [("HPL002", 4)]
+
+
 def test_shell_magics_continued_with_backslashes_are_masked_whole():
     """`output = !python3 demo.py \\` with indented option lines (clovaai's
     demo notebook): the continuation lines are shell text, not Python."""
