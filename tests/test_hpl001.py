@@ -457,10 +457,7 @@ def test_a_block_of_another_file_used_once_is_not_reported_by_its_caller(tmp_pat
     assert lint_files(tmp_path, files, "model.py", select=["HPL001"]) == []
 
 
-def test_relative_import_inside_package(tmp_path):
-    files = {
-        "pkg/__init__.py": "",
-        "pkg/layers.py": """
+_BLOCK_WITH_BATCHNORM = """
             from torch import nn
             class Block(nn.Module):
                 def __init__(self):
@@ -468,10 +465,10 @@ def test_relative_import_inside_package(tmp_path):
                     self.bn = nn.BatchNorm1d(8)
                 def forward(self, x):
                     return self.bn(x)
-        """,
-        "pkg/net.py": """
+        """
+_NET_IMPORTING_BLOCK = """
             from torch import nn
-            from .layers import Block
+            from {source} import Block
             class Net(nn.Module):
                 def __init__(self):
                     super().__init__()
@@ -479,7 +476,14 @@ def test_relative_import_inside_package(tmp_path):
                     self.block = Block()
                 def forward(self, x):
                     return self.block(self.drop(x))
-        """,
+        """
+
+
+def test_relative_import_inside_package(tmp_path):
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/layers.py": _BLOCK_WITH_BATCHNORM,
+        "pkg/net.py": _NET_IMPORTING_BLOCK.format(source=".layers"),
     }
     findings = lint_files(tmp_path, files, "pkg/net.py", select=["HPL001"])
     assert lines_of(findings, "HPL001") == expected_lines(files["pkg/net.py"], "HPL001")
@@ -497,27 +501,9 @@ def test_concatenation_is_named_in_the_message(tmp_path):
 _PROJECT_PACKAGE = {
     "hedwig/__init__.py": "",
     "hedwig/common/__init__.py": "",
-    "hedwig/common/layers.py": """
-        from torch import nn
-        class Block(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.bn = nn.BatchNorm1d(8)
-            def forward(self, x):
-                return self.bn(x)
-    """,
+    "hedwig/common/layers.py": _BLOCK_WITH_BATCHNORM,
     "hedwig/models/__init__.py": "",
-    "hedwig/models/net.py": """
-        from torch import nn
-        from common.layers import Block
-        class Net(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.drop = nn.Dropout(0.5)  # <- HPL001
-                self.block = Block()
-            def forward(self, x):
-                return self.block(self.drop(x))
-    """,
+    "hedwig/models/net.py": _NET_IMPORTING_BLOCK.format(source="common.layers"),
 }
 
 
