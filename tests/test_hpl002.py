@@ -336,6 +336,13 @@ POSITIVE["dict_filled_by_item_for_a_sequential"] = """
 """
 
 NEGATIVE = {
+    # Item assignment on a list replaces an item; it does not append one after the conv.
+    "list_item_replaced_by_a_norm": """
+        import torch.nn as nn
+        layers = [nn.Conv2d(3, 8, 3)]
+        layers[0] = nn.BatchNorm2d(3)
+        net = nn.Sequential(*layers)
+    """,
     # The same filled in the other order: the BatchNorm comes first.
     "ordered_dict_filled_norm_first": """
         from collections import OrderedDict

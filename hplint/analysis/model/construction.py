@@ -24,6 +24,11 @@ from ..walk import walk
 from .interpreter import MAX_DEPTH, Interpreter, is_self_attr, static_value
 from .structure import UNKNOWN_MODULE, Alt, ClassModel, ClassRef, Layer, LayerClass, ModList, PyList, Seq, flatten_items
 
+
+def _is_mapping(value: Any) -> bool:
+    return isinstance(value, PyList) and value.mapping
+
+
 _FRAME_SERIALS = itertools.count(1)  # construction frames, for Layer.conditions
 SPLAT = "**"  # key in a call's keywords: it also passed `**mapping` we cannot read
 _MAX_REENTRY = 3  # frames of one function running at once (recursive builders)
@@ -199,7 +204,7 @@ class Construction(Interpreter):
                         frame.consts[target.value] = const
                     frame.mods[target.value] = value
                 elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name) and \
-                        isinstance(frame.mods.get(target.value.value), PyList) and value is not UNKNOWN_MODULE:
+                        _is_mapping(frame.mods.get(target.value.value)) and value is not UNKNOWN_MODULE:
                     frame.mods[target.value.value].items.append(value)  # `module_dict["bn"] = nn.BatchNorm2d(c)`
                 elif is_self_attr(target) and frame.self_model is not None:
                     frame.self_model.attrs[target.attr.value] = value

@@ -150,7 +150,7 @@ class ConstructionExprs(Construction):
     def _build_call(self, ctx, call: cst.Call, frame: "Frame", depth: int) -> Any:
         qn = ctx.callee(call)
         if not call.args and qn in _EMPTY_MAPPINGS:
-            return PyList([])  # filled by `d["conv"] = nn.Conv2d(...)`, in order
+            return PyList([], mapping=True)  # filled by `d["conv"] = nn.Conv2d(...)`, in order
         category = L.module_category(qn)
         if category == L.DROPOUT:
             category = L.built_category(category, _known_rate(ctx, call, frame))
@@ -431,7 +431,7 @@ def _bias_in_splat(splat: cst.BaseExpression, frame: "Frame", bias: Optional[boo
     return None
 
 
-_EMPTY_MAPPINGS = frozenset({"collections.OrderedDict", "builtins.dict", "dict", "OrderedDict"})
+_EMPTY_MAPPINGS = frozenset({"collections.OrderedDict"})  # `dict()` has no qualified name here
 
 
 def _freeze(value: Any) -> Any:

@@ -68,6 +68,9 @@ class Alt:
 @dataclass(eq=False)
 class PyList:
     items: List[Any]
+    # An empty OrderedDict filled by item assignment (`d["bn"] = ...`), in
+    # order; a list's `layers[i] = x` replaces an item, so only a mapping grows.
+    mapping: bool = False
 
 
 @dataclass(eq=False)
