@@ -90,14 +90,15 @@ class ProjectIndex:
         self.dependents: Dict[str, Set[str]] = {}
         self._configured: List[Path] = []  # roots given by the caller (searched for every file)
         # (a file's root, its top-most package folder) -> where its imports look
-        self._search_paths: Dict[Tuple[Path, Optional[Path]], List[Path]] = {}
+        self._search_paths: Dict[Tuple[Path, Optional[Path]], Tuple[Path, ...]] = {}
         # Look-ups on disk, kept until the editor says a file changed (`invalidate`)
-        # or a buffer opens or closes: a file's root, and (root, module) -> (file, probes).
-        self._roots_of: Dict[str, Path] = {}
+        # or a buffer opens or closes: a file's (root, top-most package folder), and
+        # (search path, module) -> (file, probes).
+        self._roots_of: Dict[str, Tuple[Path, Optional[Path]]] = {}
         # Counts the changes above (and overlay edits): answers computed from
         # the project's files carry it, so they are recomputed after a change.
         self.generation = 0
-        self._module_files: Dict[Tuple[Path, Optional[Path], str], Tuple[Optional[Path], List[Tuple[str, bool]]]] = {}
+        self._module_files: Dict[Tuple[Tuple[Path, ...], str], Tuple[Optional[Path], List[Tuple[str, bool]]]] = {}
         for root in roots:
             self.add_root(root)
             self._configured.append(Path(os.path.abspath(root)))
@@ -238,7 +239,7 @@ class ProjectIndex:
         # asking file, so its recorded dependencies stay its own.
         node = os.path.abspath(origin)
         search_path = self._search_path(origin, node)
-        key = (search_path[0], search_path[1] if len(search_path) > 1 else None, module)
+        key = (search_path, module)
         memo = self._module_files.get(key)
         if memo is None:
             rel = Path(*module.split("."))
@@ -258,21 +259,22 @@ class ProjectIndex:
             self._probed.setdefault(node, {}).update(((FILE, p), outcome) for p, outcome in memo[1])
         return memo[0]
 
-    def _search_path(self, origin: Path, node: str) -> List[Path]:
-        root = self._roots_of.get(node)
-        if root is None:
-            root = self._roots_of[node] = module_name_for(origin, self._prober(node, EXISTS))[2]
+    def _search_path(self, origin: Path, node: str) -> Tuple[Path, ...]:
+        found = self._roots_of.get(node)
+        if found is None:
+            root = module_name_for(origin, self._prober(node, EXISTS))[2]
+            found = self._roots_of[node] = (root, _top_package(node, root))
+        root, top = found
         self._link(node, _ROOT_NODE + str(root))
-        top = _top_package(node, root)
         cached = self._search_paths.get((root, top))
         if cached is None:
-            cached = [root]
+            paths = [root]
             exists = self._prober(_ROOT_NODE + str(root), EXISTS)
             if top is not None and any(exists(top / marker) for marker in _PROJECT_MARKERS):
                 # The project's own folder is a package too (castorini/hedwig: `__init__.py`
                 # beside `setup.py`), and its scripts import `from common.train import ...`
                 # as they do when run from that folder, which is then on sys.path.
-                cached.append(top)
+                paths.append(top)
             directory = root
             for _ in range(_MAX_PARENT_ROOTS):
                 if any(exists(directory / marker) for marker in _PROJECT_MARKERS):
@@ -280,9 +282,9 @@ class ProjectIndex:
                 if directory.parent == directory:
                     break
                 directory = directory.parent
-                cached.append(directory)
-            cached += [r for r in self._configured if r not in cached]
-            self._search_paths[(root, top)] = cached
+                paths.append(directory)
+            paths += [r for r in self._configured if r not in paths]
+            cached = self._search_paths[(root, top)] = tuple(paths)
         return cached
 
     def context_for_module(self, module: str, requester: Optional[str] = None,
