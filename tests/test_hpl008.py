@@ -1224,3 +1224,56 @@ def test_a_closure_loop_left_in_train_mode_before_the_helper(tmp_path):
     src = CLOSURE_LOOP.replace("PASS", "pass")
     (finding,) = lint_source(tmp_path, src, "HPL008")
     assert "`model(...)`" in finding.message
+
+
+# uvadlc tutorial 10: a pretrained torchvision model put in eval mode in one
+# notebook cell, a global the evaluation functions of later cells call.
+FROZEN_GLOBAL = """
+import torch
+import torchvision
+
+pretrained_model = torchvision.models.resnet34(weights='IMAGENET1K_V1')
+pretrained_model = pretrained_model.to(device)
+SWITCH
+
+def eval_model(loader):
+    hits = 0
+    for imgs, labels in loader:
+        with torch.no_grad():
+            preds = pretrained_model(imgs)
+        hits += (preds.argmax(-1) == labels).sum()
+    return hits
+
+def eval_patch(model, patch, loader):
+    model.eval()
+    with torch.no_grad():
+        return [model(x + patch) for x in loader]
+
+def get_patches(names, cached):
+    for name in names:
+        if name not in cached:
+            BETWEEN
+    return cached
+
+get_patches(["goldfish"], {})
+eval_model(loader)
+"""
+
+
+@pytest.mark.parametrize("between", [
+    "eval_patch(pretrained_model, patch, loader)",  # evaluated on some paths, left alone on others
+    "pass",
+])
+def test_a_global_model_put_in_eval_mode_before_the_function_is_called(tmp_path, between):
+    src = FROZEN_GLOBAL.replace("SWITCH", "pretrained_model.eval()").replace("BETWEEN", between)
+    assert lint_source(tmp_path, src, "HPL008") == []
+
+
+@pytest.mark.parametrize("switch,between", [
+    ("pass", "pass"),  # never switched
+    ("pretrained_model.eval()", "pretrained_model.train()"),  # a helper may put it back in train mode
+])
+def test_a_global_model_that_may_be_in_train_mode_when_the_function_is_called(tmp_path, switch, between):
+    src = FROZEN_GLOBAL.replace("SWITCH", switch).replace("BETWEEN", between)
+    (finding,) = lint_source(tmp_path, src, "HPL008")
+    assert "`pretrained_model(...)` runs resnet34" in finding.message and "BatchNorm2d" in finding.message

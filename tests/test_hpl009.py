@@ -153,3 +153,45 @@ train(Net(), data, batch_size=args.batch_size)
     # a literal in the dict is written there, and reported there
     literal = src.replace("dict(epochs=5, batch_size=batch_size)", "dict(epochs=5, batch_size=2)")
     assert sorted(f.span.start_line for f in lint_source(tmp_path, literal, "HPL009")) == [16, 24]
+
+
+# python-engineer/pytorchTutorial 15_transfer_learning.py: fine-tuning a
+# torchvision ResNet (BatchNorm2d inside) with `batch_size=4`.
+TORCHVISION_LOOP = """
+import torch
+import torchvision
+from torchvision import models
+from torch.utils.data import DataLoader
+loader = DataLoader(ds, batch_size=4, shuffle=True)
+model = MAKE
+opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
+for x, y in loader:
+    opt.zero_grad()
+    loss = criterion(model(x), y)
+    loss.backward()
+    opt.step()
+"""
+
+
+@pytest.mark.parametrize("make", [
+    "models.resnet18(pretrained=True)",
+    "torchvision.models.resnet50(weights='IMAGENET1K_V1')",
+    "torchvision.models.vgg16_bn()",
+    "models.densenet121()",
+    "models.mobilenet_v2(num_classes=10)",
+])
+def test_a_torchvision_model_with_batchnorm(tmp_path, make):
+    (finding,) = lint_source(tmp_path, TORCHVISION_LOOP.replace("MAKE", make), "HPL009")
+    assert "Batch size 4 " in finding.message and "BatchNorm2d" in finding.message
+    text = (tmp_path / "train.py").read_text().splitlines()
+    assert finding.related[0].span.start_line == text.index("model = " + make) + 1  # the constructor call
+
+
+@pytest.mark.parametrize("make", [
+    "models.vgg16()",  # no BatchNorm without `_bn`
+    "models.alexnet()",
+    "torchvision.models.VGG(features)",  # the class takes a configuration hplint does not read
+    "torchvision.models.vit_b_16()",  # LayerNorm
+])
+def test_a_torchvision_model_without_batchnorm(tmp_path, make):
+    assert lint_source(tmp_path, TORCHVISION_LOOP.replace("MAKE", make), "HPL009") == []

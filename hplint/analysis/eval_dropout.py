@@ -453,6 +453,10 @@ class EvalDropoutAnalysis:
                         # `network.predict(x)` on a receiver hplint cannot resolve (a
                         # parameter with no callers here): it counts where it is in eval mode.
                         sites.append((s, receiver + mkey[4:]))
+        elif head != "self" and _module_global(ctx, head, fn):
+            # A notebook's `pretrained_model.eval()` in one cell and `def eval_model(loader)`
+            # calling the global model in another: the mode at each call of the function decides.
+            sites = [(s, mkey) for s in training.resolver.callers(fn, klass)]
         sites = [(s, k) for s, k in sites if k is not None]
         if not sites:
             return False

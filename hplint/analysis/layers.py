@@ -8,7 +8,7 @@ import Dropout as D`) lands on the same key.
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 NN = "torch.nn."
 F = "torch.nn.functional."
@@ -140,3 +140,30 @@ def function_category(qualname: Optional[str]) -> Optional[str]:
 
 def short_name(qualname: str) -> str:
     return qualname.rsplit(".", 1)[-1]
+
+
+# Model constructors of torchvision, by what they hold that makes the mode and
+# the batch size matter (torchvision/models/*.py at 0.2x): BatchNorm2d in the
+# convolutional families, Dropout in their classifier heads. Prefixes match
+# every depth (`resnet18`, `resnet50`, `resnext50_32x4d`); a vgg needs `_bn`.
+_TORCHVISION = "torchvision.models."
+_LIBRARY_BATCHNORM = ("resnet", "resnext", "wide_resnet", "densenet", "inception_v3", "googlenet",
+                      "mobilenet_v2", "mobilenet_v3", "efficientnet", "regnet", "shufflenet_v2", "mnasnet")
+_LIBRARY_DROPOUT = ("vgg", "alexnet", "squeezenet", "inception_v3", "googlenet", "mobilenet_v2",
+                    "mobilenet_v3", "efficientnet", "mnasnet")
+
+
+def library_model_layers(qualname: Optional[str]) -> Tuple[Tuple[str, str], ...]:
+    """(layer kind, category) of what a torchvision model constructor builds,
+    e.g. `torchvision.models.resnet18` → BatchNorm2d; () for anything else."""
+    if not qualname or not qualname.startswith(_TORCHVISION):
+        return ()
+    name = short_name(qualname)
+    if not name[:1].islower():
+        return ()  # `ResNet`, `VGG`: the classes take a configuration hplint does not read
+    found = []
+    if name.startswith(_LIBRARY_BATCHNORM) or name.startswith("vgg") and name.endswith("_bn"):
+        found.append((NN + "BatchNorm2d", BATCHNORM))
+    if name.startswith(_LIBRARY_DROPOUT):
+        found.append((NN + "Dropout", DROPOUT))
+    return tuple(found)

@@ -48,6 +48,9 @@ class State:
     # training step of such a module does not depend on the mode the body was
     # entered with.
     set_here: FrozenSet[str] = frozenset()
+    # Modes some path left in train mode or not known (a helper's exit: a key
+    # only evaluated or left alone keeps its caller's eval mode).
+    may_train: FrozenSet[str] = frozenset()
 
     def may(self) -> Dict[str, Any]:
         return dict(self.may_eval)
@@ -56,12 +59,13 @@ class State:
         may = self.may()
         may[key] = node
         return State(self.must_eval | {key}, tuple(may.items()),
-                     frozenset(k for k in self.must_train if not _under(k, key)), self.set_here | {key})
+                     frozenset(k for k in self.must_train if not _under(k, key)), self.set_here | {key},
+                     frozenset(k for k in self.may_train if not _under(k, key)))
 
     def trained(self, key: str) -> "State":
         may = {k: v for k, v in self.may_eval if not _under(k, key)}
         return State(frozenset(k for k in self.must_eval if not _under(k, key)), tuple(may.items()),
-                     self.must_train | {key}, self.set_here | {key})
+                     self.must_train | {key}, self.set_here | {key}, self.may_train | {key})
 
     def in_eval(self, key: str) -> bool:
         """`model.eval()` also puts `model.encoder` in eval mode."""
@@ -95,12 +99,14 @@ class State:
             may[key] = may_node
         eval_set = frozenset(k for k in self.must_eval if not _under(k, key)) | ({key} if must_eval else set())
         train_set = frozenset(k for k in self.must_train if not _under(k, key)) | ({key} if must_train else set())
-        return State(eval_set, tuple(may.items()), train_set, self.set_here - {key})
+        may_train = frozenset(k for k in self.may_train if not _under(k, key)) | ({key} if must_train else set())
+        return State(eval_set, tuple(may.items()), train_set, self.set_here - {key}, may_train)
 
     def unknown(self, key: str, node) -> "State":
         may = self.may()
         may[key] = node
-        return State(self.must_eval - {key}, tuple(may.items()), self.must_train - {key}, self.set_here | {key})
+        return State(self.must_eval - {key}, tuple(may.items()), self.must_train - {key}, self.set_here | {key},
+                     self.may_train | {key})
 
 
 def _pairs(target: cst.BaseExpression, value: cst.BaseExpression):
@@ -159,7 +165,7 @@ def join(a: Optional[State], b: Optional[State]) -> Optional[State]:
     for k, v in b.may_eval:
         may.setdefault(k, v)
     return State(a.must_eval & b.must_eval, tuple(may.items()), a.must_train & b.must_train,
-                 a.set_here & b.set_here)
+                 a.set_here & b.set_here, a.may_train | b.may_train)
 
 
 def model_key(expr: cst.BaseExpression) -> Optional[str]:
@@ -677,8 +683,19 @@ class _Walker:
                 state = state.evaluated(outer, call)
             elif inner_key in exit_state.must_train:
                 state = state.trained(outer)
+            elif inner_key not in exit_state.may_train:
+                # evaluated on some paths, left alone on the others (`get_patches`
+                # runs `eval_patch(pretrained_model)` under a condition)
+                state = join(state, state.evaluated(outer, call))
             else:
                 state = state.unknown(outer, call)
+        for inner_key in exit_state.may_train - set(may) - exit_state.must_train:
+            # trained on some paths, left alone on the others
+            outer = _map_key(inner_key, mapping, summary.params)
+            head = inner_key.split(".")[0]
+            if outer is None or head not in mapping and self.ctx.binder.lookup(head, fn)[0] is not None:
+                continue  # the helper's own local, not the caller's model
+            state = join(state, state.trained(outer))
         return state
 
     def _mapping(self, call: cst.Call, params: List[str], is_method: bool) -> Dict[str, str]:
@@ -743,7 +760,8 @@ def _map_key(inner: str, mapping: Dict[str, str], params: List[str] = ()) -> Opt
 
 def _forget(state: State, key: str) -> State:
     may = {k: v for k, v in state.may_eval if k != key}
-    return State(state.must_eval - {key}, tuple(may.items()), state.must_train - {key}, state.set_here - {key})
+    return State(state.must_eval - {key}, tuple(may.items()), state.must_train - {key}, state.set_here - {key},
+                 state.may_train | {key})
 
 
 def _may_switch_to_eval(ctx, call: cst.Call) -> bool:

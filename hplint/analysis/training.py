@@ -406,6 +406,11 @@ class ModelResolver:
             return ModelRef(L.short_name(qn), self.layers_in_expression(call), call, ctx)
         if qn is None or qn.startswith(("torch.", "builtins.", "numpy.")):
             return None
+        library = L.library_model_layers(qn)
+        if library:
+            # `models.resnet18(pretrained=True)`: what it holds stands at the call
+            return ModelRef(L.short_name(qn), [Layer(kind, category, call, ctx) for kind, category in library],
+                            call, ctx)
         model = ctx.models.resolve_class(qn)
         if model is not None:
             built = ctx.models.instance_at(call)  # with this call's arguments, when known
