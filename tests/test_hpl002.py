@@ -1039,3 +1039,44 @@ def test_a_foreign_block_built_with_and_without_a_bias_is_its_own_files_finding(
     assert lint_files(tmp_path, files, "model.py", select=["HPL002"]) == []
     findings = lint_files(tmp_path, files, "utils.py", select=["HPL002"])
     assert lines_of(findings, "HPL002") == expected_lines(SEMSEG_UTILS, "HPL002"), findings
+
+
+# Inside-Deep-Learning's idlmam.py: `moveTo` calls itself on every container
+# kind, and the notebook calls `train_network` (which runs it per batch) many
+# times. Each recursive helper frame used to be followed three deep, which
+# spent the file's statement budget before the BatchNorm model was reached.
+RECURSIVE_HELPERS = '''
+def to_device(obj, device):
+    if hasattr(obj, "to"):
+        return obj.to(device)
+    if isinstance(obj, list):
+        return [to_device(x, device) for x in obj]
+    if isinstance(obj, tuple):
+        return tuple(to_device(list(obj), device))
+    if isinstance(obj, set):
+        return set(to_device(list(obj), device))
+    out = {}
+    for k, v in obj.items():
+        out[to_device(k, device)] = to_device(v, device)
+    return to_device(out, device)
+
+def one_epoch(model, loader, device):
+    for x, y in tqdm(loader):
+        x = to_device(x, device)
+        y = to_device(y, device)
+
+def train_network(model, loader, device="cpu"):
+    for epoch in tqdm(range(3)):
+        one_epoch(model, loader, device)
+        one_epoch(model, loader, device)
+'''
+
+
+def test_a_recursive_helper_called_many_times_does_not_hide_the_model(tmp_path):
+    calls = "train_network(m1, [])\ntrain_network(m2, [])\ntrain_network(m1, [])\n"
+    main = ("import torch.nn as nn\nfrom helpers import train_network\nm1 = m2 = nn.Linear(4, 4)\n" + calls * 4
+            + "bn_model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU())\n"
+            "train_network(bn_model, [])\n" + calls * 4)
+    (finding,) = lint_files(tmp_path, {"helpers.py": RECURSIVE_HELPERS, "main.py": main}, "main.py", ["HPL002"])
+    assert finding.line == main.splitlines().index(
+        "bn_model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU())") + 1

@@ -31,7 +31,7 @@ def _is_mapping(value: Any) -> bool:
 
 _FRAME_SERIALS = itertools.count(1)  # construction frames, for Layer.conditions
 SPLAT = "**"  # key in a call's keywords: it also passed `**mapping` we cannot read
-_MAX_REENTRY = 3  # frames of one function running at once (recursive builders)
+_MAX_REENTRY = 2  # frames of one function running at once (recursive builders; 3 let idlmam's six-way `moveTo` spend the budget)
 _MAX_EXCLUSIVE_PAIRS = 10_000  # layers per branch pair tracked as mutually exclusive
 
 
