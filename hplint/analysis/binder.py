@@ -585,6 +585,11 @@ class Binder:
         module = self.scope(None)
         return None, module.reaching(name) if module.binds(name) else ()
 
+    def is_module_global(self, name: str, owner: Owner) -> bool:
+        """`name` inside `owner` is the module's own binding (not a local, not a builtin)."""
+        scope, bindings = self.lookup(name, owner)
+        return scope is None and bool(bindings)
+
     def values_at(self, name: str, owner: Owner, at: object = None) -> List[Binding]:
         """The value-carrying bindings of `name` that may reach `at` (see lookup)."""
         return [b for b in self.lookup(name, owner, at)[1] if b.has_value]

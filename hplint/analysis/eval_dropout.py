@@ -337,7 +337,8 @@ class EvalDropoutAnalysis:
                     ref = training.resolver.resolve(expr, fn, method_klass) if outer is not None else None
                 elif head == "self" and is_method:
                     outer, ref = inner_key, training.resolver.resolve(target, hfn, inner_klass)
-                elif head not in params and _module_global(ctx, head, hfn) and (fn is None or _module_global(ctx, head, fn)):
+                elif head not in params and ctx.binder.is_module_global(head, hfn) and \
+                        (fn is None or ctx.binder.is_module_global(head, fn)):
                     outer, ref = inner_key, training.resolver.resolve(target, hfn, inner_klass)  # both share it
                 else:
                     continue
@@ -453,7 +454,7 @@ class EvalDropoutAnalysis:
                         # `network.predict(x)` on a receiver hplint cannot resolve (a
                         # parameter with no callers here): it counts where it is in eval mode.
                         sites.append((s, receiver + mkey[4:]))
-        elif head != "self" and _module_global(ctx, head, fn):
+        elif head != "self" and ctx.binder.is_module_global(head, fn):
             # A notebook's `pretrained_model.eval()` in one cell and `def eval_model(loader)`
             # calling the global model in another: the mode at each call of the function decides.
             sites = [(s, mkey) for s in training.resolver.callers(fn, klass)]
@@ -518,12 +519,6 @@ def _switches_somewhere(fn: cst.FunctionDef, name: str) -> bool:
     return any(isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and
                node.func.attr.value in ("eval", "train") and isinstance(node.func.value, cst.Name) and
                node.func.value.value == name for node in walk(fn.body))
-
-
-def _module_global(ctx, name: str, fn) -> bool:
-    """`name` inside `fn` is the module's own binding."""
-    owner, bindings = ctx.binder.lookup(name, fn)
-    return owner is None and bool(bindings)
 
 
 def _trains_with(fn, mkey: str, flag: str) -> bool:

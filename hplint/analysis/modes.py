@@ -693,7 +693,7 @@ class _Walker:
             # trained on some paths, left alone on the others
             outer = _map_key(inner_key, mapping, summary.params)
             head = inner_key.split(".")[0]
-            if outer is None or head not in mapping and self.ctx.binder.lookup(head, fn)[0] is not None:
+            if outer is None or head not in mapping and not self.ctx.binder.is_module_global(head, fn):
                 continue  # the helper's own local, not the caller's model
             state = join(state, state.trained(outer))
         return state

@@ -31,7 +31,9 @@ def _is_mapping(value: Any) -> bool:
 
 _FRAME_SERIALS = itertools.count(1)  # construction frames, for Layer.conditions
 SPLAT = "**"  # key in a call's keywords: it also passed `**mapping` we cannot read
-_MAX_REENTRY = 2  # frames of one function running at once (recursive builders; 3 let idlmam's six-way `moveTo` spend the budget)
+# Frames of one function running at once (recursive builders). Three let a
+# six-way recursion (Inside-Deep-Learning's `moveTo`) spend the file's budget.
+_MAX_REENTRY = 2
 _MAX_EXCLUSIVE_PAIRS = 10_000  # layers per branch pair tracked as mutually exclusive
 
 
