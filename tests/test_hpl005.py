@@ -547,6 +547,75 @@ def test_a_helper_of_another_file_training_the_recurrent_model_it_is_handed(tmp_
     assert lint(tmp_path, {"utils.py": "import torch\n" + dedent(clipped), "train.py": HELPER_CALLER}, "train.py", "HPL005") == []
 
 
+# Inside-Deep-Learning idlmam.py: `train_network(model, ...)` builds the optimizer
+# and hands the model to `run_epoch`, which holds backward() and step().
+NESTED_HELPERS = """
+    import torch
+
+    def run_epoch(model, optimizer, loader, loss_func):
+        for x, y in loader:
+            loss = loss_func(model(x), y)
+            if model.training:
+                loss.backward(){clip}
+                optimizer.step()
+                optimizer.zero_grad()
+
+    def train_network(model, loss_func, loader, epochs=1, device="cpu"):
+        optimizer = torch.optim.AdamW(model.parameters())
+        {handoff}
+    """
+NESTED_CALLER = """
+    import torch.nn as nn
+    from helpers import train_network
+
+    rnn = nn.Sequential(nn.Embedding(100, 16), nn.{layer}(16, 32, batch_first=True))
+    train_network(rnn, nn.CrossEntropyLoss(), [])
+    """
+NESTED_HANDOFFS = {
+    "positional": "run_epoch(model, optimizer, loader, loss_func)",
+    "keywords": "run_epoch(optimizer=optimizer, model=model, loader=loader, loss_func=loss_func)",
+    "wrapped": "run_epoch(model.to(device), optimizer, loader, loss_func)",
+    "in_a_loop": "for _ in range(epochs):\n            model.train()\n            run_epoch(model, optimizer, loader, loss_func)",
+}
+
+
+def _nested(handoff, clip="", layer="RNN"):
+    helpers = NESTED_HELPERS.format(clip=clip, handoff=NESTED_HANDOFFS.get(handoff, handoff))
+    return {"helpers.py": helpers, "train.py": NESTED_CALLER.format(layer=layer)}
+
+
+@pytest.mark.parametrize("handoff", sorted(NESTED_HANDOFFS))
+def test_a_helper_that_hands_the_model_to_another_helper_which_steps(tmp_path, handoff):
+    (finding,) = lint(tmp_path, _nested(handoff), "train.py", "HPL005")
+    assert finding.line == 5
+    assert "(helpers.py:7)" in finding.message
+    assert "clip_grad_norm_(model.parameters(), max_norm=5.0)` in `run_epoch`" in finding.message
+
+
+@pytest.mark.parametrize("files", [
+    _nested("positional", clip="\n                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)"),
+    _nested("positional", layer="Linear"),
+    # the helper hands a model of its own, not the one it was given
+    _nested("run_epoch(torch.nn.Linear(4, 4), optimizer, loader, loss_func)"),
+    # the model goes to a slot the inner step only iterates
+    _nested("run_epoch(loader, optimizer, model, loss_func)"),
+], ids=["clipped_inside", "not_recurrent", "own_model", "other_slot"])
+def test_a_nested_helper_that_clips_or_trains_something_else_is_quiet(tmp_path, files):
+    assert lint(tmp_path, files, "train.py", "HPL005") == []
+
+
+def test_a_helper_calling_itself_or_its_caller_does_not_loop(tmp_path):
+    helpers = """
+    def a(model, n):
+        return b(model, n - 1) if n else None
+
+    def b(model, n):
+        return a(model, n)
+    """
+    files = {"helpers.py": helpers, "train.py": NESTED_CALLER.replace("train_network", "a").format(layer="RNN")}
+    assert lint(tmp_path, files, "train.py", "HPL005") == []
+
+
 def test_fix_uses_option_and_unscales_amp(tmp_path):
     from hplint.config import Config
     from hplint.engine import Linter

@@ -1177,15 +1177,62 @@ def helper_steps(ctx) -> List[HelperStep]:
             found += _trainer_class_steps(ctx, analysis, site, other, symbol)
             continue
         params = function_params(helper, False)
-        for step in other.fact("training", TrainingAnalysis).steps:
-            if step.function is not helper:
+        done: Set[int] = set()
+        for trained in _steps_on_parameters(other, helper, 0, set()):
+            if id(trained.step) in done:
                 continue
-            for name in _model_parameters(other, step, params):
-                arg = call_argument(site.node, params.index(name), name)
-                model = analysis.resolver.resolve_argument(arg, site) if arg is not None else None
-                if model is not None and model.layers:
-                    found.append(HelperStep(site, step, other, model, name))
-                    break
+            arg = call_argument(site.node, params.index(trained.parameter), trained.parameter)
+            model = analysis.resolver.resolve_argument(arg, site) if arg is not None else None
+            if model is not None and model.layers:
+                found.append(HelperStep(site, trained.step, trained.step_ctx, model, trained.stepped_as))
+                done.add(id(trained.step))
+    return found
+
+
+@dataclass
+class _ParameterStep:
+    """A step that trains what a function's `parameter` is handed, directly or
+    through the helpers it passes it to (`train_network(model)` ->
+    `run_epoch(model, optimizer)`, which steps): `stepped_as` is the name the
+    step's own function gives it."""
+
+    step: TrainingStep
+    step_ctx: Any
+    parameter: str
+    stepped_as: str
+
+
+# How many helper calls deep a parameter is followed to a step: Inside-Deep-Learning's
+# `train_network` -> `run_epoch` is one; deeper chains were not seen in real code.
+_MAX_HELPER_DEPTH = 2
+
+
+def _steps_on_parameters(ctx, fn: cst.FunctionDef, depth: int, seen: Set[int]) -> List[_ParameterStep]:
+    """The steps (in `fn` itself, then in the project functions it hands a
+    parameter to, latest file first) that may train a parameter of `fn`."""
+    seen = seen | {id(fn)}
+    params = function_params(fn, False)
+    found: List[_ParameterStep] = []
+    for step in ctx.fact("training", TrainingAnalysis).steps:
+        if step.function is fn:
+            names = _model_parameters(ctx, step, params)
+            found += [_ParameterStep(step, ctx, name, name) for name in names]
+    if depth >= _MAX_HELPER_DEPTH:
+        return found
+    for site in ctx.fact("calls_by_function", calls_by_function).get(id(fn), []):
+        qn = ctx.callee(site.node)
+        if qn is None or qn.startswith(("torch.", "builtins.", "numpy.")):
+            continue
+        inner_ctx, symbol = _locate(ctx, qn)
+        inner = inner_ctx.function_named(symbol) if inner_ctx is not None else None
+        if inner is None or id(inner) in seen:
+            continue
+        inner_params = function_params(inner, False)
+        for trained in _steps_on_parameters(inner_ctx, inner, depth + 1, seen):
+            arg = call_argument(site.node, inner_params.index(trained.parameter), trained.parameter)
+            arg = unwrap(ctx, arg) if arg is not None else None
+            if isinstance(arg, cst.Name) and arg.value in params:
+                found.append(_ParameterStep(trained.step, trained.step_ctx, arg.value, trained.stepped_as))
     return found
 
 
