@@ -214,6 +214,7 @@ class Linter:
                 log.debug("internal error in %s on %s\n%s", code, shown, traceback.format_exc())
                 continue
             result.findings.extend(f for f in findings if f is not None)
+        result.findings.extend(self._limit_notice(ctx, node, reason, shown) for node, reason in ctx.limits)
         _number_duplicate_anchors(result.findings)
         suppressions = parse_suppressions(ctx.text)
         findings = apply_suppressions(result.findings, suppressions, shown, self.catalogue, enabled_codes=enabled)
@@ -238,6 +239,17 @@ class Linter:
             anchor=error.message,
         )
         return FileResult(shown, [finding], text)
+
+    def _limit_notice(self, ctx: ModuleContext, node, reason: str, shown: str) -> Finding:
+        """An analysis of this file that stopped early (its statement budget
+        spent): an HPL000 warning where it stopped, since rules that need its
+        facts may have missed findings."""
+        meta = self.catalogue.get("HPL000")
+        span = ctx.span(node) if node is not None else Span(1, 1, 1, 1)
+        span = Span(span.start_line, span.start_col, span.start_line, span.start_col)
+        return Finding(code="HPL000", name=meta.name if meta else "unreadable-file",
+                       severity=self.config_for(ctx.path).severity_for("HPL000", Severity.WARNING),
+                       message=reason, path=shown, span=span, anchor="analysis-stopped")
 
     def _internal_error(self, code: str, doc: RuleDoc, reason: str, shown: str) -> Finding:
         """The finding that says a rule crashed on this file, so the run never

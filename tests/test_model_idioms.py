@@ -429,7 +429,41 @@ opt = torch.optim.SGD(model.parameters(), lr=0.1)
 with torch.no_grad():
     model(x)
 """
-    assert [f.code for f in lint_code(tmp_path, code) if f.code == "HPL000"] == []
+    (notice,) = [f for f in lint_code(tmp_path, code) if f.code == "HPL000"]
+    assert notice.severity.name == "WARNING" and "internal error" not in notice.message
+    assert notice.message.startswith("hplint stopped analysing this file's models here: it ran past its budget")
+
+
+def _fan_out(levels: int, calls: int) -> str:
+    """Generated helpers, each calling the next `calls` times: `calls ** levels`
+    statements to interpret, then a BatchNorm model the analysis never reaches."""
+    lines = ["import torch.nn as nn", ""]
+    for i in range(levels):
+        lines += [f"def f{i}(m):"] + [f"    f{i + 1}(m)"] * calls + [""]
+    lines += [f"def f{levels}(m):", "    return m", "", "f0(nn.Linear(2, 2))",
+              "model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8))"]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_spent_statement_budget_is_reported_where_the_analysis_stopped(tmp_path, capsys):
+    from hplint.cli import main
+
+    code = _fan_out(8, 10)
+    (notice,) = lint_code(tmp_path, code)
+    assert notice.code == "HPL000" and notice.severity.name == "WARNING"
+    assert "(HPL001, HPL002, HPL005, HPL008, HPL009) may be missing" in notice.message
+    stopped = code.splitlines()[notice.line - 1]
+    assert stopped.startswith("    f") and notice.col == 5
+    # The run does not look clean, and a comment cannot hide it.
+    (tmp_path / "gen.py").write_text(code.replace("    f8(m)\n", "    f8(m)  # noqa: HPL000\n"))
+    assert main(["check", "--no-cache", str(tmp_path / "gen.py")]) == 1
+    out = capsys.readouterr().out
+    assert "All checks passed" not in out and "stopped analysing" in out
+
+
+def test_a_file_within_its_budget_gets_no_notice(tmp_path):
+    code = _fan_out(3, 10)  # a thousand statements
+    assert [f.code for f in lint_code(tmp_path, code)] == ["HPL002"]
 
 
 # PyG basic_gnn.py / jumping_knowledge.py: the LSTM exists only for `jk="lstm"`;

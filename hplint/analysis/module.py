@@ -105,6 +105,8 @@ class ModuleContext:
         # an editor session passes one that outlives this version of the file.
         self._top_positions: Dict[int, Tuple[Any, ...]] = {} if position_cache is None else position_cache
         self._facts: Dict[str, Any] = {}
+        # Where an analysis of this file stopped early, with why (`note_limit`).
+        self.limits: List[Tuple[Optional[cst.CSTNode], str]] = []
         # Per-node results (analysis.incremental.NodeMemo); an editor session
         # passes its document's, which outlives this version of the file.
         self._own_memo = memo is None
@@ -226,6 +228,12 @@ class ModuleContext:
 
     def calls_to(self, qualnames) -> List[CallSite]:
         return [site for site in self.calls if self.callee(site.node) in qualnames]
+
+    def note_limit(self, node: Optional[cst.CSTNode], reason: str) -> None:
+        """An analysis of this file stopped early (at `node`, when known): the
+        engine reports it once per file, so the run does not look clean."""
+        if not self.limits:
+            self.limits.append((node, reason))
 
     # -- positions and text --------------------------------------------
     def span(self, node: cst.CSTNode) -> Span:

@@ -31,9 +31,19 @@ class ModelAnalysis(ConstructionExprs, ForwardFlow):
         self._done = True
         try:
             self._analyse_file()
-        except (Budget, RecursionError):
-            pass
+        except (Budget, RecursionError) as stop:
+            self._note_stop(stop)
         return self
+
+    def _note_stop(self, stop: BaseException) -> None:
+        """The analysis ended early: say so on the file (reported as an HPL000
+        warning), so that a run never looks clean when its models went unchecked."""
+        why = (f"it ran past its budget of {self._budget:,} statements (recursive helpers or generated code)"
+               if isinstance(stop, Budget) else "it recursed too deeply")
+        self.ctx.note_limit(
+            self.stopped_at if isinstance(stop, Budget) else None,
+            f"hplint stopped analysing this file's models here: {why}. Findings that need its layers "
+            f"(HPL001, HPL002, HPL005, HPL008, HPL009) may be missing from this file.")
 
     def edges_between(self, src_category: str, dst_category: str, allowed: Iterable[str]) -> List[Edge]:
         self.analyse()
@@ -59,7 +69,8 @@ class ModelAnalysis(ConstructionExprs, ForwardFlow):
             return None
         try:
             return self._class_model(self.ctx, node)
-        except (Budget, RecursionError):
+        except (Budget, RecursionError) as stop:
+            self._note_stop(stop)
             return None
 
     def model_classes(self) -> List[ClassModel]:
@@ -68,7 +79,8 @@ class ModelAnalysis(ConstructionExprs, ForwardFlow):
             if not definition.scope:
                 try:
                     model = self._class_model(self.ctx, definition.node)
-                except (Budget, RecursionError):
+                except (Budget, RecursionError) as stop:
+                    self._note_stop(stop)
                     break  # the budget is spent: the rest are unknown too
                 if model is not None:
                     out.append(model)

@@ -143,7 +143,7 @@ class Construction(Interpreter):
 
     def _exec_build(self, ctx, body: Iterable[cst.CSTNode], frame: "Frame", depth: int) -> None:
         for stmt in body:
-            self._tick()
+            self._tick(ctx, stmt)
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     self._build_small(ctx, small, frame, depth)

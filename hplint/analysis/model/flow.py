@@ -66,7 +66,7 @@ class ForwardFlow(Interpreter):
 
     def _exec_flow(self, flow: "_FlowState", body: Iterable[cst.CSTNode], depth: int) -> None:
         for stmt in body:
-            self._tick()
+            self._tick(flow.ctx, stmt)
             if isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     if isinstance(small, (cst.Assign, cst.AnnAssign)):

@@ -40,10 +40,14 @@ class Interpreter:
         # never exist in the same model, so the flow joins them by no edge
         # (`if use_bn: fc = Linear(bias=False); bn = BN(..)` / `else: fc = Linear()`).
         self._exclusive: set = set()
+        self.stopped_at: Optional[cst.CSTNode] = None
 
-    def _tick(self) -> None:
+    def _tick(self, ctx, stmt: cst.CSTNode) -> None:
         self._statements += 1
         if self._statements > self._budget:
+            # Where this file's analysis stopped: the statement, or the call of
+            # this file that led into the other file's code being run.
+            self.stopped_at = stmt if ctx is self.ctx else self._entry
             raise Budget()
 
 
