@@ -514,3 +514,25 @@ def test_absolute_import_from_a_project_folder_that_is_a_package(tmp_path, marke
         files[f"hedwig/{marker}"] = ""
     findings = lint_files(tmp_path, files, "hedwig/models/net.py", select=["HPL001"])
     assert len(findings) == (1 if found else 0), [f.message for f in findings]
+
+
+def test_a_torchvision_backbone_between_dropout_and_batchnorm_joins_no_edge(tmp_path):
+    # Its forward is not run: resnet starts with a conv and vgg's head ends with a
+    # Linear, so neither dropout -> its BatchNorm nor its Dropout -> the next one is real.
+    code = """
+import torch.nn as nn
+from torchvision import models
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+        self.backbone = models.resnet18()
+        self.head = models.vgg16()
+        self.bn = nn.BatchNorm1d(1000)
+
+    def forward(self, x):
+        return self.bn(self.head(self.backbone(self.drop(x))))
+"""
+    assert lint_code(tmp_path, code, select=["HPL001"]) == []

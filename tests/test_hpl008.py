@@ -1277,3 +1277,49 @@ def test_a_global_model_that_may_be_in_train_mode_when_the_function_is_called(tm
     src = FROZEN_GLOBAL.replace("SWITCH", switch).replace("BETWEEN", between)
     (finding,) = lint_source(tmp_path, src, "HPL008")
     assert "`pretrained_model(...)` runs resnet34" in finding.message and "BatchNorm2d" in finding.message
+
+
+# A torchvision backbone kept as a submodule holds BatchNorm (and, for vgg, a
+# Dropout head): evaluating the wrapper in train mode is the mistake HPL008 names.
+BACKBONE_EVAL = """
+import torch
+import torch.nn as nn
+from torchvision import models
+
+
+class Siamese(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = models.MAKE
+        self.fc = nn.Linear(1000, 1)
+
+    def forward(self, a, b):
+        return self.fc(torch.abs(self.net(a) - self.net(b)))
+
+
+model = Siamese()
+opt = torch.optim.Adam(model.parameters())
+for epoch in range(3):
+    model.train()
+    for a, b, y in train_loader:
+        opt.zero_grad()
+        nn.functional.binary_cross_entropy_with_logits(model(a, b), y).backward()
+        opt.step()
+    SWITCH
+    with torch.no_grad():
+        for a, b, y in test_loader:
+            model(a, b)
+"""
+
+
+@pytest.mark.parametrize("make, held", [("resnet18(weights=None)", "BatchNorm2d"), ("vgg16()", "Dropout")])
+def test_a_model_holding_a_torchvision_backbone_evaluated_in_train_mode(tmp_path, make, held):
+    source = BACKBONE_EVAL.replace("MAKE", make).replace("SWITCH", "pass")
+    (finding,) = lint_source(tmp_path, source, "HPL008")
+    assert f"runs Siamese (holds {held}" in finding.message
+    assert lint_source(tmp_path, source.replace("    pass\n", "    model.eval()\n"), "HPL008") == []
+
+
+def test_a_backbone_without_known_dropout_or_batchnorm_is_quiet(tmp_path):
+    source = BACKBONE_EVAL.replace("MAKE", "vit_b_16()").replace("SWITCH", "pass")
+    assert lint_source(tmp_path, source, "HPL008") == []

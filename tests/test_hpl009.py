@@ -195,3 +195,56 @@ def test_a_torchvision_model_with_batchnorm(tmp_path, make):
 ])
 def test_a_torchvision_model_without_batchnorm(tmp_path, make):
     assert lint_source(tmp_path, TORCHVISION_LOOP.replace("MAKE", make), "HPL009") == []
+
+
+# The common fine-tuning wrapper: a torchvision backbone kept as a submodule
+# (lightning-tutorials' SimCLR `self.convnet = torchvision.models.resnet18(...)`,
+# pytorch-examples' siamese network `self.resnet = ...`).
+BACKBONE_CLASS = """
+import torch
+import torch.nn as nn
+import torchvision
+from torchvision import models
+from torch.utils.data import DataLoader
+
+
+class Classifier(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.backbone = MAKE
+        self.head = nn.Linear(1000, n)
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+loader = DataLoader(ds, batch_size=4, shuffle=True)
+model = Classifier(10)
+opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
+for x, y in loader:
+    opt.zero_grad()
+    criterion(model(x), y).backward()
+    opt.step()
+"""
+
+
+@pytest.mark.parametrize("make", [
+    "models.resnet18(pretrained=True)",
+    "torchvision.models.efficientnet_b0(weights=None)",
+    "models.vgg11_bn().to('cuda')",
+])
+def test_a_torchvision_backbone_held_by_a_model_class(tmp_path, make):
+    (finding,) = lint_source(tmp_path, BACKBONE_CLASS.replace("MAKE", make), "HPL009")
+    assert "Batch size 4 " in finding.message and "Classifier trains BatchNorm2d" in finding.message
+    text = (tmp_path / "train.py").read_text().splitlines()
+    assert finding.related[0].span.start_line == text.index("        self.backbone = " + make) + 1
+
+
+@pytest.mark.parametrize("make", [
+    "models.vgg16()",
+    "models.vit_b_16()",
+    "models.vgg16_bn().classifier",  # a part of the library model: its layers are not known
+    "models.resnet18",  # the constructor itself, not a model
+])
+def test_a_torchvision_backbone_without_known_batchnorm(tmp_path, make):
+    assert lint_source(tmp_path, BACKBONE_CLASS.replace("MAKE", make), "HPL009") == []

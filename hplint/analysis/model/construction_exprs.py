@@ -25,6 +25,7 @@ from .structure import (
     Layer,
     LayerClass,
     ModList,
+    Opaque,
     PyList,
     Seq,
     flatten_items,
@@ -263,6 +264,10 @@ class ConstructionExprs(Construction):
             return self._eval_module(ctx, call.args[0].value, frame, depth) if call.args else PyList([])
         if qn is None or qn.startswith(("torch.", "builtins.", "numpy.")):
             return UNKNOWN_MODULE
+        library = L.library_model_layers(qn)
+        if library:
+            return Opaque([Layer(kind, category, call, ctx, None, self._entry, conditions=tuple(frame.conditions),
+                                 frame=frame.serial, entry_round=self._entry_round) for kind, category in library])
         return self._call_project(ctx, call, qn, frame, depth)
 
     def _call_project(self, ctx, call: cst.Call, qn: str, frame: "Frame", depth: int) -> Any:

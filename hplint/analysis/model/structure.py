@@ -87,6 +87,15 @@ class Instance:
 
 
 @dataclass(eq=False)
+class Opaque:
+    """A library model built whole (`self.backbone = torchvision.models.resnet50()`):
+    the model holds its layers (it has BatchNorm, a Dropout head), but hplint does
+    not run its forward, so they join no edge with the layers around it."""
+
+    layers: List[Layer]
+
+
+@dataclass(eq=False)
 class LayerClass:
     """A layer class not yet called (`self.rnn_cell = nn.LSTM`): calling it builds the layer."""
 
@@ -185,6 +194,8 @@ class ClassModel:
             seen.add(id(value))
             if isinstance(value, Layer):
                 out.append(value)
+            elif isinstance(value, Opaque):
+                out.extend(value.layers)
             elif isinstance(value, (Seq, PyList, ModList)):
                 stack.extend(value.items)
             elif isinstance(value, Alt):
