@@ -755,3 +755,38 @@ def test_step_that_trains_tensors_through_a_frozen_model_in_eval_is_not_reported
 def test_step_that_trains_the_model_in_eval_is_reported(tmp_path, first):
     (found,) = lint_source(tmp_path, _FROZEN_THROUGH.replace("FIRST", first), "HPL010")
     assert "`self.unet.eval()`" in found.message
+
+
+MID_EPOCH_EVAL = """
+import torch
+import torch.nn as nn
+
+model = nn.Sequential(LAYERS)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+model.train()
+for epoch in range(10):
+    for step, (x, y) in enumerate(train_loader):
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+        if step % 100 == 0:
+            model.eval()
+            with torch.no_grad():
+                val = sum(model(v).sum() for v in val_loader)
+"""
+
+
+@pytest.mark.parametrize("layers, effect", [
+    ("nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Linear(8, 2)", "in between: BatchNorm stops updating its statistics for"),
+    ("nn.Linear(4, 8), nn.Dropout(0.1), nn.Linear(8, 2)", "in between: Dropout stays off for"),
+    ("nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Dropout(0.1), nn.Linear(8, 2)",
+     "in between: Dropout stays off and BatchNorm stops updating its statistics for"),
+])
+def test_the_message_names_only_what_eval_mode_changes_in_this_model(tmp_path, layers, effect):
+    (finding,) = lint_source(tmp_path, MID_EPOCH_EVAL.replace("LAYERS", layers), "HPL010")
+    assert effect in finding.message
+
+
+def test_a_mid_epoch_switch_on_a_model_without_dropout_or_batchnorm_is_quiet(tmp_path):
+    source = MID_EPOCH_EVAL.replace("LAYERS", "nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)")
+    assert lint_source(tmp_path, source, "HPL010") == []

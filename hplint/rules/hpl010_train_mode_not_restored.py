@@ -7,6 +7,7 @@ this rule words the reports and the fix.
 
 from __future__ import annotations
 
+from ..analysis import layers as L
 from ..analysis.mode_restore import ModeRestoreAnalysis
 from ..findings import FixSafety
 from ._training import line_of
@@ -27,8 +28,21 @@ class TrainModeNotRestored(Rule):
             yield Report(
                 found.eval_node,
                 {"switch": ctx.code(found.eval_node), "model": model, "key": mkey,
-                 "line": line_of(ctx, found.training_node)},
+                 "line": line_of(ctx, found.training_node), "effect": _effect(found.model)},
                 related=[(ctx, found.training_node, "the training step that runs in eval mode")],
                 fix=fix,
                 scope=found.scope,
             )
+
+
+def _effect(model) -> str:
+    """What eval mode changes in training for this model: only what it holds
+    (a model known to hold no BatchNorm is not told about BatchNorm)."""
+    held = model.categories() if model is not None else frozenset({L.DROPOUT, L.BATCHNORM})
+    effects = []
+    if held & {L.DROPOUT, L.MODE_DEPENDENT, L.RNN}:
+        effects.append("dropout stays off")
+    if L.BATCHNORM in held:
+        effects.append("BatchNorm stops updating its statistics")
+    text = " and ".join(effects) or "the layers that depend on the mode stay in eval mode"
+    return text[0].upper() + text[1:]
