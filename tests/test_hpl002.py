@@ -1080,3 +1080,45 @@ def test_a_recursive_helper_called_many_times_does_not_hide_the_model(tmp_path):
     (finding,) = lint_files(tmp_path, {"helpers.py": RECURSIVE_HELPERS, "main.py": main}, "main.py", ["HPL002"])
     assert finding.line == main.splitlines().index(
         "bn_model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU())") + 1
+
+
+# BigGAN / SNGAN blocks (coursera-gan-specialization's BigGAN notebook): the
+# weight reparametrisation returns the same layer, whose bias BatchNorm cancels.
+@pytest.mark.parametrize("wrap", [
+    "spectral_norm({})",
+    "nn.utils.spectral_norm({}, n_power_iterations=2)",
+    "torch.nn.utils.parametrizations.spectral_norm({})",
+    "nn.utils.weight_norm({})",
+])
+def test_a_reparametrised_layer_keeps_its_bias(tmp_path, wrap):
+    code = f"""
+import torch
+import torch.nn as nn
+from torch.nn.utils import spectral_norm
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv = {wrap.format("nn.Conv2d(cin, cout, 3, padding=1)")}  # <- HPL002
+        self.bn = nn.BatchNorm2d(cout)
+
+    def forward(self, x):
+        return torch.relu(self.bn(self.conv(x)))
+
+
+head = nn.Sequential({wrap.format("nn.Linear(128, 256)")}, nn.BatchNorm1d(256))  # <- HPL002
+"""
+    findings = lint_code(tmp_path, code)
+    assert [(f.code, f.line) for f in findings] == [("HPL002", line) for line in expected_lines(code, "HPL002")]
+
+
+def test_a_reparametrised_layer_without_bias_is_quiet(tmp_path):
+    code = """
+import torch.nn as nn
+from torch.nn.utils import spectral_norm
+
+head = nn.Sequential(spectral_norm(nn.Linear(128, 256, bias=False)), nn.BatchNorm1d(256))
+other = nn.Sequential(spectral_norm(nn.Linear(128, 256)), nn.ReLU(), nn.BatchNorm1d(256))
+"""
+    assert lint_code(tmp_path, code) == []

@@ -167,3 +167,14 @@ def library_model_layers(qualname: Optional[str]) -> Tuple[Tuple[str, str], ...]
     if name.startswith(_LIBRARY_DROPOUT):
         found.append((NN + "Dropout", DROPOUT))
     return tuple(found)
+
+
+# Functions that reparametrise a module's weight and return the same module
+# (`spectral_norm(nn.Conv2d(...))` in BigGAN/SNGAN blocks): its bias and
+# what it feeds are the wrapped layer's.
+SAME_MODULE_WRAPPERS = frozenset({
+    "torch.nn.utils.spectral_norm", "torch.nn.utils.weight_norm",
+    "torch.nn.utils.parametrizations.spectral_norm", "torch.nn.utils.parametrizations.weight_norm",
+    "torch.nn.utils.parametrizations.orthogonal",
+    "torch.nn.utils.spectral_norm.spectral_norm", "torch.nn.utils.weight_norm.weight_norm",
+})

@@ -257,7 +257,7 @@ class ConstructionExprs(Construction):
             args, kwargs = self._call_args(ctx, call, frame, depth)
             return self._call_function(ctx, frame.functions[func.value], args, kwargs, None, depth + 1,
                                        closure=frame)
-        if qn in ("copy.deepcopy", "copy.copy") and call.args:
+        if (qn in ("copy.deepcopy", "copy.copy") or qn in L.SAME_MODULE_WRAPPERS) and call.args:
             return self._eval_module(ctx, call.args[0].value, frame, depth)
         if isinstance(func, cst.Name) and func.value in ("list", "tuple"):
             # `layers = list()` is `[]` (pytorch-fm); `list(blocks)` copies.
