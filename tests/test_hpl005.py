@@ -1463,3 +1463,120 @@ def test_a_composite_base_that_does_not_keep_the_part(tmp_path):
     src = _ENCODER_DECODER.replace("HANDED", "input_len").replace(
         "        self.encoder = encoder\n", "        self.encoder = nn.Identity()\n")
     assert lint_source(tmp_path, src, "HPL005") == []
+
+
+# lstm-crf-pytorch: the recurrent layer is picked by a constant of a parameters
+# module that every file star-imports, `getattr(nn, RNN_TYPE)(...)`.
+GETATTR_MODEL = """
+    import torch
+    import torch.nn as nn
+    {constant}
+
+    class Tagger(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = getattr(nn, {name})(16, 16, num_layers=2, batch_first=True)
+            self.out = nn.Linear(16, 4)
+
+        def forward(self, x):
+            return self.out(self.rnn(x)[0])
+
+    model = Tagger()
+    opt = torch.optim.Adam(model.parameters())
+    for x, y in batches:
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward(){clip}
+        opt.step()
+    """
+
+
+@pytest.mark.parametrize("constant, name, files", [
+    ('RNN_TYPE = "GRU"', "RNN_TYPE", {}),
+    ("", '"LSTM"', {}),
+    ("from utils import *", "RNN_TYPE", {"utils.py": "from parameters import *\n",
+                                          "parameters.py": 'RNN_TYPE = "GRU"  # or LSTM\nBATCH_SIZE = 64\n'}),
+])
+def test_a_recurrent_layer_picked_by_name_with_getattr(tmp_path, constant, name, files):
+    train = GETATTR_MODEL.format(constant=constant, name=name, clip="")
+    (finding,) = lint(tmp_path, {**files, "train.py": train}, "train.py", "HPL005")
+    assert finding.message.startswith("Tagger holds a recurrent ")
+
+
+@pytest.mark.parametrize("constant, name", [
+    ("import sys", "sys.argv[1]"),  # not a constant: unknown
+    ('RNN_TYPE = "Linear"', "RNN_TYPE"),  # a constant that picks no recurrent layer
+    ('RNN_TYPE = "GRU"\ngetattr = lambda owner, name: nn.Linear', "RNN_TYPE"),  # getattr shadowed
+])
+def test_a_getattr_that_picks_no_recurrent_layer_is_quiet(tmp_path, constant, name):
+    train = GETATTR_MODEL.format(constant=constant, name=name, clip="")
+    assert lint(tmp_path, {"train.py": train}, "train.py", "HPL005") == []
+
+
+def test_a_getattr_picked_recurrent_layer_that_is_clipped_is_quiet(tmp_path):
+    clip = "\n        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)"
+    train = GETATTR_MODEL.format(constant='RNN_TYPE = "GRU"', name="RNN_TYPE", clip=clip)
+    assert lint(tmp_path, {"train.py": train}, "train.py", "HPL005") == []
+
+
+# rl_a3c_pytorch train.py: the worker's model is an attribute of a player object;
+# its gradients are handed to the shared model, which the optimizer steps.
+A3C_WORKER = """
+    import torch
+    import torch.nn as nn
+
+
+    class Policy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTMCell(16, 16)
+            self.pi = nn.Linear(16, 4)
+
+        def forward(self, x, hx, cx):
+            hx, cx = self.lstm(x, (hx, cx))
+            return self.pi(hx), hx, cx
+
+
+    class Agent:
+        def __init__(self):
+            self.model = None
+
+
+    def ensure_shared_grads(model, shared_model):
+        for param, shared in zip(model.parameters(), shared_model.parameters()):
+            shared._grad = param.grad
+
+
+    def worker(shared_model, rollouts):
+        optimizer = torch.optim.Adam(shared_model.parameters(), lr=1e-4)
+        player = Agent()
+        player.model = Policy()
+        for obs in rollouts:
+            player.model.load_state_dict(shared_model.state_dict())
+            hx = cx = torch.zeros(1, 16)
+            loss = 0
+            for x in obs:
+                logits, hx, cx = player.model(x, hx, cx)
+                loss = loss + logits.sum()
+            player.model.zero_grad()
+            loss.backward(){clip}
+            ensure_shared_grads(player.model, shared_model)
+            optimizer.step()
+    """
+
+
+def test_a_model_kept_on_another_object_and_its_gradients_handed_on(tmp_path):
+    (finding,) = lint_source(tmp_path, A3C_WORKER.format(clip=""), "HPL005")
+    assert finding.message.startswith("Policy holds a recurrent LSTMCell")
+    fixed = apply_fix((tmp_path / "train.py").read_text(), finding.fix)
+    # The clip goes before the gradients are handed to the shared model.
+    assert ("        loss.backward()\n"
+            "        torch.nn.utils.clip_grad_norm_(player.model.parameters(), max_norm=5.0)\n"
+            "        ensure_shared_grads(player.model, shared_model)\n") in fixed
+    assert parses(fixed)
+    clipped = A3C_WORKER.format(clip="\n            torch.nn.utils.clip_grad_norm_(player.model.parameters(), 40)")
+    assert lint_source(tmp_path, clipped, "HPL005") == []
+
+
+def test_an_attribute_of_an_object_set_in_another_function_is_not_followed(tmp_path):
+    source = A3C_WORKER.format(clip="").replace("        player.model = Policy()\n", "")
+    assert lint_source(tmp_path, source, "HPL005") == []

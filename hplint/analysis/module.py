@@ -176,7 +176,8 @@ class ModuleContext:
     def _star_import(self, module: str, name: str) -> Optional[str]:
         """What `from module import *` binds `name` to, when `module` is a file
         of the project (`from model import *` next to `train.py`): its own
-        classes and functions, the names it imports, and its own star imports,
+        classes, functions and module-level assignments, the names it imports,
+        and its own star imports,
         filtered by a literal `__all__`; private names are not exported."""
         if name.startswith("_") or self.project is None:
             return None
@@ -189,7 +190,12 @@ class ModuleContext:
         exports = target.declared_exports()
         if exports is not None and name not in exports:
             return None
-        found = target.imports.resolve_name(name)
+        if name in target.module_assignments:
+            # `RNN_TYPE = "GRU"` in a parameters module every file star-imports;
+            # an own assignment comes after the imports it would shadow.
+            found: Optional[str] = f"{target.module_name}.{name}"
+        else:
+            found = target.imports.resolve_name(name)
         if found == f"{self.module_name}.{name}":
             # `pkg/__init__.py: from .a import *` where a.py did `from pkg import X`:
             # that X is the package's own name, not a definition; try the other star imports.
@@ -213,9 +219,26 @@ class ModuleContext:
         key = id(node)
         if key in self._qualname_cache:
             return self._qualname_cache[key]
+        self._qualname_cache[key] = None  # a nested look-up of the same node stops here
         result = self.imports.qualified_name(node)
+        if result is None and isinstance(node, cst.Call):
+            result = self._getattr_of_torch(node)
         self._qualname_cache[key] = result
         return result
+
+    def _getattr_of_torch(self, call: cst.Call) -> Optional[str]:
+        """`getattr(nn, RNN_TYPE)` with `RNN_TYPE = "GRU"` (lstm-crf-pytorch):
+        the torch name a constant picks. Only torch's modules, whose members
+        are known; an unknown or non-constant name stays unknown."""
+        if not (isinstance(call.func, cst.Name) and call.func.value == "getattr" and len(call.args) == 2) or \
+                any(arg.keyword is not None or arg.star for arg in call.args) or \
+                self.imports.resolve_name("getattr") not in (None, "builtins.getattr"):
+            return None
+        owner = self.qualified_name(call.args[0].value)
+        if owner is None or not (owner == "torch" or owner.startswith("torch.")):
+            return None
+        name = self.constants.value(call.args[1].value)
+        return f"{owner}.{name}" if isinstance(name, str) and name.isidentifier() else None
 
     def callee(self, call: cst.Call) -> Optional[str]:
         return self.qualified_name(call.func)

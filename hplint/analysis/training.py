@@ -33,7 +33,7 @@ from .model import ClassModel, Layer, layers_in
 from .model.interpreter import is_self_attr
 from .model.structure import methods_of
 from .module import CallSite, Scope
-from .walk import walk
+from .walk import children, walk
 
 _MAX_DEPTH = 4
 
@@ -191,6 +191,7 @@ class ModelResolver:
         self._self_attrs: Dict[int, Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]]] = {}
         self._self_attrs_all: Dict[int, Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]]] = {}
         self._cache: Dict[Tuple[int, int], Optional[ModelRef]] = {}
+        self._set_attributes: Dict[int, Dict[Tuple[str, str], List[cst.BaseExpression]]] = {}
 
     # -- scopes ----------------------------------------------------------------
     def assignments(self, fn: Optional[cst.FunctionDef]):
@@ -316,6 +317,13 @@ class ModelResolver:
                     if found is not None:
                         return found
                 return None
+            if isinstance(base_expr, cst.Name):
+                # `agent.model = Policy()` then `agent.model(x)` (rl_a3c_pytorch's
+                # `player.model`): the value set on the object in this function.
+                kept = [self.resolve(value, fn, klass, depth + 1)
+                        for value in self.attributes_set(fn).get((base_expr.value, attr), [])]
+                if any(ref is not None for ref in kept):
+                    return _merged([ref for ref in kept if ref is not None])
             base = self.resolve(base_expr, fn, klass, depth + 1)
             if base is None:
                 return None
@@ -325,6 +333,28 @@ class ModelResolver:
                 return _from_value(base.class_model.attrs[attr], attr)
             return None
         return None
+
+    def attributes_set(self, fn: Optional[cst.FunctionDef]) -> Dict[Tuple[str, str], List[cst.BaseExpression]]:
+        """(name, attribute) -> the values `name.attribute = value` sets in
+        `fn`'s own body (the module's when None), in source order; `self` and
+        nested definitions are not included."""
+        key = id(fn) if fn is not None else 0
+        found = self._set_attributes.get(key)
+        if found is None:
+            found = self._set_attributes[key] = {}
+            body = fn.body if fn is not None else self.ctx.tree
+            stack = list(reversed(list(children(body))))
+            while stack:
+                node = stack.pop()
+                if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                    continue
+                if isinstance(node, cst.Assign):
+                    for target in node.targets:
+                        t = target.target
+                        if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value != "self":
+                            found.setdefault((t.value.value, t.attr.value), []).append(node.value)
+                stack.extend(reversed(list(children(node))))
+        return found
 
     def _name(self, name, fn, klass, depth) -> Optional[ModelRef]:
         """What `name` holds at the end of `fn` (else the module): every binding
@@ -771,6 +801,11 @@ class TrainingAnalysis:
                     return found
         return None
 
+    def _set_here(self, target: cst.BaseExpression, fn: Optional[cst.FunctionDef]) -> bool:
+        """`agent.model`, set by `agent.model = Policy()` in this function."""
+        return isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and \
+            (target.value.value, target.attr.value) in self.resolver.attributes_set(fn)
+
     def _make_step(self, back: CallSite, step: CallSite, optimizer, between: List[CallSite]) -> TrainingStep:
         result = TrainingStep(back.function, back.klass, back.scope, back.node, step.node, optimizer, between)
         model_expr = None
@@ -795,7 +830,8 @@ class TrainingAnalysis:
         for site in reversed(sites[: _index_of(sites, step.node)]):
             func = site.node.func
             target = called_module(func)
-            if dotted_name(target) is None or isinstance(target, cst.Attribute) and not _self_or_name_chain(target):
+            if dotted_name(target) is None or isinstance(target, cst.Attribute) and not (
+                    _self_or_name_chain(target) or self._set_here(target, back.function)):
                 continue
             if self.ctx.qualified_name(target) is not None:
                 continue  # an imported function, not a model instance

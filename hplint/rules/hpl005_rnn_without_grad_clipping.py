@@ -8,6 +8,7 @@ import libcst as cst
 
 from ..analysis import layers as L
 from ..analysis.hf_trainer import HfTrainerAnalysis
+from ..analysis.imports import dotted_name
 from ..analysis.training import TrainingAnalysis, helper_steps, inherited_steps, lightning_fits
 from ..findings import FixSafety
 from ._call_args import set_keyword
@@ -180,9 +181,17 @@ class RnnWithoutGradClipping(Rule):
             return None  # RPC gradients live in the autograd context, not in `.grad`
         if step.closure is not None:
             return None  # the clip belongs inside the closure, after its backward
-        line = ctx.line_text(ctx.span(step.step).start_line)
+        models = _clipped(ctx, step)
+        # The clip goes before anything between backward and step that is handed
+        # the model (A3C's `ensure_shared_grads(player.model, shared_model)`
+        # copies its gradients to the model the optimizer steps), else before the step.
+        after = ctx.span(step.backward).end_line
+        anchor = next((site.node for site in step.between if site.node is not step.step and any(
+            dotted_name(arg.value) in models for arg in site.node.args)
+            and ctx.span(site.node).start_line > after), step.step)
+        line = ctx.line_text(ctx.span(anchor).start_line)
         indent = line[: len(line) - len(line.lstrip())]
-        text = f"\n{indent}".join(f"{clip}({model}.parameters(), max_norm={max_norm!r})" for model in _clipped(ctx, step))
+        text = f"\n{indent}".join(f"{clip}({model}.parameters(), max_norm={max_norm!r})" for model in models)
         func = step.step.func
         scaler = func.value if isinstance(func, cst.Attribute) else None
         if step.optimizer is not None and scaler is not None and step.step.args and \
@@ -190,7 +199,7 @@ class RnnWithoutGradClipping(Rule):
                 not any(isinstance(s.node.func, cst.Attribute) and s.node.func.attr.value == "unscale_" for s in step.between):
             # AMP: gradients must be unscaled before they are clipped.
             text = f"{ctx.code(scaler)}.unscale_({ctx.code(step.optimizer)})\n{indent}{text}"
-        return FixSpec(f"Clip gradients to max_norm={max_norm:g} before the optimizer step", step.step,
+        return FixSpec(f"Clip gradients to max_norm={max_norm:g} before the optimizer step", anchor,
                        safety=FixSafety.UNSAFE, insert_before_line=text)
 
 
