@@ -1323,3 +1323,72 @@ def test_a_model_holding_a_torchvision_backbone_evaluated_in_train_mode(tmp_path
 def test_a_backbone_without_known_dropout_or_batchnorm_is_quiet(tmp_path):
     source = BACKBONE_EVAL.replace("MAKE", "vit_b_16()").replace("SWITCH", "pass")
     assert lint_source(tmp_path, source, "HPL008") == []
+
+
+# NGCF-PyTorch NGCF.py: `nn.Dropout(p)(x)` built inside forward is never a
+# submodule, so model.eval() cannot switch it off, like F.dropout(x, p).
+INLINE_DROPOUT = """
+import torch
+import torch.nn as nn
+from torch import nn as tnn
+from torch.nn import Dropout
+
+
+class Encoder(nn.Module):
+    def __init__(self, dim, p=0.1):
+        super().__init__()
+        self.fc = nn.Linear(dim, dim)
+        self.p = p
+
+    def forward(self, h):
+        h = self.fc(h)
+        h = CALL
+        return h
+"""
+
+
+@pytest.mark.parametrize("call, fixed", [
+    ("nn.Dropout(self.p)(h)", "nn.functional.dropout(h, p=self.p, training=self.training)"),
+    ("torch.nn.Dropout(p=0.3, inplace=True)(h)", "torch.nn.functional.dropout(h, p=0.3, training=self.training, inplace=True)"),
+    ("tnn.Dropout2d()(h)", "tnn.functional.dropout2d(h, training=self.training)"),
+    ("nn.AlphaDropout(0.2)(h)", "nn.functional.alpha_dropout(h, p=0.2, training=self.training)"),
+    ("Dropout(0.5)(h)", None),  # no module alias to spell the functional twin with
+])
+def test_a_dropout_module_built_and_called_inside_forward(tmp_path, call, fixed):
+    source = INLINE_DROPOUT.replace("CALL", call)
+    (finding,) = lint_source(tmp_path, source, "HPL008")
+    assert f"`{call}` in `Encoder.forward` builds a new" in finding.message
+    assert "stays active in eval mode" in finding.message
+    if fixed is None:
+        assert finding.fix is None
+        return
+    after = apply_fix((tmp_path / "train.py").read_text(), finding.fix)
+    assert f"        h = {fixed}\n" in after and parses(after)
+    (tmp_path / "train.py").write_text(after)
+    assert lint_source(tmp_path, after, "HPL008") == []
+
+
+@pytest.mark.parametrize("call", [
+    "self.drop(h)",  # a submodule: eval() reaches it
+    "nn.Dropout(self.p)(h) if self.training else h",
+    "nn.Dropout(0)(h)",
+    "nn.Identity()(h)",
+])
+def test_dropout_that_eval_mode_reaches_or_that_does_nothing_is_quiet(tmp_path, call):
+    source = INLINE_DROPOUT.replace("CALL", call).replace("        self.p = p\n", "        self.p = p\n        self.drop = nn.Dropout(p)\n")
+    assert lint_source(tmp_path, source, "HPL008") == []
+
+
+def test_a_dropout_module_built_inline_outside_a_module_class_is_not_this_case(tmp_path):
+    source = "import torch.nn as nn\n\ndef noisy(h):\n    return nn.Dropout(0.5)(h)\n"
+    assert lint_source(tmp_path, source, "HPL008") == []
+
+
+@pytest.mark.parametrize("call", ["nn.Dropout(d)(h)", "nn.functional.dropout(h, d)", "nn.functional.dropout(h, p=d)"])
+def test_dropout_whose_rate_the_caller_passes_is_quiet(tmp_path, call):
+    # A spectral GNN tutorial: `net(x, dropout_value, ...)` to train, `net(x, 0.0, ...)`
+    # to test; the caller switches dropout off by its rate.
+    source = INLINE_DROPOUT.replace("def forward(self, h):", "def forward(self, h, d):").replace("CALL", call)
+    assert lint_source(tmp_path, source, "HPL008") == []
+    fixed_rate = INLINE_DROPOUT.replace("CALL", call.replace("d)", "self.p)").replace("p=self.p", "self.p"))
+    assert len(lint_source(tmp_path, fixed_rate, "HPL008")) == 1

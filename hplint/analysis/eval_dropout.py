@@ -52,6 +52,14 @@ FUNCTIONAL_DROPOUT = {
     "torch.feature_dropout": (2, "train", None),
     "torch.feature_alpha_dropout": (2, "train", None),
 }
+# A dropout module built and called in one expression inside a method
+# (NGCF's `nn.Dropout(p)(x)` in `forward`): never a submodule, so `eval()`
+# cannot reach it and it stays on, as `F.dropout(x, p)` does. Its functional twin.
+MODULE_DROPOUT_TWIN = {
+    "torch.nn.Dropout": "dropout", "torch.nn.Dropout1d": "dropout1d", "torch.nn.Dropout2d": "dropout2d",
+    "torch.nn.Dropout3d": "dropout3d", "torch.nn.AlphaDropout": "alpha_dropout",
+    "torch.nn.FeatureAlphaDropout": "feature_alpha_dropout",
+}
 _FRAMEWORK_PREFIXES = ("lightning.pytorch", "transformers.")
 _WEIGHT_LOADERS = ("load_state_dict", "load", "from_pretrained", "load_from_checkpoint")
 
@@ -67,6 +75,10 @@ class FunctionalDropout:
     keyword: str
     arg: Optional[cst.BaseExpression]  # the training flag as written; None when omitted
     self_name: str
+    # `nn.Dropout(p)(x)`: the module built in place (the call's `func`), whose
+    # functional twin (`dropout`) takes its arguments; None for `F.dropout(...)`.
+    built: Optional[cst.Call] = None
+    twin: str = ""
 
 
 @dataclass
@@ -109,7 +121,9 @@ class EvalDropoutAnalysis:
     def _functional(self):
         ctx = self.ctx
         for site in ctx.calls:
-            spec = FUNCTIONAL_DROPOUT.get(ctx.callee(site.node) or "")
+            func = site.node.func
+            twin = MODULE_DROPOUT_TWIN.get(ctx.callee(func) or "") if isinstance(func, cst.Call) else None
+            spec = (1, "training", True) if twin else FUNCTIONAL_DROPOUT.get(ctx.callee(site.node) or "")
             if spec is None:
                 continue
             fn, klass = site.function, site.klass
@@ -120,14 +134,25 @@ class EvalDropoutAnalysis:
             if not _is_module_class(ctx, klass):
                 continue
             slot, keyword, default = spec
-            arg = call_argument(site.node, slot, keyword)
+            arg = call_argument(site.node, slot, keyword) if not twin else None
             value = default if arg is None else ctx.constants.value(arg)
             if value is not True:
                 continue
             self_name = fn.params.params[0].name.value if fn.params.params else "self"
             if _guarded_by_training(fn.body, site.node, self_name):
                 continue  # `if self.training: x = F.dropout(x, p)` is mode-aware already
-            yield FunctionalDropout(site, fn, klass, slot, keyword, arg, self_name)
+            rate = call_argument(func, 0, "p") if twin else call_argument(site.node, 1, "p")
+            if twin and rate is not None and ctx.constants.value(rate) == 0:
+                continue  # `nn.Dropout(0)(x)`: nothing to switch off
+            if isinstance(rate, cst.Name) and rate.value in function_params(fn, True):
+                # `def forward(self, x, d)`: the caller picks the rate, and passes
+                # 0.0 to evaluate (a spectral GNN notebook's `net(test_x, 0.0, ...)`).
+                continue
+            if twin:
+                assert isinstance(func, cst.Call)
+                yield FunctionalDropout(site, fn, klass, slot, keyword, None, self_name, built=func, twin=twin)
+            else:
+                yield FunctionalDropout(site, fn, klass, slot, keyword, arg, self_name)
 
     # -- (a) evaluation code --------------------------------------------------------
     def _evaluation(self):

@@ -13,6 +13,7 @@ from typing import Optional
 import libcst as cst
 
 from ..analysis import layers as L
+from ..analysis.arguments import call_argument
 from ..analysis.eval_dropout import EvalDropoutAnalysis, FunctionalDropout, UnswitchedEval
 from ..findings import FixSafety
 from ._call_args import append_keyword
@@ -37,6 +38,8 @@ class DropoutActiveAtEval(Rule):
 
     # -- (b) functional dropout ---------------------------------------------------
     def _functional(self, ctx, found: FunctionalDropout) -> Report:
+        if found.built is not None:
+            return self._built_in_place(ctx, found)
         site, keyword, self_name = found.site, found.keyword, found.self_name
         name = ctx.code(site.node.func)
         how = "its `training` argument defaults to True" if found.arg is None else f"`{keyword}` is hard-wired to True"
@@ -49,6 +52,25 @@ class DropoutActiveAtEval(Rule):
             },
             fix=_training_flag_fix(site.node, found.slot, keyword, found.arg, self_name),
             scope=site.scope,
+        )
+
+    def _built_in_place(self, ctx, found: FunctionalDropout) -> Report:
+        """`nn.Dropout(p)(x)` in a method: a new module each call, never a
+        submodule, so `model.eval()` does not reach it."""
+        built, self_name = found.built, found.self_name
+        assert built is not None
+        where_ = f"`{found.klass.name.value}.{found.fn.name.value}`"
+        return Report(
+            found.site.node,
+            {
+                "what": f"`{ctx.code(found.site.node)}` in {where_} builds a new `{ctx.code(built.func)}` on every call; "
+                        f"it is not a submodule, so `eval()` never reaches it and it stays active in eval mode",
+                "consequence": _CONSEQUENCE["dropout"],
+                "fix": f"Build it once in `__init__` and call that, or use "
+                       f"`{found.twin}(..., training={self_name}.training)` from torch.nn.functional.",
+            },
+            fix=_twin_fix(ctx, found),
+            scope=found.site.scope,
         )
 
     # -- (a) evaluation code --------------------------------------------------------
@@ -97,3 +119,32 @@ def _training_flag_fix(call: cst.Call, slot: int, keyword: str, arg, self_name: 
     else:
         args = append_keyword(args, keyword, flag)
     return FixSpec(f"Pass {keyword}={self_name}.training", call, call.with_changes(args=args), FixSafety.SAFE)
+
+
+
+_EQUAL = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
+
+
+def _twin_fix(ctx, found: FunctionalDropout) -> Optional[FixSpec]:
+    """`nn.Dropout(self.p)(h)` -> `nn.functional.dropout(h, p=self.p,
+    training=self.training)`, spelled with the same alias of torch.nn; no fix
+    for other spellings (`Dropout(p)(x)` after `from torch.nn import Dropout`)."""
+    call, built = found.site.node, found.built
+    assert built is not None
+    module = built.func.value if isinstance(built.func, cst.Attribute) else None
+    if module is None or ctx.qualified_name(module) != "torch.nn":
+        return None
+    if len(call.args) != 1 or call.args[0].keyword is not None or call.args[0].star:
+        return None
+    if any(arg.star for arg in built.args):
+        return None
+    keywords = [("p", call_argument(built, 0, "p")),
+                ("training", cst.Attribute(cst.Name(found.self_name), cst.Name("training"))),
+                ("inplace", call_argument(built, 1, "inplace"))]
+    args = [cst.Arg(call.args[0].value)] + [cst.Arg(value, keyword=cst.Name(name), equal=_EQUAL)
+                                            for name, value in keywords if value is not None]
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    args = [arg.with_changes(comma=comma) for arg in args[:-1]] + args[-1:]
+    func = cst.Attribute(cst.Attribute(module, cst.Name("functional")), cst.Name(found.twin))
+    return FixSpec(f"Use {found.twin}(..., training={found.self_name}.training)", call,
+                   cst.Call(func=func, args=args), FixSafety.SAFE)
