@@ -1392,3 +1392,53 @@ def test_dropout_whose_rate_the_caller_passes_is_quiet(tmp_path, call):
     assert lint_source(tmp_path, source, "HPL008") == []
     fixed_rate = INLINE_DROPOUT.replace("CALL", call.replace("d)", "self.p)").replace("p=self.p", "self.p"))
     assert len(lint_source(tmp_path, fixed_rate, "HPL008")) == 1
+
+
+# WaveRNN models/tacotron.py: forward sets the mode itself from an argument, so
+# the advice is that argument, not an eval() that forward would undo.
+SELF_SWITCHING = """
+import torch
+import torch.nn as nn
+
+
+class Tacotron(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.prenet = nn.Sequential(nn.Linear(8, 8), nn.Dropout(0.5))
+        self.bn = nn.BatchNorm1d(8)
+
+    def forward(self, x, generate_gta=False):
+        SWITCH
+        return self.bn(self.prenet(x))
+
+
+model = Tacotron()
+opt = torch.optim.Adam(model.parameters())
+for x in train_set:
+    opt.zero_grad()
+    model(x).sum().backward()
+    opt.step()
+with torch.no_grad():
+    for x in train_set:
+        CALL
+"""
+_FLAG_SWITCH = "if generate_gta:\n            self.eval()\n        else:\n            self.train()"
+
+
+def test_a_forward_that_sets_its_own_mode_gets_advice_that_works(tmp_path):
+    source = SELF_SWITCHING.replace("SWITCH", _FLAG_SWITCH).replace("CALL", "model(x)")
+    (finding,) = lint_source(tmp_path, source, "HPL008")
+    assert "`Tacotron.forward` sets its own mode (`self.train()`, line 15), so `model.eval()` would be undone: " \
+           "call it with `generate_gta=True` to evaluate." in finding.message
+    assert finding.fix is None
+    source = SELF_SWITCHING.replace("SWITCH", "self.train()").replace("CALL", "model(x)")
+    (finding,) = lint_source(tmp_path, source, "HPL008")
+    assert "`Tacotron.forward` switches to training mode itself (`self.train()`, line 12)" in finding.message
+    assert finding.fix is None
+
+
+@pytest.mark.parametrize("call", ["model(x, generate_gta=True)", "model(x, True)"])
+def test_a_call_that_tells_forward_to_evaluate_is_quiet(tmp_path, call):
+    source = SELF_SWITCHING.replace("SWITCH", _FLAG_SWITCH).replace("CALL", call)
+    assert lint_source(tmp_path, source, "HPL008") == []
+    assert len(lint_source(tmp_path, source.replace("True)", "False)"), "HPL008")) == 1

@@ -113,7 +113,8 @@ class EvalDropoutAnalysis:
         self._own_methods: Dict[Tuple[int, int, int], bool] = {}
         self._regions: Dict[int, Tuple[Any, Any, str, bool]] = {}
         self.functional: List[FunctionalDropout] = list(self._functional())
-        self.evaluation: List[UnswitchedEval] = list(self._evaluation())
+        self.evaluation: List[UnswitchedEval] = [
+            found for found in self._evaluation() if not _forward_told_to_evaluate(ctx, found)]
         reported = {id(found.site.node) for found in self.evaluation}
         self.evaluation += [found for found in self._other_files_evaluation() if id(found.site.node) not in reported]
 
@@ -872,3 +873,76 @@ def _decorator_disables_grad(ctx, decorator: cst.Decorator) -> bool:
     if isinstance(node, cst.Call):
         node = node.func
     return ctx.qualified_name(node) in NO_GRAD
+
+
+@dataclass
+class ForwardSwitch:
+    """A model whose forward sets its own mode (WaveRNN's Tacotron: `if
+    generate_gta: self.eval() else: self.train()`), so that `model.eval()`
+    before calling it is undone."""
+
+    ctx: Any  # the file of the forward
+    train_call: cst.Call  # its `self.train()`
+    flag: Optional[str] = None  # the forward's parameter that picks eval mode, when one does
+    flag_value: bool = True  # the value of `flag` that picks it
+
+
+def forward_switch(ref: Any) -> Optional[ForwardSwitch]:
+    """How the forward of `ref`'s model class switches to train mode itself,
+    by a statement of its own body; None when it leaves the mode alone."""
+    model = getattr(ref, "class_model", None)
+    found = model.method("forward") if model is not None else None
+    if found is None or not isinstance(found[1].body, cst.IndentedBlock):
+        return None
+    owner, fn = found
+    params = function_params(fn, True)
+    for stmt in fn.body.body:
+        if isinstance(stmt, cst.If):
+            then = _mode_set_in(stmt.body)
+            orelse = _mode_set_in(stmt.orelse.body) if isinstance(stmt.orelse, cst.Else) else None
+            trains = next((found for found in (then, orelse) if found is not None and found[0] == "train"), None)
+            if trains is None:
+                continue
+            if isinstance(stmt.test, cst.Name) and stmt.test.value in params:
+                if then is not None and then[0] == "eval":
+                    return ForwardSwitch(owner.ctx, trains[1], stmt.test.value, True)
+                if orelse is not None and orelse[0] == "eval":
+                    return ForwardSwitch(owner.ctx, trains[1], stmt.test.value, False)
+            return ForwardSwitch(owner.ctx, trains[1])
+        if isinstance(stmt, cst.SimpleStatementLine):
+            mode = _mode_set_in(stmt)
+            if mode is not None and mode[0] == "train":
+                return ForwardSwitch(owner.ctx, mode[1])
+    return None
+
+
+def _mode_set_in(block: cst.CSTNode) -> Optional[Tuple[str, cst.Call]]:
+    """"train" / "eval" and the call, for the first `self.train()` /
+    `self.eval()` / `self.train(False)` statement of a block."""
+    statements = block.body if isinstance(block, cst.IndentedBlock) else [block]
+    for stmt in statements:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            call = small.value if isinstance(small, cst.Expr) else None
+            if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and is_self_attr(call.func)):
+                continue
+            name = call.func.attr.value
+            if name == "eval" and not call.args:
+                return "eval", call
+            if name == "train":
+                off = call.args and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == "False"
+                return ("eval" if off else "train"), call
+    return None
+
+
+def _forward_told_to_evaluate(ctx, found: UnswitchedEval) -> bool:
+    """`model(x, mels, generate_gta=True)` where the forward itself switches to
+    eval mode on that flag: the call evaluates in eval mode."""
+    switch = forward_switch(found.ref)
+    if switch is None or switch.flag is None:
+        return False
+    forward = found.ref.class_model.method("forward")[1]
+    params = function_params(forward, True)
+    arg = call_argument(found.site.node, params.index(switch.flag), switch.flag)
+    return arg is not None and ctx.constants.value(arg) is switch.flag_value

@@ -14,7 +14,7 @@ import libcst as cst
 
 from ..analysis import layers as L
 from ..analysis.arguments import call_argument
-from ..analysis.eval_dropout import EvalDropoutAnalysis, FunctionalDropout, UnswitchedEval
+from ..analysis.eval_dropout import EvalDropoutAnalysis, FunctionalDropout, UnswitchedEval, forward_switch
 from ..findings import FixSafety
 from ._call_args import append_keyword
 from ._training import line_of, where
@@ -83,17 +83,33 @@ class DropoutActiveAtEval(Rule):
             detail = f"no `{mkey}.eval()` runs before it on every path"
         what = (f"`{ctx.code(site.node.func)}(...)` runs {found.ref.name_holding(layer)} (holds {L.short_name(layer.kind)}, "
                 f"{where(layer, ctx)}) in evaluation code ({found.why}) while it may be in training mode: {detail}")
+        advice = f"Call `{mkey}.eval()` before evaluating and `{mkey}.train()` before training resumes."
+        fix = _eval_fix(found)
+        switch = forward_switch(found.ref)
+        if switch is not None:
+            # WaveRNN's Tacotron calls `self.train()` in its own forward: `eval()` would be undone.
+            line = switch.ctx.span(switch.train_call).start_line
+            at = f"`{switch.ctx.code(switch.train_call)}`, " + \
+                (f"line {line}" if switch.ctx is ctx else f"{switch.ctx.path.name}:{line}")
+            owner = found.ref.class_model.name
+            if switch.flag is not None:
+                advice = (f"`{owner}.forward` sets its own mode ({at}), so `{mkey}.eval()` would be undone: "
+                          f"call it with `{switch.flag}={switch.flag_value}` to evaluate.")
+            else:
+                advice = (f"`{owner}.forward` switches to training mode itself ({at}), so `{mkey}.eval()` would be "
+                          f"undone: leave the mode to its callers, then call `{mkey}.eval()` before evaluating.")
+            fix = None
         return Report(
             site.node,
             {
                 "what": what,
                 "consequence": _CONSEQUENCE[layer.category],
-                "fix": f"Call `{mkey}.eval()` before evaluating and `{mkey}.train()` before training resumes.",
+                "fix": advice,
             },
             related=[(layer.ctx, layer.node, f"the {L.short_name(layer.kind)}")] +
                     ([(found.through_ctx or ctx, found.through.node, f"where `{ctx.code(site.node.func)}` runs the model")]
                      if found.through is not None else []),
-            fix=_eval_fix(found),
+            fix=fix,
             scope=site.scope,
         )
 
@@ -119,7 +135,6 @@ def _training_flag_fix(call: cst.Call, slot: int, keyword: str, arg, self_name: 
     else:
         args = append_keyword(args, keyword, flag)
     return FixSpec(f"Pass {keyword}={self_name}.training", call, call.with_changes(args=args), FixSafety.SAFE)
-
 
 
 _EQUAL = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
