@@ -1442,3 +1442,124 @@ def test_a_call_that_tells_forward_to_evaluate_is_quiet(tmp_path, call):
     source = SELF_SWITCHING.replace("SWITCH", _FLAG_SWITCH).replace("CALL", call)
     assert lint_source(tmp_path, source, "HPL008") == []
     assert len(lint_source(tmp_path, source.replace("True)", "False)"), "HPL008")) == 1
+
+
+# coursera-gan-specialization C3W1: a validation pass inside the training
+# function, with neither eval() nor no_grad(): BatchNorm overwrites its running
+# statistics with the validation batches.
+VALIDATION_LOOP = """
+import torch
+import torch.nn as nn
+from tqdm import tqdm
+
+model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+opt = torch.optim.Adam(model.parameters())
+for epoch in range(10):
+    model.train()
+    for x, y in train_loader:
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    correct = 0
+    for LOOP:
+        correct += (model(x).argmax(1) == y).sum().item()
+"""
+
+
+@pytest.mark.parametrize("loop", [
+    "x, y in val_loader",
+    "i, (x, y) in enumerate(tqdm(test_loader))",
+    "x, y in dataloaders['val']",
+    "x, y in testloader",
+    "x, y in validation_dataloader",
+])
+def test_a_validation_loop_without_eval_or_no_grad(tmp_path, loop):
+    (finding,) = lint_source(tmp_path, VALIDATION_LOOP.replace("LOOP", loop), "HPL008")
+    assert "in a loop over `" in finding.message and "that runs no backward pass" in finding.message
+    fixed = apply_fix((tmp_path / "train.py").read_text(), finding.fix)
+    assert f"    model.eval()\n    for {loop}:\n" in fixed and fixed.rstrip().endswith("model.train()")
+    assert parses(fixed)
+
+
+@pytest.mark.parametrize("loop, change", [
+    ("x, y in train_loader", None),  # not evaluation data
+    ("x, y in test_cases", None),
+    ("dev in devices", None),
+    ("x, y in val_loader", ("    correct = 0\n", "    correct = 0\n    model.eval()\n")),
+    ("x, y in val_loader", ("        correct +=", "        model(x).sum().backward()\n        correct +=")),
+    ("x, y in val_loader", ("nn.BatchNorm1d(8), ", "")),  # nothing that eval mode changes
+])
+def test_loops_that_are_not_unswitched_evaluation_are_quiet(tmp_path, loop, change):
+    source = VALIDATION_LOOP.replace("LOOP", loop)
+    if change is not None:
+        source = source.replace(*change)
+    assert lint_source(tmp_path, source, "HPL008") == []
+
+
+# Getting-Things-Done-with-Pytorch's forecasting notebooks: a per-epoch test loss
+# under no_grad, between the forward and the backward of the training step, that
+# only the print after the step reads.
+EPOCH_TEST_LOSS = """
+import torch
+import torch.nn as nn
+
+model = nn.Sequential(nn.Linear(1, 8), nn.Dropout(0.5), nn.Linear(8, 1))
+opt = torch.optim.Adam(model.parameters())
+loss_fn = nn.MSELoss()
+for epoch in range(60):
+    loss = loss_fn(model(x_tr), y_tr)
+    with torch.no_grad():
+        test_loss = loss_fn(model(x_te), y_te)
+    opt.zero_grad()
+    USE
+    opt.step()
+    print(epoch, loss.item(), test_loss.item())
+"""
+
+
+def test_an_epoch_test_loss_under_no_grad_inside_the_training_loop(tmp_path):
+    (finding,) = lint_source(tmp_path, EPOCH_TEST_LOSS.replace("USE", "loss.backward()"), "HPL008")
+    assert finding.line == 10 and "under `torch.no_grad()`" in finding.message
+
+
+def test_a_no_grad_value_the_training_step_reads_is_training(tmp_path):
+    # A teacher's / target network's output that the loss uses feeds the step.
+    source = EPOCH_TEST_LOSS.replace("USE", "(loss + test_loss).backward()")
+    assert lint_source(tmp_path, source, "HPL008") == []
+
+
+GENERATING_METHOD = """
+import torch
+import torch.nn as nn
+
+
+class Vocoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(8, 8), nn.BatchNorm1d(8))
+
+    def forward(self, x):
+        return self.net(x)
+
+    def generate(self, mels):
+        SWITCH
+        with torch.no_grad():
+            return self.net(mels)
+
+
+model = Vocoder()
+opt = torch.optim.Adam(model.parameters())
+for x in train_set:
+    opt.zero_grad()
+    model(x).sum().backward()
+    opt.step()
+for mels in test_set:
+    model.generate(mels)
+"""
+
+
+def test_a_model_method_that_switches_to_eval_itself_is_quiet(tmp_path):
+    # WaveRNN's `WaveRNN.generate` begins with `self.eval()`.
+    assert lint_source(tmp_path, GENERATING_METHOD.replace("SWITCH", "self.eval()"), "HPL008") == []
+    findings = lint_source(tmp_path, GENERATING_METHOD.replace("SWITCH", "pass"), "HPL008")
+    assert ["in a loop over `test_set`" in f.message for f in findings] == [False, True]

@@ -36,7 +36,7 @@ from .modes import NO_GRAD, SET_GRAD, ModeAnalysis, is_eval_name, model_key
 from .module import CallSite
 from .testing_code import is_test_file, is_test_function
 from .training import TrainingAnalysis, _is_method, _locate, body_statements, called_module, function_params, unwrap
-from .walk import contains, walk
+from .walk import children, contains, walk
 
 _F = "torch.nn.functional."
 # qualified name -> (slot of the training flag, its keyword, default when omitted)
@@ -188,6 +188,22 @@ class EvalDropoutAnalysis:
                 key = id(fn) if fn is not None else 0
                 if key not in regions:
                     regions[key] = (fn, klass, f"under `{ctx.code(site.node)}`", False)
+        # Loops over validation data with no backward pass (a GAN course's
+        # `for val_x, val_y in validation_dataloader:` inside `train_classifier`).
+        loop_calls: Dict[int, Dict[int, Tuple[cst.For, str]]] = {}
+        for definition in [None] + list(ctx.functions):
+            fn = definition.node if definition is not None else None
+            klass = definition.scope[-1] if definition is not None and definition.scope and \
+                isinstance(definition.scope[-1], cst.ClassDef) else None
+            if fn is not None and ((klass is not None and _framework_class(ctx, klass)) or
+                                   is_test_function(fn, klass, test_file)):
+                continue
+            for loop, why in _evaluation_loops(ctx, fn):
+                key = id(fn) if fn is not None else 0
+                calls = loop_calls.setdefault(key, {})
+                calls.update({id(node): (loop, why) for node in walk(loop.body) if isinstance(node, cst.Call)})
+                if key not in regions:
+                    regions[key] = (fn, klass, why, False)
         seen = set()
         for key, (fn, klass, why, whole) in regions.items():
             method_klass = klass if fn is not None and klass is not None and _is_method(fn, klass) else None
@@ -222,7 +238,8 @@ class EvalDropoutAnalysis:
                     # dummy input in the constructor, to size the next layer.
                     continue
                 conditional = None
-                if not whole and id(call) not in flow.nograd:
+                in_loop = loop_calls.get(key, {}).get(id(call)) if not whole and id(call) not in flow.nograd else None
+                if not whole and id(call) not in flow.nograd and in_loop is None:
                     conditional = flow.nograd_when.get(id(call))
                     if conditional is None or self._switched_along(modes, fn, conditional[1], mkey):
                         continue
@@ -246,6 +263,9 @@ class EvalDropoutAnalysis:
                 trains = [c for c in flow.train_calls.get(mkey, []) if _line_of(ctx, c) < line]
                 eval_at, resumes = self._eval_place(training, fn, whole, site)
                 reason = why
+                if in_loop is not None:
+                    eval_at, reason = in_loop
+                    resumes = any(s.function is fn for s in training.steps)
                 if conditional is not None:
                     # The body also trains (called with the flag True): eval() has no
                     # one right place here, so no fix is offered.
@@ -738,8 +758,31 @@ def _feeds_a_training_step(ctx, training, fn, call: cst.Call) -> bool:
             continue
         call_line = _line_of(ctx, call)
         for step in training.steps:
-            if step.function is fn and contains(loop.body, step.backward) and _line_of(ctx, step.backward) > call_line:
+            if step.function is fn and contains(loop.body, step.backward) and _line_of(ctx, step.backward) > call_line \
+                    and _block_result_read_by(ctx, loop.body, call, step.backward):
                 return True
+    return False
+
+
+def _block_result_read_by(ctx, loop_body: cst.CSTNode, call: cst.Call, backward: cst.Call) -> bool:
+    """Is what the `with` block holding `call` assigns read before (or by) the
+    backward? `fake = G(z)` then `D(fake)...backward()` feeds the step;
+    `test_loss = loss_fn(model(x_te), y_te)`, printed after the step, does not
+    (a time-series notebook's per-epoch test loss). Without such a block: yes."""
+    block = None
+    for node in walk(loop_body):
+        if isinstance(node, cst.With) and contains(node.body, call):
+            block = node  # the innermost, as walk goes down
+    if block is None:
+        return True
+    assigned = {name.value for node in walk(block.body) if isinstance(node, (cst.AssignTarget, cst.AugAssign))
+                for name in walk(node.target) if isinstance(name, cst.Name)}
+    if not assigned:
+        return True  # an effect, not a value: cannot tell
+    start, end = ctx.span(block).end_line, ctx.span(backward).end_line
+    for node in walk(loop_body):
+        if isinstance(node, cst.Name) and node.value in assigned and start < ctx.span(node).start_line <= end:
+            return True
     return False
 
 
@@ -780,6 +823,9 @@ def _running_method_of(training, func: cst.Attribute, fn, klass):
     found = ref.class_model.method(func.attr.value)
     if found is None:
         return None
+    switch = _mode_set_in(found[1].body)
+    if switch is not None and switch[0] == "eval":
+        return None  # WaveRNN's `generate` starts with `self.eval()`: it evaluates in eval mode
     for node in walk(found[1].body):
         if isinstance(node, cst.Call):
             callee = node.func
@@ -946,3 +992,61 @@ def _forward_told_to_evaluate(ctx, found: UnswitchedEval) -> bool:
     params = function_params(forward, True)
     arg = call_argument(found.site.node, params.index(switch.flag), switch.flag)
     return arg is not None and ctx.constants.value(arg) is switch.flag_value
+
+
+# Words that name evaluation data in a loop's iterable (`val_loader`, `testloader`,
+# `dataloaders["val"]`, `validation_dataloader`), and the words of a loader.
+_EVAL_DATA_WORDS = frozenset({"val", "valid", "validation", "test", "testing", "eval", "evaluation", "dev"})
+_LOADER_WORDS = ("loader", "dataloader", "dl", "data", "set", "dataset", "ds", "iter", "iterator", "batches",
+                 "batch", "gen", "generator", "samples", "examples")
+
+
+def _evaluation_loops(ctx, fn: Optional[cst.FunctionDef]):
+    """(loop, why) for each `for` in `fn`'s own body (the module's when None)
+    over evaluation data, whose body runs no backward pass."""
+    body = fn.body if fn is not None else ctx.tree
+    stack = list(children(body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, cst.For):
+            named = _evaluation_data_name(node.iter)
+            if named is not None and not any(_is_backward_call(inner) for inner in walk(node.body)):
+                yield node, f"in a loop over `{named}` that runs no backward pass"
+                continue
+        stack.extend(children(node))
+
+
+def _evaluation_data_name(expr: cst.BaseExpression) -> Optional[str]:
+    """The name in a loop's iterable that says it is evaluation data, looking
+    through `enumerate(...)`, `tqdm(...)`, `zip(...)` and `loaders["val"]`."""
+    for node in walk(expr):
+        if isinstance(node, cst.Name):
+            word = node.value
+        elif isinstance(node, cst.Attribute):
+            word = node.attr.value
+        elif isinstance(node, cst.SimpleString):
+            word = node.value.strip("'\"bruBRU")
+        else:
+            continue
+        if _names_evaluation_data(word):
+            return word
+    return None
+
+
+def _names_evaluation_data(word: str) -> bool:
+    parts = [part for part in word.lower().split("_") if part]
+    if not parts:
+        return False
+    if parts[0] in _EVAL_DATA_WORDS and (len(parts) == 1 and parts[0] != "dev" or
+                                         any(part in _LOADER_WORDS for part in parts[1:])):
+        return True
+    # `valloader`, `testloader`, `testset`, `val_x`-free single words
+    return len(parts) == 1 and any(parts[0] == prefix + suffix for prefix in ("val", "valid", "test", "eval")
+                                   for suffix in _LOADER_WORDS)
+
+
+def _is_backward_call(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and \
+        node.func.attr.value in ("backward", "step", "manual_backward")
