@@ -1580,3 +1580,106 @@ def test_a_model_kept_on_another_object_and_its_gradients_handed_on(tmp_path):
 def test_an_attribute_of_an_object_set_in_another_function_is_not_followed(tmp_path):
     source = A3C_WORKER.format(clip="").replace("        player.model = Policy()\n", "")
     assert lint_source(tmp_path, source, "HPL005") == []
+
+
+# project_attn_article: experiment folders are packages (`__init__.py`), and each
+# `run_predict.py` is run from its folder, importing its sibling `from model import`.
+SIBLING_MODEL = """
+    import torch.nn as nn
+
+
+    class GruModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = nn.GRU(4, 8)
+
+        def forward(self, x):
+            return self.gru(x)[0]
+    """
+SIBLING_SCRIPT = """
+    import torch
+    from model import GruModel
+
+
+    def main(batches):
+        model = GruModel()
+        opt = torch.optim.Adam(model.parameters())
+        for x in batches:
+            opt.zero_grad()
+            model(x).sum().backward()
+            opt.step()
+    {main}
+    """
+
+
+def _sibling_files(main: str):
+    return {"exp/__init__.py": "", "exp/gru/__init__.py": "", "exp/gru/model.py": SIBLING_MODEL,
+            "exp/gru/run.py": SIBLING_SCRIPT.format(main=main)}
+
+
+def test_a_script_inside_a_package_imports_its_sibling(tmp_path):
+    files = _sibling_files('\n    if __name__ == "__main__":\n        main([])')
+    (finding,) = lint(tmp_path, files, "exp/gru/run.py", "HPL005")
+    assert finding.message.startswith("GruModel holds a recurrent GRU (model.py:")
+
+
+def test_a_module_of_a_package_is_imported_not_run_so_its_folder_is_not_searched(tmp_path):
+    # `from model import GruModel` in an imported package module is an absolute
+    # import of a top-level `model`, which this project does not have.
+    assert lint(tmp_path, _sibling_files(""), "exp/gru/run.py", "HPL005") == []
+
+
+# dist-pred utils/optuna_utils.py: `load_best_model(name)` returns `(model, params)`,
+# building the LSTM only for `name == 'lstm'`.
+TUPLE_FACTORY = """
+    from nets import SeqRegressor, Dense
+
+
+    def load_best(kind):
+        params = {"hidden": 64, "lr": 1e-3}
+        if kind.lower() == "lstm":
+            net = SeqRegressor(params["hidden"])
+        else:
+            net = Dense(params["hidden"])
+        return net, params
+    """
+TUPLE_NETS = """
+    import torch.nn as nn
+
+
+    class SeqRegressor(nn.Module):
+        def __init__(self, hidden):
+            super().__init__()
+            self.rnn = nn.LSTM(8, hidden, batch_first=True)
+
+        def forward(self, x):
+            return self.rnn(x)[0]
+
+
+    class Dense(nn.Module):
+        def __init__(self, hidden):
+            super().__init__()
+            self.fc = nn.Linear(8, hidden)
+
+        def forward(self, x):
+            return self.fc(x)
+    """
+TUPLE_MAIN = """
+    import torch
+    from store import load_best
+    from utils import train
+
+    net, params = load_best({kind!r})
+    opt = torch.optim.Adam(net.parameters(), lr=params["lr"])
+    train(data, net, torch.nn.MSELoss(), opt, 10)
+    """
+
+
+@pytest.mark.parametrize("kind, found", [("lstm", 1), ("LSTM", 1), ("dense", 0)])
+def test_a_model_returned_in_a_tuple_by_a_factory_of_another_file(tmp_path, kind, found):
+    files = {"nets.py": TUPLE_NETS, "store.py": TUPLE_FACTORY, "utils.py": HELPER_TRAIN,
+             "train.py": TUPLE_MAIN.format(kind=kind)}
+    findings = lint(tmp_path, files, "train.py", "HPL005")
+    assert len(findings) == found
+    if found:
+        assert findings[0].message.startswith("SeqRegressor holds a recurrent LSTM")

@@ -248,3 +248,45 @@ def test_a_torchvision_backbone_held_by_a_model_class(tmp_path, make):
 ])
 def test_a_torchvision_backbone_without_known_batchnorm(tmp_path, make):
     assert lint_source(tmp_path, BACKBONE_CLASS.replace("MAKE", make), "HPL009") == []
+
+
+# Getting-Things-Done-with-Pytorch 03: the model comes from a `create_model`
+# helper and is trained two helpers deep (`train_model` builds the optimizer,
+# `train_epoch` steps).
+TWO_HELPERS_DEEP = """
+from torch import nn, optim
+from torch.utils.data import DataLoader
+from torchvision import models
+
+
+def create_model(n_classes):
+    model = models.resnet34(pretrained=True)
+    model.fc = nn.Linear(model.fc.in_features, n_classes)
+    return model
+
+
+def train_epoch(model, data_loader, loss_fn, optimizer):
+    model = model.train()
+    for inputs, labels in data_loader:
+        loss_fn(model(inputs), labels).backward()
+        optimizer.step()
+        optimizer.zero_grad()
+
+
+def train_model(model, loader, n_epochs=3):
+    opt = optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
+    for _ in range(n_epochs):
+        train_epoch(model, loader, nn.CrossEntropyLoss(), opt)
+    return model
+
+
+loader = DataLoader(ds, batch_size=BATCH, shuffle=True)
+net = create_model(10)
+train_model(net, loader)
+"""
+
+
+def test_a_model_from_a_helper_trained_two_helpers_deep(tmp_path):
+    (finding,) = lint_source(tmp_path, TWO_HELPERS_DEEP.replace("BATCH", "4"), "HPL009")
+    assert "Batch size 4 " in finding.message and "resnet34 trains BatchNorm2d" in finding.message
+    assert lint_source(tmp_path, TWO_HELPERS_DEEP.replace("BATCH", "32"), "HPL009") == []

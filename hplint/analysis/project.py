@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import threading
 import weakref
 from collections import OrderedDict
@@ -31,6 +32,7 @@ from .source import SourceError, decode_source, parse_checked
 # the package beside it) up to the project's top, which these files mark.
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _MAX_PARENT_ROOTS = 3
+_MAIN_BLOCK = re.compile(r"^if\s+__name__\s*==\s*['\"]__main__['\"]\s*:", re.MULTILINE)
 
 # Dependency tracking: the prefix of the nodes that stand for a search root
 # (the others are files).
@@ -90,7 +92,8 @@ class ProjectIndex:
         self.dependents: Dict[str, Set[str]] = {}
         self._configured: List[Path] = []  # roots given by the caller (searched for every file)
         # (a file's root, its top-most package folder) -> where its imports look
-        self._search_paths: Dict[Tuple[Path, Optional[Path]], Tuple[Path, ...]] = {}
+        self._search_paths: Dict[Tuple[Path, Optional[Path], Optional[Path]], Tuple[Path, ...]] = {}
+        self._scripts: Dict[str, bool] = {}  # file -> is it run as a script (`_is_script`)
         # Look-ups on disk, kept until the editor says a file changed (`invalidate`)
         # or a buffer opens or closes: a file's (root, top-most package folder), and
         # (search path, module) -> (file, probes).
@@ -169,6 +172,7 @@ class ProjectIndex:
                 self.forget_lookups()  # a document opened or closed: files may have come or gone
             else:
                 self.generation += 1
+                self._scripts.pop(str(path), None)  # a `__main__` block may have come or gone
             if text is None:
                 self._overlays.pop(path, None)
             else:
@@ -188,6 +192,7 @@ class ProjectIndex:
     def forget_lookups(self) -> None:
         """Look on disk again: files may have been created, moved or deleted."""
         self.generation += 1
+        self._scripts.clear()
         self._roots_of.clear()
         self._module_files.clear()
         self._search_paths.clear()
@@ -266,7 +271,9 @@ class ProjectIndex:
             found = self._roots_of[node] = (root, _top_package(node, root))
         root, top = found
         self._link(node, _ROOT_NODE + str(root))
-        cached = self._search_paths.get((root, top))
+        own = Path(node).parent if root != Path(node).parent and not _installed_path(node) and \
+            self._is_script(node) else None
+        cached = self._search_paths.get((root, top, own))
         if cached is None:
             paths = [root]
             exists = self._prober(_ROOT_NODE + str(root), EXISTS)
@@ -275,6 +282,18 @@ class ProjectIndex:
                 # beside `setup.py`), and its scripts import `from common.train import ...`
                 # as they do when run from that folder, which is then on sys.path.
                 paths.append(top)
+            # A script inside a package run as `python run.py` has its own folder on
+            # sys.path (`from model import GruModel`: its sibling), and run from the
+            # project's folder, that one (`from gru_exp.model import ...`): the
+            # folders between the file and its root, nearest first
+            # (project_attn_article's experiment packages). After the root, so
+            # what resolves as a package import still does. A module of a package
+            # (no `__main__` block) is imported, not run: its folder is not searched.
+            folder = own
+            while folder is not None and folder != root and folder.parent != folder and root in folder.parents:
+                if folder not in paths:
+                    paths.append(folder)
+                folder = folder.parent
             directory = root
             for _ in range(_MAX_PARENT_ROOTS):
                 if any(exists(directory / marker) for marker in _PROJECT_MARKERS):
@@ -284,8 +303,24 @@ class ProjectIndex:
                 directory = directory.parent
                 paths.append(directory)
             paths += [r for r in self._configured if r not in paths]
-            cached = self._search_paths[(root, top)] = tuple(paths)
+            cached = self._search_paths[(root, top, own)] = tuple(paths)
         return cached
+
+    def _is_script(self, node: str) -> bool:
+        """A notebook, or a file with an `if __name__ == "__main__":` block: run
+        from its folder, which is then on sys.path. From the file's own text
+        (the editor's buffer when open), so it never depends on the run."""
+        found = self._scripts.get(node)
+        if found is None:
+            text = self._overlays.get(Path(node))
+            if text is None:
+                try:
+                    with open(node, "rb") as handle:
+                        text = handle.read().decode("utf-8", errors="replace")
+                except OSError:
+                    text = ""
+            found = self._scripts[node] = node.endswith(".ipynb") or _MAIN_BLOCK.search(text) is not None
+        return found
 
     def context_for_module(self, module: str, requester: Optional[str] = None,
                            origin: Optional[Path] = None) -> Optional[ModuleContext]:

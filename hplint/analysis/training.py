@@ -33,9 +33,12 @@ from .model import ClassModel, Layer, layers_in
 from .model.interpreter import is_self_attr
 from .model.structure import methods_of
 from .module import CallSite, Scope
-from .walk import children, walk
+from .walk import children, contains, walk
 
-_MAX_DEPTH = 4
+# How many bindings, calls and helper returns a model expression is followed
+# through: Getting-Things-Done's `main` -> `train_model` -> `train_epoch`, with the
+# model from a `create_model` helper, takes six.
+_MAX_DEPTH = 6
 
 # Wrappers that return (a view of) the module they are given.
 _MODULE_METHODS = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "train", "eval",
@@ -387,9 +390,14 @@ class ModelResolver:
                 continue
             value = binding.value
             if binding.index is not None:
-                value = _mirrored(ctx, value, binding.index)
-                if value is None:
+                mirrored = _mirrored(ctx, value, binding.index)
+                if mirrored is None:
+                    # `net, params = load_best("lstm")`: the helper's returned tuple
+                    ref = self._returned_element(value, binding.index, depth) if isinstance(value, cst.Call) else None
+                    if ref is not None:
+                        found.append(ref)
                     continue
+                value = mirrored
             if _refers_to(value, name, ctx):
                 # `model = model.to(device)`: what reached this rebinding
                 found.extend(self._from_bindings(name, bindings, bindings.reaching(name, binding), scope, fn, klass,
@@ -465,9 +473,31 @@ class ModelResolver:
                             # what every caller of the helper hands it.
                             found = self.resolve(handed, fn, klass, depth + 1)
                         else:
-                            found = resolver.resolve(small.value, helper, None, depth + 1)
+                            found = _live_for_call(ctx, resolver.resolve(small.value, helper, None, depth + 1),
+                                                   helper, call)
                         if found is not None:
                             return found
+        return None
+
+    def _returned_element(self, call: cst.Call, index: int, depth: int) -> Optional[ModelRef]:
+        """Element `index` of the tuple a project helper returns
+        (dist-pred's `return net, params`), resolved in the helper."""
+        qn = self.ctx.callee(call)
+        if qn is None or qn.startswith(("torch.", "builtins.", "numpy.")) or depth >= _MAX_DEPTH:
+            return None
+        target_ctx, symbol = _locate(self.ctx, qn)
+        helper = target_ctx.function_named(symbol) if target_ctx is not None else None
+        if helper is None:
+            return None
+        resolver = self if target_ctx is self.ctx else target_ctx.fact("training_resolver", ModelResolver)
+        for node in walk(helper.body):
+            if isinstance(node, cst.Return) and isinstance(node.value, cst.Tuple) and \
+                    index < len(node.value.elements) and \
+                    not any(isinstance(e, cst.StarredElement) for e in node.value.elements[: index + 1]):
+                found = resolver.resolve(node.value.elements[index].value, helper, None, depth + 1)
+                found = _live_for_call(self.ctx, found, helper, call)
+                if found is not None:
+                    return found
         return None
 
     def _handed_submodules(self, call: cst.Call, model, fn, klass, depth) -> List[Layer]:
@@ -530,6 +560,60 @@ def _returned_argument(helper_ctx, helper: cst.FunctionDef, call: cst.Call,
     if not reaching or any(binding.kind != "param" for binding in reaching):
         return None
     return call_argument(call, params.index(value.value), value.value)
+
+
+def _live_for_call(ctx, found: Optional[ModelRef], helper: cst.FunctionDef, call: cst.Call) -> Optional[ModelRef]:
+    """The candidates of `found` that `call` can get: dist-pred's
+    `load_best_model('dense')` never builds the LSTM of its
+    `if model_name.lower() == 'lstm':` branch."""
+    if found is None:
+        return None
+    dead = _dead_branches(ctx, helper, call)
+    if not dead:
+        return found
+    candidates = list(found.alternatives) or [found]
+    live = [ref for ref in candidates if ref.origin is None or not any(contains(block, ref.origin) for block in dead)]
+    if len(live) == len(candidates):
+        return found
+    return _merged(live) if live else None
+
+
+def _dead_branches(ctx, helper: cst.FunctionDef, call: cst.Call) -> List[cst.CSTNode]:
+    """Blocks of `helper` that do not run for `call`: an `if` that compares a
+    parameter (or its `.lower()`/`.upper()`) with a string, where the call
+    passes a string for that parameter."""
+    params = function_params(helper, False)
+    dead: List[cst.CSTNode] = []
+    for node in walk(helper.body):
+        if not isinstance(node, cst.If):
+            continue
+        outcome = _string_test(ctx, node.test, params, call)
+        if outcome is True and node.orelse is not None:
+            dead.append(node.orelse)
+        elif outcome is False:
+            dead.append(node.body)
+    return dead
+
+
+def _string_test(ctx, test: cst.BaseExpression, params: List[str], call: cst.Call) -> Optional[bool]:
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and
+            isinstance(test.comparisons[0].operator, (cst.Equal, cst.NotEqual))):
+        return None
+    left, right = test.left, test.comparisons[0].comparator
+    fold = None
+    if isinstance(left, cst.Call) and isinstance(left.func, cst.Attribute) and not left.args and \
+            left.func.attr.value in ("lower", "upper"):
+        fold, left = left.func.attr.value, left.func.value
+    if not (isinstance(left, cst.Name) and left.value in params and isinstance(right, cst.SimpleString)):
+        return None
+    arg = call_argument(call, params.index(left.value), left.value)
+    passed = ctx.constants.value(arg) if arg is not None else UNKNOWN
+    if not isinstance(passed, str):
+        return None
+    if fold is not None:
+        passed = passed.lower() if fold == "lower" else passed.upper()
+    equal = passed == right.evaluated_value
+    return equal if isinstance(test.comparisons[0].operator, cst.Equal) else not equal
 
 
 def _keeps_its_arguments(ctx, call: cst.Call) -> bool:
