@@ -423,3 +423,46 @@ def test_unsafe_fix_is_valid_and_idempotent(tmp_path, code, replacement):
 def test_no_fix_where_the_rewrite_is_not_direct(tmp_path, code):
     (f,) = Linter(Config(select=(RULE,))).lint_text(code, tmp_path / "m.py").findings
     assert f.fix is None
+
+
+# animals-10 training/tuning.py: the bounds are a tuple of a config dict, read for
+# the searched optimizer and splatted into the suggest call.
+SPLATTED_BOUNDS = """
+import optuna
+import torch
+
+SPACE = {
+    "adam": {"lr": (1e-5, 1e-1), "beta1": (0.8, 0.999)},
+    "nadam": {"lr": (1e-5, 1e-1), "beta1": BETA1_NADAM},
+}
+
+
+def objective(trial, model):
+    name = trial.suggest_categorical("optimizer", ["adam", "nadam"])
+    lr = trial.suggest_float("lr", *SPACE[name]["lr"], log=True)
+    b1_range = SPACE[name]["beta1"]
+    b1 = trial.suggest_uniform("beta1", *b1_range)  # <- HPL004
+    return torch.optim.SGD(model.parameters(), lr=lr, momentum=b1)
+"""
+
+
+def test_bounds_splatted_from_a_config_dict(tmp_path):
+    code = SPLATTED_BOUNDS.replace("BETA1_NADAM", "(0.8, 0.999)")
+    findings = lint_code(tmp_path, code, select=["HPL004"])
+    assert [f.line for f in findings] == expected_lines(code, "HPL004")
+    assert "from [0.8, 0.999]" in findings[0].message
+    assert findings[0].fix is None  # the call's arguments do not spell the bounds
+
+
+@pytest.mark.parametrize("nadam", [
+    "(0.5, 0.6)",  # the entries disagree: which bounds apply is not known
+    "BOUNDS",  # not a constant
+])
+def test_splatted_bounds_that_are_not_known_are_not_reported(tmp_path, nadam):
+    code = SPLATTED_BOUNDS.replace("BETA1_NADAM", nadam)
+    assert lint_code(tmp_path, code, select=["HPL004"]) == []
+
+
+def test_splatted_bounds_that_agree_with_the_threshold_are_not_reported(tmp_path):
+    code = SPLATTED_BOUNDS.replace('(0.8, 0.999)', '(0.9, 0.95)').replace("BETA1_NADAM", "(0.9, 0.95)")
+    assert lint_code(tmp_path, code, select=["HPL004"]) == []

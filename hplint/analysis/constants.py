@@ -479,7 +479,12 @@ class ConstantEvaluator:
             return UNKNOWN
         key = self.value(node.slice[0].slice.value, env, depth + 1)
         if key is UNKNOWN:
-            return UNKNOWN
+            return self._any_key(node.value, None, env, depth)
+        inner = node.value
+        if isinstance(inner, cst.Subscript) and len(inner.slice) == 1 and isinstance(inner.slice[0].slice, cst.Index) \
+                and self.value(inner.slice[0].slice.value, env, depth + 1) is UNKNOWN:
+            # `hyperparams["optimizers"][name]["beta1"]` with `name` a searched choice
+            return self._any_key(inner.value, key, env, depth)
         container = self.value(node.value, env, depth + 1)
         if isinstance(container, dict):
             item = container.get(key, UNKNOWN)
@@ -487,6 +492,26 @@ class ConstantEvaluator:
         if isinstance(container, (list, tuple)) and isinstance(key, int):
             return container[key]
         return UNKNOWN
+
+    def _any_key(self, mapping: cst.BaseExpression, then: Any, env: Dict[str, Any], depth: int) -> Any:
+        """`d[k]` (then `[then]` of it) for a key nobody knows: the value when
+        every entry of the literal dict `d` agrees on it (animals-10's optimizers
+        all search beta1 over (0.8, 0.999)), else UNKNOWN."""
+        container = self.value(mapping, env, depth + 1)
+        if not isinstance(container, dict) or not container:
+            return UNKNOWN
+        found: List[Any] = []
+        for item in container.values():
+            item = self.value(item, None, depth + 1) if isinstance(item, cst.CSTNode) else item
+            if then is not None:
+                if not isinstance(item, dict) or then not in item:
+                    return UNKNOWN
+                item = item[then]
+                item = self.value(item, None, depth + 1) if isinstance(item, cst.CSTNode) else item
+            if item is UNKNOWN or isinstance(item, (dict, cst.CSTNode)) or (found and item != found[0]):
+                return UNKNOWN
+            found.append(item)
+        return found[0]
 
     def _call(self, node: cst.Call, env: Dict[str, Any], depth: int) -> Any:
         qualname = self.ctx.qualified_name(node.func)

@@ -28,6 +28,7 @@ import libcst as cst
 
 from .arguments import call_argument as _arg
 from .constants import UNKNOWN
+from .module import CallSite
 from .testing_code import is_test_file, is_test_function
 from .walk import children, walk
 
@@ -134,6 +135,9 @@ class Distribution:
     # For a call of a search helper (`suggest(trial, "lr", 1e-5, 0.1)`): the
     # helper's own search call, which no edit at this call may rewrite.
     through: Optional[cst.CSTNode] = None
+    # `trial.suggest_uniform("beta1", *b1_range)`: the bounds come from the
+    # splatted sequence, so no edit of this call's arguments is offered.
+    splatted: bool = False
 
     @property
     def is_grid(self) -> bool:
@@ -300,7 +304,13 @@ class SearchSpaceAnalysis:
         when a caller of a search helper asks (search_helpers.py)."""
         call = site.node
         if _has_star(call):
-            return None
+            expanded = self._splat_expanded(site, env)
+            if expanded is None:
+                return None
+            found = self._recognise(CallSite(expanded, site.scope), env, callee or self.ctx.callee(call))
+            if found is not None:
+                found.node, found.splatted = call, True
+            return found
         ctx = self.ctx
         func = call.func
         qn = callee or ctx.callee(call) or ""
@@ -459,6 +469,31 @@ class SearchSpaceAnalysis:
             return Distribution(call, "syne_tune", f"syne_tune.{last}", spelling, _SYNE_TUNE_GRIDS[last], lo, hi,
                                 grid_count=number(_arg(call, 2, "size")))
         return None
+
+    def _splat_expanded(self, site, env: Optional[Dict[str, Any]]) -> Optional[cst.Call]:
+        """The call with one `*bounds` argument written out, when `bounds`
+        is a known sequence of numbers (animals-10's `*b1_range`, a tuple
+        read from a config dict); None otherwise."""
+        call = site.node
+        stars = [arg for arg in call.args if arg.star]
+        if len(stars) != 1 or stars[0].star != "*":
+            return None
+        constants = self.ctx.constants
+        value = constants.value(stars[0].value, env)
+        if value is UNKNOWN and site.scope:
+            value = constants.value(stars[0].value, {**self._scope_for(site.scope).env(constants), **(env or {})})
+        if not isinstance(value, (tuple, list)) or not 1 <= len(value) <= 4:
+            return None
+        items = [constants.value(v) if isinstance(v, cst.CSTNode) else v for v in value]
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
+            return None
+        args: List[cst.Arg] = []
+        for arg in call.args:
+            if arg is stars[0]:
+                args += [cst.Arg(cst.parse_expression(repr(v))) for v in items]
+            else:
+                args.append(arg)
+        return call.with_changes(args=args)
 
     def _number_fn(self, site, env: Optional[Dict[str, Any]] = None):
         """A bound's value: module-level knowledge first, then the enclosing

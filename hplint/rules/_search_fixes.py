@@ -139,6 +139,8 @@ def log_fix(ctx, dist: Distribution) -> Optional[FixSpec]:
     """HPL003's safe rewrite to the same library's log-uniform spelling."""
     if dist.through is not None:
         return None  # a search helper's call: the scale is the helper's to change
+    if dist.splatted:
+        return None  # `*bounds`: the call's own arguments do not spell the bounds
     if dist.transformed or dist.low is None or dist.high is None or dist.low <= 0:
         return None
     call = dist.node
@@ -250,6 +252,8 @@ def one_minus_fix(ctx, dist: Distribution) -> Optional[FixSpec]:
     """HPL004's unsafe rewrite: sample 1-β on a log scale, β = 1 - 10**r."""
     if dist.through is not None:
         return None  # a search helper's call: the scale is the helper's to change
+    if dist.splatted:
+        return None  # `*bounds`: the call's own arguments do not spell the bounds
     if dist.transformed or dist.low is None or dist.high is None or not (0 <= dist.low < dist.high < 1):
         return None
     call = dist.node
