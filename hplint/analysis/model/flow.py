@@ -33,7 +33,7 @@ class ForwardFlow(Interpreter):
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.edges: List[Edge] = []
-        self._edge_keys: Dict[Tuple[int, int, FrozenSet[str]], Edge] = {}
+        self._edge_keys: Dict[Tuple[int, int, FrozenSet[str], int, int], Edge] = {}
         # id(affine layer node) -> for each place its raw output leaves the data
         # path (a gate `p * x`, a returned tuple), the ids of every producer of
         # the value that left: a BatchNorm among them means it was the
@@ -295,7 +295,11 @@ class ForwardFlow(Interpreter):
     def _record(self, src: Layer, dst: Layer, through: FrozenSet[str], reshapes, site, site_ctx) -> None:
         if (id(src), id(dst)) in self._exclusive:
             return  # built on two branches of one `if`: never in the same model
-        key = (id(src.node), id(dst.node), through)
+        # One edge per call of this file that brought a foreign layer in: two
+        # calls of the same block (powerful-gnns' `MLP(...)` on the two branches
+        # of an `if`) are two places to report, and keeping whichever came first
+        # made the finding depend on the iteration order of a set.
+        key = (id(src.node), id(dst.node), through, id(src.entry), id(dst.entry))
         edge = self._edge_keys.get(key)
         if edge is not None:
             if (src.bias_default, src.bias) not in edge.biases:
