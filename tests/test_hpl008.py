@@ -1563,3 +1563,35 @@ def test_a_model_method_that_switches_to_eval_itself_is_quiet(tmp_path):
     assert lint_source(tmp_path, GENERATING_METHOD.replace("SWITCH", "self.eval()"), "HPL008") == []
     findings = lint_source(tmp_path, GENERATING_METHOD.replace("SWITCH", "pass"), "HPL008")
     assert ["in a loop over `test_set`" in f.message for f in findings] == [False, True]
+
+
+# vision-transformers-cifar10 export_models.py: `load_model` ends with
+# `model.eval(); return model`, and `verify_exports(model, ...)` runs it under no_grad.
+LOADED_IN_EVAL = """
+import torch
+import torch.nn as nn
+
+
+def load_model(path):
+    model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.1))
+    model.load_state_dict(torch.load(path))
+    SWITCH
+    return model
+
+
+def verify(original, x):
+    with torch.no_grad():
+        return original(x)
+
+
+def main(path, x):
+    model = load_model(path)
+    verify(model, x)
+"""
+
+
+def test_a_model_a_helper_returns_in_eval_mode(tmp_path):
+    assert lint_source(tmp_path, LOADED_IN_EVAL.replace("SWITCH", "model.eval()"), "HPL008") == []
+    (finding,) = lint_source(tmp_path, LOADED_IN_EVAL.replace("SWITCH", "pass"), "HPL008")
+    assert "`original(...)` runs Sequential" in finding.message
+    assert len(lint_source(tmp_path, LOADED_IN_EVAL.replace("SWITCH", "model.eval()\n    model.train()"), "HPL008")) == 1

@@ -603,8 +603,26 @@ class _Walker:
                 return state.unknown(key, state.may()[source])
             return state.trained(key) if source in state.must_train else _forget(state, key)
         if isinstance(inner, cst.Call):
+            if self._returns_evaluated(inner):
+                # `model = load_model(path)` whose helper ends `model.eval(); return model`
+                # (vision-transformers-cifar10's export script).
+                return state.evaluated(key, inner)
             return state.trained(key)  # a fresh module starts in training mode
         return _forget(state, key)
+
+    def _returns_evaluated(self, call: cst.Call) -> bool:
+        """A same-file helper whose every `return` hands back one local name,
+        in eval mode on every path to the returns."""
+        found = self.analysis.helper_of(call, self.klass, self.fn)
+        if found is None or found[2]:
+            return False
+        helper = found[0]
+        names = {node.value.value if isinstance(node.value, cst.Name) else None
+                 for node in walk(helper.body) if isinstance(node, cst.Return)}
+        if len(names) != 1 or None in names:
+            return False
+        summary = self.analysis.summary(helper, None, self.depth)
+        return summary is not None and summary.exit is not None and summary.exit.in_eval(names.pop())
 
     # -- expressions: calls in evaluation order (arguments before the call) --------
     def expression(self, expr: cst.CSTNode, state: State) -> State:
