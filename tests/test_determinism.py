@@ -97,7 +97,8 @@ def test_the_other_folders_model_is_never_used(tmp_path):
 # powerful-gnns models/graphcnn.py: a block of another file built on both
 # branches of an `if`, each call feeding this file's BatchNorm. Which call was
 # reported depended on the iteration order of a set of strings, so on
-# PYTHONHASHSEED (seeds 1, 2, 6, 7 and 11 lost one of the two before).
+# PYTHONHASHSEED (seeds 1, 2, 6, 7 and 11 reported 13 or 15 alone, the others
+# both). The pair is one defect, reported at the first call.
 FOREIGN_BLOCK = '''
 import torch.nn as nn
 import torch.nn.functional as F
@@ -157,4 +158,4 @@ def test_findings_do_not_depend_on_the_hash_seed(tmp_path):
                               "--select", "HPL002", "--exit-zero", "gnn.py"],
                              cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout
         seen.add(tuple(line.split(":")[1] for line in out.splitlines() if "HPL002" in line))
-    assert seen == {("13", "15")}
+    assert seen == {("13",)}

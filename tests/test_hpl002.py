@@ -1122,3 +1122,41 @@ head = nn.Sequential(spectral_norm(nn.Linear(128, 256, bias=False)), nn.BatchNor
 other = nn.Sequential(spectral_norm(nn.Linear(128, 256)), nn.ReLU(), nn.BatchNorm1d(256))
 """
     assert lint_code(tmp_path, code) == []
+
+
+
+def test_a_foreign_pair_brought_in_by_several_calls_is_reported_once(tmp_path):
+    # PyTorch-GAN munit.py (`Dec1 = Decoder(...)`, `Dec2 = Decoder(...)`) and
+    # powerful-gnns: several calls of this file bring in the same biased layer of
+    # another file feeding the same BatchNorm; it is one defect, at the first call.
+    files = {
+        "mlp.py": """
+import torch.nn as nn
+
+
+class MLP(nn.Module):
+    def __init__(self, d_in, d_out):
+        super().__init__()
+        self.fc = nn.Linear(d_in, d_out)
+
+    def forward(self, x):
+        return self.fc(x)
+""",
+        "net.py": """
+import torch.nn as nn
+from mlp import MLP
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = MLP(4, 8)
+        self.b = MLP(4, 8)
+        self.bn = nn.BatchNorm1d(8)
+
+    def forward(self, x):
+        return self.bn(self.a(x)) + self.bn(self.b(x))
+""",
+    }
+    findings = lint_files(tmp_path, files, "net.py", select=["HPL002"])
+    assert [f.line for f in findings] == [8]

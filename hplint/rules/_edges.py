@@ -37,16 +37,28 @@ def group_by_location(edges: Iterable[Any], ctx) -> List[List[Tuple[Any, cst.CST
     """The edges this file reports, one group per reported node (a layer that
     feeds several BatchNorms, DenseNet's concatenations, is one finding), each
     BatchNorm once: [(ctx of the node, node, edge), ...] per group, in order."""
+    located = [(where, edge) for edge in edges for where in [primary_location(edge, ctx)] if where is not None]
+    # A pair of another file's layers that several calls of this file bring in
+    # (MUNIT's `Dec1 = Decoder(...)`, `Dec2 = Decoder(...)`) is one defect: it is
+    # reported once, at the first of those calls.
+    first: Dict[Tuple[int, int], Tuple[int, int]] = {}
+    for (_, node), edge in located:
+        if node is edge.src.entry:
+            key, at = (id(edge.src.node), id(edge.dst.node)), _position(ctx, node)
+            first[key] = min(first.get(key, at), at)
     groups: Dict[int, List[Tuple[Any, cst.CSTNode, Any]]] = {}
-    for edge in edges:
-        where = primary_location(edge, ctx)
-        if where is None:
+    for (node_ctx, node), edge in located:
+        if node is edge.src.entry and _position(ctx, node) != first[(id(edge.src.node), id(edge.dst.node))]:
             continue
-        node_ctx, node = where
         group = groups.setdefault(id(node), [])
         if all(other.dst.node is not edge.dst.node for _, _, other in group):
             group.append((node_ctx, node, edge))  # not the same pair along another transparent path
     return list(groups.values())
+
+
+def _position(ctx, node: cst.CSTNode) -> Tuple[int, int]:
+    span = ctx.span(node)
+    return span.start_line, span.start_col
 
 
 def more_batchnorms(count: int) -> str:
