@@ -998,7 +998,10 @@ def _forward_told_to_evaluate(ctx, found: UnswitchedEval) -> bool:
 
 # Words that name evaluation data in a loop's iterable (`val_loader`, `testloader`,
 # `dataloaders["val"]`, `validation_dataloader`), and the words of a loader.
-_EVALUATION_LOOP_TEXT = re.compile(r"\bfor\b[^\n]*\bin\b[^\n]*(val|test|eval|dev)", re.IGNORECASE)
+_EVALUATION_LOOP_TEXT = re.compile(
+    r"\bfor\b[^\n]*\bin\b[^\n]*\b(val|valid|validation|test|testing|eval|evaluation|dev)"
+    r"(_?(loader|dataloader|dl|data|set|dataset|ds|iter|iterator|batches|batch|gen|generator|samples|examples))?\b",
+    re.IGNORECASE)
 _EVAL_DATA_WORDS = frozenset({"val", "valid", "validation", "test", "testing", "eval", "evaluation", "dev"})
 _LOADER_WORDS = ("loader", "dataloader", "dl", "data", "set", "dataset", "ds", "iter", "iterator", "batches",
                  "batch", "gen", "generator", "samples", "examples")

@@ -94,6 +94,7 @@ class ProjectIndex:
         # (a file's root, its top-most package folder) -> where its imports look
         self._search_paths: Dict[Tuple[Path, Optional[Path], Optional[Path]], Tuple[Path, ...]] = {}
         self._scripts: Dict[str, bool] = {}  # file -> is it run as a script (`_is_script`)
+        self._own_folder: Dict[str, Optional[Path]] = {}  # file -> its folder when a script, else None
         # Look-ups on disk, kept until the editor says a file changed (`invalidate`)
         # or a buffer opens or closes: a file's (root, top-most package folder), and
         # (search path, module) -> (file, probes).
@@ -173,6 +174,7 @@ class ProjectIndex:
             else:
                 self.generation += 1
                 self._scripts.pop(str(path), None)  # a `__main__` block may have come or gone
+                self._own_folder.pop(str(path), None)
             if text is None:
                 self._overlays.pop(path, None)
             else:
@@ -193,6 +195,7 @@ class ProjectIndex:
         """Look on disk again: files may have been created, moved or deleted."""
         self.generation += 1
         self._scripts.clear()
+        self._own_folder.clear()
         self._roots_of.clear()
         self._module_files.clear()
         self._search_paths.clear()
@@ -271,8 +274,12 @@ class ProjectIndex:
             found = self._roots_of[node] = (root, _top_package(node, root))
         root, top = found
         self._link(node, _ROOT_NODE + str(root))
-        own = Path(node).parent if root != Path(node).parent and not _installed_path(node) and \
-            self._is_script(node) else None
+        if node in self._own_folder:
+            own = self._own_folder[node]
+        else:
+            folder = Path(node).parent
+            own = self._own_folder[node] = folder if folder != root and not _installed_path(node) and \
+                self._is_script(node) else None
         cached = self._search_paths.get((root, top, own))
         if cached is None:
             paths = [root]

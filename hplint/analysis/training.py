@@ -20,6 +20,7 @@ callers in the same file pass one. Anything it cannot see resolves to None.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
@@ -34,6 +35,9 @@ from .model.interpreter import is_self_attr
 from .model.structure import methods_of
 from .module import CallSite, Scope
 from .walk import children, contains, walk
+
+# `agent.model = ...` (not `self.x = ...`): whether a file sets an attribute of a plain name at all.
+_ATTRIBUTE_SET = re.compile(r"^[ \t]*(?!self\.)[A-Za-z_]\w*\.\w+[ \t]*=(?!=)", re.MULTILINE)
 
 # How many bindings, calls and helper returns a model expression is followed
 # through: Getting-Things-Done's `main` -> `train_model` -> `train_epoch`, with the
@@ -345,6 +349,8 @@ class ModelResolver:
         found = self._set_attributes.get(key)
         if found is None:
             found = self._set_attributes[key] = {}
+            if _ATTRIBUTE_SET.search(self.ctx.text) is None:
+                return found  # no `name.attr = ...` anywhere: nothing to walk
             body = fn.body if fn is not None else self.ctx.tree
             stack = list(reversed(list(children(body))))
             while stack:
