@@ -95,6 +95,9 @@ def _string_value(node: cst.BaseExpression) -> Optional[str]:
 _INHERIT: Any = object()
 
 
+_STR_METHODS = frozenset({"lower", "upper", "strip", "casefold"})
+
+
 class ConstantEvaluator:
     """Names are looked up in the binder (ctx.binder) at the program point of
     the expression: the call it is an argument of (found through ctx.calls),
@@ -517,6 +520,10 @@ class ConstantEvaluator:
         qualname = self.ctx.qualified_name(node.func)
         if qualname is None and isinstance(node.func, cst.Name) and node.func.value in _BUILTIN_FUNCS:
             qualname = f"builtins.{node.func.value}"
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _STR_METHODS and not node.args:
+            # `model_name.lower() == "lstm"`
+            text = self.value(node.func.value, env, depth + 1)
+            return getattr(text, node.func.attr.value)() if isinstance(text, str) else UNKNOWN
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "get" and len(node.args) >= 1:
             container = self.value(node.func.value, env, depth + 1)
             if isinstance(container, dict):

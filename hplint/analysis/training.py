@@ -20,7 +20,6 @@ callers in the same file pass one. Anything it cannot see resolves to None.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
@@ -34,10 +33,7 @@ from .model import ClassModel, Layer, layers_in
 from .model.interpreter import is_self_attr
 from .model.structure import methods_of
 from .module import CallSite, Scope
-from .walk import children, contains, walk
-
-# `agent.model = ...` (not `self.x = ...`): whether a file sets an attribute of a plain name at all.
-_ATTRIBUTE_SET = re.compile(r"^[ \t]*(?!self\.)[A-Za-z_]\w*\.\w+[ \t]*=(?!=)", re.MULTILINE)
+from .walk import contains, walk
 
 # How many bindings, calls and helper returns a model expression is followed
 # through: Getting-Things-Done's `main` -> `train_model` -> `train_epoch`, with the
@@ -198,7 +194,6 @@ class ModelResolver:
         self._self_attrs: Dict[int, Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]]] = {}
         self._self_attrs_all: Dict[int, Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]]] = {}
         self._cache: Dict[Tuple[int, int], Optional[ModelRef]] = {}
-        self._set_attributes: Dict[int, Dict[Tuple[str, str], List[cst.BaseExpression]]] = {}
 
     # -- scopes ----------------------------------------------------------------
     def assignments(self, fn: Optional[cst.FunctionDef]):
@@ -328,7 +323,7 @@ class ModelResolver:
                 # `agent.model = Policy()` then `agent.model(x)` (rl_a3c_pytorch's
                 # `player.model`): the value set on the object in this function.
                 kept = [self.resolve(value, fn, klass, depth + 1)
-                        for value in self.attributes_set(fn).get((base_expr.value, attr), [])]
+                        for value, index in self.assignments(fn).get(f"{base_expr.value}.{attr}", []) if index is None]
                 if any(ref is not None for ref in kept):
                     return _merged([ref for ref in kept if ref is not None])
             base = self.resolve(base_expr, fn, klass, depth + 1)
@@ -340,30 +335,6 @@ class ModelResolver:
                 return _from_value(base.class_model.attrs[attr], attr)
             return None
         return None
-
-    def attributes_set(self, fn: Optional[cst.FunctionDef]) -> Dict[Tuple[str, str], List[cst.BaseExpression]]:
-        """(name, attribute) -> the values `name.attribute = value` sets in
-        `fn`'s own body (the module's when None), in source order; `self` and
-        nested definitions are not included."""
-        key = id(fn) if fn is not None else 0
-        found = self._set_attributes.get(key)
-        if found is None:
-            found = self._set_attributes[key] = {}
-            if _ATTRIBUTE_SET.search(self.ctx.text) is None:
-                return found  # no `name.attr = ...` anywhere: nothing to walk
-            body = fn.body if fn is not None else self.ctx.tree
-            stack = list(reversed(list(children(body))))
-            while stack:
-                node = stack.pop()
-                if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                    continue
-                if isinstance(node, cst.Assign):
-                    for target in node.targets:
-                        t = target.target
-                        if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value != "self":
-                            found.setdefault((t.value.value, t.attr.value), []).append(node.value)
-                stack.extend(reversed(list(children(node))))
-        return found
 
     def _name(self, name, fn, klass, depth) -> Optional[ModelRef]:
         """What `name` holds at the end of `fn` (else the module): every binding
@@ -479,7 +450,7 @@ class ModelResolver:
                             # what every caller of the helper hands it.
                             found = self.resolve(handed, fn, klass, depth + 1)
                         else:
-                            found = _live_for_call(ctx, resolver.resolve(small.value, helper, None, depth + 1),
+                            found = _live_for_call(ctx, target_ctx, resolver.resolve(small.value, helper, None, depth + 1),
                                                    helper, call)
                         if found is not None:
                             return found
@@ -501,7 +472,7 @@ class ModelResolver:
                     index < len(node.value.elements) and \
                     not any(isinstance(e, cst.StarredElement) for e in node.value.elements[: index + 1]):
                 found = resolver.resolve(node.value.elements[index].value, helper, None, depth + 1)
-                found = _live_for_call(self.ctx, found, helper, call)
+                found = _live_for_call(self.ctx, target_ctx, found, helper, call)
                 if found is not None:
                     return found
         return None
@@ -568,13 +539,14 @@ def _returned_argument(helper_ctx, helper: cst.FunctionDef, call: cst.Call,
     return call_argument(call, params.index(value.value), value.value)
 
 
-def _live_for_call(ctx, found: Optional[ModelRef], helper: cst.FunctionDef, call: cst.Call) -> Optional[ModelRef]:
+def _live_for_call(ctx, helper_ctx, found: Optional[ModelRef], helper: cst.FunctionDef,
+                   call: cst.Call) -> Optional[ModelRef]:
     """The candidates of `found` that `call` can get: dist-pred's
     `load_best_model('dense')` never builds the LSTM of its
     `if model_name.lower() == 'lstm':` branch."""
     if found is None:
         return None
-    dead = _dead_branches(ctx, helper, call)
+    dead = _dead_branches(ctx, helper_ctx, helper, call)
     if not dead:
         return found
     candidates = list(found.alternatives) or [found]
@@ -584,42 +556,27 @@ def _live_for_call(ctx, found: Optional[ModelRef], helper: cst.FunctionDef, call
     return _merged(live) if live else None
 
 
-def _dead_branches(ctx, helper: cst.FunctionDef, call: cst.Call) -> List[cst.CSTNode]:
-    """Blocks of `helper` that do not run for `call`: an `if` that compares a
-    parameter (or its `.lower()`/`.upper()`) with a string, where the call
-    passes a string for that parameter."""
+def _dead_branches(ctx, helper_ctx, helper: cst.FunctionDef, call: cst.Call) -> List[cst.CSTNode]:
+    """Blocks of `helper` that do not run for `call`: an `if` whose test the
+    helper's file evaluates, with the call's constant arguments for its
+    parameters (`if model_name.lower() == 'lstm':` for `load_best('dense')`)."""
     params = function_params(helper, False)
+    env: Dict[str, Any] = {}
+    for index, name in enumerate(params):
+        arg = call_argument(call, index, name)
+        env[name] = ctx.constants.value(arg) if arg is not None else UNKNOWN
+    if all(value is UNKNOWN for value in env.values()):
+        return []
     dead: List[cst.CSTNode] = []
     for node in walk(helper.body):
         if not isinstance(node, cst.If):
             continue
-        outcome = _string_test(ctx, node.test, params, call)
+        outcome = helper_ctx.constants.value(node.test, env)
         if outcome is True and node.orelse is not None:
             dead.append(node.orelse)
         elif outcome is False:
             dead.append(node.body)
     return dead
-
-
-def _string_test(ctx, test: cst.BaseExpression, params: List[str], call: cst.Call) -> Optional[bool]:
-    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and
-            isinstance(test.comparisons[0].operator, (cst.Equal, cst.NotEqual))):
-        return None
-    left, right = test.left, test.comparisons[0].comparator
-    fold = None
-    if isinstance(left, cst.Call) and isinstance(left.func, cst.Attribute) and not left.args and \
-            left.func.attr.value in ("lower", "upper"):
-        fold, left = left.func.attr.value, left.func.value
-    if not (isinstance(left, cst.Name) and left.value in params and isinstance(right, cst.SimpleString)):
-        return None
-    arg = call_argument(call, params.index(left.value), left.value)
-    passed = ctx.constants.value(arg) if arg is not None else UNKNOWN
-    if not isinstance(passed, str):
-        return None
-    if fold is not None:
-        passed = passed.lower() if fold == "lower" else passed.upper()
-    equal = passed == right.evaluated_value
-    return equal if isinstance(test.comparisons[0].operator, cst.Equal) else not equal
 
 
 def _keeps_its_arguments(ctx, call: cst.Call) -> bool:
@@ -894,7 +851,7 @@ class TrainingAnalysis:
     def _set_here(self, target: cst.BaseExpression, fn: Optional[cst.FunctionDef]) -> bool:
         """`agent.model`, set by `agent.model = Policy()` in this function."""
         return isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and \
-            (target.value.value, target.attr.value) in self.resolver.attributes_set(fn)
+            f"{target.value.value}.{target.attr.value}" in self.resolver.assignments(fn)
 
     def _make_step(self, back: CallSite, step: CallSite, optimizer, between: List[CallSite]) -> TrainingStep:
         result = TrainingStep(back.function, back.klass, back.scope, back.node, step.node, optimizer, between)
