@@ -228,38 +228,32 @@ class Linter:
                             path: Optional[Path] = None) -> FileResult:
         doc = self.catalogue.get("HPL000")
         line, col = _clamp(text, error.line, error.col)
-        finding = Finding(
-            code="HPL000",
-            name=doc.name if doc else "unreadable-file",
-            severity=self.config_for(path).severity_for(
-                "HPL000", Severity.WARNING if error.limitation else (doc.severity if doc else Severity.ERROR)),
-            message=error.message,
-            path=shown,
-            span=Span(line, col, line, col),
-            anchor=error.message,
-        )
+        severity = self.config_for(path).severity_for(
+            "HPL000", Severity.WARNING if error.limitation else (doc.severity if doc else Severity.ERROR))
+        finding = self._hpl000(error.message, shown, Span(line, col, line, col), severity, error.message)
         return FileResult(shown, [finding], text)
+
+    def _hpl000(self, message: str, shown: str, span: Span, severity: Severity, anchor: str) -> Finding:
+        """A finding about the run itself on this file (HPL000: a file hplint
+        could not fully check), which no comment can suppress."""
+        meta = self.catalogue.get("HPL000")
+        return Finding(code="HPL000", name=meta.name if meta else "unreadable-file", severity=severity,
+                       message=message, path=shown, span=span, anchor=anchor)
 
     def _limit_notice(self, ctx: ModuleContext, node, reason: str, shown: str) -> Finding:
         """An analysis of this file that stopped early (its statement budget
         spent): an HPL000 warning where it stopped, since rules that need its
         facts may have missed findings."""
-        meta = self.catalogue.get("HPL000")
-        span = ctx.span(node) if node is not None else Span(1, 1, 1, 1)
-        span = Span(span.start_line, span.start_col, span.start_line, span.start_col)
-        return Finding(code="HPL000", name=meta.name if meta else "unreadable-file",
-                       severity=self.config_for(ctx.path).severity_for("HPL000", Severity.WARNING),
-                       message=reason, path=shown, span=span, anchor="analysis-stopped")
+        start = ctx.span(node) if node is not None else Span(1, 1, 1, 1)
+        return self._hpl000(reason, shown, Span(start.start_line, start.start_col, start.start_line, start.start_col),
+                            self.config_for(ctx.path).severity_for("HPL000", Severity.WARNING), "analysis-stopped")
 
     def _internal_error(self, code: str, doc: RuleDoc, reason: str, shown: str) -> Finding:
         """The finding that says a rule crashed on this file, so the run never
-        looks clean when something was not checked. Reported as HPL000 (a file
-        hplint could not fully check), which no comment can suppress."""
-        meta = self.catalogue.get("HPL000")
+        looks clean when something was not checked."""
         message = (f"internal error in {code} ({doc.name}): {reason}. The other rules checked this file; "
                    f"{code} did not. Please report it with the output of `hplint check --verbose {shown}`.")
-        return Finding(code="HPL000", name=meta.name if meta else "unreadable-file", severity=Severity.ERROR,
-                       message=message, path=shown, span=Span(1, 1, 1, 1), anchor=f"internal-error:{code}")
+        return self._hpl000(message, shown, Span(1, 1, 1, 1), Severity.ERROR, f"internal-error:{code}")
 
     # -- report -> finding -------------------------------------------------
     def _finding(self, report: Report, doc: RuleDoc, ctx: ModuleContext, shown: str) -> Optional[Finding]:
