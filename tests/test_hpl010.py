@@ -781,6 +781,10 @@ for epoch in range(10):
     ("nn.Linear(4, 8), nn.Dropout(0.1), nn.Linear(8, 2)", "in between: Dropout stays off for"),
     ("nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Dropout(0.1), nn.Linear(8, 2)",
      "in between: Dropout stays off and BatchNorm stops updating its statistics for"),
+    # an LSTM's `dropout=` between its layers is dropout; without it only the BatchNorm changes
+    ("nn.LSTM(4, 8, 2, True, True, 0.3), nn.BatchNorm1d(8)",
+     "in between: Dropout stays off and BatchNorm stops updating its statistics for"),
+    ("nn.LSTM(4, 8, 2), nn.BatchNorm1d(8)", "in between: BatchNorm stops updating its statistics for"),
 ])
 def test_the_message_names_only_what_eval_mode_changes_in_this_model(tmp_path, layers, effect):
     (finding,) = lint_source(tmp_path, MID_EPOCH_EVAL.replace("LAYERS", layers), "HPL010")

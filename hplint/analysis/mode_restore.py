@@ -11,7 +11,7 @@ mode matters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -70,7 +70,7 @@ class ModeRestoreAnalysis:
                 if _mode_chosen_by_a_flag(ctx, fn.body if fn is not None else ctx.tree, eval_node, node, mkey):
                     continue
                 model = step.model if step is not None else _argument_model(training, node, mkey, fn, klass)
-                if model is not None and model.layers and not _mode_matters(model):
+                if model is not None and model.layers and not any(mode_effects(model)):
                     # Eval mode changes nothing for this model. A model with no
                     # layers at all is not known: a base class whose subclasses
                     # bring them (DeepCTR-Torch's BaseModel.fit on `self`).
@@ -193,19 +193,20 @@ def _calls_train(block, mkey: str) -> bool:
                for node in walk(block))
 
 
-def _mode_matters(model) -> bool:
-    """Does eval mode change what this model computes? It holds Dropout or
-    BatchNorm, a layer with dropout inside (nn.Transformer*, MultiheadAttention),
-    or an RNN built with `dropout=` other than 0. An embedding-only model
-    (MetaPath2Vec, matrix factorisation) computes the same in both modes."""
-    if model.categories() & {L.DROPOUT, L.BATCHNORM, L.MODE_DEPENDENT}:
-        return True
-    for layer in model.layers:
+def mode_effects(model) -> Tuple[bool, bool]:
+    """What eval mode changes in this model: (dropout, BatchNorm). Dropout
+    counts for Dropout layers, layers with dropout inside (nn.Transformer*,
+    MultiheadAttention) and an RNN built with `dropout=` other than 0. An
+    embedding-only model (MetaPath2Vec, matrix factorisation) changes neither."""
+    held = model.categories()
+    dropout = bool(held & {L.DROPOUT, L.MODE_DEPENDENT})
+    for layer in model.layers if not dropout else ():
         if layer.category == L.RNN and isinstance(layer.node, cst.Call):
             rate = call_argument(layer.node, 5, "dropout")  # nn.LSTM(input, hidden, layers, bias, batch_first, dropout)
             if rate is not None and layer.ctx.constants.value(rate) != 0:
-                return True
-    return False
+                dropout = True
+                break
+    return dropout, L.BATCHNORM in held
 
 
 def _argument_model(training, call, mkey, fn, klass):

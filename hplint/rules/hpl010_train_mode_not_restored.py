@@ -7,8 +7,7 @@ this rule words the reports and the fix.
 
 from __future__ import annotations
 
-from ..analysis import layers as L
-from ..analysis.mode_restore import ModeRestoreAnalysis
+from ..analysis.mode_restore import ModeRestoreAnalysis, mode_effects
 from ..findings import FixSafety
 from ._training import line_of
 from .base import FixSpec, Report, Rule
@@ -38,11 +37,8 @@ class TrainModeNotRestored(Rule):
 def _effect(model) -> str:
     """What eval mode changes in training for this model: only what it holds
     (a model known to hold no BatchNorm is not told about BatchNorm)."""
-    held = model.categories() if model is not None else frozenset({L.DROPOUT, L.BATCHNORM})
-    effects = []
-    if held & {L.DROPOUT, L.MODE_DEPENDENT, L.RNN}:
-        effects.append("dropout stays off")
-    if L.BATCHNORM in held:
-        effects.append("BatchNorm stops updating its statistics")
+    dropout, batchnorm = mode_effects(model) if model is not None else (True, True)
+    effects = (["dropout stays off"] if dropout else []) + \
+        (["BatchNorm stops updating its statistics"] if batchnorm else [])
     text = " and ".join(effects) or "the layers that depend on the mode stay in eval mode"
     return text[0].upper() + text[1:]
