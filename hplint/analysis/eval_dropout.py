@@ -33,7 +33,7 @@ from . import layers as L
 from .arguments import call_argument, call_name
 from .imports import dotted_name
 from .model.interpreter import is_self_attr
-from .modes import NO_GRAD, SET_GRAD, ModeAnalysis, is_eval_name, model_key
+from .modes import NO_GRAD, SET_GRAD, ModeAnalysis, is_eval_name, model_key, train_mode_argument
 from .module import CallSite
 from .testing_code import is_test_file, is_test_function
 from .training import TrainingAnalysis, _is_method, _locate, body_statements, called_module, function_params, unwrap
@@ -150,11 +150,8 @@ class EvalDropoutAnalysis:
                 # `def forward(self, x, d)`: the caller picks the rate, and passes
                 # 0.0 to evaluate (a spectral GNN notebook's `net(test_x, 0.0, ...)`).
                 continue
-            if twin:
-                assert isinstance(func, cst.Call)
-                yield FunctionalDropout(site, fn, klass, slot, keyword, None, self_name, built=func, twin=twin)
-            else:
-                yield FunctionalDropout(site, fn, klass, slot, keyword, arg, self_name)
+            built = func if twin and isinstance(func, cst.Call) else None
+            yield FunctionalDropout(site, fn, klass, slot, keyword, arg, self_name, built=built, twin=twin or "")
 
     # -- (a) evaluation code --------------------------------------------------------
     def _evaluation(self):
@@ -825,7 +822,7 @@ def _running_method_of(training, func: cst.Attribute, fn, klass):
     found = ref.class_model.method(func.attr.value)
     if found is None:
         return None
-    switch = _mode_set_in(found[1].body)
+    switch = _mode_set_in(found[0].ctx, found[1].body)
     if switch is not None and switch[0] == "eval":
         return None  # WaveRNN's `generate` starts with `self.eval()`: it evaluates in eval mode
     for node in walk(found[1].body):
@@ -946,8 +943,8 @@ def forward_switch(ref: Any) -> Optional[ForwardSwitch]:
     params = function_params(fn, True)
     for stmt in fn.body.body:
         if isinstance(stmt, cst.If):
-            then = _mode_set_in(stmt.body)
-            orelse = _mode_set_in(stmt.orelse.body) if isinstance(stmt.orelse, cst.Else) else None
+            then = _mode_set_in(owner.ctx, stmt.body)
+            orelse = _mode_set_in(owner.ctx, stmt.orelse.body) if isinstance(stmt.orelse, cst.Else) else None
             trains = next((found for found in (then, orelse) if found is not None and found[0] == "train"), None)
             if trains is None:
                 continue
@@ -958,13 +955,13 @@ def forward_switch(ref: Any) -> Optional[ForwardSwitch]:
                     return ForwardSwitch(owner.ctx, trains[1], stmt.test.value, False)
             return ForwardSwitch(owner.ctx, trains[1])
         if isinstance(stmt, cst.SimpleStatementLine):
-            mode = _mode_set_in(stmt)
+            mode = _mode_set_in(owner.ctx, stmt)
             if mode is not None and mode[0] == "train":
                 return ForwardSwitch(owner.ctx, mode[1])
     return None
 
 
-def _mode_set_in(block: cst.CSTNode) -> Optional[Tuple[str, cst.Call]]:
+def _mode_set_in(ctx, block: cst.CSTNode) -> Optional[Tuple[str, cst.Call]]:
     """"train" / "eval" and the call, for the first `self.train()` /
     `self.eval()` / `self.train(False)` statement of a block."""
     statements = block.body if isinstance(block, cst.IndentedBlock) else [block]
@@ -979,8 +976,10 @@ def _mode_set_in(block: cst.CSTNode) -> Optional[Tuple[str, cst.Call]]:
             if name == "eval" and not call.args:
                 return "eval", call
             if name == "train":
-                off = call.args and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == "False"
-                return ("eval" if off else "train"), call
+                mode = train_mode_argument(ctx, call)
+                if mode is None:
+                    return None  # `self.train(flag)`: which mode is not known
+                return ("train" if mode else "eval"), call
     return None
 
 
@@ -998,13 +997,14 @@ def _forward_told_to_evaluate(ctx, found: UnswitchedEval) -> bool:
 
 # Words that name evaluation data in a loop's iterable (`val_loader`, `testloader`,
 # `dataloaders["val"]`, `validation_dataloader`), and the words of a loader.
-_EVALUATION_LOOP_TEXT = re.compile(
-    r"\bfor\b[^\n]*\bin\b[^\n]*\b(val|valid|validation|test|testing|eval|evaluation|dev)"
-    r"(_?(loader|dataloader|dl|data|set|dataset|ds|iter|iterator|batches|batch|gen|generator|samples|examples))?\b",
-    re.IGNORECASE)
 _EVAL_DATA_WORDS = frozenset({"val", "valid", "validation", "test", "testing", "eval", "evaluation", "dev"})
 _LOADER_WORDS = ("loader", "dataloader", "dl", "data", "set", "dataset", "ds", "iter", "iterator", "batches",
                  "batch", "gen", "generator", "samples", "examples")
+# Whether a file may hold such a loop at all (a cheap gate before walking its
+# bodies), from the same words: `for ... in <eval word>[_<loader word>]`.
+_EVALUATION_LOOP_TEXT = re.compile(
+    r"\bfor\b[^\n]*\bin\b[^\n]*\b(" + "|".join(sorted(_EVAL_DATA_WORDS)) + r")"
+    r"(_?(" + "|".join(_LOADER_WORDS) + r"))?\b", re.IGNORECASE)
 
 
 def _evaluation_loops(ctx, fn: Optional[cst.FunctionDef]):
@@ -1018,7 +1018,7 @@ def _evaluation_loops(ctx, fn: Optional[cst.FunctionDef]):
             continue
         if isinstance(node, cst.For):
             named = _evaluation_data_name(node.iter)
-            if named is not None and not any(_is_backward_call(inner) for inner in walk(node.body)):
+            if named is not None and not _trains_in(node.body):
                 yield node, f"in a loop over `{named}` that runs no backward pass"
                 continue
         stack.extend(children(node))
@@ -1052,7 +1052,3 @@ def _names_evaluation_data(word: str) -> bool:
     return len(parts) == 1 and any(parts[0] == prefix + suffix for prefix in ("val", "valid", "test", "eval")
                                    for suffix in _LOADER_WORDS)
 
-
-def _is_backward_call(node: cst.CSTNode) -> bool:
-    return isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and \
-        node.func.attr.value in ("backward", "step", "manual_backward")

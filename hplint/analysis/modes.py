@@ -650,7 +650,7 @@ class _Walker:
                 saved = self._saved_mode(call, key)
                 if saved is not None:
                     return state.restored(key, saved)
-                mode = _mode_argument(self.ctx, call)
+                mode = train_mode_argument(self.ctx, call)
                 if mode is True:
                     flow.train_calls.setdefault(key, []).append(call)
                     return state.trained(key)
@@ -791,7 +791,7 @@ def _may_switch_to_eval(ctx, call: cst.Call) -> bool:
         return False
     if func.attr.value == "eval":
         return True
-    return func.attr.value == "train" and _mode_argument(ctx, call) is not True
+    return func.attr.value == "train" and train_mode_argument(ctx, call) is not True
 
 
 # Flags of a helper's parameters, beside those of `self.<attr>`: "arg:train".
@@ -830,7 +830,9 @@ def _literal_flags(ctx, call: cst.Call, fn: cst.FunctionDef, is_method: bool) ->
     return {_ARG_FLAG + name: value for name, value in known.items()}
 
 
-def _mode_argument(ctx, call: cst.Call) -> Any:
+def train_mode_argument(ctx, call: cst.Call) -> Any:
+    """The mode `<module>.train(...)` sets: True for `train()`, the constant
+    given (`train(False)`, `train(mode=flag)` when known), else None."""
     if not call.args:
         return True
     arg = call.args[0]

@@ -320,6 +320,9 @@ class ProjectIndex:
         found = self._scripts.get(node)
         if found is None:
             text = self._overlays.get(Path(node))
+            cached = self._by_path.get(Path(node)) if text is None else None
+            if text is None and cached is not None and cached[1] is not None:
+                text = cached[1].text  # already parsed: no second read
             if text is None:
                 try:
                     with open(node, "rb") as handle:
