@@ -148,5 +148,5 @@ class FileResult:
     # files this result's facts were read from and the look-ups on disk its
     # analysis made, as `ProjectIndex.dependencies` gives them. Not a finding's
     # business, so equality and reports ignore it.
-    dependencies: Optional[Tuple[List[str], List[Tuple[str, str, bool]]]] = field(
+    dependencies: Optional[Tuple[List[str], List[Tuple[str, str, object]]]] = field(
         default=None, compare=False, repr=False)

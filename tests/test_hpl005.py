@@ -1683,3 +1683,83 @@ def test_a_model_returned_in_a_tuple_by_a_factory_of_another_file(tmp_path, kind
     assert len(findings) == found
     if found:
         assert findings[0].message.startswith("SeqRegressor holds a recurrent LSTM")
+
+
+# Chinese-Text-Classification-Pytorch: the model module is picked at run time
+# (`import_module("models." + args.model)`), so the model is any of the package's.
+DYNAMIC_MODELS = {
+    "models/__init__.py": "",
+    "models/TextRNN.py": """
+        import torch.nn as nn
+
+        class Model(nn.Module):
+            def __init__(self, config):
+                super().__init__()
+                self.lstm = nn.LSTM(8, 16, batch_first=True)
+
+            def forward(self, x):
+                return self.lstm(x)[0]
+        """,
+    "models/TextCNN.py": """
+        import torch.nn as nn
+
+        class Model(nn.Module):
+            def __init__(self, config):
+                super().__init__()
+                self.conv = nn.Conv1d(8, 16, 3)
+
+            def forward(self, x):
+                return self.conv(x)
+        """,
+    "train_eval.py": HELPER_TRAIN,
+}
+DYNAMIC_RUN = """
+    import argparse
+    import importlib
+    from importlib import import_module
+    import torch
+    from train_eval import train
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", type=str, {model_option})
+    args = parser.parse_args()
+    {pick}
+    opt = torch.optim.Adam(model.parameters())
+    train([], model, torch.nn.CrossEntropyLoss(), opt, 3)
+    """
+
+
+@pytest.mark.parametrize("model_option, pick, found", [
+    # a required argument: any module of the package may be the model
+    ("required=True", 'x = import_module("models." + args.model)\nmodel = x.Model(None)', 1),
+    ("required=True", 'x = importlib.import_module(f"models.{args.model}")\nmodel = x.Model(None).to("cpu")', 1),
+    ("required=True", 'model = importlib.import_module("models." + args.model).Model(None)', 1),
+    ("required=True", 'cls = getattr(import_module("models." + args.model), "Model")\nmodel = cls(None)', 1),
+    ("required=True", 'try:\n    x = import_module("app.models." + args.model)\n'
+                      'except ImportError:\n    x = import_module("models." + args.model)\nmodel = x.Model(None)', 1),
+    # the argparse default names the module: that one only
+    ('default="TextRNN"', 'x = import_module("models." + args.model)\nmodel = x.Model(None)', 1),
+    ('default="TextCNN"', 'x = import_module("models." + args.model)\nmodel = x.Model(None)', 0),
+    ("required=True", 'x = import_module("models.TextCNN")\nmodel = x.Model(None)', 0),
+    # no such package, or a prefix that is no package name: nothing to pick from
+    ("required=True", 'x = import_module("nets." + args.model)\nmodel = x.Model(None)', 0),
+    ("required=True", 'x = import_module("models" + args.model)\nmodel = x.Model(None)', 0),
+    # a name also bound to something else stays unknown
+    ("required=True", 'x = import_module("models." + args.model)\nif args.model == "none":\n    x = object()\n'
+                      'model = x.Model(None)', 0),
+])
+def test_a_model_module_imported_by_a_run_time_name(tmp_path, model_option, pick, found):
+    files = dict(DYNAMIC_MODELS, **{"run.py": DYNAMIC_RUN.format(model_option=model_option,
+                                                                 pick=pick.replace("\n", "\n    "))})
+    findings = lint(tmp_path, files, "run.py", "HPL005")
+    assert len(findings) == found, [f.message for f in findings]
+    if found:
+        assert "TextRNN.py:6" in findings[0].message
+
+
+def test_a_package_of_only_convolutional_models_is_quiet(tmp_path):
+    files = {name: code for name, code in DYNAMIC_MODELS.items() if "TextRNN" not in name}
+    files["run.py"] = DYNAMIC_RUN.format(model_option="required=True",
+                                         pick='x = import_module("models." + args.model)\n    model = x.Model(None)')
+    assert lint(tmp_path, files, "run.py", "HPL005") == []
+

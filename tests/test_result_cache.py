@@ -124,6 +124,32 @@ def test_a_module_that_appears_later_relints_its_importer(tmp_path):
     assert codes(findings) == [("model.py", "HPL001", 3)]
 
 
+def test_a_new_module_in_a_package_imported_by_a_run_time_name_relints(tmp_path):
+    """`import_module("models." + name)` may load any module of `models/`: one
+    appearing there changes which models the run may train."""
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "cnn.py").write_text("import torch.nn as nn\nclass Model(nn.Module):\n"
+                                                "    def __init__(self):\n        super().__init__()\n"
+                                                "        self.fc = nn.Linear(2, 2)\n")
+    (tmp_path / "run.py").write_text(dedent("""
+        import sys
+        import torch
+        from importlib import import_module
+        model = import_module("models." + sys.argv[1]).Model()
+        opt = torch.optim.Adam(model.parameters())
+        model(torch.randn(2, 2)).sum().backward()
+        opt.step()
+    """))
+    assert check(tmp_path, "run.py")[0] == []
+    assert check(tmp_path, "run.py")[1:3] == (0, 1)
+    (tmp_path / "models" / "rnn.py").write_text("import torch.nn as nn\nclass Model(nn.Module):\n"
+                                                "    def __init__(self):\n        super().__init__()\n"
+                                                "        self.rnn = nn.GRU(2, 2)\n")
+    findings, linted, _, _ = check(tmp_path, "run.py")
+    assert linted == 1
+    assert codes(findings) == [("run.py", "HPL005", 7)]
+
+
 def test_a_new_package_marker_relints(tmp_path):
     """Search roots come from `__init__.py` files: one appearing changes where an import looks."""
     pkg = tmp_path / "pkg"

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from .incremental import statement_lines
-from .lookups import EXISTS, FILE
+from .lookups import EXISTS, FILE, LISTING, module_files
 from .module import ModuleContext
 from .source import SourceError, decode_source, parse_checked
 
@@ -103,6 +103,7 @@ class ProjectIndex:
         # the project's files carry it, so they are recomputed after a change.
         self.generation = 0
         self._module_files: Dict[Tuple[Tuple[Path, ...], str], Tuple[Optional[Path], List[Tuple[str, bool]]]] = {}
+        self._listings: Dict[str, Optional[str]] = {}  # folder -> module_files(folder)
         for root in roots:
             self.add_root(root)
             self._configured.append(Path(os.path.abspath(root)))
@@ -111,7 +112,7 @@ class ProjectIndex:
         # search root) so that `dependencies(path)` never depends on run order or
         # on what an earlier file of the run left parsed and memoised.
         self.track_dependencies = False
-        self._probed: Dict[str, Dict[Tuple[str, str], bool]] = {}  # node -> {(kind, path): outcome}
+        self._probed: Dict[str, Dict[Tuple[str, str], object]] = {}  # node -> {(kind, path): outcome}
         self._links: Dict[str, Set[str]] = {}  # node -> nodes whose facts it used
 
     # -- dependency tracking ---------------------------------------------
@@ -131,16 +132,17 @@ class ProjectIndex:
             return outcome
         return probe
 
-    def dependencies(self, path: Path) -> Tuple[List[str], List[Tuple[str, str, bool]]]:
+    def dependencies(self, path: Path) -> Tuple[List[str], List[Tuple[str, str, object]]]:
         """What the findings of `path` may depend on besides its own text:
         (the project files whose contents its analysis read, transitively;
         the look-ups on disk that analysis made, as (kind, path, outcome) where
-        kind is FILE for `os.path.isfile` and EXISTS for `os.path.exists`).
+        kind is FILE for `os.path.isfile`, EXISTS for `os.path.exists`, LISTING
+        for a folder's module files).
         A module that did not resolve is among the look-ups as absent
         candidates, so a file that appears there later changes the answer."""
         start = os.path.abspath(path)
         seen, todo = {start}, [start]
-        probes: Dict[Tuple[str, str], bool] = {}
+        probes: Dict[Tuple[str, str], object] = {}
         while todo:
             node = todo.pop()
             probes.update(self._probed.get(node, {}))
@@ -198,6 +200,7 @@ class ProjectIndex:
         self._own_folder.clear()
         self._roots_of.clear()
         self._module_files.clear()
+        self._listings.clear()
         self._search_paths.clear()
 
     def _drop(self, path: Path) -> None:
@@ -266,6 +269,24 @@ class ProjectIndex:
         if self.track_dependencies:
             self._probed.setdefault(node, {}).update(((FILE, p), outcome) for p, outcome in memo[1])
         return memo[0]
+
+    def package_modules(self, package: str, origin: Path) -> Tuple[str, ...]:
+        """The modules of the project package `package` (its `.py` files, not
+        `__init__`), as an import in `origin` would find the package: the
+        candidates of `import_module("models." + name)` when `name` is known
+        only at run time. Empty when no folder of that name is on the search path."""
+        node = os.path.abspath(origin)
+        rel = Path(*package.split("."))
+        for root in self._search_path(origin, node):
+            folder = str(root / rel)
+            if folder not in self._listings:
+                self._listings[folder] = module_files(folder)
+            listing = self._listings[folder]
+            if self.track_dependencies:
+                self._probed.setdefault(node, {})[(LISTING, folder)] = listing
+            if listing is not None:
+                return tuple(f"{package}.{name}" for name in listing.split("\n") if name)
+        return ()
 
     def _search_path(self, origin: Path, node: str) -> Tuple[Path, ...]:
         found = self._roots_of.get(node)

@@ -28,6 +28,7 @@ import libcst as cst
 from . import layers as L
 from .arguments import call_argument
 from .constants import UNKNOWN
+from .dynamic_imports import callee_candidates
 from .imports import dotted_name
 from .model import ClassModel, Layer, layers_in
 from .model.interpreter import is_self_attr
@@ -412,8 +413,17 @@ class ModelResolver:
         return self.resolve(arg, site.function, site.klass, depth)
 
     def _construction(self, call: cst.Call, fn, klass, depth) -> Optional[ModelRef]:
+        qn = self.ctx.callee(call)
+        if qn is None:
+            # `x.Model(config)` with `x = import_module("models." + args.model)`:
+            # any model of the package the run may pick
+            candidates = callee_candidates(self.ctx, call, fn)
+            return _merged([ref for ref in (self._construction_of(call, name, fn, klass, depth) for name in candidates)
+                            if ref is not None])
+        return self._construction_of(call, qn, fn, klass, depth)
+
+    def _construction_of(self, call: cst.Call, qn: str, fn, klass, depth) -> Optional[ModelRef]:
         ctx = self.ctx
-        qn = ctx.callee(call)
         category = _built_category(ctx, call, qn)
         if category is not None:
             return ModelRef(L.short_name(qn), [Layer(qn, category, call, ctx)], call, ctx)

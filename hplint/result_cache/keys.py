@@ -9,7 +9,8 @@ valid only while the disk still says what it said when the file was linted:
   `model.py` re-lints the `train.py` that imports from it);
 - every look-up its analysis made: import candidates that were absent (a
   module that appears later re-lints its importers), `__init__.py` files
-  and project markers that shaped module names and search roots.
+  and project markers that shaped module names and search roots, and the
+  module files of a package imported by a run-time name (`import_module`).
 
 The hplint build is its version plus the size and mtime of each of its own
 source files and rule documents, so an edited rule or catalogue entry never
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .. import __version__
-from ..analysis.lookups import EXISTS, FILE
+from ..analysis.lookups import EXISTS, FILE, LISTING, module_files
 from .store import FORMAT
 
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
@@ -80,7 +81,7 @@ class DiskState:
 
     def __init__(self) -> None:
         self._hashes: Dict[str, Optional[str]] = {}
-        self._probes: Dict[Tuple[str, str], bool] = {}
+        self._probes: Dict[Tuple[str, str], object] = {}
 
     def hash_of(self, path: str) -> Optional[str]:
         """sha256 of the file's bytes; None when it cannot be read."""
@@ -88,13 +89,15 @@ class DiskState:
             self._hashes[path] = file_digest(path)
         return self._hashes[path]
 
-    def probe(self, kind: str, path: str) -> bool:
+    def probe(self, kind: str, path: str) -> object:
         key = (kind, path)
         if key not in self._probes:
             if kind == FILE:
                 self._probes[key] = os.path.isfile(path)
             elif kind == EXISTS:
                 self._probes[key] = os.path.exists(path)
+            elif kind == LISTING:
+                self._probes[key] = module_files(path)
             else:
                 raise ValueError(f"unknown look-up kind {kind!r}")
         return self._probes[key]
@@ -109,6 +112,6 @@ class DiskState:
                 return False
         return True
 
-    def record(self, files: List[str], probes: List[Tuple[str, str, bool]]) -> Tuple[list, list]:
+    def record(self, files: List[str], probes: List[Tuple[str, str, object]]) -> Tuple[list, list]:
         """The JSON form of a result's dependencies, with hashes as this run saw them."""
         return [[p, self.hash_of(p)] for p in files], [[k, p, o] for k, p, o in probes]
