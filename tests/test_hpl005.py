@@ -1763,3 +1763,38 @@ def test_a_package_of_only_convolutional_models_is_quiet(tmp_path):
                                          pick='x = import_module("models." + args.model)\n    model = x.Model(None)')
     assert lint(tmp_path, files, "run.py", "HPL005") == []
 
+
+# lkulowski/LSTM_encoder_decoder: the model trains itself, its optimizer over
+# `self.parameters()`, and runs its own encoder and decoder in the step.
+SELF_TRAINING_SEQ2SEQ = """
+    import torch
+    import torch.nn as nn
+
+    class Seq2Seq(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.LSTM(1, 8)
+            self.decoder = nn.LSTMCell(1, 8)
+            self.head = nn.Linear(8, 1)
+
+        def train_model(self, x, y, epochs=10):
+            optimizer = torch.optim.Adam({params}, lr=1e-2)
+            for _ in range(epochs):
+                optimizer.zero_grad()
+                _, (h, c) = self.encoder(x)
+                h, c = self.decoder(x[-1], (h[0], c[0]))
+                loss = ((self.head(h) - y) ** 2).mean()
+                loss.backward()
+                optimizer.step()
+    """
+
+
+def test_submodules_of_the_stepped_model_are_not_clipped_a_second_time(tmp_path):
+    (finding,) = lint_source(tmp_path, SELF_TRAINING_SEQ2SEQ.format(params="self.parameters()"), "HPL005")
+    assert finding.message.endswith("Clip them before the step: "
+                                    "`torch.nn.utils.clip_grad_norm_(self.parameters(), max_norm=5.0)`.")
+    fixed = apply_fix((tmp_path / "train.py").read_text(), finding.fix)
+    assert fixed.count("clip_grad_norm_") == 1
+    assert "            torch.nn.utils.clip_grad_norm_(self.parameters(), max_norm=5.0)\n" \
+           "            optimizer.step()" in fixed
+

@@ -206,11 +206,13 @@ class RnnWithoutGradClipping(Rule):
 def _clipped(ctx, step) -> List[str]:
     """The models whose parameters the clip takes: the step's model, and every
     other model with a recurrent layer the step ran (a seq2seq step's encoder
-    and decoder, stepped by two optimizers after one backward)."""
+    and decoder, stepped by two optimizers after one backward). A submodule of
+    a model already clipped (`self.encoder` when the step's model is `self`)
+    is in its `parameters()`: clipping it again would change nothing."""
     names = [ctx.code(step.model_expr)] if step.model_expr is not None else []
     for expr in step.recurrent_forwards:
         name = ctx.code(expr)
-        if name not in names:
+        if name not in names and not any(name.startswith(f"{model}.") for model in names):
             names.append(name)
     return names
 
