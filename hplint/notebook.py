@@ -169,7 +169,11 @@ _OPAQUE_KEYS = frozenset({"outputs", "attachments", "metadata"})
 
 
 def read_notebook(text: str) -> Union[Notebook, SourceError]:
-    """The notebook in `text`, or why it is not a valid nbformat 4 notebook."""
+    """The notebook in `text`, or why it is not a valid nbformat 4 notebook.
+    An empty file (or only whitespace) is a notebook without cells: VS Code
+    opens one as a new notebook, and it has no code to check."""
+    if not text.strip():
+        return Notebook(text, [])
     try:
         root = json.loads(text)
     except (ValueError, RecursionError):

@@ -182,6 +182,16 @@ def test_notebook_with_magics_lints_and_positions_follow_the_cell(tmp_path: Path
     assert [(f.code, f.cell, f.line, f.col) for f in findings] == [("HPL002", 2, 2, 21)]
 
 
+@pytest.mark.parametrize("text", ["", "\n", "  \r\n\t"])
+def test_an_empty_notebook_file_has_nothing_to_check(tmp_path: Path, text: str):
+    """A 0-byte .ipynb (VS Code opens it as a new notebook; H_Python_ML commits
+    one) is no broken notebook: nothing to lint, no HPL000."""
+    empty = tmp_path / "new.ipynb"
+    empty.write_text(text)
+    result = lint(empty)
+    assert result.findings == [] and result.errors == []
+
+
 def test_broken_notebooks_give_hpl000_with_the_reason(tmp_path: Path):
     bad_json = tmp_path / "bad.ipynb"
     bad_json.write_text('{"cells": [\n  {"cell_type": "code" "source": []}\n]}\n')
