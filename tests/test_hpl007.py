@@ -485,3 +485,25 @@ def test_powers_of_other_betas_are_reported(tmp_path, betas):
     files = {"stylegan2/train.py": _LAZY_REG.replace("BETAS", betas)}
     [finding] = lint_files(tmp_path, files, "stylegan2/train.py", select=["HPL007"])
     assert "betas=(" in finding.message
+
+
+@pytest.mark.parametrize("optimizer, flagged", [
+    ('"Adam"', True),
+    ('"AdamW"', True),
+    ('"SGD"', False),  # no betas
+])
+def test_an_optimizer_class_picked_by_name_with_getattr(tmp_path, optimizer, flagged):
+    code = f"""
+        import argparse
+        import torch
+
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--optimizer", default={optimizer})
+        args = parser.parse_args()
+        net = torch.nn.Linear(2, 2)
+        opt = getattr(torch.optim, args.optimizer)(net.parameters(), lr=1e-3, betas=(0.7, 0.9))
+        """
+    findings = [f for f in lint_code(tmp_path, code) if f.code == "HPL007"]
+    assert len(findings) == (1 if flagged else 0)
+    if flagged:
+        assert findings[0].message.startswith(f"{optimizer.strip(chr(34))} built with betas=(0.7, 0.9)")

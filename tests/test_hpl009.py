@@ -187,6 +187,44 @@ def test_a_torchvision_model_with_batchnorm(tmp_path, make):
     assert finding.related[0].span.start_line == text.index("model = " + make) + 1  # the constructor call
 
 
+# The ImageNet example and its many copies pick the architecture by name:
+# `models.__dict__[args.arch]()`, `getattr(models, args.arch)()`. The argparse
+# default names the model a plain run trains.
+ARCH_BY_NAME = """
+import argparse
+import torch
+import torchvision.models as models
+from torch.utils.data import DataLoader
+parser = argparse.ArgumentParser()
+parser.add_argument("-a", "--arch", ARCH)
+args = parser.parse_args()
+loader = DataLoader(ds, batch_size=4, shuffle=True)
+model = MAKE
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in loader:
+    opt.zero_grad()
+    criterion(model(x), y).backward()
+    opt.step()
+"""
+
+
+@pytest.mark.parametrize("arch, make, found", [
+    ('default="resnet18"', "models.__dict__[args.arch](pretrained=True)", 1),
+    ('default="resnet18"', "getattr(models, args.arch)()", 1),
+    ("default='densenet121', choices=names", "models.__dict__[args.arch]()", 1),
+    ('default="vgg16"', "models.__dict__[args.arch]()", 0),  # no BatchNorm
+    ("required=True", "models.__dict__[args.arch]()", 0),  # unknown until run time
+    ('default="resnet18"', "vars(args).__dict__[args.arch]()", 0),  # not an imported module's member
+    ('default="resnet18"', "getattr(args, args.arch)()", 0),
+])
+def test_a_torchvision_model_picked_by_a_constant_name(tmp_path, arch, make, found):
+    source = ARCH_BY_NAME.replace("ARCH", arch).replace("MAKE", make)
+    findings = lint_source(tmp_path, source, "HPL009")
+    assert len(findings) == found
+    if found:
+        assert findings[0].related[0].span.start_line == 9  # the constructor call
+
+
 @pytest.mark.parametrize("make", [
     "models.vgg16()",  # no BatchNorm without `_bn`
     "models.alexnet()",

@@ -221,23 +221,33 @@ class ModuleContext:
             return self._qualname_cache[key]
         self._qualname_cache[key] = None  # a nested look-up of the same node stops here
         result = self.imports.qualified_name(node)
-        if result is None and isinstance(node, cst.Call):
-            result = self._getattr_of_torch(node)
+        if result is None and isinstance(node, (cst.Call, cst.Subscript)):
+            result = self._member_by_constant_name(node)
         self._qualname_cache[key] = result
         return result
 
-    def _getattr_of_torch(self, call: cst.Call) -> Optional[str]:
-        """`getattr(nn, RNN_TYPE)` with `RNN_TYPE = "GRU"` (lstm-crf-pytorch):
-        the torch name a constant picks. Only torch's modules, whose members
-        are known; an unknown or non-constant name stays unknown."""
-        if not (isinstance(call.func, cst.Name) and call.func.value == "getattr" and len(call.args) == 2) or \
-                any(arg.keyword is not None or arg.star for arg in call.args) or \
-                self.imports.resolve_name("getattr") not in (None, "builtins.getattr"):
+    def _member_by_constant_name(self, node) -> Optional[str]:
+        """`getattr(nn, RNN_TYPE)` with `RNN_TYPE = "GRU"` (lstm-crf-pytorch),
+        `getattr(torch.optim, args.optim)` and `models.__dict__[args.arch]`
+        (ImageNet scripts) with an argparse default: the member of an imported
+        module or class that a constant names. An unknown or non-constant name
+        stays unknown, as does the member of anything that is not imported."""
+        if isinstance(node, cst.Call):
+            if not (isinstance(node.func, cst.Name) and node.func.value == "getattr" and len(node.args) == 2) or \
+                    any(arg.keyword is not None or arg.star for arg in node.args) or \
+                    self.imports.resolve_name("getattr") not in (None, "builtins.getattr"):
+                return None
+            owner_expr, name_expr = node.args[0].value, node.args[1].value
+        else:
+            owner_attr = node.value
+            if not (isinstance(owner_attr, cst.Attribute) and owner_attr.attr.value == "__dict__") or \
+                    len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+                return None
+            owner_expr, name_expr = owner_attr.value, node.slice[0].slice.value
+        owner = self.qualified_name(owner_expr)
+        if owner is None:
             return None
-        owner = self.qualified_name(call.args[0].value)
-        if owner is None or not (owner == "torch" or owner.startswith("torch.")):
-            return None
-        name = self.constants.value(call.args[1].value)
+        name = self.constants.value(name_expr)
         return f"{owner}.{name}" if isinstance(name, str) and name.isidentifier() else None
 
     def callee(self, call: cst.Call) -> Optional[str]:
