@@ -1798,3 +1798,138 @@ def test_submodules_of_the_stepped_model_are_not_clipped_a_second_time(tmp_path)
     assert "            torch.nn.utils.clip_grad_norm_(self.parameters(), max_norm=5.0)\n" \
            "            optimizer.step()" in fixed
 
+
+
+# LucaCorvitto/DRDQL-4-Atari: a notebook trains a recurrent Q-network at module
+# level and a later cell rebinds the name to a checkpoint; a double DQN also
+# runs its target network, whose output takes no gradient.
+RECURRENT_DQN = """
+    import torch
+    import torch.nn as nn
+
+    class RecurrentQNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(8, 32, batch_first=True)
+            self.head = nn.Linear(32, 4)
+
+        def forward(self, obs):
+            return self.head(self.lstm(obs)[0][:, -1])
+
+    agent = RecurrentQNet()
+    target_agent = RecurrentQNet()
+    optimizer = torch.optim.Adam(agent.parameters(), lr=2.5e-4)
+    for update in range(100):
+        q = agent(obs).max(1)[0]
+    TARGET
+        loss = (q - 0.99 * target_q).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    LATER
+    """
+
+
+@pytest.mark.parametrize("later", [
+    "agent = torch.load('DRQN-5000.pt')",
+    "agent = None",
+    "for agent in checkpoints:\n    print(agent)",
+])
+def test_a_model_name_rebound_after_the_training_cell(tmp_path, later):
+    source = RECURRENT_DQN.replace("TARGET", "    target_q = torch.zeros(32)").replace("LATER", later.replace("\n", "\n    "))
+    (finding,) = lint_source(tmp_path, source, "HPL005")
+    assert finding.message.startswith("RecurrentQNet holds a recurrent LSTM")
+    assert finding.message.endswith("`torch.nn.utils.clip_grad_norm_(agent.parameters(), max_norm=5.0)`.")
+
+
+@pytest.mark.parametrize("target", [
+    "    target_q = target_agent(next_obs).max(1)[0].detach()",
+    "    with torch.no_grad():\n        target_q = target_agent(next_obs).max(1)[0]",
+])
+def test_a_target_network_that_takes_no_gradient_is_not_clipped(tmp_path, target):
+    source = RECURRENT_DQN.replace("TARGET", target.replace("\n", "\n    ")).replace("LATER", "")
+    (finding,) = lint_source(tmp_path, source, "HPL005")
+    assert finding.message.endswith("`torch.nn.utils.clip_grad_norm_(agent.parameters(), max_norm=5.0)`.")
+    fixed = apply_fix((tmp_path / "train.py").read_text(), finding.fix)
+    assert fixed.count("clip_grad_norm_") == 1
+
+
+def test_a_second_recurrent_model_that_takes_gradients_is_still_clipped(tmp_path):
+    source = RECURRENT_DQN.replace("TARGET", "    target_q = target_agent(next_obs).max(1)[0]").replace("LATER", "")
+    (finding,) = lint_source(tmp_path, source, "HPL005")
+    assert "clip_grad_norm_(target_agent.parameters(), max_norm=5.0)`" in finding.message
+
+
+# RicardoP0/Speech2dCNN_LSTM: the LightningModule class is picked at the bottom
+# of the script and handed to `main`, which builds and fits it.
+CLASS_AS_ARGUMENT = """
+    import torch
+    import torch.nn as nn
+    import pytorch_lightning as pl
+
+    class CnnRnn(pl.LightningModule):
+        def __init__(self, hidden):
+            super().__init__()
+            self.rnn = nn.LSTM(16, hidden, batch_first=True)
+
+        def training_step(self, batch, batch_idx):
+            return self.rnn(batch[0])[0].sum()
+
+        def configure_optimizers(self):
+            return torch.optim.Adam(self.parameters())
+
+    class Cnn(pl.LightningModule):
+        def __init__(self, hidden):
+            super().__init__()
+            self.conv = nn.Conv1d(16, hidden, 3)
+
+        def training_step(self, batch, batch_idx):
+            return self.conv(batch[0]).sum()
+
+        def configure_optimizers(self):
+            return torch.optim.Adam(self.parameters())
+
+    def main(hidden, SIGNATURE):
+        model = network(hidden)
+        pl.Trainer(max_epochs=100).fit(model)
+
+    CALLS
+    """
+
+
+@pytest.mark.parametrize("signature, calls, found", [
+    ("network", "network = CnnRnn\nmain(256, network)", 1),
+    ("network", "main(256, CnnRnn)", 1),
+    ("network", "main(256, network=CnnRnn)", 1),
+    ("network", "main(256, Cnn)\nmain(256, CnnRnn)", 1),
+    ("network=CnnRnn", "main(256)", 1),
+    ("network", "main(256, Cnn)", 0),
+    ("network", "network = Cnn\nmain(256, network)", 0),
+    ("network=Cnn", "main(256)", 0),
+])
+def test_a_model_class_handed_to_the_function_that_builds_it(tmp_path, signature, calls, found):
+    source = CLASS_AS_ARGUMENT.replace("SIGNATURE", signature).replace("CALLS", calls.replace("\n", "\n    "))
+    findings = lint_source(tmp_path, source, "HPL005")
+    assert len(findings) == found
+    if found:
+        assert findings[0].message.startswith("CnnRnn holds a recurrent LSTM")
+
+
+@pytest.mark.parametrize("later", [
+    "model = network.load_from_checkpoint('best.ckpt')",  # Speech2dCNN_LSTM's cnn_trainer.py
+    "model = None",
+])
+def test_the_model_a_framework_fits_is_the_one_bound_at_the_fit(tmp_path, later):
+    source = CLASS_AS_ARGUMENT.replace("SIGNATURE", "network").replace("CALLS", "main(256, CnnRnn)").replace(
+        "        pl.Trainer(max_epochs=100).fit(model)\n", f"        pl.Trainer(max_epochs=100).fit(model)\n        {later}\n")
+    assert len(lint_source(tmp_path, source, "HPL005")) == 1
+
+
+def test_the_model_a_transformers_trainer_trains_is_the_one_bound_there(tmp_path):
+    source = LSTM_MODEL + """
+from transformers import Trainer, TrainingArguments
+model = Net()
+Trainer(model=model, args=TrainingArguments(output_dir="out", max_grad_norm=0.0)).train()
+model = Net.from_pretrained("out")
+"""
+    assert len(lint_source(tmp_path, source, "HPL005")) == 1

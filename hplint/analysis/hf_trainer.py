@@ -43,7 +43,7 @@ class HfTrainerAnalysis:
                               None)
             if model_expr is None and site.node.args and site.node.args[0].keyword is None:
                 model_expr = site.node.args[0].value
-            model = analysis.resolver.resolve(model_expr, site.function, site.klass) if model_expr is not None else None
+            model = analysis.resolver.resolve_argument(model_expr, site) if model_expr is not None else None
             if model is not None:
                 out.append(HfTrainer(site, qn, model))
         return out

@@ -416,11 +416,53 @@ class ModelResolver:
         qn = self.ctx.callee(call)
         if qn is None:
             # `x.Model(config)` with `x = import_module("models." + args.model)`:
-            # any model of the package the run may pick
-            candidates = callee_candidates(self.ctx, call, fn)
+            # any model of the package the run may pick; `network(hparams)` with
+            # `network` a parameter: the classes its callers hand over
+            candidates = callee_candidates(self.ctx, call, fn) or self._passed_callees(call, fn, klass)
             return _merged([ref for ref in (self._construction_of(call, name, fn, klass, depth) for name in candidates)
                             if ref is not None])
         return self._construction_of(call, qn, fn, klass, depth)
+
+    def _passed_callees(self, call: cst.Call, fn, klass) -> Tuple[str, ...]:
+        """`def main(hparams, network): model = network(hparams)` called as
+        `main(hparams, CNN_RNN)` (Speech2dCNN_LSTM): the qualified names of
+        what this file's callers pass for the parameter, or its default."""
+        func = call.func
+        if fn is None or not isinstance(func, cst.Name):
+            return ()
+        _, reaching = self.ctx.binder.lookup(func.value, fn, call)
+        if not reaching or any(binding.kind != "param" for binding in reaching):
+            return ()
+        method = klass is not None and _is_method(fn, klass)
+        params = function_params(fn, method)
+        if func.value not in params:
+            return ()
+        index = params.index(func.value)
+        found: List[str] = []
+        for site in self.callers(fn, klass if method else None):
+            arg = call_argument(site.node, index, func.value)
+            if arg is not None:
+                found.extend(self._callable_names(arg, site.function, site.node))
+        default = next((p.default for p in fn.params.params if p.name.value == func.value), None)
+        if default is not None:
+            found.extend(self._callable_names(default, None, None))
+        return tuple(dict.fromkeys(found))
+
+    def _callable_names(self, expr: cst.BaseExpression, owner, at) -> List[str]:
+        """The qualified name of a class or function `expr` names, directly or
+        through a name bound to one (`network = CNN_RNN; main(h, network)`)."""
+        qn = self.ctx.qualified_name(expr)
+        if qn is not None:
+            return [qn]
+        if not isinstance(expr, cst.Name):
+            return []
+        names = []
+        for binding in self.ctx.binder.lookup(expr.value, owner, at)[1]:
+            if binding.has_value and binding.index is None and isinstance(binding.value, (cst.Name, cst.Attribute)):
+                value_qn = self.ctx.qualified_name(binding.value)
+                if value_qn is not None:
+                    names.append(value_qn)
+        return names
 
     def _construction_of(self, call: cst.Call, qn: str, fn, klass, depth) -> Optional[ModelRef]:
         ctx = self.ctx
@@ -844,9 +886,7 @@ class TrainingAnalysis:
         first = call_argument(made, 0, "params")
         if not isinstance(first, cst.Name):
             return None
-        if self._sites_by_node is None:
-            self._sites_by_node = {id(site.node): site for site in self.ctx.calls}
-        site = self._sites_by_node.get(id(made))
+        site = self._site_of(made)
         if site is None:
             return None
         binder = self.ctx.binder
@@ -857,6 +897,28 @@ class TrainingAnalysis:
                 if found is not None:
                     return found
         return None
+
+    def _gradient_free_calls(self, sites: List[CallSite], fn: Optional[cst.FunctionDef]) -> Set[int]:
+        """ids of the callees (`net` of `net(x)`) whose results take no gradient
+        in `fn`: inside a `.detach()` chain, or in a block that disables grad."""
+        from .modes import _disables_grad  # modes builds on this module
+
+        frozen: List[cst.Call] = []
+        for site in sites:
+            func = site.node.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "detach":
+                frozen.extend(n for n in walk(func.value) if isinstance(n, cst.Call))
+        body = fn.body if fn is not None else self.ctx.tree
+        for node in walk(body):
+            if isinstance(node, cst.With) and any(
+                    isinstance(item.item, cst.Call) and _disables_grad(self.ctx, item.item) for item in node.items):
+                frozen.extend(n for n in walk(node.body) if isinstance(n, cst.Call))
+        return {id(called_module(call.func)) for call in frozen}
+
+    def _site_of(self, call: cst.Call) -> Optional[CallSite]:
+        if self._sites_by_node is None:
+            self._sites_by_node = {id(site.node): site for site in self.ctx.calls}
+        return self._sites_by_node.get(id(call))
 
     def _set_here(self, target: cst.BaseExpression, fn: Optional[cst.FunctionDef]) -> bool:
         """`agent.model`, set by `agent.model = Policy()` in this function."""
@@ -879,7 +941,11 @@ class TrainingAnalysis:
                         named = self._params_through_a_name(made)
                         result.tensor_params = _tensor_params(made)
         if model_expr is not None:
-            result.model = self.resolver.resolve(model_expr, step.function, step.klass)
+            made_site = self._site_of(made) if isinstance(model_expr, cst.Name) else None
+            # `Adam(agent.parameters())`: what `agent` holds there, not what a later
+            # notebook cell rebinds it to (`agent = torch.load(...)`, DRDQL-4-Atari)
+            result.model = self.resolver.resolve_argument(model_expr, made_site) if made_site is not None else \
+                self.resolver.resolve(model_expr, step.function, step.klass)
         # the forward call before the backward: `out = model(x)`
         # (calls inside the backward's own arguments come after it in the index)
         sites = self.calls_by_function.get(id(back.function) if back.function is not None else 0, [])
@@ -894,7 +960,8 @@ class TrainingAnalysis:
                 continue  # an imported function, not a model instance
             if result.forward_expr is not None and not (isinstance(target, cst.Name) or is_self_attr(target)):
                 continue  # the forward is known: only other models (`encoder`, `self.rnn`) are still sought
-            ref = self.resolver.resolve(target, back.function, back.klass)
+            ref = self.resolver.resolve_argument(target, site) if isinstance(target, cst.Name) else \
+                self.resolver.resolve(target, back.function, back.klass)
             if ref is not None and ref.first(L.RNN) is not None:
                 recurrent.setdefault(dotted_name(target) or "", target)
             if result.forward_expr is not None:
@@ -910,6 +977,11 @@ class TrainingAnalysis:
                 result.forward_call = site.node
                 if result.model is None:
                     model_expr, result.model = target, ref
+        if len(recurrent) > 1:
+            # A DQN's target network (`target_net(next_obs).max(1)[0].detach()`,
+            # or under `torch.no_grad()`) takes no gradient: nothing to clip.
+            frozen = self._gradient_free_calls(sites, back.function)
+            recurrent = {name: target for name, target in recurrent.items() if id(target) not in frozen}
         result.recurrent_forwards = list(reversed(recurrent.values()))
         if named is not None:
             # `params = list(rnn.parameters()) + list(head.parameters())`: it names
@@ -1531,7 +1603,8 @@ def lightning_fits(ctx) -> List[LightningFit]:
         if clip is UNKNOWN or (isinstance(clip, (int, float)) and not isinstance(clip, bool) and clip > 0):
             continue  # clips, or a value hplint cannot read (assumed to clip)
         model_expr = call_argument(site.node, 0, "model")
-        model = analysis.resolver.resolve(model_expr, site.function, site.klass) if model_expr is not None else None
+        # what the name holds at the fit, not after it (`model = network.load_from_checkpoint(...)`)
+        model = analysis.resolver.resolve_argument(model_expr, site) if model_expr is not None else None
         if model is None or model.class_model is None or not _automatic_lightning(ctx, model.class_model):
             continue
         found.append(LightningFit(site.node, trainer, model, site.scope))
