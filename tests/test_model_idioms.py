@@ -637,3 +637,59 @@ def test_builder_inherited_from_another_files_base_runs_the_subclass_helper(tmp_
 def test_builder_inherited_from_another_files_base_without_batchnorm_is_quiet(tmp_path):
     files = {"backbone.py": _BASE_BACKBONE, "encoder.py": _ENCODER.replace("NORM", "nn.LayerNorm")}
     assert lint_files(tmp_path, files, "encoder.py", select=["HPL002"]) == []
+
+
+# bragajj/DCGAN-Anime-Faces: the generator's blocks come from a static method
+# called through the class, and samples are drawn under no_grad in train mode.
+STATIC_BLOCKS = """
+    import torch
+    import torch.nn as nn
+
+    class Generator(nn.Module):
+        def __init__(self, z_dim=64, feats=32):
+            super().__init__()
+            self.body = nn.Sequential(
+                CALL(z_dim, feats * 2),
+                nn.ConvTranspose2d(feats * 2, 3, 4, 2, 1, bias=False),
+                nn.Tanh(),
+            )
+
+        DECORATOR
+        def _block(c_in, c_out):
+            return nn.Sequential(
+                nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(True),
+            )
+
+        def forward(self, z):
+            return self.body(z)
+
+    def sample(gen, noise):
+        with torch.no_grad():
+            return gen(noise)  # <- HPL008
+
+    gen = Generator()
+    gen.train()
+    sample(gen, torch.randn(8, 64, 1, 1))
+    """
+
+
+@pytest.mark.parametrize("call, mode, flagged", [
+    ("Generator._block", "gen.train()", True),
+    ("self._block", "gen.train()", True),
+    ("Generator._block", "gen.eval()", False),
+])
+def test_blocks_from_a_static_method_called_through_the_class(tmp_path, call, mode, flagged):
+    code = STATIC_BLOCKS.replace("CALL", call).replace("DECORATOR", "@staticmethod").replace("gen.train()", mode)
+    findings = lint_code(tmp_path, code, ["HPL008"])
+    assert lines_of(findings, "HPL008") == (expected_lines(code, "HPL008") if flagged else [])
+    if flagged:
+        assert "holds BatchNorm2d" in findings[0].message
+
+
+def test_a_biased_layer_in_a_static_block_is_reported_once(tmp_path):
+    code = STATIC_BLOCKS.replace("CALL", "Generator._block").replace("DECORATOR", "@staticmethod") \
+        .replace("nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False)", "nn.ConvTranspose2d(c_in, c_out, 4, 2, 1)")
+    findings = lint_code(tmp_path, code, ["HPL002"])
+    assert lines_of(findings, "HPL002") == [16]  # the ConvTranspose2d of `_block`, once

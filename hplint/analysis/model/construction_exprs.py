@@ -278,7 +278,10 @@ class ConstructionExprs(Construction):
             symbol = qn[len(local):]
         elif ctx.project is not None:
             target_ctx, symbol = ctx.project.resolve_symbol(qn, ctx.module_name, ctx.path)
-        if target_ctx is None or not symbol or "." in symbol:
+        # `Generator._block(c_in, c_out)` in `__init__` (DCGAN-Anime-Faces): a
+        # static method called through its class is a plain helper
+        static = _static_method(target_ctx, symbol) if target_ctx is not None and symbol else None
+        if target_ctx is None or not symbol or "." in symbol and static is None:
             return UNKNOWN_MODULE
         args, kwargs = self._call_args(ctx, call, frame, depth)
         outer_entry, outer_round = self._entry, self._entry_round
@@ -287,7 +290,7 @@ class ConstructionExprs(Construction):
             self._entry_rounds += 1
             self._entry_round = self._entry_rounds
         try:
-            fn = target_ctx.function_named(symbol)
+            fn = static or target_ctx.function_named(symbol)
             if fn is not None:
                 return self._call_function(target_ctx, fn, args, kwargs, None, depth + 1)
             klass = target_ctx.class_named(symbol)
@@ -470,3 +473,16 @@ def _layer_class(ctx, node: cst.BaseExpression) -> Any:
     qn = ctx.qualified_name(node)
     category = L.module_category(qn) if qn else None
     return LayerClass(qn, category) if category is not None else UNKNOWN_MODULE
+
+
+def _static_method(ctx, symbol: str) -> Optional[cst.FunctionDef]:
+    """`Class.method` of a module-level class of `ctx` when it is a `@staticmethod`."""
+    class_name, _, method = symbol.partition(".")
+    if not method or "." in method:
+        return None
+    klass = ctx.class_named(class_name)
+    fn = methods_of(klass).get(method) if klass is not None else None
+    if fn is None or not any(isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod"
+                             for d in fn.decorators):
+        return None
+    return fn
