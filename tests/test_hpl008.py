@@ -1496,6 +1496,66 @@ def test_loops_that_are_not_unswitched_evaluation_are_quiet(tmp_path, loop, chan
     assert lint_source(tmp_path, source, "HPL008") == []
 
 
+# share020/dl: an accuracy helper loops over its parameter, and the epoch loop
+# hands it the test loader; neither switches to eval mode.
+ACCURACY_HELPER = """
+import torch
+import torch.nn as nn
+
+net = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Dropout(0.1), nn.Linear(8, 2))
+opt = torch.optim.Adam(net.parameters())
+
+
+def calculate_accuracy(loader, is_gpu=False):
+    correct = 0
+    for images, labels in LOOP:
+        correct += (net(images).argmax(1) == labels).sum().item()
+    return correct
+
+
+for epoch in range(10):
+    for x, y in trainloader:
+        opt.zero_grad()
+        nn.functional.cross_entropy(net(x), y).backward()
+        opt.step()
+    train_accuracy = calculate_accuracy(trainloader)
+    test_accuracy = CALL
+"""
+
+
+@pytest.mark.parametrize("loop, call", [
+    ("loader", "calculate_accuracy(testloader)"),
+    ("loader", "calculate_accuracy(val_loader, True)"),
+    ("loader", "calculate_accuracy(is_gpu=True, loader=test_set)"),
+    ("enumerate(loader)", "calculate_accuracy(data.testloader)"),
+])
+def test_a_helper_looping_over_the_evaluation_data_it_is_handed(tmp_path, loop, call):
+    source = ACCURACY_HELPER.replace("LOOP", loop).replace("CALL", call)
+    (finding,) = lint_source(tmp_path, source, "HPL008")
+    assert finding.line == 11
+    assert "in a loop over `loader`, which receives `" in finding.message
+    fixed = apply_fix((tmp_path / "train.py").read_text(), finding.fix)
+    # the epoch loop trains again after the helper returns: the fix restores train mode
+    assert f"    correct = 0\n    net.eval()\n    for images, labels in {loop}:\n" in fixed
+    assert "    net.train()\n    return correct\n" in fixed and parses(fixed)
+
+
+@pytest.mark.parametrize("loop, call", [
+    ("loader", "calculate_accuracy(trainloader)"),  # training data only
+    ("range(3)", "calculate_accuracy(testloader)"),  # the loop is not over the parameter
+    ("loader", "net.eval() or calculate_accuracy(testloader)"),  # switched first
+    ("loader", "fine_tune(testloader)"),  # a helper that trains on what it is handed
+])
+def test_helpers_not_handed_evaluation_data_for_their_loop_are_quiet(tmp_path, loop, call):
+    source = ACCURACY_HELPER.replace("LOOP", loop).replace("CALL", call)
+    source = source.replace("def calculate_accuracy(loader, is_gpu=False):\n    correct = 0\n",
+                            "def calculate_accuracy(loader, is_gpu=False):\n    correct = 0\n\n\n"
+                            "def fine_tune(loader):\n    opt.zero_grad()\n    correct = 0\n") \
+        if call.startswith("fine_tune") else source
+    source = source.replace("    train_accuracy = calculate_accuracy(trainloader)\n", "")
+    assert lint_source(tmp_path, source, "HPL008") == []
+
+
 # Getting-Things-Done-with-Pytorch's forecasting notebooks: a per-epoch test loss
 # under no_grad, between the forward and the backward of the training step, that
 # only the print after the step reads.

@@ -188,7 +188,9 @@ class EvalDropoutAnalysis:
                     regions[key] = (fn, klass, f"under `{ctx.code(site.node)}`", False)
         # Loops over validation data with no backward pass (a GAN course's
         # `for val_x, val_y in validation_dataloader:` inside `train_classifier`).
-        loop_calls: Dict[int, Dict[int, Tuple[cst.For, str]]] = {}
+        # id(fn) -> id(call) -> (loop, why, whether training resumes after it: None
+        # when the function's own steps say)
+        loop_calls: Dict[int, Dict[int, Tuple[cst.For, str, Optional[bool]]]] = {}
         has_loops = _EVALUATION_LOOP_TEXT.search(ctx.text) is not None  # a walk of every body costs ~8% of a run
         for definition in ([None] + list(ctx.functions)) if has_loops else []:
             fn = definition.node if definition is not None else None
@@ -200,9 +202,28 @@ class EvalDropoutAnalysis:
             for loop, why in _evaluation_loops(ctx, fn):
                 key = id(fn) if fn is not None else 0
                 calls = loop_calls.setdefault(key, {})
-                calls.update({id(node): (loop, why) for node in walk(loop.body) if isinstance(node, cst.Call)})
+                calls.update({id(node): (loop, why, None) for node in walk(loop.body) if isinstance(node, cst.Call)})
                 if key not in regions:
                     regions[key] = (fn, klass, why, False)
+        # `calculate_accuracy(testloader)` whose loop runs over its parameter
+        # (share020/dl): the caller says the data is for evaluation.
+        for fn, loop, why, site in _loops_over_passed_evaluation_data(ctx) if _EVALUATION_ARG_TEXT.search(ctx.text) else ():
+            klass = next((d.scope[-1] for d in ctx.functions if d.node is fn and d.scope and
+                          isinstance(d.scope[-1], cst.ClassDef)), None)
+            if (klass is not None and _framework_class(ctx, klass)) or is_test_function(fn, klass, test_file):
+                continue
+            caller_klass = site.klass if site.function is not None and site.klass is not None and \
+                _is_method(site.function, site.klass) else None
+            if (id(site.function) if site.function is not None else 0) in regions and \
+                    id(site.node) in modes.flow(site.function, caller_klass).nograd:
+                continue  # under the caller's no-grad block: reported there, at the helper call
+            calls = loop_calls.setdefault(id(fn), {})
+            # the caller trains after the helper returns: the fix restores train mode
+            resumes = any(step.function is site.function for step in training.steps)
+            calls.update({id(node): (loop, why, resumes) for node in walk(loop.body) if isinstance(node, cst.Call)
+                          if id(node) not in calls})
+            if id(fn) not in regions:
+                regions[id(fn)] = (fn, klass, why, False)
         seen = set()
         for key, (fn, klass, why, whole) in regions.items():
             method_klass = klass if fn is not None and klass is not None and _is_method(fn, klass) else None
@@ -263,8 +284,8 @@ class EvalDropoutAnalysis:
                 eval_at, resumes = self._eval_place(training, fn, whole, site)
                 reason = why
                 if in_loop is not None:
-                    eval_at, reason = in_loop
-                    resumes = any(s.function is fn for s in training.steps)
+                    eval_at, reason, resumes_after = in_loop
+                    resumes = any(s.function is fn for s in training.steps) if resumes_after is None else resumes_after
                 if conditional is not None:
                     # The body also trains (called with the flag True): eval() has no
                     # one right place here, so no fix is offered.
@@ -1021,6 +1042,67 @@ def _evaluation_loops(ctx, fn: Optional[cst.FunctionDef]):
             if named is not None and not _trains_in(node.body):
                 yield node, f"in a loop over `{named}` that runs no backward pass"
                 continue
+        stack.extend(children(node))
+
+
+# Whether a call may hand evaluation data to a helper: `f(testloader)`, `f(val_set, ...)`.
+_EVALUATION_ARG_TEXT = re.compile(
+    r"[(,=]\s*(\w+\.)?(" + "|".join(sorted(_EVAL_DATA_WORDS)) + r")_?(" + "|".join(_LOADER_WORDS) + r")\s*[,)]",
+    re.IGNORECASE)
+
+
+def _loops_over_passed_evaluation_data(ctx):
+    """(function, loop, why, call site) for each loop of a same-file function over one
+    of its parameters, with no backward pass, where a call passes evaluation
+    data for that parameter (`calculate_accuracy(testloader)`)."""
+    found: Dict[Tuple[int, int], Any] = {}
+    for site in ctx.calls:
+        func = site.node.func
+        if not isinstance(func, cst.Name):
+            continue
+        passed = [(index, arg) for index, arg in enumerate(site.node.args) if not arg.star and
+                  _names_evaluation_data(_last_name(arg.value))]
+        if not passed:
+            continue
+        defs = [b.node for b in ctx.binder.lookup(func.value, ctx.binder.owner_of(site), site.node)[1]
+                if b.kind == "def"]
+        if len(defs) != 1:
+            continue
+        fn = defs[0]
+        params = function_params(fn, False)
+        for index, arg in passed:
+            param = arg.keyword.value if arg.keyword is not None else (params[index] if index < len(params) else None)
+            if param is None or param not in params:
+                continue
+            if _trains_in(fn.body):
+                continue  # `run_epoch(loader, train)`: the helper trains too
+            for loop in _own_loops(fn):
+                if (id(fn), id(loop)) not in found and any(
+                        isinstance(n, cst.Name) and n.value == param for n in walk(loop.iter)):
+                    found[(id(fn), id(loop))] = (fn, loop, f"in a loop over `{param}`, which receives "
+                                                           f"`{ctx.code(arg.value)}` (line {ctx.span(site.node).start_line})",
+                                                 site)
+    return list(found.values())
+
+
+def _last_name(expr: cst.BaseExpression) -> str:
+    """`testloader` of `testloader` / `self.testloader`; "" for anything else."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    return ""
+
+
+def _own_loops(fn: cst.FunctionDef):
+    """The `for` statements of `fn`'s own body (not of nested functions or classes)."""
+    stack = list(children(fn.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, cst.For):
+            yield node
         stack.extend(children(node))
 
 
