@@ -1933,3 +1933,17 @@ Trainer(model=model, args=TrainingArguments(output_dir="out", max_grad_norm=0.0)
 model = Net.from_pretrained("out")
 """
     assert len(lint_source(tmp_path, source, "HPL005")) == 1
+
+
+@pytest.mark.parametrize("option, found", [
+    ("fast_dev_run=True", 0),  # a debugging run of one batch: clipping changes nothing
+    ("fast_dev_run=debugging", 0),
+    ("fast_dev_run=5", 0),
+    ("fast_dev_run=False", 1),
+    ("fast_dev_run=0", 1),
+])
+def test_a_lightning_debugging_run_is_not_training(tmp_path, option, found):
+    source = CLASS_AS_ARGUMENT.replace("SIGNATURE", "network").replace("CALLS", "main(256, CnnRnn)").replace(
+        "pl.Trainer(max_epochs=100)", f"pl.Trainer(max_epochs=100, {option})").replace(
+        "    def main(hidden, network):\n", "    def main(hidden, network):\n        debugging = True\n")
+    assert len(lint_source(tmp_path, source, "HPL005")) == found

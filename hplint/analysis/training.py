@@ -1602,6 +1602,9 @@ def lightning_fits(ctx) -> List[LightningFit]:
         clip = _keyword(ctx, trainer, "gradient_clip_val", default=None)
         if clip is UNKNOWN or (isinstance(clip, (int, float)) and not isinstance(clip, bool) and clip > 0):
             continue  # clips, or a value hplint cannot read (assumed to clip)
+        smoke = _keyword(ctx, trainer, "fast_dev_run", default=False)
+        if smoke is True or (isinstance(smoke, int) and not isinstance(smoke, bool) and smoke > 0):
+            continue  # a debugging run of a batch or a few (Speech2dCNN_LSTM's model_testing.py)
         model_expr = call_argument(site.node, 0, "model")
         # what the name holds at the fit, not after it (`model = network.load_from_checkpoint(...)`)
         model = analysis.resolver.resolve_argument(model_expr, site) if model_expr is not None else None
