@@ -1655,3 +1655,55 @@ def test_a_model_a_helper_returns_in_eval_mode(tmp_path):
     (finding,) = lint_source(tmp_path, LOADED_IN_EVAL.replace("SWITCH", "pass"), "HPL008")
     assert "`original(...)` runs Sequential" in finding.message
     assert len(lint_source(tmp_path, LOADED_IN_EVAL.replace("SWITCH", "model.eval()\n    model.train()"), "HPL008")) == 1
+
+
+# highjun/DLPapers CRD: a distillation teacher with BatchNorm runs under no_grad
+# inside the student's training loop and is never put in eval mode.
+DISTILLATION = """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, bias=False)
+        self.bn = nn.BatchNorm2d(8)
+
+    def forward(self, x):
+        return self.bn(self.conv(x)).mean((2, 3))
+
+student = nn.Linear(3, 8)
+teacher = Net()
+SETUP
+opt = torch.optim.SGD(student.parameters(), lr=0.1)
+for x in loader:
+    with torch.no_grad():
+        target = teacher(x)
+    loss = ((student(x.mean((2, 3))) - target) ** 2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+"""
+
+
+@pytest.mark.parametrize("setup", [
+    "",
+    "teacher.load_state_dict(torch.load('teacher.pt'))",
+    "for p in teacher.parameters():\n    p.requires_grad = False",
+])
+def test_a_frozen_teacher_run_in_training_mode_for_targets(tmp_path, setup):
+    (finding,) = lint_source(tmp_path, DISTILLATION.replace("SETUP", setup), "HPL008")
+    assert finding.message.startswith("`teacher(...)` runs Net (holds BatchNorm2d")
+
+
+@pytest.mark.parametrize("setup", [
+    "teacher.eval()",
+    # a DQN's target network copies the online net, which trains
+    "teacher.load_state_dict(student.state_dict())",
+    # a mean teacher / EMA updated from the student's parameters
+    "def update():\n    for t, s in zip(teacher.parameters(), student.parameters()):\n        t.data.mul_(0.99)",
+    # trained by an optimizer of its own (a GAN's generator)
+    "opt_t = torch.optim.Adam(teacher.parameters())",
+])
+def test_a_net_that_trains_or_is_switched_is_not_a_frozen_teacher(tmp_path, setup):
+    assert lint_source(tmp_path, DISTILLATION.replace("SETUP", setup), "HPL008") == []

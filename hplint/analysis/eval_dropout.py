@@ -269,8 +269,12 @@ class EvalDropoutAnalysis:
                     continue  # a smoke test of a model just built: its mode changes nothing
                 if fn is None and _built_at_top_untrained(ctx, training, mkey):
                     continue  # a notebook playing with a fresh layer (dataflowr's BatchNorm demo)
-                if not whole and _feeds_a_training_step(ctx, training, fn, call):
-                    continue  # no-grad targets/fakes computed inside the training step
+                if not whole and _feeds_a_training_step(ctx, training, fn, call) and \
+                        _trained_in_file(ctx, training, mkey, ref):
+                    # no-grad targets/fakes computed inside the training step by a model
+                    # that trains too (a GAN's generator, a DQN's target net); a frozen
+                    # teacher that nothing trains should run in eval mode
+                    continue
                 state = flow.states.get(id(call))
                 if state is None or state.in_eval(mkey) or (key, mkey) in seen:
                     continue
@@ -781,6 +785,35 @@ def _feeds_a_training_step(ctx, training, fn, call: cst.Call) -> bool:
             if step.function is fn and contains(loop.body, step.backward) and _line_of(ctx, step.backward) > call_line \
                     and _block_result_read_by(ctx, loop.body, call, step.backward):
                 return True
+    return False
+
+
+def _trained_in_file(ctx, training, mkey: str, ref) -> bool:
+    """Whether the model `mkey` (resolved as `ref`) trains in this file: a
+    training step's model is it or of its class, a call is handed its
+    `parameters()` (an optimizer, an EMA or soft update's `zip(...)`), or it
+    loads another model's `state_dict()` (a DQN's target net). A distillation
+    teacher that is loaded from a checkpoint, frozen with `for p in
+    teacher.parameters()` and run only for targets does not."""
+    own = ref.class_model.node if ref is not None and ref.class_model is not None else None
+    for step in training.steps:
+        if step.model_expr is not None and model_key(step.model_expr) == mkey:
+            return True
+        if own is not None and step.model is not None and any(
+                alt.class_model is not None and alt.class_model.node is own for alt in (step.model.alternatives or (step.model,))):
+            return True
+    for site in ctx.calls:
+        func = site.node.func
+        copies = isinstance(func, cst.Attribute) and func.attr.value == "load_state_dict" and \
+            model_key(func.value) == mkey
+        for arg in site.node.args:
+            for node in walk(arg.value):
+                if not (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)):
+                    continue
+                if copies and node.func.attr.value == "state_dict":
+                    return True
+                if node.func.attr.value in ("parameters", "named_parameters") and model_key(node.func.value) == mkey:
+                    return True
     return False
 
 
