@@ -270,6 +270,9 @@ for x, y in loader:
     "models.resnet18(pretrained=True)",
     "torchvision.models.efficientnet_b0(weights=None)",
     "models.vgg11_bn().to('cuda')",
+    # highjun/DLPapers' captioning encoder: the convolutional trunk of a BN model
+    "models.vgg19_bn(pretrained=True).features[:-1]",
+    "models.densenet121().features",
 ])
 def test_a_torchvision_backbone_held_by_a_model_class(tmp_path, make):
     (finding,) = lint_source(tmp_path, BACKBONE_CLASS.replace("MAKE", make), "HPL009")
@@ -282,6 +285,8 @@ def test_a_torchvision_backbone_held_by_a_model_class(tmp_path, make):
     "models.vgg16()",
     "models.vit_b_16()",
     "models.vgg16_bn().classifier",  # a part of the library model: its layers are not known
+    "models.vgg16().features[:-1]",  # the trunk of a model without BatchNorm
+    "models.vgg16_bn().features[0]",  # one layer of the trunk, not the trunk
     "models.resnet18",  # the constructor itself, not a model
 ])
 def test_a_torchvision_backbone_without_known_batchnorm(tmp_path, make):

@@ -99,6 +99,12 @@ class ConstructionExprs(Construction):
         if kind is cst.Attribute:
             if is_self_attr(node) and frame.self_model is not None:
                 return frame.self_model.attrs.get(node.attr.value, UNKNOWN_MODULE)
+            if node.attr.value == "features" and isinstance(node.value, (cst.Call, cst.Name)):
+                # `vgg19_bn(pretrained=True).features` (a captioning encoder): the
+                # convolutional trunk keeps the model's BatchNorm, not its dropout head
+                whole = self._eval_module(ctx, node.value, frame, depth)
+                if isinstance(whole, Opaque):
+                    return Opaque([layer for layer in whole.layers if layer.category == L.BATCHNORM])
             return self._class_value(ctx, node)
         if kind is cst.List or kind is cst.Tuple:
             items: List[Any] = []
@@ -145,6 +151,8 @@ class ConstructionExprs(Construction):
             container = self._eval_module(ctx, node.value, frame, depth)
             if isinstance(container, (PyList, ModList, Seq)) and container.items:
                 return Alt(list(container.items))
+            if isinstance(container, Opaque) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice):
+                return container  # `.features[:-1]`: most of the trunk, its BatchNorm with it
             return UNKNOWN_MODULE
         return UNKNOWN_MODULE
 
