@@ -47,8 +47,9 @@ import libcst as cst
 from .arguments import call_argument as _argument
 from .arguments import call_name
 from .constants import UNKNOWN
+from .grad_mode import NO_GRAD, SET_GRAD
 from .imports import dotted_name
-from .modes import NO_GRAD, SET_GRAD, is_eval_name, name_words
+from .modes import is_eval_name, name_words
 from .walk import children, walk
 
 _BATCH_NAME = re.compile(

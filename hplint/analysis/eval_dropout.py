@@ -31,9 +31,10 @@ import libcst as cst
 
 from . import layers as L
 from .arguments import call_argument, call_name
+from .grad_mode import NO_GRAD, SET_GRAD
 from .imports import dotted_name
 from .model.interpreter import is_self_attr
-from .modes import NO_GRAD, SET_GRAD, ModeAnalysis, is_eval_name, model_key, train_mode_argument
+from .modes import ModeAnalysis, is_eval_name, model_key, train_mode_argument
 from .module import CallSite
 from .testing_code import is_test_file, is_test_function
 from .training import TrainingAnalysis, _is_method, _locate, body_statements, called_module, function_params, unwrap

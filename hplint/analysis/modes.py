@@ -25,17 +25,12 @@ from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from .constants import UNKNOWN
+from .grad_mode import SET_GRAD, disables_grad
 from .imports import dotted_name
 from .model.interpreter import is_self_attr
 from .training import TrainingAnalysis, _block, function_params
 from .walk import children, walk
 
-NO_GRAD = frozenset({
-    "torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad", "torch.autograd.inference_mode",
-    "torch.autograd.grad_mode.no_grad", "torch.autograd.grad_mode.inference_mode",
-})
-SET_GRAD = frozenset({"torch.set_grad_enabled", "torch.autograd.set_grad_enabled",
-                      "torch.autograd.grad_mode.set_grad_enabled"})
 _MAX_DEPTH = 3
 
 
@@ -498,7 +493,7 @@ class _Walker:
             grad_off_when = None
             for item in stmt.items:
                 state = self.expression(item.item, state)
-                if isinstance(item.item, cst.Call) and _disables_grad(self.ctx, item.item):
+                if isinstance(item.item, cst.Call) and disables_grad(self.ctx, item.item):
                     grad_off = True
                 elif isinstance(item.item, cst.Call) and self.fn is not None and grad_off_when is None:
                     chain = _grad_off_by_callers(self.ctx, self.fn, item.item)
@@ -873,15 +868,6 @@ def _passes_false(ctx, fn: cst.FunctionDef, name: str, depth: int) -> Tuple[Any,
             if outer:
                 return ((site, name),) + outer
     return ()
-
-
-def _disables_grad(ctx, call: cst.Call) -> bool:
-    qn = ctx.callee(call)
-    if qn in NO_GRAD:
-        return True
-    if qn in SET_GRAD and call.args:
-        return ctx.constants.value(call.args[0].value) is False
-    return False
 
 
 def _is_while_true(loop: cst.CSTNode) -> bool:

@@ -29,6 +29,7 @@ from . import layers as L
 from .arguments import call_argument
 from .constants import UNKNOWN
 from .dynamic_imports import callee_candidates
+from .grad_mode import disables_grad
 from .imports import dotted_name
 from .model import ClassModel, Layer, layers_in
 from .model.interpreter import is_self_attr
@@ -901,8 +902,6 @@ class TrainingAnalysis:
     def _gradient_free_calls(self, sites: List[CallSite], fn: Optional[cst.FunctionDef]) -> Set[int]:
         """ids of the callees (`net` of `net(x)`) whose results take no gradient
         in `fn`: inside a `.detach()` chain, or in a block that disables grad."""
-        from .modes import _disables_grad  # modes builds on this module
-
         frozen: List[cst.Call] = []
         for site in sites:
             func = site.node.func
@@ -911,7 +910,7 @@ class TrainingAnalysis:
         body = fn.body if fn is not None else self.ctx.tree
         for node in walk(body):
             if isinstance(node, cst.With) and any(
-                    isinstance(item.item, cst.Call) and _disables_grad(self.ctx, item.item) for item in node.items):
+                    isinstance(item.item, cst.Call) and disables_grad(self.ctx, item.item) for item in node.items):
                 frozen.extend(n for n in walk(node.body) if isinstance(n, cst.Call))
         return {id(called_module(call.func)) for call in frozen}
 
