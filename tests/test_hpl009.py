@@ -273,6 +273,8 @@ for x, y in loader:
     # highjun/DLPapers' captioning encoder: the convolutional trunk of a BN model
     "models.vgg19_bn(pretrained=True).features[:-1]",
     "models.densenet121().features",
+    # pytorch-tutorial's image captioning encoder: the trunk without the fc head
+    "nn.Sequential(*list(models.resnet152(pretrained=True).children())[:-1])",
 ])
 def test_a_torchvision_backbone_held_by_a_model_class(tmp_path, make):
     (finding,) = lint_source(tmp_path, BACKBONE_CLASS.replace("MAKE", make), "HPL009")
@@ -287,6 +289,7 @@ def test_a_torchvision_backbone_held_by_a_model_class(tmp_path, make):
     "models.vgg16_bn().classifier",  # a part of the library model: its layers are not known
     "models.vgg16().features[:-1]",  # the trunk of a model without BatchNorm
     "models.vgg16_bn().features[0]",  # one layer of the trunk, not the trunk
+    "nn.Sequential(*list(models.vgg16().children())[:-1])",
     "models.resnet18",  # the constructor itself, not a model
 ])
 def test_a_torchvision_backbone_without_known_batchnorm(tmp_path, make):

@@ -149,6 +149,9 @@ class ConstructionExprs(Construction):
                 return self._eval_module(ctx, chosen, frame, depth)
         if kind is cst.Subscript:
             container = self._eval_module(ctx, node.value, frame, depth)
+            if isinstance(container, PyList) and container.items and len(node.slice) == 1 and \
+                    isinstance(node.slice[0].slice, cst.Slice) and all(isinstance(i, Opaque) for i in container.items):
+                return container  # `list(resnet.children())[:-1]`: the trunk, as above
             if isinstance(container, (PyList, ModList, Seq)) and container.items:
                 return Alt(list(container.items))
             if isinstance(container, Opaque) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice):
@@ -270,6 +273,13 @@ class ConstructionExprs(Construction):
         if isinstance(func, cst.Name) and func.value in ("list", "tuple"):
             # `layers = list()` is `[]` (pytorch-fm); `list(blocks)` copies.
             return self._eval_module(ctx, call.args[0].value, frame, depth) if call.args else PyList([])
+        if isinstance(func, cst.Attribute) and func.attr.value == "children" and not call.args and \
+                not is_self_attr(func.value):
+            # `nn.Sequential(*list(resnet.children())[:-1])` (image captioning
+            # encoders): the trunk of a torchvision model, its BatchNorm with it
+            whole = self._eval_module(ctx, func.value, frame, depth)
+            if isinstance(whole, Opaque):
+                return PyList([Opaque([layer for layer in whole.layers if layer.category == L.BATCHNORM])])
         if qn is None or qn.startswith(("torch.", "builtins.", "numpy.")):
             return UNKNOWN_MODULE
         library = L.library_model_layers(qn)
