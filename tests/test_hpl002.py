@@ -1160,3 +1160,87 @@ class Net(nn.Module):
     }
     findings = lint_files(tmp_path, files, "net.py", select=["HPL002"])
     assert [f.line for f in findings] == [8]
+
+
+# MUST-AI-Lab/Pytorch-Unet's UNetTrainBNout: the output BatchNorm runs only in
+# training mode; in eval mode the raw convolution (bias included) leaves.
+TRAINING_ONLY_BN = """
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Head(nn.Module):
+    def __init__(self, cin, ncls):
+        super().__init__()
+        self.final = nn.Conv2d(cin, ncls, kernel_size=1)
+        self.bn_out = nn.BatchNorm2d(ncls)
+
+    def forward(self, x):
+        output = self.final(x)
+        if TEST:
+            output = self.bn_out(output)
+        ELSE
+        return output
+"""
+
+
+@pytest.mark.parametrize("test, orelse, flagged", [
+    ("self.training", "else:\n        output = F.sigmoid(output)", False),
+    ("self.training", "", False),
+    ("not self.training", "", False),
+    ("self.use_bn", "", True),  # a configuration flag: the BatchNorm instance always runs
+])
+def test_batchnorm_only_in_training_mode_leaves_the_bias_at_inference(tmp_path, test, orelse, flagged):
+    code = TRAINING_ONLY_BN.replace("TEST", test).replace("ELSE", orelse.replace("\n", "\n    ") if orelse else "")
+    assert bool(lines_of(lint_code(tmp_path, code), "HPL002")) == flagged
+
+
+# The same file's VGGBlock: another model builds it without BatchNorm and hands its
+# output to a helper that returns a list; the BN instance still cancels both biases.
+BLOCK_BUILT_TWICE = """
+import torch
+import torch.nn as nn
+
+class VGGBlock(nn.Module):
+    def __init__(self, cin, cout, use_bn=True):
+        super().__init__()
+        self.use_bn = use_bn
+        self.conv1 = nn.Conv2d(cin, cout, 3, padding=1)  # <- HPL002
+        if use_bn:
+            self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1)  # <- HPL002
+        if use_bn:
+            self.bn2 = nn.BatchNorm2d(cout)
+
+    def forward(self, x):
+        out = self.conv1(x)
+        if self.use_bn:
+            out = self.bn1(out)
+        out = self.conv2(torch.relu(out))
+        if self.use_bn:
+            out = self.bn2(out)
+        return torch.relu(out)
+
+class PlainNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.b0 = VGGBlock(3, 16, use_bn=False)
+
+    def pair(self, a, b):
+        return [a, b]
+
+    def forward(self, x):
+        x0 = self.b0(x)
+        return torch.cat(self.pair(x0, x0), 1)
+
+class UNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.b0 = VGGBlock(3, 16)
+
+    def forward(self, x):
+        return self.b0(x)
+"""
+
+
+def test_an_escape_of_a_block_built_without_batchnorm_says_nothing_of_its_bn_instance(tmp_path):
+    assert lines_of(lint_code(tmp_path, BLOCK_BUILT_TWICE), "HPL002") == expected_lines(BLOCK_BUILT_TWICE, "HPL002")

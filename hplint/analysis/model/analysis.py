@@ -59,7 +59,8 @@ class ModelAnalysis(ConstructionExprs, ForwardFlow):
         Dice activation) or `emb = fc(x); return head(emb), emb` keep the raw
         output, bias included."""
         self.analyse()
-        return any(id(edge.dst.node) not in others for others in self._escapes.get(id(edge.src.node), ()))
+        return any(id(edge.dst.node) not in others
+                   for others in self._escapes.get((id(edge.src.node), edge.src.frame), ()))
 
     # Class models are also built on demand, after the file's statement budget
     # may be spent: then a class is unknown (None), as it is for the rules.

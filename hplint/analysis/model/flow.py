@@ -34,11 +34,13 @@ class ForwardFlow(Interpreter):
         super().__init__(ctx)
         self.edges: List[Edge] = []
         self._edge_keys: Dict[Tuple[int, int, FrozenSet[str], int, int], Edge] = {}
-        # id(affine layer node) -> for each place its raw output leaves the data
-        # path (a gate `p * x`, a returned tuple), the ids of every producer of
-        # the value that left: a BatchNorm among them means it was the
-        # BatchNorm's output that left, not the raw layer's.
-        self._escapes: Dict[int, List[FrozenSet[int]]] = {}
+        # (id(affine layer node), its construction frame) -> for each place its raw
+        # output leaves the data path (a gate `p * x`, a returned tuple), the ids
+        # of every producer of the value that left: a BatchNorm among them means
+        # it was the BatchNorm's output that left, not the raw layer's. Per
+        # construction: a block built without BatchNorm elsewhere in the file
+        # (MUST-AI-Lab's VGGBlock(use_bn=False)) says nothing of its BN instance.
+        self._escapes: Dict[Tuple[int, int], List[FrozenSet[int]]] = {}
 
     def _escape(self, value: Any) -> None:
         if not isinstance(value, Tensor) or not value.sources:
@@ -46,7 +48,7 @@ class ForwardFlow(Interpreter):
         producers = frozenset(id(p.node) for p, _, _ in value.sources)
         for producer, _, _ in value.sources:
             if producer.category == L.AFFINE:
-                seen = self._escapes.setdefault(id(producer.node), [])
+                seen = self._escapes.setdefault((id(producer.node), producer.frame), [])
                 if producers not in seen and len(seen) < 16:
                     seen.append(producers)
 
@@ -103,6 +105,13 @@ class ForwardFlow(Interpreter):
                     self._exec_flow(flow, orelse.body.body, depth)
                 elif isinstance(orelse, cst.If):
                     self._exec_flow(flow, [orelse], depth)
+                if _tests_training_mode(stmt.test):
+                    # `if self.training: out = self.bn_out(out)`: in eval mode the
+                    # other branch's value leaves instead, raw output and bias included
+                    for name, value in after_body.items():
+                        if flow.env.get(name) is not value:
+                            self._escape(value)
+                            self._escape(flow.env.get(name))
                 flow.env = _join(after_body, flow.env)
             elif isinstance(stmt, cst.For):
                 self._flow_for(flow, stmt, depth)
@@ -384,3 +393,11 @@ def _assign(env: Dict[str, Any], target: cst.BaseExpression, value: Any) -> None
         # `out, hidden = self.rnn(x)`: every name may carry the result's flow.
         for element in target.elements:
             _assign(env, element.value, value if isinstance(value, Tensor) else EMPTY)
+
+
+def _tests_training_mode(test: cst.BaseExpression) -> bool:
+    """`if self.training:` / `if not self.training:`: both branches run, at different times."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test = test.expression
+    return isinstance(test, cst.Attribute) and test.attr.value == "training" and \
+        isinstance(test.value, cst.Name) and test.value.value == "self"
