@@ -1707,3 +1707,66 @@ def test_a_frozen_teacher_run_in_training_mode_for_targets(tmp_path, setup):
 ])
 def test_a_net_that_trains_or_is_switched_is_not_a_frozen_teacher(tmp_path, setup):
     assert lint_source(tmp_path, DISTILLATION.replace("SETUP", setup), "HPL008") == []
+
+
+# steeti's notebook: `TrainAndTest()` trains, then evaluates after `net.eval()`.
+TRAIN_AND_TEST = """
+import torch
+import torch.nn as nn
+
+net = nn.Sequential(nn.Conv2d(3, 8, 3, bias=False), nn.BatchNorm2d(8), nn.Flatten(), nn.LazyLinear(10))
+optimizer = torch.optim.Adam(net.parameters())
+
+
+def TrainAndTest():
+    net.train()
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(net(x), y)
+        loss.backward()
+        optimizer.step()
+    SWITCH
+    with torch.no_grad():
+        for x, y in test_loader:
+            out = net(x)
+    return out
+
+
+for epoch in range(10):
+    TrainAndTest()
+"""
+
+
+def test_a_function_that_trains_is_not_evaluation_code_by_its_name(tmp_path):
+    assert lint_source(tmp_path, TRAIN_AND_TEST.replace("SWITCH", "net.eval()"), "HPL008") == []
+    (finding,) = lint_source(tmp_path, TRAIN_AND_TEST.replace("SWITCH", "pass"), "HPL008")
+    assert "under `torch.no_grad()`" in finding.message and finding.line == 18
+
+
+# verriboinaantony/cifar10-image-classification-pytorch's app.py: the global
+# model is switched to eval mode at import, and a web route (no caller in the
+# file) runs it.
+SERVED_MODEL = """
+import torch
+import torch.nn as nn
+
+model = nn.Sequential(nn.Linear(8, 16), nn.Dropout(0.5), nn.Linear(16, 2))
+model.load_state_dict(torch.load("net.pth"))
+model.eval()
+
+
+def predict(x):
+    with torch.no_grad():
+        return model(x).argmax(1)
+LATER
+"""
+
+
+@pytest.mark.parametrize("later, found", [
+    ("", 0),
+    ("\ndef fine_tune():\n    model.train()", 1),  # something here switches it back
+    ("\nmodel.train()", 1),
+    ("\nmodel.train(False)", 0),
+])
+def test_a_global_model_switched_to_eval_at_import_and_served_by_a_route(tmp_path, later, found):
+    assert len(lint_source(tmp_path, SERVED_MODEL.replace("LATER", later), "HPL008")) == found

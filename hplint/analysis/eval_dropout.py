@@ -172,7 +172,10 @@ class EvalDropoutAnalysis:
             decorated = next((d for d in fn.decorators if _decorator_disables_grad(ctx, d)), None)
             if decorated is not None:
                 regions[id(fn)] = (fn, klass, f"`{fn.name.value}` is decorated with `@{ctx.code(decorated.decorator)}`", True)
-            elif is_eval_name(fn.name.value) and not (klass is not None and _called_in_training(ctx, training, fn, klass)):
+            elif is_eval_name(fn.name.value) and not (klass is not None and _called_in_training(ctx, training, fn, klass)) \
+                    and not any(step.function is fn for step in training.steps):
+                # (`TrainAndTest()` that takes optimizer steps is not evaluation by its
+                # name; its no-grad block or evaluation loop still is)
                 regions[id(fn)] = (fn, klass, f"`{fn.name.value}` is named like evaluation code", True)
         for site in ctx.calls:
             qn = ctx.callee(site.node)
@@ -529,6 +532,10 @@ class EvalDropoutAnalysis:
             # A notebook's `pretrained_model.eval()` in one cell and `def eval_model(loader)`
             # calling the global model in another: the mode at each call of the function decides.
             sites = [(s, mkey) for s in training.resolver.callers(fn, klass)]
+            if not sites and _frozen_in_eval_at_module_level(ctx, modes, training, mkey):
+                # a web app's `model.eval()` at import and a route that runs the
+                # global model: no caller here, and nothing in the file trains it
+                return True
         sites = [(s, k) for s, k in sites if k is not None]
         if not sites:
             return False
@@ -583,6 +590,22 @@ class EvalDropoutAnalysis:
             if isinstance(stmt, cst.With) and contains(stmt, site.node):
                 return stmt, any(s.function is fn for s in training.steps)  # outermost with that holds the call
         return None, False
+
+
+def _frozen_in_eval_at_module_level(ctx, modes, training, mkey: str) -> bool:
+    """The module's code leaves the global `mkey` in eval mode, and nothing in
+    the file switches it back to training or trains it."""
+    exit_state = modes.flow(None, None).exit
+    if exit_state is None or not exit_state.in_eval(mkey):
+        return False
+    head = mkey.split(".")[0]
+    for site in ctx.calls:
+        func = site.node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "train" and model_key(func.value) == mkey and \
+                train_mode_argument(ctx, site.node) is not False:
+            return False
+    return not any(step.model_expr is not None and (model_key(step.model_expr) or "").split(".")[0] == head
+                   for step in training.steps)
 
 
 def _switches_somewhere(fn: cst.FunctionDef, name: str) -> bool:
