@@ -397,3 +397,33 @@ def test_constant_handed_to_a_loader_factory_in_a_file_that_trains_is_reported(t
 def test_constant_of_a_loader_that_may_train_is_reported(tmp_path, train):
     findings = lint_source(tmp_path, _EMBED_ONLY.replace("TRAIN", train), "HPL006")
     assert ["`BATCH_SIZE`" in f.message for f in findings] == [True]
+
+
+# naddeok96/FIM: a statistics script puts the whole test set in one batch with a
+# lower-case module constant; nothing in it trains.
+ONE_PASS_STATISTICS = """
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+from data_setup import Data
+
+batch_size = 50000
+
+USE
+"""
+
+
+@pytest.mark.parametrize("use, found", [
+    ("test_loader = DataLoader(test_set, batch_size=batch_size, shuffle=False)\n"
+     "for x, y in test_loader:\n    print(x.mean(0))", 0),
+    ("data = Data('MNIST', test_batch_size=batch_size)\n"
+     "source, _ = next(iter(data.get_train_loader(batch_size=1)))", 0),
+    # set on two branches (FIM's bad_unitary_generator.py)
+    ("if set_name == 'CIFAR10':\n    batch_size = int(5e4)\ndata = Data(set_name, test_batch_size=batch_size)", 0),
+    # the same constant as the batch of a loader that trains
+    ("loader = DataLoader(train_set, batch_size=batch_size, shuffle=True)\n"
+     "opt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+     "for x, y in loader:\n    model(x).sum().backward()\n    opt.step()", 1),
+    ("data = Data('MNIST', test_batch_size=batch_size)\ntrain_model(data, batch_size)", 1),
+])
+def test_a_lower_case_constant_for_evaluation_batches_only(tmp_path, use, found):
+    assert len(lint_source(tmp_path, ONE_PASS_STATISTICS.replace("USE", use), "HPL006")) == found

@@ -335,7 +335,8 @@ class BatchSizeAnalysis:
         evaluation iterates (`_eval_only`), or the `batch_size=` of a loader
         factory (stat453's `get_dataloaders_celeba(batch_size=BATCH_SIZE)`)."""
         ctx = self.ctx
-        reads = {id(n) for n in ctx.fact("batch_name_uses", _NameUses).names.get(name, ())}
+        uses = ctx.fact("batch_name_uses", _NameUses)
+        reads = {id(n) for n in uses.names.get(name, ()) if id(n) not in uses.targets}
         fed = 0
         for site in ctx.calls:
             qn = ctx.callee(site.node) or ""
@@ -345,7 +346,12 @@ class BatchSizeAnalysis:
                 if loader and not self._eval_only(site):
                     return False
                 fed += 1
-        return fed > 0 and len(reads) - 1 == fed  # the one other Name is the assignment's target
+            # `Data(set_name, test_batch_size=batch_size)` (FIM): an evaluation batch by its keyword
+            fed += sum(1 for arg in site.node.args if arg.keyword is not None
+                       and arg.keyword.value.lower().endswith(("batch_size", "batchsize"))
+                       and is_eval_only_name(arg.keyword.value) and isinstance(arg.value, cst.Name)
+                       and id(arg.value) in reads)
+        return fed > 0 and len(reads) == fed
 
     def _eval_dataset(self, dataset: cst.BaseExpression, site, depth: int = 0) -> bool:
         """`MNIST(root, train=False)`, `load_dataset(..., split="test")`, or a name
@@ -625,12 +631,21 @@ _MINIBATCH_OPTIONS = frozenset({"mini_batch_size", "minibatch_size", "mini_batch
                                 "n_minibatches", "num_mini_batch", "minibatch"})
 
 
+# The last word of a call that makes or reads training data, not a step:
+# `get_train_loader(...)`, `train_test_split(...)`, `load_train_dataset(...)`.
+_DATA_WORDS = frozenset({"loader", "loaders", "dataloader", "dataset", "datasets", "data", "set", "sets", "iter",
+                         "iterator", "split", "transform", "transforms", "samples", "images", "labels", "files",
+                         "paths", "path", "dir"})
+
+
 def _steps_an_optimizer(ctx) -> bool:
     """Some call in the file could take a training step: `.step()`, `fit`, a
     `train*` helper, a Trainer."""
     for site in ctx.calls:
         name = call_name(site.node)
-        if name in ("step", "fit", "minimize") or "train" in name_words(name) or name.endswith("Trainer"):
+        words = name_words(name)
+        if name in ("step", "fit", "minimize") or name.endswith("Trainer") or \
+                "train" in words and words[-1] not in _DATA_WORDS:
             return True
     return False
 
@@ -677,14 +692,24 @@ class _NameUses:
         self.dotted: Set[int] = set()  # the value of some Attribute
         self.compared: Set[int] = set()
         self.targets: Set[int] = set()
+        # Names that are no reads of a variable: `batch_size=` of a call, `.batch_size`
+        # of an attribute, a parameter's or a definition's own name.
+        labels: Set[int] = set()
         for node in walk(ctx.tree):
             kind = type(node)
             if kind is cst.Name:
-                self.names.setdefault(node.value, []).append(node)
+                if id(node) not in labels:
+                    self.names.setdefault(node.value, []).append(node)
             elif kind is cst.Attribute:
+                labels.add(id(node.attr))
                 self.dotted.add(id(node.value))
                 if type(node.value) is cst.Name:
                     self.attributes.setdefault(node.attr.value, []).append(node)
+            elif kind is cst.Arg:
+                if node.keyword is not None:
+                    labels.add(id(node.keyword))
+            elif kind is cst.Param or kind is cst.FunctionDef or kind is cst.ClassDef:
+                labels.add(id(node.name))
             elif kind is cst.Comparison:
                 self.compared.update(id(side) for side in [node.left] + [t.comparator for t in node.comparisons])
             elif kind is cst.Assign:
