@@ -1088,18 +1088,14 @@ _EVALUATION_LOOP_TEXT = re.compile(
 def _evaluation_loops(ctx, fn: Optional[cst.FunctionDef]):
     """(loop, why) for each `for` in `fn`'s own body (the module's when None)
     over evaluation data, whose body runs no backward pass."""
-    body = fn.body if fn is not None else ctx.tree
-    stack = list(children(body))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        if isinstance(node, cst.For):
-            named = _evaluation_data_name(node.iter)
-            if named is not None and not _trains_in(node.body):
-                yield node, f"in a loop over `{named}` that runs no backward pass"
-                continue
-        stack.extend(children(node))
+    found: List[cst.For] = []
+    for loop in _own_loops(fn.body if fn is not None else ctx.tree):
+        if any(contains(outer.body, loop) for outer in found):
+            continue  # inside an evaluation loop already found
+        named = _evaluation_data_name(loop.iter)
+        if named is not None and not _trains_in(loop.body):
+            found.append(loop)
+            yield loop, f"in a loop over `{named}` that runs no backward pass"
 
 
 # Whether a call may hand evaluation data to a helper: `f(testloader)`, `f(val_set, ...)`.
@@ -1133,7 +1129,7 @@ def _loops_over_passed_evaluation_data(ctx):
                 continue
             if _trains_in(fn.body):
                 continue  # `run_epoch(loader, train)`: the helper trains too
-            for loop in _own_loops(fn):
+            for loop in _own_loops(fn.body):
                 if (id(fn), id(loop)) not in found and any(
                         isinstance(n, cst.Name) and n.value == param for n in walk(loop.iter)):
                     found[(id(fn), id(loop))] = (fn, loop, f"in a loop over `{param}`, which receives "
@@ -1151,9 +1147,10 @@ def _last_name(expr: cst.BaseExpression) -> str:
     return ""
 
 
-def _own_loops(fn: cst.FunctionDef):
-    """The `for` statements of `fn`'s own body (not of nested functions or classes)."""
-    stack = list(children(fn.body))
+def _own_loops(body: cst.CSTNode):
+    """The `for` statements of a function's (or module's) own body, outer ones
+    first, not those of nested functions or classes."""
+    stack = list(children(body))
     while stack:
         node = stack.pop()
         if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
