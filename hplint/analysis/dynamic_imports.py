@@ -11,7 +11,7 @@ never imported.
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import libcst as cst
 
@@ -31,18 +31,9 @@ def callee_candidates(ctx, call: cst.Call, owner: Owner) -> Tuple[str, ...]:
     if isinstance(func, cst.Attribute):
         return tuple(f"{module}.{func.attr.value}" for module in modules_of(ctx, func.value, owner, call))
     if isinstance(func, cst.Call):
-        return _getattr_candidates(ctx, func, owner)
+        return _getattr_candidates(ctx, func, owner) or ()
     if isinstance(func, cst.Name):
-        _, reaching = ctx.binder.lookup(func.value, owner, call)
-        found: List[str] = []
-        for binding in reaching:
-            if not binding.has_value or binding.index is not None or not isinstance(binding.value, cst.Call):
-                return ()
-            names = _getattr_candidates(ctx, binding.value, binding.owner)
-            if not names:
-                return ()
-            found.extend(names)
-        return tuple(dict.fromkeys(found))
+        return _through_bindings(ctx, func, owner, call, lambda value, scope: _getattr_candidates(ctx, value, scope))
     return ()
 
 
@@ -51,29 +42,34 @@ def modules_of(ctx, expr: cst.BaseExpression, owner: Owner, at: object = None) -
     name every binding of which (reaching `at`) is one."""
     if isinstance(expr, cst.Call):
         return _imported_by(ctx, expr) or ()
-    if not isinstance(expr, cst.Name):
-        return ()
-    _, reaching = ctx.binder.lookup(expr.value, owner, at)
+    if isinstance(expr, cst.Name):
+        return _through_bindings(ctx, expr, owner, at, lambda value, scope: _imported_by(ctx, value))
+    return ()
+
+
+def _through_bindings(ctx, name: cst.Name, owner: Owner, at: object,
+                      read: Callable[[cst.Call, Owner], Optional[Tuple[str, ...]]]) -> Tuple[str, ...]:
+    """What `read` gives for every call `name` may be bound to at `at`, together;
+    nothing when a binding is no such call (bound to something else too:
+    unknown). A binding `read` finds empty adds nothing (`try:
+    import_module("app.models." + n) except ImportError: ...`)."""
     found: List[str] = []
-    for binding in reaching:
+    for binding in ctx.binder.lookup(name.value, owner, at)[1]:
         if not binding.has_value or binding.index is not None or not isinstance(binding.value, cst.Call):
             return ()
-        modules = _imported_by(ctx, binding.value)
-        if modules is None:
-            return ()  # bound to something else too: unknown
-        found.extend(modules)  # `try: import_module("app.models." + n) except ImportError: ...`
+        names = read(binding.value, binding.owner)
+        if names is None:
+            return ()
+        found.extend(names)
     return tuple(dict.fromkeys(found))
 
 
-def _getattr_candidates(ctx, call: cst.Call, owner: Owner) -> Tuple[str, ...]:
-    """`getattr(module, "Model")` with `module` a run-time import and a constant name."""
-    if not (isinstance(call.func, cst.Name) and call.func.value == "getattr" and len(call.args) == 2) or \
-            any(arg.keyword is not None or arg.star for arg in call.args):
-        return ()
-    name = ctx.constants.value(call.args[1].value)
-    if not (isinstance(name, str) and name.isidentifier()):
-        return ()
-    return tuple(f"{module}.{name}" for module in modules_of(ctx, call.args[0].value, owner, call))
+def _getattr_candidates(ctx, call: cst.Call, owner: Owner) -> Optional[Tuple[str, ...]]:
+    """`getattr(module, "Model")` with `module` a run-time import; None for another call."""
+    member = ctx.member_named(call) if isinstance(call.func, cst.Name) else None
+    if member is None:
+        return None
+    return tuple(f"{module}.{member[1]}" for module in modules_of(ctx, member[0], owner, call)) or None
 
 
 def _imported_by(ctx, call: cst.Call) -> Optional[Tuple[str, ...]]:
@@ -98,14 +94,13 @@ def _package_prefix(ctx, expr: cst.BaseExpression) -> Optional[str]:
     """`"models." + name` or `f"models.{name}"` with `name` unknown: "models"."""
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
         prefix = ctx.constants.value(expr.left)
-        tail: object = expr.right
     elif isinstance(expr, cst.FormattedString) and len(expr.parts) == 2 and \
             isinstance(expr.parts[0], cst.FormattedStringText) and \
             isinstance(expr.parts[1], cst.FormattedStringExpression):
-        prefix, tail = expr.parts[0].value, expr.parts[1]
+        prefix = expr.parts[0].value
     else:
         return None
-    if prefix is UNKNOWN or not isinstance(prefix, str) or not prefix.endswith(".") or tail is None:
+    if prefix is UNKNOWN or not isinstance(prefix, str) or not prefix.endswith("."):
         return None
     package = prefix[:-1]
     return package if _dotted(package) else None

@@ -232,23 +232,31 @@ class ModuleContext:
         (ImageNet scripts) with an argparse default: the member of an imported
         module or class that a constant names. An unknown or non-constant name
         stays unknown, as does the member of anything that is not imported."""
+        found = self.member_named(node)
+        if found is None:
+            return None
+        owner = self.qualified_name(found[0])
+        return f"{owner}.{found[1]}" if owner is not None else None
+
+    def member_named(self, node) -> Optional[Tuple[cst.BaseExpression, str]]:
+        """(owner expression, member name) of `getattr(owner, NAME)` (the builtin,
+        two arguments) or `owner.__dict__[NAME]`, when NAME is a constant identifier."""
         if isinstance(node, cst.Call):
             if not (isinstance(node.func, cst.Name) and node.func.value == "getattr" and len(node.args) == 2) or \
                     any(arg.keyword is not None or arg.star for arg in node.args) or \
                     self.imports.resolve_name("getattr") not in (None, "builtins.getattr"):
                 return None
             owner_expr, name_expr = node.args[0].value, node.args[1].value
-        else:
+        elif isinstance(node, cst.Subscript):
             owner_attr = node.value
             if not (isinstance(owner_attr, cst.Attribute) and owner_attr.attr.value == "__dict__") or \
                     len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
                 return None
             owner_expr, name_expr = owner_attr.value, node.slice[0].slice.value
-        owner = self.qualified_name(owner_expr)
-        if owner is None:
+        else:
             return None
         name = self.constants.value(name_expr)
-        return f"{owner}.{name}" if isinstance(name, str) and name.isidentifier() else None
+        return (owner_expr, name) if isinstance(name, str) and name.isidentifier() else None
 
     def callee(self, call: cst.Call) -> Optional[str]:
         return self.qualified_name(call.func)
