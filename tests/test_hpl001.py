@@ -199,9 +199,82 @@ POSITIVE = {
             def forward(self, a, b):
                 return self.bn(torch.cat([self.drop(a), b], dim=1))
     """,
+    # zamaex96/ML-LSTM's inception block: branch outputs gathered in a list
+    # first, then concatenated into the BatchNorm.
+    "concat_of_a_list_comprehension_over_branches": """
+        import torch
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.paths = nn.ModuleList([
+                    nn.Sequential(nn.Conv1d(c, c, k, padding=k // 2, bias=False), nn.Dropout(0.1))  # <- HPL001
+                    for k in (1, 3)])
+                self.bn = nn.BatchNorm1d(2 * c)
+            def forward(self, x):
+                outs = [path(x) for path in self.paths]
+                return self.bn(torch.cat(outs, 1))
+    """,
+    "concat_of_a_list_grown_by_plus_and_append": """
+        import torch
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.a = nn.Sequential(nn.Linear(c, c, bias=False), nn.Dropout(0.3))  # <- HPL001
+                self.b = nn.Sequential(nn.Linear(c, c, bias=False), nn.Dropout(0.3))  # <- HPL001
+                self.c = nn.Sequential(nn.Linear(c, c, bias=False), nn.Dropout(0.3))  # <- HPL001
+                self.bn = nn.BatchNorm1d(3 * c)
+            def forward(self, x):
+                parts = [self.a(x)] + [self.b(x)]
+                parts.append(self.c(x))
+                merged = torch.cat(parts, dim=1)
+                return self.bn(merged)
+    """,
+    "tuple_unpacked_one_part_each": """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.drop = nn.Dropout(0.5)  # <- HPL001
+                self.fc = nn.Linear(8, 8, bias=False)
+                self.bn = nn.BatchNorm1d(8)
+            def forward(self, x):
+                dropped, projected = self.drop(x), self.fc(x)
+                return self.bn(dropped) + projected
+    """,
 }
 
 NEGATIVE = {
+    # The list's dropped branch goes to a second layer; only the plain one is
+    # concatenated into the BatchNorm.
+    "list_holds_the_dropout_but_cat_takes_another_list": """
+        import torch
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.drop = nn.Dropout(0.3)
+                self.fc = nn.Linear(c, c, bias=False)
+                self.head = nn.Linear(c, 2)
+                self.bn = nn.BatchNorm1d(2 * c)
+            def forward(self, x):
+                dropped = [self.drop(x)]
+                plain = [self.fc(x), self.fc(x)]
+                return self.bn(torch.cat(plain, 1)), self.head(dropped[0])
+    """,
+    "tuple_unpacked_parts_go_elsewhere": """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.drop = nn.Dropout(0.5)
+                self.fc = nn.Linear(8, 8, bias=False)
+                self.bn = nn.BatchNorm1d(8)
+            def forward(self, x):
+                dropped, projected = self.drop(x), self.fc(x)
+                return self.bn(projected) + dropped
+    """,
     # A parameter defaulting to a class that is no module builds nothing.
     "class_parameter_that_is_no_module": """
         import torch.nn as nn

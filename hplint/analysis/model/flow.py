@@ -16,6 +16,7 @@ silence to guessing).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 import libcst as cst
@@ -26,6 +27,16 @@ from .interpreter import MAX_DEPTH, Interpreter, is_self_attr, static_value
 from .structure import EMPTY, UNKNOWN_MODULE, Alt, ClassModel, Edge, Instance, Layer, ModList, PyList, Seq, Tensor
 
 _NONE: FrozenSet[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class TensorParts:
+    """A Python list or tuple of tensors on the data path: `outs = [p(x) for p
+    in self.paths]`, `feats = [a]; feats.append(b)`, later joined by
+    `torch.cat(outs, 1)` (zamaex96/ML-LSTM's inception block) or unpacked."""
+
+    parts: Tuple[Tensor, ...] = ()
+
 
 class ForwardFlow(Interpreter):
     """Runs forward methods on abstract tensors and records the edges."""
@@ -43,6 +54,9 @@ class ForwardFlow(Interpreter):
         self._escapes: Dict[Tuple[int, int], List[FrozenSet[int]]] = {}
 
     def _escape(self, value: Any) -> None:
+        # A list of tensors handed back or used in arithmetic says nothing:
+        # lists of activations kept for plots (pre_activation.append(x)) are
+        # side outputs, as they were before lists were tracked.
         if not isinstance(value, Tensor) or not value.sources:
             return
         producers = frozenset(id(p.node) for p, _, _ in value.sources)
@@ -93,6 +107,8 @@ class ForwardFlow(Interpreter):
                             # A plain return flows on: every class's forward is also run on
                             # its own, and a block's output feeds its caller's layers.
                             returned = self._flow_expr(flow, small.value, depth)
+                            if isinstance(returned, TensorParts):
+                                returned = EMPTY  # a list handed back: its use is unknown
                         flow.returns.append(returned)
             elif isinstance(stmt, cst.If):
                 self._flow_expr(flow, stmt.test, depth)
@@ -170,18 +186,55 @@ class ForwardFlow(Interpreter):
         if kind is cst.IfExp:
             return _union([self._flow_expr(flow, node.body, depth), self._flow_expr(flow, node.orelse, depth)])
         if kind is cst.Tuple or kind is cst.List:
+            parts: List[Tensor] = []
             for element in node.elements:
-                self._flow_expr(flow, element.value, depth)
-            return EMPTY
+                value = self._flow_expr(flow, element.value, depth)
+                if isinstance(element, cst.StarredElement):
+                    parts.extend(value.parts if isinstance(value, TensorParts) else [EMPTY])
+                else:
+                    parts.append(value if isinstance(value, Tensor) else EMPTY)
+            return TensorParts(tuple(parts))
+        if kind is cst.ListComp:
+            return self._flow_list_comp(flow, node, depth)
         if kind is cst.BinaryOperation:
+            left = self._flow_expr(flow, node.left, depth)
+            right = self._flow_expr(flow, node.right, depth)
+            if isinstance(node.operator, cst.Add) and isinstance(left, TensorParts) and \
+                    isinstance(right, TensorParts):
+                return TensorParts(left.parts + right.parts)  # `first + [self.pool_path(x)]`
             # The operands leave the tracked data path (`p * x`, `x + pos`).
-            self._escape(self._flow_expr(flow, node.left, depth))
-            self._escape(self._flow_expr(flow, node.right, depth))
+            self._escape(left)
+            self._escape(right)
             return EMPTY
         if kind is cst.UnaryOperation:
             self._flow_expr(flow, node.expression, depth)
             return EMPTY
         return EMPTY
+
+    def _flow_list_comp(self, flow: "_FlowState", node: cst.ListComp, depth: int) -> Any:
+        """`[path(x) for path in self.paths]`: the element once per layer of
+        the container, as a `for` loop runs it; once on its own otherwise.
+        The comprehension's names stay inside it."""
+        outer = flow.env
+        flow.env = dict(outer)
+        try:
+            comp = node.for_in
+            container = self._flow_expr(flow, comp.iter, depth)
+            items: List[Any] = [EMPTY]
+            if comp.inner_for_in is None and isinstance(comp.target, cst.Name) and \
+                    isinstance(container, (ModList, Seq, PyList)) and container.items:
+                items = list(container.items)[:16]
+            parts: List[Tensor] = []
+            for item in items:
+                if isinstance(comp.target, cst.Name):
+                    flow.env[comp.target.value] = item
+                for condition in comp.ifs:
+                    self._flow_expr(flow, condition.test, depth)
+                value = self._flow_expr(flow, node.elt, depth)
+                parts.append(value if isinstance(value, Tensor) else EMPTY)
+            return TensorParts(tuple(parts))
+        finally:
+            flow.env = outer
 
     def _flow_argument(self, flow: "_FlowState", expr: cst.BaseExpression, depth: int) -> Any:
         """An argument of a call. `self.bn(shortcut + residual)` hands the
@@ -208,13 +261,11 @@ class ForwardFlow(Interpreter):
         parts = call.args[0].value
         for arg in call.args[1:]:
             self._flow_expr(flow, arg.value, depth)  # layers called there still connect
-        if not isinstance(parts, (cst.List, cst.Tuple)):
-            self._flow_expr(flow, parts, depth)
+        # `[a, b]` written there, or a list built before (`torch.cat(outs, 1)`)
+        value = self._flow_expr(flow, parts, depth)
+        if dim not in (0, 1) or not isinstance(value, TensorParts):
             return EMPTY
-        tensors = [self._flow_expr(flow, element.value, depth) for element in parts.elements]
-        if dim not in (0, 1) or any(isinstance(e, cst.StarredElement) for e in parts.elements):
-            return EMPTY
-        return _union([_pass_through(t, L.CONCAT) for t in tensors if isinstance(t, Tensor)] or [EMPTY])
+        return _union([_pass_through(t, L.CONCAT) for t in value.parts] or [EMPTY])
 
     def _flow_call(self, flow: "_FlowState", call: cst.Call, depth: int) -> Any:
         ctx = flow.ctx
@@ -248,6 +299,15 @@ class ForwardFlow(Interpreter):
                     return self._call_method(flow.model, found[0].ctx, found[1], inputs, depth + 1)
                 return EMPTY
             receiver = self._flow_expr(flow, func.value, depth)
+            if isinstance(receiver, TensorParts) and isinstance(func.value, cst.Name) and \
+                    method in ("append", "extend") and len(positional) == 1:
+                added = positional[0]
+                if method == "append":
+                    extra = (added if isinstance(added, Tensor) else EMPTY,)
+                else:
+                    extra = added.parts if isinstance(added, TensorParts) else (EMPTY,)
+                flow.env[func.value.value] = TensorParts(receiver.parts + extra)
+                return EMPTY
             if isinstance(receiver, Tensor):
                 mcat = L.TENSOR_METHODS.get(method)
                 if mcat is not None:
@@ -379,6 +439,10 @@ def _join(a: Dict[str, Any], b: Dict[str, Any]) -> Dict[str, Any]:
         if name in out and out[name] is not value:
             if isinstance(out[name], Tensor) and isinstance(value, Tensor):
                 out[name] = Tensor(out[name].sources | value.sources)
+            elif isinstance(out[name], TensorParts) and isinstance(value, TensorParts):
+                # a list grown in a loop or a branch: every part it may hold
+                known = out[name].parts
+                out[name] = TensorParts(known + tuple(p for p in value.parts if p not in known))
             else:
                 out[name] = Alt([out[name], value])
         else:
@@ -390,6 +454,12 @@ def _assign(env: Dict[str, Any], target: cst.BaseExpression, value: Any) -> None
     if isinstance(target, cst.Name):
         env[target.value] = value
     elif isinstance(target, (cst.Tuple, cst.List)):
+        if isinstance(value, TensorParts) and len(value.parts) == len(target.elements) and \
+                not any(isinstance(e, cst.StarredElement) for e in target.elements):
+            # `left, right = self.a(x), self.b(x)`: one part each
+            for element, part in zip(target.elements, value.parts):
+                _assign(env, element.value, part)
+            return
         # `out, hidden = self.rnn(x)`: every name may carry the result's flow.
         for element in target.elements:
             _assign(env, element.value, value if isinstance(value, Tensor) else EMPTY)
