@@ -247,9 +247,39 @@ POSITIVE = {
             lr, wd = random.uniform(0, 0.1), random.uniform(0, 0.1)  # <- HPL003
             return lr, wd
     """,
+    # ConnorBaker/BSRT's spaces: the Syne Tune call made by functools.partial.
+    "syne_tune_partial": """
+        from functools import partial
+        from syne_tune.config_space import uniform
+        import syne_tune.config_space as cs
+        space = {"lr": partial(uniform, 1e-5, 1e-2)}  # <- HPL003
+        base_lr = partial(cs.uniform, 1e-4, 1e-1)  # <- HPL003
+    """,
+    # A linear grid handed to Ray Tune's grid_search, in the spellings of
+    # RichardStaszkiewicz/CNN-Hyperparameter-Tuning and others.
+    "ray_grid_search_of_linear_grids": """
+        import numpy as np
+        from ray import tune
+        a = {"lr": tune.grid_search(np.linspace(5e-4, 5e-2, 40))}  # <- HPL003
+        b = {"learning_rate": tune.grid_search(np.array(range(1, 100, 2)) / 1000)}  # <- HPL003
+        c = {"lr": tune.grid_search(list(np.arange(0.0005, 0.05, 0.001)))}  # <- HPL003
+    """,
 }
 
 NEGATIVE = {
+    "grids_that_are_log_spaced_narrow_or_no_learning_rate": """
+        import numpy as np
+        from functools import partial
+        from ray import tune
+        from syne_tune.config_space import loguniform
+        a = {"lr": tune.grid_search(np.geomspace(5e-4, 5e-2, 40))}
+        b = {"lr": tune.grid_search(np.array(range(10, 50, 5)) / 1000)}
+        c = {"epochs": tune.grid_search(np.array(range(1, 100, 2)))}
+        d = {"lr": partial(loguniform, 1e-5, 1e-2)}
+        for lr_index in range(1, 100):
+            pass
+        steps = np.arange(0.001, 0.1, 0.001)
+    """,
     # Orion: log priors, an integer prior, another name, and the same strings in
     # a file that does not import orion.
     "orion_log_discrete_and_no_orion": """

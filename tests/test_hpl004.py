@@ -164,9 +164,28 @@ POSITIVE = {
             ema_decay = random.uniform(0.9, 1.0)  # <- HPL004
             return momentum, ema_decay
     """,
+    # ConnorBaker/BSRT: Syne Tune domains as dataclass field defaults, built by functools.partial.
+    "syne_tune_partial_as_field_default": """
+        from dataclasses import dataclass, field
+        from functools import partial
+        from syne_tune.config_space import Float, uniform
+        @dataclass
+        class OneCycleSpace:
+            max_momentum: Float = field(default_factory=partial(uniform, 0.85, 1.0))  # <- HPL004
+    """,
 }
 
 NEGATIVE = {
+    "syne_tune_partial_log_scaled_and_other_names": """
+        from dataclasses import dataclass, field
+        from functools import partial
+        from syne_tune.config_space import Float, uniform
+        @dataclass
+        class Space:
+            weight_decay: Float = field(default_factory=partial(uniform, 0.9, 0.999))
+            momentum: Float = field(default_factory=partial(uniform, 0.9, 0.95))
+            dropout = partial(uniform, 0.85, 1.0)
+    """,
     # syne-tune's pd1 blackbox: `one_minus_momentum` on a log scale is the right spelling.
     "syne_tune_one_minus_momentum": """
         from syne_tune.config_space import loguniform, uniform
@@ -385,6 +404,9 @@ def test_extra_momentum_names_and_min_decades(tmp_path):
     ("momentum", True), ("beta1", True), ("beta2", True), ("betas", True), ("adam_beta1", True),
     ("adam-beta2", True), ("rho", True), ("sgd_momentum", True), ("ema_decay", True), ("optimizer__momentum", True),
     ("beta_start", False), ("beta_end", False), ("beta_min", False), ("noise_beta", False),
+    # ends of a momentum's own cycle (OneCycleLR) are momenta; a schedule knob is not
+    ("max_momentum", True), ("base_momentum", True), ("momentum_min", True),
+    ("momentum_schedule", False), ("log_momentum", False),
     ("weight_decay", False), ("dropout", False), ("gamma", False), ("lr", False),
 ])
 def test_momentum_vocabulary(name, expected):

@@ -40,6 +40,7 @@ _NOT_MOMENTUM_TOKENS = frozenset({
     "start", "end", "min", "max", "schedule", "scheduler", "noise", "diffusion",
     "log", "log10", "ln", "exponent",
 })
+_MOMENTUM_RANGE_TOKENS = frozenset({"start", "end", "min", "max"})
 
 
 def normalise(name: str) -> str:
@@ -82,8 +83,12 @@ def is_momentum(name: str, extra: Iterable[str] = ()) -> bool:
     if n in {normalise(e) for e in extra}:
         return True
     tokens = _tokens(n)
-    if any(t in _NOT_MOMENTUM_TOKENS for t in tokens):
-        return False
+    excluded = [t for t in tokens if t in _NOT_MOMENTUM_TOKENS]
+    if excluded:
+        # An end of a momentum's own cycle is a momentum (OneCycleLR's
+        # `max_momentum`, searched on U[0.85, 1] in BSRT); a diffusion
+        # schedule's `beta_start` is not.
+        return "momentum" in tokens and all(t in _MOMENTUM_RANGE_TOKENS for t in excluded)
     if n in _MOMENTUM_EXACT or _singular(n) in _MOMENTUM_EXACT:
         return True
     return tokens[-1] in _MOMENTUM_LAST or _singular(tokens[-1]) in _MOMENTUM_LAST

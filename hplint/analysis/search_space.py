@@ -45,7 +45,7 @@ _CANDIDATE_NAMES = frozenset({
     "UniformFloatHyperparameter", "Float", "uniform_", "Uniform",
     "rand", "random", "random_sample", "ranf", "sample",
     "linspace", "logspace", "geomspace", "dict", "finrange", "BayesianOptimization",
-    "double", "V1beta1ParameterSpec",
+    "double", "V1beta1ParameterSpec", "partial", "arange", "array",
 })
 _OPTUNA_METHODS = {  # method -> (scale, has a step)
     "suggest_float": (None, False), "suggest_uniform": (LINEAR, False),
@@ -70,6 +70,9 @@ _UNIT_FUNCS = {  # U[0, 1] sources that a linear map turns into U[lo, hi]
 _TORCH_UNIFORM = {"torch.distributions.Uniform", "torch.distributions.uniform.Uniform"}
 _GRIDS = {"numpy.linspace": LINEAR, "torch.linspace": LINEAR, "numpy.logspace": LOG,
           "numpy.geomspace": LOG, "torch.logspace": LOG}
+# `np.arange(0.0005, 0.05, 0.001)` and `np.array(range(1, 100, 2)) / 1000`:
+# evenly stepped grids (torch.arange is left out: it is position indices in models)
+_ARRAYS_OF = frozenset({"numpy.array", "numpy.asarray"})
 RNG_CONSTRUCTORS = frozenset({
     "numpy.random.default_rng", "numpy.random.RandomState", "numpy.random.Generator",
     "numpy.random.mtrand.RandomState", "random.Random",
@@ -79,6 +82,8 @@ _TRANSPARENT_CALLS = frozenset({
     "builtins.float", "builtins.round", "builtins.list", "builtins.tuple", "builtins.sorted",
     "numpy.array", "numpy.asarray", "numpy.round", "numpy.around", "torch.tensor",
     "torch.as_tensor", "ray.tune.sample_from", "flaml.tune.sample_from",
+    # a grid handed to Ray Tune is searched value by value, as written
+    "ray.tune.grid_search", "flaml.tune.grid_search",
 })
 _TRANSPARENT_BUILTINS = {"float", "round", "list", "tuple", "sorted"}
 _TRANSPARENT_METHODS = frozenset({
@@ -138,10 +143,13 @@ class Distribution:
     # `trial.suggest_uniform("beta1", *b1_range)`: the bounds come from the
     # splatted sequence, so no edit of this call's arguments is offered.
     splatted: bool = False
+    # `partial(uniform, 0.85, 1.0)`: the library's call is never written out,
+    # so no rename of it is offered either.
+    partial: bool = False
 
     @property
     def is_grid(self) -> bool:
-        return self.kind.endswith(("space", "finrange"))
+        return self.kind.endswith(("space", "range"))  # also finrange, numpy.arange, builtins.range
 
 
 class _Scope:
@@ -303,6 +311,10 @@ class SearchSpaceAnalysis:
         function's parameters and `callee` names the class a parameter holds,
         when a caller of a search helper asks (search_helpers.py)."""
         call = site.node
+        if (callee or self.ctx.callee(call)) == "functools.partial":
+            # `field(default_factory=partial(uniform, 0.85, 1.0))` (BSRT's Syne
+            # Tune spaces): the call the partial makes, bound where it is written
+            return self._partial_recognised(site, env)
         if _has_star(call):
             expanded = self._splat_expanded(site, env)
             if expanded is None:
@@ -373,6 +385,12 @@ class SearchSpaceAnalysis:
             count = number(_arg(call, 2, "num" if qn.startswith("numpy") else "steps"))
             lo, hi = number(_arg(call, 0, "start")), number(_arg(call, 1, "stop" if qn.startswith("numpy") else "end"))
             return Distribution(call, qn.split(".")[0], qn, spelling, _GRIDS[qn], lo, hi, grid_count=count)
+        if qn == "numpy.arange":
+            return self._stepped_grid(call, "numpy.arange", number)
+        if qn in _ARRAYS_OF and call.args and isinstance(call.args[0].value, cst.Call) and \
+                isinstance(call.args[0].value.func, cst.Name) and call.args[0].value.func.value == "range" and \
+                "range" not in self.ctx.imports.names:
+            return self._stepped_grid(call.args[0].value, "builtins.range", number, node=call)
         if last == "uniform_" and isinstance(func, cst.Attribute) and not qn.startswith("torch.nn.init"):
             if isinstance(func.value, cst.Call) and _tensor_noise(func.value):
                 return None
@@ -469,6 +487,39 @@ class SearchSpaceAnalysis:
             return Distribution(call, "syne_tune", f"syne_tune.{last}", spelling, _SYNE_TUNE_GRIDS[last], lo, hi,
                                 grid_count=number(_arg(call, 2, "size")))
         return None
+
+    def _stepped_grid(self, call: cst.Call, kind: str, number, node=None) -> Optional[Distribution]:
+        """`arange(start, stop, step)` / `range(...)`: the values from start in
+        steps below stop; None when a bound is not known."""
+        if any(arg.keyword is not None or arg.star for arg in call.args) or not 1 <= len(call.args) <= 3:
+            return None
+        values = [number(arg.value) for arg in call.args]
+        if any(v is None for v in values):
+            return None
+        start, stop, step = (0.0, values[0], 1.0) if len(values) == 1 else \
+            (values[0], values[1], values[2] if len(values) == 3 else 1.0)
+        if step <= 0 or stop <= start:
+            return None
+        count = math.ceil((stop - start) / step)
+        if count < 2:
+            return None
+        spelling = f"{self.ctx.code(node.func)}(range(...))" if node is not None else ""
+        return Distribution(node or call, "numpy", kind, spelling, LINEAR, start, start + step * (count - 1),
+                            grid_count=count)
+
+    def _partial_recognised(self, site, env: Optional[Dict[str, Any]]) -> Optional[Distribution]:
+        call = site.node
+        if not call.args or call.args[0].keyword is not None or call.args[0].star:
+            return None
+        inner = call.args[0].value
+        inner_qn = self.ctx.qualified_name(inner) if isinstance(inner, (cst.Name, cst.Attribute)) else None
+        if not inner_qn or inner_qn == "functools.partial":
+            return None
+        found = self._recognise(CallSite(cst.Call(func=inner, args=call.args[1:]), site.scope), env, inner_qn)
+        if found is not None:
+            found.node, found.partial = call, True
+            found.spelling = f"partial({self.ctx.code(inner)}, ...)"
+        return found
 
     def _splat_expanded(self, site, env: Optional[Dict[str, Any]]) -> Optional[cst.Call]:
         """The call with one `*bounds` argument written out, when `bounds`
@@ -799,8 +850,10 @@ class SearchSpaceAnalysis:
                     return current, parent, (a, b), "log", wrapped
                 if qn in _POW_CALLS and len(call.args) > 1 and call.args[1] is parent:
                     return current, parent, (a, b), "log", wrapped
-                if qn in _TRANSPARENT_CALLS and first:
-                    current = call
+                if qn in _TRANSPARENT_CALLS and first or \
+                        qn == "dataclasses.field" and parent.keyword is not None and \
+                        parent.keyword.value in ("default", "default_factory"):
+                    current = call  # `field(default_factory=...)`: the field's value
                     continue
                 return current, parent, (a, b), "ok", wrapped
             elif kind is cst.Attribute and parent.value is current:

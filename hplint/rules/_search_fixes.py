@@ -53,6 +53,8 @@ LOG_ADVICE = {
     "orion.uniform": 'Use the prior `"loguniform(low, high)"`.',
     "bayes_opt.pbounds": "Bound the exponent instead (`'log_lr': (log10(low), log10(high))`) and use `10 ** log_lr`.",
     "numpy.linspace": "Use `np.geomspace(low, high, n)`.",
+    "numpy.arange": "Use `np.geomspace(low, high, n)`.",
+    "builtins.range": "Use `np.geomspace(low, high, n)`.",
     "torch.linspace": "Use `torch.logspace(log10(low), log10(high), steps)`.",
 }
 DEFAULT_ADVICE = "Sample the exponent instead: `10 ** uniform(log10(low), log10(high))`."
@@ -139,8 +141,8 @@ def log_fix(ctx, dist: Distribution) -> Optional[FixSpec]:
     """HPL003's safe rewrite to the same library's log-uniform spelling."""
     if dist.through is not None:
         return None  # a search helper's call: the scale is the helper's to change
-    if dist.splatted:
-        return None  # `*bounds`: the call's own arguments do not spell the bounds
+    if dist.splatted or dist.partial:
+        return None  # `*bounds` / `partial(...)`: no written call spells the bounds
     if dist.transformed or dist.low is None or dist.high is None or dist.low <= 0:
         return None
     call = dist.node
@@ -252,8 +254,8 @@ def one_minus_fix(ctx, dist: Distribution) -> Optional[FixSpec]:
     """HPL004's unsafe rewrite: sample 1-β on a log scale, β = 1 - 10**r."""
     if dist.through is not None:
         return None  # a search helper's call: the scale is the helper's to change
-    if dist.splatted:
-        return None  # `*bounds`: the call's own arguments do not spell the bounds
+    if dist.splatted or dist.partial:
+        return None  # `*bounds` / `partial(...)`: no written call spells the bounds
     if dist.transformed or dist.low is None or dist.high is None or not (0 <= dist.low < dist.high < 1):
         return None
     call = dist.node
