@@ -589,6 +589,36 @@ def test_fix_keeps_the_bias_where_a_flag_leaves_out_the_batchnorm(tmp_path):
     assert plain.fix.description == "Set bias=False"
 
 
+OPTIONAL_BN_BLOCK = """
+    import torch.nn as nn
+    class Block(nn.Module):
+        def __init__(self, n_in, n_out, norm="bn", batch_norm=True):
+            super().__init__()
+            self.fc = nn.Linear(n_in, n_out)  # <- HPL002
+            self.bn = nn.BatchNorm1d(n_out) if {test} else None
+        def forward(self, x):
+            x = self.fc(x)
+            if self.bn is not None:
+                x = self.bn(x)
+            return x
+"""
+
+
+@pytest.mark.parametrize("test, description, safety", [
+    # RichardStaszkiewicz/CNN-Hyperparameter-Tuning's SLPBlock, whose search toggles the BatchNorm
+    ("batch_norm is True", "Set bias=not batch_norm", "safe"),
+    ("batch_norm == True", "Set bias=not batch_norm", "safe"),
+    ("not batch_norm is False", "Set bias=not batch_norm", "safe"),
+    ("batch_norm is False", "Set bias=batch_norm", "safe"),
+    # a test no `bias=` can spell: the model built without the BatchNorm would lose its bias
+    ('norm == "bn"', "Set bias=False", "unsafe"),
+])
+def test_fix_follows_the_test_that_builds_an_optional_batchnorm(tmp_path, test, description, safety):
+    # built on its own, a comparison on a defaulted parameter is unknown: both branches
+    [finding] = lint_code(tmp_path, OPTIONAL_BN_BLOCK.replace("{test}", test), select=["HPL002"])
+    assert (finding.fix.description, finding.fix.safety.value) == (description, safety)
+
+
 def test_fix_is_unsafe_where_the_file_initialises_a_bias(tmp_path):
     # pytorch_geometric_temporal tsagcn.py: `nn.init.constant_(conv.bias, 0)`
     # raises once the conv is built with bias=False.

@@ -22,14 +22,14 @@ _ALLOWED = {L.RESHAPE, L.IDENTITY, L.SUM, L.CONCAT}
 
 
 def bias_false_fix(call: cst.Call, kind: str, flag: Optional[Tuple[str, bool]] = None,
-                   loads_weights: bool = False) -> FixSpec:
+                   unsafe: bool = False) -> FixSpec:
     """`bias=False` on the layer's construction, editing only that argument.
     With `flag` (the BatchNorm exists only when `batch_norm` is true, and the
     layer is built either way): `bias=not batch_norm`, which keeps the bias
-    where no BatchNorm follows. Unsafe when the model's file loads weights
-    (`load_state_dict`, `pretrained=True`): a checkpoint saved with the bias
-    would no longer load strictly; `loads_weights` is also set where the file
-    reads a `.bias` (an init of it would fail on None)."""
+    where no BatchNorm follows. `unsafe` when the model's file loads weights
+    (`load_state_dict`, `pretrained=True`: a checkpoint saved with the bias
+    would no longer load strictly), reads a `.bias` (an init of it would fail
+    on None), or the BatchNorm hangs on a test the fix cannot spell."""
     slot = L.BIAS_SLOT.get(kind, -1)
     false: cst.BaseExpression = cst.Name("False")
     description = "Set bias=False"
@@ -49,7 +49,7 @@ def bias_false_fix(call: cst.Call, kind: str, flag: Optional[Tuple[str, bool]] =
         args = append_keyword(args, "bias", false)
     # `Conv2d(c, c, 3, **kwargs, bias=False)` raises if some caller's kwargs
     # hold `bias` too: only this file's call sites were read.
-    unsafe = loads_weights or any(arg.star == "**" for arg in call.args)
+    unsafe = unsafe or any(arg.star == "**" for arg in call.args)
     safety = FixSafety.UNSAFE if unsafe else FixSafety.SAFE
     return FixSpec(description, call, call.with_changes(args=args), safety)
 
@@ -109,7 +109,8 @@ class BiasBeforeBatchNorm(Rule):
             fix = None
             if node is edge.src.node:
                 loads = any(c.fact("weight_loading", WeightLoading).loads for c in (ctx, node_ctx))
-                fix = bias_false_fix(node, edge.src.kind, _bn_flag(edge), loads or _reads_a_bias(node_ctx))
+                flag, unspellable = _bn_flag(edge)
+                fix = bias_false_fix(node, edge.src.kind, flag, loads or unspellable or _reads_a_bias(node_ctx))
             yield Report(
                 node,
                 {
@@ -145,9 +146,16 @@ def _reads_a_bias(ctx) -> bool:
     return bool(_BIAS_ATTRIBUTE.search(ctx.text))
 
 
-def _bn_flag(edge) -> Optional[Tuple[str, bool]]:
-    """The flag under which only the BatchNorm was built, in the same function
-    as the layer (`layers += [conv]; if batch_norm: layers += [bn]`), else None."""
-    extra = [(name, value) for serial, name, value in edge.dst.conditions
-             if serial == edge.src.frame and (serial, name, value) not in edge.src.conditions]
-    return extra[-1] if len(extra) == 1 else None
+def _bn_flag(edge) -> Tuple[Optional[Tuple[str, bool]], bool]:
+    """(the flag under which only the BatchNorm was built, in the same function
+    as the layer (`layers += [conv]; if batch_norm: layers += [bn]`), or None;
+    whether the BatchNorm hangs on a test no fix can spell: `bn if norm == "bn"
+    else None`, two flags). Built under such a test, the layer may be used
+    without it, and `bias=False` would change that model."""
+    extra = [(name, value) for serial, name, value, test in edge.dst.conditions
+             if serial == edge.src.frame and (serial, name, value, test) not in edge.src.conditions]
+    if not extra:
+        return None, False
+    if len(extra) == 1 and extra[0][0] is not None:
+        return (extra[0][0], extra[0][1]), False
+    return None, True

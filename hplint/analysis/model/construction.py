@@ -258,7 +258,8 @@ class Construction(Interpreter):
         mods_before = dict(frame.mods)
         consts_before = dict(frame.consts)
         created_before = len(self._created)
-        self._exec_build(ctx, stmt.body.body, frame, depth)
+        with under_flag(frame, stmt.test, True):
+            self._exec_build(ctx, stmt.body.body, frame, depth)
         consts_a = dict(frame.consts)
         frame.consts.clear()
         frame.consts.update(consts_before)
@@ -273,7 +274,8 @@ class Construction(Interpreter):
             frame.self_model.attrs.update(attrs_before)
         frame.mods.clear()
         frame.mods.update(mods_before)
-        self._exec_build(ctx, else_body, frame, depth)
+        with under_flag(frame, stmt.test, False):
+            self._exec_build(ctx, else_body, frame, depth)
         if not self._loops:
             self._mark_exclusive(self._created[created_before:created_a], self._created[created_a:])
         for c in lists:
@@ -350,7 +352,9 @@ class Frame:
         # Parameters that took their default because no call site is known.
         self.defaulted: set = set()
         self.serial = next(_FRAME_SERIALS)
-        self.conditions: List[Tuple[int, str, bool]] = []  # known flags of the enclosing ifs
+        # The enclosing ifs: (frame serial, flag name or None when the test is
+        # no plain flag, the branch's truth, id of the test).
+        self.conditions: List[Tuple[int, Optional[str], bool, int]] = []
         # `**kwargs` parameter -> the extra keywords its call site passed, when
         # that call is known and spells every keyword (no `**other` of its own).
         self.star_kwargs: Dict[str, Dict[str, Any]] = {}
@@ -365,22 +369,41 @@ class Frame:
 
 @contextmanager
 def under_flag(frame: "Frame", test: cst.BaseExpression, value: Any) -> Iterator[None]:
-    """While a branch chosen by a known flag runs (`if batch_norm:`,
-    `if not self.no_bn:`, `x if use_bn else y`), its constructions carry the flag."""
-    negated = isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not)
-    name = dotted_name(test.expression if negated else test)
+    """While a branch runs (`if batch_norm:`, `if not self.no_bn:`, `x if
+    use_bn else y`, `bn if batch_norm is True else None`), its constructions
+    carry the test: its flag when it is one, which HPL002's fix may spell
+    (`bias=not batch_norm`), else None (no fix may assume the branch)."""
     try:
         truthy = bool(value)
     except Exception:
-        name = None
-    if name is None:
         yield
         return
-    frame.conditions.append((frame.serial, name, (not truthy) if negated else truthy))
+    name, negated = _flag_of(test)
+    frame.conditions.append((frame.serial, name, (not truthy) if negated else truthy, id(test)))
     try:
         yield
     finally:
         frame.conditions.pop()
+
+
+_TRUE_TESTS = (cst.Is, cst.Equal)
+_FALSE_TESTS = (cst.IsNot, cst.NotEqual)
+
+
+def _flag_of(test: cst.BaseExpression) -> Tuple[Optional[str], bool]:
+    """(flag name, negated) of `flag`, `not flag`, `flag is True`, `flag == False`."""
+    negated = False
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test, negated = test.expression, True
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        constant = target.comparator
+        if isinstance(constant, cst.Name) and constant.value in ("True", "False") and \
+                isinstance(target.operator, _TRUE_TESTS + _FALSE_TESTS):
+            is_true = (constant.value == "True") == isinstance(target.operator, _TRUE_TESTS)
+            return dotted_name(test.left), negated != (not is_true)
+        return None, negated
+    return dotted_name(test), negated
 
 
 def branch_test(ctx, test: cst.BaseExpression, frame: "Frame") -> Any:

@@ -137,8 +137,10 @@ class ConstructionExprs(Construction):
             return UNKNOWN_MODULE
         if kind is cst.IfExp:
             test = branch_test(ctx, node.test, frame)
-            body = self._eval_module(ctx, node.body, frame, depth)
-            orelse = self._eval_module(ctx, node.orelse, frame, depth)
+            with under_flag(frame, node.test, True):
+                body = self._eval_module(ctx, node.body, frame, depth)
+            with under_flag(frame, node.test, False):
+                orelse = self._eval_module(ctx, node.orelse, frame, depth)
             if test is UNKNOWN:
                 return Alt([body, orelse])
             try:

@@ -48,7 +48,7 @@ class Layer:
     # The flags a construction ran under, as (frame serial, flag, value): the
     # BatchNorm of `if batch_norm: layers += [nn.BatchNorm2d(v)]` carries
     # (f, "batch_norm", True); the conv built before it in frame f does not.
-    conditions: Tuple[Tuple[int, str, bool], ...] = ()
+    conditions: Tuple[Tuple[int, Optional[str], bool, int], ...] = ()  # see Frame.conditions
     frame: int = 0  # serial of the construction frame
     entry_round: int = 0  # which call of `entry` built it (see Interpreter._entry_round)
 
