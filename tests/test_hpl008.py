@@ -505,6 +505,33 @@ net = Net((3, 8, 8), 4)
 print(net._get_conv_val_size((3, 8, 8)))
 """
 
+# sgrvinod's image-captioning `validate`: the encoder is optional, switched and
+# run under the same None check; where it is None it never runs.
+OPTIONAL_ENCODER = """
+import torch
+import torch.nn as nn
+
+def validate(loader, encoder, head):
+    head.eval()
+    if GUARD:
+        encoder.eval()
+    with torch.no_grad():
+        for x, y in loader:
+            if encoder is not None:
+                x = encoder(x)
+            print(head(x))
+
+encoder = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5)) if FINE_TUNE else None
+head = nn.Linear(4, 1)
+validate([], encoder, head)
+"""
+NEGATIVE["optional_encoder_switched_under_its_none_check"] = OPTIONAL_ENCODER.replace("GUARD", "encoder is not None")
+NEGATIVE["optional_encoder_switched_under_its_truth"] = OPTIONAL_ENCODER.replace("GUARD", "encoder")
+NEGATIVE["optional_encoder_switched_unless_none"] = OPTIONAL_ENCODER.replace(
+    "    if GUARD:\n        encoder.eval()", "    if encoder is None:\n        pass\n    else:\n        encoder.eval()")
+# Switched under another test: the encoder may run in train mode.
+POSITIVE["optional_encoder_switched_under_another_test"] = OPTIONAL_ENCODER.replace("GUARD", "head is not None")
+
 
 @pytest.mark.parametrize("name", sorted(POSITIVE))
 def test_flags_evaluation_in_training_mode(tmp_path, name):
@@ -1120,6 +1147,49 @@ def test_other_files_evaluation_helper_that_is_switched_is_clean(tmp_path, switc
     files = {"utils.py": _EVAL_UTILS.replace("BODY", body),
              "train.py": _EVAL_CALLER.replace("IMPORT", "from utils import *").replace("SWITCH", switch)
              .replace("CALL", "evaluate_model")}
+    assert lint(tmp_path, files, "train.py", "HPL008") == []
+
+
+# stat453's helper_plotting.py: `plot_generated_images(model)` runs the model,
+# or its decoder, under no_grad; its name says nothing of evaluation.
+_PLOT_UTILS = '''
+import torch
+
+DECORATOR
+def plot_generated_images(model, n=8):
+    WITH
+        z = torch.randn(n, 8)
+        return RUN
+'''
+
+
+@pytest.mark.parametrize("decorator, with_block, run", [
+    ("", "with torch.no_grad():", "model(z)"),
+    ("", "with torch.no_grad():", "model.dropout(z)"),  # a submodule of the handed model
+    ("@torch.no_grad()", "if True:", "model(z)"),
+])
+def test_other_files_no_grad_helper_run_on_a_model_in_train_mode(tmp_path, decorator, with_block, run):
+    helper = _PLOT_UTILS.replace("DECORATOR", decorator).replace("WITH", with_block).replace("RUN", run)
+    files = {"plotting.py": helper,
+             "train.py": _EVAL_CALLER.replace("IMPORT", "from plotting import plot_generated_images")
+             .replace("SWITCH", "").replace("CALL", "plot_generated_images")}
+    (found,) = lint(tmp_path, files, "train.py", "HPL008")
+    how = "`@torch.no_grad()`" if decorator else "a no-grad block"
+    assert f"`plot_generated_images` of `plotting` runs it under {how}, as evaluation code" in found.message
+
+
+@pytest.mark.parametrize("switch, with_block, run", [
+    ("model.eval()", "with torch.no_grad():", "model(z)"),  # the caller switched
+    ("", "if True:", "model(z)"),  # gradients on, not named like evaluation: not evaluation code
+    ("", "with torch.no_grad():", "model.eval()\n        return model(z)"),  # the helper switches
+    ("model.dropout.eval()", "with torch.no_grad():", "model.dropout(z)"),  # the submodule was switched
+    ("", "with torch.no_grad():", "model.fc(z)"),  # a submodule that holds no Dropout
+])
+def test_other_files_helpers_that_are_no_evaluation_or_switched_are_clean(tmp_path, switch, with_block, run):
+    helper = _PLOT_UTILS.replace("DECORATOR", "").replace("WITH", with_block).replace("RUN", run)
+    files = {"plotting.py": helper,
+             "train.py": _EVAL_CALLER.replace("IMPORT", "from plotting import plot_generated_images")
+             .replace("SWITCH", switch).replace("CALL", "plot_generated_images")}
     assert lint(tmp_path, files, "train.py", "HPL008") == []
 
 

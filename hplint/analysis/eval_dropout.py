@@ -307,8 +307,10 @@ class EvalDropoutAnalysis:
 
     def _other_files_evaluation(self):
         """`evaluate_model(self, val_iterator)` with `evaluate_model` another
-        project file's evaluation code (by name or `@torch.no_grad()`) that runs
-        the model it is handed without switching it (Text-Classification-Models'
+        project file's evaluation code (by name, or running the model it is
+        handed under no_grad: stat453's `plot_generated_images(model)` in
+        helper_plotting.py) that runs that model, or one of its submodules
+        (`model.decoder(z)`), without switching it (Text-Classification-Models'
         utils.py, star-imported): reported at the call, where the model is known
         and may be in training mode. The helper's own file cannot know the model."""
         ctx = self.ctx
@@ -322,42 +324,56 @@ class EvalDropoutAnalysis:
             # `evaluate_model(...)` (imported, or star-imported) or `d2l.predict_sentiment(...)`
             name = func.value if isinstance(func, cst.Name) else func.attr.value if \
                 isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) else None
-            if name is None or not is_eval_name(name):
+            if name is None or not site.node.args:
                 continue
             qn = ctx.callee(site.node)
             if not qn or qn.startswith(("torch.", "builtins.", "numpy.")):
                 continue
+            named = is_eval_name(name)
             hctx, symbol = _locate(ctx, qn)
             hfn = hctx.function_named(symbol) if hctx is not None and hctx is not ctx else None
             if hfn is None or is_test_function(hfn, None, is_test_file(hctx.path)):
                 continue
-            found = self._foreign_model_call(training, modes, site, hctx, hfn)
+            if not named and not _NO_GRAD_TEXT.search(hctx.text):
+                continue  # neither named like evaluation nor able to turn gradients off
+            found = self._foreign_model_call(training, modes, site, hctx, hfn, named)
             if found is not None and (id(site.function), found.mkey) not in seen:
                 seen.add((id(site.function), found.mkey))
                 yield found
 
-    def _foreign_model_call(self, training, modes, site, hctx, hfn) -> Optional[UnswitchedEval]:
+    def _foreign_model_call(self, training, modes, site, hctx, hfn, named: bool) -> Optional[UnswitchedEval]:
+        """The first call in `hfn` of a model its caller `site` hands over, run
+        unswitched: anywhere when `hfn` is `named` like evaluation, else under
+        no_grad (a decorator or a `with` block)."""
         params = function_params(hfn, False)
         htraining = hctx.fact("training", TrainingAnalysis)
         if any(step.function is hfn for step in htraining.steps):
             return None  # it trains too: not evaluation code
         hflow = hctx.fact("modes", ModeAnalysis).flow(hfn, None)
+        decorated = next((d for d in hfn.decorators if _decorator_disables_grad(hctx, d)), None)
         method_klass = site.klass if site.function is not None and site.klass is not None and \
             _is_method(site.function, site.klass) else None
         for inner in htraining.calls_by_function.get(id(hfn), []):
             target = _model_target(hctx, inner.node)
             inner_key = model_key(target) if target is not None else None
-            if inner_key is None or inner_key not in params:
+            # `model(x)`, or `model.decoder(z)`: one of the handed model's submodules
+            root, _, submodule = (inner_key or "").partition(".")
+            if root not in params or "." in submodule:
                 continue  # only a parameter itself is known to be the caller's model
-            if _switches_somewhere(hfn, inner_key):
+            if not named and decorated is None and id(inner.node) not in hflow.nograd:
+                continue
+            if _switches_somewhere(hfn, root):
                 return None  # d2l's evaluate_accuracy: `net.eval()` on the branch for modules
             state = hflow.states.get(id(inner.node))
-            if state is None or state.in_eval(inner_key) or state.maybe_eval(inner_key) is not None:
+            if state is None or any(state.in_eval(key) or state.maybe_eval(key) is not None
+                                    for key in {root, inner_key}):
                 continue  # the helper switches the model itself
-            expr = call_argument(site.node, params.index(inner_key), inner_key)
+            expr = call_argument(site.node, params.index(root), root)
             outer = model_key(expr) if expr is not None else None
-            if outer is None:
+            if expr is None or outer is None:
                 continue
+            if submodule:
+                expr = cst.Attribute(value=expr, attr=cst.Name(submodule))
             if outer == "self" and not any(step.function is site.function for step in training.steps):
                 # rlkit's `get_action`: `eval_np(self, obs)` in the policy's own method,
                 # which does not train: the module's mode is its caller's choice. (A
@@ -368,11 +384,15 @@ class EvalDropoutAnalysis:
             if layer is None:
                 continue
             at_call = modes.flow(site.function, method_klass).states.get(id(site.node))
-            if at_call is None or at_call.in_eval(outer):
+            if at_call is None or at_call.in_eval(outer) or submodule and at_call.in_eval(f"{outer}.{submodule}"):
                 continue
             if site.function is not None and self._callers_switch(modes, training, site.function, method_klass, outer):
                 continue
-            why = f"`{hfn.name.value}` of `{hctx.module_name}` is named like evaluation code"
+            if named:
+                why = f"`{hfn.name.value}` of `{hctx.module_name}` is named like evaluation code"
+            else:
+                how = f"`@{hctx.code(decorated.decorator)}`" if decorated is not None else "a no-grad block"
+                why = f"`{hfn.name.value}` of `{hctx.module_name}` runs it under {how}, as evaluation code"
             return UnswitchedEval(site, site.function, why, False, outer, ref, layer, through=inner, through_ctx=hctx)
         return None
 
@@ -606,6 +626,10 @@ def _frozen_in_eval_at_module_level(ctx, modes, training, mkey: str) -> bool:
             return False
     return not any(step.model_expr is not None and (model_key(step.model_expr) or "").split(".")[0] == head
                    for step in training.steps)
+
+
+# A helper file that never turns gradients off holds no no-grad helper.
+_NO_GRAD_TEXT = re.compile(r"\bno_grad\b|\binference_mode\b|\bset_grad_enabled\b")
 
 
 def _switches_somewhere(fn: cst.FunctionDef, name: str) -> bool:

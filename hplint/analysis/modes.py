@@ -97,6 +97,20 @@ class State:
         may_train = frozenset(k for k in self.may_train if not _under(k, key)) | ({key} if must_train else set())
         return State(eval_set, tuple(may.items()), train_set, self.set_here - {key}, may_train)
 
+    def adopted(self, key: str, src: "State") -> "State":
+        """This state, but what `src` says of `key` and the modules under it."""
+        def mine(k: str) -> bool:
+            return not _under(k, key)
+
+        def merged(own: FrozenSet[str], other: FrozenSet[str]) -> FrozenSet[str]:
+            return frozenset(k for k in own if mine(k)) | frozenset(k for k in other if not mine(k))
+
+        may = {k: v for k, v in self.may_eval if mine(k)}
+        may.update((k, v) for k, v in src.may_eval if not mine(k))
+        return State(merged(self.must_eval, src.must_eval), tuple(may.items()),
+                     merged(self.must_train, src.must_train), merged(self.set_here, src.set_here),
+                     merged(self.may_train, src.may_train))
+
     def unknown(self, key: str, node) -> "State":
         may = self.may()
         may[key] = node
@@ -140,6 +154,29 @@ def _flag_setters(fn: cst.FunctionDef) -> Dict[int, Tuple[str, bool]]:
                 if isinstance(expr, cst.Attribute) and is_self_attr(expr) and counts.get(expr.attr.value) == 1:
                     out[id(small)] = (expr.attr.value, small.value.value == "True")
     return out
+
+
+def _none_check(test: cst.BaseExpression) -> Optional[Tuple[str, bool]]:
+    """(model key, on which branch it is not None) for `m is not None`,
+    `m is None`, `m`, `not m`; None for any other test."""
+    negated = False
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test, negated = test.expression, True
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        if not (isinstance(target.comparator, cst.Name) and target.comparator.value == "None"):
+            return None
+        if isinstance(target.operator, cst.IsNot):
+            present = True
+        elif isinstance(target.operator, cst.Is):
+            present = False
+        else:
+            return None
+        test = test.left
+    else:
+        present = True
+    key = model_key(test) if isinstance(test, (cst.Name, cst.Attribute)) else None
+    return (key, present != negated) if key is not None else None
 
 
 def _under(key: str, prefix: str) -> bool:
@@ -462,6 +499,15 @@ class _Walker:
             else:
                 other = state
             out = join(body, other)
+            present = _none_check(stmt.test)
+            if out is not None and present is not None:
+                # `if encoder is not None: encoder.eval()`: where `encoder` is None no
+                # later call of it runs, so its mode is the other branch's
+                # (sgrvinod's image-captioning `validate`, its encoder optional)
+                key, when = present
+                source = body if when else other
+                if source is not None:
+                    out = out.adopted(key, source)
             # `if was_training: model.train()` restores the saved mode.
             test = stmt.test
             if out is not None and isinstance(test, cst.Name) and test.value in self.saved:
