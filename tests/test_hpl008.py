@@ -1193,6 +1193,41 @@ def test_other_files_helpers_that_are_no_evaluation_or_switched_are_clean(tmp_pa
     assert lint(tmp_path, files, "train.py", "HPL008") == []
 
 
+# stat453's helper_train.py: `train_model(model, ...)` ends each epoch with
+# `model.eval()`, so the notebook's `show_examples(model, ...)` after it runs in
+# eval mode; the mode another file's helper leaves the model in is read there.
+_TRAIN_HELPER = '''
+import torch
+
+def train_model(model, optimizer, loader):
+    for x, y in loader:
+        model.train()
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+        ENDING
+'''
+_TRAIN_CALLER = '''
+import torch
+from torch import nn
+from helper_train import train_model
+from plotting import plot_generated_images
+
+model = nn.Sequential(nn.Linear(8, 8), nn.Dropout(0.5))
+train_model(model, torch.optim.SGD(model.parameters(), lr=0.1), data)
+plot_generated_images(model)
+'''
+
+
+@pytest.mark.parametrize("ending, reported", [("model.eval()", False), ("model.train()", True), ("pass", True)])
+def test_the_mode_another_files_training_helper_leaves(tmp_path, ending, reported):
+    files = {"helper_train.py": _TRAIN_HELPER.replace("ENDING", ending),
+             "plotting.py": _PLOT_UTILS.replace("DECORATOR", "").replace("WITH", "with torch.no_grad():")
+             .replace("RUN", "model(z)"),
+             "train.py": _TRAIN_CALLER}
+    assert len(lint(tmp_path, files, "train.py", "HPL008")) == (1 if reported else 0)
+
+
 def test_other_files_evaluation_helper_run_by_the_model_on_itself_is_its_callers_business(tmp_path):
     # rlkit's CNNPolicy.get_action returns `eval_np(self, obs)`: the policy's own
     # method cannot choose its mode; the algorithm that calls it does.

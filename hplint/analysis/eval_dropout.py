@@ -37,7 +37,7 @@ from .model.interpreter import is_self_attr
 from .modes import ModeAnalysis, is_eval_name, model_key, train_mode_argument
 from .module import CallSite
 from .testing_code import is_test_file, is_test_function
-from .training import TrainingAnalysis, _is_method, _locate, body_statements, called_module, function_params, unwrap
+from .training import TrainingAnalysis, _is_method, body_statements, called_module, function_params, locate_symbol, unwrap
 from .walk import children, contains, walk
 
 _F = "torch.nn.functional."
@@ -330,7 +330,7 @@ class EvalDropoutAnalysis:
             if not qn or qn.startswith(("torch.", "builtins.", "numpy.")):
                 continue
             named = is_eval_name(name)
-            hctx, symbol = _locate(ctx, qn)
+            hctx, symbol = locate_symbol(ctx, qn)
             hfn = hctx.function_named(symbol) if hctx is not None and hctx is not ctx else None
             if hfn is None or is_test_function(hfn, None, is_test_file(hctx.path)):
                 continue

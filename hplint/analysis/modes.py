@@ -28,7 +28,7 @@ from .constants import UNKNOWN
 from .grad_mode import SET_GRAD, disables_grad
 from .imports import dotted_name
 from .model.interpreter import is_self_attr
-from .training import TrainingAnalysis, _block, function_params
+from .training import TrainingAnalysis, _block, function_params, locate_symbol
 from .walk import children, walk
 
 _MAX_DEPTH = 3
@@ -154,6 +154,13 @@ def _flag_setters(fn: cst.FunctionDef) -> Dict[int, Tuple[str, bool]]:
                 if isinstance(expr, cst.Attribute) and is_self_attr(expr) and counts.get(expr.attr.value) == 1:
                     out[id(small)] = (expr.attr.value, small.value.value == "True")
     return out
+
+
+def _hands_a_tracked_model(call: cst.Call, state: State) -> bool:
+    """Does `call` pass a name whose mode the state knows (a cheap filter
+    before another file is asked)?"""
+    known = state.must_eval | state.must_train | frozenset(state.may())
+    return any(not arg.star and model_key(_strip_mode(arg.value)) in known for arg in call.args)
 
 
 def _none_check(test: cst.BaseExpression) -> Optional[Tuple[str, bool]]:
@@ -716,7 +723,7 @@ class _Walker:
             return state
         helper = self.analysis.helper_of(call, self.klass, self.fn)
         if helper is None:
-            return state
+            return self._foreign_helper_call(call, state)
         fn, klass, is_method = helper
         flags = dict(self.flags) if is_method and is_self_attr(call.func) else {}
         flags = {k: v for k, v in flags.items() if not k.startswith(_ARG_FLAG)}  # the caller's own parameters
@@ -755,6 +762,39 @@ class _Walker:
             if outer is None or head not in mapping and not self.ctx.binder.is_module_global(head, fn):
                 continue  # the helper's own local, not the caller's model
             state = join(state, state.trained(outer))
+        return state
+
+    def _foreign_helper_call(self, call: cst.Call, state: State) -> State:
+        """`train_model(model=model, ...)` of another project file (stat453's
+        helper_train.py, whose epochs end in `model.eval()`): the modes it
+        leaves the models it is handed in, read from that file's own summary.
+        Its training steps stay that file's business, as before."""
+        if not call.args or not _hands_a_tracked_model(call, state):
+            return state
+        qn = self.ctx.callee(call)
+        if not qn or qn.startswith(("torch.", "builtins.", "numpy.")):
+            return state
+        other, symbol = locate_symbol(self.ctx, qn)
+        if other is None or other is self.ctx:
+            return state
+        fn = other.function_named(symbol)
+        if fn is None:
+            return state
+        summary = other.fact("modes", ModeAnalysis).summary(fn, None, self.depth + 1)
+        if summary is None or summary.exit is None:
+            return state
+        mapping = self._mapping(call, summary.params, False)
+        exit_state = summary.exit
+        for inner_key in set(exit_state.may()) | set(exit_state.must_train):
+            outer = mapping.get(inner_key)  # the caller's models only, not the helper's globals
+            if outer is None:
+                continue
+            if inner_key in exit_state.must_eval:
+                state = state.evaluated(outer, call)
+            elif inner_key in exit_state.must_train:
+                state = state.trained(outer)
+            else:
+                state = state.unknown(outer, call)
         return state
 
     def _mapping(self, call: cst.Call, params: List[str], is_method: bool) -> Dict[str, str]:

@@ -486,7 +486,7 @@ class ModelResolver:
             layers = layers + self._handed_submodules(call, model, fn, klass, depth)
             return ModelRef(model.name, layers, call, ctx, model)
         # a helper that builds and returns the model (this file or the project)
-        target_ctx, symbol = _locate(ctx, qn)
+        target_ctx, symbol = locate_symbol(ctx, qn)
         if target_ctx is None:
             return None
         helper = target_ctx.function_named(symbol)
@@ -515,7 +515,7 @@ class ModelResolver:
         qn = self.ctx.callee(call)
         if qn is None or qn.startswith(("torch.", "builtins.", "numpy.")) or depth >= _MAX_DEPTH:
             return None
-        target_ctx, symbol = _locate(self.ctx, qn)
+        target_ctx, symbol = locate_symbol(self.ctx, qn)
         helper = target_ctx.function_named(symbol) if target_ctx is not None else None
         if helper is None:
             return None
@@ -694,7 +694,9 @@ def _decorator_name(decorator: cst.Decorator) -> Optional[str]:
     return dotted_name(node)
 
 
-def _locate(ctx, qn: str):
+def locate_symbol(ctx, qn: str):
+    """(the file, the top-level name there) that the qualified name `qn`
+    names: this file's own, or a project module's; (None, None) otherwise."""
     local = f"{ctx.module_name}."
     if qn.startswith(local) and "." not in qn[len(local):]:
         return ctx, qn[len(local):]
@@ -1051,7 +1053,7 @@ class TrainingAnalysis:
                     helper = d.node
                     break
         elif qn is not None and not qn.startswith(("torch.", "builtins.")):
-            target_ctx, symbol = _locate(ctx, qn)
+            target_ctx, symbol = locate_symbol(ctx, qn)
             if target_ctx is not None:
                 helper_ctx, helper = target_ctx, target_ctx.function_named(symbol)
         if helper is None:
@@ -1333,7 +1335,7 @@ def helper_steps(ctx) -> List[HelperStep]:
         qn = ctx.callee(site.node)
         if qn is None or qn.startswith(("torch.", "builtins.", "numpy.")) or qn.startswith(f"{ctx.module_name}."):
             continue
-        other, symbol = _locate(ctx, qn)
+        other, symbol = locate_symbol(ctx, qn)
         if other is None or other is ctx:
             continue
         helper = other.function_named(symbol)
@@ -1387,7 +1389,7 @@ def _steps_on_parameters(ctx, fn: cst.FunctionDef, depth: int, seen: Set[int]) -
         qn = ctx.callee(site.node)
         if qn is None or qn.startswith(("torch.", "builtins.", "numpy.")):
             continue
-        inner_ctx, symbol = _locate(ctx, qn)
+        inner_ctx, symbol = locate_symbol(ctx, qn)
         inner = inner_ctx.function_named(symbol) if inner_ctx is not None else None
         if inner is None or id(inner) in seen:
             continue
@@ -1543,7 +1545,7 @@ def _base_class(ctx, klass: cst.ClassDef):
         return ctx, ctx.class_named(base.value)
     if qn is None:
         return None
-    other, symbol = _locate(ctx, qn)
+    other, symbol = locate_symbol(ctx, qn)
     found = other.class_named(symbol) if other is not None else None
     return (other, found) if found is not None else None
 
