@@ -421,6 +421,31 @@ if args.inference_only:
     print(model(val_x))
 for epoch in range(10):
 {guard}""" + TRAIN
+# Inside-Deep-Learning's chapter 8 notebook: a segmentation net is switched to
+# eval and plotted, then a detector of a class hplint cannot read trains. The
+# step's forward is the detector's call, not the plotted net's in an earlier cell.
+NEGATIVE["a_later_loop_trains_another_model_of_an_unread_class"] = """
+import torch
+import torch.nn as nn
+from detection_zoo import Detector
+
+seg = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4))
+seg.eval()
+pred = seg(torch.zeros(1, 1, 8, 8))
+
+model = Detector(num_classes=10)
+model = model.train()
+optimizer = torch.optim.AdamW(model.parameters())
+for epoch in range(2):
+    for inputs, labels in loader:
+        optimizer.zero_grad()
+        losses = model(inputs, labels)
+        loss = 0
+        for part in losses.values():
+            loss += part
+        loss.backward()
+        optimizer.step()
+"""
 NEGATIVE["eval_under_the_flag_that_breaks_the_epoch_loop"] = INFERENCE_ONLY.format(
     guard="    if args.inference_only: break\n")
 NEGATIVE["eval_under_the_flag_that_leaves_the_loop_in_a_block"] = INFERENCE_ONLY.format(

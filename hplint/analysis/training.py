@@ -967,6 +967,12 @@ class TrainingAnalysis:
                 recurrent.setdefault(dotted_name(target) or "", target)
             if result.forward_expr is not None:
                 continue
+            if model_expr is not None and ref is None and dotted_name(target) == dotted_name(model_expr):
+                # The optimizer's own model, of a class hplint cannot see into
+                # (a torchvision FasterRCNN): its call is the forward, not a
+                # model an earlier notebook cell ran (Inside-Deep-Learning ch. 8).
+                result.forward_expr, result.forward_call = target, site.node
+                continue
             # The method's own class is the model even with no layers of its own:
             # a base class whose subclasses bring them (DeepCTR-Torch
             # `model = self.train()`). Any other layerless class (a torchvision
