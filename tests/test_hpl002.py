@@ -33,6 +33,17 @@ DENSENET = """
 """
 
 POSITIVE = {
+    # lucidrains/lightweight-gan picks its norm layer once, at module level.
+    "norm_class_aliased_at_module_level": """
+        import torch.nn as nn
+        norm_class = nn.BatchNorm2d
+        class Up(nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.block = nn.Sequential(nn.ConvTranspose2d(c, c * 2, 4), norm_class(c * 2), nn.GLU(dim=1))  # <- HPL002
+            def forward(self, x):
+                return self.block(x)
+    """,
     "sequential_linear": """
         import torch.nn as nn
         model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8))  # <- HPL002
@@ -336,6 +347,20 @@ POSITIVE["dict_filled_by_item_for_a_sequential"] = """
 """
 
 NEGATIVE = {
+    # A module-level alias of a norm that cancels nothing, or bound twice.
+    "norm_class_aliased_to_groupnorm_or_rebound": """
+        import torch.nn as nn
+        norm_a = nn.GroupNorm
+        norm_b = nn.BatchNorm2d
+        norm_b = nn.InstanceNorm2d
+        class Up(nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.a = nn.Sequential(nn.Conv2d(c, c, 3), norm_a(4, c))
+                self.b = nn.Sequential(nn.Conv2d(c, c, 3), norm_b(c))
+            def forward(self, x):
+                return self.b(self.a(x))
+    """,
     # Item assignment on a list replaces an item; it does not append one after the conv.
     "list_item_replaced_by_a_norm": """
         import torch.nn as nn

@@ -489,9 +489,17 @@ def _class_ref(ctx, node: cst.BaseExpression) -> Any:
 
 
 def _layer_class(ctx, node: cst.BaseExpression) -> Any:
-    """`nn.LSTM` named but not called: a LayerClass, else UNKNOWN_MODULE."""
+    """`nn.LSTM` named but not called: a LayerClass, else UNKNOWN_MODULE. A
+    module-level alias bound once (lightweight-gan's `norm_class =
+    nn.BatchNorm2d`) is the class it names."""
     qn = ctx.qualified_name(node)
     category = L.module_category(qn) if qn else None
+    if category is None and isinstance(node, cst.Name):
+        bindings = ctx.binder.scope(None).values(node.value)
+        if len(bindings) == 1 and bindings[0].kind == "assign" and bindings[0].index is None and \
+                isinstance(bindings[0].value, cst.Attribute):
+            qn = ctx.qualified_name(bindings[0].value)
+            category = L.module_category(qn) if qn else None
     return LayerClass(qn, category) if category is not None else UNKNOWN_MODULE
 
 
