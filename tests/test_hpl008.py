@@ -505,6 +505,48 @@ net = Net((3, 8, 8), 4)
 print(net._get_conv_val_size((3, 8, 8)))
 """
 
+# lucidrains/lightweight-gan: the trainer runs `G = self.GAN.G`; its fakes for
+# the discriminator step come from a no-grad block, and the generator step runs
+# G with gradients. The optimizers live on the GAN object, so no step names G.
+NEGATIVE["gan_generator_alias_trained_by_an_optimizer_on_another_object"] = """
+import torch
+import torch.nn as nn
+
+class Generator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8))
+    def forward(self, z):
+        return self.net(z)
+
+class GAN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.G = Generator()
+        self.D = nn.Linear(8, 1)
+        self.G_opt = torch.optim.Adam(self.G.parameters())
+        self.D_opt = torch.optim.Adam(self.D.parameters())
+
+class Trainer:
+    def __init__(self):
+        self.GAN = GAN()
+
+    def train(self, loader):
+        G, D = self.GAN.G, self.GAN.D
+        for real in loader:
+            with torch.no_grad():
+                fake = G(torch.randn(4, 4))
+            d_loss = D(fake).mean() - D(real).mean()
+            self.GAN.D_opt.zero_grad()
+            d_loss.backward()
+            self.GAN.D_opt.step()
+            generated = G(torch.randn(4, 4))
+            g_loss = -D(generated).mean()
+            self.GAN.G_opt.zero_grad()
+            g_loss.backward()
+            self.GAN.G_opt.step()
+"""
+
 # sgrvinod's image-captioning `validate`: the encoder is optional, switched and
 # run under the same None check; where it is None it never runs.
 OPTIONAL_ENCODER = """

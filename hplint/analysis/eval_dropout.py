@@ -274,7 +274,8 @@ class EvalDropoutAnalysis:
                 if fn is None and _built_at_top_untrained(ctx, training, mkey):
                     continue  # a notebook playing with a fresh layer (dataflowr's BatchNorm demo)
                 if not whole and _feeds_a_training_step(ctx, training, fn, call) and \
-                        _trained_in_file(ctx, training, mkey, ref):
+                        (_trained_in_file(ctx, training, mkey, ref) or _run_with_grad_before_a_backward(
+                            ctx, training, flow, fn, mkey)):
                     # no-grad targets/fakes computed inside the training step by a model
                     # that trains too (a GAN's generator, a DQN's target net); a frozen
                     # teacher that nothing trains should run in eval mode
@@ -862,6 +863,28 @@ def _trained_in_file(ctx, training, mkey: str, ref) -> bool:
                     return True
                 if node.func.attr.value in ("parameters", "named_parameters") and model_key(node.func.value) == mkey:
                     return True
+    return False
+
+
+def _run_with_grad_before_a_backward(ctx, training, flow, fn, mkey: str) -> bool:
+    """`generated_images = G(latents)` with gradients on, in the loop of a
+    training step of `fn` before its backward (lightweight-gan's generator
+    step, whose optimizer lives on another object): the model trains there,
+    whatever its no-grad fakes for the discriminator step are."""
+    body = fn.body if fn is not None else ctx.tree
+    steps = [step for step in training.steps if step.function is fn]
+    if not steps:
+        return False
+    for site in training.calls_by_function.get(id(fn) if fn is not None else 0, []):
+        target = _model_target(ctx, site.node)
+        if target is None or model_key(target) != mkey or id(site.node) in flow.nograd:
+            continue
+        line = _line_of(ctx, site.node)
+        for step in steps:
+            if _line_of(ctx, step.backward) > line and any(
+                    isinstance(loop, (cst.For, cst.While)) and contains(loop.body, site.node) and
+                    contains(loop.body, step.backward) for loop in walk(body)):
+                return True
     return False
 
 
