@@ -156,6 +156,27 @@ def _flag_setters(fn: cst.FunctionDef) -> Dict[int, Tuple[str, bool]]:
     return out
 
 
+def _after_helper(state: State, call: cst.Call, exit_state: State, outer_of) -> State:
+    """The caller's state after `call`, from the helper's exit state: each key
+    the helper left in a known or unknown mode, mapped to the caller's
+    expression by `outer_of` (None: not the caller's)."""
+    for inner_key in sorted(set(exit_state.may()) | set(exit_state.must_train)):
+        outer = outer_of(inner_key)
+        if outer is None:
+            continue
+        if inner_key in exit_state.must_eval:
+            state = state.evaluated(outer, call)
+        elif inner_key in exit_state.must_train:
+            state = state.trained(outer)
+        elif inner_key not in exit_state.may_train:
+            # evaluated on some paths, left alone on the others (`get_patches`
+            # runs `eval_patch(pretrained_model)` under a condition)
+            state = join(state, state.evaluated(outer, call))
+        else:
+            state = state.unknown(outer, call)
+    return state
+
+
 def _hands_a_tracked_model(call: cst.Call, state: State) -> bool:
     """Does `call` pass a name whose mode the state knows (a cheap filter
     before another file is asked)?"""
@@ -740,22 +761,8 @@ class _Walker:
         exit_state = summary.exit
         if exit_state is None:
             return state
-        may = exit_state.may()
-        for inner_key in set(may) | set(exit_state.must_train):
-            outer = _map_key(inner_key, mapping, summary.params)
-            if outer is None:
-                continue
-            if inner_key in exit_state.must_eval:
-                state = state.evaluated(outer, call)
-            elif inner_key in exit_state.must_train:
-                state = state.trained(outer)
-            elif inner_key not in exit_state.may_train:
-                # evaluated on some paths, left alone on the others (`get_patches`
-                # runs `eval_patch(pretrained_model)` under a condition)
-                state = join(state, state.evaluated(outer, call))
-            else:
-                state = state.unknown(outer, call)
-        for inner_key in exit_state.may_train - set(may) - exit_state.must_train:
+        state = _after_helper(state, call, exit_state, lambda inner: _map_key(inner, mapping, summary.params))
+        for inner_key in exit_state.may_train - set(exit_state.may()) - exit_state.must_train:
             # trained on some paths, left alone on the others
             outer = _map_key(inner_key, mapping, summary.params)
             head = inner_key.split(".")[0]
@@ -784,18 +791,8 @@ class _Walker:
         if summary is None or summary.exit is None:
             return state
         mapping = self._mapping(call, summary.params, False)
-        exit_state = summary.exit
-        for inner_key in set(exit_state.may()) | set(exit_state.must_train):
-            outer = mapping.get(inner_key)  # the caller's models only, not the helper's globals
-            if outer is None:
-                continue
-            if inner_key in exit_state.must_eval:
-                state = state.evaluated(outer, call)
-            elif inner_key in exit_state.must_train:
-                state = state.trained(outer)
-            else:
-                state = state.unknown(outer, call)
-        return state
+        # the caller's models only, not the helper's globals
+        return _after_helper(state, call, summary.exit, mapping.get)
 
     def _mapping(self, call: cst.Call, params: List[str], is_method: bool) -> Dict[str, str]:
         mapping: Dict[str, str] = {}
