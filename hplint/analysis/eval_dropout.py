@@ -875,16 +875,18 @@ def _run_with_grad_before_a_backward(ctx, training, flow, fn, mkey: str) -> bool
     steps = [step for step in training.steps if step.function is fn]
     if not steps:
         return False
+    loops = [node for node in walk(body) if isinstance(node, (cst.For, cst.While))]
+    # (line of the backward, the loops that hold it), one walk for all calls
+    backwards = [(_line_of(ctx, step.backward), [loop for loop in loops if contains(loop.body, step.backward)])
+                 for step in steps]
     for site in training.calls_by_function.get(id(fn) if fn is not None else 0, []):
         target = _model_target(ctx, site.node)
         if target is None or model_key(target) != mkey or id(site.node) in flow.nograd:
             continue
         line = _line_of(ctx, site.node)
-        for step in steps:
-            if _line_of(ctx, step.backward) > line and any(
-                    isinstance(loop, (cst.For, cst.While)) and contains(loop.body, site.node) and
-                    contains(loop.body, step.backward) for loop in walk(body)):
-                return True
+        if any(back_line > line and any(contains(loop.body, site.node) for loop in holding)
+               for back_line, holding in backwards):
+            return True
     return False
 
 
