@@ -415,6 +415,8 @@ class ModeAnalysis:
         """Does a body (its call sites) train (`want="train"`) or possibly switch
         a module to eval mode (`want="eval"`), directly or through same-file
         helpers? A cheap filter run before any walk, over the call index only."""
+        if want == "train" and not self._steps_by_backward:
+            return False  # no step in this file: no body of it trains (most library code)
         for site in sites:
             node = site.node
             if want == "train" and self.step_at(node) is not None:
