@@ -1299,3 +1299,54 @@ class UNet(nn.Module):
 
 def test_an_escape_of_a_block_built_without_batchnorm_says_nothing_of_its_bn_instance(tmp_path):
     assert lines_of(lint_code(tmp_path, BLOCK_BUILT_TWICE), "HPL002") == expected_lines(BLOCK_BUILT_TWICE, "HPL002")
+
+
+# PointNet++'s set abstraction (set 49): per-scale ModuleLists of convs and of
+# norms, kept in outer ModuleLists and indexed twice in forward.
+_NESTED_LISTS = """
+import torch.nn as nn
+import torch.nn.functional as F
+
+class MultiScale(nn.Module):
+    def __init__(self, widths_per_scale, bias):
+        super().__init__()
+        self.conv_blocks = nn.ModuleList()
+        self.bn_blocks = nn.ModuleList()
+        for widths in widths_per_scale:
+            convs, bns = nn.ModuleList(), nn.ModuleList()
+            last = 3
+            for w in widths:
+                convs.append(nn.Conv2d(last, w, 1{bias}))
+                bns.append(nn.BatchNorm2d(w))
+                last = w
+            self.conv_blocks.append(convs)
+            self.bn_blocks.append(bns)
+
+    def forward(self, x):
+        outs = []
+        for i in range(len(self.conv_blocks)):
+            h = x
+            for j in range(len(self.conv_blocks[i])):
+                {body}
+            outs.append(h)
+        return outs
+
+net = MultiScale([[32, 64], [64, 128]], True)
+"""
+
+
+@pytest.mark.parametrize("body", [
+    "conv = self.conv_blocks[i][j]; bn = self.bn_blocks[i][j]; h = F.relu(bn(conv(h)))",
+    "h = F.relu(self.bn_blocks[i][j](self.conv_blocks[i][j](h)))",
+])
+def test_layers_in_lists_of_lists_indexed_twice(tmp_path, body):
+    findings = lint_code(tmp_path, _NESTED_LISTS.format(bias="", body=body))
+    assert [(f.code, f.span.start_line) for f in findings] == [("HPL002", 13)]
+
+
+@pytest.mark.parametrize("bias, body", [
+    (", bias=False", "h = F.relu(self.bn_blocks[i][j](self.conv_blocks[i][j](h)))"),
+    ("", "h = self.bn_blocks[i][j](F.relu(self.conv_blocks[i][j](h)))"),
+])
+def test_layers_in_lists_of_lists_without_a_wasted_bias(tmp_path, bias, body):
+    assert lint_code(tmp_path, _NESTED_LISTS.format(bias=bias, body=body)) == []
