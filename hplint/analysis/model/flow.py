@@ -180,17 +180,13 @@ class ForwardFlow(Interpreter):
             for element in node.slice:
                 if isinstance(element.slice, cst.Index):
                     self._flow_expr(flow, element.slice.value, depth)
-            if isinstance(container, (ModList, Seq, PyList)) and container.items:
-                return Alt(list(container.items))
-            if isinstance(container, Alt):
-                # `self.conv_blocks[i][j]`: an item of one of the inner lists (PointNet++'s
-                # per-scale ModuleLists of convs, kept in a ModuleList)
-                inner = [item for option in container.options if isinstance(option, (ModList, Seq, PyList))
-                         for item in option.items]
-                if inner and len(inner) == sum(
-                        len(option.items) if isinstance(option, (ModList, Seq, PyList)) else 1
-                        for option in container.options):
-                    return Alt(inner)
+            # An item of the list, or of one of several lists: `self.conv_blocks[i][j]`
+            # indexes one of PointNet++'s per-scale ModuleLists kept in a ModuleList.
+            lists = container.options if isinstance(container, Alt) else [container]
+            if all(isinstance(option, (ModList, Seq, PyList)) for option in lists):
+                items = [item for option in lists for item in option.items]
+                if items:
+                    return Alt(items)
             return EMPTY
         if kind is cst.IfExp:
             return _union([self._flow_expr(flow, node.body, depth), self._flow_expr(flow, node.orelse, depth)])
