@@ -269,7 +269,19 @@ INSPECTED_ONLY["rebound_after_training"] = (
     "train_loader = DataLoader(ds, batch_size=60000, shuffle=True)\n"
     "for images, labels in train_loader:\n    break\n")
 
+# denoising-conv-autoencoder's noisy.py: the whole training set read in one batch,
+# noise added pixel by pixel, the copy saved; nothing in the file trains.
+_NOISY_COPY = ("for x, y in train_loader:\n    noisy = Variable(torch.clone(x))\n"
+               "    for i in range(60000):\n        if random.random() < p:\n            noisy[i][0][0][0] = random.random()\n"
+               "    noisy = torch.clamp(noisy + 0.1 * torch.randn_like(noisy), 0, 1)\n"
+               "    torch.save(noisy, 'noisy.pt')\n")
+INSPECTED_ONLY["noisy_copy_saved"] = _MNIST + _NOISY_COPY
+
 STILL_TRAINS = {
+    # the same noisy copy, then a step on it in the loop
+    "noisy_copy_then_trained": _MNIST + _NOISY_COPY + "    opt.zero_grad()\n    loss_fn(model(noisy), x).backward()\n    opt.step()\n",
+    # the noisy copy handed to a helper that may train
+    "noisy_copy_to_a_helper": _MNIST + _NOISY_COPY + "    train_step(noisy, x)\n",
     # a peek at one batch, then the training loop over the same loader
     "peek_then_train": _MNIST + "for images, labels in train_loader:\n    print(images.shape)\n    break\n"
                        "for x, y in train_loader:\n    opt.zero_grad()\n    loss_fn(model(x), y).backward()\n    opt.step()\n",

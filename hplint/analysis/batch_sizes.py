@@ -539,6 +539,10 @@ _INSPECTING_CALLS = frozenset({
     "argmax", "unique", "bincount", "shape", "array", "asarray", "concatenate", "stack",
     "cat", "imshow", "show", "figure", "subplot", "title", "axis", "savefig",
     "make_grid", "transpose", "clone", "copy", "keys", "values", "items", "join", "write",
+    # making a noisy copy of the data and writing it out (a denoising autoencoder's
+    # preprocessing reads the whole set in one batch): data, not a step
+    "Variable", "save", "random", "rand", "randn", "rand_like", "randn_like", "randint", "normal",
+    "uniform", "bernoulli", "clamp", "clip", "zeros_like", "ones_like",
 })
 
 
