@@ -1947,3 +1947,91 @@ def test_a_lightning_debugging_run_is_not_training(tmp_path, option, found):
         "pl.Trainer(max_epochs=100)", f"pl.Trainer(max_epochs=100, {option})").replace(
         "    def main(hidden, network):\n", "    def main(hidden, network):\n        debugging = True\n")
     assert len(lint_source(tmp_path, source, "HPL005")) == found
+
+
+# -- models picked from a registry dict (POS-Tagging's `get_model`, set 48) --
+_TAGGERS = """
+import torch.nn as nn
+
+class LSTMTagger(nn.Module):
+    def __init__(self, vocab=100, tags=5):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, 16)
+        self.rnn = nn.LSTM(16, 16, batch_first=True)
+        self.out = nn.Linear(16, tags)
+
+    def forward(self, x):
+        return self.out(self.rnn(self.emb(x))[0])
+
+class MLPTagger(nn.Module):
+    def __init__(self, vocab=100, tags=5):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, 16)
+        self.out = nn.Linear(16, tags)
+
+    def forward(self, x):
+        return self.out(self.emb(x))
+"""
+
+_REGISTRY_STEP = """
+def train(cfg, loader):
+    model = {make}
+    opt = torch.optim.Adam(model.parameters())
+    for x, y in loader:
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        {clip}opt.step()
+"""
+
+
+def _registry_train(make: str, clip: str = "", preamble: str = "") -> str:
+    return "import torch\n" + preamble + _REGISTRY_STEP.format(make=make, clip=clip)
+
+
+REGISTRY_POSITIVE = {
+    "indexed_and_called": ("MODELS = {'lstm': LSTMTagger, 'mlp': MLPTagger}\n", "MODELS[cfg.kind](**cfg.args)"),
+    "through_a_factory": ("model_dict = {'lstm': LSTMTagger, 'mlp': MLPTagger}\n"
+                          "def get_model(cfg):\n    kind = cfg.pop('kind')\n    return model_dict[kind](**cfg)\n",
+                          "get_model(cfg)"),
+    "class_bound_then_called": ("MODELS = dict(lstm=LSTMTagger, mlp=MLPTagger)\n",
+                                "None\n    cls = MODELS[cfg.kind]\n    model = cls(100, 5)"),
+    "dict_get": ("MODELS = {'lstm': LSTMTagger, 'mlp': MLPTagger}\n", "MODELS.get(cfg.kind)(100, 5)"),
+    "constant_key": ("MODELS = {'lstm': LSTMTagger, 'mlp': MLPTagger}\n", "MODELS['lstm']()"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY_POSITIVE))
+def test_recurrent_model_picked_from_a_registry_dict(tmp_path, name):
+    preamble, make = REGISTRY_POSITIVE[name]
+    code = _TAGGERS + _registry_train(make, preamble=preamble)
+    assert [f.code for f in lint_source(tmp_path, code, "HPL005")] == ["HPL005"]
+
+
+REGISTRY_QUIET = {
+    # the constant key names the model without a recurrent layer
+    "constant_key_of_another_model": ("MODELS = {'lstm': LSTMTagger, 'mlp': MLPTagger}\n", "MODELS['mlp']()", ""),
+    # clipped
+    "clipped": ("MODELS = {'lstm': LSTMTagger, 'mlp': MLPTagger}\n", "MODELS[cfg.kind]()",
+                "torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)\n        "),
+    # no class of the registry holds a recurrent layer
+    "no_recurrent_member": ("MODELS = {'mlp': MLPTagger}\n", "MODELS[cfg.kind]()", ""),
+    # a registry filled elsewhere (`**plugins`): its members are unknown
+    "members_unknown": ("MODELS = {**plugins}\n", "MODELS[cfg.kind]()", ""),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY_QUIET))
+def test_registry_dicts_that_give_no_unclipped_recurrent_model(tmp_path, name):
+    preamble, make, clip = REGISTRY_QUIET[name]
+    code = _TAGGERS + _registry_train(make, clip, preamble)
+    assert lint_source(tmp_path, code, "HPL005") == []
+
+
+def test_registry_dict_of_another_module(tmp_path):
+    files = {
+        "models.py": _TAGGERS + "\nMODELS = {'lstm': LSTMTagger, 'mlp': MLPTagger}\n",
+        "train.py": _registry_train("MODELS[cfg.kind]()", preamble="from models import MODELS\n"),
+    }
+    assert [f.code for f in lint_files(tmp_path, files, "train.py", select=["HPL005"])] == ["HPL005"]
+    files["models.py"] = _TAGGERS + "\nMODELS = {'mlp': MLPTagger}\n"
+    assert lint_files(tmp_path, files, "train.py", select=["HPL005"]) == []

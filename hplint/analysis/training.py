@@ -35,6 +35,7 @@ from .model import ClassModel, Layer, layers_in
 from .model.interpreter import is_self_attr
 from .model.structure import methods_of
 from .module import CallSite, Scope
+from .registries import registry_candidates
 from .walk import contains, walk
 
 # How many bindings, calls and helper returns a model expression is followed
@@ -419,7 +420,9 @@ class ModelResolver:
             # `x.Model(config)` with `x = import_module("models." + args.model)`:
             # any model of the package the run may pick; `network(hparams)` with
             # `network` a parameter: the classes its callers hand over
-            candidates = callee_candidates(self.ctx, call, fn) or self._passed_callees(call, fn, klass)
+            # `model_dict[kind](**cfg)`: any class of the registry dict
+            candidates = callee_candidates(self.ctx, call, fn) or registry_candidates(self.ctx, call, fn) or \
+                self._passed_callees(call, fn, klass)
             return _merged([ref for ref in (self._construction_of(call, name, fn, klass, depth) for name in candidates)
                             if ref is not None])
         return self._construction_of(call, qn, fn, klass, depth)
