@@ -2035,3 +2035,65 @@ def test_registry_dict_of_another_module(tmp_path):
     assert [f.code for f in lint_files(tmp_path, files, "train.py", select=["HPL005"])] == ["HPL005"]
     files["models.py"] = _TAGGERS + "\nMODELS = {'mlp': MLPTagger}\n"
     assert lint_files(tmp_path, files, "train.py", select=["HPL005"]) == []
+
+
+# -- a model instance built at the top of another project module (fake_news_detection, set 48) --
+_CONFIG_MODULE = """
+import torch
+import torch.nn as nn
+
+class BiRNN(nn.Module):
+    def __init__(self, vocab, hidden):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, hidden)
+        self.rnn = nn.{layer}(hidden, hidden, batch_first=True)
+        self.fc = nn.Linear(hidden, 2)
+
+    def forward(self, x):
+        return self.fc(self.rnn(self.emb(x))[0][:, -1])
+
+net = BiRNN(1000, 64)
+optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+loss_fn = nn.CrossEntropyLoss()
+"""
+
+_LOOP_ON_IMPORTED = """
+{imports}
+
+for epoch in range(10):
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(net(x), y)
+        loss.backward()
+        {clip}optimizer.step()
+"""
+
+
+def _imported_instance_project(imports: str, layer: str = "LSTM", clip: str = "") -> dict:
+    return {"config.py": _CONFIG_MODULE.format(layer=layer),
+            "train.py": _LOOP_ON_IMPORTED.format(imports=imports, clip=clip)}
+
+
+@pytest.mark.parametrize("imports", ["from config import *", "from config import net, optimizer, loss_fn",
+                                     "from config import net as net, optimizer, loss_fn"])
+def test_recurrent_model_instance_imported_from_a_config_module(tmp_path, imports):
+    findings = lint_files(tmp_path, _imported_instance_project(imports), "train.py", select=["HPL005"])
+    assert [(f.code, f.line) for f in findings] == [("HPL005", 8)]
+    assert "config.py:8" in findings[0].message
+
+
+@pytest.mark.parametrize("layer, clip", [
+    ("Linear", ""),  # the imported model has no recurrent layer
+    ("LSTM", "torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)\n        "),  # clipped here
+])
+def test_imported_model_instances_that_need_no_clipping(tmp_path, layer, clip):
+    files = _imported_instance_project("import torch\nfrom config import *", layer, clip)
+    assert lint_files(tmp_path, files, "train.py", select=["HPL005"]) == []
+
+
+def test_an_imported_factory_function_is_not_an_instance(tmp_path):
+    # `net` is a function of the other module: calling it builds, it does not train a model here
+    files = _imported_instance_project("from config import *")
+    files["config.py"] = files["config.py"].replace("net = BiRNN(1000, 64)", "def net(x):\n    return x")
+    files["config.py"] = files["config.py"].replace("Adam(net.parameters()", "Adam(BiRNN(10, 4).parameters()")
+    assert lint_files(tmp_path, files, "train.py", select=["HPL005"]) == []

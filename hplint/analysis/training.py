@@ -351,7 +351,20 @@ class ModelResolver:
                 continue
             found = self._from_bindings(name, bindings, bindings.reaching(name), scope, fn, klass, depth, set())
             return _merged(found)
-        return None
+        return self.imported_instance(name, depth)  # `from config import *`
+
+    def imported_instance(self, name: str, depth: int = 0) -> Optional[ModelRef]:
+        """`from config import net` (or `*`) with `net = BiRNN(...)` at the top
+        of the project's config.py (fake_news_detection): the instance that
+        module builds, resolved there."""
+        qn = self.ctx.imports.resolve_name(name)
+        if qn is None or depth >= _MAX_DEPTH:
+            return None
+        other, symbol = locate_symbol(self.ctx, qn)
+        if other is None or other is self.ctx or symbol not in other.module_assignments or \
+                other.class_named(symbol) is not None or other.function_named(symbol) is not None:
+            return None
+        return other.fact("training_resolver", ModelResolver)._name(symbol, None, None, depth + 1)
 
     def _from_bindings(self, name, bindings, reaching, scope, fn, klass, depth, seen) -> List[ModelRef]:
         ctx = self.ctx
@@ -360,6 +373,11 @@ class ModelResolver:
             if id(binding) in seen:
                 continue
             seen.add(id(binding))
+            if binding.kind == "import":
+                ref = self.imported_instance(name, depth)
+                if ref is not None:
+                    found.append(ref)
+                continue
             if binding.kind == "param":
                 if scope is fn and fn is not None and name in function_params(fn, klass is not None and _is_method(fn, klass)):
                     ref = self._from_callers(name, fn, klass, depth)
@@ -409,7 +427,7 @@ class ModelResolver:
         if isinstance(arg, cst.Name) and arg.value != "self":
             owner, reaching = self.ctx.binder.lookup(arg.value, site.function, site.node)
             if not reaching:
-                return None
+                return self.imported_instance(arg.value, depth)  # `from config import *`
             return _merged(self._from_bindings(arg.value, self.ctx.binder.scope(owner), reaching, owner,
                                                site.function, site.klass, depth, set()))
         return self.resolve(arg, site.function, site.klass, depth)
@@ -960,8 +978,9 @@ class TrainingAnalysis:
             if dotted_name(target) is None or isinstance(target, cst.Attribute) and not (
                     _self_or_name_chain(target) or self._set_here(target, back.function)):
                 continue
-            if self.ctx.qualified_name(target) is not None:
-                continue  # an imported function, not a model instance
+            if self.ctx.qualified_name(target) is not None and not (
+                    isinstance(target, cst.Name) and self.resolver.imported_instance(target.value) is not None):
+                continue  # an imported function, not a model instance (`from config import net` is one)
             if result.forward_expr is not None and not (isinstance(target, cst.Name) or is_self_attr(target)):
                 continue  # the forward is known: only other models (`encoder`, `self.rnn`) are still sought
             ref = self.resolver.resolve_argument(target, site) if isinstance(target, cst.Name) else \
