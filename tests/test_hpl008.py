@@ -1917,3 +1917,124 @@ LATER
 ])
 def test_a_global_model_switched_to_eval_at_import_and_served_by_a_route(tmp_path, later, found):
     assert len(lint_source(tmp_path, SERVED_MODEL.replace("LATER", later), "HPL008")) == found
+
+
+# Generate-faces-with-GAN (set 50): `train_gan(loader, netG, netD, ...)` in
+# training.py trains both nets and samples the BatchNorm generator on fixed
+# noise under no_grad, in training mode, to show progress. main.py builds the
+# generator and hands it over: reported at that call.
+_GAN_HELPER = '''
+import torch
+
+def train_gan(loader, netG, netD, optG, optD, fixed_noise):
+    for epoch in range(10):
+        for real in loader:
+            z = torch.randn(real.size(0), 8)
+            FAKES
+            optD.zero_grad()
+            (netD(real).mean() - netD(fake).mean()).backward()
+            optD.step()
+            optG.zero_grad()
+            (-netD(netG(z)).mean()).backward()
+            optG.step()
+        SAMPLE
+    return netG
+'''
+_GAN_MAIN = '''
+import torch
+from torch import nn
+from training import train_gan
+
+netG = nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 4))
+netD = nn.Sequential(nn.Linear(4, 1))
+optG = torch.optim.Adam(netG.parameters())
+optD = torch.optim.Adam(netD.parameters())
+train_gan(loader, netG, netD, optG, optD, torch.randn(16, 8))
+'''
+_SAMPLES = "with torch.no_grad():\n            samples.append(netG(fixed_noise).cpu())"
+
+
+def _gan_files(fakes: str = "fake = netG(z).detach()", sample: str = _SAMPLES) -> dict:
+    return {"training.py": _GAN_HELPER.replace("FAKES", fakes).replace("SAMPLE", sample), "main.py": _GAN_MAIN}
+
+
+def test_another_files_training_helper_samples_a_batchnorm_generator_in_train_mode(tmp_path):
+    (found,) = lint(tmp_path, _gan_files(), "main.py", "HPL008")
+    assert found.line == 9 and "`train_gan` of `training` runs it under a no-grad block" in found.message
+    assert found.fix is None  # eval() before the call would train the generator in eval mode
+
+
+@pytest.mark.parametrize("fakes, sample", [
+    # the no-grad fakes feed the discriminator's step: training, not evaluation
+    ("with torch.no_grad():\n                fake = netG(z)", "pass"),
+    # the helper switches the generator around its samples
+    ("fake = netG(z).detach()", "netG.eval()\n        " + _SAMPLES + "\n        netG.train()"),
+    # no samples at all
+    ("fake = netG(z).detach()", "pass"),
+])
+def test_another_files_training_helper_without_unswitched_samples(tmp_path, fakes, sample):
+    assert lint(tmp_path, _gan_files(fakes, sample), "main.py", "HPL008") == []
+
+
+# DLCV-2021-Fall hw4/p1: validation switches the backbone to eval, then, in its
+# no-grad block, hands a dropout head to utils.pairwise_distances, which runs it.
+_DISTANCES = '''
+import torch
+
+def pairwise_distances(x, y, matching_fn="euclidean", parametric=None):
+    if matching_fn == "parametric":
+        return parametric(torch.cat([x, y], dim=-1))
+    return (x - y).pow(2).sum(-1)
+'''
+_PROTO_VALIDATION = '''
+import torch
+from torch import nn
+from utils import pairwise_distances
+
+def validate(model, loader, matching_fn):
+    HEAD
+    model.eval()
+    with torch.no_grad():
+        for x, y in loader:
+            q = model(x)
+            d = pairwise_distances(q, q, matching_fn, parametric)
+    return d
+'''
+_HEAD = "parametric = nn.Sequential(nn.Linear(8, 4), nn.Dropout(), nn.Linear(4, 1))"
+
+
+def test_a_head_run_by_another_files_helper_in_the_callers_no_grad_block(tmp_path):
+    files = {"utils.py": _DISTANCES, "train.py": _PROTO_VALIDATION.replace("HEAD", _HEAD)}
+    (found,) = lint(tmp_path, files, "train.py", "HPL008")
+    assert found.line == 11 and "`parametric.eval()`" in found.message
+    assert "under the caller's no-grad block, where `pairwise_distances` of `utils` runs it" in found.message
+
+
+@pytest.mark.parametrize("head", [
+    _HEAD + "\n    parametric.eval()",  # switched too
+    # switched on one branch, None on the other (DLCV's inference.py)
+    "if matching_fn == 'parametric':\n        " + _HEAD + "\n        parametric.eval()\n    else:\n        parametric = None",
+    "parametric = nn.Sequential(nn.Linear(8, 1))",  # no dropout
+])
+def test_heads_run_by_another_files_helper_that_are_evaluated_or_harmless(tmp_path, head):
+    files = {"utils.py": _DISTANCES, "train.py": _PROTO_VALIDATION.replace("HEAD", head)}
+    assert lint(tmp_path, files, "train.py", "HPL008") == []
+
+
+def test_a_name_bound_to_none_on_one_branch_keeps_the_other_branchs_eval_mode(tmp_path):
+    # the same-file form of DLCV's inference.py
+    code = _DISTANCES + '''
+def predict(x, parametric=None):
+    with torch.no_grad():
+        return parametric(x)
+
+def main(use_head, x):
+    if use_head:
+        parametric = torch.nn.Sequential(torch.nn.Linear(8, 1), torch.nn.Dropout())
+        parametric.eval()
+    else:
+        parametric = None
+    return predict(x, parametric)
+'''
+    assert lint(tmp_path, {"infer.py": code}, "infer.py", "HPL008") == []
+    assert len(lint(tmp_path, {"infer.py": code.replace("        parametric.eval()\n", "")}, "infer.py", "HPL008")) == 1

@@ -319,7 +319,7 @@ class EvalDropoutAnalysis:
             return
         training = ctx.fact("training", TrainingAnalysis)
         modes = ctx.fact("modes", ModeAnalysis)
-        seen = set()  # (function, model): the first such evaluation is reported
+        seen = set()  # (function, model, helper): the first such evaluation is reported
         for site in ctx.calls:
             func = site.node.func
             # `evaluate_model(...)` (imported, or star-imported) or `d2l.predict_sentiment(...)`
@@ -335,21 +335,33 @@ class EvalDropoutAnalysis:
             hfn = hctx.function_named(symbol) if hctx is not None and hctx is not ctx else None
             if hfn is None or is_test_function(hfn, None, is_test_file(hctx.path)):
                 continue
-            if not named and not _NO_GRAD_TEXT.search(hctx.text):
+            # `pairwise_distances(q, p, fn, parametric)` in the caller's no-grad block
+            # (DLCV-2021-Fall hw4): whatever model the helper runs is evaluated there.
+            in_block = _NO_GRAD_TEXT.search(ctx.text) is not None and \
+                id(site.node) in modes.flow(site.function, _method_class(site)).nograd
+            if not named and not in_block and not _NO_GRAD_TEXT.search(hctx.text):
                 continue  # neither named like evaluation nor able to turn gradients off
-            found = self._foreign_model_call(training, modes, site, hctx, hfn, named)
-            if found is not None and (id(site.function), found.mkey) not in seen:
-                seen.add((id(site.function), found.mkey))
+            found = self._foreign_model_call(training, modes, site, hctx, hfn, named, in_block)
+            if found is not None and (id(site.function), found.mkey, id(hfn)) not in seen:
+                seen.add((id(site.function), found.mkey, id(hfn)))
                 yield found
 
-    def _foreign_model_call(self, training, modes, site, hctx, hfn, named: bool) -> Optional[UnswitchedEval]:
+    def _foreign_model_call(self, training, modes, site, hctx, hfn, named: bool,
+                            in_block: bool = False) -> Optional[UnswitchedEval]:
         """The first call in `hfn` of a model its caller `site` hands over, run
-        unswitched: anywhere when `hfn` is `named` like evaluation, else under
+        unswitched: anywhere when `hfn` is `named` like evaluation or `site` is
+        `in_block`, the caller's no-grad block; else under the helper's own
         no_grad (a decorator or a `with` block)."""
         params = function_params(hfn, False)
         htraining = hctx.fact("training", TrainingAnalysis)
-        if any(step.function is hfn for step in htraining.steps):
-            return None  # it trains too: not evaluation code
+        # A helper that trains (Generate-faces-with-GAN's `train_gan(dataloader, netG, ...)`)
+        # is evaluation code only in its no-grad blocks, and not where they compute the
+        # step's inputs (fakes for the discriminator, targets).
+        trains = any(step.function is hfn for step in htraining.steps)
+        if trains and in_block:
+            return None  # a training helper run without gradients: not this file's evaluation
+        named = named and not trains
+        everywhere = named or in_block
         hflow = hctx.fact("modes", ModeAnalysis).flow(hfn, None)
         decorated = next((d for d in hfn.decorators if _decorator_disables_grad(hctx, d)), None)
         method_klass = site.klass if site.function is not None and site.klass is not None and \
@@ -361,7 +373,11 @@ class EvalDropoutAnalysis:
             root, _, submodule = (inner_key or "").partition(".")
             if root not in params or "." in submodule:
                 continue  # only a parameter itself is known to be the caller's model
-            if not named and decorated is None and id(inner.node) not in hflow.nograd:
+            if not everywhere and decorated is None and id(inner.node) not in hflow.nograd:
+                continue
+            if trains and _feeds_a_training_step(hctx, htraining, hfn, inner.node) and (
+                    _trained_in_file(hctx, htraining, root, None) or
+                    _run_with_grad_before_a_backward(hctx, htraining, hflow, hfn, root)):
                 continue
             if _switches_somewhere(hfn, root):
                 return None  # d2l's evaluate_accuracy: `net.eval()` on the branch for modules
@@ -389,7 +405,9 @@ class EvalDropoutAnalysis:
                 continue
             if site.function is not None and self._callers_switch(modes, training, site.function, method_klass, outer):
                 continue
-            if named:
+            if in_block and not named:
+                why = f"under the caller's no-grad block, where `{hfn.name.value}` of `{hctx.module_name}` runs it"
+            elif named:
                 why = f"`{hfn.name.value}` of `{hctx.module_name}` is named like evaluation code"
             else:
                 how = f"`@{hctx.code(decorated.decorator)}`" if decorated is not None else "a no-grad block"
@@ -884,7 +902,8 @@ def _run_with_grad_before_a_backward(ctx, training, flow, fn, mkey: str) -> bool
         if target is None or model_key(target) != mkey or id(site.node) in flow.nograd:
             continue
         line = _line_of(ctx, site.node)
-        if any(back_line > line and any(contains(loop.body, site.node) for loop in holding)
+        # `>=`: `(-D(G(z)).mean()).backward()` runs G before the backward on its line
+        if any(back_line >= line and any(contains(loop.body, site.node) for loop in holding)
                for back_line, holding in backwards):
             return True
     return False
@@ -1237,3 +1256,8 @@ def _names_evaluation_data(word: str) -> bool:
     return len(parts) == 1 and any(parts[0] == prefix + suffix for prefix in ("val", "valid", "test", "eval")
                                    for suffix in _LOADER_WORDS)
 
+
+def _method_class(site) -> Optional[cst.ClassDef]:
+    """The class of the method `site` is in, when it is one."""
+    return site.klass if site.function is not None and site.klass is not None and \
+        _is_method(site.function, site.klass) else None

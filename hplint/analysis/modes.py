@@ -111,6 +111,15 @@ class State:
                      merged(self.must_train, src.must_train), merged(self.set_here, src.set_here),
                      merged(self.may_train, src.may_train))
 
+    def not_a_module(self, key: str) -> "State":
+        """`parametric = None`: nothing there runs in either mode, so a path that
+        switched it to eval and this one agree it is not in training mode (no
+        eval() call is recorded for it)."""
+        may = {k: v for k, v in self.may_eval if not _under(k, key)}
+        return State(self.must_eval | {key}, tuple(may.items()),
+                     frozenset(k for k in self.must_train if not _under(k, key)), self.set_here | {key},
+                     frozenset(k for k in self.may_train if not _under(k, key)))
+
     def unknown(self, key: str, node) -> "State":
         may = self.may()
         may[key] = node
@@ -666,6 +675,8 @@ class _Walker:
         if eval_call is not None:
             return state.evaluated(key, eval_call)
         inner = _strip_moves(value)
+        if isinstance(inner, cst.Name) and inner.value == "None":
+            return state.not_a_module(key)
         source = model_key(inner) if isinstance(inner, (cst.Name, cst.Attribute)) else None
         if source is not None:
             if source in state.must_eval:
