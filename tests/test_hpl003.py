@@ -16,6 +16,24 @@ from helpers import apply_edits, expected_lines, lines_of, lint_code, lint_files
 RULE = "HPL003"
 
 POSITIVE = {
+    # Combatting-partisan-homogenization (set 47): the width of the range held in a local
+    "affine_width_in_a_local": """
+        import numpy as np
+
+        def random_search_lr(n, max_lr=1e-3, min_lr=1e-7):
+            span = max_lr - min_lr
+            lrs = (np.random.rand(n) * span + min_lr).tolist()  # <- HPL003
+            return lrs
+    """,
+    "affine_width_and_low_in_locals": """
+        import random
+
+        def sample(lo=1e-6, hi=1e-2):
+            width = hi - lo
+            offset = lo
+            lr = offset + width * random.random()  # <- HPL003
+            return lr
+    """,
     # Epistimio/orion's hyperband tutorial: priors are strings in the space dict.
     "orion_prior_strings": """
         from orion.client import build_experiment
@@ -267,6 +285,26 @@ POSITIVE = {
 }
 
 NEGATIVE = {
+    # the same local width, mapped into an exponent: a log-uniform draw
+    "affine_width_in_a_local_as_exponent": """
+        import numpy as np
+
+        def random_search_lr(n, hi=-3, lo=-7):
+            span = hi - lo
+            lrs = 10 ** (np.random.rand(n) * span + lo)
+            return lrs
+    """,
+    # the width differs by branch: unknown, not guessed
+    "affine_width_unknown": """
+        import numpy as np
+
+        def random_search_lr(n, fine, max_lr=1e-3, min_lr=1e-7):
+            if fine:
+                span = 1e-4
+            else:
+                span = max_lr - min_lr
+            return np.random.rand(n) * span + min_lr
+    """,
     "grids_that_are_log_spaced_narrow_or_no_learning_rate": """
         import numpy as np
         from functools import partial
@@ -546,6 +584,8 @@ def test_extra_lr_names_option(tmp_path):
     ("learning_rate_decay", False), ("learning_rate_warmup_steps", False),
     ("lr_decay", False), ("pct_lr_ramp", False), ("lr_warmup_ratio", False), ("lr_gamma", False),
     ("lr_ratio", False), ("lr_factor", False), ("lr_patience", False), ("log_lr", False),
+    # PLDepth (set 47): a step-decay multiplier / SGDR's min-lr divisor; StyleGAN's equalised-lr multiplier
+    ("lr_multi", False), ("lr_mul", False), ("lr_divisor", False),
     ("weight_decay", False), ("dropout", False), ("step_size", False), ("momentum", False),
 ])
 def test_learning_rate_vocabulary(name, expected):

@@ -288,7 +288,14 @@ class ConstantEvaluator:
         owner, point = self._where or (None, None)
         _, bindings = self.ctx.binder.lookup(name, owner, point)
         if bindings and not all(b.kind == "import" for b in bindings):
-            return self._agreed(bindings, depth)
+            found = self._agreed(bindings, depth)
+            if found is UNKNOWN and env and all(b.has_value and b.index is None and b.owner is owner for b in bindings):
+                # `span = max_lr - min_lr` in a function whose parameters `env` gives
+                # values: the local is read with them (not cached: it depends on env).
+                values = [self.value(b.value, env, depth + 1, where=(b.owner, b)) for b in bindings]
+                if values and all(v is not UNKNOWN and _same(v, values[0]) for v in values):
+                    return values[0]
+            return found
         qualname = self.ctx.imports.resolve_name(name)
         if qualname and self.ctx.project is not None and qualname != f"{self.ctx.module_name}.{name}":
             other, symbol = self.ctx.project.resolve_symbol(qualname, self.ctx.module_name, self.ctx.path)

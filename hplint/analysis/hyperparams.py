@@ -25,7 +25,7 @@ _LR_EXACT = frozenset({
 _NOT_VALUE_TOKENS = frozenset({
     "decay", "warmup", "ratio", "gamma", "factor", "patience", "ramp", "pct",
     "percent", "frac", "fraction", "schedule", "scheduler", "sched", "step",
-    "steps", "milestones", "mult", "multiplier", "scale", "scaling", "drop",
+    "steps", "milestones", "mult", "multi", "mul", "multiplier", "divisor", "div", "scale", "scaling", "drop",
     "cycle", "power", "exponent", "exp", "log", "log10", "log2", "ln", "policy",
     "mode", "type", "freq", "interval", "every", "epoch", "epochs", "iters",
     "cooldown", "threshold",

@@ -806,7 +806,16 @@ class SearchSpaceAnalysis:
         a, b = 0.0, 1.0
         wrapped = False
         current = node
-        number = self.ctx.constants.number
+        constants = self.ctx.constants
+        # Names are looked up where the draw is (`span = hi - lo` a line above it).
+        where = (scope.root if isinstance(scope.root, cst.FunctionDef) else None, node) \
+            if isinstance(node, cst.Call) else None
+
+        def number(expr, env):
+            if where is None:
+                return constants.number(expr, env)
+            value = constants.value(expr, env, where=where)
+            return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
         while True:
             parent = scope.parent.get(id(current))
             kind = type(parent)
