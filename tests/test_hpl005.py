@@ -1629,6 +1629,18 @@ def test_a_module_of_a_package_is_imported_not_run_so_its_folder_is_not_searched
     assert lint(tmp_path, _sibling_files(""), "exp/gru/run.py", "HPL005") == []
 
 
+@pytest.mark.parametrize("folder", ["Model Scripts Temp", "exp-2"])
+def test_a_folder_that_cannot_be_a_package_is_its_modules_root(tmp_path, folder):
+    # Combatting-partisan-homogenization (set 47): `__init__.py` in a folder whose
+    # name is no identifier; its modules import each other as top-level modules.
+    files = {f"{folder}/__init__.py": "", f"{folder}/model.py": SIBLING_MODEL,
+             f"{folder}/run.py": SIBLING_SCRIPT.format(main="")}
+    (finding,) = lint(tmp_path, files, f"{folder}/run.py", "HPL005")
+    assert finding.message.startswith("GruModel holds a recurrent GRU (model.py:")
+    files = {f"exp_2/{name.split('/', 1)[1]}": code for name, code in files.items()}
+    assert lint(tmp_path, files, "exp_2/run.py", "HPL005") == []  # a package: `model` is not top-level
+
+
 # dist-pred utils/optuna_utils.py: `load_best_model(name)` returns `(model, params)`,
 # building the LSTM only for `name == 'lstm'`.
 TUPLE_FACTORY = """

@@ -59,7 +59,9 @@ def module_name_for(path: Path, exists: Callable[[Path], bool] = os.path.exists)
     is_package = path.name == "__init__.py"
     parts: List[str] = [] if is_package else [path.stem]
     directory = path.parent
-    while exists(directory / "__init__.py") and directory.parent != directory:
+    # A folder whose name is no identifier ("Model Scripts Temp") cannot be a
+    # package, whatever `__init__.py` it holds: its files are top-level modules.
+    while directory.name.isidentifier() and exists(directory / "__init__.py") and directory.parent != directory:
         parts.append(directory.name)
         directory = directory.parent
     return ".".join(reversed(parts)), is_package, directory
