@@ -927,6 +927,36 @@ def test_fix_is_safe_where_nothing_loads_weights(tmp_path, other):
     assert finding.fix.safety.value == "safe"
 
 
+# cnn-depoyment (set 51): code/cnn.py builds the model; inference.py one folder up
+# imports it and loads a checkpoint saved with the biases.
+_STEM_MODULE = _VGG_STEM.replace("model = Stem()\n", "")
+_LOADER = "import torch\nIMPORT\nmodel = Stem()\nmodel.load_state_dict(torch.load('stem.pt'))\n"
+
+
+@pytest.mark.parametrize("model_file, loader_file, import_line", [
+    ("model.py", "inference.py", "from model import Stem"),
+    ("code/cnn.py", "inference.py", "from cnn import Stem"),  # sys.path set to code/
+    ("pkg/nets.py", "pkg/serve.py", "from .nets import Stem"),
+    ("pkg/nets.py", "serve.py", "from pkg.nets import Stem"),
+])
+def test_fix_is_unsafe_where_a_neighbour_imports_the_model_and_loads_weights(tmp_path, model_file, loader_file,
+                                                                             import_line):
+    files = {model_file: _STEM_MODULE, loader_file: _LOADER.replace("IMPORT", import_line)}
+    (finding,) = lint_files(tmp_path, files, model_file, select=["HPL002"])
+    assert finding.fix.safety.value == "unsafe"
+
+
+@pytest.mark.parametrize("loader_file, text", [
+    ("inference.py", _LOADER.replace("IMPORT", "from other import Stem")),  # loads another module's model
+    ("inference.py", "from model import Stem\nmodel = Stem()\n"),  # imports it, loads nothing
+    ("far/away/inference.py", _LOADER.replace("IMPORT", "from model import Stem")),  # not a neighbour
+])
+def test_fix_stays_safe_where_no_neighbour_loads_the_models_weights(tmp_path, loader_file, text):
+    files = {"model.py": _STEM_MODULE, loader_file: text}
+    (finding,) = lint_files(tmp_path, files, "model.py", select=["HPL002"])
+    assert finding.fix.safety.value == "safe"
+
+
 # lightning-bolts' AMDIM `FakeRKHSConvNet`: the biased shortcut reaches the
 # BatchNorm through the residual sum; the message says so rather than "directly".
 SHORTCUT_INTO_BATCHNORM = """

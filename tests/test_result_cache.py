@@ -366,3 +366,32 @@ def test_sibling_projects_keep_their_own_settings_through_the_cache(tmp_path):
     third, linted, hits, _ = check(tmp_path, "a", "b")
     assert (linted, hits) == (1, 1)
     assert {f["code"] for f in third if f["path"].startswith("b")} == a_codes
+
+
+_STEM = dedent("""
+    import torch.nn as nn
+    class Stem(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3)
+            self.bn = nn.BatchNorm2d(8)
+        def forward(self, x):
+            return self.bn(self.conv(x))
+""")
+
+
+def test_a_neighbour_that_starts_loading_weights_relints_the_model(tmp_path):
+    # HPL002's fix safety reads the model's neighbours (a serving script loading a checkpoint)
+    (tmp_path / "model.py").write_text(_STEM)
+
+    def safety():
+        findings, linted, _, _ = check(tmp_path, "model.py")
+        (finding,) = findings
+        return finding["fix"]["safety"], linted
+
+    assert safety() == ("safe", 1)
+    assert safety() == ("safe", 0)
+    (tmp_path / "serve.py").write_text("import torch\nfrom model import Stem\nStem().load_state_dict(torch.load('c.pt'))\n")
+    assert safety() == ("unsafe", 1)
+    (tmp_path / "serve.py").write_text("from model import Stem\nStem()\n")
+    assert safety() == ("safe", 1)

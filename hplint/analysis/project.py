@@ -32,6 +32,8 @@ from .source import SourceError, decode_source, parse_checked
 # the package beside it) up to the project's top, which these files mark.
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _MAX_PARENT_ROOTS = 3
+# A folder with more module files than this is a library's, not a project's scripts.
+_MAX_NEARBY_FILES = 100
 _MAIN_BLOCK = re.compile(r"^if\s+__name__\s*==\s*['\"]__main__['\"]\s*:", re.MULTILINE)
 
 # Dependency tracking: the prefix of the nodes that stand for a search root
@@ -106,6 +108,7 @@ class ProjectIndex:
         self.generation = 0
         self._module_files: Dict[Tuple[Tuple[Path, ...], str], Tuple[Optional[Path], List[Tuple[str, bool]]]] = {}
         self._listings: Dict[str, Optional[str]] = {}  # folder -> module_files(folder)
+        self._texts: Dict[Path, Tuple[object, str]] = {}  # path -> (cache key, text), for module_texts_in
         for root in roots:
             self.add_root(root)
             self._configured.append(Path(os.path.abspath(root)))
@@ -203,6 +206,7 @@ class ProjectIndex:
         self._roots_of.clear()
         self._module_files.clear()
         self._listings.clear()
+        self._texts.clear()
         self._search_paths.clear()
 
     def _drop(self, path: Path) -> None:
@@ -225,6 +229,7 @@ class ProjectIndex:
             contexts = [entry[1] for entry in self._by_path.values() if entry[1] is not None]
             contexts += [ctx for ctx in (ref() for ref in self._evicted) if ctx is not None]
             self._by_path.clear()
+            self._texts.clear()
             self._evicted = []
             self.cached_bytes = 0
             self.evicted_bytes = 0
@@ -289,6 +294,40 @@ class ProjectIndex:
             if listing is not None:
                 return tuple(f"{package}.{name}" for name in listing.split("\n") if name)
         return ()
+
+    def module_texts_in(self, folder: Path, origin: Path, limit: int = _MAX_NEARBY_FILES) -> List[Tuple[Path, str]]:
+        """The texts of the module files of `folder` (none when it holds more than
+        `limit`), for text-only questions about a file's neighbours (does a script
+        beside model.py load a checkpoint?). Read, not parsed; recorded as what
+        `origin`'s analysis read, so a cached result follows their edits."""
+        folder_text = str(folder)
+        if folder_text not in self._listings:
+            self._listings[folder_text] = module_files(folder_text)
+        listing = self._listings[folder_text]
+        node = os.path.abspath(origin)
+        if self.track_dependencies:
+            self._probed.setdefault(node, {})[(LISTING, folder_text)] = listing
+        names = [name for name in (listing or "").split("\n") if name]
+        if len(names) > limit:
+            return []
+        out: List[Tuple[Path, str]] = []
+        for name in names:
+            path = Path(os.path.abspath(folder / f"{name}.py"))
+            text = self._overlays.get(path)
+            if text is None:
+                key = self._cache_key(path)
+                cached = self._texts.get(path)
+                if cached is None or cached[0] != key:
+                    try:
+                        data = path.read_bytes()
+                    except OSError:
+                        continue
+                    decoded = decode_source(data)
+                    cached = self._texts[path] = (key, "" if isinstance(decoded, SourceError) else decoded)
+                text = cached[1]
+            self._link(node, str(path))
+            out.append((path, text))
+        return out
 
     def _search_path(self, origin: Path, node: str) -> Tuple[Path, ...]:
         found = self._roots_of.get(node)

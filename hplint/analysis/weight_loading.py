@@ -3,11 +3,16 @@
 
 A fix that changes a model's parameters (HPL002's `bias=False`) keeps the
 function the model computes, but a checkpoint saved with the old parameters no
-longer loads strictly: where the file loads weights, such a fix is unsafe.
+longer loads strictly: where the file loads weights, such a fix is unsafe, and
+so it is where a script beside the model's file (or one folder up: a SageMaker
+`inference.py` above `code/cnn.py`) imports that module and loads weights
+(`nearby_loader`, a text search of those folders).
 """
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Optional
 
 import libcst as cst
@@ -40,3 +45,26 @@ def _loads(ctx, call: cst.Call) -> bool:
     if name in WEIGHT_LOADING_CALLS or ctx.callee(call) in ("torch.load", "torch.hub.load"):
         return True
     return any(arg.keyword is not None and arg.keyword.value == "pretrained" for arg in call.args)
+
+
+# A weight-loading call in a file's text, for the neighbours' text search.
+_LOADING_TEXT = re.compile(r"\b(?:" + "|".join(sorted(WEIGHT_LOADING_CALLS)) + r")\s*\(|\btorch\.(?:hub\.)?load\s*\(")
+
+
+def nearby_loader(ctx, origin: Path) -> Optional[Path]:
+    """A module file in the folder of `ctx`'s file or the one above it that
+    imports `ctx`'s module by its last name (`from cnn import CNN`,
+    `from .cnn import CNN`, `import models.cnn`) and loads weights; None when
+    there is none (or `ctx` has no project to look in)."""
+    project = ctx.project
+    if project is None or ctx.path is None or not ctx.module_name:
+        return None
+    short = re.escape(ctx.module_name.rsplit(".", 1)[-1])
+    imports = re.compile(rf"^\s*(?:from\s+[\w.]*\b{short}\b\s+import|import\s+[\w.]*\b{short}\b)", re.MULTILINE)
+    own = Path(ctx.path).resolve()
+    folder = own.parent
+    for place in (folder, folder.parent):
+        for path, text in project.module_texts_in(place, origin):
+            if path != own and _LOADING_TEXT.search(text) and imports.search(text):
+                return path
+    return None

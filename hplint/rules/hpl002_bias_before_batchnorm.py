@@ -9,7 +9,7 @@ import libcst as cst
 
 from ..analysis import layers as L
 from ..analysis.model import LINEAR_LAYERS
-from ..analysis.weight_loading import WeightLoading
+from ..analysis.weight_loading import WeightLoading, nearby_loader
 from ..findings import FixSafety
 from ._call_args import append_keyword
 from ._edges import describe_location, group_by_location, more_batchnorms
@@ -108,7 +108,8 @@ class BiasBeforeBatchNorm(Rule):
             node_ctx, node, edge = group[0]
             fix = None
             if node is edge.src.node:
-                loads = any(c.fact("weight_loading", WeightLoading).loads for c in (ctx, node_ctx))
+                loads = any(c.fact("weight_loading", WeightLoading).loads for c in (ctx, node_ctx)) or \
+                    nearby_loader(node_ctx, ctx.path) is not None
                 flag, unspellable = _bn_flag(edge)
                 fix = bias_false_fix(node, edge.src.kind, flag, loads or unspellable or _reads_a_bias(node_ctx))
             yield Report(
