@@ -2038,3 +2038,112 @@ def main(use_head, x):
 '''
     assert lint(tmp_path, {"infer.py": code}, "infer.py", "HPL008") == []
     assert len(lint(tmp_path, {"infer.py": code.replace("        parametric.eval()\n", "")}, "infer.py", "HPL008")) == 1
+
+
+# AnoGAN (set 51): `test()` optimises only a latent `z` through the trained
+# BatchNorm generator, in training mode: its running statistics drift over
+# thousands of steps. A step that trains only plain tensors is not training.
+_LATENT_SEARCH = '''
+import torch
+import torch.nn as nn
+
+class Gen(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(16, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 4))
+
+    def forward(self, z):
+        return self.net(z)
+
+def NAME(target):
+    G = Gen()
+    G.load_state_dict(torch.load("G.pt"))
+    z = torch.randn(8, 16, requires_grad=True)
+    opt = torch.optim.Adam(PARAMS, lr=1e-3)
+    for step in range(1000):
+        loss = (G(z) - target).abs().sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return loss
+'''
+
+
+@pytest.mark.parametrize("name, params", [("test", "[z]"), ("predict", "(z,)"), ("infer", "[z]")])
+def test_a_latent_search_through_a_model_in_training_mode_is_evaluation(tmp_path, name, params):
+    code = _LATENT_SEARCH.replace("NAME", name).replace("PARAMS", params)
+    (found,) = lint_source(tmp_path, code, "HPL008")
+    assert found.line == 18 and f"`{name}` is named like evaluation code" in found.message
+    fixed = apply_fix(code.lstrip("\n"), found.fix)
+    assert "    G.load_state_dict(torch.load(\"G.pt\"))\n" in fixed and "        G.eval()\n        loss = (G(z)" in fixed
+    assert parses(fixed)
+
+
+@pytest.mark.parametrize("name, params", [
+    ("test", "G.parameters()"),  # it trains the generator: not evaluation by its name
+    ("test", "[G.net[0].weight]"),  # a module's own parameter
+    ("search", "[z]"),  # not named like evaluation
+])
+def test_steps_that_train_a_model_or_code_not_named_evaluation(tmp_path, name, params):
+    code = _LATENT_SEARCH.replace("NAME", name).replace("PARAMS", params)
+    assert lint_source(tmp_path, code, "HPL008") == []
+
+
+# `evaluate()` that builds its own model: eval() goes after the model exists,
+# not at the top of the function (where it raised NameError, and the fix loop
+# inserted it again and again).
+@pytest.mark.parametrize("body, expected", [
+    ("model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))\n    model.load_state_dict(torch.load('m.pt'))\n"
+     "    return model(x)",
+     "    model.load_state_dict(torch.load('m.pt'))\n    model.eval()\n    return model(x)"),
+    ("with torch.no_grad():\n        model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))\n"
+     "        model.load_state_dict(torch.load('m.pt'))\n        out = model(x)\n    return out",
+     "        model.load_state_dict(torch.load('m.pt'))\n        model.eval()\n        out = model(x)"),
+])
+def test_the_eval_fix_follows_a_model_built_in_the_evaluation(tmp_path, body, expected):
+    code = "import torch\nimport torch.nn as nn\n\ndef evaluate(x):\n    " + body + "\n"
+    (found,) = lint_source(tmp_path, code, "HPL008")
+    fixed = apply_fix(code, found.fix)
+    assert expected in fixed and parses(fixed)
+    (tmp_path / "train.py").write_text(fixed)
+    assert lint_source(tmp_path, fixed, "HPL008") == []
+
+
+def test_no_eval_fix_where_the_model_is_built_on_the_line_that_runs_it(tmp_path):
+    code = "import torch\nimport torch.nn as nn\n\ndef evaluate(x):\n" \
+           "    m = nn.Dropout(0.5); m.load_state_dict(torch.load('m.pt')); return m(x)\n"
+    (found,) = lint_source(tmp_path, code, "HPL008")
+    assert found.fix is None
+
+
+# The same search at the top of AnoGAN's test.py: a script named like
+# evaluation is evaluation code, unless its own steps train a model.
+_SCRIPT_TOP = _LATENT_SEARCH.split("def NAME(target):")[0] + '''
+G = Gen()
+G.load_state_dict(torch.load("G.pt"))
+z = torch.randn(8, 16, requires_grad=True)
+opt = torch.optim.Adam(PARAMS, lr=1e-3)
+for step in range(1000):
+    loss = G(z).abs().sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+'''
+
+
+@pytest.mark.parametrize("script", ["test.py", "evaluate.py", "inference.py"])
+def test_the_top_of_an_evaluation_script_is_evaluation_code(tmp_path, script):
+    code = _SCRIPT_TOP.replace("PARAMS", "[z]")
+    (found,) = lint_source(tmp_path, code, "HPL008", name=script)
+    assert f"`{script}` is an evaluation script" in found.message
+    fixed = apply_fix(code.lstrip("\n"), found.fix)
+    assert "    G.eval()\n    loss = G(z)" in fixed and parses(fixed)
+
+
+@pytest.mark.parametrize("script, params", [
+    ("test.py", "G.parameters()"),  # it trains the generator
+    ("train.py", "[z]"),  # not named like evaluation
+    ("test_gen.py", "[z]"),  # a pytest module
+])
+def test_scripts_that_train_or_are_not_evaluation_scripts(tmp_path, script, params):
+    assert lint_source(tmp_path, _SCRIPT_TOP.replace("PARAMS", params), "HPL008", name=script) == []

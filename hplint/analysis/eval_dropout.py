@@ -173,10 +173,18 @@ class EvalDropoutAnalysis:
             if decorated is not None:
                 regions[id(fn)] = (fn, klass, f"`{fn.name.value}` is decorated with `@{ctx.code(decorated.decorator)}`", True)
             elif is_eval_name(fn.name.value) and not (klass is not None and _called_in_training(ctx, training, fn, klass)) \
-                    and not any(step.function is fn for step in training.steps):
+                    and not any(step.function is fn and not _optimises_inputs_only(training, step)
+                                for step in training.steps):
                 # (`TrainAndTest()` that takes optimizer steps is not evaluation by its
-                # name; its no-grad block or evaluation loop still is)
+                # name; its no-grad block or evaluation loop still is. AnoGAN's `test()`
+                # optimises only a latent `z` through the trained generator: evaluation.)
                 regions[id(fn)] = (fn, klass, f"`{fn.name.value}` is named like evaluation code", True)
+        stem = ctx.path.stem if ctx.path is not None else ""
+        if stem and is_eval_name(stem) and not test_file and \
+                all(step.function is not None or _optimises_inputs_only(training, step) for step in training.steps):
+            # AnoGAN's test.py: the script's own top-level code evaluates (a latent
+            # search through the trained generator is all it optimises).
+            regions[0] = (None, None, f"`{ctx.path.name}` is an evaluation script", True)
         for site in ctx.calls:
             qn = ctx.callee(site.node)
             if qn in NO_GRAD or qn in SET_GRAD:
@@ -290,7 +298,7 @@ class EvalDropoutAnalysis:
                 seen.add((key, mkey))
                 line = _line_of(ctx, call)
                 trains = [c for c in flow.train_calls.get(mkey, []) if _line_of(ctx, c) < line]
-                eval_at, resumes = self._eval_place(training, fn, whole, site)
+                eval_at, resumes = self._eval_place(training, fn, whole, site, mkey)
                 reason = why
                 if in_loop is not None:
                     eval_at, reason, resumes_after = in_loop
@@ -617,18 +625,40 @@ class EvalDropoutAnalysis:
         state = modes.flow(site.function, klass).states.get(id(site.node))
         return state is not None and state.in_eval(key)
 
-    def _eval_place(self, training, fn, whole: bool, site) -> Tuple[Optional[cst.CSTNode], bool]:
-        """Where `model.eval()` goes, and whether the function trains after it."""
+    def _eval_place(self, training, fn, whole: bool, site, mkey: str) -> Tuple[Optional[cst.CSTNode], bool]:
+        """Where `model.eval()` goes, and whether the function trains after it:
+        the function's first statement (whole) or the outermost `with` holding
+        the call, unless the model is bound there (`model = Net()` inside
+        `evaluate`), where `model.eval()` would come before the model exists:
+        then just before the statement that runs it."""
         body = fn.body if fn is not None else self.ctx.tree
+        place: Optional[cst.CSTNode] = None
+        resumes = False
         if whole:
             first = _first_statement(body)
-            if first is None or isinstance(fn.body, cst.SimpleStatementSuite):
+            if first is None or fn is not None and isinstance(fn.body, cst.SimpleStatementSuite):
                 return None, False
-            return first, False
-        for stmt in body_statements(body):
-            if isinstance(stmt, cst.With) and contains(stmt, site.node):
-                return stmt, any(s.function is fn for s in training.steps)  # outermost with that holds the call
-        return None, False
+            place = first
+        else:
+            for stmt in body_statements(body):
+                if isinstance(stmt, cst.With) and contains(stmt, site.node):
+                    # outermost with that holds the call
+                    place, resumes = stmt, any(s.function is fn for s in training.steps)
+                    break
+            if place is None:
+                return None, False
+        root = mkey.split(".")[0]
+        bound = [b for b in self.ctx.binder.scope(fn).bindings.get(root, []) if b.kind != "param"]
+        if any(whole or contains(place, b.node) for b in bound):
+            holder = None
+            for stmt in body_statements(body):
+                if contains(stmt, site.node):
+                    holder = stmt  # the innermost statement that runs it
+            if holder is None or isinstance(holder, cst.SimpleStatementSuite) or \
+                    any(contains(holder, b.node) for b in bound):
+                return None, False  # `model = Net(); model(x)` on one line: no line to put it on
+            return holder, False
+        return place, resumes
 
 
 def _frozen_in_eval_at_module_level(ctx, modes, training, mkey: str) -> bool:
@@ -1261,3 +1291,13 @@ def _method_class(site) -> Optional[cst.ClassDef]:
     """The class of the method `site` is in, when it is one."""
     return site.klass if site.function is not None and site.klass is not None and \
         _is_method(site.function, site.klass) else None
+
+
+def _optimises_inputs_only(training, step) -> bool:
+    """`opt = Adam([z])`: the step optimises plain tensors (a latent, an
+    adversarial perturbation, an image), none of them a module or a module's
+    parameter, so the models it runs are used, not trained."""
+    names = step.tensor_params
+    if not names or any("." in name for name in names):
+        return False  # `[model.weight]`: a module's own parameter
+    return all(training.resolver.resolve(cst.Name(name), step.function, None) is None for name in names)
