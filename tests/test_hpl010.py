@@ -819,3 +819,60 @@ def test_the_message_names_only_what_eval_mode_changes_in_this_model(tmp_path, l
 def test_a_mid_epoch_switch_on_a_model_without_dropout_or_batchnorm_is_quiet(tmp_path):
     source = MID_EPOCH_EVAL.replace("LAYERS", "nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)")
     assert lint_source(tmp_path, source, "HPL010") == []
+
+
+# ml4graphs (set 52): a notebook evaluates one model, then rebinds `model` to a
+# new one (a layer of an unread library, mode-aware functional dropout) and
+# trains it with `model.train()` every epoch. The new model's step used to take
+# the old model's evaluation call as its forward, in eval mode.
+_REBOUND = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch_geometric.nn import GCNConv
+
+class Plain(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+class Graph(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = GCNConv(4, 2)
+
+    def forward(self, x):
+        return self.conv(F.dropout(x, p=0.5, training=self.training))
+
+model = Plain()
+opt = torch.optim.Adam(model.parameters())
+for x, y in loader:
+    opt.zero_grad()
+    F.cross_entropy(model(x), y).backward()
+    opt.step()
+model.eval()
+with torch.no_grad():
+    for x, y in loader:
+        model(x)
+REBIND
+for epoch in range(3):
+    TRAIN
+    for x, y in loader:
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+'''
+
+
+@pytest.mark.parametrize("rebind, train, reported", [
+    ("model = Graph()\nopt = torch.optim.Adam(model.parameters())", "model.train()", False),
+    ("model = Graph()\nopt = torch.optim.Adam(model.parameters())", "pass", False),  # a fresh model trains
+    ("pass", "pass", True),  # the same model, still in eval mode
+])
+def test_a_rebound_model_is_not_the_evaluated_one(tmp_path, rebind, train, reported):
+    code = _REBOUND.replace("REBIND", rebind).replace("TRAIN", train)
+    assert len(lint_source(tmp_path, code, "HPL010")) == (1 if reported else 0)

@@ -942,6 +942,15 @@ class TrainingAnalysis:
             self._sites_by_node = {id(site.node): site for site in self.ctx.calls}
         return self._sites_by_node.get(id(call))
 
+    def _same_object(self, name: str, earlier: CallSite, backward: CallSite) -> bool:
+        """Whether `name` holds the same value at the earlier call as at the
+        backward: the same bindings reach both."""
+        binder = self.ctx.binder
+        owner = binder.owner_of(backward)
+        at_call = binder.lookup(name, owner, earlier.node)[1]
+        at_backward = binder.lookup(name, owner, backward.node)[1]
+        return {id(b) for b in at_call} == {id(b) for b in at_backward}
+
     def _set_here(self, target: cst.BaseExpression, fn: Optional[cst.FunctionDef]) -> bool:
         """`agent.model`, set by `agent.model = Policy()` in this function."""
         return isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and \
@@ -983,6 +992,10 @@ class TrainingAnalysis:
                 continue  # an imported function, not a model instance (`from config import net` is one)
             if result.forward_expr is not None and not (isinstance(target, cst.Name) or is_self_attr(target)):
                 continue  # the forward is known: only other models (`encoder`, `self.rnn`) are still sought
+            if isinstance(target, cst.Name) and not self._same_object(target.value, site, back):
+                # `model(x)` of an earlier cell, before `model = GCN()` rebound the name:
+                # another model, whose mode says nothing of this step (ml4graphs, set 52)
+                continue
             ref = self.resolver.resolve_argument(target, site) if isinstance(target, cst.Name) else \
                 self.resolver.resolve(target, back.function, back.klass)
             if ref is not None and ref.first(L.RNN) is not None:
