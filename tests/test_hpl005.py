@@ -1759,6 +1759,10 @@ DYNAMIC_RUN = """
     # a name also bound to something else stays unknown
     ("required=True", 'x = import_module("models." + args.model)\nif args.model == "none":\n    x = object()\n'
                       'model = x.Model(None)', 0),
+    # the class's name is a run-time name too (indonesian-review-rating-prediction, set 53):
+    # any class of the package's modules
+    ("required=True", 'cls = getattr(import_module("models." + args.model), args.model)\nmodel = cls(None)', 1),
+    ('default="TextCNN"', 'cls = getattr(import_module("models." + args.model), args.cls)\nmodel = cls(None)', 0),
 ])
 def test_a_model_module_imported_by_a_run_time_name(tmp_path, model_option, pick, found):
     files = dict(DYNAMIC_MODELS, **{"run.py": DYNAMIC_RUN.format(model_option=model_option,
@@ -2109,3 +2113,47 @@ def test_an_imported_factory_function_is_not_an_instance(tmp_path):
     files["config.py"] = files["config.py"].replace("net = BiRNN(1000, 64)", "def net(x):\n    return x")
     files["config.py"] = files["config.py"].replace("Adam(net.parameters()", "Adam(BiRNN(10, 4).parameters()")
     assert lint_files(tmp_path, files, "train.py", select=["HPL005"]) == []
+
+
+# indonesian-review-rating-prediction (set 53): a Lightning Trainer without
+# gradient_clip_val fits a class picked by two run-time names.
+_LIGHTNING_LSTM = """
+    import torch
+    import pytorch_lightning as pl
+    from torch import nn
+
+    class LSTM(pl.LightningModule):
+        def __init__(self, lr=1e-3):
+            super().__init__()
+            self.rnn = nn.{layer}(8, 16, batch_first=True)
+            self.head = nn.Linear(16, 2)
+
+        def forward(self, x):
+            return self.head(self.rnn(x)[0][:, -1])
+
+        def training_step(self, batch, batch_idx):
+            x, y = batch
+            return nn.functional.cross_entropy(self(x), y)
+
+        def configure_optimizers(self):
+            return torch.optim.Adam(self.parameters())
+    """
+_LIGHTNING_PICKED = """
+    import argparse
+    import importlib
+    import pytorch_lightning as pl
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-m", "--model", choices=["LSTM", "CNN"], required=True)
+    args = parser.parse_args()
+    ModelClass = getattr(importlib.import_module(f"models.{{args.model.lower()}}"), args.model)
+    trainer = pl.Trainer(max_epochs=10{clip})
+    trainer.fit(ModelClass(lr=1e-3))
+    """
+
+
+@pytest.mark.parametrize("layer, clip, found", [("LSTM", "", 1), ("Linear", "", 0), ("LSTM", ", gradient_clip_val=1.0", 0)])
+def test_lightning_fits_a_class_picked_by_run_time_names(tmp_path, layer, clip, found):
+    files = {"models/__init__.py": "", "models/lstm.py": _LIGHTNING_LSTM.format(layer=layer),
+             "train.py": _LIGHTNING_PICKED.format(clip=clip)}
+    assert len(lint(tmp_path, files, "train.py", "HPL005")) == found

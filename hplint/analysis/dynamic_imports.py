@@ -65,11 +65,23 @@ def _through_bindings(ctx, name: cst.Name, owner: Owner, at: object,
 
 
 def _getattr_candidates(ctx, call: cst.Call, owner: Owner) -> Optional[Tuple[str, ...]]:
-    """`getattr(module, "Model")` with `module` a run-time import; None for another call."""
+    """`getattr(module, "Model")` with `module` a run-time import; None for another call.
+    With the member's name unknown too (`getattr(import_module(f"models.{name}"),
+    args.model)`, indonesian-review-rating-prediction): any top-level class of
+    those modules."""
     member = ctx.member_named(call) if isinstance(call.func, cst.Name) else None
-    if member is None:
+    if member is not None:
+        return tuple(f"{module}.{member[1]}" for module in modules_of(ctx, member[0], owner, call)) or None
+    if not (isinstance(call.func, cst.Name) and call.func.value == "getattr" and len(call.args) == 2) or \
+            any(arg.keyword is not None or arg.star for arg in call.args) or ctx.project is None:
         return None
-    return tuple(f"{module}.{member[1]}" for module in modules_of(ctx, member[0], owner, call)) or None
+    found: List[str] = []
+    for module in modules_of(ctx, call.args[0].value, owner, call):
+        other = ctx.project.context_for_module(module, ctx.module_name, ctx.path)
+        if other is not None:
+            found.extend(f"{module}.{d.node.name.value}" for d in other.classes
+                         if not d.scope and not d.node.name.value.startswith("_"))
+    return tuple(found) if found and len(found) <= _MAX_CANDIDATES else None
 
 
 def _imported_by(ctx, call: cst.Call) -> Optional[Tuple[str, ...]]:
