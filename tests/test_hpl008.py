@@ -2147,3 +2147,50 @@ def test_the_top_of_an_evaluation_script_is_evaluation_code(tmp_path, script):
 ])
 def test_scripts_that_train_or_are_not_evaluation_scripts(tmp_path, script, params):
     assert lint_source(tmp_path, _SCRIPT_TOP.replace("PARAMS", params), "HPL008", name=script) == []
+
+
+# NLP_Sentiment (set 53): the model's own `fit` calls `self.train()`, then
+# validates a batch under no_grad as `self(xv)`: the method chose the mode.
+_SELF_FIT = '''
+import torch
+import torch.nn as nn
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(16, 32)
+        self.drop = nn.Dropout(0.5)
+        self.out = nn.Linear(32, 3)
+        self.optim = torch.optim.AdamW(self.parameters(), lr=5e-5)
+
+    def forward(self, x):
+        return self.out(self.drop(torch.relu(self.body(x))))
+
+    def fit(self, train_loader, val_loader):
+        self.train()
+        for x, y in train_loader:
+            self.optim.zero_grad()
+            nn.functional.cross_entropy(self(x), y).backward()
+            self.optim.step()
+            BEFORE
+            with torch.no_grad():
+                val_logits = self(val_loader[0])
+            AFTER
+            print(val_logits.argmax(-1))
+
+    def predict(self, loader):
+        with torch.no_grad():
+            return [self(x) for x in loader]
+'''
+
+
+def test_a_models_own_training_method_that_validates_in_training_mode(tmp_path):
+    code = _SELF_FIT.replace("BEFORE", "pass").replace("AFTER", "pass")
+    (found,) = lint_source(tmp_path, code, "HPL008")
+    assert found.line == 23 and "`self(...)` runs Classifier" in found.message
+
+
+def test_a_models_own_training_method_that_switches_around_validation(tmp_path):
+    code = _SELF_FIT.replace("BEFORE", "self.eval()").replace("AFTER", "self.train()")
+    # `predict`, which this file never calls, is its callers' to switch
+    assert lint_source(tmp_path, code, "HPL008") == []

@@ -291,7 +291,10 @@ class EvalDropoutAnalysis:
                 state = flow.states.get(id(call))
                 if state is None or state.in_eval(mkey) or (key, mkey) in seen:
                     continue
-                if self._own_method_called_elsewhere(training, regions, fn, method_klass, mkey):
+                if not state.in_train(mkey) and \
+                        self._own_method_called_elsewhere(training, regions, fn, method_klass, mkey):
+                    # (a method that put the module in training mode itself, NLP_Sentiment's
+                    # `fit` validating under no_grad after `self.train()`, chose the mode)
                     continue
                 if self._callers_switch(modes, training, fn, method_klass, mkey):
                     continue
