@@ -147,7 +147,8 @@ class Linter:
         else:
             checked = parse_checked(text)
             if isinstance(checked, SourceError):
-                return self.source_error_result(shown, checked, text, path)
+                exported = self.lint_notebook_export(text, path, shown)
+                return exported if exported is not None else self.source_error_result(shown, checked, text, path)
             tree, ast_module, elided = checked
             top_lines = statement_lines(tree.body, ast_module.body) if ast_module is not None else None
         ctx = self.context(text, tree, Path(path), top_lines, positions, index, memo, elided)
@@ -159,6 +160,48 @@ class Linter:
             return self.lint_context(ctx, shown)
         finally:
             ctx.ast_tops_from(None)
+
+    def lint_notebook_export(self, text: str, path: Path, shown: str) -> Optional[FileResult]:
+        """A `.py` file that is not Python only because of IPython lines
+        (`%matplotlib inline`, `!pip install ...`: a notebook exported or meant to
+        be pasted into cells): linted with those lines masked as in a notebook,
+        plus one HPL000 warning where they start. Its findings keep their
+        positions (masking keeps every other line as it is); a fix that would
+        edit a masked line is dropped. None when masking does not make it parse."""
+        from dataclasses import replace
+
+        from .notebook import mask_cell, split_lines
+
+        masked_text, count = mask_cell(text)
+        if not count:
+            return None
+        checked = parse_checked(masked_text)
+        if isinstance(checked, SourceError):
+            return None
+        tree, ast_module, elided = checked
+        top_lines = statement_lines(tree.body, ast_module.body) if ast_module is not None else None
+        ctx = self.context(masked_text, tree, Path(path), top_lines, None, None, None, elided)
+        if ast_module is not None:
+            ctx.ast_tops_from(ast_module.body)
+        try:
+            result = self.lint_context(ctx, shown)
+        finally:
+            ctx.ast_tops_from(None)
+        lines = split_lines(text)
+        masked = [i for i, (was, now) in enumerate(zip(lines, split_lines(masked_text)), start=1) if was != now]
+        hidden = set(masked)
+        result.findings = [f if f.fix is None or not any(
+            line in hidden for edit in f.fix.edits for line in range(edit.span.start_line, edit.span.end_line + 1))
+            else replace(f, fix=None) for f in result.findings]
+        first = masked[0]
+        where = f"line {first} holds" if len(masked) == 1 else f"lines {first} and {len(masked) - 1} more hold"
+        message = (f"{where} IPython syntax (`{lines[first - 1].strip()[:40]}`), which is not Python: "
+                   "this file runs only in a notebook or IPython. Those lines were skipped and the rest was checked; "
+                   "keep it as a notebook, or remove them.")
+        severity = self.config_for(path).severity_for("HPL000", Severity.WARNING)
+        result.findings.insert(0, self._hpl000(message, shown, Span(first, 1, first, 1), severity, "ipython-syntax"))
+        result.source = text
+        return result
 
     def _syntax_only(self, text: str, path: Path, shown: str) -> FileResult:
         """A file where nothing but HPL000 may be reported (a test file, or

@@ -308,3 +308,40 @@ def test_an_indentation_error_is_not_taken_for_newer_syntax(tmp_path):
         compile(text, "t.py", "exec")
     (finding,) = Linter(Config()).lint_text(text, tmp_path / "indent.py").findings
     assert finding.code == "HPL000" and "unexpected indent" in finding.message and finding.span.start_line == 7
+
+
+# SupaeroDataScience's RL course (set 52), Colab exports (set 53): `.py` files
+# with `%matplotlib inline` or `!pip install` lines, meant for notebook cells.
+_EXPORT = """import torch.nn as nn
+%matplotlib inline
+!pip install -q torch-scatter
+model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5), nn.BatchNorm1d(4))
+layer = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))
+"""
+
+
+def test_a_python_file_with_ipython_lines_is_checked_around_them(tmp_path):
+    path = tmp_path / "exercise.py"
+    path.write_text(_EXPORT)
+    result = Linter(Config()).lint_file(path)
+    found = [(f.code, f.span.start_line, f.severity) for f in result.findings]
+    assert found == [("HPL000", 2, Severity.WARNING), ("HPL001", 4, Severity.WARNING), ("HPL002", 5, Severity.WARNING)]
+    assert "lines 2 and 1 more hold IPython syntax (`%matplotlib inline`)" in result.findings[0].message
+    assert result.source == _EXPORT  # fixes apply to the file as it is
+
+
+def test_fixing_a_file_with_ipython_lines_keeps_them(tmp_path):
+    path = tmp_path / "exercise.py"
+    path.write_text(_EXPORT)
+    subprocess.run([sys.executable, "-m", "hplint", "check", "--fix", "--no-cache", str(path)],
+                   capture_output=True, text=True, cwd=tmp_path)
+    fixed = path.read_text()
+    assert "%matplotlib inline\n!pip install -q torch-scatter\n" in fixed
+    assert "nn.Sequential(nn.Linear(4, 4, bias=False), nn.BatchNorm1d(4))" in fixed
+
+
+def test_a_file_that_masking_does_not_make_python_is_still_a_syntax_error(tmp_path):
+    path = tmp_path / "old.py"
+    path.write_text("%matplotlib inline\nprint 'hello'\n")
+    (finding,) = Linter(Config()).lint_file(path).findings
+    assert finding.code == "HPL000" and finding.severity == Severity.ERROR and finding.span.start_line == 1

@@ -46,12 +46,19 @@ def fix_text(linter, text: str, path: Path, shown: str, *, unsafe: bool = False,
             break
         parsed = parse_checked(new_text)
         if isinstance(parsed, SourceError):
-            codes = ", ".join(sorted({f.code for f in applied}))
-            outcome.error = (f"internal error: fixes for {codes} on {shown} produced invalid Python "
-                             f"({parsed.message} at line {parsed.line}); those fixes were not applied")
-            break
-        outcome.result = linter.lint_context(linter.context(new_text, parsed.tree, Path(path),
-                                                            elided=parsed.elided), shown)
+            # A notebook export (`%matplotlib inline` lines) was never plain Python:
+            # its fixed text must still lint the way it did, around those lines.
+            exported = linter.lint_notebook_export(new_text, Path(path), shown) \
+                if isinstance(parse_checked(outcome.original), SourceError) else None
+            if exported is None:
+                codes = ", ".join(sorted({f.code for f in applied}))
+                outcome.error = (f"internal error: fixes for {codes} on {shown} produced invalid Python "
+                                 f"({parsed.message} at line {parsed.line}); those fixes were not applied")
+                break
+            outcome.result = exported
+        else:
+            outcome.result = linter.lint_context(linter.context(new_text, parsed.tree, Path(path),
+                                                                elided=parsed.elided), shown)
         outcome.text = new_text
         outcome.fixed.extend(applied)
     if outcome.error:
