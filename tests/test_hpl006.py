@@ -439,3 +439,17 @@ USE
 ])
 def test_a_lower_case_constant_for_evaluation_batches_only(tmp_path, use, found):
     assert len(lint_source(tmp_path, ONE_PASS_STATISTICS.replace("USE", use), "HPL006")) == found
+
+
+# Math-for-ML (set 47): skorch's estimators take the training batch as `batch_size=`.
+@pytest.mark.parametrize("args, found", [
+    ("batch_size=4096", [4096]),
+    ("batch_size=64, iterator_train__batch_size=2048", [2048]),  # the training iterator's own
+    ("batch_size=4096, iterator_train__batch_size=64", []),  # 4096 sizes validation and predict only
+    ("batch_size=128", []),
+    ("batch_size=-1", []),  # skorch: the whole dataset in one batch, on purpose
+])
+def test_skorch_estimator_batch_size(tmp_path, args, found):
+    code = ("import torch\nfrom skorch import NeuralNetClassifier\n"
+            f"net = NeuralNetClassifier(torch.nn.Linear, optimizer=torch.optim.Adam, {args})\n")
+    assert [f.message.split()[2] for f in lint_source(tmp_path, code, "HPL006")] == [str(v) for v in found]

@@ -187,6 +187,8 @@ class BatchSizeAnalysis:
             last = qn.rsplit(".", 1)[-1]
             if last in _HF_ARGS:
                 self._hf_arguments(site)
+            elif qn.startswith("skorch.") and last in _SKORCH_NETS:
+                self._skorch_net(site, last)
             elif (last == "dict" or last.endswith(_CONFIG_CALL_SUFFIXES)) and not is_eval_only_name(last):
                 for arg in call.args:
                     if arg.keyword is not None and is_batch_name(arg.keyword.value):
@@ -273,6 +275,15 @@ class BatchSizeAnalysis:
                 batch = arg
         if batch is not None:
             self._add(batch.value, f"`{batch.keyword.value}=`", site.scope, accumulation=accumulation)
+
+    def _skorch_net(self, site, last: str) -> None:
+        """`NeuralNetClassifier(module, batch_size=4096)`: skorch's batch for
+        training and prediction alike; `iterator_train__batch_size=` overrides it
+        for training (then `batch_size` sizes only the other iterators)."""
+        keywords = {arg.keyword.value: arg for arg in site.node.args if arg.keyword is not None}
+        arg = keywords.get("iterator_train__batch_size") or keywords.get("batch_size")
+        if arg is not None:
+            self._add(arg.value, f"`{arg.keyword.value}=` of {last}", site.scope)
 
     # -- loaders ------------------------------------------------------------------
     def _loaders(self) -> None:
@@ -528,6 +539,10 @@ class BatchSizeAnalysis:
                         (len(bounds) < 3 or bounds[2] != 0):
                     return len(range(*bounds))
         return None
+
+
+# skorch's estimators, whose `batch_size=` is the training batch.
+_SKORCH_NETS = frozenset({"NeuralNet", "NeuralNetClassifier", "NeuralNetRegressor", "NeuralNetBinaryClassifier"})
 
 
 # Calls that look at a batch without training on it.
