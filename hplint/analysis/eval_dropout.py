@@ -331,6 +331,7 @@ class EvalDropoutAnalysis:
         training = ctx.fact("training", TrainingAnalysis)
         modes = ctx.fact("modes", ModeAnalysis)
         seen = set()  # (function, model, helper): the first such evaluation is reported
+        file_turns_grad_off = _NO_GRAD_TEXT.search(ctx.text) is not None
         for site in ctx.calls:
             func = site.node.func
             # `evaluate_model(...)` (imported, or star-imported) or `d2l.predict_sentiment(...)`
@@ -348,8 +349,7 @@ class EvalDropoutAnalysis:
                 continue
             # `pairwise_distances(q, p, fn, parametric)` in the caller's no-grad block
             # (DLCV-2021-Fall hw4): whatever model the helper runs is evaluated there.
-            in_block = _NO_GRAD_TEXT.search(ctx.text) is not None and \
-                id(site.node) in modes.flow(site.function, _method_class(site)).nograd
+            in_block = file_turns_grad_off and id(site.node) in modes.flow(site.function, _method_class(site)).nograd
             if not named and not in_block and not _NO_GRAD_TEXT.search(hctx.text):
                 continue  # neither named like evaluation nor able to turn gradients off
             found = self._foreign_model_call(training, modes, site, hctx, hfn, named, in_block)

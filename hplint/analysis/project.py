@@ -34,6 +34,7 @@ _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _MAX_PARENT_ROOTS = 3
 # A folder with more module files than this is a library's, not a project's scripts.
 _MAX_NEARBY_FILES = 100
+_MAX_NEARBY_BYTES = 16 << 20  # the neighbours' texts kept at once
 _MAIN_BLOCK = re.compile(r"^if\s+__name__\s*==\s*['\"]__main__['\"]\s*:", re.MULTILINE)
 
 # Dependency tracking: the prefix of the nodes that stand for a search root
@@ -109,6 +110,7 @@ class ProjectIndex:
         self._module_files: Dict[Tuple[Tuple[Path, ...], str], Tuple[Optional[Path], List[Tuple[str, bool]]]] = {}
         self._listings: Dict[str, Optional[str]] = {}  # folder -> module_files(folder)
         self._texts: Dict[Path, Tuple[object, str]] = {}  # path -> (cache key, text), for module_texts_in
+        self._texts_bytes = 0
         for root in roots:
             self.add_root(root)
             self._configured.append(Path(os.path.abspath(root)))
@@ -207,6 +209,7 @@ class ProjectIndex:
         self._module_files.clear()
         self._listings.clear()
         self._texts.clear()
+        self._texts_bytes = 0
         self._search_paths.clear()
 
     def _drop(self, path: Path) -> None:
@@ -230,6 +233,7 @@ class ProjectIndex:
             contexts += [ctx for ctx in (ref() for ref in self._evicted) if ctx is not None]
             self._by_path.clear()
             self._texts.clear()
+            self._texts_bytes = 0
             self._evicted = []
             self.cached_bytes = 0
             self.evicted_bytes = 0
@@ -323,7 +327,11 @@ class ProjectIndex:
                     except OSError:
                         continue
                     decoded = decode_source(data)
+                    if self._texts_bytes > _MAX_NEARBY_BYTES:
+                        self._texts.clear()
+                        self._texts_bytes = 0
                     cached = self._texts[path] = (key, "" if isinstance(decoded, SourceError) else decoded)
+                    self._texts_bytes += len(cached[1])
                 text = cached[1]
             self._link(node, str(path))
             out.append((path, text))

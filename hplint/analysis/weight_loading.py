@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Optional
+from typing import Dict, Optional, Tuple
 
 import libcst as cst
 
@@ -51,6 +51,21 @@ def _loads(ctx, call: cst.Call) -> bool:
 _LOADING_TEXT = re.compile(r"\b(?:" + "|".join(sorted(WEIGHT_LOADING_CALLS)) + r")\s*\(|\btorch\.(?:hub\.)?load\s*\(")
 
 
+_LOADS: Dict[Tuple[int, int], bool] = {}  # (len, hash) of a text -> whether it loads weights
+
+
+def _loads_in_text(text: str) -> bool:
+    """Cached by the text's length and hash (a str keeps its hash), not the
+    text: every biased layer of a model file asks of the same neighbours."""
+    key = (len(text), hash(text))
+    found = _LOADS.get(key)
+    if found is None:
+        if len(_LOADS) > 4096:
+            _LOADS.clear()
+        found = _LOADS[key] = _LOADING_TEXT.search(text) is not None
+    return found
+
+
 def nearby_loader(ctx, origin: Path) -> Optional[Path]:
     """A module file in the folder of `ctx`'s file or the one above it that
     imports `ctx`'s module by its last name (`from cnn import CNN`,
@@ -65,6 +80,6 @@ def nearby_loader(ctx, origin: Path) -> Optional[Path]:
     folder = own.parent
     for place in (folder, folder.parent):
         for path, text in project.module_texts_in(place, origin):
-            if path != own and _LOADING_TEXT.search(text) and imports.search(text):
+            if path != own and _loads_in_text(text) and imports.search(text):
                 return path
     return None
