@@ -320,3 +320,31 @@ def test_stdin_fix_keeps_encoding_and_bom():
                               input=data, capture_output=True, cwd=ROOT)
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout == data.replace(b"nn.Conv2d(3, 8, 3)", b"nn.Conv2d(3, 8, 3, bias=False)")
+
+
+class _StubbornLinter:
+    """A linter whose one finding survives its own fix (an inserted line that
+    does not remove it): the loop must apply that fix once, not once per pass."""
+
+    def _result(self, text, shown):
+        from hplint.findings import FileResult
+
+        fix = Fix("insert a line", (TextEdit(Span(2, 1, 2, 1), "model.eval()\n"),), FixSafety.SAFE)
+        finding = Finding(code="HPL008", name="dropout-active-at-eval", severity=Severity.ERROR, message="m",
+                          path=shown, span=Span(2, 1, 2, 5), fix=fix, anchor="evaluate:model(x)")
+        return FileResult(shown, [finding], text)
+
+    def lint_text(self, text, path, shown):
+        return self._result(text, shown)
+
+    def context(self, text, tree, path, elided=()):
+        return text
+
+    def lint_context(self, text, shown):
+        return self._result(text, shown)
+
+
+def test_a_fix_that_leaves_its_finding_is_applied_once():
+    outcome = fix_text(_StubbornLinter(), "x = 1\nmodel(x)\n", Path("t.py"), "t.py")
+    assert outcome.text == "x = 1\nmodel.eval()\nmodel(x)\n"
+    assert len(outcome.fixed) == 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Set, Tuple
 
 from ..analysis.source import SourceError, parse_checked
 from ..findings import FileResult, Finding
@@ -40,8 +40,13 @@ def fix_text(linter, text: str, path: Path, shown: str, *, unsafe: bool = False,
     """
     result = first if first is not None else linter.lint_text(text, path, shown)
     outcome = FixOutcome(text, text, result)
+    done: Set[Tuple[str, str]] = set()  # (code, anchor) of findings whose fix was applied
     for _ in range(max_passes):
-        new_text, applied = apply_fixes(outcome.text, outcome.result.findings, unsafe)
+        # A finding whose fix was applied and that is still there is not fixed by
+        # applying it again (an inserted `model.eval()` that did not make it go
+        # away would be inserted once per pass).
+        pending = [f for f in outcome.result.findings if (f.code, f.anchor or f.message) not in done]
+        new_text, applied = apply_fixes(outcome.text, pending, unsafe)
         if not applied or new_text == outcome.text:
             break
         parsed = parse_checked(new_text)
@@ -61,6 +66,7 @@ def fix_text(linter, text: str, path: Path, shown: str, *, unsafe: bool = False,
                                                                 elided=parsed.elided), shown)
         outcome.text = new_text
         outcome.fixed.extend(applied)
+        done.update((f.code, f.anchor or f.message) for f in applied)
     if outcome.error:
         outcome.result.errors.append(outcome.error)
     return outcome
