@@ -609,3 +609,48 @@ class Net(nn.Module):
         return self.bn(self.head(self.backbone(self.drop(x))))
 """
     assert lint_code(tmp_path, code, select=["HPL001"]) == []
+
+
+# CTC_pytorch (set 55): stacked blocks, each BatchNorm -> LSTM -> Dropout, put in
+# `nn.Sequential(OrderedDict(layers))` with `layers` built from `(name, block)` pairs.
+_STACKED_BLOCKS = """
+from collections import OrderedDict
+import torch.nn as nn
+
+class Block(nn.Module):
+    def __init__(self, n, batch_norm=True):
+        super().__init__()
+        self.bn = nn.BatchNorm1d(n) if batch_norm else None
+        self.rnn = nn.LSTM(n, n, bias=False)
+        self.drop = nn.Dropout(0.2)  # <- HPL001
+
+    def forward(self, x):
+        if self.bn is not None:
+            x = self.bn(x)
+        return self.drop(self.rnn(x)[0])
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        BUILD
+        self.rnns = nn.Sequential(OrderedDict(layers))
+
+    def forward(self, x):
+        return self.rnns(x)
+"""
+
+
+@pytest.mark.parametrize("build", [
+    "layers = [('0', Block(8, batch_norm=False))]\n        for i in range(2):\n"
+    "            layers.append((str(i + 1), Block(8)))",
+    "layers = [(f'b{i}', Block(8)) for i in range(3)]",
+])
+def test_blocks_given_to_an_ordered_dict_as_name_block_pairs(tmp_path, build):
+    code = _STACKED_BLOCKS.replace("BUILD", build)
+    findings = lint_code(tmp_path, code, select=["HPL001"])
+    assert lines_of(findings, "HPL001") == expected_lines(code, "HPL001")
+
+
+def test_one_block_in_an_ordered_dict_meets_no_batchnorm_after_it(tmp_path):
+    code = _STACKED_BLOCKS.replace("BUILD", "layers = [('0', Block(8))]").replace("  # <- HPL001", "")
+    assert lint_code(tmp_path, code, select=["HPL001"]) == []

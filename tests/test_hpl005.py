@@ -2157,3 +2157,73 @@ def test_lightning_fits_a_class_picked_by_run_time_names(tmp_path, layer, clip, 
     files = {"models/__init__.py": "", "models/lstm.py": _LIGHTNING_LSTM.format(layer=layer),
              "train.py": _LIGHTNING_PICKED.format(clip=clip)}
     assert len(lint(tmp_path, files, "train.py", "HPL005")) == found
+
+
+# CTC_pytorch (set 55): the recurrent class comes from a module-level table.
+_RNN_TABLE = """
+    import torch
+    import torch.nn as nn
+
+    RNNS = {{"lstm": nn.LSTM, "gru": nn.GRU, "linear": nn.Linear}}
+
+    class Encoder(nn.Module):
+        def __init__(self, kind, rnn_type=nn.Linear):
+            super().__init__()
+            self.rnn = {build}
+
+        def forward(self, x):
+            return self.rnn(x)
+
+    model = Encoder({kind})
+    opt = torch.optim.Adam(model.parameters())
+    for x in data:
+        opt.zero_grad()
+        model(x).sum().backward()
+        opt.step()
+    """
+
+
+@pytest.mark.parametrize("build, kind, found", [
+    ("RNNS[kind](8, 8)", "'lstm'", 1),
+    ("RNNS[kind](8, 8)", "args.kind", 1),  # any class of the table
+    ("RNNS[kind](8, 8)", "'linear'", 0),  # the key names no recurrent class
+    ("rnn_type(8, 8)", "'x', rnn_type=RNNS['gru']", 1),  # the table's class handed in
+    ("rnn_type(8, 8)", "'x', rnn_type=RNNS['linear']", 0),
+])
+def test_a_layer_class_taken_from_a_module_level_table(tmp_path, build, kind, found):
+    code = _RNN_TABLE.format(build=build, kind=kind)
+    assert len(lint(tmp_path, {"train.py": code}, "train.py", "HPL005")) == found
+
+
+# cs3602_nlp_project (set 55): `getattr(nn, self.cell)` after `self.cell = config.cell`.
+_GETATTR_SELF = """
+    import argparse
+    import torch
+    import torch.nn as nn
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cell", default="{default}")
+    args = parser.parse_args()
+
+    class Tagger(nn.Module):
+        def __init__(self, config):
+            super().__init__()
+            self.cell = config.cell
+            self.rnn = getattr(nn, self.cell)(16, 16)
+
+        def forward(self, x):
+            return self.rnn(x)
+
+    model = Tagger(args)
+    opt = torch.optim.Adam(model.parameters())
+    for x in data:
+        opt.zero_grad()
+        model(x).sum().backward()
+        opt.step()
+    """
+
+
+@pytest.mark.parametrize("default, found", [("LSTM", 1), ("GRU", 1), ("Linear", 0)])
+def test_getattr_of_torch_nn_by_a_name_kept_on_self(tmp_path, default, found):
+    code = _GETATTR_SELF.format(default=default)
+    assert len(lint(tmp_path, {"train.py": code}, "train.py", "HPL005")) == found

@@ -158,11 +158,36 @@ class ConstructionExprs(Construction):
                 return Alt(list(container.items))
             if isinstance(container, Opaque) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice):
                 return container  # `.features[:-1]`: most of the trunk, its BatchNorm with it
+            if container is UNKNOWN_MODULE:
+                return self._class_in_a_table(ctx, node, frame)
             return UNKNOWN_MODULE
         return UNKNOWN_MODULE
 
+    def _class_in_a_table(self, ctx, node: cst.Subscript, frame: "Frame") -> Any:
+        """`SUPPORTED["lstm"]` / `RNNS[rnn_type]` with `SUPPORTED = {"lstm": nn.LSTM,
+        "gru": nn.GRU}` at the top of the module (CTC_pytorch): the class a
+        constant key names, else any of them."""
+        table = node.value
+        if not isinstance(table, cst.Name) or len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return UNKNOWN_MODULE
+        values = ctx.module_assignments.get(table.value) or []
+        if len(values) != 1 or not isinstance(values[0], cst.Dict) or \
+                frame.mods.get(table.value, UNKNOWN_MODULE) is not UNKNOWN_MODULE:
+            return UNKNOWN_MODULE
+        key = ctx.constants.value(node.slice[0].slice.value, frame.consts)
+        entries = [e for e in values[0].elements if isinstance(e, cst.DictElement)]
+        if len(entries) != len(values[0].elements):
+            return UNKNOWN_MODULE  # `**others`: not every class is known
+        picked = [e for e in entries if key is not UNKNOWN and ctx.constants.value(e.key) == key] or entries
+        classes = [self._class_value(ctx, e.value) for e in picked]
+        if any(c is UNKNOWN_MODULE for c in classes):
+            return UNKNOWN_MODULE
+        return classes[0] if len(classes) == 1 else Alt(classes)
+
     def _build_call(self, ctx, call: cst.Call, frame: "Frame", depth: int) -> Any:
         qn = ctx.callee(call)
+        if qn is None and isinstance(call.func, cst.Call):
+            qn = _member_by_static_name(ctx, call.func, frame)  # `getattr(nn, self.cell)(...)`
         if not call.args and qn in _EMPTY_MAPPINGS:
             return PyList([], mapping=True)  # filled by `d["conv"] = nn.Conv2d(...)`, in order
         category = L.module_category(qn)
@@ -176,7 +201,8 @@ class ConstructionExprs(Construction):
             return seq
         if category is None and (qn is None or not qn.startswith("torch.")):
             # `self.rnn = self.rnn_cell(...)` with `self.rnn_cell = nn.LSTM if lstm else nn.GRU`
-            chosen = self._eval_module(ctx, call.func, frame, depth) if isinstance(call.func, (cst.Name, cst.Attribute)) else None
+            chosen = self._eval_module(ctx, call.func, frame, depth) \
+                if isinstance(call.func, (cst.Name, cst.Attribute, cst.Subscript)) else None
             options = chosen.options if isinstance(chosen, Alt) else [chosen]
             classes = [o for o in options if isinstance(o, LayerClass)]
             if classes and len(classes) == len(options):
@@ -386,6 +412,12 @@ class ConstructionExprs(Construction):
                     if isinstance(pair, cst.Tuple) and len(pair.elements) == 2:
                         items.append(self._eval_module(ctx, pair.elements[1].value, frame, depth))
                 return PyList(items)
+            # `OrderedDict(layers)` with `layers` built by appending `(name, block)`
+            # pairs in a loop (CTC_pytorch's stacked RNN blocks), or a comprehension of pairs
+            pairs = self._eval_module(ctx, inner, frame, depth)
+            if isinstance(pairs, PyList) and not pairs.mapping:
+                return PyList([pair.items[1] if isinstance(pair, PyList) and len(pair.items) == 2 else UNKNOWN_MODULE
+                               for pair in pairs.items])
         return self._eval_module(ctx, node, frame, depth)
 
     def _sequential_items(self, ctx, args, frame: "Frame", depth: int) -> List[Any]:
@@ -486,6 +518,20 @@ def _class_ref(ctx, node: cst.BaseExpression) -> Any:
     if not qn or qn.startswith(("torch.", "builtins.", "numpy.")):
         return UNKNOWN_MODULE
     return ClassRef(qn) if ctx.class_definition(qn) is not None else UNKNOWN_MODULE
+
+
+def _member_by_static_name(ctx, inner: cst.Call, frame: "Frame") -> Optional[str]:
+    """`getattr(nn, self.cell)` with `self.cell = config.cell` set earlier in
+    `__init__` from an argparse default (cs3602_nlp_project): the member the
+    interpreter's own values name, where the module-wide constants do not."""
+    if not (isinstance(inner.func, cst.Name) and inner.func.value == "getattr" and len(inner.args) == 2) or \
+            any(arg.keyword is not None or arg.star for arg in inner.args):
+        return None
+    owner = ctx.qualified_name(inner.args[0].value)
+    if owner is None:
+        return None
+    name = static_value(ctx, inner.args[1].value, frame.consts, frame.self_model.consts if frame.self_model else {})
+    return f"{owner}.{name}" if isinstance(name, str) and name.isidentifier() else None
 
 
 def _layer_class(ctx, node: cst.BaseExpression) -> Any:
