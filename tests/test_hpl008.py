@@ -2194,3 +2194,62 @@ def test_a_models_own_training_method_that_switches_around_validation(tmp_path):
     code = _SELF_FIT.replace("BEFORE", "self.eval()").replace("AFTER", "self.train()")
     # `predict`, which this file never calls, is its callers' to switch
     assert lint_source(tmp_path, code, "HPL008") == []
+
+
+# CNNAutoencoderProject (set 54): a holder class switches its model to eval
+# right after building it, in `__init__` or a loader `__init__` calls, and
+# never back; its inference methods run it in eval mode.
+_HOLDER = '''
+import torch
+from torch import nn
+
+class AE(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Sequential(nn.Conv2d(1, 8, 3, bias=False), nn.BatchNorm2d(8), nn.ReLU())
+
+    def forward(self, x):
+        return self.enc(x)
+
+class Compressor:
+    def __init__(self, path):
+        INIT
+
+    def _load(self, path):
+        self.model = AE()
+        self.model.load_state_dict(torch.load(path))
+        SWITCH
+
+    def compress(self, x):
+        with torch.inference_mode():
+            return self.model(x)
+    LATER
+'''
+
+
+@pytest.mark.parametrize("init, switch, later, reported", [
+    ("self._load(path)", "self.model.eval()", "", False),
+    ("self.model = AE()\n        self.model.eval()", "self.model.eval()", "", False),
+    ("self._load(path)", "pass", "", True),  # never switched
+    ("self._load(path)", "self.model.eval()", "def tune(self):\n        self.model.train()", True),  # switched back
+    ("self._load(path)", "if path:\n            self.model.eval()", "", True),  # only on one branch
+])
+def test_a_holder_that_switches_its_model_after_building_it(tmp_path, init, switch, later, reported):
+    code = _HOLDER.replace("INIT", init).replace("SWITCH", switch).replace("LATER", later)
+    assert len(lint_source(tmp_path, code, "HPL008", name="compressor.py")) == (1 if reported else 0)
+
+
+def test_a_self_test_of_a_fresh_model_moved_to_another_name(tmp_path):
+    # the model's own file: `test_autoencoder()` builds it, then runs `model.cuda()` under another name
+    code = _HOLDER.split("class Compressor")[0] + '''
+def test_autoencoder():
+    model = AE()
+    model.train()
+    model(torch.randn(2, 1, 8, 8)).sum().backward()
+    model_gpu = model.cuda()
+    with torch.no_grad():
+        model_gpu(torch.randn(16, 1, 8, 8))
+'''
+    assert lint_source(tmp_path, code, "HPL008", name="autoencoder.py") == []
+    loaded = code.replace("    model = AE()\n", "    model = AE()\n    model.load_state_dict(torch.load('ae.pt'))\n")
+    assert lint_source(tmp_path, loaded, "HPL008", name="autoencoder.py")  # trained weights: their mode matters

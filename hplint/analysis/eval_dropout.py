@@ -797,13 +797,17 @@ def _built_here_untrained(ctx, training, fn: cst.FunctionDef, mkey: str) -> bool
         return False
     if _loads_weights(fn) or any(step.function is fn for step in training.steps):
         return False
-    for node in walk(fn.body):
-        if not isinstance(node, cst.Assign) or \
-                not any(isinstance(t.target, cst.Name) and t.target.value == mkey for t in node.targets):
-            continue
-        built = unwrap(ctx, node.value)  # `Net().cuda()`, `Net().to(device)`: still just built
-        if isinstance(built, cst.Call) and _is_constructor(ctx, built):
-            return True
+    names = {mkey}
+    for _ in range(3):  # `model_gpu = model.cuda()` (CNNAutoencoderProject's self-test): `model`'s
+        for node in walk(fn.body):
+            if not isinstance(node, cst.Assign) or \
+                    not any(isinstance(t.target, cst.Name) and t.target.value in names for t in node.targets):
+                continue
+            built = unwrap(ctx, node.value)  # `Net().cuda()`, `Net().to(device)`: still just built
+            if isinstance(built, cst.Call) and _is_constructor(ctx, built):
+                return True
+            if isinstance(built, cst.Name) and built.value not in names:
+                names = names | {built.value}
     return False
 
 

@@ -361,6 +361,10 @@ class ModeAnalysis:
                     for binding in bindings:
                         eval_call = eval_chain(binding.value) if binding.kind == "assign" and \
                             binding.index is None and binding.value is not None else None
+                        if eval_call is None and binding.kind == "assign":
+                            # `self.model = AE(); ...; self.model.eval()` (CNNAutoencoderProject's
+                            # loader, called from `__init__`): switched later in the same body
+                            eval_call = _switched_after(method, name, binding.node)
                         if eval_call is None:
                             others.add(name[5:])
                         else:
@@ -829,6 +833,24 @@ class _Walker:
 
 
 _MOVES = frozenset({"to", "cuda", "cpu", "float", "half", "double", "bfloat16", "requires_grad_", "to_empty"})
+
+
+def _switched_after(method: cst.FunctionDef, name: str, bound: cst.CSTNode) -> Optional[cst.Call]:
+    """The `name.eval()` statement of `method`'s own body (not under a branch)
+    that comes after the statement binding `name`, if any."""
+    body = method.body.body if isinstance(method.body, cst.IndentedBlock) else []
+    after = False
+    for stmt in body:
+        if not after:
+            after = stmt is bound or any(node is bound for node in walk(stmt))
+            continue
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                call = small.value if isinstance(small, cst.Expr) else None
+                if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and \
+                        call.func.attr.value == "eval" and not call.args and model_key(call.func.value) == name:
+                    return call
+    return None
 
 
 def eval_chain(value: cst.BaseExpression) -> Optional[cst.Call]:
