@@ -1380,3 +1380,41 @@ def test_layers_in_lists_of_lists_indexed_twice(tmp_path, body):
 ])
 def test_layers_in_lists_of_lists_without_a_wasted_bias(tmp_path, bias, body):
     assert lint_code(tmp_path, _NESTED_LISTS.format(bias=bias, body=body)) == []
+
+
+# WSmartPlus-Route (set 56): a norm wrapper picks its layer from a string that
+# goes through a config dataclass; called with "layer" it holds no BatchNorm.
+_NORM_WRAPPER = """
+from dataclasses import dataclass
+import torch.nn as nn
+
+@dataclass
+class NormConfig:
+    norm_type: str = "batch"
+
+class Normalization(nn.Module):
+    def __init__(self, dim, norm_name=None):
+        super().__init__()
+        cfg = NormConfig(norm_type=norm_name if norm_name is not None else "batch")
+        norm_name = cfg.norm_type
+        if norm_name == "batch":
+            self.normalizer = nn.BatchNorm1d(dim)
+        elif norm_name == "layer":
+            self.normalizer = nn.LayerNorm(dim)
+
+    def forward(self, x):
+        return self.normalizer(x)
+
+class Block(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(dim, dim), Normalization(dim{arg}))
+
+    def forward(self, x):
+        return self.net(x)
+"""
+
+
+@pytest.mark.parametrize("arg, found", [(', "layer"', 0), (', "batch"', 1), ("", 1), (', norm_name="layer"', 0)])
+def test_a_norm_name_through_a_config_dataclass(tmp_path, arg, found):
+    assert len(lint_code(tmp_path, _NORM_WRAPPER.format(arg=arg), select=["HPL002"])) == found

@@ -199,6 +199,12 @@ class Construction(Interpreter):
                 return
             value = self._eval_module(ctx, small.value, frame, depth)
             const = ctx.constants.value(small.value, frame.consts)
+            if isinstance(small.value, cst.Call) and isinstance(const, dict) and \
+                    any(isinstance(item, cst.CSTNode) for item in const.values()):
+                # `cfg = NormConfig(norm_type=norm_name or "batch")` (WSmartPlus-Route): a config
+                # object whose fields keep this call's arguments, read now with this frame's values
+                const = {key: ctx.constants.value(item, frame.consts) if isinstance(item, cst.CSTNode) else item
+                         for key, item in const.items()}
             for target in targets:
                 if isinstance(target, cst.Name):
                     frame.consts.pop(target.value, None)
