@@ -876,3 +876,45 @@ for epoch in range(3):
 def test_a_rebound_model_is_not_the_evaluated_one(tmp_path, rebind, train, reported):
     code = _REBOUND.replace("REBIND", rebind).replace("TRAIN", train)
     assert len(lint_source(tmp_path, code, "HPL010")) == (1 if reported else 0)
+
+
+# The PyTorch tutorial's `loss_batch(model, loss_func, xb, yb, opt=None)` (a
+# python-journey notebook, set 56): it steps only when given an optimizer, so
+# the validation call that leaves `opt` None trains nothing.
+_LOSS_BATCH = '''
+import torch
+import torch.nn as nn
+
+def loss_batch(model, loss_func, xb, yb, opt=None):
+    loss = loss_func(model(xb), yb)
+    if CHECK:
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+    return loss.item()
+
+def fit(epochs, model, loss_func, opt, train_dl, valid_dl):
+    BEFORE
+    for epoch in range(epochs):
+        EACH
+        for xb, yb in train_dl:
+            loss_batch(model, loss_func, xb, yb, opt)
+        model.eval()
+        with torch.no_grad():
+            losses = [loss_batch(model, loss_func, xb, yb, VALOPT) for xb, yb in valid_dl]
+
+model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5), nn.Linear(4, 2))
+fit(2, model, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1), [], [])
+'''
+
+
+@pytest.mark.parametrize("check, before, each, valopt, reported", [
+    ("opt is not None", "pass", "model.train()", "", False),
+    ("opt", "pass", "model.train()", "opt=None", False),
+    ("opt is not None", "model.train()", "pass", "", True),  # train() once, before the loop
+    ("opt is not None", "pass", "model.train()", "None", False),  # None passed by position
+])
+def test_a_helper_that_steps_only_when_given_an_optimizer(tmp_path, check, before, each, valopt, reported):
+    code = _LOSS_BATCH.replace("CHECK", check).replace("BEFORE", before).replace("EACH", each)
+    code = code.replace(", VALOPT", (", " + valopt) if valopt else "")
+    assert len(lint_source(tmp_path, code, "HPL010")) == (1 if reported else 0)

@@ -661,11 +661,14 @@ class _Walker:
     def _known_test(self, test: cst.BaseExpression) -> Optional[bool]:
         """`self.is_test` / `not self.is_test` / `if train:` (a parameter the
         call passed `True`) with the flag known, else None."""
+        if not self.flags:
+            return None
+        none_test = _none_check(test)
+        if none_test is not None and self.flags.get(_NONE_FLAG + none_test[0]):
+            return not none_test[1]  # `if opt is not None:` with `opt` None in this call
         negated = False
         while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             test, negated = test.expression, not negated
-        if not self.flags:
-            return None
         if isinstance(test, cst.Name):
             value = self.flags.get(_ARG_FLAG + test.value)
         elif isinstance(test, cst.Attribute) and is_self_attr(test):
@@ -764,7 +767,7 @@ class _Walker:
             return self._foreign_helper_call(call, state)
         fn, klass, is_method = helper
         flags = dict(self.flags) if is_method and is_self_attr(call.func) else {}
-        flags = {k: v for k, v in flags.items() if not k.startswith(_ARG_FLAG)}  # the caller's own parameters
+        flags = {k: v for k, v in flags.items() if not k.startswith((_ARG_FLAG, _NONE_FLAG))}  # the caller's own parameters
         flags.update(_literal_flags(self.ctx, call, fn, is_method))
         summary = self.analysis.summary(fn, klass, self.depth, frozenset(flags.items()))
         if summary is None:
@@ -907,8 +910,10 @@ def _may_switch_to_eval(ctx, call: cst.Call) -> bool:
     return func.attr.value == "train" and train_mode_argument(ctx, call) is not True
 
 
-# Flags of a helper's parameters, beside those of `self.<attr>`: "arg:train".
+# Flags of a helper's parameters, beside those of `self.<attr>`: "arg:train";
+# "none:opt" when the call leaves `opt` None.
 _ARG_FLAG = "arg:"
+_NONE_FLAG = "none:"
 
 
 def _literal_flags(ctx, call: cst.Call, fn: cst.FunctionDef, is_method: bool) -> Dict[str, bool]:
@@ -917,6 +922,7 @@ def _literal_flags(ctx, call: cst.Call, fn: cst.FunctionDef, is_method: bool) ->
     False in this call (a parameter the helper rebinds is left unknown)."""
     params = function_params(fn, is_method)
     known: Dict[str, bool] = {}
+    nones: Set[str] = set()  # parameters that are None in this call
     passed: Set[str] = set()
     positional = 0
     for arg in call.args:
@@ -932,15 +938,26 @@ def _literal_flags(ctx, call: cst.Call, fn: cst.FunctionDef, is_method: bool) ->
         passed.add(name)
         if isinstance(arg.value, cst.Name) and arg.value.value in ("True", "False"):
             known[name] = arg.value.value == "True"
+        elif isinstance(arg.value, cst.Name) and arg.value.value == "None":
+            nones.add(name)
     for param in list(fn.params.params) + list(fn.params.kwonly_params):
         default = param.default
         if param.name.value not in passed and isinstance(default, cst.Name) and default.value in ("True", "False"):
             known[param.name.value] = default.value == "True"
-    if known:
+        elif param.name.value not in passed and isinstance(default, cst.Name) and default.value == "None":
+            # `loss_batch(model, loss_func, xb, yb)` leaving `opt=None` (the PyTorch
+            # tutorial's helper, which steps only `if opt is not None`)
+            nones.add(param.name.value)
+    if known or nones:
         bindings = ctx.binder.scope(fn).bindings
-        known = {name: value for name, value in known.items()
-                 if all(b.kind in ("param", "star-param") for b in bindings.get(name, ()))}
-    return {_ARG_FLAG + name: value for name, value in known.items()}
+
+        def kept(name: str) -> bool:
+            return all(b.kind in ("param", "star-param") for b in bindings.get(name, ()))
+        known = {name: value for name, value in known.items() if kept(name)}
+        nones = {name for name in nones if kept(name)}
+    flags = {_ARG_FLAG + name: value for name, value in known.items()}
+    flags.update((_NONE_FLAG + name, True) for name in nones)
+    return flags
 
 
 def train_mode_argument(ctx, call: cst.Call) -> Any:
