@@ -336,3 +336,34 @@ def test_a_model_from_a_helper_trained_two_helpers_deep(tmp_path):
     (finding,) = lint_source(tmp_path, TWO_HELPERS_DEEP.replace("BATCH", "4"), "HPL009")
     assert "Batch size 4 " in finding.message and "resnet34 trains BatchNorm2d" in finding.message
     assert lint_source(tmp_path, TWO_HELPERS_DEEP.replace("BATCH", "32"), "HPL009") == []
+
+
+# pytorch_yolov1 (set 54): the config is built by item assignment.
+_ITEM_CFG = """
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+train_cfg = dict()
+train_cfg['batch_size'] = {value}
+{later}
+model = nn.Sequential(nn.Conv2d(3, 8, 3, bias=False), nn.BatchNorm2d(8), nn.ReLU())
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+loader = DataLoader(ds, batch_size=train_cfg['batch_size'], shuffle=True)
+for x, y in loader:
+    opt.zero_grad()
+    model(x).sum().backward()
+    opt.step()
+"""
+
+
+@pytest.mark.parametrize("value, later, found", [
+    ("1", "", 1),
+    ("2", "", 1),
+    ("64", "", 0),
+    ("1", "train_cfg['batch_size'] = 32", 0),  # overwritten before the loader reads it
+    ("64", "train_cfg['batch_size'] = 2", 1),
+])
+def test_a_batch_size_set_by_item_assignment(tmp_path, value, later, found):
+    code = _ITEM_CFG.format(value=value, later=later)
+    assert len(lint_source(tmp_path, code, "HPL009")) == found

@@ -495,6 +495,13 @@ class ConstantEvaluator:
                 and self.value(inner.slice[0].slice.value, env, depth + 1) is UNKNOWN:
             # `hyperparams["optimizers"][name]["beta1"]` with `name` a searched choice
             return self._any_key(inner.value, key, env, depth)
+        if isinstance(inner, cst.Name) and isinstance(key, str):
+            # `cfg = dict(); cfg["batch_size"] = 1` (pytorch_yolov1's voc.py): the
+            # binder keeps item targets, as it keeps `cfg.lr = ...`
+            owner, point = self._where or (None, None)
+            _, bindings = self.ctx.binder.lookup(f"{inner.value}[{key!r}]", owner, point)
+            if bindings:
+                return self._agreed(bindings, depth)
         container = self.value(node.value, env, depth + 1)
         if isinstance(container, dict):
             item = container.get(key, UNKNOWN)
