@@ -2253,3 +2253,63 @@ def test_autoencoder():
     assert lint_source(tmp_path, code, "HPL008", name="autoencoder.py") == []
     loaded = code.replace("    model = AE()\n", "    model = AE()\n    model.load_state_dict(torch.load('ae.pt'))\n")
     assert lint_source(tmp_path, loaded, "HPL008", name="autoencoder.py")  # trained weights: their mode matters
+
+
+# DCGAN-Pokemon (set 54): another file's training helper samples the GAN under
+# no_grad through `model.generate(z)`, a method of the model's class.
+_GAN_MODEL = '''
+import torch
+from torch import nn
+
+class GAN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.generator = nn.Sequential(nn.Linear(4, 8, bias=False), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+        self.discriminator = nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+
+    def generate(self, z):
+        return self.generator(z)
+
+    def sample_noise(self, n):
+        return torch.randn(n, 4)
+'''
+_GAN_TRAIN = '''
+import torch
+
+def train(loader, model, opt_g, opt_d, epochs):
+    fixed = model.sample_noise(16)
+    for epoch in range(epochs):
+        for real in loader:
+            fake = model.generate(model.sample_noise(len(real)))
+            d_loss = model.discriminator(fake.detach()).mean() - model.discriminator(real).mean()
+            opt_d.zero_grad()
+            d_loss.backward()
+            opt_d.step()
+            g_loss = -model.discriminator(fake).mean()
+            opt_g.zero_grad()
+            g_loss.backward()
+            opt_g.step()
+        with torch.no_grad():
+            images = SAMPLE
+    return images
+'''
+_GAN_MAIN2 = '''
+import torch
+from gan_train import train
+from gan_model import GAN
+
+model = GAN()
+opt_g = torch.optim.Adam(model.generator.parameters(), betas=(0.5, 0.999))
+opt_d = torch.optim.Adam(model.discriminator.parameters(), betas=(0.5, 0.999))
+train(data, model, opt_g, opt_d, epochs=2)
+'''
+
+
+@pytest.mark.parametrize("sample, reported", [
+    ("model.generate(fixed)", True),
+    ("model.generator(fixed)", True),  # the submodule itself
+    ("model.sample_noise(4)", False),  # a method that runs no layer
+])
+def test_another_files_training_helper_samples_through_a_model_method(tmp_path, sample, reported):
+    files = {"gan_model.py": _GAN_MODEL, "gan_train.py": _GAN_TRAIN.replace("SAMPLE", sample), "main.py": _GAN_MAIN2}
+    assert len(lint(tmp_path, files, "main.py", "HPL008")) == (1 if reported else 0)

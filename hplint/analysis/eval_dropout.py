@@ -400,6 +400,7 @@ class EvalDropoutAnalysis:
             outer = model_key(expr) if expr is not None else None
             if expr is None or outer is None:
                 continue
+            whole = expr
             if submodule:
                 expr = cst.Attribute(value=expr, attr=cst.Name(submodule))
             if outer == "self" and not any(step.function is site.function for step in training.steps):
@@ -408,6 +409,13 @@ class EvalDropoutAnalysis:
                 # `run_epoch` that trains `self` and then evaluates it is reported.)
                 continue
             ref = training.resolver.resolve(expr, site.function, method_klass)
+            if ref is None and submodule:
+                # `model.generate(z)`, a method of the model's own class (DCGAN-Pokemon's
+                # train.py, set 54): the model itself runs
+                model = _running_method_of(training, cst.Attribute(value=whole, attr=cst.Name(submodule)),
+                                           site.function, method_klass)
+                if model is not None:
+                    ref, submodule = model, ""
             layer = (ref.first(L.DROPOUT) or ref.first(L.BATCHNORM)) if ref is not None else None
             if layer is None:
                 continue
