@@ -507,3 +507,30 @@ def test_an_optimizer_class_picked_by_name_with_getattr(tmp_path, optimizer, fla
     assert len(findings) == (1 if flagged else 0)
     if flagged:
         assert findings[0].message.startswith(f"{optimizer.strip(chr(34))} built with betas=(0.7, 0.9)")
+
+
+# higher-order-damping-in-ml (set 56): Optuna's betas reach Adam through a
+# helper's dict of suggestions and a second dict built from it.
+_SEARCHED_THROUGH_DICTS = """
+import optuna
+import torch
+
+def adam_params(trial):
+    return {
+        "lr": trial.suggest_float("lr", 1e-6, 1e-2, log=True),
+        "beta_1": trial.suggest_float("beta_1", 0.85, 0.999),
+    }
+
+def objective(trial):
+    model = torch.nn.Linear(4, 1)
+    p = adam_params(trial)
+    hp = {"lr": p["lr"], "betas": (BETA1, 0.999)}
+    opt = torch.optim.Adam(model.parameters(), lr=hp["lr"], betas=hp["betas"])
+    return 0.0
+"""
+
+
+@pytest.mark.parametrize("beta1, searched", [('p["beta_1"]', True), ("0.9", False)])
+def test_betas_searched_through_dicts(tmp_path, beta1, searched):
+    findings = lint_code(tmp_path, _SEARCHED_THROUGH_DICTS.replace("BETA1", beta1), select=["HPL007"])
+    assert any("searched betas" in f.message for f in findings) is searched

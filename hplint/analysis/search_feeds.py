@@ -98,6 +98,42 @@ class SearchFeeds:
         call = _first_search_call(ctx, expr)
         if call is not None:
             return f"sampled by `{ctx.code(call.func)}`"
+        found = self._feeding(expr, site)
+        if found:
+            return found
+        # `betas=hp["betas"]` with `hp = {"betas": (p["beta_1"], p["beta_2"])}` and `p` a
+        # helper's dict of trial.suggest_float calls (higher-order-damping-in-ml, set 56)
+        source = self._source_of(expr, site, 0)
+        return self._feeding(source, site) if source is not expr else ""
+
+    def _source_of(self, expr: cst.BaseExpression, site, depth: int) -> cst.BaseExpression:
+        """The expression a local name, or a literal dict's entry read by a
+        constant key, stands for (the one binding that reaches `site`)."""
+        if depth > 3:
+            return expr
+        key = None
+        table = expr
+        if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index) \
+                and isinstance(expr.slice[0].slice.value, cst.SimpleString):
+            key = expr.slice[0].slice.value.evaluated_value
+            table = expr.value
+        if not isinstance(table, cst.Name):
+            return expr
+        reaching = self.ctx.binder.lookup(table.value, site.function, site.node)[1]
+        if len(reaching) != 1 or not reaching[0].has_value or reaching[0].index is not None:
+            return expr
+        value = reaching[0].value
+        if key is None:
+            return self._source_of(value, site, depth + 1)
+        if isinstance(value, cst.Dict):
+            for element in value.elements:
+                if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString) and \
+                        element.key.evaluated_value == key:
+                    return self._source_of(element.value, site, depth + 1)
+        return expr
+
+    def _feeding(self, expr: cst.BaseExpression, site) -> str:
+        ctx = self.ctx
         names = set()
         keys = set()
         for node in walk(expr):
