@@ -2313,3 +2313,39 @@ train(data, model, opt_g, opt_d, epochs=2)
 def test_another_files_training_helper_samples_through_a_model_method(tmp_path, sample, reported):
     files = {"gan_model.py": _GAN_MODEL, "gan_train.py": _GAN_TRAIN.replace("SAMPLE", sample), "main.py": _GAN_MAIN2}
     assert len(lint(tmp_path, files, "main.py", "HPL008")) == (1 if reported else 0)
+
+
+# pytorch-simclr (set 58): `model = critics; model.eval()` switches the one
+# object both names hold; `critics.project(x)` then runs in eval mode.
+_ALIAS = '''
+import torch
+import torch.nn as nn
+
+class Critic(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Linear(8, 8, bias=False)
+        self.bn = nn.BatchNorm1d(8)
+
+    def project(self, h):
+        return self.bn(self.w(h))
+
+def h_to_z(h, critics):
+    ALIAS
+    SWITCH
+    with torch.no_grad():
+        return [critics.project(x) for x in h]
+
+h_to_z([torch.randn(2, 8)], Critic())
+'''
+
+
+@pytest.mark.parametrize("alias, switch, reported", [
+    ("model = critics", "model.eval()", False),
+    ("model = critics", "pass", True),
+    ("model = critics\n    model = Critic()", "model.eval()", True),  # rebound: another object
+    ("pass", "critics.eval()", False),
+])
+def test_a_switch_through_another_name_of_the_model(tmp_path, alias, switch, reported):
+    code = _ALIAS.replace("ALIAS", alias).replace("SWITCH", switch)
+    assert len(lint_source(tmp_path, code, "HPL008")) == (1 if reported else 0)

@@ -492,6 +492,11 @@ class _Walker:
         # `was_training = model.training`: name -> (model key, its state then)
         self.saved: Dict[str, Tuple[str, Tuple[bool, Any, bool]]] = {}
         self.loop_exits: Optional[_LoopExits] = None  # of the innermost loop being walked
+        # Whether this body binds a name to another name (`model = critics`): only then
+        # may a switch of one be a switch of the other (`_aliases`).
+        self.fn_has_aliases = any(
+            b.has_value and b.index is None and isinstance(b.value, cst.Name)
+            for name, bindings in self.ctx.binder.scope(fn).bindings.items() if "." not in name for b in bindings)
 
     def _saved_mode(self, call: cst.Call, key: str) -> Optional[Tuple[bool, Any, bool]]:
         """The state saved by `was = model.training` when `call` is
@@ -733,19 +738,25 @@ class _Walker:
             key = model_key(_strip_moves(func.value))
             if key is None:
                 return state
+            aliases = self._aliases(key, call)
             if func.attr.value == "eval" and not call.args:
-                return state.evaluated(key, call)
+                for k in (key, *aliases):
+                    state = state.evaluated(k, call)
+                return state
             if func.attr.value == "train":
                 saved = self._saved_mode(call, key)
                 if saved is not None:
                     return state.restored(key, saved)
                 mode = train_mode_argument(self.ctx, call)
-                if mode is True:
-                    flow.train_calls.setdefault(key, []).append(call)
-                    return state.trained(key)
-                if mode is False:
-                    return state.evaluated(key, call)
-                return state.unknown(key, call)
+                for k in (key, *aliases):
+                    if mode is True:
+                        flow.train_calls.setdefault(k, []).append(call)
+                        state = state.trained(k)
+                    elif mode is False:
+                        state = state.evaluated(k, call)
+                    else:
+                        state = state.unknown(k, call)
+                return state
             return state
         step = self.analysis.step_at(call)
         if step is not None:
@@ -790,6 +801,28 @@ class _Walker:
                 continue  # the helper's own local, not the caller's model
             state = join(state, state.trained(outer))
         return state
+
+    def _aliases(self, key: str, call: cst.Call) -> Tuple[str, ...]:
+        """Other local names of the module `key` names at `call`: `model =
+        critics` (then `model.eval()` switches `critics` too: one object), or a
+        name bound to `key` itself. Only plain names, each bound once there."""
+        if "." in key or not self.fn_has_aliases:
+            return ()
+        binder = self.ctx.binder
+        owner = self.fn
+        found = []
+        reaching = binder.lookup(key, owner, call)[1]
+        if len(reaching) == 1 and reaching[0].has_value and reaching[0].index is None and \
+                isinstance(reaching[0].value, cst.Name) and reaching[0].value.value != key:
+            found.append(reaching[0].value.value)
+        for name in binder.scope(owner).bindings:
+            if name == key or "." in name or "[" in name:
+                continue
+            bound = binder.lookup(name, owner, call)[1]
+            if len(bound) == 1 and bound[0].has_value and bound[0].index is None and \
+                    isinstance(bound[0].value, cst.Name) and bound[0].value.value == key:
+                found.append(name)
+        return tuple(dict.fromkeys(found))
 
     def _foreign_helper_call(self, call: cst.Call, state: State) -> State:
         """`train_model(model=model, ...)` of another project file (stat453's
