@@ -2349,3 +2349,53 @@ h_to_z([torch.randn(2, 8)], Critic())
 def test_a_switch_through_another_name_of_the_model(tmp_path, alias, switch, reported):
     code = _ALIAS.replace("ALIAS", alias).replace("SWITCH", switch)
     assert len(lint_source(tmp_path, code, "HPL008")) == (1 if reported else 0)
+
+
+# knowledge-distillation-study (set 58): the teacher, of the student's class, is
+# left in training mode by an evaluation helper that ends with `net.train()`,
+# then gives the distillation targets under no_grad.
+_TEACHER = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8, bias=False)
+        self.bn = nn.BatchNorm1d(8)
+
+    def forward(self, x):
+        return self.bn(self.fc(x))
+
+def evaluate(net, loader):
+    net = net.eval()
+    for x, y in loader:
+        net(x)
+    net = net.train()
+
+def distill(student, teacher, loader, opt):
+    student.train()
+    for x, y in loader:
+        with torch.no_grad():
+            t = teacher(x)
+        loss = F.mse_loss(student(x), t)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+teacher, student = Net(), Net()
+teacher = teacher.eval()
+loader = [(torch.randn(4, 8), None)]
+EVALUATE
+distill(student, teacher, loader, torch.optim.SGD(student.parameters(), lr=0.1))
+'''
+
+
+@pytest.mark.parametrize("evaluate, reported", [
+    ("evaluate(teacher, loader)", True),  # back in training mode
+    ("evaluate(student, loader)", False),  # the teacher stays in eval mode
+])
+def test_a_teacher_of_the_students_class_left_in_training_mode(tmp_path, evaluate, reported):
+    code = _TEACHER.replace("EVALUATE", evaluate)
+    assert len(lint_source(tmp_path, code, "HPL008")) == (1 if reported else 0)

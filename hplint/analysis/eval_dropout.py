@@ -282,7 +282,7 @@ class EvalDropoutAnalysis:
                 if fn is None and _built_at_top_untrained(ctx, training, mkey):
                     continue  # a notebook playing with a fresh layer (dataflowr's BatchNorm demo)
                 if not whole and _feeds_a_training_step(ctx, training, fn, call) and \
-                        (_trained_in_file(ctx, training, mkey, ref) or _run_with_grad_before_a_backward(
+                        (_trained_in_file(ctx, training, mkey, ref, fn) or _run_with_grad_before_a_backward(
                             ctx, training, flow, fn, mkey)):
                     # no-grad targets/fakes computed inside the training step by a model
                     # that trains too (a GAN's generator, a DQN's target net); a frozen
@@ -900,7 +900,10 @@ def _feeds_a_training_step(ctx, training, fn, call: cst.Call) -> bool:
     return False
 
 
-def _trained_in_file(ctx, training, mkey: str, ref) -> bool:
+_ANY = object()  # `_trained_in_file` asked about no function in particular
+
+
+def _trained_in_file(ctx, training, mkey: str, ref, fn: Any = _ANY) -> bool:
     """Whether the model `mkey` (resolved as `ref`) trains in this file: a
     training step's model is it or of its class, a call is handed its
     `parameters()` (an optimizer, an EMA or soft update's `zip(...)`), or it
@@ -911,6 +914,8 @@ def _trained_in_file(ctx, training, mkey: str, ref) -> bool:
     for step in training.steps:
         if step.model_expr is not None and model_key(step.model_expr) == mkey:
             return True
+        if step.function is fn and step.model_expr is not None:
+            continue  # a step of another name in the same function (a student beside its teacher)
         if own is not None and step.model is not None and any(
                 alt.class_model is not None and alt.class_model.node is own for alt in (step.model.alternatives or (step.model,))):
             return True
