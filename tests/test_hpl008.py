@@ -2399,3 +2399,42 @@ distill(student, teacher, loader, torch.optim.SGD(student.parameters(), lr=0.1))
 def test_a_teacher_of_the_students_class_left_in_training_mode(tmp_path, evaluate, reported):
     code = _TEACHER.replace("EVALUATE", evaluate)
     assert len(lint_source(tmp_path, code, "HPL008")) == (1 if reported else 0)
+
+
+# A set-57 probe (Kaggle's k-fold ensembles): a fresh model per fold on one test
+# batch is not Monte-Carlo dropout, which reruns one model on one input.
+_KFOLD = '''
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(10, 32)
+        self.drop = nn.Dropout(0.5)
+        self.fc2 = nn.Linear(32, 2)
+
+    def forward(self, x):
+        return self.fc2(self.drop(torch.relu(self.fc1(x))))
+
+x_test = torch.randn(4, 10)
+preds = []
+BEFORE
+for fold in range(5):
+    INSIDE
+    with torch.no_grad():
+        preds.append(model(x_test))
+'''
+
+
+@pytest.mark.parametrize("before, inside, reported", [
+    ("pass", "model = Net()\n    model.load_state_dict(torch.load(f'fold{fold}.pt'))", True),
+    ("model = Net()\nmodel.load_state_dict(torch.load('m.pt'))\nmodel.train()", "pass", False),  # MC dropout
+])
+def test_a_fresh_model_per_fold_is_not_monte_carlo_dropout(tmp_path, before, inside, reported):
+    code = _KFOLD.replace("BEFORE", before).replace("INSIDE", inside)
+    findings = lint_source(tmp_path, code, "HPL008", name="predict.py")
+    assert len(findings) == (1 if reported else 0)
+    if reported:
+        fixed = apply_fix(code.lstrip("\n"), findings[0].fix)
+        assert "model.eval()\n        preds.append(model(x_test))" in fixed and parses(fixed)

@@ -918,3 +918,46 @@ def test_a_helper_that_steps_only_when_given_an_optimizer(tmp_path, check, befor
     code = _LOSS_BATCH.replace("CHECK", check).replace("BEFORE", before).replace("EACH", each)
     code = code.replace(", VALOPT", (", " + valopt) if valopt else "")
     assert len(lint_source(tmp_path, code, "HPL010")) == (1 if reported else 0)
+
+
+# A set-57 probe: the validation helper that switches to eval mode is another
+# project file's (`from utils import validate`); train() runs once, before the loop.
+_VALIDATE_UTILS = '''
+import torch
+
+def validate(model, loader):
+    model.eval()
+    with torch.no_grad():
+        out = [model(x) for x, _ in loader]
+    RESTORE
+    return out
+'''
+_IMPORTED_VALIDATE = '''
+import torch
+import torch.nn as nn
+from utils import validate
+
+model = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 2))
+opt = torch.optim.Adam(model.parameters())
+model.train()
+for epoch in range(10):
+    EACH
+    for xb, yb in train_loader:
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(xb), yb).backward()
+        opt.step()
+    validate(model, val_loader)
+'''
+
+
+@pytest.mark.parametrize("restore, each, reported", [
+    ("pass", "pass", True),
+    ("model.train()", "pass", False),  # the helper switches back
+    ("pass", "model.train()", False),  # every epoch starts in train mode
+])
+def test_an_imported_validation_helper_that_leaves_eval_mode(tmp_path, restore, each, reported):
+    files = {"utils.py": _VALIDATE_UTILS.replace("RESTORE", restore), "train.py": _IMPORTED_VALIDATE.replace("EACH", each)}
+    findings = lint(tmp_path, files, "train.py", "HPL010")
+    assert len(findings) == (1 if reported else 0)
+    if reported:
+        assert findings[0].message.startswith("`validate(model, val_loader)` puts Sequential in eval mode")

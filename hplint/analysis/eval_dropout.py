@@ -764,6 +764,10 @@ def _repeated_on_one_input(root: cst.CSTNode, call: cst.Call) -> bool:
     inputs = {node.value for arg in call.args for node in walk(arg.value) if isinstance(node, cst.Name)}
     if not inputs:
         return False
+    head = call.func
+    while isinstance(head, cst.Attribute):
+        head = head.value
+    model = head.value if isinstance(head, cst.Name) else None
     for loop, target, body in _loops_around(root, call):
         if not (isinstance(loop, cst.Call) and isinstance(loop.func, cst.Name) and loop.func.value == "range"):
             continue
@@ -773,6 +777,8 @@ def _repeated_on_one_input(root: cst.CSTNode, call: cst.Call) -> bool:
         for node in walk(body):
             if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)):
                 varying.update(n.value for n in walk(node.target) if isinstance(n, cst.Name))
+        if model and model in varying:
+            continue  # `model = Net(); model.load_state_dict(...)` per fold: another model each time
         if not inputs & varying:
             return True
     return False

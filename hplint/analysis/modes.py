@@ -441,6 +441,8 @@ class ModeAnalysis:
         for site in sites:
             helper = self.helper_of(site.node, site.klass, site.scope[-1] if site.scope else None)
             if helper is None:
+                if want == "eval" and self._foreign_may_switch(site.node):
+                    return True  # `validate(model, loader)` of the project's utils.py (set 57)
                 continue
             key = (id(helper[0]), want)
             if key not in self._reach:
@@ -450,6 +452,25 @@ class ModeAnalysis:
             if self._reach[key]:
                 return True
         return False
+
+    def _foreign_may_switch(self, call: cst.Call) -> bool:
+        """A call, handed arguments, of another project file's function whose
+        body may switch a module to eval mode (read there, as `_foreign_helper_call`
+        reads its exit state)."""
+        if not call.args:
+            return False
+        qn = self.ctx.callee(call)
+        if not qn or qn.startswith(("torch.", "builtins.", "numpy.")):
+            return False
+        other, symbol = locate_symbol(self.ctx, qn)
+        fn = other.function_named(symbol) if other is not None and other is not self.ctx else None
+        if fn is None:
+            return False
+        key = (id(fn), "foreign-eval")
+        if key not in self._reach:
+            self._reach[key] = any(isinstance(node, cst.Call) and _may_switch_to_eval(other, node)
+                                   for node in walk(fn.body))
+        return self._reach[key]
 
     def step_at(self, backward: cst.CSTNode):
         return self._steps_by_backward.get(id(backward))
