@@ -137,7 +137,7 @@ class Linter:
             if known is not None:
                 return self.lint_context(known, shown)
         top_lines, positions, index, memo = None, None, None, None
-        parsed, ast_module, elided = None, None, ()
+        parsed = None
         if self.incremental:
             parser = self._parsers.setdefault(os.path.abspath(path), IncrementalParser())
             parsed = parser.parse(text)
@@ -149,8 +149,14 @@ class Linter:
             if isinstance(checked, SourceError):
                 exported = self.lint_notebook_export(text, path, shown)
                 return exported if exported is not None else self.source_error_result(shown, checked, text, path)
-            tree, ast_module, elided = checked
-            top_lines = statement_lines(tree.body, ast_module.body) if ast_module is not None else None
+            return self._lint_parsed(text, path, shown, checked, positions, index, memo)
+        return self.lint_context(self.context(text, tree, Path(path), top_lines, positions, index, memo), shown)
+
+    def _lint_parsed(self, text: str, path: Path, shown: str, checked, positions=None, index=None,
+                     memo=None) -> FileResult:
+        """Lint what `parse_checked(text)` gave (libcst's tree, CPython's, elided literals)."""
+        tree, ast_module, elided = checked
+        top_lines = statement_lines(tree.body, ast_module.body) if ast_module is not None else None
         ctx = self.context(text, tree, Path(path), top_lines, positions, index, memo, elided)
         if ast_module is not None:
             # CPython's tree places findings inside compound statements (span()),
@@ -178,15 +184,7 @@ class Linter:
         checked = parse_checked(masked_text)
         if isinstance(checked, SourceError):
             return None
-        tree, ast_module, elided = checked
-        top_lines = statement_lines(tree.body, ast_module.body) if ast_module is not None else None
-        ctx = self.context(masked_text, tree, Path(path), top_lines, None, None, None, elided)
-        if ast_module is not None:
-            ctx.ast_tops_from(ast_module.body)
-        try:
-            result = self.lint_context(ctx, shown)
-        finally:
-            ctx.ast_tops_from(None)
+        result = self._lint_parsed(masked_text, path, shown, checked)
         lines = split_lines(text)
         masked = [i for i, (was, now) in enumerate(zip(lines, split_lines(masked_text)), start=1) if was != now]
         hidden = set(masked)
