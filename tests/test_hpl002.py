@@ -1418,3 +1418,14 @@ class Block(nn.Module):
 @pytest.mark.parametrize("arg, found", [(', "layer"', 0), (', "batch"', 1), ("", 1), (', norm_name="layer"', 0)])
 def test_a_norm_name_through_a_config_dataclass(tmp_path, arg, found):
     assert len(lint_code(tmp_path, _NORM_WRAPPER.format(arg=arg), select=["HPL002"])) == found
+
+
+def test_the_folder_above_a_project_is_not_a_neighbour(tmp_path):
+    # a script in the folder that holds the project (or /tmp) is not the project's
+    files = {"proj/pyproject.toml": "[project]\nname = 'p'\n", "proj/model.py": _STEM_MODULE,
+             "inference.py": _LOADER.replace("IMPORT", "from model import Stem")}
+    (finding,) = lint_files(tmp_path, files, "proj/model.py", select=["HPL002"])
+    assert finding.fix.safety.value == "safe"
+    files["proj/serve.py"] = files.pop("inference.py")  # inside the project: it loads this model's weights
+    (finding,) = lint_files(tmp_path, files, "proj/model.py", select=["HPL002"])
+    assert finding.fix.safety.value == "unsafe"

@@ -299,6 +299,15 @@ class ProjectIndex:
                 return tuple(f"{package}.{name}" for name in listing.split("\n") if name)
         return ()
 
+    def neighbour_folders(self, folder: Path, origin: Path) -> List[Path]:
+        """`folder` and the one above it, while that is still the project's: not
+        above a folder holding `pyproject.toml`, `setup.py` or `.git` (another
+        project, or the temporary folder a project sits in)."""
+        exists = self._prober(os.path.abspath(origin), EXISTS)
+        if any(exists(folder / marker) for marker in _PROJECT_MARKERS) or folder.parent == folder:
+            return [folder]
+        return [folder, folder.parent]
+
     def module_texts_in(self, folder: Path, origin: Path, limit: int = _MAX_NEARBY_FILES) -> List[Tuple[Path, str]]:
         """The texts of the module files of `folder` (none when it holds more than
         `limit`), for text-only questions about a file's neighbours (does a script

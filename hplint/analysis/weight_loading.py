@@ -78,7 +78,7 @@ def nearby_loader(ctx, origin: Path) -> Optional[Path]:
     imports = re.compile(rf"^\s*(?:from\s+[\w.]*\b{short}\b\s+import|import\s+[\w.]*\b{short}\b)", re.MULTILINE)
     own = Path(ctx.path).resolve()
     folder = own.parent
-    for place in (folder, folder.parent):
+    for place in project.neighbour_folders(folder, origin):
         for path, text in project.module_texts_in(place, origin):
             if path != own and _loads_in_text(text) and imports.search(text):
                 return path

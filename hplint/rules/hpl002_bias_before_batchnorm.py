@@ -104,12 +104,16 @@ class BiasBeforeBatchNorm(Rule):
         edges = [edge for edge in ctx.models.edges_between(L.AFFINE, L.BATCHNORM, _ALLOWED)
                  if edge.source_bias() is True  # not False, nor unknown (`bias=not use_bn`)
                  and bias_cancelled(edge) and not ctx.models.output_escapes(edge)]
+        neighbours_load: dict = {}  # id(file of the layer) -> whether a neighbour loads its weights
         for group in group_by_location(edges, ctx):
             node_ctx, node, edge = group[0]
             fix = None
             if node is edge.src.node:
-                loads = any(c.fact("weight_loading", WeightLoading).loads for c in (ctx, node_ctx)) or \
-                    nearby_loader(node_ctx, ctx.path) is not None
+                loads = any(c.fact("weight_loading", WeightLoading).loads for c in (ctx, node_ctx))
+                if not loads:
+                    if id(node_ctx) not in neighbours_load:
+                        neighbours_load[id(node_ctx)] = nearby_loader(node_ctx, ctx.path) is not None
+                    loads = neighbours_load[id(node_ctx)]
                 flag, unspellable = _bn_flag(edge)
                 fix = bias_false_fix(node, edge.src.kind, flag, loads or unspellable or _reads_a_bias(node_ctx))
             yield Report(
