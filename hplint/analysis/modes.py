@@ -514,10 +514,8 @@ class _Walker:
         self.saved: Dict[str, Tuple[str, Tuple[bool, Any, bool]]] = {}
         self.loop_exits: Optional[_LoopExits] = None  # of the innermost loop being walked
         # Whether this body binds a name to another name (`model = critics`): only then
-        # may a switch of one be a switch of the other (`_aliases`).
-        self.fn_has_aliases = any(
-            b.has_value and b.index is None and isinstance(b.value, cst.Name)
-            for name, bindings in self.ctx.binder.scope(fn).bindings.items() if "." not in name for b in bindings)
+        # may a switch of one be a switch of the other (`_aliases`). Asked at the first switch.
+        self._binds_aliases: Optional[bool] = None
 
     def _saved_mode(self, call: cst.Call, key: str) -> Optional[Tuple[bool, Any, bool]]:
         """The state saved by `was = model.training` when `call` is
@@ -827,10 +825,16 @@ class _Walker:
         """Other local names of the module `key` names at `call`: `model =
         critics` (then `model.eval()` switches `critics` too: one object), or a
         name bound to `key` itself. Only plain names, each bound once there."""
-        if "." in key or not self.fn_has_aliases:
+        if "." in key:
             return ()
         binder = self.ctx.binder
         owner = self.fn
+        if self._binds_aliases is None:
+            self._binds_aliases = any(
+                b.has_value and b.index is None and isinstance(b.value, cst.Name)
+                for name, bindings in binder.scope(owner).bindings.items() if "." not in name for b in bindings)
+        if not self._binds_aliases:
+            return ()
         found = []
         reaching = binder.lookup(key, owner, call)[1]
         if len(reaching) == 1 and reaching[0].has_value and reaching[0].index is None and \
