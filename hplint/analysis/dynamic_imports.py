@@ -69,14 +69,16 @@ def _getattr_candidates(ctx, call: cst.Call, owner: Owner) -> Optional[Tuple[str
     With the member's name unknown too (`getattr(import_module(f"models.{name}"),
     args.model)`, indonesian-review-rating-prediction): any top-level class of
     those modules."""
-    member = ctx.member_named(call) if isinstance(call.func, cst.Name) else None
+    parts = ctx.member_lookup(call) if isinstance(call.func, cst.Name) else None
+    if parts is None:
+        return None
+    member = ctx.member_named(call)
     if member is not None:
         return tuple(f"{module}.{member[1]}" for module in modules_of(ctx, member[0], owner, call)) or None
-    if not (isinstance(call.func, cst.Name) and call.func.value == "getattr" and len(call.args) == 2) or \
-            any(arg.keyword is not None or arg.star for arg in call.args) or ctx.project is None:
+    if ctx.project is None:
         return None
     found: List[str] = []
-    for module in modules_of(ctx, call.args[0].value, owner, call):
+    for module in modules_of(ctx, parts[0], owner, call):
         other = ctx.project.context_for_module(module, ctx.module_name, ctx.path)
         if other is not None:
             found.extend(f"{module}.{d.node.name.value}" for d in other.classes

@@ -241,6 +241,15 @@ class ModuleContext:
     def member_named(self, node) -> Optional[Tuple[cst.BaseExpression, str]]:
         """(owner expression, member name) of `getattr(owner, NAME)` (the builtin,
         two arguments) or `owner.__dict__[NAME]`, when NAME is a constant identifier."""
+        parts = self.member_lookup(node)
+        if parts is None:
+            return None
+        name = self.constants.value(parts[1])
+        return (parts[0], name) if isinstance(name, str) and name.isidentifier() else None
+
+    def member_lookup(self, node) -> Optional[Tuple[cst.BaseExpression, cst.BaseExpression]]:
+        """(owner expression, name expression) of `getattr(owner, name)` (the
+        builtin, two arguments) or `owner.__dict__[name]`, whatever the name is."""
         if isinstance(node, cst.Call):
             if not (isinstance(node.func, cst.Name) and node.func.value == "getattr" and len(node.args) == 2) or \
                     any(arg.keyword is not None or arg.star for arg in node.args) or \
@@ -255,8 +264,7 @@ class ModuleContext:
             owner_expr, name_expr = owner_attr.value, node.slice[0].slice.value
         else:
             return None
-        name = self.constants.value(name_expr)
-        return (owner_expr, name) if isinstance(name, str) and name.isidentifier() else None
+        return owner_expr, name_expr
 
     def callee(self, call: cst.Call) -> Optional[str]:
         return self.qualified_name(call.func)

@@ -524,13 +524,11 @@ def _member_by_static_name(ctx, inner: cst.Call, frame: "Frame") -> Optional[str
     """`getattr(nn, self.cell)` with `self.cell = config.cell` set earlier in
     `__init__` from an argparse default (cs3602_nlp_project): the member the
     interpreter's own values name, where the module-wide constants do not."""
-    if not (isinstance(inner.func, cst.Name) and inner.func.value == "getattr" and len(inner.args) == 2) or \
-            any(arg.keyword is not None or arg.star for arg in inner.args):
-        return None
-    owner = ctx.qualified_name(inner.args[0].value)
+    parts = ctx.member_lookup(inner)
+    owner = ctx.qualified_name(parts[0]) if parts is not None else None
     if owner is None:
         return None
-    name = static_value(ctx, inner.args[1].value, frame.consts, frame.self_model.consts if frame.self_model else {})
+    name = static_value(ctx, parts[1], frame.consts, frame.self_model.consts if frame.self_model else {})
     return f"{owner}.{name}" if isinstance(name, str) and name.isidentifier() else None
 
 
