@@ -81,17 +81,23 @@ def _members(ctx, table: cst.BaseExpression, owner: Owner, at: object) -> List[T
     return []
 
 
-def _literal_members(ctx, value: cst.BaseExpression) -> List[Tuple[object, str]]:
-    pairs: List[Tuple[object, cst.BaseExpression]] = []
+def dict_literal_entries(ctx, value: cst.BaseExpression) -> List[Tuple[object, cst.BaseExpression]]:
+    """(key's constant value, value expression) of a `{...}` or `dict(k=v)`
+    literal whose every entry is known; empty for anything else (`**other`)."""
     if isinstance(value, cst.Dict):
-        for element in value.elements:
-            if not isinstance(element, cst.DictElement):
-                return []  # `**other`: members not all known
-            pairs.append((ctx.constants.value(element.key), element.value))
-    elif isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "dict" and \
+        if not all(isinstance(element, cst.DictElement) for element in value.elements):
+            return []  # `**other`: members not all known
+        return [(ctx.constants.value(element.key), element.value) for element in value.elements
+                if isinstance(element, cst.DictElement)]
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "dict" and \
             ctx.imports.resolve_name("dict") in (None, "builtins.dict") and \
-            all(arg.keyword is not None for arg in value.args):
-        pairs = [(arg.keyword.value, arg.value) for arg in value.args if arg.keyword is not None]
+            all(arg.keyword is not None and not arg.star for arg in value.args):
+        return [(arg.keyword.value, arg.value) for arg in value.args if arg.keyword is not None]
+    return []
+
+
+def _literal_members(ctx, value: cst.BaseExpression) -> List[Tuple[object, str]]:
+    pairs = dict_literal_entries(ctx, value)
     if not pairs or len(pairs) > _MAX_MEMBERS:
         return []
     members: List[Tuple[object, str]] = []

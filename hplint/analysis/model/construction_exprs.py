@@ -13,6 +13,7 @@ import libcst as cst
 from .. import layers as L
 from ..arguments import call_argument
 from ..constants import UNKNOWN
+from ..registries import dict_literal_entries
 from .construction import SPLAT, Construction, Frame, branch_test, under_flag
 from .interpreter import MAX_DEPTH, is_self_attr, static_value
 from .structure import (
@@ -171,15 +172,15 @@ class ConstructionExprs(Construction):
         if not isinstance(table, cst.Name) or len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
             return UNKNOWN_MODULE
         values = ctx.module_assignments.get(table.value) or []
-        if len(values) != 1 or not isinstance(values[0], cst.Dict) or \
-                frame.mods.get(table.value, UNKNOWN_MODULE) is not UNKNOWN_MODULE:
+        if len(values) != 1 or frame.mods.get(table.value, UNKNOWN_MODULE) is not UNKNOWN_MODULE:
+            return UNKNOWN_MODULE
+        entries = dict_literal_entries(ctx, values[0])  # none for `**others`: not every class is known
+        if not entries:
             return UNKNOWN_MODULE
         key = ctx.constants.value(node.slice[0].slice.value, frame.consts)
-        entries = [e for e in values[0].elements if isinstance(e, cst.DictElement)]
-        if len(entries) != len(values[0].elements):
-            return UNKNOWN_MODULE  # `**others`: not every class is known
-        picked = [e for e in entries if key is not UNKNOWN and ctx.constants.value(e.key) == key] or entries
-        classes = [self._class_value(ctx, e.value) for e in picked]
+        picked = [value for name, value in entries if key is not UNKNOWN and name == key] or \
+            [value for _, value in entries]
+        classes = [self._class_value(ctx, value) for value in picked]
         if any(c is UNKNOWN_MODULE for c in classes):
             return UNKNOWN_MODULE
         return classes[0] if len(classes) == 1 else Alt(classes)
